@@ -1,0 +1,409 @@
+"""Settings: config.yaml loaded once into one frozen pydantic model.
+
+`${VAR}` and `${VAR:-default}` in string values are filled from the environment.
+Unknown keys are errors. Every problem is reported as one line naming the file,
+the key path and what is wrong, so `switchboard config check` can print them all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import date, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+CONFIG_ENV = "SWITCHBOARD_CONFIG"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems")
+        self.problems = problems
+
+    hint = "fix the lines above, then run `switchboard config check`"
+
+
+class Role(StrEnum):
+    ENGINEER = "engineer"
+    CARE_AGENT = "care_agent"
+    MANAGER = "manager"
+    FRAUD_ANALYST = "fraud_analyst"
+    ADMIN = "admin"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalSecret = Annotated[SecretStr | None, Field(default=None)]
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///var/switchboard.db"
+    pool_size: int = Field(default=10, ge=1, le=200)
+    echo: bool = False
+
+
+class SlackSettings(Section):
+    bot_token: OptionalSecret
+    signing_secret: OptionalSecret
+    app_token: OptionalSecret
+    api_url: str = "https://slack.com/api/"
+    #: Slash commands are registered with this prefix (/inventory, /ticket, ...).
+    command_prefix: str = "/"
+
+    _blank = field_validator("bot_token", "signing_secret", "app_token", mode="before")(
+        _blank_to_none
+    )
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    #: Skills run in a bounded pool of this many threads.
+    workers: int = Field(default=8, ge=1, le=256)
+    shutdown_grace_s: float = Field(default=20.0, ge=0)
+
+
+class UserSettings(Section):
+    slack_id: str | None = None
+    roles: tuple[Role, ...] = ()
+    display_name: str | None = None
+
+
+class AccessSettings(Section):
+    #: Slack user-group ids (S...) mapped to the roles their members hold.
+    groups: dict[str, tuple[Role, ...]] = {}
+
+
+class ChannelSettings(Section):
+    alarms_critical: str = "#noc-critical"
+    alarms_major: str = "#noc-alarms"
+    alarms_minor: str = "#noc-alarms"
+    tickets: str = "#noc-tickets"
+    changes: str = "#net-changes"
+    orders: str = "#orders"
+    fraud: str = "#fraud-alerts"
+    billing: str = "#care-billing"
+    digests: str = "#ops-digest"
+
+
+class LabSettings(Section):
+    host: Literal["127.0.0.1", "localhost", "::1"] = "127.0.0.1"
+    #: The lab's devices listen on base_port, base_port+1, ...
+    base_port: int = Field(default=6000, ge=1024, le=65000)
+
+
+class DeviceSettings(Section):
+    username: str = "admin"
+    password: OptionalSecret
+    enable_secret: OptionalSecret
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    command_timeout_s: float = Field(default=30.0, gt=0)
+    #: Read-only commands `/device run` may send.
+    show_allowlist: tuple[str, ...] = (
+        "show version",
+        "show interfaces",
+        "show ip interface brief",
+        "show running-config",
+        "show clock",
+        "show inventory",
+    )
+    lab: LabSettings = LabSettings()
+
+    _blank = field_validator("password", "enable_secret", mode="before")(_blank_to_none)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class ChangeWindow(Section):
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    start: time
+    end: time
+    timezone: str = "Asia/Kolkata"
+
+    _tz = field_validator("timezone")(lambda v: _check_timezone(v))
+
+
+class Freeze(Section):
+    start: date
+    end: date
+    reason: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Freeze:
+        if self.end < self.start:
+            raise ValueError(f"freeze ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class AutomationSettings(Section):
+    workers: int = Field(default=10, ge=1, le=200)
+    max_devices_per_change: int = Field(default=50, ge=1)
+    batch_size: int = Field(default=10, ge=1)
+    canary: bool = True
+    #: Changes touching devices with these roles need a second engineer's approval.
+    second_approval_roles: tuple[str, ...] = ("core",)
+    #: Empty means changes may run at any time.
+    change_windows: tuple[ChangeWindow, ...] = ()
+    freezes: tuple[Freeze, ...] = ()
+
+
+class DunningStep(Section):
+    after_days: int = Field(ge=1)
+    action: Literal["reminder", "final_notice", "suspend"]
+
+
+class BillingSettings(Section):
+    currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
+    #: Digits after the decimal point; amounts are stored as integers in that minor unit.
+    minor_digits: int = Field(default=2, ge=0, le=3)
+    tax_rate: float = Field(default=0.18, ge=0, le=1)
+    payment_terms_days: int = Field(default=15, ge=0, le=90)
+    dunning: tuple[DunningStep, ...] = (
+        DunningStep(after_days=15, action="reminder"),
+        DunningStep(after_days=30, action="suspend"),
+    )
+    #: Consumer orders below this amount (in major units) approve themselves.
+    auto_approve_below: float = Field(default=1000.0, ge=0)
+
+    @field_validator("dunning")
+    @classmethod
+    def _ascending(cls, steps: tuple[DunningStep, ...]) -> tuple[DunningStep, ...]:
+        days = [s.after_days for s in steps]
+        if days != sorted(set(days)):
+            raise ValueError("dunning steps must have strictly increasing after_days")
+        return steps
+
+
+class FraudSettings(Section):
+    threshold: float = Field(default=0.7, gt=0, lt=1)
+    score_every_minutes: int = Field(default=15, ge=1)
+    window_days: int = Field(default=7, ge=1, le=90)
+    model_dir: str = "var/models/fraud"
+
+
+class TicketSettings(Section):
+    #: Hours to resolve a ticket, by severity 1 (worst) to 4.
+    sla_hours: dict[int, float] = {1: 4.0, 2: 8.0, 3: 24.0, 4: 72.0}
+
+    @field_validator("sla_hours")
+    @classmethod
+    def _all_severities(cls, hours: dict[int, float]) -> dict[int, float]:
+        missing = {1, 2, 3, 4} - set(hours)
+        if missing:
+            raise ValueError(f"sla_hours needs severities 1-4; missing {sorted(missing)}")
+        return hours
+
+
+class AlertSettings(Section):
+    token: OptionalSecret
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    #: More new alarms than this in a minute are posted as one storm summary.
+    storm_per_minute: int = Field(default=20, ge=1)
+    open_ticket_severities: tuple[str, ...] = ("critical",)
+
+    _blank = field_validator("token", mode="before")(_blank_to_none)
+
+
+class DigestSettings(Section):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    cron: str
+    timezone: str = "Asia/Kolkata"
+    channel: str | None = None
+    users: tuple[str, ...] = ()
+    sections: tuple[
+        Literal["network", "tickets", "orders", "revenue", "fraud", "changes"], ...
+    ]
+
+    _tz = field_validator("timezone")(lambda v: _check_timezone(v))
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, cron: str) -> str:
+        if len(cron.split()) != 5:
+            raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {cron!r}")
+        return cron
+
+
+class Settings(Section):
+    database: DatabaseSettings = DatabaseSettings()
+    slack: SlackSettings = SlackSettings()
+    server: ServerSettings = ServerSettings()
+    users: dict[str, UserSettings] = {}
+    access: AccessSettings = AccessSettings()
+    channels: ChannelSettings = ChannelSettings()
+    devices: DeviceSettings = DeviceSettings()
+    automation: AutomationSettings = AutomationSettings()
+    billing: BillingSettings = BillingSettings()
+    fraud: FraudSettings = FraudSettings()
+    tickets: TicketSettings = TicketSettings()
+    alerts: AlertSettings = AlertSettings()
+    digests: tuple[DigestSettings, ...] = ()
+    #: Where the settings were read from; relative paths are resolved against its folder.
+    source: Path = Field(default=PROJECT_ROOT / "config.yaml", exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        slack_ids = [u.slack_id for u in self.users.values() if u.slack_id]
+        dupes = sorted({i for i in slack_ids if slack_ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"users: slack_id {dupes[0]} is given to more than one user")
+        names = [d.name for d in self.digests]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"digests: name {dupes[0]!r} is used twice")
+        return self
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else self.source.parent / p
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute."""
+        return resolve_database_url(self.database.url, self.source.parent)
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Kolkata)")
+    return name
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute against `base` (the config file's folder)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith("file:"):
+            return prefix + str(base / rest)
+    return url
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+def _interpolate(value: Any, path: str, env: Mapping[str, str], problems: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def fill(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env and (env[name] != "" or default is None):
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{path}: environment variable {name} is not set")
+        return ""
+
+    return _VAR.sub(fill, value)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _describe(error: Any) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = msg.removeprefix("Value error, ")
+    given = error.get("input")
+    if kind not in ("model_type", "dict_type") and isinstance(given, str | int | float | bool):
+        return f"{msg} (got {given!r})"
+    return msg
+
+
+def parse_settings(data: Any, source: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Validate already-parsed YAML data; raises ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    name = str(source)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{name}: the top level must be a mapping of sections"])
+    problems: list[str] = []
+    filled = _interpolate(data, "", env, problems)
+    if problems:
+        raise ConfigError([f"{name}: {p}" for p in problems])
+    try:
+        return Settings.model_validate({**filled, "source": source.resolve()})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            # Section-level validators report a key path in their own message.
+            loc = _location(tuple(p for p in err["loc"] if p != "source"))
+            lines.append(f"{name}: {loc}: {_describe(err)}")
+        raise ConfigError(lines) from None
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """SWITCHBOARD_CONFIG, else ./config.yaml, else the one shipped with the project."""
+    env = os.environ if env is None else env
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    here = Path.cwd() / "config.yaml"
+    return here if here.exists() else PROJECT_ROOT / "config.yaml"
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, interpolate and validate the config file."""
+    source = Path(path) if path is not None else default_config_path(env)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{source}: no such config file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{source}: cannot read it ({exc.strerror})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{source}{where}: not valid YAML: {problem}"]) from None
+    return parse_settings(data, source, env)

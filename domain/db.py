@@ -1,0 +1,204 @@
+"""Database plumbing: declarative base, column types, engine and unit of work.
+
+Nothing connects at import time: `Database(url)` is built by the composition root.
+SQLite (embedded default) and PostgreSQL (production) are both first-class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from domain.errors import DatabaseUnavailable, NotFound
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so values are normalised to UTC before they are written.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum: type[StrEnum], **kw: Any) -> sa.Enum:
+    """A portable enum column storing the member's value (TM Forum spelling)."""
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=max(len(m.value) for m in enum) + 8,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        **kw,
+    )
+
+
+# -- human references: T-12, O-1042, CR-7 ---------------------------------------------
+
+def make_ref(prefix: str, number: int) -> str:
+    return f"{prefix}-{number}"
+
+
+def parse_ref(prefix: str, text: str, noun: str) -> int:
+    """Turn "T-12", "t12" or "12" into 12; refuse anything else with a hint."""
+    m = re.fullmatch(rf"(?:{re.escape(prefix)}-?)?(\d{{1,12}})", text.strip(), re.IGNORECASE)
+    if not m:
+        raise NotFound(f"{text!r} is not a {noun} reference", hint=f"use the form {prefix}-12")
+    return int(m.group(1))
+
+
+# -- engine and unit of work ------------------------------------------------------------
+
+def normalise_url(url: str) -> str:
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    return make_url(str(url) if isinstance(url, URL) else url).render_as_string(
+        hide_password=True
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _postgres_utc(dbapi_conn: Any, _record: Any) -> None:
+    # Bulk COPY writes naive UTC strings; the session zone makes them mean UTC.
+    # psycopg starts a transaction for the SET; end it so the pool sees an idle conn.
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    """An engine for SQLite or PostgreSQL with the settings each one needs."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN; take it over so that
+        # a write transaction starts when SQLAlchemy says so (see SQLAlchemy docs,
+        # "Serializable isolation / Savepoints / Transactional DDL").
+        event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        engine = sa.create_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},
+        )
+        event.listen(engine, "connect", _postgres_utc)
+        return engine
+    raise DatabaseUnavailable(
+        f"unsupported database {safe_url(parsed)}",
+        hint="use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db",
+    )
+
+
+class Database:
+    """One engine and its session factory; `transaction()` is the unit of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        self.engine = create_engine(self.url, pool_size=pool_size, echo=echo)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Database({safe_url(self.url)})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def ping(self) -> None:
+        """Connect once; raise DatabaseUnavailable with a readable reason if it fails."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.OperationalError as exc:
+            raise unavailable(self.url, exc) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """A one-line DatabaseUnavailable from a driver error."""
+    orig = getattr(exc, "orig", exc)
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    reason = re.sub(r"^\(.*?\)\s*", "", reason)
+    return DatabaseUnavailable(
+        f"cannot use the database {safe_url(url)}: {reason}",
+        hint="check database.url in config.yaml (or SWITCHBOARD_DATABASE_URL) and that the "
+        "server is running",
+    )
+
+
+#: Integer primary keys that are 64-bit on PostgreSQL and rowid aliases on SQLite.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
