@@ -239,9 +239,7 @@ class DigestSettings(Section):
     timezone: str = "Asia/Kolkata"
     channel: str | None = None
     users: tuple[str, ...] = ()
-    sections: tuple[
-        Literal["network", "tickets", "orders", "revenue", "fraud", "changes"], ...
-    ]
+    sections: tuple[Literal["network", "tickets", "orders", "revenue", "fraud", "changes"], ...]
 
     _tz = field_validator("timezone")(lambda v: _check_timezone(v))
 
@@ -297,7 +295,9 @@ def _check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Kolkata)")
+        raise ValueError(
+            f"unknown time zone {name!r} (use an IANA name such as Asia/Kolkata)"
+        ) from None
     return name
 
 
@@ -316,8 +316,10 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 def _interpolate(value: Any, path: str, env: Mapping[str, str], problems: list[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems)
-                for k, v in value.items()}
+        return {
+            k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:

@@ -12,14 +12,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from domain.errors import DatabaseUnavailable, NotFound
+from domain.errors import Conflict, DatabaseUnavailable, NotFound
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -74,7 +77,20 @@ def enum_column(enum: type[StrEnum], **kw: Any) -> sa.Enum:
     )
 
 
+def get_by_ref(session: Session, model: type[T], text: str, noun: str) -> T:
+    """The entity a human reference ("T-12") names, or NotFound."""
+    number = parse_ref(model.ref_prefix, text, noun)  # type: ignore[attr-defined]
+    found = session.get(model, number)
+    if found is None:
+        raise NotFound(
+            f"no {noun} {make_ref(model.ref_prefix, number)}",  # type: ignore[attr-defined]
+            hint=f"check the number; `/{noun.split()[0]} list` shows recent ones",
+        )
+    return found
+
+
 # -- human references: T-12, O-1042, CR-7 ---------------------------------------------
+
 
 def make_ref(prefix: str, number: int) -> str:
     return f"{prefix}-{number}"
@@ -90,6 +106,7 @@ def parse_ref(prefix: str, text: str, noun: str) -> int:
 
 # -- engine and unit of work ------------------------------------------------------------
 
+
 def normalise_url(url: str) -> str:
     if url.startswith(("postgres://", "postgresql://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -98,9 +115,7 @@ def normalise_url(url: str) -> str:
 
 def safe_url(url: str | URL) -> str:
     """The URL with any password hidden, for messages and logs."""
-    return make_url(str(url) if isinstance(url, URL) else url).render_as_string(
-        hide_password=True
-    )
+    return make_url(str(url) if isinstance(url, URL) else url).render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -110,6 +125,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # Writers take the lock at BEGIN: in WAL mode a reader that later writes would
+    # otherwise fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 def _postgres_utc(dbapi_conn: Any, _record: Any) -> None:
@@ -136,7 +157,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engin
         # a write transaction starts when SQLAlchemy says so (see SQLAlchemy docs,
         # "Serializable isolation / Savepoints / Transactional DDL").
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         engine = sa.create_engine(
@@ -161,7 +182,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, pool_size=pool_size, echo=echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self.sessions = sessionmaker(writer, expire_on_commit=False)
+        self.readers = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -172,8 +195,23 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
-        with self.sessions.begin() as session:
+        """A session whose work is committed on success and rolled back on any error.
+
+        A row changed by someone else meanwhile (a double click) raises Conflict.
+        """
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except StaleDataError:
+            raise Conflict(
+                "someone else changed this at the same moment; nothing was done",
+                hint="look at it again, then retry if it is still needed",
+            ) from None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only; it never takes the write lock."""
+        with self.readers() as session:
             yield session
 
     def ping(self) -> None:

@@ -30,5 +30,9 @@ class PolicyViolation(DomainError):
     """A rule forbids the action (same person approving, over a limit, in a freeze)."""
 
 
+class Conflict(DomainError):
+    """Someone else changed the same thing at the same moment."""
+
+
 class DatabaseUnavailable(DomainError):
     """The database cannot be reached or used."""

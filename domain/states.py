@@ -16,7 +16,8 @@ class Lifecycle(Generic[S]):
 
     def __init__(self, noun: str, moves: Mapping[S, Iterable[S]]) -> None:
         self.noun = noun
-        self.moves: dict[S, frozenset[S]] = {state: frozenset(to) for state, to in moves.items()}
+        # Kept in the order written, so hints read the way the lifecycle was declared.
+        self.moves: dict[S, tuple[S, ...]] = {state: tuple(to) for state, to in moves.items()}
         # Every state must be listed, so a forgotten one is final by intent, not by accident.
         states = {s for s in moves} | {t for to in self.moves.values() for t in to}
         unlisted = states - set(self.moves)
@@ -25,7 +26,7 @@ class Lifecycle(Generic[S]):
 
     def allowed(self, current: S) -> list[S]:
         """States that may follow `current`, in declaration order."""
-        return [s for s in self.moves if s in self.moves[current]]
+        return list(self.moves[current])
 
     def is_final(self, state: S) -> bool:
         return not self.moves[state]

@@ -31,7 +31,11 @@ INVOICE_LIFECYCLE = Lifecycle(
     {
         InvoiceState.NEW: [InvoiceState.SENT, InvoiceState.ON_HOLD],
         InvoiceState.ON_HOLD: [InvoiceState.NEW, InvoiceState.SENT],
-        InvoiceState.SENT: [InvoiceState.PARTIALLY_PAID, InvoiceState.SETTLED, InvoiceState.ON_HOLD],
+        InvoiceState.SENT: [
+            InvoiceState.PARTIALLY_PAID,
+            InvoiceState.SETTLED,
+            InvoiceState.ON_HOLD,
+        ],
         InvoiceState.PARTIALLY_PAID: [InvoiceState.SETTLED, InvoiceState.ON_HOLD],
         InvoiceState.SETTLED: [],
     },

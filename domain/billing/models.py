@@ -61,6 +61,9 @@ class Invoice(Base):
     state: Mapped[InvoiceState] = mapped_column(
         enum_column(InvoiceState), default=InvoiceState.NEW, index=True
     )
+    # A state move is compare-and-set on the state itself, so two people acting on
+    # the same record at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": state, "version_id_generator": False}
     subtotal_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     tax_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     total_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)

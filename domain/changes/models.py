@@ -26,6 +26,9 @@ class ChangeRequest(Base):
     state: Mapped[ChangeState] = mapped_column(
         enum_column(ChangeState), default=ChangeState.PLANNED, index=True
     )
+    # A state move is compare-and-set on the state itself, so two people acting on
+    # the same record at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": state, "version_id_generator": False}
     risk: Mapped[Risk] = mapped_column(enum_column(Risk), default=Risk.LOW)
     needs_second_approval: Mapped[bool] = mapped_column(default=False)
     requested_by: Mapped[str] = mapped_column(sa.String(64))

@@ -92,6 +92,9 @@ class Subscription(Base):
     state: Mapped[SubscriptionState] = mapped_column(
         enum_column(SubscriptionState), default=SubscriptionState.CREATED, index=True
     )
+    # A state move is compare-and-set on the state itself, so two people acting on
+    # the same record at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": state, "version_id_generator": False}
     #: Where a fixed circuit is delivered: access device and port.
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("devices.id"))

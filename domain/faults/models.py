@@ -71,6 +71,9 @@ class Ticket(Base):
     status: Mapped[TicketStatus] = mapped_column(
         enum_column(TicketStatus), default=TicketStatus.ACKNOWLEDGED, index=True
     )
+    # A state move is compare-and-set on the status itself, so two people acting on
+    # the same record at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
     reporter: Mapped[str] = mapped_column(sa.String(64))
     assignee: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("devices.id"), index=True)
@@ -107,7 +110,9 @@ class TicketEvent(Base):
     __tablename__ = "ticket_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(sa.String(64))
     kind: Mapped[TicketEventKind] = mapped_column(enum_column(TicketEventKind))

@@ -20,6 +20,9 @@ class FraudCase(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(sa.ForeignKey("subscriptions.id"), index=True)
     state: Mapped[CaseState] = mapped_column(enum_column(CaseState), default=CaseState.OPEN)
+    # A state move is compare-and-set on the state itself, so two people acting on
+    # the same record at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": state, "version_id_generator": False}
     score: Mapped[float]
     kind: Mapped[FraudKind | None] = mapped_column(enum_column(FraudKind))
     #: Plain-words reasons, most important first.

@@ -22,6 +22,9 @@ class ProductOrder(Base):
     state: Mapped[OrderState] = mapped_column(
         enum_column(OrderState), default=OrderState.ACKNOWLEDGED, index=True
     )
+    # A state move is compare-and-set on the state itself, so two people acting on
+    # the same record at once cannot both succeed.
+    __mapper_args__ = {"version_id_col": state, "version_id_generator": False}
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     offering_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product_offerings.id"))
     subscription_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subscriptions.id"))

@@ -1,0 +1,294 @@
+"""The `switchboard` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from domain.config import ConfigError, Settings, load_settings, resolve_database_url
+from domain.db import safe_url
+from domain.errors import DomainError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+#: Commands later work builds; until then they say so and exit 2.
+NOT_BUILT = {
+    "serve": "the chat edge (Slack over HTTP and Socket Mode)",
+    "console": "the chat edge (console)",
+    "chat": "the chat edge (console)",
+    "lab": "config changes and the device lab",
+    "fraud": "the fraud model",
+    "billing": "the business skills (rating and bill runs)",
+    "digest": "scheduled digests",
+    "slack": "the chat edge (Slack app manifest)",
+    "audit": "the chat edge (tamper-evident audit)",
+}
+
+
+class UsageError(Exception):
+    """A command line the parser refuses; shown as one line with a hint."""
+
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self.prog)
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _seed_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the seed must be 0 or more")
+    return value
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
+    out.print(f"OK: {settings.source}")
+    out.print(f"  database  {safe_url(settings.database_url)}")
+    out.print(
+        f"  slack     {'Socket Mode' if settings.slack.socket_mode else 'HTTP'}, "
+        f"API {settings.slack.api_url}"
+    )
+    out.print(f"  users     {', '.join(sorted(settings.users)) or '(none)'}")
+    out.print(f"  digests   {', '.join(d.name for d in settings.digests) or '(none)'}")
+    return 0
+
+
+def _database_url(args: argparse.Namespace, settings: Settings) -> str:
+    if getattr(args, "database", None):
+        return resolve_database_url(args.database, settings.source.parent)
+    return settings.database_url
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.db import Database
+    from domain.migrate import upgrade
+
+    db = Database(_database_url(args, settings))
+    try:
+        before, after = upgrade(db)
+    finally:
+        db.dispose()
+    if before == after:
+        out.print(f"{db!r} is up to date (revision {after})")
+    else:
+        out.print(f"{db!r} upgraded from {before or 'empty'} to {after}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.db import Database
+    from domain.migrate import current_revision, head_revision
+
+    db = Database(_database_url(args, settings))
+    try:
+        current = current_revision(db)
+    finally:
+        db.dispose()
+    head = head_revision()
+    state = "up to date" if current == head else f"behind (head is {head})"
+    out.print(f"{db!r}: revision {current or 'none'}, {state}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.db import Database
+    from domain.demo.seed import scale_named, seed
+
+    scale = scale_named(args.scale)
+    db = Database(_database_url(args, settings))
+    try:
+        with out.status(f"seeding {scale.name} data into {db!r}") as status:
+            report = seed(
+                db,
+                scale,
+                seed=args.seed,
+                as_of=args.as_of or datetime.now(UTC).date(),
+                lab_base_port=settings.devices.lab.base_port,
+                reset=args.reset,
+                progress=lambda t, n: status.update(f"seeding {t}: {n:,} rows"),
+            )
+    finally:
+        db.dispose()
+    table = Table(
+        title=f"Seeded {db!r}: scale {report.scale}, seed {report.seed}, as of {report.as_of}"
+    )
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in report.counts.items():
+        table.add_row(name, f"{count:,}")
+    out.print(table)
+    out.print(
+        f"{report.rows:,} rows in {report.seconds:.1f} s "
+        f"({report.rows / max(report.load_s, 1e-9):,.0f} rows/s loading; "
+        f"generation {report.generate_s:.1f} s)"
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.db import Database
+    from domain.demo.seed import is_empty, scale_named, seed
+    from domain.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        upgrade(db)
+        if is_empty(db):
+            with out.status("seeding the demo data (first run only)"):
+                report = seed(
+                    db,
+                    scale_named("demo"),
+                    seed=args.seed,
+                    as_of=datetime.now(UTC).date(),
+                    lab_base_port=settings.devices.lab.base_port,
+                )
+            out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {db!r}")
+        else:
+            out.print(f"Using the data already in {db!r}")
+    finally:
+        db.dispose()
+    out.print(
+        "The device lab and the console arrive with the chat-edge and lab work; "
+        "for now try `switchboard db current` or `make test`."
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench import run_benchmarks
+
+    return run_benchmarks(settings, scale=args.scale, only=args.only, out=out)
+
+
+def not_built(name: str) -> Handler:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        words = " ".join(w for w in (name, getattr(args, "action", None)) if w)
+        err.print(f"switchboard {words}: not built yet (arrives with {NOT_BUILT[name]})")
+        return 2
+
+    return handler
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="switchboard", description="Chat-driven operations for OSS/BSS.")
+    p.add_argument("--config", help="config file (default: $SWITCHBOARD_CONFIG or config.yaml)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    def add(name: str, handler: Handler, help_: str) -> Parser:
+        cp: Parser = sub.add_parser(name, help=help_, description=help_)
+        cp.set_defaults(handler=handler)
+        return cp
+
+    d = add("demo", cmd_demo, "seed the demo data if needed, start the lab, open the console")
+    d.add_argument("--seed", type=_seed_number, default=42, help="random seed (default 42)")
+
+    add("serve", not_built("serve"), "serve Slack, the alert webhooks, /healthz and /metrics")
+
+    c = add("console", not_built("console"), "chat with the bot in the terminal")
+    c.add_argument("--as", dest="user", required=True, help="act as this configured user")
+
+    c = add("chat", not_built("chat"), "send one command and print the reply")
+    c.add_argument("--as", dest="user", required=True, help="act as this configured user")
+    c.add_argument("text", help='the command, e.g. "/inventory show r1-mum"')
+    c.add_argument("--json", action="store_true", help="print the reply as JSON")
+
+    s = add("seed", cmd_seed, "fill the database with generated demo data")
+    s.add_argument("--scale", default="demo", help="demo (default) or large")
+    s.add_argument("--seed", type=_seed_number, default=42, help="random seed (default 42)")
+    s.add_argument("--database", help="database URL (default: the configured one)")
+    s.add_argument("--as-of", type=_as_of, help="the data's 'today' (default: today, UTC)")
+    s.add_argument("--reset", action="store_true", help="replace data already there")
+
+    db = add("db", lambda a, s: 0, "database schema")
+    dbs = db.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    dbs.required = True
+    u = dbs.add_parser("upgrade", help="apply migrations up to the newest")
+    u.set_defaults(handler=cmd_db_upgrade)
+    u.add_argument("--database", help="database URL (default: the configured one)")
+    cur = dbs.add_parser("current", help="show the schema revision")
+    cur.set_defaults(handler=cmd_db_current)
+    cur.add_argument("--database", help="database URL (default: the configured one)")
+
+    cfg = add("config", lambda a, s: 0, "configuration")
+    cfgs = cfg.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    cfgs.required = True
+    cfgs.add_parser("check", help="validate the config file").set_defaults(handler=cmd_config_check)
+
+    for name, actions, help_ in (
+        ("lab", ("start", "stop", "status"), "the simulated device lab"),
+        ("fraud", ("train", "evaluate", "score"), "the fraud model"),
+        ("billing", ("rate", "run"), "rating and bill runs"),
+        ("digest", ("preview",), "scheduled digests"),
+        ("slack", ("manifest",), "Slack app setup"),
+        ("audit", ("verify",), "the audit trail"),
+    ):
+        g = add(name, not_built(name), help_)
+        gs = g.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+        gs.required = True
+        for action in actions:
+            gs.add_parser(action, help=f"{name} {action}").set_defaults(handler=not_built(name))
+
+    b = add("bench", cmd_bench, "run the benchmarks under tests/bench and print one table")
+    b.add_argument("--scale", default="demo", choices=("demo", "large"))
+    b.add_argument("--only", help="run only benchmarks whose name contains this")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        settings = load_settings(args.config)
+        code: int = args.handler(args, settings)
+        return code
+    except UsageError as exc:
+        err.print(f"{exc.prog}: {exc}")
+        err.print(f"hint: see `{exc.prog} --help`")
+        return 1
+    except ConfigError as exc:
+        for line in exc.problems:
+            err.print(line, markup=False)
+        err.print(f"hint: {exc.hint}", markup=False)
+        return 1
+    except DomainError as exc:
+        err.print(f"error: {exc}", markup=False)
+        if exc.hint:
+            err.print(f"hint: {exc.hint}", markup=False)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Fault services: tickets follow TMF621, alarms are one per fingerprint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.db import get_by_ref, utcnow
+from domain.errors import DomainError
+from domain.faults.choices import (
+    ALARM_LIFECYCLE,
+    TICKET_LIFECYCLE,
+    AckState,
+    AlarmSource,
+    AlarmState,
+    PerceivedSeverity,
+    TicketEventKind,
+    TicketKind,
+    TicketStatus,
+)
+from domain.faults.models import Alarm, Ticket, TicketEvent
+
+TITLE_MAX = 200
+
+
+def open_ticket(
+    session: Session,
+    *,
+    title: str,
+    severity: int,
+    reporter: str,
+    sla_hours: Mapping[int, float],
+    kind: TicketKind = TicketKind.INCIDENT,
+    description: str = "",
+    device_id: int | None = None,
+    customer_id: int | None = None,
+    subscription_id: int | None = None,
+    invoice_id: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with its SLA due time from its severity."""
+    now = now or utcnow()
+    title = " ".join(title.split())
+    if not title:
+        raise DomainError("a ticket needs a title", hint='quote it: "Link down at Andheri"')
+    if len(title) > TITLE_MAX:
+        raise DomainError(f"the title is {len(title)} characters; at most {TITLE_MAX}")
+    if severity not in (1, 2, 3, 4):
+        raise DomainError(f"severity {severity} is not 1-4", hint="1 is the most urgent")
+    ticket = Ticket(
+        kind=kind,
+        title=title,
+        description=description,
+        severity=severity,
+        status=TicketStatus.ACKNOWLEDGED,
+        reporter=reporter,
+        device_id=device_id,
+        customer_id=customer_id,
+        subscription_id=subscription_id,
+        invoice_id=invoice_id,
+        sla_due_at=now + timedelta(hours=sla_hours[severity]),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    _history(
+        session,
+        ticket,
+        reporter,
+        TicketEventKind.CREATED,
+        title,
+        now,
+        to_status=TicketStatus.ACKNOWLEDGED,
+    )
+    return ticket
+
+
+def get_ticket(session: Session, ref: str) -> Ticket:
+    return get_by_ref(session, Ticket, ref, "ticket")
+
+
+def move_ticket(
+    session: Session,
+    ref: str,
+    to: TicketStatus,
+    actor: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Move a ticket to another status, if TMF621 allows it; kept in its history."""
+    now = now or utcnow()
+    ticket = get_ticket(session, ref)
+    TICKET_LIFECYCLE.check(ticket.ref, ticket.status, to)
+    if to == TicketStatus.RESOLVED and not (note or ticket.resolution):
+        raise DomainError(
+            f"say how {ticket.ref} was resolved",
+            hint=f'/ticket resolve {ticket.ref} "what fixed it"',
+        )
+    before = ticket.status
+    ticket.status = to
+    ticket.updated_at = now
+    if to == TicketStatus.RESOLVED:
+        ticket.resolution = note or ticket.resolution
+        ticket.resolved_at = now
+    elif before == TicketStatus.RESOLVED and to == TicketStatus.IN_PROGRESS:
+        ticket.resolved_at = None  # reopened: the SLA clock runs again
+    _history(session, ticket, actor, TicketEventKind.STATUS, note, now, before, to)
+    return ticket
+
+
+def assign_ticket(
+    session: Session, ref: str, assignee: str, actor: str, now: datetime | None = None
+) -> Ticket:
+    now = now or utcnow()
+    ticket = get_ticket(session, ref)
+    if TICKET_LIFECYCLE.is_final(ticket.status):
+        raise DomainError(f"ticket {ticket.ref} is {ticket.status}; it cannot be reassigned")
+    ticket.assignee = assignee
+    ticket.updated_at = now
+    _history(session, ticket, actor, TicketEventKind.ASSIGNED, assignee, now)
+    return ticket
+
+
+def add_note(
+    session: Session, ref: str, text: str, actor: str, now: datetime | None = None
+) -> Ticket:
+    now = now or utcnow()
+    ticket = get_ticket(session, ref)
+    if not text.strip():
+        raise DomainError("the note is empty", hint=f'/ticket note {ticket.ref} "what you found"')
+    ticket.updated_at = now
+    _history(session, ticket, actor, TicketEventKind.NOTE, text.strip(), now)
+    return ticket
+
+
+def _history(
+    session: Session,
+    ticket: Ticket,
+    actor: str,
+    kind: TicketEventKind,
+    text: str,
+    at: datetime,
+    from_status: TicketStatus | None = None,
+    to_status: TicketStatus | None = None,
+) -> None:
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            actor=actor,
+            kind=kind,
+            text=text,
+            at=at,
+            from_status=from_status,
+            to_status=to_status,
+        )
+    )
+
+
+# -- alarms -------------------------------------------------------------------------------
+
+
+def raise_alarm(
+    session: Session,
+    *,
+    fingerprint: str,
+    source: AlarmSource,
+    alarm_type: str,
+    severity: PerceivedSeverity,
+    summary: str,
+    device_id: int | None = None,
+    description: str = "",
+    labels: Mapping[str, Any] | None = None,
+    service_affecting: bool = False,
+    now: datetime | None = None,
+) -> tuple[Alarm, bool]:
+    """Raise or update the alarm for a fingerprint; returns (alarm, is_new)."""
+    now = now or utcnow()
+    alarm = session.scalars(
+        sa.select(Alarm).where(Alarm.fingerprint == fingerprint).with_for_update()
+    ).one_or_none()
+    if alarm is None:
+        alarm = Alarm(
+            fingerprint=fingerprint,
+            source=source,
+            alarm_type=alarm_type,
+            perceived_severity=severity,
+            state=AlarmState.RAISED,
+            summary=summary,
+            device_id=device_id,
+            description=description,
+            labels=dict(labels or {}),
+            service_affecting=service_affecting,
+            raised_at=now,
+            updated_at=now,
+            ack_state=AckState.UNACKNOWLEDGED,
+            repeat_count=1,
+        )
+        session.add(alarm)
+        session.flush()
+        return alarm, True
+    if alarm.state == AlarmState.CLEARED:
+        ALARM_LIFECYCLE.check(alarm.ref, alarm.state, AlarmState.RAISED)
+        alarm.state = AlarmState.RAISED
+        alarm.raised_at = now
+        alarm.cleared_at = None
+        alarm.ack_state = AckState.UNACKNOWLEDGED
+        alarm.acked_by = alarm.acked_at = None
+        is_new = True
+    else:
+        alarm.state = AlarmState.UPDATED
+        is_new = False
+    alarm.perceived_severity = severity
+    alarm.summary = summary
+    alarm.description = description or alarm.description
+    alarm.labels = dict(labels or alarm.labels)
+    alarm.updated_at = now
+    alarm.repeat_count += 1
+    return alarm, is_new
+
+
+def clear_alarm(session: Session, fingerprint: str, now: datetime | None = None) -> Alarm | None:
+    """Clear the alarm for a fingerprint; None when there is none (a late resolve)."""
+    now = now or utcnow()
+    alarm = session.scalars(
+        sa.select(Alarm).where(Alarm.fingerprint == fingerprint).with_for_update()
+    ).one_or_none()
+    if alarm is None or alarm.state == AlarmState.CLEARED:
+        return alarm
+    ALARM_LIFECYCLE.check(alarm.ref, alarm.state, AlarmState.CLEARED)
+    alarm.state = AlarmState.CLEARED
+    alarm.cleared_at = now
+    alarm.updated_at = now
+    return alarm
+
+
+def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | None = None) -> Alarm:
+    now = now or utcnow()
+    alarm = get_by_ref(session, Alarm, ref, "alarm")
+    if alarm.ack_state == AckState.ACKNOWLEDGED:
+        raise DomainError(f"alarm {alarm.ref} was already acknowledged by {alarm.acked_by}")
+    alarm.ack_state = AckState.ACKNOWLEDGED
+    alarm.acked_by = actor
+    alarm.acked_at = now
+    return alarm

@@ -1,0 +1,103 @@
+"""Shared fixtures: a migrated database per test, on SQLite and (when configured) PostgreSQL.
+
+Set TEST_DATABASE_URL (a PostgreSQL URL whose user may create databases) to run every
+`db` test on PostgreSQL too; `.ci/run` starts a throwaway server and sets it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from domain.db import Database, normalise_url
+from domain.migrate import upgrade
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_admin() -> sa.Engine:
+    return sa.create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(name: str) -> str:
+    return str(sa.make_url(normalise_url(PG_URL)).set(database=name).render_as_string(False))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not PG_URL:
+        yield ""
+        return
+    name = f"sbtpl_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    db = Database(_pg_url(name))
+    upgrade(db)
+    db.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to a new, empty database on the backend named by the `backend` param."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL runs in CI: .ci/run)")
+    name = f"sbt_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+       pg_template: str) -> Iterator[Database]:
+    """A migrated, empty database: a copy of a template, so each test starts clean."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL runs in CI: .ci/run)")
+    name = f"sbt_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    database = Database(_pg_url(name))
+    yield database
+    database.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
