@@ -188,7 +188,9 @@ def run_benchmarks(settings: Settings, *, scale: str, only: str | None, out: Con
             out.print(f"[red]{name} failed[/red]\n{traceback.format_exc()}")
             continue
         results.extend(got if isinstance(got, list) else [got])
-    render(results, out, f"Switchboard benchmarks, scale {scale}")
+    # Wide enough for the whole table even when output goes to a file or a CI log.
+    wide = Console(width=max(out.width, 160), highlight=False)
+    render(results, wide, f"Switchboard benchmarks, scale {scale}")
     path = PROJECT_ROOT / "bench-results.json"
     path.write_text(
         json.dumps({"scale": scale, "results": [m.as_dict() for m in results]}, indent=2)

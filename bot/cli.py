@@ -15,8 +15,8 @@ from domain.config import ConfigError, Settings, load_settings, resolve_database
 from domain.db import safe_url
 from domain.errors import DomainError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

@@ -65,7 +65,8 @@ class Scale:
     name: str
     devices: int
     subscriptions: int
-    usage_per_subscription: float
+    #: Usage records over the 30 days, spread over the active mobile lines.
+    usage_records: int
     lab_devices: int
     tickets: int
     alarms: int
@@ -80,7 +81,7 @@ SCALES: dict[str, Scale] = {
         "demo",
         devices=300,
         subscriptions=5_000,
-        usage_per_subscription=118,
+        usage_records=560_000,
         lab_devices=8,
         tickets=260,
         alarms=400,
@@ -91,7 +92,7 @@ SCALES: dict[str, Scale] = {
         "large",
         devices=20_000,
         subscriptions=250_000,
-        usage_per_subscription=92,
+        usage_records=21_000_000,
         lab_devices=8,
         tickets=12_000,
         alarms=20_000,
@@ -332,7 +333,8 @@ class _Builder:
                 self.tower_cells[ci].extend(f"{code}-{sector}" for sector in (1, 2, 3))
         # The device lab: simulated devices over SSH on 127.0.0.1, at exchanges.
         for i in range(self.scale.lab_devices):
-            sid, code, ci = exchange_sites[i % len(exchange_sites)]
+            # One circle after another: r1-mum, r2-del, r3-ka, ...
+            sid, code, ci = exchange_sites[(i * exchanges_per_circle) % len(exchange_sites)]
             platform = ref.LAB_PLATFORMS[[0, 0, 1, 0, 2, 0, 1, 0][i % 8]]
             role = DeviceRole.ACCESS if i % 4 else DeviceRole.AGGREGATION
             did = add_device(
@@ -1260,6 +1262,7 @@ class _Builder:
         cells = [np.array(c) for c in self.tower_cells]
         next_id = 1
         chunk = self.scale.usage_chunk
+        per_line = self.scale.usage_records / max(1, mobile.size)
         for k, start in enumerate(range(0, mobile.size, chunk)):
             part = mobile[start : start + chunk]
             activated = self.sub_activated[part]
@@ -1277,7 +1280,7 @@ class _Builder:
                 cells,
                 self.window_start,
                 days=USAGE_DAYS,
-                records_per_subscriber=self.scale.usage_per_subscription,
+                records_per_subscriber=per_line,
             )
             self.data.fraud_labels.extend(batch.labels)
             changed = np.flatnonzero(batch.final_imei != subscribers.imei)
