@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -57,9 +57,6 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-OptionalSecret = Annotated[SecretStr | None, Field(default=None)]
-
-
 class DatabaseSettings(Section):
     url: str = "sqlite:///var/switchboard.db"
     pool_size: int = Field(default=10, ge=1, le=200)
@@ -67,9 +64,9 @@ class DatabaseSettings(Section):
 
 
 class SlackSettings(Section):
-    bot_token: OptionalSecret
-    signing_secret: OptionalSecret
-    app_token: OptionalSecret
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
     api_url: str = "https://slack.com/api/"
     #: Slash commands are registered with this prefix (/inventory, /ticket, ...).
     command_prefix: str = "/"
@@ -122,8 +119,8 @@ class LabSettings(Section):
 
 class DeviceSettings(Section):
     username: str = "admin"
-    password: OptionalSecret
-    enable_secret: OptionalSecret
+    password: SecretStr | None = None
+    enable_secret: SecretStr | None = None
     connect_timeout_s: float = Field(default=10.0, gt=0)
     command_timeout_s: float = Field(default=30.0, gt=0)
     #: Read-only commands `/device run` may send.
@@ -224,7 +221,7 @@ class TicketSettings(Section):
 
 
 class AlertSettings(Section):
-    token: OptionalSecret
+    token: SecretStr | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: More new alarms than this in a minute are posted as one storm summary.
     storm_per_minute: int = Field(default=20, ge=1)

@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,27 @@ def _pg_url(name: str) -> str:
     return str(sa.make_url(normalise_url(PG_URL)).set(database=name).render_as_string(False))
 
 
+@contextmanager
+def _pg_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (optionally a copy of `template`), dropped afterwards."""
+    name = f"sbt_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _need_postgres() -> None:
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL runs in CI: .ci/run)")
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -46,17 +68,11 @@ def pg_template() -> Iterator[str]:
     if not PG_URL:
         yield ""
         return
-    name = f"sbtpl_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    db = Database(_pg_url(name))
-    upgrade(db)
-    db.dispose()
-    yield name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with _pg_database() as name:
+        db = Database(_pg_url(name))
+        upgrade(db)
+        db.dispose()
+        yield name
 
 
 @pytest.fixture
@@ -66,21 +82,15 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL runs in CI: .ci/run)")
-    name = f"sbt_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield _pg_url(name)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    _need_postgres()
+    with _pg_database() as name:
+        yield _pg_url(name)
 
 
 @pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
-       pg_template: str) -> Iterator[Database]:
+def db(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_template: str
+) -> Iterator[Database]:
     """A migrated, empty database: a copy of a template, so each test starts clean."""
     if request.param == "sqlite":
         path = tmp_path / "test.db"
@@ -89,15 +99,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
         yield database
         database.dispose()
         return
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set (PostgreSQL runs in CI: .ci/run)")
-    name = f"sbt_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    database = Database(_pg_url(name))
-    yield database
-    database.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    _need_postgres()
+    with _pg_database(template=pg_template) as name:
+        database = Database(_pg_url(name))
+        yield database
+        database.dispose()

@@ -30,7 +30,7 @@ from domain.customers.choices import (
     SubscriptionState,
 )
 from domain.demo import reference as ref
-from domain.demo.usage import Subscribers, generate_usage
+from domain.demo.usage import Subscribers, generate_usage, imeis
 from domain.faults.choices import (
     OPEN_TICKET_STATUSES,
     AckState,
@@ -57,6 +57,8 @@ Columns = dict[str, Any]
 NULL_TIME = np.iinfo(np.int64).min
 #: Stands for no row in a nullable foreign-key column.
 NULL_ID = -1
+#: SQL NULL inside an object column (typed Any so np.where accepts it).
+NULL: Any = None
 DAY = 86_400
 
 
@@ -130,14 +132,6 @@ def month_start(d: date, back: int = 0) -> date:
     return date(y, m, 1)
 
 
-def _luhn_digit(body: np.ndarray) -> np.ndarray:
-    """Luhn check digits for rows of digits (n x 14) -> n digits."""
-    d = body.copy()
-    d[:, -1::-2] *= 2  # double every second digit from the right of the body
-    d = np.where(d > 9, d - 9, d)
-    return (10 - d.sum(axis=1) % 10) % 10
-
-
 def _digits(rng: np.random.Generator, n: int, width: int, first_min: int = 0) -> np.ndarray:
     """n random digit strings of a given width (first digit at least first_min)."""
     lo = first_min * 10 ** (width - 1)
@@ -154,15 +148,6 @@ def _unique_numbers(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.nd
         _, first = np.unique(both, return_index=True)
         out = both[np.sort(first)]
     return out[:n]
-
-
-def imeis(rng: np.random.Generator, n: int) -> np.ndarray:
-    tacs = np.array(ref.HANDSET_TACS)[rng.integers(0, len(ref.HANDSET_TACS), n)]
-    serial = _digits(rng, n, 6)
-    body = np.char.add(tacs, serial)
-    digits = np.frombuffer(body.astype("S14").tobytes(), dtype=np.uint8).reshape(n, 14) - 48
-    check = _luhn_digit(digits.astype(np.int64))
-    return np.char.add(body, check.astype("U1"))
 
 
 class _Builder:
@@ -679,14 +664,14 @@ class _Builder:
                 "customer_id": cust_ix + 1,
                 "billing_account_id": cust_ix + 1,
                 "offering_id": offer_ix + 1,
-                "msisdn": np.where(fixed, None, msisdn.astype(object)),
-                "circuit_id": np.where(fixed, circuit.astype(object), None),
-                "imsi": np.where(fixed, None, imsi.astype(object)),
-                "imei": np.where(fixed, None, handset.astype(object)),
+                "msisdn": np.where(fixed, NULL, msisdn.astype(object)),
+                "circuit_id": np.where(fixed, circuit.astype(object), NULL),
+                "imsi": np.where(fixed, NULL, imsi.astype(object)),
+                "imei": np.where(fixed, NULL, handset.astype(object)),
                 "state": state,
                 "site_id": np.where(fixed, site_id, NULL_ID),
                 "device_id": np.where(fixed, device_id, NULL_ID),
-                "port": np.where(fixed, ports, None),
+                "port": np.where(fixed, ports, NULL),
                 "activated_at": activated_col,
                 "terminated_at": terminated_at,
                 "created_at": np.where(
@@ -946,7 +931,7 @@ class _Builder:
                 "ack_state": np.where(
                     acked, AckState.ACKNOWLEDGED.value, AckState.UNACKNOWLEDGED.value
                 ),
-                "acked_by": np.where(acked, users[rng.integers(0, 2, n)].astype(object), None),
+                "acked_by": np.where(acked, users[rng.integers(0, 2, n)].astype(object), NULL),
                 "acked_at": np.where(acked, raised + rng.integers(60, 1800, n), NULL_TIME),
                 "device_id": device,
                 "summary": np.char.add(np.char.add(types, " on "), hosts),
@@ -1034,7 +1019,7 @@ class _Builder:
         engineers = np.array(["alice", "bob", "carol"])
         assignee = np.where(
             status == TicketStatus.ACKNOWLEDGED.value,
-            None,
+            NULL,
             engineers[rng.integers(0, 3, nt)].astype(object),
         )
         self.put(
@@ -1054,7 +1039,7 @@ class _Builder:
                 "invoice_id": np.full(nt, NULL_ID),
                 "sla_due_at": sla,
                 "resolution": np.where(
-                    resolved_at != NULL_TIME, "Fixed and verified with the customer", None
+                    resolved_at != NULL_TIME, "Fixed and verified with the customer", NULL
                 ),
                 "created_at": created,
                 "updated_at": np.where(resolved_at != NULL_TIME, resolved_at, created + 600),
@@ -1213,7 +1198,7 @@ class _Builder:
         created = self.now - rng.integers(600, 20 * DAY, n)
         decided = np.isin(state, ["inProgress", "completed", "failed", "rejected"])
         requesters = np.array(["carol", "alice", "bob"])
-        subs_of = {}
+        subs_of: dict[int, int] = {}
         for sid, cid in enumerate(self.sub_customer, start=1):
             subs_of.setdefault(int(cid), sid)
         completed = state == "completed"
@@ -1240,12 +1225,12 @@ class _Builder:
                 "one_off_minor": one_off,
                 "monthly_minor": fee,
                 "requested_by": requesters[rng.integers(0, 3, n)],
-                "decided_by": np.where(decided, "dave", None),
+                "decided_by": np.where(decided, "dave", NULL),
                 "decided_at": np.where(decided, created + 3600, NULL_TIME),
-                "decision_note": np.where(state == "rejected", "Credit check failed", None),
+                "decision_note": np.where(state == "rejected", "Credit check failed", NULL),
                 "change_request_id": np.full(n, NULL_ID),
                 "failure_reason": np.where(
-                    state == "failed", "provisioning failed: access port did not come up", None
+                    state == "failed", "provisioning failed: access port did not come up", NULL
                 ),
                 "created_at": created,
                 "updated_at": created + 3600,

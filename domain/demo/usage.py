@@ -21,8 +21,8 @@ Ordinary profiles (none of these should look like fraud):
   (a handful of numbers, the first few called most), the rest to random Indian mobiles;
   2-6 home cells, the first the most used.
 * enterprise (``Subscribers.enterprise``): many calls in business hours, mostly on
-  weekdays, a large contact book plus many random counterparts, about 6% international
-  (mainly intl_b).
+  weekdays, a large contact book plus many random counterparts, about 5% international
+  (mostly intl_b).
 * migrant-worker families: about one long call a day to one or two Gulf numbers
   (AE/SA/QA/KW/OM), and calls back from them.
 * travellers: one trip of 3-8 days abroad (a ROAMING_COUNTRIES network); during it every
@@ -66,12 +66,18 @@ so a line activated inside the window has usage from the next day on (start of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from domain.catalog.choices import Zone
-from domain.demo.reference import DESTINATIONS, HANDSET_TACS, ROAMING_COUNTRIES
+from domain.demo.reference import (
+    DESTINATIONS,
+    HANDSET_TACS,
+    ROAMING_COUNTRIES,
+    DestinationSpec,
+)
 from domain.fraud.choices import FraudKind
 
 DAY = 86_400
@@ -87,14 +93,38 @@ _DIRECTION_NAMES = np.array(["out", "in"])
 
 _NUMBERING: dict[str, tuple[int, str]] = {
     "IN": (10, "6789"),
-    "AE": (9, "5"), "SA": (9, "5"), "QA": (8, "3567"), "KW": (8, "569"), "OM": (8, "79"),
-    "BH": (8, "36"), "NP": (10, "9"), "BD": (10, "1"), "LK": (9, "7"),
-    "US": (10, "23456789"), "GB": (10, "7"), "DE": (11, "1"), "FR": (9, "67"),
-    "SG": (8, "89"), "AU": (9, "4"), "JP": (10, "789"), "MY": (9, "1"),
-    "NG": (10, "789"), "KE": (9, "17"), "ZA": (9, "678"), "BR": (11, "1234"), "RU": (10, "9"),
+    "AE": (9, "5"),
+    "SA": (9, "5"),
+    "QA": (8, "3567"),
+    "KW": (8, "569"),
+    "OM": (8, "79"),
+    "BH": (8, "36"),
+    "NP": (10, "9"),
+    "BD": (10, "1"),
+    "LK": (9, "7"),
+    "US": (10, "23456789"),
+    "GB": (10, "7"),
+    "DE": (11, "1"),
+    "FR": (9, "67"),
+    "SG": (8, "89"),
+    "AU": (9, "4"),
+    "JP": (10, "789"),
+    "MY": (9, "1"),
+    "NG": (10, "789"),
+    "KE": (9, "17"),
+    "ZA": (9, "678"),
+    "BR": (11, "1234"),
+    "RU": (10, "9"),
     "ID": (10, "8"),
-    "CU": (8, "5"), "SO": (8, "6"), "SL": (8, "7"), "GN": (9, "6"), "PG": (8, "7"),
-    "TV": (6, "9"), "NR": (7, "5"), "ST": (7, "9"), "LV": (7, "0123456789"),
+    "CU": (8, "5"),
+    "SO": (8, "6"),
+    "SL": (8, "7"),
+    "GN": (9, "6"),
+    "PG": (8, "7"),
+    "TV": (6, "9"),
+    "NR": (7, "5"),
+    "ST": (7, "9"),
+    "LV": (7, "0123456789"),
     "XS": (8, "2345"),
 }
 _DEFAULT_NUMBERING = (9, "23456789")
@@ -104,18 +134,29 @@ _POW10 = 10 ** np.arange(19, dtype=np.int64)
 _DEST_CC = np.array([d.country for d in DESTINATIONS] + [""])  # index -1 -> "" (data)
 _DEST_PREFIX = np.array([int(d.prefix) for d in DESTINATIONS], dtype=np.int64)
 _DEST_NSN = np.array(
-    [min(_NUMBERING.get(d.country, _DEFAULT_NUMBERING)[0], 15 - len(d.prefix))
-     for d in DESTINATIONS], dtype=np.int64)
+    [
+        min(_NUMBERING.get(d.country, _DEFAULT_NUMBERING)[0], 15 - len(d.prefix))
+        for d in DESTINATIONS
+    ],
+    dtype=np.int64,
+)
 #: Total digits of a number, by destination; the extra last entry (index -1) is data: 0.
 _DEST_LEN = np.array([len(d.prefix) for d in DESTINATIONS] + [0], dtype=np.int64)
 _DEST_LEN[:-1] += _DEST_NSN
 _DEST_LEADS = np.array(
-    [[int(c) for c in (_NUMBERING.get(d.country, _DEFAULT_NUMBERING)[1] * _LEAD_WIDTH)
-      [:_LEAD_WIDTH]] for d in DESTINATIONS], dtype=np.int64)
+    [
+        [
+            int(c)
+            for c in (_NUMBERING.get(d.country, _DEFAULT_NUMBERING)[1] * _LEAD_WIDTH)[:_LEAD_WIDTH]
+        ]
+        for d in DESTINATIONS
+    ],
+    dtype=np.int64,
+)
 
 
-def _where(pred: object) -> np.ndarray:
-    return np.array([i for i, d in enumerate(DESTINATIONS) if pred(d)], dtype=np.int64)  # type: ignore[operator]
+def _where(pred: Callable[[DestinationSpec], bool]) -> np.ndarray:
+    return np.array([i for i, d in enumerate(DESTINATIONS) if pred(d)], dtype=np.int64)
 
 
 _IN = int(_where(lambda d: d.country == "IN")[0])
@@ -133,26 +174,102 @@ _TAC_INT = np.array([int(t) for t in HANDSET_TACS], dtype=np.int64)
 
 # -- diurnal curves: relative activity per IST hour 0..23 ----------------------------------
 
-_CONSUMER = [0.5, 0.25, 0.12, 0.08, 0.08, 0.15, 0.5, 1.4, 2.8, 3.8, 4.6, 5.2,
-             5.0, 4.6, 4.4, 4.5, 4.8, 5.2, 5.8, 6.3, 6.4, 5.6, 3.6, 1.6]
-_BUSINESS = [0.1, 0.05, 0.03, 0.03, 0.03, 0.05, 0.2, 0.8, 2.5, 6.0, 8.0, 8.5,
-             7.5, 6.5, 7.5, 8.0, 7.5, 6.5, 4.5, 2.5, 1.5, 1.0, 0.6, 0.3]
-_DATA_CURVE = [1.5, 0.8, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 3.5, 4.0, 4.2, 4.3,
-               4.3, 4.2, 4.1, 4.2, 4.4, 4.7, 5.2, 6.0, 6.6, 6.8, 5.5, 3.2]
+_CONSUMER = [
+    0.5,
+    0.25,
+    0.12,
+    0.08,
+    0.08,
+    0.15,
+    0.5,
+    1.4,
+    2.8,
+    3.8,
+    4.6,
+    5.2,
+    5.0,
+    4.6,
+    4.4,
+    4.5,
+    4.8,
+    5.2,
+    5.8,
+    6.3,
+    6.4,
+    5.6,
+    3.6,
+    1.6,
+]
+_BUSINESS = [
+    0.1,
+    0.05,
+    0.03,
+    0.03,
+    0.03,
+    0.05,
+    0.2,
+    0.8,
+    2.5,
+    6.0,
+    8.0,
+    8.5,
+    7.5,
+    6.5,
+    7.5,
+    8.0,
+    7.5,
+    6.5,
+    4.5,
+    2.5,
+    1.5,
+    1.0,
+    0.6,
+    0.3,
+]
+_DATA_CURVE = [
+    1.5,
+    0.8,
+    0.4,
+    0.3,
+    0.3,
+    0.5,
+    1.2,
+    2.5,
+    3.5,
+    4.0,
+    4.2,
+    4.3,
+    4.3,
+    4.2,
+    4.1,
+    4.2,
+    4.4,
+    4.7,
+    5.2,
+    6.0,
+    6.6,
+    6.8,
+    5.5,
+    3.2,
+]
 _SIMBOX = [1.0, 0.5, 0.3, 0.3, 0.3, 0.5, 1.5, 3.0] + [4.0] * 13 + [3.5, 3.0, 2.0]
 _NIGHT_FRAUD = [6, 6, 6, 6, 5, 4, 1.5, 0.5] + [0.3] * 11 + [0.5, 1, 2, 4, 6]
-_CURVES = np.array([
-    _CONSUMER,                  # 0
-    _BUSINESS,                  # 1
-    np.roll(_CONSUMER, 9),      # 2 night worker: evening peak moves to ~04:00
-    _DATA_CURVE,                # 3
-    np.roll(_DATA_CURVE, 9),    # 4 night worker data
-    _SIMBOX,                    # 5
-    _NIGHT_FRAUD,               # 6
-    [1.0] * 24,                 # 7 round the clock
-], dtype=np.float64)
+_CURVES = np.array(
+    [
+        _CONSUMER,  # 0
+        _BUSINESS,  # 1
+        np.roll(_CONSUMER, 9),  # 2 night worker: evening peak moves to ~04:00
+        _DATA_CURVE,  # 3
+        np.roll(_DATA_CURVE, 9),  # 4 night worker data
+        _SIMBOX,  # 5
+        _NIGHT_FRAUD,  # 6
+        [1.0] * 24,  # 7 round the clock
+    ],
+    dtype=np.float64,
+)
 _C_CONSUMER, _C_BUSINESS, _C_NIGHT, _C_DATA, _C_NIGHT_DATA, _C_SIMBOX, _C_NIGHT_FRAUD, _C_FLAT = (
-    range(8))
+    range(8)
+)
 _CDF = np.cumsum(_CURVES, axis=1)
 _CDF /= _CDF[:, -1:]
 _CDF[:, -1] = 1.0
@@ -165,23 +282,26 @@ _LIGHT, _HEAVY, _ENTERPRISE, _MIGRANT, _TRAVELLER, _DATA_HEAVY, _NIGHT = range(7
 #: Share of non-enterprise lines per profile (enterprise comes from Subscribers.enterprise).
 _PROFILE_SHARE = np.array([0.50, 0.20, 0.0, 0.07, 0.05, 0.10, 0.08])
 #: Base daily rates: voice out, voice in, sms out, sms in, data sessions, gulf out, gulf in.
-_RATES = np.array([
-    [0.45, 0.45, 0.10, 0.25, 0.45, 0.0, 0.0],   # light
-    [1.50, 1.45, 0.35, 0.55, 2.00, 0.0, 0.0],   # heavy
-    [3.20, 2.80, 0.30, 0.50, 1.20, 0.0, 0.0],   # enterprise (weekday; weekends x0.3)
-    [0.40, 0.45, 0.10, 0.25, 0.40, 0.9, 0.4],   # migrant family
-    [0.90, 0.90, 0.20, 0.40, 1.40, 0.0, 0.0],   # traveller
-    [0.30, 0.30, 0.05, 0.25, 6.00, 0.0, 0.0],   # heavy data
-    [1.00, 1.00, 0.20, 0.40, 1.60, 0.0, 0.0],   # night worker
-])
+_RATES = np.array(
+    [
+        [0.45, 0.45, 0.10, 0.25, 0.45, 0.0, 0.0],  # light
+        [1.50, 1.45, 0.35, 0.55, 2.00, 0.0, 0.0],  # heavy
+        [3.20, 2.80, 0.30, 0.50, 1.20, 0.0, 0.0],  # enterprise (weekday; weekends x0.3)
+        [0.40, 0.45, 0.10, 0.25, 0.40, 0.9, 0.4],  # migrant family
+        [0.90, 0.90, 0.20, 0.40, 1.40, 0.0, 0.0],  # traveller
+        [0.30, 0.30, 0.05, 0.25, 6.00, 0.0, 0.0],  # heavy data
+        [1.00, 1.00, 0.20, 0.40, 1.60, 0.0, 0.0],  # night worker
+    ]
+)
 _VOICE_MEDIAN_S = np.array([55.0, 75.0, 95.0, 60.0, 70.0, 45.0, 70.0])
-_VOICE_CURVE = np.array([_C_CONSUMER, _C_CONSUMER, _C_BUSINESS, _C_CONSUMER, _C_CONSUMER,
-                         _C_CONSUMER, _C_NIGHT])
-_DATA_CURVE_OF = np.array([_C_DATA, _C_DATA, _C_DATA, _C_DATA, _C_DATA, _C_DATA,
-                           _C_NIGHT_DATA])
+_VOICE_CURVE = np.array(
+    [_C_CONSUMER, _C_CONSUMER, _C_BUSINESS, _C_CONSUMER, _C_CONSUMER, _C_CONSUMER, _C_NIGHT]
+)
+_DATA_CURVE_OF = np.array([_C_DATA, _C_DATA, _C_DATA, _C_DATA, _C_DATA, _C_DATA, _C_NIGHT_DATA])
 _P_BOOK = np.array([0.82, 0.80, 0.45, 0.80, 0.78, 0.80, 0.75])
-_P_INTL = np.array([0.008, 0.010, 0.060, 0.015, 0.010, 0.008, 0.008])
-_P_INTL_B = np.array([0.4, 0.4, 0.65, 0.2, 0.5, 0.4, 0.4])
+#: Of the calls/SMS not to the contact book: share international, and of those intl_b.
+_P_INTL = np.array([0.008, 0.010, 0.100, 0.015, 0.010, 0.008, 0.008])
+_P_INTL_B = np.array([0.4, 0.4, 0.7, 0.2, 0.5, 0.4, 0.4])
 
 _KINDS = list(FraudKind)
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
@@ -258,9 +378,9 @@ def _digits_str(values: np.ndarray, lengths: np.ndarray, width: int = 15) -> np.
         chunks = -(-length // 4)
         d = np.empty((sel.size, 4 * chunks), dtype=np.uint32)
         for c in range(chunks - 1, -1, -1):
-            d[:, 4 * c:4 * c + 4] = _DIG4[v % 10_000]
+            d[:, 4 * c : 4 * c + 4] = _DIG4[v % 10_000]
             v = v // 10_000
-        tail = np.ascontiguousarray(d[:, 4 * chunks - length:])
+        tail = np.ascontiguousarray(d[:, 4 * chunks - length :])
         out[sel] = tail.view(f"<U{length}").ravel()
     return out
 
@@ -290,8 +410,16 @@ def _new_imeis(rng: np.random.Generator, old: np.ndarray) -> np.ndarray:
     return body * 10 + _luhn(body)
 
 
-def _lognormal_int(rng: np.random.Generator, median: np.ndarray | float, sigma: float,
-                   lo: int, hi: int, size: int) -> np.ndarray:
+def imeis(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n valid (Luhn-checked) IMEIs on common handset TACs, as 15-digit strings."""
+    tac = rng.integers(0, len(_TACS), n)
+    body = _TAC_INT[tac] * 1_000_000 + rng.integers(0, 1_000_000, n)
+    return (body * 10 + _luhn(body)).astype("U15")
+
+
+def _lognormal_int(
+    rng: np.random.Generator, median: np.ndarray | float, sigma: float, lo: int, hi: int, size: int
+) -> np.ndarray:
     x = np.asarray(median) * np.exp(sigma * rng.standard_normal(size))
     return np.clip(x, lo, hi).astype(np.int64)
 
@@ -305,8 +433,7 @@ def _group_ranks(keys: np.ndarray) -> np.ndarray:
     return np.arange(keys.size, dtype=np.int64) - np.repeat(starts, lengths)
 
 
-def _pick(rng: np.random.Generator, size: int,
-          pools: list[tuple[np.ndarray, float]]) -> np.ndarray:
+def _pick(rng: np.random.Generator, size: int, pools: list[tuple[np.ndarray, float]]) -> np.ndarray:
     """Destination indices: a pool chosen by weight, then uniformly within it."""
     pools = [(p, w) for p, w in pools if p.size and w > 0]
     weights = np.array([w for _, w in pools])
@@ -320,8 +447,9 @@ def _pick(rng: np.random.Generator, size: int,
     return out
 
 
-def _daily(rng: np.random.Generator, rows: np.ndarray,
-           rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _daily(
+    rng: np.random.Generator, rows: np.ndarray, rates: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson counts per (row, day) of `rates` (len(rows) x days) -> (row, day) per event."""
     days = rates.shape[1]
     counts = rng.poisson(rates).ravel()
@@ -351,21 +479,39 @@ class _Events:
         return _Events(*(np.concatenate([getattr(p, f) for p in parts]) for f in _EVENT_FIELDS))
 
 
-_EVENT_FIELDS = ("sub", "t", "service", "direction", "cp", "dest", "duration", "volume",
-                 "cell", "fcell", "imei")
+_EVENT_FIELDS = (
+    "sub",
+    "t",
+    "service",
+    "direction",
+    "cp",
+    "dest",
+    "duration",
+    "volume",
+    "cell",
+    "fcell",
+    "imei",
+)
 
 
 class _Ctx:
     """Per-subscriber state shared by the ordinary and fraud generators."""
 
-    def __init__(self, rng: np.random.Generator, subs: Subscribers,
-                 cells_by_region: list[np.ndarray], start: int, days: int) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        subs: Subscribers,
+        cells_by_region: list[np.ndarray],
+        start: int,
+        days: int,
+    ) -> None:
         n = subs.subscription_id.size
         self.n = n
         self.start = start
         self.days = days
         self.end = start + days * DAY
         self.act = np.asarray(subs.activated_day, dtype=np.int64)
+        self.start_imei = np.asarray(subs.imei).astype("U15")
         #: First day with usage (the activation day itself is skipped, see module doc).
         self.first_day = np.where(self.act >= 0, self.act + 1, 0)
         self.active = self.first_day < days
@@ -399,6 +545,11 @@ class _Ctx:
         self.trip_rc = rng.integers(0, len(ROAMING_COUNTRIES), n)
         self.trip_mnc = rng.integers(1, 4, n)
         self.trip_cell = rng.integers(0, 55_000, n)
+        # Ordinary behaviour, filled in by _ordinary_setup.
+        self.profile = np.zeros(n, dtype=np.int64)
+        self.book_size = np.ones(n, dtype=np.int64)
+        self.gulf_dest = np.zeros((n, 2), dtype=np.int64)
+        self.gulf_h = np.zeros((n, 2), dtype=np.int64)
 
     def add_imeis(self, values: np.ndarray) -> np.ndarray:
         """Register new IMEIs (int64), returning their IMEI-table indices."""
@@ -406,8 +557,12 @@ class _Ctx:
         self.new_imeis.append(values)
         return np.arange(first, first + values.size, dtype=np.int64)
 
-    def times(self, rng: np.random.Generator, day: np.ndarray, curve: np.ndarray | int,
-              ) -> np.ndarray:
+    def times(
+        self,
+        rng: np.random.Generator,
+        day: np.ndarray,
+        curve: np.ndarray | int,
+    ) -> np.ndarray:
         """Epoch seconds on UTC `day` with the IST hour drawn from `curve`."""
         k = day.size
         u = rng.random(k) + curve
@@ -433,10 +588,19 @@ class _Ctx:
     def imei_at(self, sub: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.where(t >= self.sw_t[sub], self.sw_imei[sub], sub)
 
-    def events(self, rng: np.random.Generator, sub: np.ndarray, t: np.ndarray, service: int,
-               direction: int, cp: np.ndarray | None = None, dest: np.ndarray | None = None,
-               duration: np.ndarray | None = None, volume: np.ndarray | None = None,
-               roaming: bool = False) -> _Events:
+    def events(
+        self,
+        rng: np.random.Generator,
+        sub: np.ndarray,
+        t: np.ndarray,
+        service: int,
+        direction: int,
+        cp: np.ndarray | None = None,
+        dest: np.ndarray | None = None,
+        duration: np.ndarray | None = None,
+        volume: np.ndarray | None = None,
+        roaming: bool = False,
+    ) -> _Events:
         k = sub.size
         if roaming:
             cell = np.full(k, -1, dtype=np.int64)
@@ -446,26 +610,30 @@ class _Ctx:
             fcell = np.full(k, -1, dtype=np.int64)
         zeros = np.zeros(k, dtype=np.int64)
         return _Events(
-            sub=sub, t=t,
+            sub=sub,
+            t=t,
             service=np.full(k, service, dtype=np.int8),
             direction=np.full(k, direction, dtype=np.int8),
             cp=zeros if cp is None else cp,
             dest=np.full(k, -1, dtype=np.int64) if dest is None else dest,
             duration=zeros if duration is None else duration,
             volume=zeros if volume is None else volume,
-            cell=cell, fcell=fcell, imei=self.imei_at(sub, t),
+            cell=cell,
+            fcell=fcell,
+            imei=self.imei_at(sub, t),
         )
 
-    def since_days(self, rng: np.random.Generator, rows: np.ndarray, history: int,
-                   tail: int) -> np.ndarray:
+    def since_days(
+        self, rng: np.random.Generator, rows: np.ndarray, history: int, tail: int
+    ) -> np.ndarray:
         """A fraud start day per row with `history` ordinary days before it if possible."""
         hi = np.maximum(self.days - tail, self.first_day[rows])
         hi = np.minimum(hi, self.days - 1)
         lo = np.minimum(self.first_day[rows] + history, hi)
         return rng.integers(lo, hi + 1)
 
-    def attack_rates(self, rows: np.ndarray, day0: np.ndarray, day1: np.ndarray,
-                     rate: np.ndarray) -> np.ndarray:
+    def attack_rates(self, day0: np.ndarray, day1: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        """Daily rates: `rate` on days [day0, day1), zero otherwise (one row per line)."""
         d = np.arange(self.days)
         on = (d >= day0[:, None]) & (d < day1[:, None])
         return rate[:, None] * on
@@ -493,10 +661,11 @@ def _split_kinds(rng: np.random.Generator, n_fraud: int) -> np.ndarray:
     return counts
 
 
-def _choose_fraudsters(rng: np.random.Generator, ctx: _Ctx,
-                       fraud_share: float) -> dict[FraudKind, np.ndarray]:
+def _choose_fraudsters(
+    rng: np.random.Generator, ctx: _Ctx, fraud_share: float
+) -> dict[FraudKind, np.ndarray]:
     eligible = ctx.active & (ctx.first_day <= ctx.days - 4)
-    n_fraud = min(int(round(fraud_share * ctx.n)), int(eligible.sum()))
+    n_fraud = min(round(fraud_share * ctx.n), int(eligible.sum()))
     counts = _split_kinds(rng, n_fraud)
     taken = np.zeros(ctx.n, dtype=bool)
     chosen: dict[FraudKind, np.ndarray] = {}
@@ -523,8 +692,9 @@ def _choose_fraudsters(rng: np.random.Generator, ctx: _Ctx,
     return chosen
 
 
-def _sim_box(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
-             since: np.ndarray) -> list[_Events]:
+def _sim_box(
+    rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray, since: np.ndarray
+) -> list[_Events]:
     m = rows.size
     if m == 0:
         return []
@@ -558,24 +728,39 @@ def _sim_box(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     ctx.blk0[members] = since_t
     rate = np.clip(rng.gamma(8.0, 280 / 8.0, m), 120, 600)
     end = np.full(m, ctx.days)
-    sub, day = _daily(rng, members, ctx.attack_rates(members, day0, end, rate))
+    sub, day = _daily(rng, members, ctx.attack_rates(day0, end, rate))
     t = ctx.times(rng, day, _C_SIMBOX)
     dest = np.full(sub.size, _IN)
-    out = ctx.events(rng, sub, t, _VOICE, _OUT,
-                     cp=_numbers(dest, rng.integers(0, 2**62, sub.size)), dest=dest,
-                     duration=_lognormal_int(rng, 75.0, 0.7, 8, 1800, sub.size))
+    out = ctx.events(
+        rng,
+        sub,
+        t,
+        _VOICE,
+        _OUT,
+        cp=_numbers(dest, rng.integers(0, 2**62, sub.size)),
+        dest=dest,
+        duration=_lognormal_int(rng, 75.0, 0.7, 8, 1800, sub.size),
+    )
     # Almost nothing comes in (a call-back now and then).
-    sub, day = _daily(rng, members, ctx.attack_rates(members, day0, end, np.full(m, 0.3)))
+    sub, day = _daily(rng, members, ctx.attack_rates(day0, end, np.full(m, 0.3)))
     t = ctx.times(rng, day, _C_CONSUMER)
     dest = np.full(sub.size, _IN)
-    inc = ctx.events(rng, sub, t, _VOICE, _IN,
-                     cp=_numbers(dest, rng.integers(0, 2**62, sub.size)), dest=dest,
-                     duration=_lognormal_int(rng, 40.0, 0.8, 3, 600, sub.size))
+    inc = ctx.events(
+        rng,
+        sub,
+        t,
+        _VOICE,
+        _IN,
+        cp=_numbers(dest, rng.integers(0, 2**62, sub.size)),
+        dest=dest,
+        duration=_lognormal_int(rng, 40.0, 0.8, 3, 600, sub.size),
+    )
     return [out, inc]
 
 
-def _irsf(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
-          since: np.ndarray) -> list[_Events]:
+def _irsf(
+    rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray, since: np.ndarray
+) -> list[_Events]:
     m = rows.size
     if m == 0:
         return []
@@ -583,7 +768,7 @@ def _irsf(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     since[rows] = ctx.start + day0 * DAY + rng.integers(0, 8 * 3600, m)
     day1 = np.minimum(day0 + rng.integers(2, 6, m), ctx.days)
     rate = np.clip(rng.gamma(6.0, 35 / 6.0, m), 12, 80)
-    sub, day = _daily(rng, rows, ctx.attack_rates(rows, day0, day1, rate))
+    sub, day = _daily(rng, rows, ctx.attack_rates(day0, day1, rate))
     t = ctx.times(rng, day, _C_NIGHT_FRAUD)
     order = np.lexsort((t, sub))
     sub, t = sub[order], t[order]
@@ -592,22 +777,34 @@ def _irsf(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     r_first = _range_starts(r_dest, rng.integers(0, 2**62, m))
     pos = np.searchsorted(rows, sub)
     cp = r_first[pos] + _group_ranks(sub)
-    ev = ctx.events(rng, sub, t, _VOICE, _OUT, cp=cp, dest=r_dest[pos],
-                    duration=rng.integers(600, 3601, sub.size))
+    ev = ctx.events(
+        rng,
+        sub,
+        t,
+        _VOICE,
+        _OUT,
+        cp=cp,
+        dest=r_dest[pos],
+        duration=rng.integers(600, 3601, sub.size),
+    )
     return [ev]
 
 
-def _sms_pumping(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
-                 since: np.ndarray) -> list[_Events]:
+def _sms_pumping(
+    rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray, since: np.ndarray
+) -> list[_Events]:
     m = rows.size
     if m == 0:
         return []
     day0 = ctx.since_days(rng, rows, 3, 3)
-    since[rows] = ctx.start + day0 * DAY + rng.integers(0, 6 * 3600, m)
+    since_t = ctx.start + day0 * DAY + rng.integers(0, 6 * 3600, m)
+    since[rows] = since_t
     day1 = np.minimum(day0 + rng.integers(2, 6, m), ctx.days)
-    b_sub, b_day = _daily(rng, rows, ctx.attack_rates(rows, day0, day1, np.full(m, 1.5)))
+    b_sub, b_day = _daily(rng, rows, ctx.attack_rates(day0, day1, np.full(m, 1.5)))
+    # The first burst opens the attack, the rest fall at random over its days.
+    b_sub = np.concatenate([rows, b_sub])
+    b_start = np.concatenate([since_t + rng.integers(0, 3600, m), ctx.times(rng, b_day, _C_FLAT)])
     nb = b_sub.size
-    b_start = ctx.times(rng, b_day, _C_FLAT)
     b_size = rng.integers(80, 321, nb)
     b_span = rng.integers(120, 901, nb)
     b_dest = _PUMP[rng.integers(0, _PUMP.size, nb)]
@@ -620,8 +817,9 @@ def _sms_pumping(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     return [ev]
 
 
-def _subscription_fraud(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
-                        since: np.ndarray) -> list[_Events]:
+def _subscription_fraud(
+    rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray, since: np.ndarray
+) -> list[_Events]:
     m = rows.size
     if m == 0:
         return []
@@ -631,17 +829,25 @@ def _subscription_fraud(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     since[rows] = ctx.start + day0 * DAY + rng.integers(0, 3 * 3600, m)
     day1 = np.minimum(day0 + rng.integers(5, 13, m), ctx.days)
     rate = np.clip(rng.gamma(5.0, 40 / 5.0, m), 15, 90)
-    sub, day = _daily(rng, rows, ctx.attack_rates(rows, day0, day1, rate))
+    sub, day = _daily(rng, rows, ctx.attack_rates(day0, day1, rate))
     t = ctx.times(rng, day, _C_CONSUMER)
     dest = _pick(rng, sub.size, [(_INTL_B, 0.3), (_INTL_C, 0.4), (_HIGH, 0.2), (_INTL_A, 0.1)])
-    ev = ctx.events(rng, sub, t, _VOICE, _OUT,
-                    cp=_numbers(dest, rng.integers(0, 2**62, sub.size)), dest=dest,
-                    duration=_lognormal_int(rng, 600.0, 0.7, 60, 3600, sub.size))
+    ev = ctx.events(
+        rng,
+        sub,
+        t,
+        _VOICE,
+        _OUT,
+        cp=_numbers(dest, rng.integers(0, 2**62, sub.size)),
+        dest=dest,
+        duration=_lognormal_int(rng, 600.0, 0.7, 60, 3600, sub.size),
+    )
     return [ev]
 
 
-def _account_takeover(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
-                      since: np.ndarray) -> list[_Events]:
+def _account_takeover(
+    rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray, since: np.ndarray
+) -> list[_Events]:
     m = rows.size
     if m == 0:
         return []
@@ -650,13 +856,13 @@ def _account_takeover(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     since[rows] = since_t
     # The SIM is swapped onto the fraudster's handset somewhere else.
     ctx.sw_t[rows] = since_t
-    ctx.sw_imei[rows] = ctx.add_imeis(_new_imeis(rng, _start_imei_tacs(ctx, rows)))
+    ctx.sw_imei[rows] = ctx.add_imeis(_new_imeis(rng, ctx.start_imei[rows]))
     home = ctx.region[rows]
-    if ctx.cells_with.size > 1:
-        pick = ctx.cells_with[rng.integers(0, ctx.cells_with.size - 1, m)]
-        other = np.where(pick >= home, ctx.cells_with[np.minimum(
-            np.searchsorted(ctx.cells_with, pick) + 1, ctx.cells_with.size - 1)], pick)
-        new_region = np.where(other == home, ctx.cells_with[0], other)
+    regions = ctx.cells_with
+    if regions.size > 1:  # any other region with cells
+        r = rng.integers(0, regions.size - 1, m)
+        r += r >= np.searchsorted(regions, home)
+        new_region = regions[r]
     else:
         new_region = home
     ctx.mv_t[rows] = since_t
@@ -666,18 +872,27 @@ def _account_takeover(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     ctx.blk0[rows] = since_t
     day1 = np.minimum(day0 + rng.integers(2, 6, m), ctx.days)
     rate = np.clip(rng.gamma(6.0, 35 / 6.0, m), 12, 80)
-    sub, day = _daily(rng, rows, ctx.attack_rates(rows, day0, day1, rate))
+    sub, day = _daily(rng, rows, ctx.attack_rates(day0, day1, rate))
     t = ctx.times(rng, day, _C_FLAT)
-    dest = _pick(rng, sub.size, [(_HIGH, 0.25), (_INTL_C, 0.2), (_INTL_B, 0.15),
-                                 (np.array([_IN]), 0.4)])
-    ev = ctx.events(rng, sub, t, _VOICE, _OUT,
-                    cp=_numbers(dest, rng.integers(0, 2**62, sub.size)), dest=dest,
-                    duration=_lognormal_int(rng, 300.0, 0.8, 20, 3600, sub.size))
+    dest = _pick(
+        rng, sub.size, [(_HIGH, 0.25), (_INTL_C, 0.2), (_INTL_B, 0.15), (np.array([_IN]), 0.4)]
+    )
+    ev = ctx.events(
+        rng,
+        sub,
+        t,
+        _VOICE,
+        _OUT,
+        cp=_numbers(dest, rng.integers(0, 2**62, sub.size)),
+        dest=dest,
+        duration=_lognormal_int(rng, 300.0, 0.8, 20, 3600, sub.size),
+    )
     return [ev]
 
 
-def _roaming_fraud(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
-                   since: np.ndarray) -> list[_Events]:
+def _roaming_fraud(
+    rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray, since: np.ndarray
+) -> list[_Events]:
     m = rows.size
     if m == 0:
         return []
@@ -688,25 +903,36 @@ def _roaming_fraud(rng: np.random.Generator, ctx: _Ctx, rows: np.ndarray,
     ctx.blk0[rows] = since_t
     ctx.blk1[rows] = ctx.start + day1 * DAY
     rate = np.clip(rng.gamma(6.0, 70 / 6.0, m), 30, 150)
-    sub, day = _daily(rng, rows, ctx.attack_rates(rows, day0, day1, rate))
+    sub, day = _daily(rng, rows, ctx.attack_rates(day0, day1, rate))
     t = ctx.times(rng, day, _C_FLAT)
-    dest = _pick(rng, sub.size, [(_HIGH, 0.5), (_INTL_C, 0.25), (_INTL_B, 0.15),
-                                 (np.array([_IN]), 0.1)])
-    calls = ctx.events(rng, sub, t, _VOICE, _OUT,
-                       cp=_numbers(dest, rng.integers(0, 2**62, sub.size)), dest=dest,
-                       duration=_lognormal_int(rng, 900.0, 0.7, 60, 3600, sub.size),
-                       roaming=True)
-    sub, day = _daily(rng, rows, ctx.attack_rates(rows, day0, day1, np.full(m, 2.0)))
+    dest = _pick(
+        rng, sub.size, [(_HIGH, 0.5), (_INTL_C, 0.25), (_INTL_B, 0.15), (np.array([_IN]), 0.1)]
+    )
+    calls = ctx.events(
+        rng,
+        sub,
+        t,
+        _VOICE,
+        _OUT,
+        cp=_numbers(dest, rng.integers(0, 2**62, sub.size)),
+        dest=dest,
+        duration=_lognormal_int(rng, 900.0, 0.7, 60, 3600, sub.size),
+        roaming=True,
+    )
+    sub, day = _daily(rng, rows, ctx.attack_rates(day0, day1, np.full(m, 2.0)))
     t = ctx.times(rng, day, _C_DATA)
     dur = _lognormal_int(rng, 600.0, 1.0, 5, 14_400, sub.size)
-    data = ctx.events(rng, sub, t, _DATA, _OUT, duration=dur,
-                      volume=(dur * np.exp(rng.normal(np.log(5_000), 0.8, sub.size)))
-                      .astype(np.int64), roaming=True)
+    data = ctx.events(
+        rng,
+        sub,
+        t,
+        _DATA,
+        _OUT,
+        duration=dur,
+        volume=(dur * np.exp(rng.normal(np.log(5_000), 0.8, sub.size))).astype(np.int64),
+        roaming=True,
+    )
     return [calls, data]
-
-
-def _start_imei_tacs(ctx: _Ctx, rows: np.ndarray) -> np.ndarray:
-    return ctx.start_imei[rows]
 
 
 _FRAUD_GENERATORS = {
@@ -722,8 +948,9 @@ _FRAUD_GENERATORS = {
 # -- ordinary usage --------------------------------------------------------------------------
 
 
-def _ordinary_setup(rng: np.random.Generator, ctx: _Ctx, enterprise: np.ndarray,
-                    fraud: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ordinary_setup(
+    rng: np.random.Generator, ctx: _Ctx, enterprise: np.ndarray, fraud: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Profiles, per-channel daily rates (n x 7) and day weights (n x days)."""
     n, days = ctx.n, ctx.days
     share = _PROFILE_SHARE / _PROFILE_SHARE.sum()
@@ -734,11 +961,11 @@ def _ordinary_setup(rng: np.random.Generator, ctx: _Ctx, enterprise: np.ndarray,
     activity = np.clip(rng.gamma(2.0, 0.5, n), 0.12, 4.0)
     jitter = np.exp(rng.normal(0.0, 0.3, (n, _RATES.shape[1])))
     rates = _RATES[prof] * activity[:, None] * jitter
-    rates[:, 1] = rates[:, 0] * (_RATES[prof, 1] / _RATES[prof, 0]) * np.exp(
-        rng.normal(0.0, 0.25, n))
+    rates[:, 1] = (
+        rates[:, 0] * (_RATES[prof, 1] / _RATES[prof, 0]) * np.exp(rng.normal(0.0, 0.25, n))
+    )
     ctx.profile = prof
-    ctx.book_size = np.where(prof == _ENTERPRISE, rng.integers(30, 151, n),
-                             rng.integers(3, 13, n))
+    ctx.book_size = np.where(prof == _ENTERPRISE, rng.integers(30, 151, n), rng.integers(3, 13, n))
     n_gulf = rng.integers(1, 3, n)
     ctx.gulf_dest = _GULF[rng.integers(0, _GULF.size, (n, 2))]
     ctx.gulf_dest[:, 1] = np.where(n_gulf == 2, ctx.gulf_dest[:, 1], ctx.gulf_dest[:, 0])
@@ -755,10 +982,12 @@ def _ordinary_setup(rng: np.random.Generator, ctx: _Ctx, enterprise: np.ndarray,
     ctx.trip1[trav] = np.minimum(ctx.trip0[trav] + length * DAY, ctx.end)
 
     # Device upgrades.
-    upg = np.flatnonzero(ctx.active & ~fraud & (rng.random(n) < 0.05)
-                         & (ctx.first_day < days - 1))
-    d = ctx.first_day[upg] + 1 + (rng.random(upg.size) * (days - 1 - ctx.first_day[upg])
-                                  ).astype(np.int64)
+    upg = np.flatnonzero(ctx.active & ~fraud & (rng.random(n) < 0.05) & (ctx.first_day < days - 1))
+    d = (
+        ctx.first_day[upg]
+        + 1
+        + (rng.random(upg.size) * (days - 1 - ctx.first_day[upg])).astype(np.int64)
+    )
     d = np.minimum(d, days - 1)
     ctx.sw_t[upg] = ctx.start + d * DAY + rng.integers(0, DAY, upg.size)
     ctx.sw_imei[upg] = ctx.add_imeis(_new_imeis(rng, ctx.start_imei[upg]))
@@ -771,13 +1000,17 @@ def _ordinary_setup(rng: np.random.Generator, ctx: _Ctx, enterprise: np.ndarray,
     weights[(prof == _ENTERPRISE)[:, None] & weekend[None, :]] *= 0.3
     day_start = ctx.start + dd * DAY
     blocked = (day_start[None, :] >= ctx.blk0[:, None]) & (
-        day_start[None, :] + DAY <= ctx.blk1[:, None])
+        day_start[None, :] + DAY <= ctx.blk1[:, None]
+    )
     weights[blocked] = 0.0
     return prof, rates, weights
 
 
-def _contacts(rng: np.random.Generator, ctx: _Ctx, sub: np.ndarray,
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _contacts(
+    rng: np.random.Generator,
+    ctx: _Ctx,
+    sub: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Counterparts for ordinary calls/SMS: contact book mostly, random numbers otherwise."""
     k = sub.size
     prof = ctx.profile[sub]
@@ -791,14 +1024,19 @@ def _contacts(rng: np.random.Generator, ctx: _Ctx, sub: np.ndarray,
     if ni:
         use_b = rng.random(ni) < _P_INTL_B[prof[intl]]
         ua = rng.random(ni)
-        dest[intl] = np.where(use_b, _INTL_B[(ua * _INTL_B.size).astype(np.int64)],
-                              _INTL_A[(ua * _INTL_A.size).astype(np.int64)])
+        dest[intl] = np.where(
+            use_b,
+            _INTL_B[(ua * _INTL_B.size).astype(np.int64)],
+            _INTL_A[(ua * _INTL_A.size).astype(np.int64)],
+        )
     h = np.where(book, h_book, rng.integers(0, 2**62, k))
     return _numbers(dest, h), dest
 
 
-def _ordinary(rng: np.random.Generator, ctx: _Ctx, rates: np.ndarray, weights: np.ndarray,
-              scale: float) -> list[_Events]:
+def _ordinary(
+    rng: np.random.Generator, ctx: _Ctx, rates: np.ndarray, weights: np.ndarray, scale: float
+) -> tuple[list[_Events], list[np.ndarray]]:
+    """Ordinary usage per channel, with a keep-mask per part (False: suppressed)."""
     prof = ctx.profile
     parts: list[_Events] = []
     for ch in range(rates.shape[1]):
@@ -821,8 +1059,11 @@ def _ordinary(rng: np.random.Generator, ctx: _Ctx, rates: np.ndarray, weights: n
             heavy = p == _DATA_HEAVY
             dur = _lognormal_int(rng, np.where(heavy, 1200.0, 600.0), 1.0, 5, 14_400, k)
             rate = np.exp(rng.normal(np.where(heavy, np.log(120_000), np.log(20_000)), 0.8))
-            parts.append(ctx.events(rng, sub, t, _DATA, _OUT, duration=dur,
-                                    volume=(dur * rate).astype(np.int64)))
+            parts.append(
+                ctx.events(
+                    rng, sub, t, _DATA, _OUT, duration=dur, volume=(dur * rate).astype(np.int64)
+                )
+            )
         else:  # calls to / from family in the Gulf
             t = ctx.times(rng, day, _C_CONSUMER)
             which = (rng.random(k) < 0.35).astype(np.int64)
@@ -830,17 +1071,17 @@ def _ordinary(rng: np.random.Generator, ctx: _Ctx, rates: np.ndarray, weights: n
             cp = _numbers(dest, ctx.gulf_h[sub, which])
             dur = _lognormal_int(rng, 700.0, 0.6, 60, 5400, k)
             parts.append(ctx.events(rng, sub, t, _VOICE, ch - 5, cp=cp, dest=dest, duration=dur))
-    ev = _Events.concat(parts)
-    # The owner's usage stops while the line is in a fraudster's hands.
-    keep = ~((ev.t >= ctx.blk0[ev.sub]) & (ev.t < ctx.blk1[ev.sub]))
-    ev = ev.take(np.flatnonzero(keep))
-    # Travellers: everything during the trip is on a visited network.
-    trip = np.flatnonzero((ev.t >= ctx.trip0[ev.sub]) & (ev.t < ctx.trip1[ev.sub]))
-    if trip.size:
-        ev.fcell[trip] = ctx.foreign_cells(rng, ev.sub[trip])
-        ev.cell[trip] = -1
-        ev.volume[trip] = ev.volume[trip] * 3 // 10
-    return [ev]
+    keeps: list[np.ndarray] = []
+    for ev in parts:
+        # The owner's usage stops while the line is in a fraudster's hands (dropped later).
+        keeps.append(~((ev.t >= ctx.blk0[ev.sub]) & (ev.t < ctx.blk1[ev.sub])))
+        # Travellers: everything during the trip is on a visited network.
+        trip = np.flatnonzero((ev.t >= ctx.trip0[ev.sub]) & (ev.t < ctx.trip1[ev.sub]))
+        if trip.size:
+            ev.fcell[trip] = ctx.foreign_cells(rng, ev.sub[trip])
+            ev.cell[trip] = -1
+            ev.volume[trip] = ev.volume[trip] * 3 // 10
+    return parts, keeps
 
 
 # -- entry point -----------------------------------------------------------------------------
@@ -866,7 +1107,6 @@ def generate_usage(
         raise ValueError("records_per_subscriber must be >= 0 and fraud_share in [0, 1]")
     start = int(window_start_epoch)
     ctx = _Ctx(rng, subscribers, cells_by_region, start, days)
-    ctx.start_imei = np.asarray(subscribers.imei).astype("U15")
     sid = np.asarray(subscribers.subscription_id, dtype=np.int64)
 
     # Fraud first: it changes handsets, cells and the owner's background usage.
@@ -889,27 +1129,30 @@ def generate_usage(
     _, rates, weights = _ordinary_setup(rng, ctx, np.asarray(subscribers.enterprise, bool), fraud)
     expected = float((rates * weights.sum(axis=1)[:, None]).sum())
     scale = max(target - n_fraud_rec, 0.0) / expected if expected > 0 else 0.0
-    parts = _ordinary(rng, ctx, rates, weights, scale)
+    parts, keeps = _ordinary(rng, ctx, rates, weights, scale)
     if f_ev is not None:
         parts.append(f_ev)
+        keeps.append(np.ones(f_ev.t.size, dtype=bool))
     ev = _Events.concat(parts)
+    kept = np.flatnonzero(np.concatenate(keeps))
+    del parts, keeps, f_ev
 
     # Sort by (started_at, subscription_id); stable, so equal keys keep generation order.
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(sid, kind="stable")] = np.arange(n)
-    order = np.argsort((ev.t - start) * max(n, 1) + rank[ev.sub], kind="stable")
-    ev = ev.take(order)
+    key = (ev.t[kept] - start) * max(n, 1) + rank[ev.sub[kept]]
+    ev = ev.take(kept[np.argsort(key, kind="stable")])
 
     imei_table = ctx.start_imei
     if ctx.new_imeis:
         extra = np.concatenate(ctx.new_imeis)
-        imei_table = np.concatenate(
-            [imei_table, _digits_str(extra, np.full(extra.size, 15), 15)])
+        imei_table = np.concatenate([imei_table, _digits_str(extra, np.full(extra.size, 15), 15)])
     final = np.where(ctx.sw_t < ctx.end, ctx.sw_imei, np.arange(n))
 
     labels = sorted(
         (int(sid[i]), kind.value, int(since[i]))
-        for kind, rows in chosen.items() for i in rows.tolist()
+        for kind, rows in chosen.items()
+        for i in rows.tolist()
     )
     columns = {
         "subscription_id": sid[ev.sub],
@@ -927,21 +1170,28 @@ def generate_usage(
     return UsageBatch(columns=columns, labels=labels, final_imei=imei_table[final])
 
 
-def _cell_ids(cells_by_region: list[np.ndarray], cell: np.ndarray,
-              fcell: np.ndarray) -> np.ndarray:
-    home = np.concatenate([np.asarray(c, dtype=str) for c in cells_by_region]
-                          + [np.array([""])])
+def _cell_ids(cells_by_region: list[np.ndarray], cell: np.ndarray, fcell: np.ndarray) -> np.ndarray:
+    home = np.concatenate([np.asarray(c, dtype=str) for c in cells_by_region] + [np.array([""])])
     roam = np.flatnonzero(fcell >= 0)
-    codes, inverse = np.unique(fcell[roam], return_inverse=True)
-    rc = codes // 10**7
-    mnc = codes // 10**5 % 100
-    num = codes % 10**5
-    foreign = np.strings.add(np.strings.add(np.strings.add(np.strings.add(np.strings.add(
-        np.strings.add(_RC_CC[rc], "-"), _RC_MCC[rc]), "-"), np.strings.zfill(
-        mnc.astype(str), 2)), "-"), num.astype(str))
-    width = max(home.dtype.itemsize // 4, foreign.dtype.itemsize // 4 if codes.size else 0, 1)
-    home = home.astype(f"<U{width}")
-    out = home[np.where(cell >= 0, cell, home.size - 1)]
+    width = max(home.dtype.itemsize // 4, 1)
+    if roam.size:
+        # Foreign cells "CC-MCC-MNC-CELL", built once per distinct cell.
+        codes, inverse = np.unique(fcell[roam], return_inverse=True)
+        rc = codes // 10**7
+        parts = (
+            _RC_CC[rc],
+            "-",
+            _RC_MCC[rc],
+            "-",
+            _digits_str(codes // 10**5 % 100, np.full(codes.size, 2), 2),
+            "-",
+            _digits_str(codes % 10**5, np.full(codes.size, 5), 5),
+        )
+        foreign = parts[0]
+        for p in parts[1:]:
+            foreign = np.strings.add(foreign, p)
+        width = max(width, int(np.strings.str_len(foreign).max()))
+    out = home.astype(f"<U{width}")[np.where(cell >= 0, cell, home.size - 1)]
     if roam.size:
         out[roam] = foreign[inverse]
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -60,23 +61,63 @@ def world(db: Database) -> Database:
     """One region, site, device, customer, account, offering and mobile line."""
     rows = [
         Region(id=1, code="MUM", name="Mumbai"),
-        Site(id=1, code="MUM-AND1", name="Andheri Exchange", kind=SiteKind.EXCHANGE,
-                   region_id=1, city="Mumbai"),
-        Device(id=1, hostname="r1-mum", site_id=1, role=DeviceRole.ACCESS,
-                     platform=Platform.CISCO_IOS, vendor="Cisco", model="ASR-920",
-                     os_version="17.6", serial="FOC0001", mgmt_host="127.0.0.1", mgmt_port=6000),
-        ProductOffering(id=1, code="POST-399", name="Postpaid 399",
-                              segment=Segment.CONSUMER, product_line=ProductLine.MOBILE_POSTPAID,
-                              monthly_fee_minor=39900),
-        Customer(id=1, name="Priya Nair", segment=Segment.CONSUMER,
-                       id_document=IdDocument.AADHAAR, id_number="234567890123",
-                       email="priya@example.in", phone="919800000001", address="1, Powai",
-                       city="Mumbai", region_id=1),
-        BillingAccount(id=1, account_number="BA100000001", customer_id=1,
-                             credit_limit_minor=500000, payment_method=PaymentMethod.UPI),
-        Subscription(id=1, customer_id=1, billing_account_id=1, offering_id=1,
-                           msisdn="919876543210", state=SubscriptionState.ACTIVE,
-                           activated_at=NOW - timedelta(days=100)),
+        Site(
+            id=1,
+            code="MUM-AND1",
+            name="Andheri Exchange",
+            kind=SiteKind.EXCHANGE,
+            region_id=1,
+            city="Mumbai",
+        ),
+        Device(
+            id=1,
+            hostname="r1-mum",
+            site_id=1,
+            role=DeviceRole.ACCESS,
+            platform=Platform.CISCO_IOS,
+            vendor="Cisco",
+            model="ASR-920",
+            os_version="17.6",
+            serial="FOC0001",
+            mgmt_host="127.0.0.1",
+            mgmt_port=6000,
+        ),
+        ProductOffering(
+            id=1,
+            code="POST-399",
+            name="Postpaid 399",
+            segment=Segment.CONSUMER,
+            product_line=ProductLine.MOBILE_POSTPAID,
+            monthly_fee_minor=39900,
+        ),
+        Customer(
+            id=1,
+            name="Priya Nair",
+            segment=Segment.CONSUMER,
+            id_document=IdDocument.AADHAAR,
+            id_number="234567890123",
+            email="priya@example.in",
+            phone="919800000001",
+            address="1, Powai",
+            city="Mumbai",
+            region_id=1,
+        ),
+        BillingAccount(
+            id=1,
+            account_number="BA100000001",
+            customer_id=1,
+            credit_limit_minor=500000,
+            payment_method=PaymentMethod.UPI,
+        ),
+        Subscription(
+            id=1,
+            customer_id=1,
+            billing_account_id=1,
+            offering_id=1,
+            msisdn="919876543210",
+            state=SubscriptionState.ACTIVE,
+            activated_at=NOW - timedelta(days=100),
+        ),
     ]
     with db.transaction() as s:
         for row in rows:  # one by one: these tables have no relationships to order them
@@ -90,8 +131,15 @@ def world(db: Database) -> Database:
 
 def test_ticket_lifecycle_with_history_and_sla(world: Database) -> None:
     with world.transaction() as s:
-        t = open_ticket(s, title="  Link   down at Andheri ", severity=2, reporter="alice",
-                        sla_hours=SLA, device_id=1, now=NOW)
+        t = open_ticket(
+            s,
+            title="  Link   down at Andheri ",
+            severity=2,
+            reporter="alice",
+            sla_hours=SLA,
+            device_id=1,
+            now=NOW,
+        )
         ref = t.ref
         assert t.title == "Link down at Andheri"
         assert t.sla_due_at == NOW + timedelta(hours=8)
@@ -99,16 +147,25 @@ def test_ticket_lifecycle_with_history_and_sla(world: Database) -> None:
         assign_ticket(s, ref, "bob", actor="alice", now=NOW)
         move_ticket(s, ref, TicketStatus.IN_PROGRESS, actor="bob", now=NOW)
         add_note(s, ref, "optics replaced", actor="bob", now=NOW)
-        move_ticket(s, ref, TicketStatus.RESOLVED, actor="bob", note="SFP swapped",
-                    now=NOW + timedelta(hours=9))
+        move_ticket(
+            s,
+            ref,
+            TicketStatus.RESOLVED,
+            actor="bob",
+            note="SFP swapped",
+            now=NOW + timedelta(hours=9),
+        )
     with world.read() as s:
         t = get_ticket(s, ref)
         assert t.status == TicketStatus.RESOLVED
         assert t.resolution == "SFP swapped"
         assert t.breached(NOW + timedelta(hours=10))  # resolved after 9 h on an 8 h SLA
         assert [e.kind for e in t.history] == [
-            TicketEventKind.CREATED, TicketEventKind.ASSIGNED, TicketEventKind.STATUS,
-            TicketEventKind.NOTE, TicketEventKind.STATUS,
+            TicketEventKind.CREATED,
+            TicketEventKind.ASSIGNED,
+            TicketEventKind.STATUS,
+            TicketEventKind.NOTE,
+            TicketEventKind.STATUS,
         ]
     with world.transaction() as s:
         move_ticket(s, ref, TicketStatus.CLOSED, actor="alice")
@@ -145,9 +202,14 @@ def test_a_failed_transaction_leaves_nothing_behind(world: Database) -> None:
 
 
 def test_alarm_is_one_per_fingerprint_and_clears_and_returns(world: Database) -> None:
-    args = dict(fingerprint="a1b2c3d4e5f60718", source=AlarmSource.ALERTMANAGER,
-                alarm_type="LinkDown", severity=PerceivedSeverity.MAJOR,
-                summary="LinkDown on r1-mum", device_id=1)
+    args = dict(
+        fingerprint="a1b2c3d4e5f60718",
+        source=AlarmSource.ALERTMANAGER,
+        alarm_type="LinkDown",
+        severity=PerceivedSeverity.MAJOR,
+        summary="LinkDown on r1-mum",
+        device_id=1,
+    )
     with world.transaction() as s:
         first, new = raise_alarm(s, **args, now=NOW)  # type: ignore[arg-type]
         assert new and first.state == AlarmState.RAISED
@@ -157,7 +219,10 @@ def test_alarm_is_one_per_fingerprint_and_clears_and_returns(world: Database) ->
         assert again.state == AlarmState.UPDATED and again.repeat_count == 2
     with world.transaction() as s:
         acknowledge_alarm(s, first.ref, "alice")
-    with pytest.raises(DomainError, match="already acknowledged by alice"), world.transaction() as s:
+    with (
+        pytest.raises(DomainError, match="already acknowledged by alice"),
+        world.transaction() as s,
+    ):
         acknowledge_alarm(s, first.ref, "bob")
     with world.transaction() as s:
         cleared = clear_alarm(s, "a1b2c3d4e5f60718", now=NOW + timedelta(hours=1))
@@ -214,10 +279,8 @@ def test_a_double_click_from_two_places_decides_once(world: Database) -> None:
         try:
             with world.transaction() as s:
                 order = get_order(s, ref)
-                try:
+                with contextlib.suppress(threading.BrokenBarrierError):
                     barrier.wait(timeout=2)
-                except threading.BrokenBarrierError:
-                    pass
                 decide_order(s, order.ref, who, approve=True)
             outcomes.append("ok")
         except (Conflict, PolicyViolation, InvalidTransition) as exc:
@@ -240,8 +303,9 @@ def test_a_double_click_from_two_places_decides_once(world: Database) -> None:
 
 def test_core_change_needs_another_engineer(world: Database) -> None:
     with world.transaction() as s:
-        cr = ChangeRequest(template="ntp", targets="role:core", requested_by="alice",
-                           needs_second_approval=True)
+        cr = ChangeRequest(
+            template="ntp", targets="role:core", requested_by="alice", needs_second_approval=True
+        )
         s.add(cr)
         s.flush()
         ref = cr.ref
@@ -270,8 +334,13 @@ def test_subscription_found_by_any_spelling_of_its_number(world: Database) -> No
 
 def test_analyst_decision_becomes_a_training_label(world: Database) -> None:
     with world.transaction() as s:
-        case = FraudCase(subscription_id=1, score=0.93, kind=FraudKind.SIM_BOX,
-                         reasons=["212 calls a day from one cell"], model_version="t1")
+        case = FraudCase(
+            subscription_id=1,
+            score=0.93,
+            kind=FraudKind.SIM_BOX,
+            reasons=["212 calls a day from one cell"],
+            model_version="t1",
+        )
         s.add(case)
         s.flush()
         ref = case.ref
@@ -279,8 +348,11 @@ def test_analyst_decision_becomes_a_training_label(world: Database) -> None:
         decide_case(s, ref, "erin", confirmed=True, note="gateway found")
     with world.read() as s:
         (label,) = s.scalars(sa.select(FraudLabel)).all()
-        assert (label.is_fraud, label.kind, label.source) == (True, FraudKind.SIM_BOX,
-                                                              LabelSource.ANALYST)
+        assert (label.is_fraud, label.kind, label.source) == (
+            True,
+            FraudKind.SIM_BOX,
+            LabelSource.ANALYST,
+        )
         assert s.get(FraudCase, 1).state == CaseState.CONFIRMED  # type: ignore[union-attr]
     with pytest.raises(InvalidTransition, match="is confirmed"), world.transaction() as s:
         decide_case(s, ref, "erin", confirmed=False)

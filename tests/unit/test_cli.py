@@ -12,10 +12,25 @@ from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = [
-    ["demo"], ["serve"], ["console"], ["chat"], ["seed"], ["db", "upgrade"], ["db", "current"],
-    ["config", "check"], ["lab", "start"], ["lab", "stop"], ["lab", "status"],
-    ["fraud", "train"], ["fraud", "evaluate"], ["fraud", "score"], ["billing", "rate"],
-    ["billing", "run"], ["digest", "preview"], ["slack", "manifest"], ["bench"],
+    ["demo"],
+    ["serve"],
+    ["console"],
+    ["chat"],
+    ["seed"],
+    ["db", "upgrade"],
+    ["db", "current"],
+    ["config", "check"],
+    ["lab", "start"],
+    ["lab", "stop"],
+    ["lab", "status"],
+    ["fraud", "train"],
+    ["fraud", "evaluate"],
+    ["fraud", "score"],
+    ["billing", "rate"],
+    ["billing", "run"],
+    ["digest", "preview"],
+    ["slack", "manifest"],
+    ["bench"],
 ]
 
 
@@ -26,18 +41,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("words", CONTRACT, ids=" ".join)
-def test_every_contract_command_has_help(words: list[str],
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_contract_command_has_help(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exc:
         main([*words, "--help"])
     assert exc.value.code == 0
     assert "usage: switchboard" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("words", [["lab", "start"], ["fraud", "score"], ["serve"],
-                                   ["slack", "manifest"]], ids=" ".join)
-def test_unbuilt_commands_say_so_and_exit_2(words: list[str],
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "words", [["lab", "start"], ["fraud", "score"], ["serve"], ["slack", "manifest"]], ids=" ".join
+)
+def test_unbuilt_commands_say_so_and_exit_2(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, *words)
     assert code == 2
     assert err.startswith(f"switchboard {' '.join(words)}: not built yet")
@@ -50,23 +68,28 @@ def test_config_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert "alice, bob, carol, dave, erin, root" in out
 
 
-def test_config_check_lists_every_problem(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_check_lists_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("server:\n  port: lots\nslak: {}\n")
     code, out, err = run(capsys, "--config", str(bad), "config", "check")
     assert code == 1 and out == ""
     lines = err.splitlines()
-    assert lines[0] == f"{bad}: server.port: Input should be a valid integer, unable to parse " \
-                       "string as an integer (got 'lots')"
+    assert (
+        lines[0] == f"{bad}: server.port: Input should be a valid integer, unable to parse "
+        "string as an integer (got 'lots')"
+    )
     assert lines[1] == f"{bad}: slak: unknown key"
     assert lines[2].startswith("hint: ")
 
 
-def test_unknown_scale_is_one_line_and_exit_1(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "seed", "--scale", "huge", "--database",
-                       f"sqlite:///{tmp_path / 'x.db'}")
+def test_unknown_scale_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "seed", "--scale", "huge", "--database", f"sqlite:///{tmp_path / 'x.db'}"
+    )
     assert code == 1
     assert err.splitlines() == ["error: unknown scale 'huge'", "hint: use one of: demo, large"]
 
@@ -83,12 +106,14 @@ def test_bad_arguments_are_one_line_with_a_hint(capsys: pytest.CaptureFixture[st
 
 
 def test_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "db", "upgrade", "--database",
-                       "postgresql://nobody:secret@127.0.0.1:1/none")
+    code, _, err = run(
+        capsys, "db", "upgrade", "--database", "postgresql://nobody:secret@127.0.0.1:1/none"
+    )
     assert code == 1
     first, hint = err.splitlines()
-    assert first.startswith("error: cannot use the database "
-                            "postgresql+psycopg://nobody:***@127.0.0.1:1/none: ")
+    assert first.startswith(
+        "error: cannot use the database postgresql+psycopg://nobody:***@127.0.0.1:1/none: "
+    )
     assert "secret" not in err
     assert hint.startswith("hint: check database.url")
 
@@ -105,9 +130,13 @@ def test_console_script_runs_with_a_broken_config_from_the_environment(tmp_path:
     bad = tmp_path / "broken.yaml"
     bad.write_text("database: [\n")
     exe = Path(sys.executable).with_name("switchboard")
-    result = subprocess.run([str(exe), "config", "check"], capture_output=True, text=True,
-                            env={"SWITCHBOARD_CONFIG": str(bad), "PATH": "/usr/bin:/bin"},
-                            timeout=60)
+    result = subprocess.run(
+        [str(exe), "config", "check"],
+        capture_output=True,
+        text=True,
+        env={"SWITCHBOARD_CONFIG": str(bad), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith(f"{bad}:2:1: not valid YAML")
     assert "Traceback" not in result.stderr
