@@ -23,14 +23,11 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 #: Commands later work builds; until then they say so and exit 2.
 NOT_BUILT = {
     "serve": "the chat edge (Slack over HTTP and Socket Mode)",
-    "console": "the chat edge (console)",
-    "chat": "the chat edge (console)",
     "lab": "config changes and the device lab",
     "fraud": "the fraud model",
     "billing": "the business skills (rating and bill runs)",
     "digest": "scheduled digests",
     "slack": "the chat edge (Slack app manifest)",
-    "audit": "the chat edge (tamper-evident audit)",
 }
 
 
@@ -180,6 +177,53 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.console import repl
+
+    sb = bootstrap(settings)
+    try:
+        return repl(sb, sb.access.user(args.user), out)
+    finally:
+        sb.close()
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from bot.bootstrap import bootstrap
+    from bot.render.terminal import render
+
+    sb = bootstrap(settings)
+    try:
+        reply = sb.router.handle(sb.access.user(args.user), args.text, source="chat")
+    finally:
+        sb.close()
+    if args.json:
+        print(json.dumps(reply.to_json(), ensure_ascii=False, indent=2))
+    else:
+        render(reply, out)
+    return 0 if reply.ok else 1
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import open_database
+    from domain.audit.services import verify_chain
+
+    db = open_database(settings)
+    try:
+        with db.read() as session:
+            check = verify_chain(session)
+    finally:
+        db.dispose()
+    if check.intact:
+        out.print(f"OK: {check.events:,} audit events, the chain is intact")
+        return 0
+    err.print(f"audit event {check.first_broken} is broken: {check.reason}")
+    err.print("hint: restore the audit table from a backup; rows after it cannot be trusted")
+    return 1
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import run_benchmarks
 
@@ -214,10 +258,10 @@ def build_parser() -> Parser:
 
     add("serve", not_built("serve"), "serve Slack, the alert webhooks, /healthz and /metrics")
 
-    c = add("console", not_built("console"), "chat with the bot in the terminal")
+    c = add("console", cmd_console, "chat with the bot in the terminal")
     c.add_argument("--as", dest="user", required=True, help="act as this configured user")
 
-    c = add("chat", not_built("chat"), "send one command and print the reply")
+    c = add("chat", cmd_chat, "send one command and print the reply")
     c.add_argument("--as", dest="user", required=True, help="act as this configured user")
     c.add_argument("text", help='the command, e.g. "/inventory show r1-mum"')
     c.add_argument("--json", action="store_true", help="print the reply as JSON")
@@ -250,13 +294,19 @@ def build_parser() -> Parser:
         ("billing", ("rate", "run"), "rating and bill runs"),
         ("digest", ("preview",), "scheduled digests"),
         ("slack", ("manifest",), "Slack app setup"),
-        ("audit", ("verify",), "the audit trail"),
     ):
         g = add(name, not_built(name), help_)
         gs = g.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
         gs.required = True
         for action in actions:
             gs.add_parser(action, help=f"{name} {action}").set_defaults(handler=not_built(name))
+
+    a = add("audit", lambda a, s: 0, "the audit trail")
+    acts = a.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    acts.required = True
+    acts.add_parser(
+        "verify", help="check the hash chain; name the first broken event"
+    ).set_defaults(handler=cmd_audit_verify)
 
     b = add("bench", cmd_bench, "run the benchmarks under tests/bench and print one table")
     b.add_argument("--scale", default="demo", choices=("demo", "large"))

@@ -1,0 +1,165 @@
+"""Audit services: append-only, hash-chained events; redaction; the idempotency ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from domain.audit.choices import Outcome
+from domain.audit.models import AuditEvent, ProcessedRequest
+from domain.db import utcnow
+
+GENESIS = "0" * 64
+_CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    body = json.dumps(
+        [
+            prev_hash,
+            event.at.isoformat(),
+            event.actor,
+            event.roles,
+            event.channel,
+            event.command,
+            event.arguments,
+            str(event.outcome),
+            event.detail,
+            event.duration_ms,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: str,
+    command: str,
+    outcome: Outcome,
+    roles: Iterable[str] = (),
+    channel: str = "",
+    arguments: str = "",
+    detail: str = "",
+    duration_ms: int = 0,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one event, sealed with the hash of the one before it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    # (On SQLite the write transaction already holds the database's single write lock.)
+    prev = session.scalars(
+        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).one_or_none()
+    event = AuditEvent(
+        at=at or utcnow(),
+        actor=actor[:64],
+        roles=",".join(sorted(str(r) for r in roles))[:120],
+        channel=channel[:64],
+        command=command[:120],
+        arguments=redact(arguments)[:4000],
+        outcome=outcome,
+        detail=redact(detail)[:4000],
+        duration_ms=duration_ms,
+        prev_hash=prev or GENESIS,
+        hash="",
+    )
+    event.hash = _digest(event.prev_hash, event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    events: int
+    first_broken: int | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken is None
+
+
+def verify_chain(session: Session) -> ChainCheck:
+    """Recompute every seal in order; name the first row that does not match."""
+    prev = GENESIS
+    count = 0
+    query = sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=5000)
+    for event in session.execute(query).scalars():
+        count += 1
+        if event.prev_hash != prev:
+            return ChainCheck(
+                count,
+                event.id,
+                "it does not point at the row before it (a row was removed or inserted)",
+            )
+        if _digest(prev, event) != event.hash:
+            return ChainCheck(
+                count, event.id, "its contents do not match its seal (the row was changed)"
+            )
+        prev = event.hash
+    return ChainCheck(count)
+
+
+# -- redaction ---------------------------------------------------------------------------
+
+_SECRET_KV = re.compile(
+    r"(?i)\b(password|passwd|secret|token|api[_-]?key|community|enable)=(\"[^\"]*\"|'[^']*'|\S+)"
+)
+_SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
+_LONG_DIGITS = re.compile(r"(?<![\d-])(?:\d[ -]?){12,19}(?![\d-])")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    raw = match.group(0)
+    digits = re.sub(r"\D", "", raw)
+    trailing = raw[len(raw.rstrip(" -")) :]
+    if len(digits) == 12 and digits.startswith("91") and digits[2] in "6789":
+        return raw  # a mobile number: care work is audited by the number it concerns
+    if len(digits) == 12 or (13 <= len(digits) <= 19 and _luhn_ok(digits)):
+        return "X" * (len(digits) - 4) + digits[-4:] + trailing  # identity or card number
+    return raw
+
+
+def redact(text: str) -> str:
+    """Hide secrets, identity numbers (Aadhaar) and card numbers; keep the last 4 digits."""
+    text = _SECRET_KV.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+    text = _SLACK_TOKEN.sub("[redacted token]", text)
+    return _LONG_DIGITS.sub(_mask_number, text)
+
+
+# -- idempotency ---------------------------------------------------------------------------
+
+
+def claim_request(session: Session, key: str, at: datetime | None = None) -> bool:
+    """Record a delivery as handled; False if it was already (on any replica)."""
+    values = {"key": key[:200], "seen_at": at or utcnow()}
+    dialect = session.get_bind().dialect.name
+    table = cast(sa.Table, ProcessedRequest.__table__)
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
+    stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+    # A row comes back only when this call inserted it.
+    return session.execute(stmt).first() is not None

@@ -1,0 +1,43 @@
+"""The audit trail in chat, for admins."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from domain.audit.models import AuditEvent
+from domain.config import Role
+from skills.context import Context
+from skills.registry import Args, command, positional
+from skills.reply import Reply, Table
+
+
+class RecentArgs(Args):
+    user: str | None = positional(None, metavar="user")
+    limit: int = 20
+
+
+@command("audit recent", roles=[Role.ADMIN], args=RecentArgs)
+def recent(ctx: Context, args: RecentArgs) -> Reply:
+    """The latest audit events, optionally of one user."""
+    limit = max(1, min(args.limit, 200))
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if args.user:
+        query = query.where(AuditEvent.actor == args.user)
+    with ctx.db.read() as session:
+        events = session.scalars(query).all()
+        rows = tuple(
+            (
+                f"{e.at:%Y-%m-%d %H:%M:%S}",
+                e.actor,
+                f"/{e.command}",
+                str(e.outcome),
+                e.arguments[:60],
+            )
+            for e in events
+        )
+    who = f" by {args.user}" if args.user else ""
+    return Reply(
+        text=f"{len(rows)} latest audit events{who}",
+        tables=(Table(columns=("at (UTC)", "who", "command", "outcome", "as typed"), rows=rows),),
+        ephemeral=True,
+    )

@@ -1,0 +1,226 @@
+"""The skill registry: a decorator that records a command's metadata, nothing more.
+
+    @command("order approve", roles=[Role.MANAGER], args=OrderRef)
+    def approve(ctx: Context, args: OrderRef) -> Reply:
+        '''Approve a pending order; someone other than the requester must do it.'''
+
+The docstring's first line is the help. Arguments come from the text (already split
+by shlex) into a typed `Args` model: positional words fill the fields marked
+`positional()` in order, `key=value` fills the field of that name, `--flag` sets a
+bool field. Access is enforced by the router, never inside a command.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field as PydanticField
+from pydantic.fields import FieldInfo
+
+from domain.config import Role
+from skills.context import Context
+from skills.reply import Reply
+
+
+class Args(BaseModel):
+    """Base of every command's arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class NoArgs(Args):
+    pass
+
+
+def positional(default: Any = ..., *, metavar: str | None = None, description: str = "") -> Any:
+    """A field filled by position; a list field takes all remaining words."""
+    return PydanticField(
+        default, description=description, json_schema_extra={"positional": True, "metavar": metavar}
+    )
+
+
+class ArgumentError(Exception):
+    """The text does not fit the command's arguments."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+def _extra(info: FieldInfo) -> dict[str, Any]:
+    extra = info.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(a) for a in typing.get_args(annotation) if a is not type(None))
+    return origin in (list, tuple)
+
+
+def _is_bool(annotation: Any) -> bool:
+    return annotation is bool
+
+
+@dataclass(frozen=True)
+class Command:
+    path: tuple[str, ...]
+    fn: Callable[[Context, Any], Reply]
+    roles: frozenset[Role]
+    args: type[Args]
+    help: str
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    def allows(self, roles: frozenset[Role]) -> bool:
+        """Admins may run everything; anyone else needs one of the command's roles."""
+        return Role.ADMIN in roles or bool(roles & self.roles)
+
+    @property
+    def slash(self) -> str:
+        return "/" + self.path[0]
+
+    def positionals(self) -> list[tuple[str, FieldInfo]]:
+        return [(n, f) for n, f in self.args.model_fields.items() if _extra(f).get("positional")]
+
+    @property
+    def usage(self) -> str:
+        parts = ["/" + self.name]
+        for name, info in self.args.model_fields.items():
+            meta = _extra(info)
+            label = meta.get("metavar") or name
+            if meta.get("positional"):
+                many = "..." if _is_list(info.annotation) else ""
+                parts.append(f"<{label}>{many}" if info.is_required() else f"[<{label}>{many}]")
+            elif _is_bool(info.annotation):
+                parts.append(f"[--{name.replace('_', '-')}]")
+            else:
+                word = f"{name}={(meta.get('metavar') or name).upper()}"
+                parts.append(word if info.is_required() else f"[{word}]")
+        return " ".join(parts)
+
+    def parse(self, words: Sequence[str]) -> Args:
+        """Fill the argument model from the words after the command path."""
+        fields = self.args.model_fields
+        slots = self.positionals()
+        data: dict[str, Any] = {}
+        i = 0
+        for word in words:
+            if word.startswith("--") and len(word) > 2:
+                name = word[2:].replace("-", "_")
+                if name not in fields or not _is_bool(fields[name].annotation):
+                    raise ArgumentError(f"unknown option {word}", self.usage)
+                data[name] = True
+                continue
+            key, eq, value = word.partition("=")
+            if (
+                eq
+                and key.isidentifier()
+                and key in fields
+                and not _extra(fields[key]).get("positional")
+            ):
+                data[key] = value
+                continue
+            if eq and key.isidentifier() and key not in fields and not slots[i:]:
+                raise ArgumentError(f"unknown argument {key}=", self.usage)
+            if i >= len(slots):
+                raise ArgumentError(f"unexpected {word!r}", self.usage)
+            name, info = slots[i]
+            if _is_list(info.annotation):
+                data.setdefault(name, []).append(word)
+            else:
+                data[name] = word
+                i += 1
+        try:
+            return self.args.model_validate(data)
+        except ValidationError as exc:
+            raise ArgumentError(_first_problem(exc, self), self.usage) from None
+
+
+def _first_problem(exc: ValidationError, cmd: Command) -> str:
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else "arguments"
+    info = cmd.args.model_fields.get(name)
+    label = (_extra(info).get("metavar") if info else None) or name
+    if err["type"] == "missing":
+        return f"missing <{label}>"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{label}: {msg}"
+
+
+class DuplicateCommand(Exception):
+    pass
+
+
+@dataclass
+class Registry:
+    commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
+
+    def add(self, cmd: Command) -> None:
+        if cmd.path in self.commands:
+            other = self.commands[cmd.path].fn
+            raise DuplicateCommand(
+                f"/{cmd.name} is registered twice: {other.__module__}.{other.__qualname__} "
+                f"and {cmd.fn.__module__}.{cmd.fn.__qualname__}"
+            )
+        self.commands[cmd.path] = cmd
+
+    def find(self, words: Sequence[str]) -> tuple[Command | None, int]:
+        """The command with the longest path that starts `words`, and its length."""
+        lowered = [w.lower() for w in words]
+        for n in range(min(len(lowered), 4), 0, -1):
+            cmd = self.commands.get(tuple(lowered[:n]))
+            if cmd is not None:
+                return cmd, n
+        return None, 0
+
+    def visible_to(self, roles: frozenset[Role]) -> list[Command]:
+        return [c for c in self if c.allows(roles)]
+
+    def under(self, word: str) -> list[Command]:
+        return [c for p, c in sorted(self.commands.items()) if p[0] == word.lower()]
+
+    def slash_commands(self) -> list[str]:
+        return sorted({c.slash for c in self.commands.values()})
+
+    def __iter__(self) -> typing.Iterator[Command]:
+        return iter(sorted(self.commands.values(), key=lambda c: c.path))
+
+
+#: The registry the decorator fills; bootstrap loads every skill module into it.
+REGISTRY = Registry()
+
+F = TypeVar("F", bound=Callable[..., Reply])
+
+
+def command(path: str, *, roles: Iterable[Role], args: type[Args] = NoArgs) -> Callable[[F], F]:
+    """Register a skill command. Records metadata only; the function is unchanged."""
+
+    def register(fn: F) -> F:
+        doc = inspect.getdoc(fn) or ""
+        help_line, _, rest = doc.partition("\n")
+        if not help_line:
+            raise ValueError(f"{fn.__qualname__}: the docstring's first line is the help; add one")
+        REGISTRY.add(
+            Command(
+                path=tuple(path.lower().split()),
+                fn=fn,
+                roles=frozenset(roles),
+                args=args,
+                help=help_line.strip(),
+                description=rest.strip(),
+            )
+        )
+        return fn
+
+    return register

@@ -1,0 +1,93 @@
+"""Fixtures for integration tests: a small world of real rows to act on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.catalog.choices import ProductLine, Segment
+from domain.customers.choices import IdDocument, PaymentMethod, SubscriptionState
+from domain.db import Database
+from domain.inventory.choices import DeviceRole, Platform, SiteKind
+from domain.schema import (
+    BillingAccount,
+    Customer,
+    Device,
+    ProductOffering,
+    Region,
+    Site,
+    Subscription,
+)
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(db: Database) -> Database:
+    """One region, site, device, customer, account, offering and mobile line."""
+    rows = [
+        Region(id=1, code="MUM", name="Mumbai"),
+        Site(
+            id=1,
+            code="MUM-AND1",
+            name="Andheri Exchange",
+            kind=SiteKind.EXCHANGE,
+            region_id=1,
+            city="Mumbai",
+        ),
+        Device(
+            id=1,
+            hostname="r1-mum",
+            site_id=1,
+            role=DeviceRole.ACCESS,
+            platform=Platform.CISCO_IOS,
+            vendor="Cisco",
+            model="ASR-920",
+            os_version="17.6",
+            serial="FOC0001",
+            mgmt_host="127.0.0.1",
+            mgmt_port=6000,
+        ),
+        ProductOffering(
+            id=1,
+            code="POST-399",
+            name="Postpaid 399",
+            segment=Segment.CONSUMER,
+            product_line=ProductLine.MOBILE_POSTPAID,
+            monthly_fee_minor=39900,
+        ),
+        Customer(
+            id=1,
+            name="Priya Nair",
+            segment=Segment.CONSUMER,
+            id_document=IdDocument.AADHAAR,
+            id_number="234567890123",
+            email="priya@example.in",
+            phone="919800000001",
+            address="1, Powai",
+            city="Mumbai",
+            region_id=1,
+        ),
+        BillingAccount(
+            id=1,
+            account_number="BA100000001",
+            customer_id=1,
+            credit_limit_minor=500000,
+            payment_method=PaymentMethod.UPI,
+        ),
+        Subscription(
+            id=1,
+            customer_id=1,
+            billing_account_id=1,
+            offering_id=1,
+            msisdn="919876543210",
+            state=SubscriptionState.ACTIVE,
+            activated_at=NOW - timedelta(days=100),
+        ),
+    ]
+    with db.transaction() as s:
+        for row in rows:  # one by one: these tables have no relationships to order them
+            s.add(row)
+            s.flush()
+    return db
