@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from bot import metrics
 from bot.access import Caller, refusal
 from domain.audit.choices import Outcome
 from domain.audit.services import record_event
@@ -54,16 +56,9 @@ class Router:
         self.settings = settings
         self.clock = clock
 
-    def handle(
-        self,
-        caller: Caller,
-        text: str,
-        *,
-        channel: str = "",
-        source: str = "console",
-        thread: str | None = None,
-    ) -> Reply:
-        return self.route(caller, text, channel=channel, source=source, thread=thread).reply
+    def handle(self, caller: Caller, text: str, **options: Any) -> Reply:
+        """route() for callers that need only the reply."""
+        return self.route(caller, text, **options).reply
 
     def route(
         self,
@@ -73,22 +68,33 @@ class Router:
         channel: str = "",
         source: str = "console",
         thread: str | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> Routed:
+        """Run one command for a caller; every outcome is audited and counted."""
         started = time.perf_counter()
         cmd: Command | None = None
         label = text.strip().lstrip("/").split(" ", 1)[0][:60] or "(empty)"
         try:
-            reply, outcome, cmd = self._run(caller, text, channel, source)
+            reply, outcome, cmd = self._run(caller, text, channel, source, progress)
         except DatabaseUnavailable as exc:
             reply, outcome = Reply.error(str(exc), exc.hint), Outcome.FAILED
         if thread and reply.thread is None:
             reply = replace(reply, thread=thread)
         name = cmd.name if cmd else label
         self._audit(caller, name, text, channel, outcome, reply, started)
+        # Unknown commands share one label, so typos cannot grow the metric without bound.
+        metric = name if cmd else "(unknown)"
+        metrics.COMMANDS.labels(metric, outcome.value).inc()
+        metrics.LATENCY.labels(metric).observe(time.perf_counter() - started)
         return Routed(reply, outcome, name)
 
     def _run(
-        self, caller: Caller, text: str, channel: str, source: str
+        self,
+        caller: Caller,
+        text: str,
+        channel: str,
+        source: str,
+        progress: Callable[[str], None] | None,
     ) -> tuple[Reply, Outcome, Command | None]:
         if len(text) > MAX_TEXT:
             return (
@@ -136,6 +142,7 @@ class Router:
             channel=channel,
             source=source,
             clock=self.clock,
+            **({"progress": progress} if progress else {}),
         )
         try:
             reply = cmd.fn(ctx, args)

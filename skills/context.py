@@ -21,6 +21,8 @@ class Context:
     #: "slack", "console" or "chat": for the audit only; skills must not branch on it.
     source: str = "console"
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: Report progress of a long job ("12/50 devices done"); the edge shows and updates it.
+    progress: Callable[[str], None] = field(default=lambda _text: None)
 
     def now(self) -> datetime:
         return self.clock()

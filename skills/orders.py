@@ -12,7 +12,7 @@ from domain.orders.models import ProductOrder
 from domain.orders.services import decide_order, get_order
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Confirm, Field, Reply, Section, Table
+from skills.reply import Button, Field, Form, Input, Reply, Section, Table
 
 ORDER_ROLES = [Role.MANAGER, Role.CARE_AGENT, Role.ENGINEER]
 
@@ -56,8 +56,10 @@ def _card(order: ProductOrder, customer: Customer, offering: ProductOffering | N
                 "Reject",
                 f"/order reject {order.ref}",
                 style="danger",
-                confirm=Confirm(
-                    "Reject order?", f"Reject {order.ref} for {customer.name}?", "Reject"
+                form=Form(
+                    f"Reject {order.ref}",
+                    (Input("note", "Why? The requester sees this.", multiline=True),),
+                    submit="Reject",
                 ),
             ),
         )

@@ -21,13 +21,36 @@ class Confirm:
 
 
 @dataclass(frozen=True)
+class Input:
+    """One field of a Form; its value is passed to the command as name=value."""
+
+    name: str
+    label: str
+    multiline: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    """Questions asked before a button acts (a modal in Slack)."""
+
+    title: str
+    inputs: tuple[Input, ...]
+    submit: str = "Submit"
+
+
+@dataclass(frozen=True)
 class Button:
-    """A button; clicking it runs `command` (e.g. "/order approve O-1042")."""
+    """A button; clicking it runs `command` (e.g. "/order approve O-1042").
+
+    With a form, the answers are appended to the command as name=value words.
+    """
 
     label: str
     command: str
     style: Literal["primary", "danger", "default"] = "default"
     confirm: Confirm | None = None
+    form: Form | None = None
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,10 @@ def table_text(table: Table) -> str:
     for row in table.rows:
         widths = [max(w, len(v)) for w, v in zip(widths, row, strict=True)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(table.columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-              for row in table.rows]
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        for row in table.rows
+    ]
     return "\n".join(lines)
 
 
@@ -91,18 +93,31 @@ def to_message(reply: Reply) -> Message:
     head = f"*{_escape(reply.text)}*" if reply.ok else f":warning: {_escape(reply.text)}"
     blocks: list[dict[str, Any]] = [_section(head)]
     if reply.hint:
-        blocks.append({"type": "context",
-                       "elements": [{"type": "mrkdwn", "text": _clip(_escape(reply.hint), 3000)}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": _clip(_escape(reply.hint), 3000)}],
+            }
+        )
     for section in reply.sections:
         if section.text:
             blocks.append(_section(_escape(section.text)))
         for i in range(0, len(section.fields), MAX_FIELDS):
             chunk = section.fields[i : i + MAX_FIELDS]
-            blocks.append({"type": "section", "fields": [
-                {"type": "mrkdwn",
-                 "text": _clip(f"*{_escape(f.label)}*\n{_escape(f.value)}", MAX_FIELD_TEXT)}
-                for f in chunk
-            ]})
+            blocks.append(
+                {
+                    "type": "section",
+                    "fields": [
+                        {
+                            "type": "mrkdwn",
+                            "text": _clip(
+                                f"*{_escape(f.label)}*\n{_escape(f.value)}", MAX_FIELD_TEXT
+                            ),
+                        }
+                        for f in chunk
+                    ],
+                }
+            )
     for n, table in enumerate(reply.tables, start=1):
         text = _escape(table_text(table))
         title = f"*{_escape(table.title)}*\n" if table.title else ""
@@ -111,8 +126,9 @@ def to_message(reply: Reply) -> Message:
             blocks.append(_section(body))
         else:
             name = f"table-{n}.csv" if not table.title else f"{table.title[:40]}.csv"
-            files.append(File(filename=name, content=table_csv(table),
-                              title=table.title or "table"))
+            files.append(
+                File(filename=name, content=table_csv(table), title=table.title or "table")
+            )
             blocks.append(_section(f"{title}{len(table.rows):,} rows: attached as {name}"))
     buttons = [button_element(b, i) for i, b in enumerate(reply.buttons)]
     for i in range(0, len(buttons), MAX_ACTIONS):
@@ -121,5 +137,10 @@ def to_message(reply: Reply) -> Message:
         keep = blocks[: MAX_BLOCKS - 1]
         keep.append(_section(f"… {len(blocks) - len(keep)} more blocks were left out"))
         blocks = keep
-    return Message(text=_clip(reply.text, MAX_TEXT), blocks=blocks, files=files,
-                   ephemeral=reply.ephemeral, thread=reply.thread)
+    return Message(
+        text=_clip(reply.text, MAX_TEXT),
+        blocks=blocks,
+        files=files,
+        ephemeral=reply.ephemeral,
+        thread=reply.thread,
+    )

@@ -126,7 +126,8 @@ def test_the_pending_order_card_carries_buttons_with_typed_twins(
         ("Approve", f"/order approve {ref}"),
         ("Reject", f"/order reject {ref}"),
     ]
-    assert reply.buttons[1].confirm is not None
+    assert reply.buttons[1].form is not None
+    assert [i.name for i in reply.buttons[1].form.inputs] == ["note"]
 
 
 def test_a_crashing_skill_answers_with_a_reference_not_a_traceback(world: Database) -> None:

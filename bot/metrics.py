@@ -1,0 +1,36 @@
+"""Prometheus metrics served at GET /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+COMMANDS = Counter(
+    "switchboard_commands_total",
+    "Commands handled, by command and outcome",
+    ["command", "outcome"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "switchboard_command_seconds",
+    "Time to run a command, by command",
+    ["command"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "switchboard_queue_depth",
+    "Commands accepted and not yet finished",
+    registry=REGISTRY,
+)
+SLACK_DROPPED = Counter(
+    "switchboard_slack_redeliveries_total",
+    "Slack deliveries dropped as already handled",
+    ["reason"],
+    registry=REGISTRY,
+)
+
+
+def exposition() -> bytes:
+    return generate_latest(REGISTRY)
