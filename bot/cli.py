@@ -22,7 +22,6 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 #: Commands later work builds; until then they say so and exit 2.
 NOT_BUILT = {
-    "serve": "the chat edge (Slack over HTTP and Socket Mode)",
     "lab": "config changes and the device lab",
     "fraud": "the fraud model",
     "billing": "the business skills (rating and bill runs)",
@@ -224,6 +223,33 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from bot.bootstrap import bootstrap
+    from bot.server import build_service, server
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    sb = bootstrap(settings)
+    try:
+        service = build_service(sb)
+        host, port = settings.server.host, args.port or settings.server.port
+        mode = (
+            "Socket Mode"
+            if settings.slack.socket_mode
+            else f"HTTP at http://{host}:{port}/slack/events"
+        )
+        out.print(
+            f"Switchboard serving Slack ({mode}); /healthz and /metrics on http://{host}:{port}"
+        )
+        server(service, host=host, port=port).run()
+    finally:
+        sb.close()
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import run_benchmarks
 
@@ -256,7 +282,8 @@ def build_parser() -> Parser:
     d = add("demo", cmd_demo, "seed the demo data if needed, start the lab, open the console")
     d.add_argument("--seed", type=_seed_number, default=42, help="random seed (default 42)")
 
-    add("serve", not_built("serve"), "serve Slack, the alert webhooks, /healthz and /metrics")
+    sv = add("serve", cmd_serve, "serve Slack, the alert webhooks, /healthz and /metrics")
+    sv.add_argument("--port", type=int, help="override server.port")
 
     c = add("console", cmd_console, "chat with the bot in the terminal")
     c.add_argument("--as", dest="user", required=True, help="act as this configured user")

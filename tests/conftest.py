@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from domain.db import Database, normalise_url
 from domain.migrate import upgrade
+from tests.world import populate_world
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -104,3 +105,9 @@ def db(
         database = Database(_pg_url(name))
         yield database
         database.dispose()
+
+
+@pytest.fixture
+def world(db: Database) -> Database:
+    """The `db` with one region, site, device, customer, account, offering and line."""
+    return populate_world(db)

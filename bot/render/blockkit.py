@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from skills.reply import Button, File, Reply, Table
@@ -68,11 +69,24 @@ def table_csv(table: Table) -> bytes:
 
 
 def button_element(button: Button, index: int) -> dict[str, Any]:
+    """A button whose value is its typed command (with its form, for form buttons)."""
+    value = button.command
+    action_id = f"{ACTION_PREFIX}{index}"
+    if button.form is not None:
+        action_id = f"{ACTION_PREFIX}form:{index}"
+        value = json.dumps(
+            {
+                "command": button.command,
+                "title": button.form.title,
+                "submit": button.form.submit,
+                "inputs": [asdict(i) for i in button.form.inputs],
+            }
+        )
     element: dict[str, Any] = {
         "type": "button",
-        "action_id": f"{ACTION_PREFIX}{index}",
+        "action_id": action_id,
         "text": {"type": "plain_text", "text": _clip(button.label, 75)},
-        "value": button.command[:MAX_VALUE],
+        "value": value[:MAX_VALUE],
     }
     if button.style != "default":
         element["style"] = button.style

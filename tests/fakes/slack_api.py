@@ -68,8 +68,9 @@ class FakeSlack:
 
     # -- test helpers ----------------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int = 429, retry_after: int = 1,
-                  times: int = 1) -> None:
+    def fail_next(
+        self, method: str, status: int = 429, retry_after: int = 1, times: int = 1
+    ) -> None:
         """Answer the next `times` calls of `method` with an error status."""
         with self._lock:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
@@ -78,21 +79,29 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0,
-                 where: Callable[[Call], bool] | None = None) -> list[Call]:
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
         """Block until `count` calls of `method` (matching `where`) arrived."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self.calls if c.method == method and (where is None
-                                                                         or where(c))]
+                found = [
+                    c for c in self.calls if c.method == method and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = sorted({c.method for c in self.calls})
-                    raise AssertionError(f"waited {timeout}s for {count} x {method}; "
-                                         f"got {len(found)} (calls seen: {seen})")
+                    raise AssertionError(
+                        f"waited {timeout}s for {count} x {method}; "
+                        f"got {len(found)} (calls seen: {seen})"
+                    )
                 self._lock.wait(left)
 
     # -- the protocol ----------------------------------------------------------------------
@@ -103,29 +112,45 @@ class FakeSlack:
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel", "C0GENERAL")
         if method == "auth.test":
-            return {"ok": True, "team_id": self.team_id, "user_id": self.bot_user,
-                    "bot_id": "B0SWBOT", "url": "https://switchboard-test.slack.com/"}
+            return {
+                "ok": True,
+                "team_id": self.team_id,
+                "user_id": self.bot_user,
+                "bot_id": "B0SWBOT",
+                "url": "https://switchboard-test.slack.com/",
+            }
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") if method == "chat.update" else self._next_ts()
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"text": params.get("text", ""), "blocks": params.get("blocks")}}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {"text": params.get("text", ""), "blocks": params.get("blocks")},
+            }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method in ("views.publish", "views.open", "views.update"):
             return {"ok": True, "view": {"id": "V0VIEW", **(params.get("view") or {})}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._files):08d}"
-            return {"ok": True, "file_id": file_id,
-                    "upload_url": f"{self.base_url}/upload/{file_id}"}
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+            }
         if method == "files.completeUploadExternal":
             files = params.get("files") or []
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
-                                          for f in files]}
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
+            }
         if method == "usergroups.users.list":
             group = params.get("usergroup", "")
             if group not in self.usergroups:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": self.usergroups[group]}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{params.get('users', 'X')}"}}
         if method == "users.info":
             return {"ok": True, "user": {"id": params.get("user"), "name": params.get("user")}}
         return {"ok": False, "error": "unknown_method"}
@@ -137,8 +162,9 @@ class FakeSlack:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
-            def _send(self, status: int, body: dict[str, Any] | str,
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+            ) -> None:
                 data = (json.dumps(body) if isinstance(body, dict) else body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -166,7 +192,7 @@ class FakeSlack:
                 if not path.startswith("/api/"):
                     self._send(404, {"ok": False, "error": "not_found"})
                     return
-                method = path[len("/api/"):]
+                method = path[len("/api/") :]
                 params = _params(raw, headers.get("content-type", ""))
                 failure = fake._failure(method)
                 fake._record(method, params, headers)
@@ -177,7 +203,8 @@ class FakeSlack:
                     self._send(status, body, extra)
                     return
                 if method != "auth.test" and not headers.get("authorization", "").startswith(
-                    "Bearer "):
+                    "Bearer "
+                ):
                     self._send(200, {"ok": False, "error": "not_authed"})
                     return
                 self._send(200, fake._answer(method, params))

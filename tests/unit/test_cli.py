@@ -51,7 +51,7 @@ def test_every_contract_command_has_help(
 
 
 @pytest.mark.parametrize(
-    "words", [["lab", "start"], ["fraud", "score"], ["serve"], ["slack", "manifest"]], ids=" ".join
+    "words", [["lab", "start"], ["fraud", "score"], ["billing", "run"]], ids=" ".join
 )
 def test_unbuilt_commands_say_so_and_exit_2(
     words: list[str], capsys: pytest.CaptureFixture[str]
@@ -140,3 +140,16 @@ def test_console_script_runs_with_a_broken_config_from_the_environment(tmp_path:
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith(f"{bad}:2:1: not valid YAML")
     assert "Traceback" not in result.stderr
+
+
+def test_serve_without_slack_secrets_says_what_to_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"database:\n  url: sqlite:///{tmp_path / 's.db'}\n")
+    code, _, err = run(capsys, "--config", str(cfg), "serve")
+    assert code == 1
+    assert err.splitlines() == [
+        "error: slack.bot_token is not set",
+        "hint: export SLACK_BOT_TOKEN=xoxb-...",
+    ]

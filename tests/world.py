@@ -1,10 +1,8 @@
-"""Fixtures for integration tests: a small world of real rows to act on."""
+"""A small world of real rows to act on, shared by integration and scenario tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from domain.catalog.choices import ProductLine, Segment
 from domain.customers.choices import IdDocument, PaymentMethod, SubscriptionState
@@ -23,8 +21,7 @@ from domain.schema import (
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def world(db: Database) -> Database:
+def populate_world(db: Database) -> Database:
     """One region, site, device, customer, account, offering and mobile line."""
     rows = [
         Region(id=1, code="MUM", name="Mumbai"),

@@ -1,0 +1,121 @@
+"""`switchboard serve`: Slack (HTTP or Socket Mode), /healthz and /metrics on one ASGI app.
+
+Bolt's own server handles one request at a time; here uvicorn serves the ASGI app and
+each Slack request is dispatched in a thread, so acks never wait on each other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+from slack_bolt import App, BoltRequest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot import metrics
+from bot.bootstrap import Switchboard
+from bot.slack.app import build_app
+from bot.slack.edge import SlackEdge, web_client
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """Everything `serve` runs: the ASGI app and the Slack edge behind it."""
+
+    sb: Switchboard
+    edge: SlackEdge
+    bolt: App
+    asgi: Starlette
+
+    def shutdown(self) -> None:
+        grace = self.sb.settings.server.shutdown_grace_s
+        left = self.edge.drain(grace)
+        if left:
+            log.warning(
+                "%d command(s) were still running after %.0f s and were cut off", left, grace
+            )
+
+
+def build_service(sb: Switchboard) -> Service:
+    edge = SlackEdge(sb, web_client(sb.settings.slack))
+    bolt = build_app(edge)
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        bolt_request = BoltRequest(
+            body=body.decode("utf-8"),
+            query=dict(request.query_params),
+            headers=dict(request.headers),
+        )
+        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        return Response(
+            status_code=bolt_response.status,
+            content=bolt_response.body,
+            headers=bolt_response.first_headers_without_set_cookie(),
+        )
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await run_in_threadpool(sb.db.ping)
+        except DomainError as exc:
+            return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def prometheus(request: Request) -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", prometheus, methods=["GET"]),
+    ]
+    if not sb.settings.slack.socket_mode:
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+
+    service: Service
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        socket = _start_socket_mode(service) if sb.settings.slack.socket_mode else None
+        yield
+        if socket is not None:
+            socket.close()
+        await run_in_threadpool(service.shutdown)
+
+    asgi = Starlette(routes=routes, lifespan=lifespan)
+    service = Service(sb=sb, edge=edge, bolt=bolt, asgi=asgi)
+    return service
+
+
+def _start_socket_mode(service: Service):  # type: ignore[no-untyped-def]
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    token = service.sb.settings.slack.app_token
+    assert token is not None
+    handler = SocketModeHandler(
+        service.bolt, app_token=token.get_secret_value(), web_client=service.edge.client
+    )
+    threading.Thread(target=handler.connect, name="socket-mode", daemon=True).start()
+    return handler
+
+
+def server(service: Service, *, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        service.asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=int(service.sb.settings.server.shutdown_grace_s) + 5,
+    )
+    return uvicorn.Server(config)

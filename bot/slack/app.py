@@ -1,0 +1,57 @@
+"""The Bolt app: only built here; listeners live in bot/slack/listeners/, grouped by kind."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot import metrics
+from bot.slack.edge import SlackEdge, delivery_key
+from bot.slack.listeners import actions, commands, events, views
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def build_app(edge: SlackEdge) -> App:
+    slack = edge.sb.settings.slack
+    if slack.bot_token is None:
+        raise DomainError("slack.bot_token is not set", hint="export SLACK_BOT_TOKEN=xoxb-...")
+    if slack.signing_secret is None and not slack.socket_mode:
+        raise DomainError(
+            "slack.signing_secret is not set; Slack requests cannot be verified",
+            hint="export SLACK_SIGNING_SECRET=... (from the app's Basic Information page)",
+        )
+    app = App(
+        client=edge.client,
+        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
+        token_verification_enabled=False,
+        request_verification_enabled=not slack.socket_mode,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    app.use(_exactly_once(edge))
+    for kind in (commands, actions, views, events):
+        kind.register(app, edge)
+    return app
+
+
+def _exactly_once(edge: SlackEdge) -> Callable[..., BoltResponse | None]:
+    """Drop Slack's redeliveries and anything already handled, here or on a replica."""
+
+    def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> Any:
+        retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
+        if retry.isdigit() and int(retry) > 0:
+            metrics.SLACK_DROPPED.labels("retry").inc()
+            return BoltResponse(status=200, body="")
+        key = delivery_key(body)
+        if key is not None and not edge.first_delivery(key):
+            metrics.SLACK_DROPPED.labels("seen").inc()
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return middleware

@@ -1,0 +1,75 @@
+"""Button clicks: each button carries its typed command; the click runs it like typing it.
+
+Roles are checked again on every click, so a forwarded message or a tampered value
+gives nobody more than they could type. A decision updates the original message in
+place; a refusal goes only to the person who clicked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.slack.edge import SlackEdge
+from bot.slack.listeners.commands import BUSY
+from bot.slack.listeners.views import form_view
+
+
+def decided(blocks: list[dict[str, Any]], outcome: str) -> list[dict[str, Any]]:
+    """The original message with its buttons replaced by what was decided."""
+    kept = [b for b in blocks if b.get("type") != "actions"]
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": outcome}]}]
+
+
+def register(app: App, edge: SlackEdge) -> None:
+    @app.action(re.compile(r"^sb:"))
+    def on_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        action = body["actions"][0]
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+            "channel_id", ""
+        )
+        message = body.get("message") or {}
+        value = action.get("value", "")
+        if action["action_id"].startswith("sb:form:"):
+            spec = json.loads(value)
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=form_view(spec, channel=channel, message=message),
+            )
+            return
+        run_and_settle(edge, value, user=user, channel=channel, message=message, respond=respond)
+
+
+def run_and_settle(
+    edge: SlackEdge,
+    command: str,
+    *,
+    user: str,
+    channel: str,
+    message: dict[str, Any],
+    respond: Respond | None,
+) -> None:
+    """Run a clicked (or submitted) command; on success settle the original message."""
+
+    def run() -> None:
+        routed = edge.sb.router.route(edge.caller(user), command, channel=channel, source="slack")
+        reply = routed.reply
+        if reply.ok and message.get("ts") and message.get("blocks"):
+            edge.client.chat_update(
+                channel=channel,
+                ts=message["ts"],
+                text=reply.text,
+                blocks=decided(message["blocks"], f":white_check_mark: {reply.text}"),
+            )
+            if not (reply.sections or reply.tables or reply.buttons or reply.files):
+                return
+        edge.deliver(reply, channel=channel, user=user, respond=respond)
+
+    if not edge.submit(run) and respond is not None:
+        respond(text=BUSY, response_type="ephemeral", replace_original=False)

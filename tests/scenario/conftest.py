@@ -1,0 +1,197 @@
+"""Scenario fixtures: `serve` running on loopback, a fake Slack Web API, signed requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.bootstrap import Switchboard, bootstrap
+from bot.server import Service, build_service, server
+from domain.config import PROJECT_ROOT, load_settings
+from tests.fakes.slack_api import FakeSlack
+
+SECRET = "test-signing-secret"
+USERS = {
+    "alice": "U0DEMOALICE",
+    "bob": "U0DEMOBOB",
+    "carol": "U0DEMOCAROL",
+    "dave": "U0DEMODAVE",
+    "erin": "U0DEMOERIN",
+    "root": "U0DEMOROOT",
+}
+_ids = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    base = b"v0:" + ts.encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    seconds: float
+
+
+@dataclass
+class Served:
+    url: str
+    slack: FakeSlack
+    sb: Switchboard
+    service: Service
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+        path: str = "/slack/events",
+    ) -> Answer:
+        all_headers = {
+            "Content-Type": content_type,
+            **(sign(body) if signed else {}),
+            **(headers or {}),
+        }
+        request = urllib.request.Request(
+            self.url + path, data=body, headers=all_headers, method="POST"
+        )
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                return Answer(resp.status, resp.read(), time.perf_counter() - started)
+        except urllib.error.HTTPError as err:
+            return Answer(err.code, err.read(), time.perf_counter() - started)
+
+    def command(
+        self,
+        user: str,
+        text: str,
+        *,
+        channel: str = "C0NOC",
+        trigger_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> tuple[Answer, str]:
+        """Send `/cmd rest` as a slash command; returns the answer and its response_url."""
+        name, _, rest = text.partition(" ")
+        n = next(_ids)
+        response_url = self.slack.response_url(f"cmd{n}")
+        form = {
+            "token": "x",
+            "team_id": "T0SWITCH",
+            "channel_id": channel,
+            "user_id": USERS.get(user, user),
+            "command": name,
+            "text": rest,
+            "response_url": response_url,
+            "trigger_id": trigger_id or f"trig.{n}",
+        }
+        body = urlencode({**form, **extra}).encode()
+        return self.post(body, "application/x-www-form-urlencoded", headers), response_url
+
+    def interactive(
+        self, payload: dict[str, Any], headers: dict[str, str] | None = None, **kw: Any
+    ) -> Answer:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded", headers, **kw)
+
+    def click(
+        self,
+        user: str,
+        button: dict[str, Any],
+        message: dict[str, Any],
+        *,
+        channel: str = "C0NOC",
+        action_ts: str | None = None,
+    ) -> tuple[Answer, str]:
+        n = next(_ids)
+        response_url = self.slack.response_url(f"act{n}")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": USERS.get(user, user)},
+            "trigger_id": f"trig.a{n}",
+            "team": {"id": "T0SWITCH"},
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            "channel": {"id": channel},
+            "message": message,
+            "response_url": response_url,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "value": button["value"],
+                    "action_ts": action_ts or f"1700.{n:06d}",
+                }
+            ],
+        }
+        return self.interactive(payload), response_url
+
+    def event(
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0SWITCH",
+                "event_id": event_id or f"Ev{next(_ids):06d}",
+                "event": event,
+            }
+        ).encode()
+        return self.post(body, "application/json", headers)
+
+
+@pytest.fixture
+def served(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
+    path = tmp_path / "served.db"
+    shutil.copy(sqlite_template, path)
+    with FakeSlack() as slack:
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "SWITCHBOARD_DATABASE_URL": f"sqlite:///{path}",
+        }
+        settings = load_settings(PROJECT_ROOT / "config.yaml", env=env)
+        sb = bootstrap(settings)
+        service = build_service(sb)
+        port = free_port()
+        srv = server(service, host="127.0.0.1", port=port)
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not srv.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("serve did not start")
+            time.sleep(0.02)
+        yield Served(f"http://127.0.0.1:{port}", slack, sb, service)
+        srv.should_exit = True
+        thread.join(timeout=30)
+        sb.close()
