@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import statistics
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -129,6 +130,9 @@ def benchmark(name: str) -> Callable[[BenchFn], BenchFn]:
 
 
 def discover(directory: Path = BENCH_DIR) -> dict[str, BenchFn]:
+    # Benchmarks use the test suite's fakes (tests.fakes); they live in the checkout.
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
     for path in sorted(directory.glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(f"switchboard_bench.{path.stem}", path)
         assert spec and spec.loader

@@ -26,7 +26,6 @@ NOT_BUILT = {
     "fraud": "the fraud model",
     "billing": "the business skills (rating and bill runs)",
     "digest": "scheduled digests",
-    "slack": "the chat edge (Slack app manifest)",
 }
 
 
@@ -250,6 +249,22 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    import yaml
+
+    from bot.bootstrap import load_skills
+    from bot.slack.manifest import manifest
+
+    data = manifest(load_skills(), url=args.url, socket_mode=settings.slack.socket_mode)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import run_benchmarks
 
@@ -320,13 +335,20 @@ def build_parser() -> Parser:
         ("fraud", ("train", "evaluate", "score"), "the fraud model"),
         ("billing", ("rate", "run"), "rating and bill runs"),
         ("digest", ("preview",), "scheduled digests"),
-        ("slack", ("manifest",), "Slack app setup"),
     ):
         g = add(name, not_built(name), help_)
         gs = g.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
         gs.required = True
         for action in actions:
             gs.add_parser(action, help=f"{name} {action}").set_defaults(handler=not_built(name))
+
+    sl = add("slack", lambda a, s: 0, "Slack app setup")
+    sls = sl.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    sls.required = True
+    m = sls.add_parser("manifest", help="print the Slack app manifest (YAML) from the commands")
+    m.set_defaults(handler=cmd_slack_manifest)
+    m.add_argument("--url", help="public base URL of `serve`, e.g. https://switchboard.example.com")
+    m.add_argument("--json", action="store_true", help="JSON instead of YAML")
 
     a = add("audit", lambda a, s: 0, "the audit trail")
     acts = a.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)

@@ -1,7 +1,8 @@
 """`switchboard serve`: Slack (HTTP or Socket Mode), /healthz and /metrics on one ASGI app.
 
-Bolt's own server handles one request at a time; here uvicorn serves the ASGI app and
-each Slack request is dispatched in a thread, so acks never wait on each other.
+Bolt's own server handles one request at a time; here uvicorn serves the ASGI app.
+Slack requests are dispatched on the event loop: listeners only ack and hand the work
+to the edge's worker pool, so an ack never waits for a skill.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ def build_service(sb: Switchboard) -> Service:
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
+        headers = request.headers
         bolt_request = BoltRequest(
-            body=body.decode("utf-8"),
-            query=dict(request.query_params),
-            headers=dict(request.headers),
+            body=body.decode("utf-8"), query=dict(request.query_params), headers=dict(headers)
         )
-        bolt_response = await run_in_threadpool(bolt.dispatch, bolt_request)
+        # Listeners only verify, ack and hand off to the worker pool, so dispatching on
+        # the event loop is quick; a hop to another thread would make every ack wait
+        # for the interpreter behind busy skill threads.
+        bolt_response = bolt.dispatch(bolt_request)
         return Response(
             status_code=bolt_response.status,
             content=bolt_response.body,

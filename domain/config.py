@@ -84,7 +84,9 @@ class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     #: Skills run in a bounded pool of this many threads.
-    workers: int = Field(default=8, ge=1, le=256)
+    workers: int = Field(default=4, ge=1, le=256)
+    #: Commands accepted and waiting for a worker; beyond this Slack users hear "busy".
+    queue_limit: int = Field(default=1000, ge=1)
     shutdown_grace_s: float = Field(default=20.0, ge=0)
 
 

@@ -7,8 +7,9 @@ SQLite (embedded default) and PostgreSQL (production) are both first-class.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -183,6 +184,11 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, pool_size=pool_size, echo=echo)
         writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        # SQLite has one writer at a time. Queueing this process's writers on a lock is
+        # fair and prompt; leaving it to SQLite's busy handler means sleeps of up to 100 ms.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
         self.sessions = sessionmaker(writer, expire_on_commit=False)
         self.readers = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -200,7 +206,7 @@ class Database:
         A row changed by someone else meanwhile (a double click) raises Conflict.
         """
         try:
-            with self.sessions.begin() as session:
+            with self._write_lock, self.sessions.begin() as session:
                 yield session
         except StaleDataError:
             raise Conflict(

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot import metrics
-from bot.slack.edge import SlackEdge, delivery_key
+from bot.slack.edge import SlackEdge
 from bot.slack.listeners import actions, commands, events, views
 from domain.errors import DomainError
 
@@ -30,7 +30,9 @@ def build_app(edge: SlackEdge) -> App:
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
         token_verification_enabled=False,
         request_verification_enabled=not slack.socket_mode,
-        process_before_response=False,
+        # Listeners ack and return at once (the work goes to the edge's pool), so Bolt
+        # may run them in the request's own thread.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
     app.use(_exactly_once(edge))
@@ -40,16 +42,17 @@ def build_app(edge: SlackEdge) -> App:
 
 
 def _exactly_once(edge: SlackEdge) -> Callable[..., BoltResponse | None]:
-    """Drop Slack's redeliveries and anything already handled, here or on a replica."""
+    """Drop Slack's redeliveries at once; the ledger check happens in `SlackEdge.submit`.
 
-    def middleware(req: BoltRequest, body: dict[str, Any], next: Callable[[], None]) -> Any:
+    Redeliveries are acked without work. Every delivery's id is claimed in the shared
+    ledger before its job runs (off the ack path), so a copy that reaches this or
+    another replica without the retry header still runs once.
+    """
+
+    def middleware(req: BoltRequest, next: Callable[[], None]) -> Any:
         retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
         if retry.isdigit() and int(retry) > 0:
             metrics.SLACK_DROPPED.labels("retry").inc()
-            return BoltResponse(status=200, body="")
-        key = delivery_key(body)
-        if key is not None and not edge.first_delivery(key):
-            metrics.SLACK_DROPPED.labels("seen").inc()
             return BoltResponse(status=200, body="")
         next()
         return None

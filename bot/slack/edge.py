@@ -69,8 +69,8 @@ class SlackEdge:
         self.client = client
         workers = sb.settings.server.workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="skill")
-        # Accept a backlog of a few commands per worker; beyond that, say we are busy.
-        self._slots = threading.BoundedSemaphore(workers * 8)
+        # A bounded backlog: beyond it, say we are busy rather than queue without end.
+        self._slots = threading.BoundedSemaphore(sb.settings.server.queue_limit)
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
         self._groups_lock = threading.Lock()
         self._in_flight = 0
@@ -108,16 +108,23 @@ class SlackEdge:
 
     # -- the pool ----------------------------------------------------------------------------
 
-    def submit(self, job: Callable[[], None]) -> bool:
-        """Run `job` in the worker pool; False (nothing queued) when the backlog is full."""
+    def submit(self, job: Callable[[], None], body: dict[str, Any]) -> bool:
+        """Run `job` in the worker pool, once per Slack delivery (`body` names it).
+
+        Returns False, queueing nothing, when the backlog is full.
+        """
         if not self._slots.acquire(blocking=False):
             return False
         with self._idle:
             self._in_flight += 1
         metrics.QUEUE_DEPTH.inc()
+        key = delivery_key(body)
 
         def run() -> None:
             try:
+                if key is not None and not self.first_delivery(key):
+                    metrics.SLACK_DROPPED.labels("seen").inc()
+                    return
                 job()
             except Exception:
                 log.exception("a Slack job failed")

@@ -8,8 +8,12 @@ test can assert what reached "Slack".
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import itertools
 import json
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +47,7 @@ class FakeSlack:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.socket = SocketModeServer(self._record)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -60,9 +65,11 @@ class FakeSlack:
 
     def __enter__(self) -> FakeSlack:
         self._thread.start()
+        self.socket.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.socket.stop()
         self._server.shutdown()
         self._server.server_close()
 
@@ -149,6 +156,8 @@ class FakeSlack:
             if group not in self.usergroups:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": self.usergroups[group]}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket.url}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{params.get('users', 'X')}"}}
         if method == "users.info":
@@ -236,3 +245,123 @@ def _params(raw: bytes, content_type: str) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+class SocketModeServer:
+    """Slack's Socket Mode end: a WebSocket server on loopback that sends envelopes.
+
+    Enough of RFC 6455 for slack_sdk's built-in client: the handshake, text frames,
+    ping/pong and close. Acks the client sends back are recorded as "socket_ack" calls.
+    """
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, record: Callable[[str, dict[str, Any], dict[str, str]], None]) -> None:
+        import socket as _socket
+
+        self._record = record
+        self._listener = _socket.socket()
+        self._listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(4)
+        self._conn: Any = None
+        self._connected = threading.Event()
+        self._send_lock = threading.Lock()
+        self._stopped = False
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._listener.getsockname()[1]}/link"
+
+    def start(self) -> None:
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped = True
+        with contextlib.suppress(OSError):
+            self._listener.close()
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.close()
+
+    def wait_connected(self, timeout: float = 10.0) -> None:
+        if not self._connected.wait(timeout):
+            raise AssertionError("the Socket Mode client did not connect")
+
+    def send(self, envelope: dict[str, Any]) -> None:
+        """Send one envelope (events_api, slash_commands, interactive) to the client."""
+        self.wait_connected()
+        self._send_frame(0x1, json.dumps(envelope).encode())
+
+    def _accept_loop(self) -> None:
+        while not self._stopped:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn: Any) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        key = ""
+        for line in request.decode().split("\r\n"):
+            if line.lower().startswith("sec-websocket-key:"):
+                key = line.split(":", 1)[1].strip()
+        accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+        conn.sendall(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+            ).encode()
+        )
+        self._conn = conn
+        self._send_frame(0x1, json.dumps({"type": "hello", "num_connections": 1}).encode())
+        self._connected.set()
+        try:
+            while True:
+                opcode, payload = self._read_frame(conn)
+                if opcode == 0x8:
+                    return
+                if opcode == 0x9:
+                    self._send_frame(0xA, payload)
+                elif opcode == 0x1:
+                    self._record("socket_ack", json.loads(payload), {})
+        except (OSError, ConnectionError):
+            return
+
+    def _read_frame(self, conn: Any) -> tuple[int, bytes]:
+        def exactly(n: int) -> bytes:
+            data = b""
+            while len(data) < n:
+                chunk = conn.recv(n - len(data))
+                if not chunk:
+                    raise ConnectionError("closed")
+                data += chunk
+            return data
+
+        b0, b1 = exactly(2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = struct.unpack(">H", exactly(2))[0]
+        elif length == 127:
+            length = struct.unpack(">Q", exactly(8))[0]
+        mask = exactly(4) if b1 & 0x80 else b"\0\0\0\0"
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(exactly(length)))
+        return b0 & 0x0F, payload
+
+    def _send_frame(self, opcode: int, payload: bytes) -> None:
+        n = len(payload)
+        if n < 126:
+            header = struct.pack(">BB", 0x80 | opcode, n)
+        elif n < 65536:
+            header = struct.pack(">BBH", 0x80 | opcode, 126, n)
+        else:
+            header = struct.pack(">BBQ", 0x80 | opcode, 127, n)
+        with self._send_lock:
+            self._conn.sendall(header + payload)

@@ -168,16 +168,16 @@ class Served:
         return self.post(body, "application/json", headers)
 
 
-@pytest.fixture
-def served(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
+def _serve(tmp_path: Path, template: Path, **extra_env: str) -> Iterator[Served]:
     path = tmp_path / "served.db"
-    shutil.copy(sqlite_template, path)
+    shutil.copy(template, path)
     with FakeSlack() as slack:
         env = {
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
             "SWITCHBOARD_DATABASE_URL": f"sqlite:///{path}",
+            **extra_env,
         }
         settings = load_settings(PROJECT_ROOT / "config.yaml", env=env)
         sb = bootstrap(settings)
@@ -195,3 +195,15 @@ def served(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
         srv.should_exit = True
         thread.join(timeout=30)
         sb.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
+    """`serve` taking Slack over HTTP."""
+    yield from _serve(tmp_path, sqlite_template)
+
+
+@pytest.fixture
+def served_socket(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
+    """`serve` in Socket Mode, connected to the fake's WebSocket."""
+    yield from _serve(tmp_path, sqlite_template, SLACK_APP_TOKEN="xapp-1-test-token")

@@ -220,3 +220,28 @@ def test_healthz_and_metrics(served: Served) -> None:
     assert f'switchboard_commands_total{{command="ops whoami",outcome="ok"}} {before + 1}' in text
     assert "\nswitchboard_queue_depth " in text
     assert 'switchboard_command_seconds_count{command="ops whoami"}' in text
+
+
+def test_a_429_is_retried_after_retry_after_and_delivered_once(served: Served) -> None:
+    ref = pending_order(served)
+    served.slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    started = time.monotonic()
+    served.command("dave", f"/order show {ref}")
+    attempts = served.slack.wait_for("chat.postMessage", 2)
+    assert attempts[1].at - attempts[0].at >= 0.9  # waited as Slack asked
+    time.sleep(0.3)
+    assert len(served.slack.calls_to("chat.postMessage")) == 2  # one refused, one delivered
+    assert time.monotonic() - started < 10
+
+
+def test_progress_posts_once_then_updates_in_place(served: Served) -> None:
+    report = served.service.edge.progress("C0CHANGES")
+    report("1/3 devices done")
+    report("3/3 devices done")
+    (post,) = served.slack.calls_to("chat.postMessage")
+    (update,) = served.slack.calls_to("chat.update")
+    assert post.params["text"] == ":hourglass: 1/3 devices done"
+    assert (update.params["ts"], update.params["text"]) == (
+        "1700000001.000100",
+        ":hourglass: 3/3 devices done",
+    )

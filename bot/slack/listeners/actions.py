@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.slack.edge import SlackEdge
+from bot.slack.edge import SlackEdge, delivery_key
 from bot.slack.listeners.commands import BUSY
 from bot.slack.listeners.views import form_view
 
@@ -37,18 +37,24 @@ def register(app: App, edge: SlackEdge) -> None:
         message = body.get("message") or {}
         value = action.get("value", "")
         if action["action_id"].startswith("sb:form:"):
+            key = delivery_key(body)
+            if key is not None and not edge.first_delivery(key):
+                return
             spec = json.loads(value)
             client.views_open(
                 trigger_id=body["trigger_id"],
                 view=form_view(spec, channel=channel, message=message),
             )
             return
-        run_and_settle(edge, value, user=user, channel=channel, message=message, respond=respond)
+        run_and_settle(
+            edge, value, body, user=user, channel=channel, message=message, respond=respond
+        )
 
 
 def run_and_settle(
     edge: SlackEdge,
     command: str,
+    body: dict[str, Any],
     *,
     user: str,
     channel: str,
@@ -71,5 +77,5 @@ def run_and_settle(
                 return
         edge.deliver(reply, channel=channel, user=user, respond=respond)
 
-    if not edge.submit(run) and respond is not None:
+    if not edge.submit(run, body) and respond is not None:
         respond(text=BUSY, response_type="ephemeral", replace_original=False)

@@ -14,7 +14,9 @@ BUSY = ":hourglass: Switchboard is busy right now; try again in a minute."
 
 def register(app: App, edge: SlackEdge) -> None:
     @app.command(re.compile(r"^/"))
-    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def on_command(
+        ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond
+    ) -> None:
         ack()
         text = f"{command['command']} {command.get('text', '')}".strip()
         user, channel = command["user_id"], command["channel_id"]
@@ -29,5 +31,5 @@ def register(app: App, edge: SlackEdge) -> None:
             )
             edge.deliver(routed.reply, channel=channel, user=user, respond=respond)
 
-        if not edge.submit(run):
+        if not edge.submit(run, body):
             respond(text=BUSY, response_type="ephemeral")

@@ -61,11 +61,14 @@ def home_view(edge: SlackEdge, user: str) -> dict[str, Any]:
 
 def register(app: App, edge: SlackEdge) -> None:
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any]) -> None:
-        edge.client.views_publish(user_id=event["user"], view=home_view(edge, event["user"]))
+    def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+        def run() -> None:
+            edge.client.views_publish(user_id=event["user"], view=home_view(edge, event["user"]))
+
+        edge.submit(run, body)
 
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any]) -> None:
+    def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         text = re.sub(r"<@[A-Z0-9]+>", "", event.get("text", "")).strip()
         user, channel = event["user"], event["channel"]
         thread = event.get("thread_ts") or event["ts"]
@@ -76,4 +79,4 @@ def register(app: App, edge: SlackEdge) -> None:
             )
             edge.deliver(reply, channel=channel, user=user)
 
-        edge.submit(run)
+        edge.submit(run, body)

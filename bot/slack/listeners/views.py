@@ -82,6 +82,7 @@ def register(app: App, edge: SlackEdge) -> None:
         run_and_settle(
             edge,
             command,
+            body,
             user=body["user"]["id"],
             channel=meta.get("channel", ""),
             message=message,
