@@ -147,32 +147,32 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from domain.db import Database
+    from bot.bootstrap import bootstrap
+    from bot.console import repl
     from domain.demo.seed import is_empty, scale_named, seed
-    from domain.migrate import upgrade
 
-    db = Database(settings.database_url)
+    sb = bootstrap(settings)
     try:
-        upgrade(db)
-        if is_empty(db):
+        if is_empty(sb.db):
             with out.status("seeding the demo data (first run only)"):
                 report = seed(
-                    db,
+                    sb.db,
                     scale_named("demo"),
                     seed=args.seed,
                     as_of=datetime.now(UTC).date(),
                     lab_base_port=settings.devices.lab.base_port,
                 )
-            out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {db!r}")
+            out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {sb.db!r}")
         else:
-            out.print(f"Using the data already in {db!r}")
+            out.print(f"Using the data already in {sb.db!r}")
+        out.print(
+            "(The simulated device lab arrives with the config-change work.) "
+            "Other users: alice, bob, carol, dave, erin, root (switch with "
+            "`switchboard console --as NAME`)."
+        )
+        return repl(sb, sb.access.user(args.user), out)
     finally:
-        db.dispose()
-    out.print(
-        "The device lab and the console arrive with the chat-edge and lab work; "
-        "for now try `switchboard db current` or `make test`."
-    )
-    return 0
+        sb.close()
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
@@ -231,10 +231,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    sb = bootstrap(settings)
+    host, port = settings.server.host, args.port or settings.server.port
+    processes = settings.server.processes
+    sb = bootstrap(settings)  # migrations run once, here, before any process serves
+    if processes > 1:
+        import os
+
+        import uvicorn
+
+        sb.close()
+        os.environ["SWITCHBOARD_CONFIG"] = str(settings.source)
+        out.print(f"Switchboard serving on http://{host}:{port} with {processes} processes")
+        uvicorn.run(
+            "bot.server:asgi_from_environment",
+            factory=True,
+            workers=processes,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=int(settings.server.shutdown_grace_s) + 5,
+        )
+        return 0
     try:
         service = build_service(sb)
-        host, port = settings.server.host, args.port or settings.server.port
         mode = (
             "Socket Mode"
             if settings.slack.socket_mode
@@ -296,6 +315,7 @@ def build_parser() -> Parser:
 
     d = add("demo", cmd_demo, "seed the demo data if needed, start the lab, open the console")
     d.add_argument("--seed", type=_seed_number, default=42, help="random seed (default 42)")
+    d.add_argument("--as", dest="user", default="root", help="console user (default root)")
 
     sv = add("serve", cmd_serve, "serve Slack, the alert webhooks, /healthz and /metrics")
     sv.add_argument("--port", type=int, help="override server.port")

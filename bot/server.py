@@ -122,3 +122,15 @@ def server(service: Service, *, host: str, port: int) -> uvicorn.Server:
         timeout_graceful_shutdown=int(service.sb.settings.server.shutdown_grace_s) + 5,
     )
     return uvicorn.Server(config)
+
+
+def asgi_from_environment() -> Starlette:
+    """ASGI factory for `serve` with several processes: each builds its own Switchboard.
+
+    Every process acks on its own event loop and runs skills in its own pool, so a
+    burst spreads over the machine's cores instead of queueing on one interpreter.
+    """
+    from bot.bootstrap import bootstrap
+    from domain.config import load_settings
+
+    return build_service(bootstrap(load_settings())).asgi

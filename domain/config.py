@@ -85,6 +85,8 @@ class ServerSettings(Section):
     port: int = Field(default=3000, ge=1, le=65535)
     #: Skills run in a bounded pool of this many threads.
     workers: int = Field(default=4, ge=1, le=256)
+    #: Processes serving HTTP, each with its own workers (1: one process, in-line).
+    processes: int = Field(default=1, ge=1, le=64)
     #: Commands accepted and waiting for a worker; beyond this Slack users hear "busy".
     queue_limit: int = Field(default=1000, ge=1)
     shutdown_grace_s: float = Field(default=20.0, ge=0)

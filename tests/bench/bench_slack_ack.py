@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+import yaml
 
 from bot.bench import BenchContext, Measurement, benchmark
 from domain.config import PROJECT_ROOT
@@ -28,7 +29,18 @@ COMMANDS = 1_000
 CONCURRENCY = 50
 
 
-def _serve(ctx: BenchContext, slack: FakeSlack, port: int) -> subprocess.Popen[bytes]:
+def _config(ctx: BenchContext, processes: int) -> Path:
+    """The shipped config with server.processes set."""
+    data = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
+    data["server"]["processes"] = processes
+    path = ctx.workdir / f"serve-{processes}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _serve(
+    ctx: BenchContext, slack: FakeSlack, port: int, processes: int
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-bench",
@@ -36,7 +48,7 @@ def _serve(ctx: BenchContext, slack: FakeSlack, port: int) -> subprocess.Popen[b
         "SLACK_API_URL": slack.api_url,
         "SWITCHBOARD_PORT": str(port),
         "SWITCHBOARD_DATABASE_URL": f"sqlite:///{ctx.database_path()}",
-        "SWITCHBOARD_CONFIG": str(PROJECT_ROOT / "config.yaml"),
+        "SWITCHBOARD_CONFIG": str(_config(ctx, processes)),
     }
     exe = Path(sys.executable).with_name("switchboard")
     log = (ctx.workdir / "serve.log").open("wb")  # a file: a full pipe would stall serve
@@ -54,14 +66,22 @@ def _serve(ctx: BenchContext, slack: FakeSlack, port: int) -> subprocess.Popen[b
 
 @benchmark("slack ack")
 def slack_ack(ctx: BenchContext) -> list[Measurement]:
-    """1,000 signed /order show commands, 50 concurrent, against `serve`."""
+    """1,000 signed /order show commands, 50 concurrent, against `serve`: 2 processes
+    against the baseline of 1."""
+    one = _burst(ctx, processes=1)
+    two = _burst(ctx, processes=2)
+    two[0].baseline, two[1].baseline = one
+    return [*one, *two]
+
+
+def _burst(ctx: BenchContext, processes: int) -> list[Measurement]:
     db = ctx.seeded_database()
     with db.engine.connect() as conn:
         orders = conn.execute(sa.text("SELECT id FROM product_orders ORDER BY id")).scalars().all()
     db.dispose()
     with FakeSlack() as slack:
         port = free_port()
-        proc = _serve(ctx, slack, port)
+        proc = _serve(ctx, slack, port, processes)
         sent: dict[str, float] = {}
         run = uuid.uuid4().hex[:8]  # the ledger remembers trigger ids across runs
 
@@ -126,7 +146,7 @@ def slack_ack(ctx: BenchContext) -> list[Measurement]:
         ]
     return [
         Measurement(
-            f"slack ack, {CONCURRENCY} concurrent",
+            f"slack ack, {CONCURRENCY} concurrent, {processes} process(es)",
             COMMANDS,
             samples=acks,
             throughput=COMMANDS / wall,
@@ -134,7 +154,7 @@ def slack_ack(ctx: BenchContext) -> list[Measurement]:
             target="p99 < 100 ms (Slack allows 3 s)",
         ),
         Measurement(
-            "slack command -> chat.postMessage",
+            f"command -> chat.postMessage, {processes} process(es)",
             len(replies),
             samples=replies,
             note=f"{len(replies)} replies for {COMMANDS} commands in {wall:.1f} s",

@@ -168,7 +168,8 @@ class Served:
         return self.post(body, "application/json", headers)
 
 
-def _serve(tmp_path: Path, template: Path, **extra_env: str) -> Iterator[Served]:
+def _serve(tmp_path: Path, template: Path, config: Path = PROJECT_ROOT / "config.yaml",
+           **extra_env: str) -> Iterator[Served]:
     path = tmp_path / "served.db"
     shutil.copy(template, path)
     with FakeSlack() as slack:
@@ -179,7 +180,7 @@ def _serve(tmp_path: Path, template: Path, **extra_env: str) -> Iterator[Served]
             "SWITCHBOARD_DATABASE_URL": f"sqlite:///{path}",
             **extra_env,
         }
-        settings = load_settings(PROJECT_ROOT / "config.yaml", env=env)
+        settings = load_settings(config, env=env)
         sb = bootstrap(settings)
         service = build_service(sb)
         port = free_port()
@@ -207,3 +208,12 @@ def served(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
 def served_socket(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
     """`serve` in Socket Mode, connected to the fake's WebSocket."""
     yield from _serve(tmp_path, sqlite_template, SLACK_APP_TOKEN="xapp-1-test-token")
+
+
+@pytest.fixture
+def served_groups(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
+    """`serve` with the Slack user group S0NOC granted the engineer role."""
+    text = (PROJECT_ROOT / "config.yaml").read_text()
+    config = tmp_path / "config.yaml"
+    config.write_text(text.replace("  groups: {}", "  groups: {S0NOC: [engineer]}"))
+    yield from _serve(tmp_path, sqlite_template, config)

@@ -245,3 +245,12 @@ def test_progress_posts_once_then_updates_in_place(served: Served) -> None:
         "1700000001.000100",
         ":hourglass: 3/3 devices done",
     )
+
+
+def test_roles_can_come_from_a_slack_user_group(served_groups: Served) -> None:
+    served_groups.slack.usergroups["S0NOC"] = ["U0NEWHIRE"]
+    served_groups.command("U0NEWHIRE", "/ops whoami")
+    (answer,) = served_groups.slack.wait_for("response_url")
+    assert "engineer" in str(answer.params["blocks"])
+    (lookup,) = served_groups.slack.calls_to("usergroups.users.list")
+    assert lookup.params["usergroup"] == "S0NOC"

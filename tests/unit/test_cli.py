@@ -153,3 +153,23 @@ def test_serve_without_slack_secrets_says_what_to_set(
         "error: slack.bot_token is not set",
         "hint: export SLACK_BOT_TOKEN=xoxb-...",
     ]
+
+
+def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlalchemy as sa
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"database:\n  url: sqlite:///{tmp_path / 'a.db'}\n"
+                   "users:\n  zed: {roles: [admin]}\n")
+    for text in ("/ops whoami", "/ops help"):
+        assert run(capsys, "--config", str(cfg), "chat", "--as", "zed", text)[0] == 0
+    code, out, _ = run(capsys, "--config", str(cfg), "audit", "verify")
+    assert (code, out.strip()) == (0, "OK: 2 audit events, the chain is intact")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_events SET outcome = 'refused' WHERE id = 1"))
+    engine.dispose()
+    code, _, err = run(capsys, "--config", str(cfg), "audit", "verify")
+    assert code == 1
+    assert err.splitlines()[0] == ("audit event 1 is broken: its contents do not match its seal "
+                                   "(the row was changed)")
