@@ -168,8 +168,9 @@ class Served:
         return self.post(body, "application/json", headers)
 
 
-def _serve(tmp_path: Path, template: Path, config: Path = PROJECT_ROOT / "config.yaml",
-           **extra_env: str) -> Iterator[Served]:
+def _serve(
+    tmp_path: Path, template: Path, config: Path = PROJECT_ROOT / "config.yaml", **extra_env: str
+) -> Iterator[Served]:
     path = tmp_path / "served.db"
     shutil.copy(template, path)
     with FakeSlack() as slack:

@@ -14,10 +14,20 @@ def test_sections_fields_buttons_and_confirm() -> None:
     reply = Reply(
         text="Order O-7: add POST-399",
         sections=(Section(fields=tuple(Field(f"k{i}", f"v{i}") for i in range(12))),),
-        buttons=(Button("Approve", "/order approve O-7", style="primary",
-                        confirm=Confirm("Sure?", "Approve O-7?")),
-                 Button("Reject", "/order reject O-7", style="danger",
-                        form=Form("Reject O-7", (Input("note", "Why?", multiline=True),)))),
+        buttons=(
+            Button(
+                "Approve",
+                "/order approve O-7",
+                style="primary",
+                confirm=Confirm("Sure?", "Approve O-7?"),
+            ),
+            Button(
+                "Reject",
+                "/order reject O-7",
+                style="danger",
+                form=Form("Reject O-7", (Input("note", "Why?", multiline=True),)),
+            ),
+        ),
     )
     blocks = to_message(reply).blocks
     assert blocks[0]["text"]["text"] == "*Order O-7: add POST-399*"
@@ -25,7 +35,10 @@ def test_sections_fields_buttons_and_confirm() -> None:
     assert [len(b["fields"]) for b in fields] == [10, 2]  # Slack allows 10 a section
     approve, reject = blocks[-1]["elements"]
     assert (approve["action_id"], approve["value"], approve["style"]) == (
-        "sb:0", "/order approve O-7", "primary")
+        "sb:0",
+        "/order approve O-7",
+        "primary",
+    )
     assert approve["confirm"]["title"]["text"] == "Sure?"
     assert reject["action_id"] == "sb:form:1"
     assert json.loads(reject["value"])["inputs"][0]["name"] == "note"

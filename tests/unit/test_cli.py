@@ -159,8 +159,9 @@ def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     import sqlalchemy as sa
 
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"database:\n  url: sqlite:///{tmp_path / 'a.db'}\n"
-                   "users:\n  zed: {roles: [admin]}\n")
+    cfg.write_text(
+        f"database:\n  url: sqlite:///{tmp_path / 'a.db'}\nusers:\n  zed: {{roles: [admin]}}\n"
+    )
     for text in ("/ops whoami", "/ops help"):
         assert run(capsys, "--config", str(cfg), "chat", "--as", "zed", text)[0] == 0
     code, out, _ = run(capsys, "--config", str(cfg), "audit", "verify")
@@ -171,5 +172,6 @@ def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     engine.dispose()
     code, _, err = run(capsys, "--config", str(cfg), "audit", "verify")
     assert code == 1
-    assert err.splitlines()[0] == ("audit event 1 is broken: its contents do not match its seal "
-                                   "(the row was changed)")
+    assert err.splitlines()[0] == (
+        "audit event 1 is broken: its contents do not match its seal (the row was changed)"
+    )
