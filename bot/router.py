@@ -81,7 +81,7 @@ class Router:
         if thread and reply.thread is None:
             reply = replace(reply, thread=thread)
         name = cmd.name if cmd else label
-        self._audit(caller, name, text, channel, outcome, reply, started)
+        self._audit(caller, name, text, channel, source, outcome, reply, started)
         # Unknown commands share one label, so typos cannot grow the metric without bound.
         metric = name if cmd else "(unknown)"
         metrics.COMMANDS.labels(metric, outcome.value).inc()
@@ -188,6 +188,7 @@ class Router:
         name: str,
         text: str,
         channel: str,
+        source: str,
         outcome: Outcome,
         reply: Reply,
         started: float,
@@ -200,6 +201,7 @@ class Router:
                     actor=caller.name,
                     roles=caller.role_names,
                     channel=channel,
+                    via=source,
                     command=name,
                     arguments=text,
                     outcome=outcome,

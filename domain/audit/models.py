@@ -21,6 +21,8 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(sa.String(64), index=True)
     roles: Mapped[str] = mapped_column(sa.String(120), default="")
     channel: Mapped[str] = mapped_column(sa.String(64), default="")
+    #: How it arrived: slack:command, slack:click, slack:form, slack:mention, console, chat.
+    via: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     command: Mapped[str] = mapped_column(sa.String(120))
     #: Arguments as typed, with secrets and identity/card numbers redacted.
     arguments: Mapped[str] = mapped_column(sa.Text, default="")

@@ -24,19 +24,23 @@ _CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
+    fields: list[object] = [
+        prev_hash,
+        event.at.isoformat(),
+        event.actor,
+        event.roles,
+        event.channel,
+        event.command,
+        event.arguments,
+        str(event.outcome),
+        event.detail,
+        event.duration_ms,
+    ]
+    # `via` came with revision 0002; rows from before it carry "" and keep their seals.
+    if event.via:
+        fields.append(event.via)
     body = json.dumps(
-        [
-            prev_hash,
-            event.at.isoformat(),
-            event.actor,
-            event.roles,
-            event.channel,
-            event.command,
-            event.arguments,
-            str(event.outcome),
-            event.detail,
-            event.duration_ms,
-        ],
+        fields,
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -51,6 +55,7 @@ def record_event(
     outcome: Outcome,
     roles: Iterable[str] = (),
     channel: str = "",
+    via: str = "",
     arguments: str = "",
     detail: str = "",
     duration_ms: int = 0,
@@ -68,6 +73,7 @@ def record_event(
         actor=actor[:64],
         roles=",".join(sorted(str(r) for r in roles))[:120],
         channel=channel[:64],
+        via=via[:20],
         command=command[:120],
         arguments=redact(arguments)[:4000],
         outcome=outcome,

@@ -62,11 +62,12 @@ def test_a_refusal_names_the_role_and_is_audited(router: Router, world: Database
     assert not reply.ok and reply.ephemeral
     assert reply.text == "/order approve needs the manager role; you have engineer"
     (event,) = audit_rows(world)
-    assert (event.actor, event.command, event.outcome, event.channel) == (
+    assert (event.actor, event.command, event.outcome, event.channel, event.via) == (
         "alice",
         "order approve",
         Outcome.REFUSED,
         "C1",
+        "console",
     )
     with world.read() as s:
         assert get_order(s, ref).state == OrderState.PENDING

@@ -8,6 +8,7 @@ import urllib.request
 import sqlalchemy as sa
 
 from bot import metrics
+from domain.audit.models import AuditEvent
 from domain.orders.choices import OrderState
 from domain.orders.services import create_order, get_order, move_order
 from tests.scenario.conftest import USERS, Served, sign
@@ -110,6 +111,9 @@ def test_roles_are_checked_again_on_click(served: Served) -> None:
     assert served.slack.calls_to("chat.update") == []
     with served.sb.db.read() as s:
         assert get_order(s, ref).state == OrderState.PENDING
+        event = s.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert event is not None
+    assert (event.actor, event.via, event.outcome) == ("carol", "slack:click", "refused")
 
 
 def test_reject_asks_why_in_a_modal_and_the_submission_decides(served: Served) -> None:

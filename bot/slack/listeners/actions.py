@@ -60,11 +60,12 @@ def run_and_settle(
     channel: str,
     message: dict[str, Any],
     respond: Respond | None,
+    source: str = "slack:click",
 ) -> None:
     """Run a clicked (or submitted) command; on success settle the original message."""
 
     def run() -> None:
-        routed = edge.sb.router.route(edge.caller(user), command, channel=channel, source="slack")
+        routed = edge.sb.router.route(edge.caller(user), command, channel=channel, source=source)
         reply = routed.reply
         if reply.ok and message.get("ts") and message.get("blocks"):
             edge.client.chat_update(

@@ -26,7 +26,7 @@ def register(app: App, edge: SlackEdge) -> None:
                 edge.caller(user),
                 text,
                 channel=channel,
-                source="slack",
+                source="slack:command",
                 progress=edge.progress(channel),
             )
             edge.deliver(routed.reply, channel=channel, user=user, respond=respond)

@@ -75,7 +75,7 @@ def register(app: App, edge: SlackEdge) -> None:
 
         def run() -> None:
             reply = edge.sb.router.handle(
-                edge.caller(user), text, channel=channel, source="slack", thread=thread
+                edge.caller(user), text, channel=channel, source="slack:mention", thread=thread
             )
             edge.deliver(reply, channel=channel, user=user)
 

@@ -87,4 +87,5 @@ def register(app: App, edge: SlackEdge) -> None:
             channel=meta.get("channel", ""),
             message=message,
             respond=None,
+            source="slack:form",
         )
