@@ -167,8 +167,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             out.print(f"Using the data already in {sb.db!r}")
         out.print(
             "(The simulated device lab arrives with the config-change work.) "
-            "Other users: alice, bob, carol, dave, erin, root (switch with "
-            "`switchboard console --as NAME`)."
+            f"Users: {', '.join(sorted(settings.users))}; switch with "
+            "`switchboard console --as NAME`."
         )
         return repl(sb, sb.access.user(args.user), out)
     finally:
