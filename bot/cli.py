@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -15,6 +15,9 @@ from domain.config import ConfigError, Settings, load_settings, resolve_database
 from domain.db import safe_url
 from domain.errors import DomainError
 
+if TYPE_CHECKING:
+    from automation.lab.control import LabStatus
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -22,7 +25,6 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 #: Commands later work builds; until then they say so and exit 2.
 NOT_BUILT = {
-    "lab": "config changes and the device lab",
     "fraud": "the fraud model",
     "billing": "the business skills (rating and bill runs)",
     "digest": "scheduled digests",
@@ -165,8 +167,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {sb.db!r}")
         else:
             out.print(f"Using the data already in {sb.db!r}")
+        from automation.lab import control
+
+        with out.status("starting the device lab"):
+            lab = control.start_background(settings, sb.db)
         out.print(
-            "(The simulated device lab arrives with the config-change work.) "
+            f"Device lab: {sum(up for _, up in lab.devices)} devices answer SSH on 127.0.0.1 "
+            "(`switchboard lab status`, `switchboard lab stop`). "
             f"Users: {', '.join(sorted(settings.users))}; switch with "
             "`switchboard console --as NAME`."
         )
@@ -284,6 +291,43 @@ def cmd_slack_manifest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _lab_table(st: LabStatus) -> Table:
+    table = Table(title=f"Device lab: {'running, pid ' + str(st.pid) if st.running else 'stopped'}")
+    for col in ("device", "platform", "address", "answers"):
+        table.add_column(col)
+    for device, up in st.devices:
+        table.add_row(
+            device.hostname, device.platform, f"127.0.0.1:{device.port}", "yes" if up else "no"
+        )
+    return table
+
+
+def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
+    from automation.lab import control
+    from bot.bootstrap import open_database
+
+    if args.action == "stop":
+        stopped = control.stop_background(settings)
+        out.print("lab stopped" if stopped else "the lab was not running")
+        return 0
+    db = open_database(settings)
+    try:
+        if args.action == "run":
+            control.run_foreground(settings, db)
+            return 0
+        if args.action == "start":
+            with out.status("starting the device lab"):
+                st = control.start_background(settings, db)
+        else:
+            st = control.status(settings, db)
+    finally:
+        db.dispose()
+    out.print(_lab_table(st))
+    if args.action == "status" and not all(up for _, up in st.devices):
+        return 1
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import run_benchmarks
 
@@ -351,7 +395,6 @@ def build_parser() -> Parser:
     cfgs.add_parser("check", help="validate the config file").set_defaults(handler=cmd_config_check)
 
     for name, actions, help_ in (
-        ("lab", ("start", "stop", "status"), "the simulated device lab"),
         ("fraud", ("train", "evaluate", "score"), "the fraud model"),
         ("billing", ("rate", "run"), "rating and bill runs"),
         ("digest", ("preview",), "scheduled digests"),
@@ -361,6 +404,17 @@ def build_parser() -> Parser:
         gs.required = True
         for action in actions:
             gs.add_parser(action, help=f"{name} {action}").set_defaults(handler=not_built(name))
+
+    lb = add("lab", cmd_lab, "the simulated device lab (SSH on 127.0.0.1)")
+    lbs = lb.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    lbs.required = True
+    for action, text in (
+        ("start", "start the lab in the background and wait for it"),
+        ("stop", "stop the lab"),
+        ("status", "which lab devices answer (exit 1 if any does not)"),
+        ("run", "run the lab in the foreground (what start launches)"),
+    ):
+        lbs.add_parser(action, help=text).set_defaults(handler=cmd_lab)
 
     sl = add("slack", lambda a, s: 0, "Slack app setup")
     sls = sl.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)

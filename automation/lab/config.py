@@ -1,0 +1,142 @@
+"""A simulated device's configuration: IOS-style sections kept as an ordered tree.
+
+FakeNOS answers `show running-config` from a fixed template and has no config mode on
+most platforms; the lab keeps each device's running and startup configuration here so
+that pushed lines show up in a later session and a rollback can be seen to work.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+#: Commands that open a sub-mode; the lines after them belong to that section.
+SECTION = re.compile(
+    r"^(interface|router|line|ip access-list|ipv6 access-list|vlan \d|vrf definition|"
+    r"policy-map|class-map|route-map|ip vrf|controller|key chain)\b"
+)
+
+
+#: Global commands: typed inside a section they leave it, as on IOS.
+GLOBAL = re.compile(
+    r"^(no )?(ntp|logging|snmp-server|banner|hostname|ip route|ip domain|ip name-server|"
+    r"username|aaa|service|access-list|spanning-tree|clock|archive|crypto|boot|end)\b"
+)
+
+
+@dataclass
+class Faults:
+    """Ways to make a lab device misbehave, for tests of failure handling."""
+
+    #: Config lines matching this pattern are refused with "% Invalid input".
+    reject: re.Pattern[str] | None = None
+    #: Drop the SSH session after this many config lines in one session.
+    drop_after_lines: int | None = None
+    #: Refuse new SSH logins (the device "does not answer").
+    unreachable: bool = False
+
+
+@dataclass
+class DeviceConfig:
+    """Running and startup configuration of one lab device; safe across sessions."""
+
+    hostname: str
+    version: str = "17.6"
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    startup: dict[str, list[str]] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def apply(self, line: str, context: str | None) -> str | None:
+        """Apply one config line in a section (or at top level); returns the new context.
+
+        `no X` removes X (and lines that extend it, as IOS does for `no description`);
+        when there is nothing to remove, the negation itself is kept (`no ip address`).
+        """
+        line = " ".join(line.split())
+        if context is not None and (GLOBAL.match(line) or SECTION.match(line)):
+            context = None
+        with self.lock:
+            lines = (
+                list(self.sections) if context is None else self.sections.setdefault(context, [])
+            )
+            if line.startswith("no "):
+                target = line[3:]
+                gone = [x for x in lines if x == target or x.startswith(target + " ")]
+                for x in gone:
+                    self._remove(x, context)
+                if gone:
+                    return context
+            else:
+                self._remove("no " + line, context)
+            if context is None:
+                self.sections.setdefault(line, [])
+                return line if SECTION.match(line) else None
+            if line not in self.sections[context]:
+                self.sections[context].append(line)
+            return context
+
+    def _remove(self, line: str, context: str | None) -> None:
+        if context is None:
+            self.sections.pop(line, None)
+        elif line in self.sections.get(context, []):
+            self.sections[context].remove(line)
+
+    def save(self) -> None:
+        with self.lock:
+            self.startup = {k: list(v) for k, v in self.sections.items()}
+
+    def text(self) -> str:
+        """The configuration as `show running-config` prints it."""
+        with self.lock:
+            body = [f"version {self.version}", f"hostname {self.hostname}", "!"]
+            for top, children in self.sections.items():
+                if top.startswith("hostname "):
+                    continue
+                body.append(top)
+                body.extend(f" {c}" for c in children)
+                if SECTION.match(top):
+                    body.append("!")
+            body.append("end")
+        text = "\n".join(body)
+        return f"Building configuration...\n\nCurrent configuration : {len(text)} bytes\n!\n{text}"
+
+    def startup_text(self) -> str:
+        with self.lock:
+            saved = DeviceConfig(self.hostname, self.version, dict(self.startup))
+        return saved.text().replace("Current configuration", "Startup configuration")
+
+
+def baseline(
+    hostname: str, interfaces: list[tuple[str, str, str | None]], version: str = "17.6"
+) -> DeviceConfig:
+    """A believable starting configuration from the inventory's interfaces."""
+    cfg = DeviceConfig(hostname=hostname, version=version)
+    for line in (
+        "service timestamps log datetime msec",
+        "no ip domain lookup",
+        "ip domain name lab.switchboard.example",
+        "logging buffered 64000",
+        "ntp server 10.0.0.1",
+    ):
+        cfg.apply(line, None)
+    for name, description, address in interfaces:
+        ctx = cfg.apply(f"interface {name}", None)
+        if description:
+            cfg.apply(f"description {description}", ctx)
+        if address:
+            ip, _, prefix = address.partition("/")
+            cfg.apply(f"ip address {ip} {_netmask(int(prefix or 32))}", ctx)
+        else:
+            cfg.apply("no ip address", ctx)
+    for line in ("line vty 0 4",):
+        ctx = cfg.apply(line, None)
+        cfg.apply("transport input ssh", ctx)
+    cfg.save()
+    return cfg
+
+
+def _netmask(prefix: int) -> str:
+    bits = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+    return ".".join(str((bits >> s) & 255) for s in (24, 16, 8, 0))

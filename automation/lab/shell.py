@@ -1,0 +1,110 @@
+"""The lab's CLI: FakeNOS's shell with a stateful IOS-style configuration mode.
+
+Exec and enable modes answer from FakeNOS's platform commands (show version, ...);
+`configure terminal`, config lines, `end`, `exit` and `write memory` act on the
+device's DeviceConfig, and `show running-config` / `show startup-config` print it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from fakenos.plugins.shell.cmd_shell import CMDShell
+
+from automation.lab.config import DeviceConfig
+
+INVALID = "% Invalid input detected at '^' marker."
+
+
+class LabShell(CMDShell):
+    def __init__(self, *args: Any, device: DeviceConfig, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.device = device
+        self.context: str | None = None  # the config section we are in
+        self.in_config = False
+        self.config_lines = 0
+        self.dropped = threading.Event()
+
+    # cmd.Cmd dispatches "show ..." to do_show when it exists; route everything here.
+    def onecmd(self, line: str) -> bool:
+        line = line.strip()
+        if not line:
+            return False
+        if self.in_config:
+            return self._config(line)
+        return self._exec(line)
+
+    def _prompt(self, suffix: str) -> None:
+        self.prompt = f"{self.base_prompt}{suffix}"
+
+    def _exec(self, line: str) -> bool:
+        enabled = self.prompt.endswith("#")
+        words = line.lower()
+        if words in ("exit", "logout", "quit"):
+            return True
+        if words in ("configure terminal", "conf t", "configure"):
+            if not enabled:
+                self.writeline(INVALID)
+                return False
+            self.in_config = True
+            self.context = None
+            self.config_lines = 0
+            self.writeline("Enter configuration commands, one per line.  End with CNTL/Z.")
+            self._prompt("(config)#")
+            return False
+        if enabled and words in ("show running-config", "show run", "more system:running-config"):
+            self.writeline(self.device.text())
+            return False
+        if enabled and words in ("show startup-config", "show start"):
+            self.writeline(self.device.startup_text())
+            return False
+        if enabled and words in (
+            "write memory",
+            "write mem",
+            "wr",
+            "copy running-config startup-config",
+        ):
+            self.device.save()
+            self.writeline("Building configuration...\n[OK]")
+            return False
+        return bool(self.default(line))
+
+    def _config(self, line: str) -> bool:
+        lowered = line.lower()
+        if lowered in ("end", "\x1a"):
+            self.in_config = False
+            self.context = None
+            self._prompt("#")
+            return False
+        if lowered == "exit":
+            if self.context is None:
+                self.in_config = False
+                self._prompt("#")
+            else:
+                self.context = None
+                self._prompt("(config)#")
+            return False
+        faults = self.device.faults
+        self.config_lines += 1
+        if faults.drop_after_lines is not None and self.config_lines > faults.drop_after_lines:
+            self.dropped.set()
+            return True  # the session ends mid-change, as when a device reboots
+        if (faults.reject is not None and faults.reject.search(line)) or not line.isprintable():
+            self.writeline(f"{line}\n{INVALID}")
+            return False
+        context = self.device.apply(line, self.context)
+        if context != self.context:
+            self.context = context
+            self._prompt(
+                "(config-if)#"
+                if context and context.startswith("interface")
+                else "(config-line)#"
+                if context and context.startswith("line")
+                else "(config-router)#"
+                if context and context.startswith("router")
+                else "(config)#"
+                if context is None
+                else "(config-sub)#"
+            )
+        return False
