@@ -172,6 +172,8 @@ class AutomationSettings(Section):
     canary: bool = True
     #: Changes touching devices with these roles need a second engineer's approval.
     second_approval_roles: tuple[str, ...] = ("core",)
+    #: Platforms changed through NAPALM; the others through their CLI (Netmiko).
+    napalm_platforms: tuple[str, ...] = ("cisco_xr", "cisco_nxos")
     #: Empty means changes may run at any time.
     change_windows: tuple[ChangeWindow, ...] = ()
     freezes: tuple[Freeze, ...] = ()

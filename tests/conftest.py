@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from automation.lab.lab import Lab, LabDevice
 from domain.db import Database, normalise_url
 from domain.migrate import upgrade
 from tests.world import populate_world
@@ -111,3 +113,30 @@ def db(
 def world(db: Database) -> Database:
     """The `db` with one region, site, device, customer, account, offering and line."""
     return populate_world(db)
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    p1, p2 = free_ports(2)
+    devices = [
+        LabDevice(
+            "r1-mum",
+            "cisco_ios",
+            p1,
+            "17.6",
+            (("GigabitEthernet0/0/0", "uplink", "10.0.1.1/30"), ("GigabitEthernet0/0/1", "", None)),
+        ),
+        LabDevice("r3-ka", "arista_eos", p2, "4.31.2F", (("Ethernet1", "uplink", None),)),
+    ]
+    with Lab(devices, username="admin", password="lab-secret") as running:
+        yield running

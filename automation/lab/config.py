@@ -18,6 +18,19 @@ SECTION = re.compile(
 )
 
 
+#: Negations IOS keeps in the running config; any other `no X` with no X just does nothing.
+KEPT_NEGATIONS = re.compile(
+    r"^no (ip address|shutdown|ip domain lookup|ip domain-lookup|service pad|ip http server|"
+    r"switchport|cdp enable|ip redirects|ip proxy-arp)$"
+)
+
+#: Commands that hold one value: setting them again replaces the old line, as on IOS.
+SINGLE_VALUED = re.compile(
+    r"^(description|ip address(?!.* secondary)|mtu|speed|duplex|bandwidth|encapsulation|"
+    r"hostname|switchport access vlan|switchport mode|logging buffered|ip domain name|"
+    r"snmp-server location|snmp-server contact|clock timezone|banner motd|exec-timeout)\b"
+)
+
 #: Global commands: typed inside a section they leave it, as on IOS.
 GLOBAL = re.compile(
     r"^(no )?(ntp|logging|snmp-server|banner|hostname|ip route|ip domain|ip name-server|"
@@ -66,16 +79,38 @@ class DeviceConfig:
                 gone = [x for x in lines if x == target or x.startswith(target + " ")]
                 for x in gone:
                     self._remove(x, context)
-                if gone:
+                if gone or not KEPT_NEGATIONS.match(line):
                     return context
             else:
                 self._remove("no " + line, context)
+                if self._replace_single_valued(line, context):
+                    return context
             if context is None:
                 self.sections.setdefault(line, [])
                 return line if SECTION.match(line) else None
             if line not in self.sections[context]:
                 self.sections[context].append(line)
             return context
+
+    def _replace_single_valued(self, line: str, context: str | None) -> bool:
+        """Put a one-value command in place of its old value; True if it replaced one."""
+        single = SINGLE_VALUED.match(line)
+        if single is None:
+            return False
+        if context is None:
+            for old in self.sections:
+                match = SINGLE_VALUED.match(old)
+                if match and match.group(1) == single.group(1) and old != line:
+                    self.sections = {(line if k == old else k): v for k, v in self.sections.items()}
+                    return True
+            return False
+        children = self.sections[context]
+        for i, old in enumerate(children):
+            match = SINGLE_VALUED.match(old)
+            if match and match.group(1) == single.group(1):
+                children[i] = line
+                return True
+        return False
 
     def _remove(self, line: str, context: str | None) -> None:
         if context is None:

@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from netmiko import ConnectHandler
 from netmiko.exceptions import ConfigInvalidException, NetmikoTimeoutException
 
-from automation.lab.lab import Lab, LabDevice, answering
+from automation.lab.lab import Lab, answering
 from domain.config import PROJECT_ROOT
 from domain.db import Database
 from domain.demo.seed import seed
+from tests.conftest import free_ports
 from tests.integration.test_seed import AS_OF, SMALL
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    p1, p2 = free_ports(2)
-    devices = [
-        LabDevice(
-            "r1-mum",
-            "cisco_ios",
-            p1,
-            "17.6",
-            (("GigabitEthernet0/0/0", "uplink", "10.0.1.1/30"), ("GigabitEthernet0/0/1", "", None)),
-        ),
-        LabDevice("r3-ka", "arista_eos", p2, "4.31.2F", (("Ethernet1", "uplink", None),)),
-    ]
-    with Lab(devices, username="admin", password="lab-secret") as running:
-        yield running
 
 
 def connect(lab: Lab, hostname: str, **kw: object) -> ConnectHandler:

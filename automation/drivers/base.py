@@ -1,0 +1,77 @@
+"""One typed interface for talking to a device, whatever library does the talking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.errors import DomainError
+from domain.inventory.choices import Platform
+
+
+@dataclass(frozen=True)
+class Target:
+    """A device as the automation layer needs it: where it is and what it runs."""
+
+    hostname: str
+    platform: Platform
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+    enable_secret: str = ""
+    connect_timeout_s: float = 10.0
+    command_timeout_s: float = 30.0
+
+    def __repr__(self) -> str:  # never print the password, not even in a traceback
+        return f"Credentials(username={self.username!r}, password='***')"
+
+
+@dataclass(frozen=True)
+class Facts:
+    hostname: str
+    vendor: str
+    model: str
+    os_version: str
+    serial: str
+    uptime_s: float | None
+
+
+class DeviceUnreachable(DomainError):
+    """The device does not answer, or refuses the login."""
+
+
+class ConfigRejected(DomainError):
+    """The device refused a configuration line."""
+
+
+class Driver(Protocol):
+    """What a change needs from a device. Implementations: Netmiko (CLI), NAPALM."""
+
+    target: Target
+
+    def facts(self) -> Facts: ...
+
+    def running_config(self) -> str: ...
+
+    def load_candidate(self, lines: Sequence[str]) -> None:
+        """Stage lines to merge into the running configuration."""
+
+    def diff(self) -> str:
+        """What committing the staged lines would change ("" when nothing)."""
+
+    def commit(self) -> None:
+        """Apply the staged lines and save them."""
+
+    def rollback(self) -> None:
+        """Undo the last commit."""
+
+    def discard(self) -> None:
+        """Forget the staged lines."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,80 @@
+"""The NAPALM driver: merge candidate, compare, commit (with revert where the driver has
+it) and rollback, all done by the device's own NAPALM driver."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from napalm import get_network_driver
+from napalm.base.exceptions import ConnectionException, MergeConfigException
+
+from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Facts, Target
+
+
+class NapalmDriver:
+    def __init__(
+        self,
+        target: Target,
+        credentials: Credentials,
+        driver_name: str | None = None,
+        optional_args: dict[str, Any] | None = None,
+    ) -> None:
+        self.target = target
+        name = driver_name or target.platform.info.napalm_driver
+        if name is None:
+            raise ConfigRejected(
+                f"{target.platform} has no NAPALM driver",
+                hint="use the CLI (Netmiko) driver for this platform",
+            )
+        args = {"port": target.port, **(optional_args or {})}
+        if credentials.enable_secret:
+            args.setdefault("secret", credentials.enable_secret)
+        self._device = get_network_driver(name)(
+            hostname=target.host,
+            username=credentials.username,
+            password=credentials.password,
+            timeout=int(credentials.command_timeout_s),
+            optional_args=args,
+        )
+        try:
+            self._device.open()
+        except (ConnectionException, OSError) as exc:
+            raise DeviceUnreachable(
+                f"{target.hostname} does not answer NAPALM on {target.host}:{target.port} ({exc})"
+            ) from None
+
+    def facts(self) -> Facts:
+        f = self._device.get_facts()
+        return Facts(
+            hostname=f.get("hostname") or self.target.hostname,
+            vendor=f.get("vendor", ""),
+            model=f.get("model", ""),
+            os_version=f.get("os_version", ""),
+            serial=f.get("serial_number", ""),
+            uptime_s=f.get("uptime"),
+        )
+
+    def running_config(self) -> str:
+        return str(self._device.get_config(retrieve="running")["running"])
+
+    def load_candidate(self, lines: Sequence[str]) -> None:
+        try:
+            self._device.load_merge_candidate(config="\n".join(lines))
+        except MergeConfigException as exc:
+            raise ConfigRejected(f"{self.target.hostname} refused the candidate: {exc}") from None
+
+    def diff(self) -> str:
+        return str(self._device.compare_config() or "")
+
+    def commit(self) -> None:
+        self._device.commit_config()
+
+    def rollback(self) -> None:
+        self._device.rollback()
+
+    def discard(self) -> None:
+        self._device.discard_config()
+
+    def close(self) -> None:
+        self._device.close()
