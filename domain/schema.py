@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.audit.models import AuditEvent, ProcessedRequest
 from domain.billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation, UsageRecord
 from domain.catalog.models import Destination, ProductOffering, Tariff
-from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
+from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup, DeviceLock
 from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.db import Base
 from domain.faults.models import Alarm, Ticket, TicketEvent
@@ -26,6 +26,7 @@ __all__ = [
     "Customer",
     "Destination",
     "Device",
+    "DeviceLock",
     "FraudCase",
     "FraudLabel",
     "Interface",

@@ -105,6 +105,9 @@ class NetmikoDriver:
         try:
             self._conn.send_config_set(list(lines), error_pattern=ERROR_PATTERN)
         except ConfigInvalidException as exc:
+            # Netmiko stops at the refused line and leaves the device in config mode.
+            with contextlib.suppress(OSError, EOFError, ValueError):
+                self._conn.exit_config_mode()
             raise ConfigRejected(
                 f"{self.target.hostname} refused the change: {_first_line(exc)}"
             ) from None

@@ -85,6 +85,11 @@ class LabShell(CMDShell):
                 self.context = None
                 self._prompt("(config)#")
             return False
+        if lowered.startswith("do "):
+            return self._exec(line[3:])
+        if lowered.startswith(("show ", "write", "copy ")):
+            self.writeline(f"{line}\n{INVALID}")  # exec commands need `do` here, as on IOS
+            return False
         faults = self.device.faults
         self.config_lines += 1
         if faults.drop_after_lines is not None and self.config_lines > faults.drop_after_lines:

@@ -84,3 +84,13 @@ class ConfigBackup(Base):
     sha256: Mapped[str] = mapped_column(sa.String(64))
 
     __table_args__ = (sa.Index("ix_config_backups_device_taken", "device_id", "taken_at"),)
+
+
+class DeviceLock(Base):
+    """A device held by a running change: no two changes touch one device at once."""
+
+    __tablename__ = "device_locks"
+
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), primary_key=True)
+    change_id: Mapped[int] = mapped_column(sa.ForeignKey("change_requests.id"), index=True)
+    locked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from domain.changes.choices import CHANGE_LIFECYCLE, ChangeState
-from domain.changes.models import ChangeRequest
-from domain.db import get_by_ref, utcnow
+from domain.changes.models import ChangeRequest, DeviceLock
+from domain.db import get_by_ref, make_ref, utcnow
 from domain.errors import PolicyViolation
 
 
@@ -50,3 +51,37 @@ def move_change(
     ):
         change.finished_at = now
     return change
+
+
+def lock_devices(
+    session: Session,
+    change: ChangeRequest,
+    device_ids: list[int],
+    hostnames: dict[int, str],
+    now: datetime | None = None,
+) -> None:
+    """Hold every device for the change, or none: refuse if another change holds one."""
+    held = session.execute(
+        sa.select(DeviceLock.device_id, DeviceLock.change_id).where(
+            DeviceLock.device_id.in_(device_ids), DeviceLock.change_id != change.id
+        )
+    ).first()
+    if held is not None:
+        raise PolicyViolation(
+            f"{hostnames.get(held.device_id, held.device_id)} is being changed by "
+            f"{make_ref(ChangeRequest.ref_prefix, held.change_id)}",
+            hint="wait for that change to finish, then apply again",
+        )
+    for device_id in device_ids:
+        session.add(DeviceLock(device_id=device_id, change_id=change.id, locked_at=now or utcnow()))
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # another replica took one of them a moment ago
+        raise PolicyViolation(
+            "another change took one of these devices at the same moment",
+            hint="look at /config history, then apply again",
+        ) from None
+
+
+def unlock_devices(session: Session, change_id: int) -> None:
+    session.execute(sa.delete(DeviceLock).where(DeviceLock.change_id == change_id))

@@ -121,9 +121,9 @@ def test_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str]) ->
 def test_db_upgrade_then_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     code, out, _ = run(capsys, "db", "upgrade", "--database", url)
-    assert code == 0 and "upgraded from empty to 0002" in out
+    assert code == 0 and "upgraded from empty to 0003" in out
     code, out, _ = run(capsys, "db", "current", "--database", url)
-    assert code == 0 and "revision 0002, up to date" in out
+    assert code == 0 and "revision 0003, up to date" in out
 
 
 def test_console_script_runs_with_a_broken_config_from_the_environment(tmp_path: Path) -> None:

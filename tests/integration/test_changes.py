@@ -1,0 +1,177 @@
+"""Config changes end to end over real SSH to the lab: plan, apply, verify, roll back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from automation.changes import ChangeWorkflow, mark_interrupted
+from automation.lab.lab import Lab, lab_devices
+from domain.changes.choices import ChangeState, TargetState
+from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
+from domain.changes.services import lock_devices
+from domain.config import AutomationSettings, DeviceSettings
+from domain.db import Database
+from domain.demo.seed import seed
+from domain.errors import DomainError, PolicyViolation
+from tests.conftest import free_ports
+from tests.integration.test_seed import AS_OF, SMALL
+
+CISCO = ["r1-mum", "r2-del", "r4-tn"]
+
+
+@pytest.fixture
+def lab_db(tmp_path: Path) -> Iterator[tuple[Database, Lab]]:
+    base = free_ports(1)[0] // 10 * 10
+    base = base if base < 60_000 else 42_000
+    db = Database(f"sqlite:///{tmp_path / 'changes.db'}")
+    seed(db, SMALL, seed=5, as_of=AS_OF, lab_base_port=base)
+    with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:
+        yield db, lab
+    db.dispose()
+
+
+def workflow(db: Database, **policy: object) -> ChangeWorkflow:
+    automation = AutomationSettings(**{"batch_size": 2, "workers": 8, **policy})
+    devices = DeviceSettings(username="netops", password="lab-pw", connect_timeout_s=5)
+    return ChangeWorkflow(db, automation, devices)
+
+
+def targets(db: Database, ref: str) -> dict[str, ChangeTarget]:
+    with db.read() as s:
+        change = s.scalar(sa.select(ChangeRequest).where(ChangeRequest.id == int(ref[3:])))
+        assert change is not None
+        rows = s.execute(
+            sa.text(
+                "SELECT d.hostname, t.id FROM change_targets t "
+                "JOIN devices d ON d.id = t.device_id WHERE t.change_id = :c"
+            ),
+            {"c": change.id},
+        ).all()
+        return {h: s.get_one(ChangeTarget, i) for h, i in rows}
+
+
+def test_plan_apply_verify_and_roll_back(lab_db: tuple[Database, Lab]) -> None:
+    db, lab = lab_db
+    before = {h: lab.configs[h].text() for h in CISCO}
+    flow = workflow(db)
+    change, plan = flow.plan("ntp", CISCO, {"servers": "10.0.0.9"}, requested_by="alice")
+    assert change.state == ChangeState.PLANNED
+    assert [o.state for o in plan.outcomes] == [TargetState.PENDING] * 3
+    assert all("+ ntp server 10.0.0.9" in o.detail for o in plan.outcomes)
+    with db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ConfigBackup)) == 3
+    progress: list[str] = []
+    report = flow.apply(change.ref, "bob", progress.append)
+    assert report.state == ChangeState.SUCCEEDED, report.summary
+    assert report.summary == f"{change.ref} succeeded: 3 verified"
+    assert progress[0] == f"{change.ref}: canary r1-mum"
+    assert progress[-1] == report.summary
+    for h in CISCO:
+        assert "ntp server 10.0.0.9" in lab.configs[h].text()
+        assert "ntp server 10.0.0.9" in lab.configs[h].startup_text()
+    back = flow.rollback(change.ref, "bob")
+    assert back.state == ChangeState.ROLLED_BACK
+    assert {h: lab.configs[h].text() for h in CISCO} == before
+
+
+def test_a_device_already_as_intended_is_skipped(lab_db: tuple[Database, Lab]) -> None:
+    db, _ = lab_db
+    _, plan = workflow(db).plan("ntp", ["r1-mum"], {"servers": "10.0.0.1"}, "alice")
+    assert [o.state for o in plan.outcomes] == [TargetState.SKIPPED]
+
+
+def test_a_failing_canary_stops_the_change(lab_db: tuple[Database, Lab]) -> None:
+    db, lab = lab_db
+    before = {h: lab.configs[h].text() for h in CISCO}
+    lab.configs["r1-mum"].faults.reject = re.compile("^logging host")
+    flow = workflow(db)
+    change, _ = flow.plan("syslog", CISCO, {"host": "10.0.1.10"}, "alice")
+    report = flow.apply(change.ref, "bob")
+    assert report.state == ChangeState.ROLLED_BACK
+    states = {o.hostname: o.state for o in report.outcomes}
+    assert states == {
+        "r1-mum": TargetState.ROLLED_BACK,
+        "r2-del": TargetState.SKIPPED,
+        "r4-tn": TargetState.SKIPPED,
+    }
+    assert {h: lab.configs[h].text() for h in CISCO} == before
+
+
+def test_a_device_failing_mid_change_is_rolled_back_alone(lab_db: tuple[Database, Lab]) -> None:
+    db, lab = lab_db
+    lab.configs["r4-tn"].faults.reject = re.compile("^logging trap")
+    before = lab.configs["r4-tn"].text()
+    flow = workflow(db)
+    change, _ = flow.plan("syslog", CISCO, {"host": "10.0.1.10"}, "alice")
+    report = flow.apply(change.ref, "bob")
+    assert report.state == ChangeState.FAILED
+    states = {o.hostname: o.state for o in report.outcomes}
+    assert states == {
+        "r1-mum": TargetState.VERIFIED,
+        "r2-del": TargetState.VERIFIED,
+        "r4-tn": TargetState.ROLLED_BACK,
+    }
+    assert lab.configs["r4-tn"].text() == before  # partly applied, then put back
+    assert "logging host 10.0.1.10" in lab.configs["r2-del"].text()
+    assert "refused the change" in next(o.detail for o in report.outcomes if o.hostname == "r4-tn")
+
+
+def test_injected_cli_is_refused_before_any_device(lab_db: tuple[Database, Lab]) -> None:
+    db, _ = lab_db
+    with pytest.raises(DomainError, match=r"^text: must be one line"):
+        workflow(db).plan("banner", ["r1-mum"], {"text": "hi\nusername x privilege 15"}, "alice")
+    with db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ChangeRequest)) == 3  # seeded
+
+
+def test_two_changes_cannot_hold_one_device(lab_db: tuple[Database, Lab]) -> None:
+    db, _ = lab_db
+    flow = workflow(db)
+    first, _ = flow.plan("ntp", ["r1-mum"], {"servers": "10.0.0.7"}, "alice")
+    second, _ = flow.plan("ntp", ["r1-mum", "r2-del"], {"servers": "10.0.0.8"}, "alice")
+    with db.transaction() as s:  # the first change is running on r1-mum
+        device_id = s.scalar(sa.text("SELECT id FROM devices WHERE hostname = 'r1-mum'"))
+        lock_devices(s, s.get_one(ChangeRequest, first.id), [device_id], {device_id: "r1-mum"})
+    with pytest.raises(PolicyViolation, match=f"r1-mum is being changed by {first.ref}"):
+        flow.apply(second.ref, "bob")
+
+
+def test_a_change_cut_off_by_a_crash_is_marked_interrupted(lab_db: tuple[Database, Lab]) -> None:
+    db, _ = lab_db
+    change, _ = workflow(db).plan("ntp", ["r1-mum"], {"servers": "10.0.0.6"}, "alice")
+    with db.transaction() as s:
+        s.execute(
+            sa.text("UPDATE change_requests SET state = 'running' WHERE id = :i"), {"i": change.id}
+        )
+        s.execute(
+            sa.text(
+                "UPDATE change_targets SET started_at = '2026-11-01 10:00:00.000000' "
+                "WHERE change_id = :i"
+            ),
+            {"i": change.id},
+        )
+    assert mark_interrupted(db) == [(change.ref, ["r1-mum"])]
+    assert targets(db, change.ref)["r1-mum"].state == TargetState.INTERRUPTED
+
+
+def test_change_windows_and_freezes(lab_db: tuple[Database, Lab]) -> None:
+    db, _ = lab_db
+    from datetime import UTC, date, datetime, time
+
+    from domain.config import ChangeWindow, Freeze
+
+    flow = workflow(
+        db,
+        change_windows=(ChangeWindow(days=("sun",), start=time(0, 0), end=time(6, 0)),),
+        freezes=(Freeze(start=date(2026, 12, 24), end=date(2027, 1, 2), reason="year-end freeze"),),
+    )
+    with pytest.raises(PolicyViolation, match="outside the change windows"):
+        flow.check_window(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday
+    flow.check_window(datetime(2026, 11, 28, 20, 0, tzinfo=UTC))  # Sunday 01:30 in Kolkata
+    with pytest.raises(PolicyViolation, match="frozen until 2027-01-02 \\(year-end freeze\\)"):
+        flow.check_window(datetime(2026, 12, 27, 20, 0, tzinfo=UTC))
