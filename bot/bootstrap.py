@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import skills
+from automation.changes import mark_interrupted
 from bot.access import Access
 from bot.router import Router
 from domain.config import Settings
@@ -44,6 +45,8 @@ class Switchboard:
     db: Database
     access: Access
     router: Router
+    #: Changes a crash cut off, found at this start: (change, devices to check).
+    interrupted: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def close(self) -> None:
         self.db.dispose()
@@ -54,5 +57,9 @@ def bootstrap(settings: Settings, *, database_url: str | None = None) -> Switchb
     db = open_database(settings, database_url)
     registry = load_skills()
     return Switchboard(
-        settings=settings, db=db, access=Access(settings), router=Router(registry, db, settings)
+        settings=settings,
+        db=db,
+        access=Access(settings),
+        router=Router(registry, db, settings),
+        interrupted=mark_interrupted(db),
     )

@@ -259,6 +259,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             timeout_graceful_shutdown=int(settings.server.shutdown_grace_s) + 5,
         )
         return 0
+    for ref, devices in sb.interrupted:
+        err.print(
+            f"{ref} was cut off by a restart and is marked interrupted; "
+            f"check {', '.join(devices) or 'its devices'}"
+        )
     try:
         service = build_service(sb)
         mode = (

@@ -33,6 +33,11 @@ def repl(
 ) -> int:
     """Read commands until exit or end of input; every reply rendered as in Slack."""
     _history(sb.settings.resolve_path("var/console_history"))
+    for ref, devices in sb.interrupted:
+        console.print(
+            f"[bold red]{ref} was cut off by a restart and is marked interrupted; check "
+            f"{', '.join(devices) or 'its devices'} (/config show {ref})[/]"
+        )
     console.print(
         f"Switchboard console as [bold]{caller.name}[/bold] "
         f"({', '.join(caller.role_names) or 'no role'}). "

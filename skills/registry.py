@@ -45,6 +45,13 @@ def positional(default: Any = ..., *, metavar: str | None = None, description: s
     )
 
 
+def key_values(description: str = "") -> Any:
+    """A dict field that takes every key=value word no other field claims."""
+    return PydanticField(
+        default_factory=dict, description=description, json_schema_extra={"key_values": True}
+    )
+
+
 class ArgumentError(Exception):
     """The text does not fit the command's arguments."""
 
@@ -90,6 +97,11 @@ class Command:
     def slash(self) -> str:
         return "/" + self.path[0]
 
+    def key_value_field(self) -> str | None:
+        return next(
+            (n for n, f in self.args.model_fields.items() if _extra(f).get("key_values")), None
+        )
+
     def positionals(self) -> list[tuple[str, FieldInfo]]:
         return [(n, f) for n, f in self.args.model_fields.items() if _extra(f).get("positional")]
 
@@ -99,7 +111,9 @@ class Command:
         for name, info in self.args.model_fields.items():
             meta = _extra(info)
             label = meta.get("metavar") or name
-            if meta.get("positional"):
+            if meta.get("key_values"):
+                parts.append("[key=value...]")
+            elif meta.get("positional"):
                 many = "..." if _is_list(info.annotation) else ""
                 parts.append(f"<{label}>{many}" if info.is_required() else f"[<{label}>{many}]")
             elif _is_bool(info.annotation):
@@ -130,6 +144,10 @@ class Command:
                 and not _extra(fields[key]).get("positional")
             ):
                 data[key] = value
+                continue
+            extra = self.key_value_field()
+            if eq and key.isidentifier() and key not in fields and extra is not None:
+                data.setdefault(extra, {})[key] = value
                 continue
             if eq and key.isidentifier() and key not in fields and not slots[i:]:
                 raise ArgumentError(f"unknown argument {key}=", self.usage)

@@ -17,7 +17,8 @@ def renderables(reply: Reply) -> list[RenderableType]:
         out.append(Text(f"hint: {reply.hint}", style="dim"))
     for section in reply.sections:
         if section.text:
-            out.append(Text(section.text.replace("*", "")))
+            # Slack's mrkdwn marks (bold, code fences) mean nothing in a terminal.
+            out.append(Text(section.text.replace("```", "").replace("*", "")))
         if section.fields:
             grid = RichTable.grid(padding=(0, 2))
             grid.add_column(style="cyan", no_wrap=True)

@@ -175,3 +175,39 @@ def test_change_windows_and_freezes(lab_db: tuple[Database, Lab]) -> None:
     flow.check_window(datetime(2026, 11, 28, 20, 0, tzinfo=UTC))  # Sunday 01:30 in Kolkata
     with pytest.raises(PolicyViolation, match="frozen until 2027-01-02 \\(year-end freeze\\)"):
         flow.check_window(datetime(2026, 12, 27, 20, 0, tzinfo=UTC))
+
+
+def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
+    """The same workflow through the router, as typed in the console or Slack."""
+    from bot.access import Access
+    from bot.bootstrap import load_skills
+    from bot.router import Router
+    from domain.config import PROJECT_ROOT, load_settings, parse_settings
+
+    db, lab = lab_db
+    shipped = load_settings(PROJECT_ROOT / "config.yaml", env={})
+    data = shipped.model_dump(mode="json", exclude={"source"})
+    data["devices"] = {**data["devices"], "username": "netops", "password": "lab-pw"}
+    data["slack"] = {"api_url": data["slack"]["api_url"]}
+    data["alerts"] = {}
+    settings = parse_settings(data, PROJECT_ROOT / "config.yaml", env={})
+    router, access = Router(load_skills(), db, settings), Access(settings)
+    planned = router.handle(access.user("alice"), "/config plan ntp r1-mum servers=10.0.0.5")
+    assert planned.ok and planned.text.endswith(": ntp on 1 device(s)")
+    ref = planned.text.split(":")[0]
+    assert [b.command for b in planned.buttons] == [f"/config apply {ref}",
+                                                    f"/config cancel {ref}"]
+    steps: list[str] = []
+    applied = router.handle(access.user("bob"), f"/config apply {ref}", progress=steps.append)
+    assert applied.text == f"{ref} succeeded: 1 verified"
+    assert steps[-1] == applied.text
+    assert "ntp server 10.0.0.5" in lab.configs["r1-mum"].text()
+    again = router.handle(access.user("bob"), f"/config apply {ref}")
+    assert not again.ok and again.text == f"change {ref} is succeeded; it cannot move to approved"
+    shown = router.handle(access.user("alice"), f"/config show {ref}")
+    assert shown.text == f"{ref} succeeded: 1 verified"
+    refused = router.handle(access.user("carol"), f"/config rollback {ref}")
+    assert refused.text == "/config rollback needs the engineer role; you have care_agent"
+    undone = router.handle(access.user("alice"), f"/config rollback {ref}")
+    assert undone.text == f"{ref} rolled back: 1 rolled back"
+    assert "ntp server 10.0.0.5" not in lab.configs["r1-mum"].text()

@@ -1,0 +1,302 @@
+"""Configuration changes from chat: plan, apply, roll back, and look at backups and history."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+
+import sqlalchemy as sa
+
+from automation import drivers
+from automation.changes import ChangeReport, ChangeWorkflow
+from automation.intents import INTENTS
+from automation.inventory import select_devices
+from domain.changes.choices import ChangeState, TargetState
+from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
+from domain.changes.services import get_change, move_change
+from domain.config import Role
+from domain.errors import DomainError
+from domain.inventory.models import Device
+from skills.context import Context
+from skills.registry import Args, command, key_values, positional
+from skills.reply import Button, Confirm, Field, Reply, Section, Table
+
+ENGINEERS = [Role.ENGINEER]
+MAX_DIFF_LINES = 12
+
+
+class PlanArgs(Args):
+    template: str = positional(metavar="template")
+    targets: list[str] = positional(metavar="target")
+    values: dict[str, str] = key_values()
+
+
+class ChangeRef(Args):
+    change: str = positional(metavar="change")
+
+
+class DeviceArgs(Args):
+    device: str = positional(metavar="device")
+
+
+class DiffArgs(Args):
+    device: str = positional(metavar="device")
+    backup: int | None = positional(None, metavar="backup-id")
+
+
+def workflow(ctx: Context) -> ChangeWorkflow:
+    return ChangeWorkflow(ctx.db, ctx.settings.automation, ctx.settings.devices, clock=ctx.clock)
+
+
+def _outcomes(report: ChangeReport) -> Table:
+    rows = []
+    for o in report.outcomes:
+        detail = o.detail.splitlines()
+        if len(detail) > MAX_DIFF_LINES:
+            detail = [*detail[:MAX_DIFF_LINES], f"... {len(detail) - MAX_DIFF_LINES} more lines"]
+        rows.append((o.hostname, o.state.value.replace("_", " "), "\n".join(detail)))
+    return Table(("device", "state", "diff or result"), tuple(rows))
+
+
+@command("config plan", roles=ENGINEERS, args=PlanArgs)
+def plan(ctx: Context, args: PlanArgs) -> Reply:
+    """Plan a change from a template on devices: /config plan ntp site:MUM-AND1 servers=10.0.0.1."""
+    if args.template not in INTENTS:
+        return Reply.error(
+            f"no template {args.template!r}", hint=f"templates: {', '.join(INTENTS)}"
+        )
+    change, report = workflow(ctx).plan(
+        args.template, args.targets, dict(args.values), requested_by=ctx.actor
+    )
+    pending = report.count(TargetState.PENDING)
+    fields = (
+        Field("devices", str(len(report.outcomes))),
+        Field("to change", str(pending)),
+        Field("risk", change.risk.value),
+        Field("approval", "another engineer" if change.needs_second_approval else "any engineer"),
+    )
+    buttons: tuple[Button, ...] = ()
+    if pending:
+        buttons = (
+            Button(
+                "Apply",
+                f"/config apply {change.ref}",
+                style="primary",
+                confirm=Confirm(
+                    f"Apply {change.ref}?", f"Push {args.template} to {pending} device(s).", "Apply"
+                ),
+            ),
+            Button("Cancel", f"/config cancel {change.ref}"),
+        )
+    text = (
+        f"{change.ref}: {args.template} on {pending} device(s)"
+        if pending
+        else f"{change.ref}: every device is already as intended; nothing to apply"
+    )
+    return Reply(
+        text=text, sections=(Section(fields=fields),), tables=(_outcomes(report),), buttons=buttons
+    )
+
+
+@command("config apply", roles=ENGINEERS, args=ChangeRef)
+def apply(ctx: Context, args: ChangeRef) -> Reply:
+    """Apply a planned change: canary first, then batches; failures are rolled back."""
+    report = workflow(ctx).apply(args.change, ctx.actor, progress=ctx.progress)
+    buttons: tuple[Button, ...] = ()
+    if report.state in (ChangeState.SUCCEEDED, ChangeState.FAILED):
+        buttons = (
+            Button(
+                "Roll back",
+                f"/config rollback {report.ref}",
+                style="danger",
+                confirm=Confirm(
+                    f"Roll back {report.ref}?", "Restore every device it changed.", "Roll back"
+                ),
+            ),
+        )
+    return Reply(
+        text=report.summary,
+        tables=(_outcomes(report),),
+        buttons=buttons,
+        ok=report.state == ChangeState.SUCCEEDED,
+    )
+
+
+@command("config rollback", roles=ENGINEERS, args=ChangeRef)
+def rollback(ctx: Context, args: ChangeRef) -> Reply:
+    """Undo a change on every device it changed, from the backups taken before it."""
+    report = workflow(ctx).rollback(args.change, ctx.actor, progress=ctx.progress)
+    return Reply(
+        text=report.summary, tables=(_outcomes(report),), ok=report.state == ChangeState.ROLLED_BACK
+    )
+
+
+@command("config cancel", roles=ENGINEERS, args=ChangeRef)
+def cancel(ctx: Context, args: ChangeRef) -> Reply:
+    """Cancel a change that has not run."""
+    with ctx.db.transaction() as s:
+        change = move_change(s, args.change, ChangeState.CANCELLED, now=ctx.now())
+        return Reply(text=f"{change.ref} cancelled by {ctx.actor}")
+
+
+@command("config show", roles=ENGINEERS, args=ChangeRef)
+def show(ctx: Context, args: ChangeRef) -> Reply:
+    """Show a change: what, where, who, and each device's outcome."""
+    with ctx.db.read() as s:
+        change = get_change(s, args.change)
+        rows = s.execute(
+            sa.select(Device.hostname, ChangeTarget)
+            .join(ChangeTarget, ChangeTarget.device_id == Device.id)
+            .where(ChangeTarget.change_id == change.id)
+            .order_by(ChangeTarget.id)
+        ).all()
+        params = " ".join(f"{k}={v}" for k, v in change.params.items())
+        fields = (
+            Field("state", change.state.value),
+            Field("template", change.template),
+            Field("values", params or "-"),
+            Field("targets", change.targets),
+            Field("requested by", change.requested_by),
+            Field("approved by", change.approved_by or "-"),
+            Field("risk", change.risk),
+        )
+        table = Table(
+            ("device", "state", "detail"),
+            tuple(
+                (h, t.state.value.replace("_", " "), t.error or (t.diff.splitlines() or [""])[0])
+                for h, t in rows
+            ),
+        )
+        return Reply(
+            text=change.summary or f"{change.ref} {change.state}",
+            sections=(Section(fields=fields),),
+            tables=(table,),
+        )
+
+
+def _device(ctx: Context, name: str) -> Device:
+    return select_devices(ctx.db, [name])[0]
+
+
+@command("config history", roles=ENGINEERS, args=DeviceArgs)
+def history(ctx: Context, args: DeviceArgs) -> Reply:
+    """The changes that touched a device, newest first, and its backups."""
+    device = _device(ctx, args.device)
+    with ctx.db.read() as s:
+        changes = s.execute(
+            sa.select(ChangeRequest, ChangeTarget.state)
+            .join(ChangeTarget, ChangeTarget.change_id == ChangeRequest.id)
+            .where(ChangeTarget.device_id == device.id)
+            .order_by(ChangeRequest.id.desc())
+            .limit(20)
+        ).all()
+        backups = s.execute(
+            sa.select(ConfigBackup.id, ConfigBackup.taken_at, ConfigBackup.reason)
+            .where(ConfigBackup.device_id == device.id)
+            .order_by(ConfigBackup.id.desc())
+            .limit(10)
+        ).all()
+    return Reply(
+        text=f"{device.hostname}: {len(changes)} change(s), {len(backups)} backup(s)",
+        tables=(
+            Table(
+                ("change", "template", "change state", "this device", "by", "when"),
+                tuple(
+                    (
+                        c.ref,
+                        c.template,
+                        c.state.value,
+                        t.value,
+                        c.requested_by,
+                        f"{c.created_at:%Y-%m-%d %H:%M}",
+                    )
+                    for c, t in changes
+                ),
+                title="changes",
+            ),
+            Table(
+                ("backup", "taken (UTC)", "why"),
+                tuple((str(i), f"{at:%Y-%m-%d %H:%M}", why) for i, at, why in backups),
+                title="backups",
+            ),
+        ),
+    )
+
+
+def _running(ctx: Context, device: Device) -> str:
+    driver = drivers.connect(
+        drivers.target_of(device),
+        drivers.credentials_from(ctx.settings.devices),
+        ctx.settings.automation.napalm_platforms,
+    )
+    try:
+        return driver.running_config()
+    finally:
+        driver.close()
+
+
+@command("config backup", roles=ENGINEERS, args=DeviceArgs)
+def backup(ctx: Context, args: DeviceArgs) -> Reply:
+    """Back up a device's running configuration now."""
+    device = _device(ctx, args.device)
+    config = _running(ctx, device)
+    with ctx.db.transaction() as s:
+        saved = ConfigBackup(
+            device_id=device.id,
+            taken_at=ctx.now(),
+            reason=f"on request by {ctx.actor}",
+            config=config,
+            sha256=hashlib.sha256(config.encode()).hexdigest(),
+        )
+        s.add(saved)
+        s.flush()
+        return Reply(
+            text=f"{device.hostname} backed up as backup {saved.id} "
+            f"({len(config.splitlines())} lines)"
+        )
+
+
+@command("config diff", roles=ENGINEERS, args=DiffArgs)
+def diff(ctx: Context, args: DiffArgs) -> Reply:
+    """What changed on a device since its latest backup (or the backup named)."""
+    device = _device(ctx, args.device)
+    query = sa.select(ConfigBackup).where(ConfigBackup.device_id == device.id)
+    query = (
+        query.where(ConfigBackup.id == args.backup)
+        if args.backup
+        else query.order_by(ConfigBackup.id.desc()).limit(1)
+    )
+    with ctx.db.read() as s:
+        saved = s.scalars(query).first()
+        if saved is None:
+            raise DomainError(
+                f"{device.hostname} has no such backup",
+                hint=f"/config backup {device.hostname}, or /config history",
+            )
+        old, taken, backup_id = saved.config, saved.taken_at, saved.id
+    running = _running(ctx, device)
+    body = [
+        ln
+        for ln in difflib.unified_diff(
+            _config_lines(old),
+            _config_lines(running),
+            f"backup {backup_id}",
+            "running",
+            lineterm="",
+            n=1,
+        )
+    ]
+    if not body:
+        return Reply(
+            text=f"{device.hostname} is as it was in backup {backup_id} "
+            f"({taken:%Y-%m-%d %H:%M} UTC)"
+        )
+    return Reply(
+        text=f"{device.hostname}: changes since backup {backup_id}",
+        sections=(Section(text="```" + "\n".join(body[:120]) + "```"),),
+    )
+
+
+def _config_lines(text: str) -> list[str]:
+    skip = ("Building configuration", "Current configuration")
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(skip)]
