@@ -319,6 +319,7 @@ class ChangeWorkflow:
                         device.platform, driver.running_config(), "\n".join(intended)
                     )
                     if not missing:
+                        driver.confirm()
                         return Result(host=task.host, result=(TargetState.VERIFIED, "verified"))
                     why = f"post-check: {len(missing)} intended line(s) missing ({missing[0]})"
                 except ConfigRejected as exc:

@@ -66,7 +66,11 @@ class Driver(Protocol):
         """What committing the staged lines would change ("" when nothing)."""
 
     def commit(self) -> None:
-        """Apply the staged lines and save them."""
+        """Apply the staged lines and save them (pending confirmation where the driver can)."""
+
+    def confirm(self) -> None:
+        """Keep a commit that passed its post-check; drivers without commit-confirm keep it
+        already, and one that is never confirmed reverts by itself."""
 
     def rollback(self) -> None:
         """Undo the last commit."""

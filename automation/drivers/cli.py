@@ -91,6 +91,9 @@ class NetmikoDriver:
         self._send(self._plan.remediation)
         self._applied, self._plan = self._plan, None
 
+    def confirm(self) -> None:
+        """CLI changes are saved at commit; nothing waits for confirmation."""
+
     def rollback(self) -> None:
         if self._applied is None:
             return

@@ -67,8 +67,23 @@ class NapalmDriver:
     def diff(self) -> str:
         return str(self._device.compare_config() or "")
 
+    #: Seconds a commit stays pending before the device reverts it on its own.
+    REVERT_IN_S = 300
+
     def commit(self) -> None:
-        self._device.commit_config()
+        # Commit-confirm where the driver has it: if Switchboard dies before the post-check
+        # confirms, the device reverts by itself.
+        try:
+            self._device.commit_config(revert_in=self.REVERT_IN_S)
+            self._pending = True
+        except NotImplementedError:
+            self._device.commit_config()
+            self._pending = False
+
+    def confirm(self) -> None:
+        if getattr(self, "_pending", False):
+            self._device.confirm_commit()
+            self._pending = False
 
     def rollback(self) -> None:
         self._device.rollback()

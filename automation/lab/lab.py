@@ -25,6 +25,8 @@ from domain.inventory.models import Device, Interface
 log = logging.getLogger(__name__)
 # FakeNOS logs an ERROR for every command it does not know; the lab answers many itself.
 logging.getLogger("fakenos").setLevel(logging.CRITICAL)
+# Paramiko logs every client that hangs up as a "socket exception"; in the lab that is normal.
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)

@@ -195,8 +195,7 @@ def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     planned = router.handle(access.user("alice"), "/config plan ntp r1-mum servers=10.0.0.5")
     assert planned.ok and planned.text.endswith(": ntp on 1 device(s)")
     ref = planned.text.split(":")[0]
-    assert [b.command for b in planned.buttons] == [f"/config apply {ref}",
-                                                    f"/config cancel {ref}"]
+    assert [b.command for b in planned.buttons] == [f"/config apply {ref}", f"/config cancel {ref}"]
     steps: list[str] = []
     applied = router.handle(access.user("bob"), f"/config apply {ref}", progress=steps.append)
     assert applied.text == f"{ref} succeeded: 1 verified"

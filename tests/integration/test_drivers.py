@@ -78,6 +78,7 @@ def test_napalm_path_through_napalm_mock_driver(tmp_path: Path) -> None:
         "load_merge_candidate.1": {},
         "compare_config.1": {"diff": "+ntp server 10.0.0.9"},
         "commit_config.1": {},
+        "confirm_commit.1": {},
         "get_config.1": {"running": "ntp server 10.0.0.9\n", "startup": "", "candidate": ""},
     }
     for name, data in files.items():
@@ -88,7 +89,10 @@ def test_napalm_path_through_napalm_mock_driver(tmp_path: Path) -> None:
     driver.load_candidate(["ntp server 10.0.0.9"])
     assert driver.diff() == "+ntp server 10.0.0.9"
     driver.commit()
+    assert driver._device.has_pending_commit()  # reverts by itself unless confirmed
     assert "ntp server 10.0.0.9" in driver.running_config()
+    driver.confirm()
+    assert not driver._device.has_pending_commit()
     driver.rollback()
     driver.close()
 
