@@ -65,7 +65,13 @@ def run_and_settle(
     """Run a clicked (or submitted) command; on success settle the original message."""
 
     def run() -> None:
-        routed = edge.sb.router.route(edge.caller(user), command, channel=channel, source=source)
+        routed = edge.sb.router.route(
+            edge.caller(user),
+            command,
+            channel=channel,
+            source=source,
+            progress=edge.progress(channel),
+        )
         reply = routed.reply
         if reply.ok and message.get("ts") and message.get("blocks"):
             edge.client.chat_update(
