@@ -241,39 +241,30 @@ class ChangeWorkflow:
             }
             s.expunge_all()
         report = ChangeReport(ref, ChangeState.RUNNING)
+        canary_failed = False
+        finished = False
         try:
-            canary = [w for w in work if w[2]]
-            rest = [w for w in work if not w[2]]
-            if canary and self.policy.canary:
+            canary = [w for w in work if w[2]] if self.policy.canary else []
+            rest = [w for w in work if w not in canary]
+            if canary:
                 note(f"{ref}: canary {canary[0][1].hostname}")
                 self._push(template, params, canary, backups, report, note, len(work))
-                if report.outcomes and report.outcomes[-1].state != TargetState.VERIFIED:
+                canary_failed = report.outcomes[-1].state != TargetState.VERIFIED
+                if canary_failed:
+                    why = "not pushed: the canary failed"
                     for target_id, device, _ in rest:
-                        self._record(
-                            target_id, TargetState.SKIPPED, "not pushed: the canary failed"
-                        )
+                        self._record(target_id, TargetState.SKIPPED, why)
                         report.outcomes.append(
-                            DeviceOutcome(
-                                device.hostname,
-                                TargetState.SKIPPED,
-                                "not pushed: the canary failed",
-                            )
+                            DeviceOutcome(device.hostname, TargetState.SKIPPED, why)
                         )
                     rest = []
-            else:
-                rest = work
             size = self.policy.batch_size
             for i in range(0, len(rest), size):
                 self._push(template, params, rest[i : i + size], backups, report, note, len(work))
+            finished = True
         finally:
-            failed = any(
+            failed = not finished or any(
                 o.state in (TargetState.FAILED, TargetState.ROLLED_BACK) for o in report.outcomes
-            )
-            canary_failed = (
-                bool(report.outcomes)
-                and work
-                and work[0][2]
-                and report.outcomes[0].state != TargetState.VERIFIED
             )
             final = (
                 ChangeState.ROLLED_BACK
