@@ -297,7 +297,7 @@ class ChangeWorkflow:
             target_id, device = by_host[task.host.name]
             self._record(target_id, None, None, started=True)
             intended = intents.render(template, device.platform, params)
-            target = Target(device.hostname, device.platform, device.mgmt_host, device.mgmt_port)
+            target = drivers.target_of(device)
             try:
                 driver = self.connector(target, self.credentials)
             except DeviceUnreachable as exc:
@@ -410,9 +410,7 @@ class ChangeWorkflow:
         report = ChangeReport(ref, ChangeState.ROLLED_BACK)
         try:
             for target_id, device in work:
-                target = Target(
-                    device.hostname, device.platform, device.mgmt_host, device.mgmt_port
-                )
+                target = drivers.target_of(device)
                 try:
                     driver = self.connector(target, self.credentials)
                     try:
