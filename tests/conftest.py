@@ -115,14 +115,28 @@ def world(db: Database) -> Database:
     return populate_world(db)
 
 
+_next_block = [0]
+
+
 def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    """n consecutive free ports on 127.0.0.1, below the kernel's ephemeral range.
+
+    Ports the kernel hands out to outgoing connections (32768 and up) can be taken at
+    any moment by a client socket; lab servers bind below that, each test worker in
+    its own stretch so parallel workers never pick the same ports.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    stretch = 20_000 + int(worker.removeprefix("gw") or 0) % 8 * 1_500
+    while True:
+        base = stretch + _next_block[0] % 1_400
+        _next_block[0] += n + 1
+        try:
+            for port in range(base, base + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return list(range(base, base + n))
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ CISCO = ["r1-mum", "r2-del", "r4-tn"]
 
 @pytest.fixture
 def lab_db(tmp_path: Path) -> Iterator[tuple[Database, Lab]]:
-    base = free_ports(1)[0] // 10 * 10
-    base = base if base < 60_000 else 42_000
+    base = free_ports(SMALL.lab_devices)[0]
     db = Database(f"sqlite:///{tmp_path / 'changes.db'}")
     seed(db, SMALL, seed=5, as_of=AS_OF, lab_base_port=base)
     with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:

@@ -89,9 +89,7 @@ def test_a_device_can_drop_the_session_or_stop_answering(lab: Lab) -> None:
 
 
 def test_lab_commands_start_report_and_stop(tmp_path: Path) -> None:
-    base = free_ports(1)[0] // 10 * 10
-    if base > 60_000:
-        base = 41_000
+    base = free_ports(SMALL.lab_devices)[0]
     db_url = f"sqlite:///{tmp_path / 'lab.db'}"
     db = Database(db_url)
     seed(db, SMALL, seed=3, as_of=AS_OF, lab_base_port=base)

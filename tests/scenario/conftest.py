@@ -184,9 +184,12 @@ def _serve(
         settings = load_settings(config, env=env)
         sb = bootstrap(settings)
         service = build_service(sb)
-        port = free_port()
+        # Bind first and hand uvicorn the socket: no window for another process to take it.
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
         srv = server(service, host="127.0.0.1", port=port)
-        thread = threading.Thread(target=srv.run, daemon=True)
+        thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 15
         while not srv.started:
