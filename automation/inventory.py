@@ -1,7 +1,7 @@
 """Nornir inventory from the database, and target selection from what people type.
 
 Targets: hostnames, `site:CODE`, `role:ROLE`, `platform:NAME`, `lab` (the lab devices),
-or words matched against hostnames.
+or a word found in hostnames (`mum` is every Mumbai device).
 """
 
 from __future__ import annotations
@@ -48,11 +48,14 @@ def select_devices(db: Database, targets: Sequence[str]) -> list[Device]:
                 clauses.append(Device.platform == value)
             elif word == "lab":
                 clauses.append(Device.lab.is_(True))
-            else:
-                found = s.scalar(sa.select(Device.id).where(Device.hostname == word.lower()))
-                if found is None:
-                    unknown.append(word)
+            elif s.scalar(sa.select(Device.id).where(Device.hostname == word.lower())):
                 clauses.append(Device.hostname == word.lower())
+            elif s.scalar(
+                sa.select(Device.id).where(Device.hostname.contains(word.lower(), autoescape=True))
+            ):
+                clauses.append(Device.hostname.contains(word.lower(), autoescape=True))
+            else:
+                unknown.append(word)
         if unknown:
             raise DomainError(
                 f"no device {', '.join(unknown)}", hint="check the hostname with /inventory search"

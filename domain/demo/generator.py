@@ -320,7 +320,7 @@ class _Builder:
         for i in range(self.scale.lab_devices):
             # One circle after another: r1-mum, r2-del, r3-ka, ...
             sid, code, ci = exchange_sites[(i * exchanges_per_circle) % len(exchange_sites)]
-            platform = ref.LAB_PLATFORMS[[0, 0, 1, 0, 2, 0, 1, 0][i % 8]]
+            platform = ref.LAB_PLATFORMS[[0, 0, 1, 0, 0, 0, 1, 0][i % 8]]
             role = DeviceRole.ACCESS if i % 4 else DeviceRole.AGGREGATION
             did = add_device(
                 sid,

@@ -67,8 +67,8 @@ DEVICE_MODELS: tuple[DeviceModel, ...] = (
     DeviceModel(Platform.CISCO_IOS, "Firepower 2130", ("7.2.5",), (DeviceRole.FIREWALL,)),
 )
 
-#: The lab's platforms: the ones the simulated devices speak.
-LAB_PLATFORMS = (Platform.CISCO_IOS, Platform.ARISTA_EOS, Platform.JUNIPER_JUNOS)
+#: The lab's platforms: the ones whose configuration mode the simulated devices speak.
+LAB_PLATFORMS = (Platform.CISCO_IOS, Platform.ARISTA_EOS)
 
 FIRST_NAMES = (
     "Aarav", "Vivaan", "Aditya", "Vihaan", "Arjun", "Sai", "Reyansh", "Krishna", "Ishaan",

@@ -209,3 +209,28 @@ def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     undone = router.handle(access.user("alice"), f"/config rollback {ref}")
     assert undone.text == f"{ref} rolled back: 1 rolled back"
     assert "ntp server 10.0.0.5" not in lab.configs["r1-mum"].text()
+
+
+def test_targets_by_search_word_site_and_role(lab_db: tuple[Database, Lab]) -> None:
+    from automation.inventory import select_devices
+
+    db, _ = lab_db
+    assert [d.hostname for d in select_devices(db, ["r1-m"])] == ["r1-mum"]
+    assert [d.hostname for d in select_devices(db, ["lab"])] == [
+        "r1-mum",
+        "r2-del",
+        "r3-ka",
+        "r4-tn",
+        "r5-mh",
+        "r6-kol",
+        "r7-gj",
+        "r8-ap",
+    ]
+    both = select_devices(db, ["r1-mum", "r3-ka"])  # targets add up
+    assert [(d.hostname, d.platform.value) for d in both] == [
+        ("r1-mum", "cisco_ios"),
+        ("r3-ka", "arista_eos"),
+    ]
+    for hostile in ("%", "_", "r1' OR '1'='1", "role:wizard"):
+        with pytest.raises(DomainError):
+            select_devices(db, [hostile])
