@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from automation.lab.lab import Lab, LabDevice
+from automation.lab.lab import Lab, LabDevice, lab_devices
 from domain.db import Database, normalise_url
+from domain.demo.seed import seed
 from domain.migrate import upgrade
-from tests.world import populate_world
+from tests.world import AS_OF, SMALL, populate_world
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -154,3 +155,13 @@ def lab() -> Iterator[Lab]:
     ]
     with Lab(devices, username="admin", password="lab-secret") as running:
         yield running
+
+
+@pytest.fixture
+def lab_db(tmp_path: Path) -> Iterator[tuple[Database, Lab]]:
+    base = free_ports(SMALL.lab_devices)[0]
+    db = Database(f"sqlite:///{tmp_path / 'changes.db'}")
+    seed(db, SMALL, seed=5, as_of=AS_OF, lab_base_port=base)
+    with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:
+        yield db, lab
+    db.dispose()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from bot.access import Access
+from bot.bootstrap import load_skills
+from bot.router import Router
 from domain.catalog.choices import ProductLine, Segment
+from domain.config import PROJECT_ROOT, load_settings
 from domain.customers.choices import IdDocument, PaymentMethod, SubscriptionState
 from domain.db import Database
+from domain.demo.generator import Scale
 from domain.inventory.choices import DeviceRole, Platform, SiteKind
 from domain.schema import (
     BillingAccount,
@@ -19,6 +24,20 @@ from domain.schema import (
 )
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+#: A small seeded operator for tests that need believable data, lab devices included.
+SMALL = Scale(
+    "small",
+    devices=80,
+    subscriptions=600,
+    usage_records=25_000,
+    lab_devices=8,
+    tickets=40,
+    alarms=60,
+    orders=16,
+    changes=3,
+)
+AS_OF = date(2026, 11, 1)
 
 
 def populate_world(db: Database) -> Database:
@@ -88,3 +107,12 @@ def populate_world(db: Database) -> Database:
             s.add(row)
             s.flush()
     return db
+
+
+def lab_router(db: Database) -> tuple[Router, Access]:
+    """The shipped settings with the lab fixture's device credentials, and a router."""
+    settings = load_settings(
+        PROJECT_ROOT / "config.yaml",
+        env={"SWITCHBOARD_DEVICE_USER": "netops", "SWITCHBOARD_DEVICE_PASSWORD": "lab-pw"},
+    )
+    return Router(load_skills(), db, settings), Access(settings)

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from automation.changes import ChangeWorkflow, mark_interrupted
-from automation.lab.lab import Lab, lab_devices
+from automation.lab.lab import Lab
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import lock_devices
 from domain.config import AutomationSettings, DeviceSettings
 from domain.db import Database
-from domain.demo.seed import seed
 from domain.errors import DomainError, PolicyViolation
-from tests.conftest import free_ports
-from tests.integration.test_seed import AS_OF, SMALL
+from tests.world import lab_router
 
 CISCO = ["r1-mum", "r2-del", "r4-tn"]
-
-
-@pytest.fixture
-def lab_db(tmp_path: Path) -> Iterator[tuple[Database, Lab]]:
-    base = free_ports(SMALL.lab_devices)[0]
-    db = Database(f"sqlite:///{tmp_path / 'changes.db'}")
-    seed(db, SMALL, seed=5, as_of=AS_OF, lab_base_port=base)
-    with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:
-        yield db, lab
-    db.dispose()
 
 
 def workflow(db: Database, **policy: object) -> ChangeWorkflow:
@@ -178,19 +164,8 @@ def test_change_windows_and_freezes(lab_db: tuple[Database, Lab]) -> None:
 
 def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     """The same workflow through the router, as typed in the console or Slack."""
-    from bot.access import Access
-    from bot.bootstrap import load_skills
-    from bot.router import Router
-    from domain.config import PROJECT_ROOT, load_settings, parse_settings
-
     db, lab = lab_db
-    shipped = load_settings(PROJECT_ROOT / "config.yaml", env={})
-    data = shipped.model_dump(mode="json", exclude={"source"})
-    data["devices"] = {**data["devices"], "username": "netops", "password": "lab-pw"}
-    data["slack"] = {"api_url": data["slack"]["api_url"]}
-    data["alerts"] = {}
-    settings = parse_settings(data, PROJECT_ROOT / "config.yaml", env={})
-    router, access = Router(load_skills(), db, settings), Access(settings)
+    router, access = lab_router(db)
     planned = router.handle(access.user("alice"), "/config plan ntp r1-mum servers=10.0.0.5")
     assert planned.ok and planned.text.endswith(": ntp on 1 device(s)")
     ref = planned.text.split(":")[0]

@@ -17,7 +17,7 @@ from domain.config import PROJECT_ROOT
 from domain.db import Database
 from domain.demo.seed import seed
 from tests.conftest import free_ports
-from tests.integration.test_seed import AS_OF, SMALL
+from tests.world import AS_OF, SMALL
 
 
 def connect(lab: Lab, hostname: str, **kw: object) -> ConnectHandler:

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from domain.db import Database
-from domain.demo.generator import Scale
 from domain.demo.seed import fingerprint, seed
 from domain.errors import DomainError
 from domain.fraud.choices import FraudKind
 from domain.orders.choices import OrderState
-
-SMALL = Scale(
-    "small",
-    devices=80,
-    subscriptions=600,
-    usage_records=25_000,
-    lab_devices=8,
-    tickets=40,
-    alarms=60,
-    orders=16,
-    changes=3,
-)
-AS_OF = date(2026, 11, 1)
+from tests.world import AS_OF, SMALL
 
 
 def _seeded(url: str, seed_value: int = 7) -> Database:
