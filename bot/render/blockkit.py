@@ -2,7 +2,8 @@
 
 Limits (Slack's): 50 blocks a message, 3,000 characters a section text, 10 fields a
 section (2,000 characters each), 25 elements an actions block, 2,000 characters a
-button value. A table that does not fit goes out as a CSV file instead.
+button value. A table longer than one section is split over a few; a table longer
+than that goes out as a CSV file instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_ACTIONS = 25
 MAX_VALUE = 2000
+#: A table longer than this many section blocks goes out as a CSV file instead.
+MAX_TABLE_BLOCKS = 6
 ACTION_PREFIX = "sb:"
 
 
@@ -58,6 +61,20 @@ def table_text(table: Table) -> str:
         for row in table.rows
     ]
     return "\n".join(lines)
+
+
+def _split_table(table: Table, limit: int) -> list[str]:
+    """The table as monospace text in pieces of at most `limit` characters, whole rows."""
+    lines = _escape(table_text(table)).split("\n")
+    header, pieces, current = lines[0], [], [lines[0]]
+    for line in lines[1:]:
+        if len("\n".join([*current, line])) > limit:
+            pieces.append("\n".join(current))
+            current = [header, line]
+        else:
+            current.append(line)
+    pieces.append("\n".join(current))
+    return pieces
 
 
 def table_csv(table: Table) -> bytes:
@@ -133,11 +150,11 @@ def to_message(reply: Reply) -> Message:
                 }
             )
     for n, table in enumerate(reply.tables, start=1):
-        text = _escape(table_text(table))
         title = f"*{_escape(table.title)}*\n" if table.title else ""
-        body = f"{title}```{text}```"
-        if len(body) <= MAX_TEXT:
-            blocks.append(_section(body))
+        chunks = _split_table(table, MAX_TEXT - len(title) - 6)
+        if len(chunks) <= MAX_TABLE_BLOCKS:
+            for i, chunk in enumerate(chunks):
+                blocks.append(_section(f"{title if i == 0 else ''}```{chunk}```"))
         else:
             name = f"table-{n}.csv" if not table.title else f"{table.title[:40]}.csv"
             files.append(

@@ -49,12 +49,18 @@ def test_user_text_cannot_inject_mentions_or_links() -> None:
     assert blocks[0]["text"]["text"] == "*&lt;!channel&gt; &lt;http://evil|click&gt; &amp; more*"
 
 
-def test_a_table_too_long_for_a_block_becomes_a_csv_file() -> None:
+def test_a_long_table_is_split_over_blocks_and_a_very_long_one_becomes_a_csv_file() -> None:
     rows = tuple((f"r{i}", "x" * 40) for i in range(200))
-    message = to_message(Reply(text="big", tables=(Table(("name", "value"), rows),)))
+    split = to_message(Reply(text="big", tables=(Table(("name", "value"), rows),)))
+    tables = [b["text"]["text"] for b in split.blocks[1:]]
+    assert split.files == [] and 2 <= len(tables) <= 6
+    assert all(t.startswith("```name") and len(t) <= 3000 for t in tables)  # header each time
+    assert sum(t.count("\nr") for t in tables) == 200  # every row once, none cut
+    huge = tuple((f"r{i}", "x" * 40) for i in range(2000))
+    message = to_message(Reply(text="huge", tables=(Table(("name", "value"), huge),)))
     assert len(message.files) == 1
     assert message.files[0].content.decode().splitlines()[0] == "name,value"
-    assert "200 rows: attached as table-1.csv" in message.blocks[-1]["text"]["text"]
+    assert "2,000 rows: attached as table-1.csv" in message.blocks[-1]["text"]["text"]
     small = to_message(Reply(text="small", tables=(Table(("a",), (("1",),)),)))
     assert small.files == [] and small.blocks[-1]["text"]["text"].startswith("```a")
 
