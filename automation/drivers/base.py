@@ -59,6 +59,9 @@ class Driver(Protocol):
 
     def running_config(self) -> str: ...
 
+    def show(self, command: str) -> str | list[dict[str, str]]:
+        """A read-only command's output: parsed rows where a TextFSM template exists."""
+
     def load_candidate(self, lines: Sequence[str]) -> None:
         """Stage lines to merge into the running configuration."""
 

@@ -75,6 +75,10 @@ class NetmikoDriver:
         command = RUNNING.get(self.target.platform.value, "show running-config")
         return str(self._conn.send_command(command))
 
+    def show(self, command: str) -> str | list[dict[str, str]]:
+        output = self._conn.send_command(command, use_textfsm=True)
+        return output if isinstance(output, list | str) else str(output)
+
     def load_candidate(self, lines: Sequence[str]) -> None:
         self._plan = plan(self.target.platform, self.running_config(), "\n".join(lines))
 

@@ -58,6 +58,9 @@ class NapalmDriver:
     def running_config(self) -> str:
         return str(self._device.get_config(retrieve="running")["running"])
 
+    def show(self, command: str) -> str | list[dict[str, str]]:
+        return str(self._device.cli([command])[command])
+
     def load_candidate(self, lines: Sequence[str]) -> None:
         try:
             self._device.load_merge_candidate(config="\n".join(lines))

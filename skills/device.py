@@ -1,0 +1,65 @@
+"""Read-only commands on a device, from an allowlist, parsed into tables where possible."""
+
+from __future__ import annotations
+
+from automation import drivers
+from domain.config import Role
+from domain.errors import PolicyViolation
+from skills.context import Context
+from skills.inventory import find_device
+from skills.registry import Args, command, positional
+from skills.reply import Field, Reply, Section, Table
+
+MAX_ROWS = 200
+
+
+class RunArgs(Args):
+    device: str = positional(metavar="device")
+    command: str = positional(metavar="show command")
+
+
+def allowed(command: str, allowlist: tuple[str, ...]) -> bool:
+    """An allowlisted command, alone or followed by its arguments; never a pipe or a second
+    line."""
+    if not command.isprintable() or any(c in command for c in "|;`$"):
+        return False
+    text = " ".join(command.split()).lower()
+    return any(text == a or text.startswith(a + " ") for a in allowlist)
+
+
+@command("device run", roles=[Role.ENGINEER], args=RunArgs)
+def run(ctx: Context, args: RunArgs) -> Reply:
+    """Run an allowlisted read-only command on a device: /device run r1-mum "show version"."""
+    allowlist = tuple(a.lower() for a in ctx.settings.devices.show_allowlist)
+    if not allowed(args.command, allowlist):
+        raise PolicyViolation(
+            f"{args.command!r} is not an allowed read-only command",
+            hint=f"allowed: {', '.join(allowlist)}",
+        )
+    with ctx.db.read() as s:
+        device = find_device(s, args.device)
+        s.expunge(device)
+    driver = drivers.connect(
+        drivers.target_of(device),
+        drivers.credentials_from(ctx.settings.devices),
+        ctx.settings.automation.napalm_platforms,
+    )
+    try:
+        output = driver.show(" ".join(args.command.split()))
+    finally:
+        driver.close()
+    title = f"{device.hostname}: {args.command}"
+    if isinstance(output, list) and len(output) == 1 and isinstance(output[0], dict):
+        # One record (show version): label and value read better than a one-row table.
+        fields = tuple(
+            Field(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v))
+            for k, v in output[0].items()
+            if v not in ("", [], None)
+        )
+        return Reply(text=title, sections=(Section(fields=fields),))
+    if isinstance(output, list) and output and isinstance(output[0], dict):
+        columns = tuple(output[0])
+        rows = tuple(tuple(str(r.get(c, "")) for c in columns) for r in output[:MAX_ROWS])
+        more = f" (first {MAX_ROWS} of {len(output)})" if len(output) > MAX_ROWS else ""
+        return Reply(text=title + more, tables=(Table(columns, rows),))
+    return Reply(text=title, sections=(Section(text=f"```{str(output)[:2900]}```"),))
