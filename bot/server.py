@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import metrics
+from bot import alerts, metrics
 from bot.bootstrap import Switchboard
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge, web_client
@@ -75,10 +75,28 @@ def build_service(sb: Switchboard) -> Service:
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    def alert_route(kind: str):  # type: ignore[no-untyped-def]
+        async def receive_alerts(request: Request) -> Response:
+            body = await request.body()
+            try:
+                data = alerts.check_request(sb.settings.alerts, dict(request.headers), body)
+                result = await run_in_threadpool(
+                    alerts.receive, sb.db, sb.settings.alerts, sb.settings.tickets, kind, data
+                )
+            except alerts.Rejected as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            except DomainError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=503)
+            return JSONResponse({"accepted": True, **result.counts()}, status_code=202)
+
+        return receive_alerts
+
     async def prometheus(request: Request) -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     routes = [
+        Route("/alerts/alertmanager", alert_route("alertmanager"), methods=["POST"]),
+        Route("/alerts", alert_route("generic"), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]

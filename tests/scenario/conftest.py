@@ -26,6 +26,7 @@ from domain.config import PROJECT_ROOT, load_settings
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "test-signing-secret"
+ALERTS_TOKEN = "alerts-test-token"
 USERS = {
     "alice": "U0DEMOALICE",
     "bob": "U0DEMOBOB",
@@ -179,6 +180,7 @@ def _serve(
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
             "SWITCHBOARD_DATABASE_URL": f"sqlite:///{path}",
+            "SWITCHBOARD_ALERTS_TOKEN": ALERTS_TOKEN,
             **extra_env,
         }
         settings = load_settings(config, env=env)

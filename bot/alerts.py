@@ -1,0 +1,163 @@
+"""Alert webhooks: `POST /alerts/alertmanager` (Alertmanager v4) and `POST /alerts`.
+
+Both need `Authorization: Bearer <alerts.token>`. Answers: 202 with counts when the
+batch is filed (all of it, in one transaction); 400 for a body that is not JSON;
+422 naming the first missing or wrong field; 401 without the token; 413 over
+`alerts.max_body_bytes`.
+
+The generic format:
+
+    {"alerts": [{"name": "LinkDown", "status": "firing", "severity": "major",
+                 "device": "r1-mum", "summary": "Gi0/0/1 down", "description": "...",
+                 "fingerprint": "optional, else derived from name and labels",
+                 "labels": {"interface": "Gi0/0/1"}}]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from domain.config import AlertSettings, TicketSettings
+from domain.db import Database, utcnow
+from domain.faults.choices import AlarmSource
+from domain.faults.intake import AlertEvent, IntakeResult, ingest, severity_of
+
+MAX_ALERTS = 10_000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_max_length=10_000)
+
+
+class AmAlert(_Model):
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = {}
+    startsAt: datetime | None = None
+    endsAt: datetime | None = None
+    fingerprint: str = Field(min_length=1, max_length=128)
+
+
+class AmPayload(_Model):
+    version: Literal["4"]
+    status: Literal["firing", "resolved"]
+    alerts: list[AmAlert] = Field(max_length=MAX_ALERTS)
+
+
+class GenericAlert(_Model):
+    name: str = Field(min_length=1, max_length=120)
+    status: Literal["firing", "resolved"] = "firing"
+    severity: str = "warning"
+    device: str | None = Field(default=None, max_length=120)
+    summary: str = Field(default="", max_length=400)
+    description: str = Field(default="", max_length=4000)
+    fingerprint: str | None = Field(default=None, max_length=128)
+    labels: dict[str, str] = {}
+
+
+class GenericPayload(_Model):
+    alerts: list[GenericAlert] = Field(min_length=1, max_length=MAX_ALERTS)
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _fingerprint(name: str, labels: dict[str, str]) -> str:
+    text = name + "".join(f"\x00{k}={v}" for k, v in sorted(labels.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def events_from_alertmanager(payload: AmPayload) -> list[AlertEvent]:
+    out = []
+    for a in payload.alerts:
+        name = a.labels.get("alertname", "alert")
+        out.append(
+            AlertEvent(
+                fingerprint=a.fingerprint,
+                name=name,
+                firing=a.status == "firing",
+                severity=severity_of(a.labels.get("severity")),
+                summary=a.annotations.get("summary") or a.annotations.get("description") or name,
+                description=a.annotations.get("description", ""),
+                labels=a.labels,
+                source=AlarmSource.ALERTMANAGER,
+                at=(a.startsAt if a.status == "firing" else a.endsAt),
+            )
+        )
+    return out
+
+
+def events_from_generic(payload: GenericPayload) -> list[AlertEvent]:
+    out = []
+    for a in payload.alerts:
+        labels = {**a.labels, **({"device": a.device} if a.device else {})}
+        out.append(
+            AlertEvent(
+                fingerprint=a.fingerprint or _fingerprint(a.name, labels),
+                name=a.name,
+                firing=a.status == "firing",
+                severity=severity_of(a.severity),
+                summary=a.summary or a.name,
+                description=a.description,
+                labels=labels,
+            )
+        )
+    return out
+
+
+def _problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "body"
+    return f"{where}: {err['msg']}"
+
+
+def check_request(settings: AlertSettings, headers: dict[str, str], body: bytes) -> Any:
+    """Token, size and JSON; raises Rejected with the status to answer."""
+    token = settings.token.get_secret_value() if settings.token else ""
+    given = headers.get("authorization", "")
+    if not token or not hmac.compare_digest(given, f"Bearer {token}"):
+        raise Rejected(401, "a valid bearer token is needed (alerts.token)")
+    if len(body) > settings.max_body_bytes:
+        raise Rejected(
+            413, f"the body is {len(body):,} bytes; the limit is {settings.max_body_bytes:,}"
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise Rejected(400, f"the body is not JSON ({str(exc).splitlines()[0][:120]})") from None
+
+
+def receive(
+    db: Database,
+    alerts: AlertSettings,
+    tickets: TicketSettings,
+    kind: str,
+    data: Any,
+    now: datetime | None = None,
+) -> IntakeResult:
+    """Validate a parsed body and file it; Rejected(422) names the first bad field."""
+    try:
+        if kind == "alertmanager":
+            events = events_from_alertmanager(AmPayload.model_validate(data))
+        else:
+            events = events_from_generic(GenericPayload.model_validate(data))
+    except ValidationError as exc:
+        raise Rejected(422, _problem(exc)) from None
+    with db.transaction() as session:
+        return ingest(
+            session,
+            events,
+            now=now or utcnow(),
+            sla_hours=tickets.sla_hours,
+            ticket_severities=alerts.open_ticket_severities,
+            reporter="alertmanager" if kind == "alertmanager" else "webhook",
+        )

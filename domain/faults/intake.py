@@ -1,0 +1,175 @@
+"""Alert intake: alerts from monitoring become alarms, one per fingerprint.
+
+A repeat updates its alarm; a resolution clears it; an alarm on a device that is
+down is filed under the device-down alarm (correlated) instead of standing alone;
+a critical, service-affecting alarm opens one ticket.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.faults.choices import AlarmSource, AlarmState, PerceivedSeverity, TicketKind
+from domain.faults.models import Alarm
+from domain.faults.services import clear_alarm, open_ticket, raise_alarm
+from domain.inventory.models import Device
+
+#: Alert names that mean the whole device is down; other alarms on it are symptoms.
+DEVICE_DOWN = re.compile(r"(?i)^(device|node|host)(down|unreachable)$|^deviceunreachable$")
+SERVICE_AFFECTING = re.compile(r"(?i)down|unreachable|outage|loss")
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One alert as monitoring reports it, whatever the webhook's format."""
+
+    fingerprint: str
+    name: str
+    firing: bool
+    severity: PerceivedSeverity
+    summary: str
+    description: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    source: AlarmSource = AlarmSource.WEBHOOK
+    at: datetime | None = None
+
+
+@dataclass
+class IntakeResult:
+    new: list[Alarm] = field(default_factory=list)
+    updated: list[Alarm] = field(default_factory=list)
+    cleared: list[Alarm] = field(default_factory=list)
+    correlated: list[Alarm] = field(default_factory=list)
+    tickets: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": len(self.new),
+            "updated": len(self.updated),
+            "cleared": len(self.cleared),
+            "correlated": len(self.correlated),
+            "tickets": len(self.tickets),
+        }
+
+
+def device_for(session: Session, labels: Mapping[str, str]) -> Device | None:
+    """The device an alert is about: instance, host or device label, with or without port."""
+    for key in ("device", "host", "hostname", "instance"):
+        value = labels.get(key)
+        if not value:
+            continue
+        name = value.strip().lower()
+        if name.startswith("[") and "]" in name:  # [::1]:9100
+            name = name[1 : name.index("]")]
+        elif name.count(":") == 1:
+            name = name.split(":")[0]
+        found = session.scalars(
+            sa.select(Device).where(sa.or_(Device.hostname == name, Device.mgmt_host == name))
+        ).first()
+        if found is not None:
+            return found
+    return None
+
+
+def ingest(
+    session: Session,
+    events: Iterable[AlertEvent],
+    *,
+    now: datetime,
+    sla_hours: Mapping[int, float],
+    ticket_severities: Iterable[str] = ("critical",),
+    reporter: str = "alertmanager",
+) -> IntakeResult:
+    """File a batch of alerts as alarms in the caller's transaction."""
+    result = IntakeResult()
+    ticketing = {s.lower() for s in ticket_severities}
+    for event in events:
+        at = event.at or now
+        if not event.firing:
+            cleared = clear_alarm(session, event.fingerprint, now=at)
+            if cleared is not None and cleared.state == AlarmState.CLEARED:
+                result.cleared.append(cleared)
+            continue
+        device = device_for(session, event.labels)
+        alarm, is_new = raise_alarm(
+            session,
+            fingerprint=event.fingerprint,
+            source=event.source,
+            alarm_type=event.name,
+            severity=event.severity,
+            summary=event.summary[:400],
+            device_id=device.id if device else None,
+            description=event.description,
+            labels=dict(event.labels),
+            service_affecting=bool(SERVICE_AFFECTING.search(event.name)),
+            now=at,
+        )
+        (result.new if is_new else result.updated).append(alarm)
+        if device is not None:
+            _correlate(session, alarm, device, result)
+        if (
+            is_new
+            and alarm.parent_id is None
+            and alarm.ticket_id is None
+            and alarm.service_affecting
+            and event.severity.value in ticketing
+        ):
+            ticket = open_ticket(
+                session,
+                title=event.summary[:200] or event.name,
+                severity=1,
+                reporter=reporter,
+                sla_hours=sla_hours,
+                kind=TicketKind.INCIDENT,
+                description=event.description,
+                device_id=device.id if device else None,
+                now=at,
+            )
+            alarm.ticket_id = ticket.id
+            result.tickets.append(ticket.ref)
+    return result
+
+
+def _correlate(session: Session, alarm: Alarm, device: Device, result: IntakeResult) -> None:
+    """While a device is down, its other alarms are symptoms filed under that alarm."""
+    raised = (Alarm.device_id == device.id, Alarm.state != AlarmState.CLEARED, Alarm.id != alarm.id)
+    if DEVICE_DOWN.match(alarm.alarm_type):
+        children = session.scalars(sa.select(Alarm).where(*raised, Alarm.parent_id.is_(None))).all()
+        for child in children:
+            child.parent_id = alarm.id
+            result.correlated.append(child)
+        return
+    root = session.scalars(sa.select(Alarm).where(*raised, Alarm.parent_id.is_(None))).all()
+    parent = next((a for a in root if DEVICE_DOWN.match(a.alarm_type)), None)
+    if parent is not None and alarm.parent_id != parent.id:
+        alarm.parent_id = parent.id
+        result.correlated.append(alarm)
+
+
+def severity_of(value: Any) -> PerceivedSeverity:
+    """Severity words monitoring uses, mapped to TMF642's perceived severity."""
+    text = str(value or "").strip().lower()
+    aliases = {
+        "crit": "critical",
+        "page": "critical",
+        "error": "major",
+        "high": "major",
+        "warn": "warning",
+        "medium": "minor",
+        "low": "warning",
+        "info": "warning",
+        "none": "indeterminate",
+        "": "indeterminate",
+    }
+    text = aliases.get(text, text)
+    try:
+        return PerceivedSeverity(text)
+    except ValueError:
+        return PerceivedSeverity.INDETERMINATE
