@@ -59,9 +59,13 @@ class IntakeResult:
         }
 
 
-def device_for(session: Session, labels: Mapping[str, str]) -> Device | None:
-    """The device an alert is about: instance, host or device label, with or without port."""
-    for key in ("device", "host", "hostname", "instance"):
+LABELS = ("device", "host", "hostname", "instance")
+
+
+def _names(labels: Mapping[str, str]) -> list[str]:
+    """Candidate device names from an alert's labels, ports stripped."""
+    out = []
+    for key in LABELS:
         value = labels.get(key)
         if not value:
             continue
@@ -70,12 +74,28 @@ def device_for(session: Session, labels: Mapping[str, str]) -> Device | None:
             name = name[1 : name.index("]")]
         elif name.count(":") == 1:
             name = name.split(":")[0]
-        found = session.scalars(
-            sa.select(Device).where(sa.or_(Device.hostname == name, Device.mgmt_host == name))
-        ).first()
-        if found is not None:
-            return found
-    return None
+        out.append(name)
+    return out
+
+
+def devices_for(session: Session, events: Iterable[AlertEvent]) -> dict[str, Device]:
+    """Every device a batch of alerts names, by hostname and management address: one query."""
+    names = {n for e in events for n in _names(e.labels)}
+    if not names:
+        return {}
+    found = session.scalars(
+        sa.select(Device).where(sa.or_(Device.hostname.in_(names), Device.mgmt_host.in_(names)))
+    ).all()
+    by_name: dict[str, Device] = {}
+    for d in found:
+        by_name.setdefault(d.mgmt_host, d)
+        by_name[d.hostname] = d
+    return by_name
+
+
+def device_for(known: Mapping[str, Device], labels: Mapping[str, str]) -> Device | None:
+    """The device an alert is about: device, host or instance label, with or without port."""
+    return next((known[n] for n in _names(labels) if n in known), None)
 
 
 def ingest(
@@ -90,6 +110,8 @@ def ingest(
     """File a batch of alerts as alarms in the caller's transaction."""
     result = IntakeResult()
     ticketing = {s.lower() for s in ticket_severities}
+    events = list(events)
+    known = devices_for(session, events)
     for event in events:
         at = event.at or now
         if not event.firing:
@@ -97,7 +119,7 @@ def ingest(
             if cleared is not None and cleared.state == AlarmState.CLEARED:
                 result.cleared.append(cleared)
             continue
-        device = device_for(session, event.labels)
+        device = device_for(known, event.labels)
         alarm, is_new = raise_alarm(
             session,
             fingerprint=event.fingerprint,
