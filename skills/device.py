@@ -5,8 +5,8 @@ from __future__ import annotations
 from automation import drivers
 from domain.config import Role
 from domain.errors import PolicyViolation
+from domain.inventory.services import find_device
 from skills.context import Context
-from skills.inventory import find_device
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
 

@@ -13,6 +13,7 @@ from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
 from domain.faults.models import Alarm, Ticket
 from domain.inventory.choices import DeviceRole, DeviceStatus, OperStatus, Platform
 from domain.inventory.models import Device, Interface, Region, Site
+from domain.inventory.services import find_device
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
@@ -32,38 +33,6 @@ class SearchArgs(Args):
 
 class SiteArgs(Args):
     site: str = positional(metavar="site-code")
-
-
-def find_device(session: sa.orm.Session, text: str) -> Device:
-    """A device by hostname, management address or serial; a typo gets 'did you mean'."""
-    key = text.strip()
-    device = session.scalars(
-        sa.select(Device).where(
-            sa.or_(
-                Device.hostname == key.lower(),
-                Device.serial == key.upper(),
-                Device.mgmt_host == key,
-            )
-        )
-    ).first()
-    if device is not None:
-        return device
-    like = session.scalars(
-        sa.select(Device.hostname)
-        .where(Device.hostname.contains(key.lower()[:12], autoescape=True))
-        .limit(200)
-    ).all()
-    pool = (
-        like
-        or session.scalars(
-            sa.select(Device.hostname)
-            .where(Device.hostname.startswith(key.lower()[:2], autoescape=True))
-            .limit(5000)
-        ).all()
-    )
-    close = difflib.get_close_matches(key.lower(), pool, n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else "try /inventory search <words>"
-    raise NotFound(f"no device {key!r}", hint=hint)
 
 
 @command("inventory show", roles=VIEWERS, args=DeviceArgs)
