@@ -7,7 +7,6 @@ or a word found in hostnames (`mum` is every Mumbai device).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from nornir.core import Nornir
@@ -104,7 +103,3 @@ def nornir_for(devices: Iterable[Device], credentials: Credentials, workers: int
     """Nornir over these devices with the threaded runner."""
     inventory = DatabaseInventory(devices, credentials).load()
     return Nornir(inventory=inventory, runner=ThreadedRunner(num_workers=workers))
-
-
-def host_data(host: Any) -> dict[str, Any]:
-    return dict(host.data)

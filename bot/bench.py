@@ -25,6 +25,8 @@ from rich.table import Table
 
 from domain.config import PROJECT_ROOT, Settings
 from domain.db import Database
+from domain.demo.seed import is_empty, scale_named, seed
+from domain.migrate import upgrade
 
 BENCH_DIR = PROJECT_ROOT / "tests" / "bench"
 #: The data's "today" for benchmark databases, so runs compare like with like.
@@ -102,11 +104,7 @@ class BenchContext:
 
     def seeded_database(self) -> Database:
         """The benchmark database at this scale, seeded on first use."""
-        from domain.demo.seed import is_empty, scale_named, seed
-
         db = Database(f"sqlite:///{self.database_path()}")
-        from domain.migrate import upgrade
-
         upgrade(db)
         if is_empty(db):
             seed(db, scale_named(self.scale), seed=BENCH_SEED, as_of=BENCH_AS_OF)

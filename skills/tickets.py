@@ -16,8 +16,9 @@ from domain.faults.services import (
     get_ticket,
     move_ticket,
     open_ticket,
+    open_tickets,
 )
-from domain.inventory.models import Device, Site
+from domain.inventory.models import Device
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
@@ -182,26 +183,25 @@ def show(ctx: Context, args: TicketRef) -> Reply:
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """Tickets: mine, open, breached, site:X, sev=N (open tickets unless you say otherwise)."""
     now = ctx.now()
-    query = sa.select(Ticket).order_by(Ticket.sla_due_at)
     words = {w.lower() for w in args.filters}
-    query = query.where(Ticket.status.in_(OPEN_TICKET_STATUSES))
-    if "mine" in words:
-        query = query.where(Ticket.assignee == ctx.actor)
-    if "breached" in words:
-        query = query.where(Ticket.sla_due_at < now)
-    for w in words:
-        if w.startswith("site:"):
-            query = (
-                query.join(Device, Device.id == Ticket.device_id)
-                .join(Site, Site.id == Device.site_id)
-                .where(Site.code == w[5:].upper())
-            )
-        elif w not in ("mine", "open", "breached"):
-            raise DomainError(f"unknown filter {w!r}", hint="mine, open, breached, site:X, sev=N")
-    if args.sev is not None:
-        query = query.where(Ticket.severity == args.sev)
+    unknown = [
+        w for w in words if w not in ("mine", "open", "breached") and not w.startswith("site:")
+    ]
+    if unknown:
+        raise DomainError(
+            f"unknown filter {unknown[0]!r}", hint="mine, open, breached, site:X, sev=N"
+        )
+    site = next((w[5:] for w in words if w.startswith("site:")), None)
     with ctx.db.read() as s:
-        rows = s.scalars(query.limit(max(1, min(args.limit, 100)))).all()
+        rows = open_tickets(
+            s,
+            now=now,
+            assignee=ctx.actor if "mine" in words else None,
+            breached="breached" in words,
+            site=site,
+            severity=args.sev,
+            limit=max(1, min(args.limit, 100)),
+        )
         table = Table(
             ("ticket", "sev", "status", "title", "assignee", "SLA"),
             tuple(

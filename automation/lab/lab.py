@@ -113,9 +113,6 @@ class Lab:
         if server is not None:
             server.stop()
 
-    def start_device(self, hostname: str) -> None:
-        self._start_one(next(d for d in self.devices if d.hostname == hostname))
-
     def __enter__(self) -> Lab:
         self.start()
         return self

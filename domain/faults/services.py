@@ -13,6 +13,7 @@ from domain.db import get_by_ref, utcnow
 from domain.errors import DomainError
 from domain.faults.choices import (
     ALARM_LIFECYCLE,
+    OPEN_TICKET_STATUSES,
     TICKET_LIFECYCLE,
     AckState,
     AlarmSource,
@@ -23,6 +24,7 @@ from domain.faults.choices import (
     TicketStatus,
 )
 from domain.faults.models import Alarm, Ticket, TicketEvent
+from domain.inventory.models import Device, Site
 
 TITLE_MAX = 200
 
@@ -247,3 +249,30 @@ def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | No
     alarm.acked_by = actor
     alarm.acked_at = now
     return alarm
+
+
+def open_tickets(
+    session: Session,
+    *,
+    now: datetime,
+    assignee: str | None = None,
+    breached: bool = False,
+    site: str | None = None,
+    severity: int | None = None,
+    limit: int = 20,
+) -> list[Ticket]:
+    """Open tickets, the nearest SLA first, narrowed by assignee, breach, site, severity."""
+    query = sa.select(Ticket).where(Ticket.status.in_(OPEN_TICKET_STATUSES))
+    if assignee is not None:
+        query = query.where(Ticket.assignee == assignee)
+    if breached:
+        query = query.where(Ticket.sla_due_at < now)
+    if site is not None:
+        query = (
+            query.join(Device, Device.id == Ticket.device_id)
+            .join(Site, Site.id == Device.site_id)
+            .where(Site.code == site.upper())
+        )
+    if severity is not None:
+        query = query.where(Ticket.severity == severity)
+    return list(session.scalars(query.order_by(Ticket.sla_due_at).limit(limit)))
