@@ -31,6 +31,13 @@ SLACK_DROPPED = Counter(
     registry=REGISTRY,
 )
 
+ALARM_MESSAGES = Counter(
+    "switchboard_alarm_messages_total",
+    "Alarm messages sent to Slack, by kind (posted, updated, storm, failed)",
+    ["kind"],
+    registry=REGISTRY,
+)
+
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from bot import alerts, metrics
 from bot.bootstrap import Switchboard
+from bot.notify import AlarmNotifier
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge, web_client
 from domain.errors import DomainError
@@ -38,8 +39,10 @@ class Service:
     edge: SlackEdge
     bolt: App
     asgi: Starlette
+    notifier: AlarmNotifier
 
     def shutdown(self) -> None:
+        self.notifier.stop()
         grace = self.sb.settings.server.shutdown_grace_s
         left = self.edge.drain(grace)
         if left:
@@ -51,6 +54,7 @@ class Service:
 def build_service(sb: Switchboard) -> Service:
     edge = SlackEdge(sb, web_client(sb.settings.slack))
     bolt = build_app(edge)
+    notifier = AlarmNotifier(sb, edge.client, interval_s=sb.settings.alerts.message_interval_s)
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -87,6 +91,7 @@ def build_service(sb: Switchboard) -> Service:
                 return JSONResponse({"error": str(exc)}, status_code=exc.status)
             except DomainError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503)
+            notifier.wake()
             return JSONResponse({"accepted": True, **result.counts()}, status_code=202)
 
         return receive_alerts
@@ -108,13 +113,14 @@ def build_service(sb: Switchboard) -> Service:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         socket = _start_socket_mode(service) if sb.settings.slack.socket_mode else None
+        notifier.start()
         yield
         if socket is not None:
             socket.close()
         await run_in_threadpool(service.shutdown)
 
     asgi = Starlette(routes=routes, lifespan=lifespan)
-    service = Service(sb=sb, edge=edge, bolt=bolt, asgi=asgi)
+    service = Service(sb=sb, edge=edge, bolt=bolt, asgi=asgi, notifier=notifier)
     return service
 
 

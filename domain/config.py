@@ -232,6 +232,8 @@ class AlertSettings(Section):
     #: More new alarms than this in a minute are posted as one storm summary.
     storm_per_minute: int = Field(default=20, ge=1)
     open_ticket_severities: tuple[str, ...] = ("critical",)
+    #: How often alarm messages in Slack are brought up to date (new alerts wake it at once).
+    message_interval_s: float = Field(default=2.0, gt=0, le=300)
 
     _blank = field_validator("token", mode="before")(_blank_to_none)
 

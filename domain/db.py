@@ -6,6 +6,8 @@ SQLite (embedded default) and PostgreSQL (production) are both first-class.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import re
 import threading
 from collections.abc import Iterator
@@ -177,6 +179,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engin
     )
 
 
+#: In-memory SQLite databases live in one process; their named locks are plain locks.
+_LOCAL_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+
+
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
@@ -219,6 +225,49 @@ class Database:
         """A session for reading only; it never takes the write lock."""
         with self.readers() as session:
             yield session
+
+    @contextmanager
+    def hold(self, name: str) -> Iterator[bool]:
+        """Try to hold the lock `name` across processes and replicas for the block.
+
+        Yields True when held and False at once when someone else holds it. On
+        PostgreSQL it is a session advisory lock; on SQLite a lock on a file beside the
+        database. Either is let go when the holder's process dies, so another takes over.
+        """
+        if self.dialect == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                held = bool(conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key))))
+                conn.commit()
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                        conn.commit()
+            return
+        database = make_url(self.url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            lock = _LOCAL_LOCKS.setdefault((self.url, name), threading.Lock())
+            held = lock.acquire(blocking=False)
+            try:
+                yield held
+            finally:
+                if held:
+                    lock.release()
+            return
+        path = Path(f"{database}.{name}.lock")
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+            except BlockingIOError:
+                held = False
+            try:
+                yield held
+            finally:
+                if held:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def ping(self) -> None:
         """Connect once; raise DatabaseUnavailable with a readable reason if it fails."""

@@ -8,7 +8,7 @@ from domain.catalog.models import Destination, ProductOffering, Tariff
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup, DeviceLock
 from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.db import Base
-from domain.faults.models import Alarm, Ticket, TicketEvent
+from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
 from domain.fraud.models import FraudCase, FraudLabel
 from domain.inventory.models import Device, Interface, Region, Site
 from domain.orders.models import ProductOrder
@@ -17,6 +17,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Alarm",
+    "AlarmStorm",
     "AuditEvent",
     "Base",
     "BillingAccount",

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from domain.config import Role
-from domain.db import get_by_ref
+from domain.db import get_by_ref, make_ref
 from domain.errors import DomainError
 from domain.faults.choices import AlarmState, PerceivedSeverity
-from domain.faults.models import Alarm
-from domain.faults.services import acknowledge_alarm
+from domain.faults.models import Alarm, AlarmStorm
+from domain.faults.services import acknowledge_alarm, storm_breakdown
 from domain.inventory.models import Device, Site
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Field, Reply, Section, Table
+from skills.reply import Button, Field, Form, Input, Reply, Section, Table
 
 VIEWERS = [Role.ENGINEER, Role.MANAGER]
 _ORDER = {s: i for i, s in enumerate(PerceivedSeverity)}
@@ -74,31 +75,106 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
     return Reply(text=f"{len(rows)} raised alarm(s)", tables=(table,))
 
 
+_ICON = {
+    PerceivedSeverity.CRITICAL: ":red_circle:",
+    PerceivedSeverity.MAJOR: ":large_orange_circle:",
+    PerceivedSeverity.MINOR: ":large_yellow_circle:",
+    PerceivedSeverity.WARNING: ":large_yellow_circle:",
+}
+
+
+def alarm_card(s: Session, a: Alarm) -> Reply:
+    """An alarm as people see it, in `/alarm show` and in its channel message."""
+    device = s.get(Device, a.device_id) if a.device_id else None
+    site = s.get(Site, device.site_id) if device else None
+    cleared = a.state == AlarmState.CLEARED
+    icon = ":white_check_mark:" if cleared else _ICON.get(a.perceived_severity, ":white_circle:")
+    fields = [
+        Field("severity", a.perceived_severity.value),
+        Field("state", a.state.value),
+        Field("device", f"{device.hostname} ({site.code})" if device and site else "-"),
+        Field("type", a.alarm_type),
+        Field("raised", f"{a.raised_at:%Y-%m-%d %H:%M} UTC"),
+        Field("repeats", str(a.repeat_count)),
+        Field("acknowledged", f"by {a.acked_by}" if a.acked_by else "no"),
+        Field("labels", ", ".join(f"{k}={v}" for k, v in a.labels.items()) or "-"),
+    ]
+    if cleared and a.cleared_at:
+        fields.append(Field("cleared", f"{a.cleared_at:%Y-%m-%d %H:%M} UTC"))
+    if a.ticket_id:
+        fields.append(Field("ticket", make_ref("T", a.ticket_id)))
+    if a.parent_id:
+        fields.append(Field("correlated under", f"{make_ref('A', a.parent_id)} (root cause)"))
+    children = s.scalar(
+        sa.select(sa.func.count())
+        .select_from(Alarm)
+        .where(Alarm.parent_id == a.id, Alarm.state != AlarmState.CLEARED)
+    )
+    if children:
+        fields.append(Field("symptoms", f"{children} alarm(s) on this device filed under it"))
+    buttons = []
+    if a.acked_by is None and not cleared:
+        buttons.append(Button("Acknowledge", f"/alarm ack {a.ref}", style="primary"))
+    if device is not None:
+        if a.ticket_id is None and not cleared:
+            buttons.append(
+                Button(
+                    "Open ticket",
+                    f"/ticket open {device.hostname}",
+                    form=Form(
+                        "Open a ticket",
+                        (
+                            Input("title", "Title", initial=a.summary[:200]),
+                            Input("sev", "Severity 1 (worst) to 4", initial=_ticket_sev(a)),
+                        ),
+                        submit="Open",
+                    ),
+                )
+            )
+        buttons.append(Button("Show device", f"/inventory show {device.hostname}"))
+    return Reply(
+        text=f"{icon} {a.ref} {a.perceived_severity.value}: {a.summary}"
+        + (" (cleared)" if cleared else ""),
+        sections=(Section(fields=tuple(fields)),),
+        buttons=tuple(buttons),
+    )
+
+
+def _ticket_sev(a: Alarm) -> str:
+    return {PerceivedSeverity.CRITICAL: "1", PerceivedSeverity.MAJOR: "2"}.get(
+        a.perceived_severity, "3"
+    )
+
+
+def storm_card(s: Session, storm: AlarmStorm) -> Reply:
+    """One summary for a storm of alarms, kept up to date while it lasts."""
+    b = storm_breakdown(s, storm.id)
+    worst = ", ".join(
+        f"{b['severity'][v.value]} {v.value}" for v in PerceivedSeverity if v.value in b["severity"]
+    )
+    fields = (
+        Field("alarms", f"{b['alarms']} ({worst})"),
+        Field("cleared since", str(b["cleared"])),
+        Field("from", f"{storm.started_at:%H:%M:%S} to {storm.last_at:%H:%M:%S} UTC"),
+        Field("devices most hit", ", ".join(f"{h} ({n})" for h, n in b["devices"]) or "-"),
+        Field("alarm types", ", ".join(f"{t} ({n})" for t, n in b["types"]) or "-"),
+    )
+    return Reply(
+        text=f":rotating_light: Alarm storm {storm.ref}: {b['alarms']} new alarms, "
+        "reported together instead of one message each",
+        sections=(Section(fields=fields),),
+        buttons=(
+            Button("Critical alarms", "/alarm list critical"),
+            Button("All raised alarms", "/alarm list"),
+        ),
+    )
+
+
 @command("alarm show", roles=VIEWERS, args=AlarmRef)
 def show(ctx: Context, args: AlarmRef) -> Reply:
-    """One alarm with its device, state and labels."""
+    """One alarm with its device, state, ticket, correlation and labels."""
     with ctx.db.read() as s:
-        a = get_by_ref(s, Alarm, args.alarm, "alarm")
-        host = s.get(Device, a.device_id).hostname if a.device_id else None  # type: ignore[union-attr]
-        fields = (
-            Field("severity", a.perceived_severity.value),
-            Field("state", a.state.value),
-            Field("device", host or "-"),
-            Field("type", a.alarm_type),
-            Field("raised", f"{a.raised_at:%Y-%m-%d %H:%M} UTC"),
-            Field("repeats", str(a.repeat_count)),
-            Field("acknowledged", f"by {a.acked_by}" if a.acked_by else "no"),
-            Field("labels", ", ".join(f"{k}={v}" for k, v in a.labels.items()) or "-"),
-        )
-        buttons = []
-        if a.acked_by is None and a.state != AlarmState.CLEARED:
-            buttons.append(Button("Acknowledge", f"/alarm ack {a.ref}", style="primary"))
-        if host:
-            buttons.append(Button("Open ticket", f'/ticket open {host} "{a.summary}"'))
-            buttons.append(Button("Show device", f"/inventory show {host}"))
-        return Reply(
-            text=f"{a.ref}: {a.summary}", sections=(Section(fields=fields),), buttons=tuple(buttons)
-        )
+        return alarm_card(s, get_by_ref(s, Alarm, args.alarm, "alarm"))
 
 
 @command("alarm ack", roles=[Role.ENGINEER], args=AlarmRef)

@@ -126,10 +126,19 @@ class Command:
     def parse(self, words: Sequence[str]) -> Args:
         """Fill the argument model from the words after the command path."""
         fields = self.args.model_fields
-        slots = self.positionals()
         data: dict[str, Any] = {}
-        i = 0
+        # A single-valued positional may also be named (title=...), as a form's answers are.
+        rest = []
         for word in words:
+            key, eq, value = word.partition("=")
+            info = fields.get(key) if eq else None
+            if info and _extra(info).get("positional") and not _is_list(info.annotation):
+                data[key] = value
+            else:
+                rest.append(word)
+        slots = [(n, f) for n, f in self.positionals() if n not in data]
+        i = 0
+        for word in rest:
             if word.startswith("--") and len(word) > 2:
                 name = word[2:].replace("-", "_")
                 if name not in fields or not _is_bool(fields[name].annotation):

@@ -28,6 +28,8 @@ class Input:
     label: str
     multiline: bool = False
     optional: bool = False
+    #: What the field holds when the form opens.
+    initial: str = ""
 
 
 @dataclass(frozen=True)

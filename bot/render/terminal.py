@@ -35,7 +35,10 @@ def renderables(reply: Reply) -> list[RenderableType]:
         out.append(t)
     for button in reply.buttons:
         style = {"primary": "green", "danger": "red"}.get(button.style, "white")
-        out.append(Text.assemble((f"[{button.label}]", f"bold {style}"), "  ", button.command))
+        command = button.command
+        if button.form is not None:  # what the form would ask, as the words to type
+            command += "".join(f" {i.name}=..." for i in button.form.inputs)
+        out.append(Text.assemble((f"[{button.label}]", f"bold {style}"), "  ", command))
     for f in reply.files:
         out.append(Text(f"file: {f.filename} ({len(f.content):,} bytes)", style="dim"))
     return out

@@ -945,6 +945,9 @@ class _Builder:
                 "updated_at": np.where(still_open, raised + rng.integers(0, 3600, n), cleared),
                 "cleared_at": cleared,
                 "repeat_count": 1 + rng.poisson(1.5, n),
+                # History: nothing of it is news to post.
+                "revision": np.ones(n, dtype=np.int64),
+                "posted_revision": np.ones(n, dtype=np.int64),
             },
         )
 

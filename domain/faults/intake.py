@@ -166,12 +166,17 @@ def _correlate(session: Session, alarm: Alarm, device: Device, result: IntakeRes
         children = session.scalars(sa.select(Alarm).where(*raised, Alarm.parent_id.is_(None))).all()
         for child in children:
             child.parent_id = alarm.id
+            child.touch()
             result.correlated.append(child)
+        if children:
+            alarm.touch()
         return
     root = session.scalars(sa.select(Alarm).where(*raised, Alarm.parent_id.is_(None))).all()
     parent = next((a for a in root if DEVICE_DOWN.match(a.alarm_type)), None)
     if parent is not None and alarm.parent_id != parent.id:
         alarm.parent_id = parent.id
+        alarm.touch()
+        parent.touch()
         result.correlated.append(alarm)
 
 

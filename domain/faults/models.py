@@ -49,8 +49,43 @@ class Alarm(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     repeat_count: Mapped[int] = mapped_column(default=1)
+    #: Bumped on every change people should see; the chat message follows it.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: The revision the alarm's chat message shows (0: not posted yet).
+    posted_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Where the alarm's own message is (channel id and ts), once posted.
+    slack_channel: Mapped[str | None] = mapped_column(sa.String(32))
+    slack_ts: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The storm summary this alarm was reported in instead of a message of its own.
+    storm_id: Mapped[int | None] = mapped_column(sa.ForeignKey("alarm_storms.id"), index=True)
 
-    __table_args__ = (sa.Index("ix_alarms_state_severity", "state", "perceived_severity"),)
+    __table_args__ = (
+        sa.Index("ix_alarms_state_severity", "state", "perceived_severity"),
+        sa.Index("ix_alarms_unposted", "posted_revision", "revision"),
+    )
+
+    def touch(self) -> None:
+        """Mark a change that the alarm's chat message should show."""
+        self.revision = (self.revision or 0) + 1
+
+    @property
+    def ref(self) -> str:
+        return make_ref(self.ref_prefix, self.id)
+
+
+class AlarmStorm(Base):
+    """More new alarms in a minute than people can read: reported as one summary."""
+
+    __tablename__ = "alarm_storms"
+    ref_prefix = "S"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: When the last alarm joined; the storm is over a quiet minute after it.
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    alarm_count: Mapped[int] = mapped_column(default=0)
+    slack_channel: Mapped[str | None] = mapped_column(sa.String(32))
+    slack_ts: Mapped[str | None] = mapped_column(sa.String(32))
 
     @property
     def ref(self) -> str:

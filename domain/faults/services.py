@@ -23,7 +23,7 @@ from domain.faults.choices import (
     TicketKind,
     TicketStatus,
 )
-from domain.faults.models import Alarm, Ticket, TicketEvent
+from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
 from domain.inventory.models import Device, Site
 
 TITLE_MAX = 200
@@ -212,9 +212,12 @@ def raise_alarm(
         alarm.cleared_at = None
         alarm.ack_state = AckState.UNACKNOWLEDGED
         alarm.acked_by = alarm.acked_at = None
+        alarm.touch()
         is_new = True
     else:
         alarm.state = AlarmState.UPDATED
+        if alarm.perceived_severity != severity or alarm.summary != summary:
+            alarm.touch()
         is_new = False
     alarm.perceived_severity = severity
     alarm.summary = summary
@@ -237,6 +240,7 @@ def clear_alarm(session: Session, fingerprint: str, now: datetime | None = None)
     alarm.state = AlarmState.CLEARED
     alarm.cleared_at = now
     alarm.updated_at = now
+    alarm.touch()
     return alarm
 
 
@@ -248,6 +252,7 @@ def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | No
     alarm.ack_state = AckState.ACKNOWLEDGED
     alarm.acked_by = actor
     alarm.acked_at = now
+    alarm.touch()
     return alarm
 
 
@@ -276,3 +281,98 @@ def open_tickets(
     if severity is not None:
         query = query.where(Ticket.severity == severity)
     return list(session.scalars(query.order_by(Ticket.sla_due_at).limit(limit)))
+
+
+# -- alarm messages -----------------------------------------------------------------------
+
+#: A storm is over after this long without a new alarm joining it.
+STORM_QUIET = timedelta(minutes=1)
+
+
+def alarms_to_post(session: Session, limit: int = 200) -> list[Alarm]:
+    """Alarms whose chat message is behind their last change, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(Alarm)
+            .where(Alarm.revision > Alarm.posted_revision)
+            .order_by(Alarm.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_posted(
+    session: Session,
+    alarm_id: int,
+    revision: int,
+    *,
+    channel: str | None = None,
+    ts: str | None = None,
+    storm_id: int | None = None,
+) -> None:
+    """Record that the alarm's message shows `revision` (never moving it backwards)."""
+    values: dict[str, Any] = {"posted_revision": revision}
+    if ts is not None:
+        values |= {"slack_channel": channel, "slack_ts": ts}
+    if storm_id is not None:
+        values["storm_id"] = storm_id
+    session.execute(
+        sa.update(Alarm)
+        .where(Alarm.id == alarm_id, Alarm.posted_revision < revision)
+        .values(**values)
+    )
+
+
+def current_storm(session: Session, now: datetime) -> AlarmStorm | None:
+    """The storm still going on: one that an alarm joined within the last quiet minute."""
+    return session.scalars(
+        sa.select(AlarmStorm)
+        .where(AlarmStorm.last_at > now - STORM_QUIET)
+        .order_by(AlarmStorm.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def join_storm(
+    session: Session, storm: AlarmStorm | None, alarms: list[tuple[int, int]], now: datetime
+) -> AlarmStorm:
+    """Report (alarm id, revision) pairs in a storm summary, starting one when needed."""
+    if storm is None:
+        storm = AlarmStorm(started_at=now, last_at=now, alarm_count=0)
+        session.add(storm)
+        session.flush()
+    else:
+        storm = session.merge(storm)
+    storm.last_at = now
+    storm.alarm_count += len(alarms)
+    for alarm_id, revision in alarms:
+        mark_posted(session, alarm_id, revision, storm_id=storm.id)
+    return storm
+
+
+def storm_breakdown(session: Session, storm_id: int) -> dict[str, Any]:
+    """What a storm is made of: counts by severity, cleared, the devices and types most hit."""
+    in_storm = Alarm.storm_id == storm_id
+    n = sa.func.count()
+
+    def counts(column: Any, top: int | None = None) -> list[tuple[Any, int]]:
+        query = (
+            sa.select(column, n)
+            .select_from(Alarm)
+            .where(in_storm)
+            .group_by(column)
+            .order_by(n.desc(), column)
+        )
+        if column is Device.hostname:
+            query = query.join(Device, Device.id == Alarm.device_id)
+        return [(k, c) for k, c in session.execute(query.limit(top)).all()]
+
+    severity = {str(k): c for k, c in counts(Alarm.perceived_severity)}
+    cleared = session.scalar(sa.select(n).where(in_storm, Alarm.state == AlarmState.CLEARED))
+    return {
+        "alarms": sum(severity.values()),
+        "cleared": cleared or 0,
+        "severity": severity,
+        "devices": counts(Device.hostname, 5),
+        "types": counts(Alarm.alarm_type, 5),
+    }

@@ -127,10 +127,13 @@ class FakeSlack:
                 "url": "https://switchboard-test.slack.com/",
             }
         if method in ("chat.postMessage", "chat.update"):
+            if method == "chat.update" and channel_id(channel) != channel:
+                # Slack updates messages by channel id only, never by #name.
+                return {"ok": False, "error": "channel_not_found"}
             ts = params.get("ts") if method == "chat.update" else self._next_ts()
             return {
                 "ok": True,
-                "channel": channel,
+                "channel": channel_id(channel),
                 "ts": ts,
                 "message": {"text": params.get("text", ""), "blocks": params.get("blocks")},
             }
@@ -229,6 +232,13 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, params, headers))
             self._lock.notify_all()
+
+
+def channel_id(channel: str) -> str:
+    """The id Slack answers with for a channel given by #name (ids pass through)."""
+    if not channel.startswith("#"):
+        return channel
+    return "C0" + "".join(c for c in channel.upper() if c.isalnum())[:9]
 
 
 def _params(raw: bytes, content_type: str) -> dict[str, Any]:

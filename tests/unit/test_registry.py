@@ -69,6 +69,21 @@ def test_a_key_value_for_a_missing_field_is_refused_when_no_word_can_take_it() -
     assert cmd.parse(["a=b"]) == One(name="a=b")
 
 
+def test_a_single_positional_may_be_named_as_a_forms_answers_are() -> None:
+    class Open(Args):
+        about: str = positional(metavar="device")
+        title: str = positional(metavar="title")
+        sev: int = 3
+
+    cmd = Command(("ticket", "open"), plan, frozenset(), Open, "x")
+    assert cmd.parse(["r1-mum", "title=Gi0/1 down", "sev=2"]) == Open(
+        about="r1-mum", title="Gi0/1 down", sev=2
+    )
+    assert cmd.parse(["title=a=b", "r1"]) == Open(about="r1", title="a=b")
+    # A list positional is never named: its words stay words.
+    assert CMD.parse(["ntp", "targets=x"]).targets == ["targets=x"]
+
+
 def test_registering_a_name_twice_fails() -> None:
     registry = Registry()
     registry.add(CMD)

@@ -35,6 +35,7 @@ def form_view(spec: dict[str, Any], *, channel: str, message: dict[str, Any]) ->
                     "type": "plain_text_input",
                     "action_id": "value",
                     "multiline": bool(field.get("multiline")),
+                    **({"initial_value": field["initial"]} if field.get("initial") else {}),
                 },
             }
         )

@@ -1,0 +1,259 @@
+"""Alarm messages: one per alarm in its severity's channel, kept up to date in place.
+
+The alarms themselves say what is behind (`revision` > `posted_revision`), so the
+work survives restarts and is done by one replica at a time (a named database lock).
+An alarm correlated under a device-down alarm gets no message of its own; more new
+alarms in a minute than `alerts.storm_per_minute` are reported in one storm summary,
+updated while the storm lasts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot import metrics
+from bot.bootstrap import Switchboard
+from bot.render.blockkit import to_message
+from domain.db import utcnow
+from domain.errors import DomainError
+from domain.faults.choices import AlarmState, PerceivedSeverity
+from domain.faults.models import Alarm, AlarmStorm
+from domain.faults.services import alarms_to_post, current_storm, join_storm, mark_posted
+from skills.alarms import alarm_card, storm_card
+from skills.reply import Reply
+
+log = logging.getLogger(__name__)
+
+LOCK = "alarm-notifier"
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass
+class _Work:
+    """One alarm's pending message, decided while reading."""
+
+    alarm_id: int
+    revision: int
+    action: str  # post | update | storm | skip
+    reply: Reply | None = None
+    channel: str | None = None
+    ts: str | None = None
+    severity: PerceivedSeverity = PerceivedSeverity.INDETERMINATE
+    storm_id: int | None = None
+
+
+@dataclass
+class Pass:
+    """What one pass did."""
+
+    posted: int = 0
+    updated: int = 0
+    stormed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    storm: str | None = None
+
+
+class AlarmNotifier:
+    def __init__(
+        self,
+        sb: Switchboard,
+        client: WebClient,
+        *,
+        interval_s: float = 2.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sb = sb
+        self.client = client
+        self.interval_s = interval_s
+        self.clock = clock
+        self._posted: deque[datetime] = deque()  # new-alarm messages in the last minute
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="alarm-notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """Alarms changed: look now instead of at the next interval."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run_once()
+            except DomainError as exc:  # the database is away; try again next time
+                log.warning("alarm messages wait: %s", exc)
+            except Exception:
+                log.exception("alarm messages failed")
+
+    # -- one pass --------------------------------------------------------------------------
+
+    def run_once(self) -> Pass | None:
+        """Bring every alarm's message up to date; None when another replica is on it."""
+        with self.sb.db.hold(LOCK) as held:
+            if not held:
+                return None
+            done = Pass()
+            storms: set[int] = set()
+            while not self._stop.is_set():
+                work = self._read()
+                if not work:
+                    break
+                storms |= self._do(work, done)
+            for storm_id in sorted(storms):
+                self._post_storm(storm_id, done)
+            return done
+
+    def _channel(self, severity: PerceivedSeverity) -> str:
+        ch = self.sb.settings.channels
+        if severity == PerceivedSeverity.CRITICAL:
+            return ch.alarms_critical
+        if severity == PerceivedSeverity.MAJOR:
+            return ch.alarms_major
+        return ch.alarms_minor
+
+    def _read(self) -> list[_Work]:
+        out = []
+        with self.sb.db.read() as s:
+            for a in alarms_to_post(s):
+                out.append(self._decide(s, a))
+        return out
+
+    def _decide(self, s: Session, a: Alarm) -> _Work:
+        work = _Work(a.id, a.revision, "skip", severity=a.perceived_severity, storm_id=a.storm_id)
+        if a.storm_id is not None:
+            work.action = "storm"
+        elif a.slack_ts:
+            work.action = "update"
+            work.reply, work.channel, work.ts = alarm_card(s, a), a.slack_channel, a.slack_ts
+        elif a.parent_id is None and a.state != AlarmState.CLEARED:
+            work.action = "post"
+            work.reply, work.channel = alarm_card(s, a), self._channel(a.perceived_severity)
+        # else: a symptom filed under its root cause, or gone before anyone saw it.
+        return work
+
+    def _do(self, work: list[_Work], done: Pass) -> set[int]:
+        """Post and update; returns the storms whose summary needs refreshing."""
+        now = self.clock()
+        while self._posted and self._posted[0] <= now - MINUTE:
+            self._posted.popleft()
+        new = [w for w in work if w.action == "post"]
+        limit = self.sb.settings.alerts.storm_per_minute
+        with self.sb.db.read() as s:
+            storm = current_storm(s, now)
+        storms: set[int] = set()
+        if new and (storm is not None or len(self._posted) + len(new) > limit):
+            with self.sb.db.transaction() as s:
+                storms.add(join_storm(s, storm, [(w.alarm_id, w.revision) for w in new], now).id)
+            done.stormed += len(new)
+            work = [w for w in work if w.action != "post"]
+        for w in work:
+            if self._stop.is_set():
+                break
+            if w.action == "storm":
+                assert w.storm_id is not None
+                storms.add(w.storm_id)
+                self._mark(w)
+            elif w.action == "skip" or not w.channel:
+                done.skipped += 1
+                self._mark(w)
+            else:
+                self._send(w, done, now)
+        return storms
+
+    def _send(self, w: _Work, done: Pass, now: datetime) -> None:
+        assert w.reply is not None and w.channel
+        message = to_message(w.reply)
+        try:
+            if w.action == "update" and w.ts:
+                self.client.chat_update(
+                    channel=w.channel, ts=w.ts, text=message.text, blocks=message.blocks
+                )
+                done.updated += 1
+                metrics.ALARM_MESSAGES.labels("updated").inc()
+                self._mark(w)
+                return
+            posted = self.client.chat_postMessage(
+                channel=w.channel, text=message.text, blocks=message.blocks
+            )
+        except SlackApiError as exc:
+            # Slack said no for good (the bot is not in the channel, the message is
+            # gone): say so and move on rather than ask again every pass.
+            log.warning("alarm message for %s not sent: %s", w.alarm_id, exc.response.get("error"))
+            done.failed += 1
+            metrics.ALARM_MESSAGES.labels("failed").inc()
+            self._mark(w)
+            return
+        self._posted.append(now)
+        done.posted += 1
+        metrics.ALARM_MESSAGES.labels("posted").inc()
+        self._mark(w, channel=posted.get("channel"), ts=posted.get("ts"))
+
+    def _mark(self, w: _Work, *, channel: str | None = None, ts: str | None = None) -> None:
+        with self.sb.db.transaction() as s:
+            mark_posted(s, w.alarm_id, w.revision, channel=channel, ts=ts)
+
+    def _post_storm(self, storm_id: int, done: Pass) -> None:
+        with self.sb.db.read() as s:
+            storm = s.get(AlarmStorm, storm_id)
+            if storm is None:
+                return
+            reply = storm_card(s, storm)
+            critical = s.scalar(
+                sa.select(Alarm.id)
+                .where(
+                    Alarm.storm_id == storm.id,
+                    Alarm.perceived_severity == PerceivedSeverity.CRITICAL,
+                )
+                .limit(1)
+            )
+        message = to_message(reply)
+        done.storm = storm.ref
+        try:
+            if storm.slack_ts and storm.slack_channel:
+                self.client.chat_update(
+                    channel=storm.slack_channel,
+                    ts=storm.slack_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                )
+                return
+            channel = self._channel(
+                PerceivedSeverity.CRITICAL if critical else PerceivedSeverity.MAJOR
+            )
+            posted = self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks
+            )
+        except SlackApiError as exc:
+            log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
+            return
+        metrics.ALARM_MESSAGES.labels("storm").inc()
+        with self.sb.db.transaction() as s:
+            row = s.get(AlarmStorm, storm.id)
+            if row is not None:
+                row.slack_channel, row.slack_ts = posted.get("channel"), posted.get("ts")
