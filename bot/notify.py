@@ -151,10 +151,11 @@ class AlarmNotifier:
         elif a.slack_ts:
             work.action = "update"
             work.reply, work.channel, work.ts = alarm_card(s, a), a.slack_channel, a.slack_ts
-        elif a.parent_id is None and a.state != AlarmState.CLEARED:
+        elif a.posted_revision == 0 and a.parent_id is None and a.state != AlarmState.CLEARED:
             work.action = "post"
             work.reply, work.channel = alarm_card(s, a), self._channel(a.perceived_severity)
-        # else: a symptom filed under its root cause, or gone before anyone saw it.
+        # else: a symptom filed under its root cause, gone before anyone saw it, or an
+        # alarm from before messages (seeded history) that has no message to update.
         return work
 
     def _do(self, work: list[_Work], done: Pass) -> set[int]:
