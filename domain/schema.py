@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from domain.audit.models import AuditEvent, ProcessedRequest
-from domain.billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation, UsageRecord
+from domain.billing.models import (
+    Adjustment,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    UsageRecord,
+)
 from domain.catalog.models import Destination, ProductOffering, Tariff
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup, DeviceLock
 from domain.customers.models import BillingAccount, Customer, Subscription
@@ -16,6 +23,7 @@ from domain.orders.models import ProductOrder
 metadata = Base.metadata
 
 __all__ = [
+    "Adjustment",
     "Alarm",
     "AlarmStorm",
     "AuditEvent",

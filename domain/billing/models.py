@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from domain.billing.choices import Direction, InvoiceState, LineKind, UsageState
 from domain.catalog.choices import Service, Zone
 from domain.customers.choices import PaymentMethod
-from domain.db import Base, BigId, UtcDateTime, enum_column, utcnow
+from domain.db import Base, BigId, UtcDateTime, enum_column, make_ref, utcnow
 
 
 class UsageRecord(Base):
@@ -135,3 +135,35 @@ class PaymentAllocation(Base):
     amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
+
+
+class Adjustment(Base):
+    """A credit (negative) or charge (positive) on an account, billed on its next invoice.
+
+    A resolved billing dispute issues one; the bill run puts it on the invoice as an
+    adjustment line and records which invoice carried it.
+    """
+
+    __tablename__ = "adjustments"
+    ref_prefix = "ADJ"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    billing_account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("billing_accounts.id"), index=True
+    )
+    #: Before tax, in the minor unit; negative for a credit.
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    #: The invoice it is about (a disputed one), if any.
+    invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The invoice that carried it; None until a bill run does.
+    billed_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"), index=True)
+
+    __table_args__ = (sa.CheckConstraint("amount_minor <> 0", name="not_zero"),)
+
+    @property
+    def ref(self) -> str:
+        return make_ref(self.ref_prefix, self.id)
