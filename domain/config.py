@@ -101,6 +101,9 @@ class UserSettings(Section):
 class AccessSettings(Section):
     #: Slack user-group ids (S...) mapped to the roles their members hold.
     groups: dict[str, tuple[Role, ...]] = {}
+    #: Roles that see customers' identity numbers, addresses and phone numbers in full;
+    #: everyone else sees the last four digits and the city.
+    unmasked_roles: tuple[Role, ...] = (Role.ADMIN,)
 
 
 class ChannelSettings(Section):

@@ -1,13 +1,37 @@
-"""Billing services: the invoice lifecycle (TMF678)."""
+"""Billing services: invoices (TMF678), payments (TMF676), dunning, and what a bill says."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.billing.choices import INVOICE_LIFECYCLE, InvoiceState
-from domain.billing.models import Invoice
-from domain.errors import NotFound
+from domain.billing.choices import (
+    INVOICE_LIFECYCLE,
+    UNPAID_INVOICE_STATES,
+    InvoiceState,
+    LineKind,
+    UsageState,
+)
+from domain.billing.models import (
+    Adjustment,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    UsageRecord,
+)
+from domain.catalog.choices import Service, Zone
+from domain.config import DunningStep
+from domain.customers.choices import DunningState, PaymentMethod
+from domain.customers.models import BillingAccount, Subscription
+from domain.errors import Conflict, DomainError, NotFound
+from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
+from domain.faults.models import Ticket
+from domain.faults.services import get_ticket, move_ticket, open_ticket
 
 
 def invoice_by_number(session: Session, number: str) -> Invoice:
@@ -23,3 +47,472 @@ def move_invoice(session: Session, invoice: Invoice, to: InvoiceState) -> Invoic
     INVOICE_LIFECYCLE.check(invoice.number, invoice.state, to)
     invoice.state = to
     return invoice
+
+
+# -- payments (TMF676) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice: str
+    amount_minor: int
+    state: InvoiceState
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    allocations: tuple[Allocation, ...]
+    credit_minor: int
+    #: The account left dunning: everything overdue is paid.
+    cleared_dunning: bool
+
+
+def account_by_number(session: Session, number: str) -> BillingAccount:
+    account = session.scalars(
+        sa.select(BillingAccount).where(BillingAccount.account_number == number.strip().upper())
+    ).one_or_none()
+    if account is None:
+        raise NotFound(f"no billing account {number}", hint="account numbers look like BA100000123")
+    return account
+
+
+def unpaid_invoices(session: Session, account_id: int) -> list[Invoice]:
+    """Invoices with money still due, oldest first: the order payments settle them in."""
+    return list(
+        session.scalars(
+            sa.select(Invoice)
+            .where(
+                Invoice.billing_account_id == account_id,
+                Invoice.state.in_(UNPAID_INVOICE_STATES),
+            )
+            .order_by(Invoice.due_date, Invoice.id)
+        )
+    )
+
+
+def record_payment(
+    session: Session,
+    account: BillingAccount,
+    amount_minor: int,
+    *,
+    reference: str,
+    method: PaymentMethod,
+    received_at: datetime,
+) -> PaymentResult:
+    """Record money received and settle the oldest invoices first; the rest is credit.
+
+    The reference is unique: the same payment twice is refused, never counted twice.
+    """
+    reference = reference.strip()
+    if amount_minor <= 0:
+        raise DomainError("a payment must be more than zero", hint="amount=1499.00")
+    if not reference or len(reference) > 40:
+        raise DomainError("a payment needs a reference of 1-40 characters", hint="ref=UTR123456")
+    seen = session.scalar(sa.select(Payment.id).where(Payment.reference == reference))
+    if seen is not None:
+        raise Conflict(
+            f"payment {reference} was already recorded",
+            hint="each payment reference is recorded once",
+        )
+    payment = Payment(
+        reference=reference,
+        billing_account_id=account.id,
+        amount_minor=amount_minor,
+        received_at=received_at,
+        method=method,
+        unallocated_minor=0,
+    )
+    session.add(payment)
+    session.flush()
+    left = amount_minor
+    done = []
+    for invoice in unpaid_invoices(session, account.id):
+        if left <= 0:
+            break
+        part = min(left, invoice.amount_due_minor)
+        if part <= 0:
+            continue
+        session.add(
+            PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id, amount_minor=part)
+        )
+        invoice.paid_minor += part
+        to = (
+            InvoiceState.SETTLED
+            if invoice.paid_minor >= invoice.total_minor
+            else InvoiceState.PARTIALLY_PAID
+        )
+        if to != invoice.state:
+            move_invoice(session, invoice, to)
+        left -= part
+        done.append(Allocation(invoice.number, part, to))
+    payment.unallocated_minor = left
+    account.balance_minor -= amount_minor
+    cleared = False
+    if account.dunning_state != DunningState.CURRENT and not _overdue(
+        session, account.id, received_at.date()
+    ):
+        account.dunning_state = DunningState.CURRENT
+        cleared = True
+    return PaymentResult(payment, tuple(done), left, cleared)
+
+
+def _overdue(session: Session, account_id: int, today: date) -> bool:
+    return bool(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Invoice)
+            .where(
+                Invoice.billing_account_id == account_id,
+                Invoice.state.in_(UNPAID_INVOICE_STATES),
+                Invoice.due_date < today,
+            )
+        )
+    )
+
+
+# -- dunning ------------------------------------------------------------------------------
+
+_DUNNING_STATE = {
+    "reminder": DunningState.REMINDED,
+    "final_notice": DunningState.FINAL_NOTICE,
+    "suspend": DunningState.SUSPENDED,
+}
+_DUNNING_RANK = {
+    DunningState.CURRENT: 0,
+    DunningState.REMINDED: 1,
+    DunningState.FINAL_NOTICE: 2,
+    DunningState.SUSPENDED: 3,
+}
+
+
+@dataclass(frozen=True)
+class DunningMove:
+    account: str
+    account_id: int
+    days_overdue: int
+    before: DunningState
+    after: DunningState
+
+
+def dunning_moves(session: Session, steps: Sequence[DunningStep], today: date) -> list[DunningMove]:
+    """Accounts whose dunning state should change today, from their oldest unpaid due date.
+
+    Steps only move forward while money is overdue; an account with nothing overdue
+    any more is current again. One grouped query finds them all.
+    """
+    oldest = (
+        sa.select(
+            Invoice.billing_account_id.label("account_id"),
+            sa.func.min(Invoice.due_date).label("due"),
+        )
+        .where(Invoice.state.in_(UNPAID_INVOICE_STATES), Invoice.due_date < today)
+        .group_by(Invoice.billing_account_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            BillingAccount.id,
+            BillingAccount.account_number,
+            BillingAccount.dunning_state,
+            oldest.c.due,
+        )
+        .outerjoin(oldest, oldest.c.account_id == BillingAccount.id)
+        .where(
+            sa.or_(oldest.c.due.is_not(None), BillingAccount.dunning_state != DunningState.CURRENT)
+        )
+    ).all()
+    moves = []
+    for account_id, number, state, due in rows:
+        if due is None:
+            target, days = DunningState.CURRENT, 0
+        else:
+            days = (today - due).days
+            target = DunningState.CURRENT
+            for step in steps:
+                if days >= step.after_days:
+                    target = _DUNNING_STATE[step.action]
+            if _DUNNING_RANK[target] < _DUNNING_RANK[state]:
+                target = state  # still overdue: never step back before it is paid
+        if target != state:
+            moves.append(DunningMove(number, account_id, days, state, target))
+    return moves
+
+
+# -- what an account owes and uses ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unbilled:
+    """Usage not on an invoice yet: rated (priced) and received (not priced yet)."""
+
+    rated_records: int
+    rated_minor: int
+    received_records: int
+
+
+def unbilled_usage(session: Session, account_id: int) -> Unbilled:
+    subs = sa.select(Subscription.id).where(Subscription.billing_account_id == account_id)
+    rows = session.execute(
+        sa.select(
+            UsageRecord.state,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(UsageRecord.charge_minor), 0),
+        )
+        .where(
+            UsageRecord.subscription_id.in_(subs),
+            UsageRecord.state.in_((UsageState.RECEIVED, UsageState.RATED)),
+        )
+        .group_by(UsageRecord.state)
+    ).all()
+    by_state = {state: (n, int(total or 0)) for state, n, total in rows}
+    rated = by_state.get(UsageState.RATED, (0, 0))
+    return Unbilled(rated[0], rated[1], by_state.get(UsageState.RECEIVED, (0, 0))[0])
+
+
+def latest_invoices(session: Session, account_id: int, limit: int = 2) -> list[Invoice]:
+    return list(
+        session.scalars(
+            sa.select(Invoice)
+            .where(Invoice.billing_account_id == account_id)
+            .order_by(Invoice.period_start.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_payments(session: Session, account_id: int, limit: int = 3) -> list[Payment]:
+    return list(
+        session.scalars(
+            sa.select(Payment)
+            .where(Payment.billing_account_id == account_id)
+            .order_by(Payment.received_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def previous_invoice(session: Session, invoice: Invoice) -> Invoice | None:
+    return session.scalars(
+        sa.select(Invoice)
+        .where(
+            Invoice.billing_account_id == invoice.billing_account_id,
+            Invoice.period_start < invoice.period_start,
+        )
+        .order_by(Invoice.period_start.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def top_usage(session: Session, invoice_id: int, limit: int = 5) -> list[UsageRecord]:
+    """The usage records that cost the most on an invoice."""
+    return list(
+        session.scalars(
+            sa.select(UsageRecord)
+            .where(UsageRecord.invoice_id == invoice_id, UsageRecord.charge_minor > 0)
+            .order_by(UsageRecord.charge_minor.desc(), UsageRecord.id)
+            .limit(limit)
+        )
+    )
+
+
+# -- why a bill changed ---------------------------------------------------------------------
+
+
+def explain_invoice(session: Session, invoice: Invoice, money: Callable[[int], str]) -> list[str]:
+    """What changed against the previous invoice, in plain words, biggest change first."""
+    before = previous_invoice(session, invoice)
+    now_lines = _line_groups(session, invoice.id)
+    if before is None:
+        sentences = [f"This is the first invoice of the account: {money(invoice.total_minor)}."]
+        sentences += [
+            f"{label}: {money(amount)}."
+            for label, amount in sorted(now_lines.items(), key=lambda kv: -abs(kv[1]))
+        ]
+        return sentences
+    then_lines = _line_groups(session, before.id)
+    delta = invoice.total_minor - before.total_minor
+    way = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
+    head = (
+        f"{invoice.number} is {money(invoice.total_minor)}, {way} "
+        f"{money(abs(delta))} from {money(before.total_minor)} on {before.number}."
+        if delta
+        else f"{invoice.number} is {money(invoice.total_minor)}, the same as {before.number}."
+    )
+    changes: list[tuple[int, str]] = []
+    for label in now_lines.keys() | then_lines.keys():
+        new, old = now_lines.get(label, 0), then_lines.get(label, 0)
+        if new == old:
+            continue
+        if old == 0:
+            text = f"New this time: {label}, {money(new)}."
+        elif new == 0:
+            text = f"No {label} this time (was {money(old)})."
+        else:
+            change = "more" if new > old else "less"
+            text = f"{label}: {money(new)}, {money(abs(new - old))} {change} than last time."
+        changes.append((abs(new - old), text))
+    changes.sort(key=lambda c: -c[0])
+    out = [head] + [text for _, text in changes]
+    if invoice.disputed:
+        out.append("This invoice is under dispute.")
+    return out
+
+
+_ZONE_WORDS = {
+    Zone.NATIONAL: "",
+    Zone.INTL_A: " to the Gulf and SAARC",
+    Zone.INTL_B: " to Europe, North America and East Asia",
+    Zone.INTL_C: " to the rest of the world",
+    Zone.PREMIUM: " to premium and satellite numbers",
+}
+_SERVICE_WORDS = {Service.VOICE: "calls", Service.SMS: "SMS", Service.DATA: "data"}
+
+
+def _line_groups(session: Session, invoice_id: int) -> dict[str, int]:
+    """What an invoice charged, before tax, in groups people recognise.
+
+    Usage is grouped from the rated records it billed (service, zone, roaming), so the
+    words do not depend on how lines are described; other lines by their kind.
+    """
+    groups: dict[str, int] = {}
+    usage = session.execute(
+        sa.select(
+            UsageRecord.service,
+            UsageRecord.zone,
+            UsageRecord.roaming,
+            sa.func.sum(UsageRecord.charge_minor),
+        )
+        .where(UsageRecord.invoice_id == invoice_id, UsageRecord.charge_minor > 0)
+        .group_by(UsageRecord.service, UsageRecord.zone, UsageRecord.roaming)
+    ).all()
+    for service, zone, roaming, amount in usage:
+        what = _SERVICE_WORDS[service]
+        if roaming:
+            label = f"roaming {what}"
+        elif zone in (None, Zone.NATIONAL):
+            label = f"{what} beyond the allowance"
+        else:
+            label = f"{what}{_ZONE_WORDS[zone]}"
+        groups[label] = groups.get(label, 0) + int(amount or 0)
+    lines = session.execute(
+        sa.select(InvoiceLine.kind, sa.func.sum(InvoiceLine.amount_minor))
+        .where(InvoiceLine.invoice_id == invoice_id)
+        .group_by(InvoiceLine.kind)
+    ).all()
+    for kind, amount in lines:
+        if kind == LineKind.USAGE:
+            if not usage:  # billed before records were linked to invoices
+                groups["usage beyond the allowance"] = int(amount)
+            continue
+        label = {
+            LineKind.RECURRING: "monthly charges",
+            LineKind.ONE_OFF: "one-off charges",
+            LineKind.ADJUSTMENT: "adjustments",
+            LineKind.DISCOUNT: "discounts",
+        }[kind]
+        groups[label] = int(amount)
+    return groups
+
+
+# -- disputes -----------------------------------------------------------------------------
+
+
+def open_dispute(
+    session: Session,
+    invoice: Invoice,
+    reason: str,
+    *,
+    actor: str,
+    sla_hours: Mapping[int, float],
+    now: datetime,
+) -> Ticket:
+    """A billing-dispute ticket linked to the invoice; the invoice is marked disputed."""
+    existing = session.scalar(
+        sa.select(Ticket).where(
+            Ticket.invoice_id == invoice.id,
+            Ticket.kind == TicketKind.BILLING_DISPUTE,
+            Ticket.status.in_(OPEN_TICKET_STATUSES),
+        )
+    )
+    if existing is not None:
+        raise Conflict(
+            f"{invoice.number} is already disputed in {existing.ref}",
+            hint=f'add to it: /ticket note {existing.ref} "..."',
+        )
+    account = session.get(BillingAccount, invoice.billing_account_id)
+    assert account is not None
+    ticket = open_ticket(
+        session,
+        title=f"Dispute on {invoice.number}: {reason}"[:200],
+        severity=3,
+        reporter=actor,
+        sla_hours=sla_hours,
+        kind=TicketKind.BILLING_DISPUTE,
+        description=reason,
+        customer_id=account.customer_id,
+        invoice_id=invoice.id,
+        now=now,
+    )
+    invoice.disputed = True
+    return ticket
+
+
+def resolve_dispute(
+    session: Session,
+    ref: str,
+    resolution: str,
+    *,
+    credit_minor: int,
+    actor: str,
+    now: datetime,
+) -> tuple[Ticket, Adjustment | None]:
+    """Resolve a dispute; a credit becomes an adjustment on the account's next invoice."""
+    ticket = get_ticket(session, ref)
+    if ticket.kind != TicketKind.BILLING_DISPUTE or ticket.invoice_id is None:
+        raise DomainError(
+            f"{ticket.ref} is not a billing dispute", hint="/ticket resolve for others"
+        )
+    invoice = session.get(Invoice, ticket.invoice_id)
+    assert invoice is not None
+    if credit_minor < 0:
+        raise DomainError("a credit is a positive amount", hint="credit=250.00")
+    if credit_minor > invoice.subtotal_minor:
+        raise DomainError(
+            f"a credit of more than the invoice's charges ({invoice.subtotal_minor / 100:,.2f}) "
+            "is not a correction",
+            hint="credit at most the disputed charges, before tax",
+        )
+    move_ticket(session, ticket.ref, TicketStatus.RESOLVED, actor, note=resolution, now=now)
+    invoice.disputed = False
+    adjustment = None
+    if credit_minor:
+        adjustment = Adjustment(
+            billing_account_id=invoice.billing_account_id,
+            amount_minor=-credit_minor,
+            reason=f"Credit for dispute {ticket.ref} on {invoice.number}"[:200],
+            invoice_id=invoice.id,
+            ticket_id=ticket.id,
+            created_by=actor,
+            created_at=now,
+        )
+        session.add(adjustment)
+        session.flush()
+    return ticket, adjustment
+
+
+def open_disputes(session: Session, account_id: int) -> list[tuple[Ticket, str]]:
+    """Open billing disputes on an account's invoices, with the invoice numbers."""
+    return [
+        (t, number)
+        for t, number in session.execute(
+            sa.select(Ticket, Invoice.number)
+            .join(Invoice, Invoice.id == Ticket.invoice_id)
+            .where(
+                Invoice.billing_account_id == account_id,
+                Ticket.kind == TicketKind.BILLING_DISPUTE,
+                Ticket.status.in_(OPEN_TICKET_STATUSES),
+            )
+            .order_by(Ticket.id)
+        ).all()
+    ]

@@ -1,0 +1,276 @@
+"""Care lookups on bills, payments and disputes; private to the caller unless shared."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from domain.billing.models import Invoice
+from domain.billing.services import (
+    account_by_number,
+    explain_invoice,
+    invoice_by_number,
+    latest_invoices,
+    open_dispute,
+    open_disputes,
+    recent_payments,
+    record_payment,
+    resolve_dispute,
+    top_usage,
+    unbilled_usage,
+)
+from domain.config import Role
+from domain.customers.choices import PaymentMethod
+from domain.customers.models import BillingAccount, Customer
+from domain.customers.services import mask_phone, resolve_account
+from domain.db import utcnow
+from skills.context import Context
+from skills.money import money, parse_money
+from skills.registry import Args, command, positional
+from skills.reply import Button, Field, Reply, Section, Table
+
+CARE = [Role.CARE_AGENT, Role.MANAGER]
+
+
+class Lookup(Args):
+    query: list[str] = positional(metavar="msisdn|account|customer name")
+    share: bool = False
+
+
+class InvoiceRef(Args):
+    invoice: str = positional(metavar="invoice")
+    share: bool = False
+
+
+class PaymentArgs(Args):
+    account: str = positional(metavar="account")
+    amount: str = positional(metavar="amount")
+    ref: str
+    method: PaymentMethod = PaymentMethod.UPI
+    date: str = ""
+
+
+class DisputeOpen(Args):
+    invoice: str = positional(metavar="invoice")
+    reason: str = positional(metavar="reason")
+
+
+class DisputeResolve(Args):
+    ticket: str = positional(metavar="T-id")
+    resolution: str = positional(metavar="resolution")
+    credit: str = "0"
+
+
+def unmasked(ctx: Context) -> bool:
+    return bool(ctx.roles & set(ctx.settings.access.unmasked_roles))
+
+
+def _invoice_field(inv: Invoice | None, ctx: Context) -> str:
+    if inv is None:
+        return "none yet"
+    return (
+        f"{inv.number} ({inv.period_start:%b %Y}): {money(inv.total_minor, ctx.settings.billing)}, "
+        f"due {inv.due_date:%d %b}, {inv.state}" + (", disputed" if inv.disputed else "")
+    )
+
+
+@command("bill", roles=CARE, args=Lookup)
+def bill(ctx: Context, args: Lookup) -> Reply:
+    """A customer's bill: balance, last invoice, payments, unbilled usage, dunning, disputes."""
+    billing = ctx.settings.billing
+    with ctx.db.read() as s:
+        account = resolve_account(s, " ".join(args.query))
+        customer: Customer = account.customer
+        invoices = latest_invoices(s, account.id, 1)
+        payments = recent_payments(s, account.id)
+        unbilled = unbilled_usage(s, account.id)
+        disputes = open_disputes(s, account.id)
+        last = invoices[0] if invoices else None
+        fields = [
+            Field("customer", f"{customer.name} ({customer.segment})"),
+            Field("account", f"{account.account_number} ({account.status})"),
+            Field("balance", money(account.balance_minor, billing)),
+            Field("credit limit", money(account.credit_limit_minor, billing)),
+            Field("last invoice", _invoice_field(last, ctx)),
+            Field("dunning", str(account.dunning_state)),
+            Field(
+                "unbilled usage",
+                f"{money(unbilled.rated_minor, billing)} rated over "
+                f"{unbilled.rated_records:,} records"
+                + (
+                    f", {unbilled.received_records:,} not rated yet"
+                    if unbilled.received_records
+                    else ""
+                ),
+            ),
+            Field(
+                "recent payments",
+                "; ".join(
+                    f"{money(p.amount_minor, billing)} on {p.received_at:%d %b} ({p.method})"
+                    for p in payments
+                )
+                or "none",
+            ),
+            Field(
+                "open disputes",
+                ", ".join(f"{t.ref} on {number}" for t, number in disputes) or "none",
+            ),
+        ]
+        buttons = []
+        if last is not None:
+            buttons = [
+                Button("Items", f"/bill items {last.number}"),
+                Button("Explain", f"/bill explain {last.number}"),
+            ]
+        return Reply(
+            text=f"Bill for {account.account_number}",
+            sections=(Section(fields=tuple(fields)),),
+            buttons=tuple(buttons),
+            ephemeral=not args.share,
+        )
+
+
+@command("bill items", roles=CARE, args=InvoiceRef)
+def items(ctx: Context, args: InvoiceRef) -> Reply:
+    """An invoice's lines and the usage that cost the most on it."""
+    billing = ctx.settings.billing
+    with ctx.db.read() as s:
+        inv = invoice_by_number(s, args.invoice)
+        lines = Table(
+            ("kind", "what", "qty", "amount", "tax"),
+            tuple(
+                (
+                    str(line.kind),
+                    line.description,
+                    f"{line.quantity:g}",
+                    money(line.amount_minor, billing),
+                    money(line.tax_minor, billing),
+                )
+                for line in inv.lines
+            ),
+            title=f"{inv.number}: {money(inv.subtotal_minor, billing)} + tax "
+            f"{money(inv.tax_minor, billing)} = {money(inv.total_minor, billing)}",
+        )
+        show_number = unmasked(ctx)
+        top = top_usage(s, inv.id)
+        tables = [lines]
+        if top:
+            tables.append(
+                Table(
+                    ("when (UTC)", "service", "to", "duration / volume", "charge"),
+                    tuple(
+                        (
+                            f"{u.started_at:%d %b %H:%M}",
+                            str(u.service) + (" roaming" if u.roaming else ""),
+                            (u.counterpart if show_number else mask_phone(u.counterpart))
+                            + (f" ({u.counterpart_country})" if u.counterpart_country else ""),
+                            f"{u.duration_s} s"
+                            if u.duration_s
+                            else f"{u.volume_bytes / 1e6:.1f} MB",
+                            money(u.charge_minor or 0, billing),
+                        )
+                        for u in top
+                    ),
+                    title="Top usage",
+                )
+            )
+        return Reply(
+            text=f"Lines of {inv.number} ({inv.period_start:%b %Y})",
+            tables=tuple(tables),
+            ephemeral=not args.share,
+        )
+
+
+@command("bill explain", roles=CARE, args=InvoiceRef)
+def explain(ctx: Context, args: InvoiceRef) -> Reply:
+    """Why a bill is what it is: what changed against the previous one, in plain words."""
+    with ctx.db.read() as s:
+        inv = invoice_by_number(s, args.invoice)
+        sentences = explain_invoice(s, inv, lambda m: money(m, ctx.settings.billing))
+    return Reply(
+        text=sentences[0],
+        sections=tuple(Section(text=t) for t in sentences[1:]) or (),
+        ephemeral=not args.share,
+    )
+
+
+@command("payment record", roles=[Role.ADMIN], args=PaymentArgs)
+def payment(ctx: Context, args: PaymentArgs) -> Reply:
+    """Record a payment on an account: amount ref=... [method=upi] [date=YYYY-MM-DD]."""
+    billing = ctx.settings.billing
+    amount = parse_money(args.amount, billing)
+    received = ctx.now()
+    if args.date:
+        try:
+            received = datetime.combine(
+                datetime.fromisoformat(args.date).date(), time(12), utcnow().tzinfo
+            )
+        except ValueError:
+            return Reply.error(f"{args.date!r} is not a date", hint="date=2026-11-20")
+    with ctx.db.transaction() as s:
+        account: BillingAccount = account_by_number(s, args.account)
+        result = record_payment(
+            s, account, amount, reference=args.ref, method=args.method, received_at=received
+        )
+        settled = ", ".join(
+            f"{a.invoice} {money(a.amount_minor, billing)} ({a.state})" for a in result.allocations
+        )
+        fields = [
+            Field("allocated", settled or "nothing was due"),
+            Field("balance now", money(account.balance_minor, billing)),
+        ]
+        if result.credit_minor:
+            fields.append(Field("credit kept", money(result.credit_minor, billing)))
+        if result.cleared_dunning:
+            fields.append(Field("dunning", "cleared: nothing is overdue any more"))
+        return Reply(
+            text=f"{money(amount, billing)} recorded on {account.account_number} ({args.ref})",
+            sections=(Section(fields=tuple(fields)),),
+        )
+
+
+@command("dispute open", roles=CARE, args=DisputeOpen)
+def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
+    """Open a billing dispute on an invoice: a ticket linked to it, the invoice marked."""
+    with ctx.db.transaction() as s:
+        inv = invoice_by_number(s, args.invoice)
+        ticket = open_dispute(
+            s,
+            inv,
+            args.reason,
+            actor=ctx.actor,
+            sla_hours=ctx.settings.tickets.sla_hours,
+            now=ctx.now(),
+        )
+        return Reply(
+            text=f"{ticket.ref} opened: dispute on {inv.number}",
+            sections=(
+                Section(
+                    fields=(
+                        Field("invoice", f"{inv.number}, now marked disputed"),
+                        Field("SLA due", f"{ticket.sla_due_at:%Y-%m-%d %H:%M} UTC"),
+                    )
+                ),
+            ),
+            buttons=(
+                Button("Explain the bill", f"/bill explain {inv.number}"),
+                Button("Items", f"/bill items {inv.number}"),
+            ),
+            ephemeral=True,
+        )
+
+
+@command("dispute resolve", roles=CARE, args=DisputeResolve)
+def dispute_resolve(ctx: Context, args: DisputeResolve) -> Reply:
+    """Resolve a billing dispute; credit=AMOUNT puts a credit on the next invoice."""
+    billing = ctx.settings.billing
+    credit = parse_money(args.credit, billing)
+    with ctx.db.transaction() as s:
+        ticket, adjustment = resolve_dispute(
+            s, args.ticket, args.resolution, credit_minor=credit, actor=ctx.actor, now=ctx.now()
+        )
+        tail = (
+            f"; {adjustment.ref} credits {money(credit, billing)} on the next invoice"
+            if adjustment
+            else "; no credit"
+        )
+        return Reply(text=f"{ticket.ref} resolved{tail}", ephemeral=True)
