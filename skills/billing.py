@@ -24,7 +24,7 @@ from domain.customers.models import BillingAccount, Customer
 from domain.customers.services import mask_phone, resolve_account
 from domain.db import utcnow
 from skills.context import Context
-from skills.money import money, parse_money
+from domain.money import money, parse_money
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 

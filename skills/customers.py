@@ -6,7 +6,7 @@ from domain.config import Role
 from domain.customers.services import customer_work, mask_identity, mask_phone, resolve_customer
 from skills.billing import unmasked
 from skills.context import Context
-from skills.money import money
+from domain.money import money
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 
