@@ -23,7 +23,7 @@ import pytest
 from bot.bootstrap import Switchboard, bootstrap
 from bot.server import Service, build_service, server
 from domain.config import PROJECT_ROOT, load_settings
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 
 SECRET = "test-signing-secret"
 ALERTS_TOKEN = "alerts-test-token"
@@ -114,6 +114,26 @@ class Served:
         }
         body = urlencode({**form, **extra}).encode()
         return self.post(body, "application/x-www-form-urlencoded", headers), response_url
+
+    def ask(self, user: str, text: str, channel: str = "C0NOC") -> Call:
+        """Send a slash command and wait for its answer, private or in the channel."""
+
+        def answers() -> list[Call]:
+            return [
+                c
+                for c in self.slack.calls
+                if c.method == "response_url"
+                or (c.method == "chat.postMessage" and c.params["channel"] == channel)
+            ]
+
+        before = len(answers())
+        answer, _ = self.command(user, text, channel=channel)
+        assert answer.status == 200
+        deadline = time.monotonic() + 30
+        while len(answers()) <= before:
+            assert time.monotonic() < deadline, f"no answer to {text}"
+            time.sleep(0.02)
+        return answers()[before]
 
     def interactive(
         self, payload: dict[str, Any], headers: dict[str, str] | None = None, **kw: Any
