@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from domain.config import Role
 from domain.customers.services import customer_work, mask_identity, mask_phone, resolve_customer
+from domain.money import money
 from skills.billing import unmasked
 from skills.context import Context
-from domain.money import money
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 

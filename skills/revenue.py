@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from domain.billing.revenue import METRICS, assurance, revenue, window
 from domain.config import Role
-from skills.context import Context
 from domain.money import money
+from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
 
