@@ -1,0 +1,133 @@
+"""Network health from inventory and alarm history: up and down, availability, MTTR.
+
+Availability is measured from device-down alarms: the seconds each device was down
+inside a window, against the active devices times the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.faults.choices import AlarmState, PerceivedSeverity
+from domain.faults.intake import DEVICE_DOWN
+from domain.faults.models import Alarm
+from domain.inventory.choices import DeviceStatus
+from domain.inventory.models import Device, Region, Site
+
+DOWN_TYPES = ("DeviceUnreachable", "DeviceDown", "NodeDown", "HostDown", "NodeUnreachable")
+
+
+@dataclass
+class Health:
+    label: str
+    now: datetime
+    statuses: dict[DeviceStatus, int] = field(default_factory=dict)
+    down_now: int = 0
+    #: (raised, cleared) of device-down alarms touching the last 30 days
+    outages: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    open_by_severity: dict[PerceivedSeverity, int] = field(default_factory=dict)
+    worst_sites: list[tuple[str, int]] = field(default_factory=list)
+    repairs: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    @property
+    def active(self) -> int:
+        return self.statuses.get(DeviceStatus.ACTIVE, 0)
+
+    def availability(self, days: int) -> float:
+        """Share of device time up over the last `days`, 0..1."""
+        window = days * 86_400
+        start = self.now - timedelta(days=days)
+        lost = 0.0
+        for raised, cleared in self.outages:
+            a, b = max(raised, start), min(cleared or self.now, self.now)
+            lost += max(0.0, (b - a).total_seconds())
+        return 1 - lost / (max(1, self.active) * window)
+
+    @property
+    def mttr_minutes(self) -> float | None:
+        if not self.repairs:
+            return None
+        return sum((c - r).total_seconds() for r, c in self.repairs) / len(self.repairs) / 60
+
+
+def network_health(
+    session: Session, now: datetime, scope: Any = None, label: str = "the network"
+) -> Health:
+    """Health of the devices in `scope` (a condition on Site; all when None)."""
+    scope = sa.true() if scope is None else scope
+    h = Health(label, now)
+    in_scope = sa.select(Device.id).join(Site, Site.id == Device.site_id).where(scope)
+    h.statuses = {
+        k: int(v)
+        for k, v in session.execute(
+            sa.select(Device.status, sa.func.count())
+            .join(Site, Site.id == Device.site_id)
+            .where(scope)
+            .group_by(Device.status)
+        ).all()
+    }
+    h.down_now = (
+        session.scalar(
+            sa.select(sa.func.count(sa.distinct(Alarm.device_id))).where(
+                Alarm.device_id.in_(in_scope),
+                Alarm.alarm_type.in_(DOWN_TYPES),
+                Alarm.state != AlarmState.CLEARED,
+            )
+        )
+        or 0
+    )
+    month = now - timedelta(days=30)
+    h.outages = [
+        (r, c)
+        for r, c, t in session.execute(
+            sa.select(Alarm.raised_at, Alarm.cleared_at, Alarm.alarm_type).where(
+                Alarm.device_id.in_(in_scope),
+                Alarm.alarm_type.in_(DOWN_TYPES),
+                sa.or_(Alarm.cleared_at.is_(None), Alarm.cleared_at >= month),
+            )
+        )
+        if DEVICE_DOWN.match(t)
+    ]
+    h.open_by_severity = {
+        k: int(v)
+        for k, v in session.execute(
+            sa.select(Alarm.perceived_severity, sa.func.count())
+            .where(Alarm.device_id.in_(in_scope), Alarm.state != AlarmState.CLEARED)
+            .group_by(Alarm.perceived_severity)
+        ).all()
+    }
+    h.worst_sites = [
+        (str(c), int(n))
+        for c, n in session.execute(
+            sa.select(Site.code, sa.func.count(Alarm.id).label("n"))
+            .join(Device, Device.site_id == Site.id)
+            .join(Alarm, Alarm.device_id == Device.id)
+            .where(scope, Alarm.state != AlarmState.CLEARED)
+            .group_by(Site.code)
+            .order_by(sa.desc("n"), Site.code)
+            .limit(5)
+        ).all()
+    ]
+    h.repairs = [
+        (r, c)
+        for r, c in session.execute(
+            sa.select(Alarm.raised_at, Alarm.cleared_at).where(
+                Alarm.device_id.in_(in_scope),
+                Alarm.cleared_at.is_not(None),
+                Alarm.cleared_at >= month,
+            )
+        ).all()
+        if c is not None
+    ]
+    return h
+
+
+def health_by_region(session: Session, now: datetime) -> list[Health]:
+    """One Health per region, in region order."""
+    regions = session.scalars(sa.select(Region).order_by(Region.code)).all()
+    return [network_health(session, now, Site.region_id == r.id, r.name) for r in regions]
