@@ -209,6 +209,46 @@ class BillingSettings(Section):
         return steps
 
 
+class AccessVlans(Section):
+    """The VLANs customer access ports are given, lowest free first."""
+
+    first: int = Field(default=2000, ge=1, le=4094)
+    last: int = Field(default=2999, ge=1, le=4094)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AccessVlans:
+        if self.last < self.first:
+            raise ValueError(f"access_vlans: last ({self.last}) is below first ({self.first})")
+        return self
+
+
+class OrderSettings(Section):
+    """Product orders: who approves what, and how lines are delivered.
+
+    Consumer orders whose first bill (one-off fee plus one month) is below
+    `billing.auto_approve_below` approve themselves unless a rule below asks for a manager.
+    """
+
+    #: Customer segments whose orders always need a manager.
+    manager_segments: tuple[Literal["consumer", "enterprise"], ...] = ("enterprise",)
+    #: A manager decides when the account's balance plus the order's first bill
+    #: would pass the account's credit limit.
+    credit_check: bool = True
+    #: A manager decides for accounts whose dunning state is not `current`.
+    overdue_needs_manager: bool = True
+    #: New mobile numbers are the next free ones starting with these digits.
+    msisdn_prefix: str = Field(default="917000", pattern=r"^91[0-9]{2,8}$")
+    access_vlans: AccessVlans = AccessVlans()
+    #: Bearer token for `POST /orders`; without one every request is refused (401).
+    api_token: SecretStr | None = None
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
+    #: How often serve's order worker provisions approved orders and brings order
+    #: messages up to date (a new order wakes it at once).
+    worker_interval_s: float = Field(default=5.0, gt=0, le=600)
+
+    _blank = field_validator("api_token", mode="before")(_blank_to_none)
+
+
 class FraudSettings(Section):
     threshold: float = Field(default=0.7, gt=0, lt=1)
     score_every_minutes: int = Field(default=15, ge=1)
@@ -269,6 +309,7 @@ class Settings(Section):
     devices: DeviceSettings = DeviceSettings()
     automation: AutomationSettings = AutomationSettings()
     billing: BillingSettings = BillingSettings()
+    orders: OrderSettings = OrderSettings()
     fraud: FraudSettings = FraudSettings()
     tickets: TicketSettings = TicketSettings()
     alerts: AlertSettings = AlertSettings()

@@ -1238,6 +1238,13 @@ class _Builder:
                 "created_at": created,
                 "updated_at": created + 3600,
                 "completed_at": np.where(completed, created + 7200, NULL_TIME),
+                # History: whatever was approved was taken up by provisioning back then,
+                # so serve's order worker never starts it again.
+                "fulfilment_started_at": np.where(
+                    np.isin(state, ["inProgress", "completed", "failed"]),
+                    created + 3700,
+                    NULL_TIME,
+                ),
             },
         )
 

@@ -40,6 +40,22 @@ class ProductOrder(Base):
     decision_note: Mapped[str | None] = mapped_column(sa.Text)
     change_request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("change_requests.id"))
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Why the order was asked for (the requester's words; a suspension's reason).
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    #: What the approval policy said: approved by itself, or why a manager must decide.
+    policy_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: The customer VLAN of a fixed line's access port.
+    vlan: Mapped[int | None]
+    #: The caller's idempotency key (POST /orders): one key, one order.
+    external_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    #: Set once, when fulfilment is claimed: provisioning never runs twice.
+    fulfilment_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The order's message in the orders channel, and whether it is behind the order.
+    slack_channel: Mapped[str | None] = mapped_column(sa.String(32))
+    slack_ts: Mapped[str | None] = mapped_column(sa.String(32))
+    channel_due: Mapped[bool | None] = mapped_column(default=False, server_default=sa.false())
+    #: The requester has not yet been told how the order ended.
+    requester_due: Mapped[bool | None] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

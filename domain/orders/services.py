@@ -1,15 +1,55 @@
-"""Order services: TMF622 lifecycle with a second person approving."""
+"""Order services: TMF622 lifecycle, the approval policy, and fulfilment in the database.
+
+An order is acknowledged, then either approved by the policy (-> inProgress) or left
+pending for a manager other than the requester. Fulfilment is claimed once
+(`claim_fulfilment`), so a line is never provisioned twice, and ends in
+`complete_order` (the subscription moves: active, suspended, active again) or
+`fail_order` (a provisioning ticket is opened). Orders that touch no device (mobile
+lines, suspensions of mobile lines) are fulfilled in place, inside the caller's
+transaction; orders on a fixed line's access port are fulfilled by the automation
+layer (automation/provisioning.py), which pushes the change and then calls back here.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.catalog.choices import ProductLine, Segment
+from domain.catalog.models import ProductOffering
+from domain.config import BillingSettings, OrderSettings, TicketSettings
+from domain.customers.choices import (
+    SUBSCRIPTION_LIFECYCLE,
+    AccountStatus,
+    CustomerStatus,
+    DunningState,
+    SubscriptionState,
+)
+from domain.customers.models import BillingAccount, Customer, Subscription
+from domain.customers.services import move_subscription, normalise_msisdn
 from domain.db import get_by_ref, utcnow
-from domain.errors import PolicyViolation
+from domain.errors import DomainError, InvalidTransition, NotFound, PolicyViolation
+from domain.faults.choices import TicketKind
+from domain.faults.models import Ticket
+from domain.faults.services import TITLE_MAX, open_ticket
+from domain.inventory.choices import DeviceRole, DeviceStatus, InterfaceKind
+from domain.inventory.models import Device, Interface, Region, Site
+from domain.money import money
 from domain.orders.choices import ORDER_LIFECYCLE, OrderAction, OrderState
 from domain.orders.models import ProductOrder
+
+#: Who decides the orders the approval policy approves by itself.
+SYSTEM = "policy"
+
+#: States before provisioning starts: the order may still be cancelled.
+CANCELLABLE = (OrderState.ACKNOWLEDGED, OrderState.PENDING, OrderState.HELD)
+OPEN = (*CANCELLABLE, OrderState.IN_PROGRESS)
+#: Outcomes a requester hears about when someone else brought them about.
+NEWS = (OrderState.COMPLETED, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED)
 
 
 def create_order(
@@ -23,8 +63,11 @@ def create_order(
     site_id: int | None = None,
     device_id: int | None = None,
     port: str | None = None,
+    vlan: int | None = None,
     one_off_minor: int = 0,
     monthly_minor: int = 0,
+    note: str | None = None,
+    external_id: str | None = None,
     now: datetime | None = None,
 ) -> ProductOrder:
     now = now or utcnow()
@@ -37,9 +80,12 @@ def create_order(
         site_id=site_id,
         device_id=device_id,
         port=port,
+        vlan=vlan,
         one_off_minor=one_off_minor,
         monthly_minor=monthly_minor,
         requested_by=requested_by,
+        note=note or None,
+        external_id=external_id,
         created_at=now,
         updated_at=now,
     )
@@ -52,6 +98,18 @@ def get_order(session: Session, ref: str) -> ProductOrder:
     return get_by_ref(session, ProductOrder, ref, "order")
 
 
+def _moved(order: ProductOrder, to: OrderState, now: datetime) -> None:
+    ORDER_LIFECYCLE.check(order.ref, order.state, to)
+    order.state = to
+    order.updated_at = now
+    if to == OrderState.COMPLETED:
+        order.completed_at = now
+    # A pending order is announced in the orders channel; once it is there, every
+    # later move brings its message up to date.
+    if to == OrderState.PENDING or order.slack_ts:
+        order.channel_due = True
+
+
 def move_order(
     session: Session,
     ref: str,
@@ -62,11 +120,7 @@ def move_order(
     """Move an order along its lifecycle (provisioning, completion, failure, hold)."""
     now = now or utcnow()
     order = get_order(session, ref)
-    ORDER_LIFECYCLE.check(order.ref, order.state, to)
-    order.state = to
-    order.updated_at = now
-    if to == OrderState.COMPLETED:
-        order.completed_at = now
+    _moved(order, to, now)
     if to == OrderState.FAILED:
         order.failure_reason = reason
     return order
@@ -93,10 +147,656 @@ def decide_order(
         raise PolicyViolation(
             f"order {order.ref} was already decided by {order.decided_by} ({order.state})"
         )
-    ORDER_LIFECYCLE.check(order.ref, order.state, to)
-    order.state = to
+    _moved(order, to, now)
     order.decided_by = approver
     order.decided_at = now
     order.decision_note = note or None
-    order.updated_at = now
+    if not approve:
+        order.requester_due = True
     return order
+
+
+def cancel_order(
+    session: Session,
+    ref: str,
+    actor: str,
+    *,
+    manager: bool,
+    note: str = "",
+    now: datetime | None = None,
+) -> ProductOrder:
+    """Cancel an order before provisioning starts: its requester, or a manager."""
+    now = now or utcnow()
+    order = get_order(session, ref)
+    if actor != order.requested_by and not manager:
+        raise PolicyViolation(
+            f"{order.ref} was requested by {order.requested_by}; only they or a manager "
+            "may cancel it",
+            hint=f"ask {order.requested_by} or a manager",
+        )
+    if order.state not in CANCELLABLE:
+        started = order.state == OrderState.IN_PROGRESS
+        raise InvalidTransition(
+            f"order {order.ref} is {order.state}; "
+            + ("provisioning has started, so it cannot be cancelled" if started else "it is over"),
+            hint="once it completes, order a cease or suspension instead"
+            if started
+            else f"/order show {order.ref}",
+        )
+    _moved(order, OrderState.CANCELLED, now)
+    order.decided_by = order.decided_by or actor
+    order.decided_at = order.decided_at or now
+    order.decision_note = note or order.decision_note
+    order.requester_due = actor != order.requested_by
+    return order
+
+
+# -- what an order names: customer, offering, access port -------------------------------
+
+
+def find_customer(session: Session, text: str) -> Customer:
+    """A customer by account number (BA...), one of their mobile numbers, or id (C-12)."""
+    word = text.strip()
+    customer: Customer | None = None
+    if re.fullmatch(r"(?i)BA\d{1,18}", word):
+        account = session.scalars(
+            sa.select(BillingAccount).where(BillingAccount.account_number == word.upper())
+        ).one_or_none()
+        customer = account.customer if account else None
+    elif re.fullmatch(r"[+\d][\d\s-]{8,}", word):
+        msisdn = normalise_msisdn(word)
+        customer = session.scalars(
+            sa.select(Customer)
+            .join(Subscription, Subscription.customer_id == Customer.id)
+            .where(Subscription.msisdn == msisdn)
+        ).one_or_none()
+    elif m := re.fullmatch(r"(?i)(?:C-?)?(\d{1,12})", word):
+        customer = session.get(Customer, int(m.group(1)))
+    else:
+        raise NotFound(
+            f"{text!r} does not name a customer",
+            hint="use an account number (BA100000001), a mobile number or a customer id (C-12)",
+        )
+    if customer is None:
+        raise NotFound(f"no customer {word}", hint="look the customer up with /customer")
+    return customer
+
+
+def find_offering(session: Session, code: str) -> ProductOffering:
+    found = session.scalars(
+        sa.select(ProductOffering).where(
+            sa.func.upper(ProductOffering.code) == code.strip().upper(),
+            ProductOffering.active.is_(True),
+        )
+    ).one_or_none()
+    if found is None:
+        codes = session.scalars(
+            sa.select(ProductOffering.code)
+            .where(ProductOffering.active.is_(True))
+            .order_by(ProductOffering.code)
+        ).all()
+        raise NotFound(f"no offering {code!r}", hint=f"offerings: {', '.join(codes)}")
+    return found
+
+
+def account_of(session: Session, customer: Customer) -> BillingAccount:
+    """The account a customer's new lines are billed to: the oldest one still open."""
+    account = session.scalars(
+        sa.select(BillingAccount)
+        .where(
+            BillingAccount.customer_id == customer.id,
+            BillingAccount.status != AccountStatus.CLOSED,
+        )
+        .order_by(BillingAccount.id)
+        .limit(1)
+    ).first()
+    if account is None:
+        raise PolicyViolation(
+            f"{customer.name} has no open billing account", hint="open an account first"
+        )
+    return account
+
+
+def _same_port(typed: str, name: str) -> bool:
+    """'Gi0/0/5' names GigabitEthernet0/0/5, as on the device's own CLI."""
+    if typed.lower() == name.lower():
+        return True
+    m = re.fullmatch(r"([A-Za-z-]+)([0-9][0-9/.:]*)", typed)
+    n = re.fullmatch(r"([A-Za-z-]+)([0-9][0-9/.:]*)", name)
+    return bool(
+        m and n and m.group(2) == n.group(2) and n.group(1).lower().startswith(m.group(1).lower())
+    )
+
+
+def find_access_port(session: Session, site_code: str, port: str) -> tuple[Site, Device, str]:
+    """The access device at a site with the port named (`IFACE`, or `HOST:IFACE`)."""
+    site = session.scalars(sa.select(Site).where(Site.code == site_code.strip().upper())).first()
+    if site is None:
+        raise NotFound(
+            f"no site {site_code}", hint="site codes look like MUM-AND1: /inventory site"
+        )
+    host, _, iface = port.strip().rpartition(":")
+    devices = session.scalars(
+        sa.select(Device)
+        .where(
+            Device.site_id == site.id,
+            Device.role == DeviceRole.ACCESS,
+            Device.status == DeviceStatus.ACTIVE,
+        )
+        .order_by(Device.hostname)
+    ).all()
+    if host:
+        devices = [d for d in devices if d.hostname == host.lower()]
+    if not devices:
+        raise NotFound(
+            f"no active access device {host + ' ' if host else ''}at {site.code}",
+            hint=f"/inventory site {site.code} lists its devices",
+        )
+    found = [
+        (d, i)
+        for d in devices
+        for i in session.scalars(sa.select(Interface).where(Interface.device_id == d.id))
+        if _same_port(iface, i.name)
+    ]
+    if not found:
+        raise NotFound(
+            f"no port {iface} on {', '.join(d.hostname for d in devices)} at {site.code}",
+            hint=f"/inventory interfaces {devices[0].hostname} lists the ports",
+        )
+    if len(found) > 1:
+        raise DomainError(
+            f"{iface} is on {len(found)} devices at {site.code}",
+            hint=f"name the device: port:{found[0][0].hostname}:{found[0][1].name}",
+        )
+    device, interface = found[0]
+    if interface.kind != InterfaceKind.ETHERNET or interface.ip_address:
+        raise PolicyViolation(
+            f"{device.hostname} {interface.name} is not a customer port "
+            f"({interface.description or interface.kind})",
+            hint=f"pick a free Ethernet port: /inventory interfaces {device.hostname}",
+        )
+    taken = session.scalar(
+        sa.select(Subscription.circuit_id).where(
+            Subscription.device_id == device.id,
+            Subscription.port == interface.name,
+            Subscription.state != SubscriptionState.TERMINATED,
+        )
+    ) or session.scalar(
+        sa.select(ProductOrder.id).where(
+            ProductOrder.device_id == device.id,
+            ProductOrder.port == interface.name,
+            ProductOrder.action == OrderAction.ADD,
+            ProductOrder.state.in_(OPEN),
+        )
+    )
+    if taken:
+        what = f"circuit {taken}" if isinstance(taken, str) else f"order O-{taken}"
+        raise PolicyViolation(
+            f"{device.hostname} {interface.name} is taken by {what}",
+            hint=f"pick a free port: /inventory interfaces {device.hostname}",
+        )
+    return site, device, interface.name
+
+
+def free_vlan(session: Session, device_id: int, orders: OrderSettings) -> int:
+    """The lowest customer VLAN not used on the device by a live or open order."""
+    used = set(
+        session.scalars(
+            sa.select(ProductOrder.vlan).where(
+                ProductOrder.device_id == device_id,
+                ProductOrder.vlan.is_not(None),
+                ProductOrder.state.in_([*OPEN, OrderState.COMPLETED]),
+            )
+        )
+    )
+    vlans = orders.access_vlans
+    for vlan in range(vlans.first, vlans.last + 1):
+        if vlan not in used:
+            return vlan
+    raise PolicyViolation(
+        f"every customer VLAN {vlans.first}-{vlans.last} is in use on this device",
+        hint="widen orders.access_vlans in config.yaml",
+    )
+
+
+def next_msisdn(session: Session, prefix: str) -> str:
+    """The next free mobile number starting with `prefix` (the unique index guards races)."""
+    top = session.scalar(
+        sa.select(sa.func.max(Subscription.msisdn)).where(
+            Subscription.msisdn.like(prefix + "%"), sa.func.length(Subscription.msisdn) == 12
+        )
+    )
+    number = int(top) + 1 if top else int(prefix.ljust(12, "0")) + 1
+    msisdn = str(number)
+    if not msisdn.startswith(prefix):
+        raise PolicyViolation(
+            f"no mobile numbers are left starting with {prefix}",
+            hint="set another orders.msisdn_prefix in config.yaml",
+        )
+    return msisdn
+
+
+# -- the approval policy ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """Whether an order approves itself, and why a manager must decide when not."""
+
+    approve: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def note(self) -> str:
+        if self.approve:
+            return "approved by policy: " + "; ".join(self.reasons)
+        return "a manager decides: " + "; ".join(self.reasons)
+
+
+def approval_policy(
+    order: ProductOrder,
+    customer: Customer,
+    account: BillingAccount,
+    orders: OrderSettings,
+    billing: BillingSettings,
+) -> PolicyDecision:
+    """Apply the configured policy (`orders` and `billing.auto_approve_below`)."""
+    if order.action in (OrderAction.SUSPEND, OrderAction.RESUME):
+        return PolicyDecision(True, (f"{order.action} orders are carried out as asked",))
+    amount = order.one_off_minor + order.monthly_minor
+    reasons = []
+    if customer.segment.value in orders.manager_segments:
+        reasons.append(f"{customer.segment} customer")
+    if orders.overdue_needs_manager and account.dunning_state != DunningState.CURRENT:
+        reasons.append(f"account {account.account_number} is overdue ({account.dunning_state})")
+    if orders.credit_check and account.balance_minor + amount > account.credit_limit_minor:
+        reasons.append(
+            f"balance {money(account.balance_minor, billing)} plus {money(amount, billing)} "
+            f"passes the credit limit {money(account.credit_limit_minor, billing)}"
+        )
+    limit = round(billing.auto_approve_below * 10**billing.minor_digits)
+    if customer.segment == Segment.CONSUMER and amount >= limit:
+        reasons.append(f"first bill {money(amount, billing)} is not below {money(limit, billing)}")
+    if reasons:
+        return PolicyDecision(False, tuple(reasons))
+    return PolicyDecision(True, (f"{customer.segment} order under {money(limit, billing)}",))
+
+
+def request_order(
+    session: Session,
+    *,
+    customer: str,
+    offering: str,
+    requested_by: str,
+    orders: OrderSettings,
+    billing: BillingSettings,
+    site: str | None = None,
+    port: str | None = None,
+    note: str | None = None,
+    external_id: str | None = None,
+    now: datetime | None = None,
+) -> ProductOrder:
+    """A new line for a customer, checked and put through the approval policy.
+
+    The order comes back pending (a manager decides), inProgress (approved; a fixed
+    line waits for provisioning) or completed (a mobile line, activated at once).
+    """
+    now = now or utcnow()
+    who = find_customer(session, customer)
+    product = find_offering(session, offering)
+    if who.status != CustomerStatus.ACTIVE:
+        raise PolicyViolation(f"{who.name} is {who.status}; new lines need an active customer")
+    if product.segment != who.segment:
+        raise PolicyViolation(
+            f"{product.code} is a {product.segment} offering; {who.name} is a {who.segment} "
+            "customer",
+            hint=f"pick a {who.segment} offering",
+        )
+    account = account_of(session, who)
+    fixed = ProductLine(product.product_line).fixed
+    if fixed and not (site and port):
+        raise DomainError(
+            f"{product.code} is a fixed line; say where it is delivered",
+            hint="add site:CODE port:INTERFACE, e.g. site:MUM-AND1 port:Gi0/0/5",
+        )
+    if not fixed and (site or port):
+        raise DomainError(
+            f"{product.code} is a mobile line; it needs no site or port",
+            hint="leave out site: and port:",
+        )
+    where: dict[str, object] = {}
+    if fixed:
+        assert site and port
+        at, device, interface = find_access_port(session, site, port)
+        where = {
+            "site_id": at.id,
+            "device_id": device.id,
+            "port": interface,
+            "vlan": free_vlan(session, device.id, orders),
+        }
+    order = create_order(
+        session,
+        customer_id=who.id,
+        offering_id=product.id,
+        requested_by=requested_by,
+        one_off_minor=product.one_off_fee_minor,
+        monthly_minor=product.monthly_fee_minor,
+        note=note,
+        external_id=external_id,
+        now=now,
+        **where,  # type: ignore[arg-type]
+    )
+    decision = approval_policy(order, who, account, orders, billing)
+    order.policy_note = decision.note
+    if not decision.approve:
+        _moved(order, OrderState.PENDING, now)
+        return order
+    _approve_by_policy(order, now)
+    if not needs_network(order):
+        fulfil_in_place(session, order.ref, orders=orders, now=now, tell=False)
+    return order
+
+
+def _approve_by_policy(order: ProductOrder, now: datetime) -> None:
+    _moved(order, OrderState.IN_PROGRESS, now)
+    order.decided_by = SYSTEM
+    order.decided_at = now
+
+
+# -- fulfilment -----------------------------------------------------------------------------
+
+
+def needs_network(order: ProductOrder) -> bool:
+    """Orders on a fixed line's access port change a device; the others only the database."""
+    return (
+        order.device_id is not None
+        and bool(order.port)
+        and order.action
+        in (
+            OrderAction.ADD,
+            OrderAction.SUSPEND,
+            OrderAction.RESUME,
+        )
+    )
+
+
+def orders_to_fulfil(session: Session, limit: int = 50) -> list[str]:
+    """Approved orders nobody has started fulfilling, oldest first."""
+    ids = session.scalars(
+        sa.select(ProductOrder.id)
+        .where(
+            ProductOrder.state == OrderState.IN_PROGRESS,
+            ProductOrder.fulfilment_started_at.is_(None),
+        )
+        .order_by(ProductOrder.id)
+        .limit(limit)
+    ).all()
+    return [f"{ProductOrder.ref_prefix}-{i}" for i in ids]
+
+
+def claim_fulfilment(
+    session: Session, ref: str, *, orders: OrderSettings | None = None, now: datetime | None = None
+) -> ProductOrder | None:
+    """Start fulfilling an approved order; None when someone else already has.
+
+    A new line gets its subscription here (pendingActive, with its number or circuit).
+    """
+    now = now or utcnow()
+    order = get_order(session, ref)
+    if order.state != OrderState.IN_PROGRESS:
+        raise InvalidTransition(
+            f"order {order.ref} is {order.state}; only an approved order is fulfilled"
+        )
+    claimed = session.execute(
+        sa.update(ProductOrder)
+        .where(
+            ProductOrder.id == order.id,
+            ProductOrder.state == OrderState.IN_PROGRESS,
+            ProductOrder.fulfilment_started_at.is_(None),
+        )
+        .values(fulfilment_started_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    session.refresh(order)
+    if order.action == OrderAction.ADD and order.subscription_id is None:
+        order.subscription_id = _new_subscription(session, order, orders or OrderSettings(), now).id
+    return order
+
+
+def _new_subscription(
+    session: Session, order: ProductOrder, orders: OrderSettings, now: datetime
+) -> Subscription:
+    customer = session.get_one(Customer, order.customer_id)
+    product = session.get_one(ProductOffering, order.offering_id)
+    sub = Subscription(
+        customer_id=customer.id,
+        billing_account_id=account_of(session, customer).id,
+        offering_id=product.id,
+        state=SubscriptionState.PENDING_ACTIVE,
+        created_at=now,
+    )
+    if needs_network(order):
+        region = session.scalar(
+            sa.select(Region.code)
+            .join(Site, Site.region_id == Region.id)
+            .where(Site.id == order.site_id)
+        )
+        kind = "ILL" if product.product_line == ProductLine.LEASED_LINE else "FTTH"
+        sub.circuit_id = f"{region or 'XX'}/{kind}/O{order.id:06d}"
+        sub.site_id, sub.device_id, sub.port = order.site_id, order.device_id, order.port
+    else:
+        sub.msisdn = next_msisdn(session, orders.msisdn_prefix)
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def port_description(session: Session, order: ProductOrder) -> str:
+    """What the access port says about its customer: circuit id and name, CLI-safe."""
+    sub = session.get_one(Subscription, order.subscription_id)
+    name = session.get_one(Customer, order.customer_id).name
+    text = f"{sub.circuit_id} {name}"
+    return "".join(c for c in text if c.isprintable() and c not in '^"')[:200]
+
+
+def complete_order(
+    session: Session, ref: str, *, now: datetime | None = None, tell: bool = True
+) -> ProductOrder:
+    """Fulfilment done: the subscription moves, and billing counts from now."""
+    now = now or utcnow()
+    order = get_order(session, ref)
+    sub = session.get_one(Subscription, order.subscription_id)
+    to = {
+        OrderAction.ADD: SubscriptionState.ACTIVE,
+        OrderAction.RESUME: SubscriptionState.ACTIVE,
+        OrderAction.SUSPEND: SubscriptionState.SUSPENDED,
+        OrderAction.TERMINATE: SubscriptionState.TERMINATED,
+    }.get(order.action)
+    if to is not None and sub.state != to:
+        move_subscription(session, sub, to, now=now)
+    _moved(order, OrderState.COMPLETED, now)
+    order.requester_due = tell
+    return order
+
+
+def fail_order(
+    session: Session,
+    ref: str,
+    reason: str,
+    *,
+    tickets: TicketSettings,
+    now: datetime | None = None,
+    tell: bool = True,
+) -> tuple[ProductOrder, Ticket]:
+    """Fulfilment failed: the order says why, a provisioning ticket is opened."""
+    now = now or utcnow()
+    order = get_order(session, ref)
+    _moved(order, OrderState.FAILED, now)
+    order.failure_reason = reason
+    order.requester_due = tell
+    sub = session.get(Subscription, order.subscription_id) if order.subscription_id else None
+    if order.action == OrderAction.ADD and sub is not None:
+        move_subscription(session, sub, SubscriptionState.TERMINATED, now=now)
+    what = sub.identifier if sub is not None else f"customer {order.customer_id}"
+    title = f"Provisioning failed: {order.ref} {order.action} {what}"[:TITLE_MAX]
+    ticket = open_ticket(
+        session,
+        title=title,
+        severity=3,
+        reporter=SYSTEM,
+        sla_hours=tickets.sla_hours,
+        kind=TicketKind.PROVISIONING,
+        description=f"{reason}\nport {order.port or '-'}, requested by {order.requested_by}",
+        device_id=order.device_id,
+        customer_id=order.customer_id,
+        subscription_id=order.subscription_id,
+        now=now,
+    )
+    return order, ticket
+
+
+def fulfil_in_place(
+    session: Session,
+    ref: str,
+    *,
+    orders: OrderSettings,
+    now: datetime | None = None,
+    tell: bool = True,
+) -> ProductOrder:
+    """Fulfil an approved order that touches no device, inside this transaction."""
+    now = now or utcnow()
+    order = get_order(session, ref)
+    if needs_network(order):
+        raise DomainError(f"{order.ref} changes a device; it is provisioned, not moved")
+    if claim_fulfilment(session, ref, orders=orders, now=now) is None:
+        return order
+    return complete_order(session, ref, now=now, tell=tell)
+
+
+# -- suspension and resumption, for dunning and the fraud desk ------------------------------
+
+
+def request_suspension(
+    session: Session, subscription_id: int, *, reason: str, requested_by: str, now: datetime
+) -> ProductOrder:
+    """A SUSPEND order, approved by policy and fulfilled (see `_state_order`)."""
+    return _state_order(
+        session,
+        subscription_id,
+        OrderAction.SUSPEND,
+        SubscriptionState.SUSPENDED,
+        reason=reason,
+        requested_by=requested_by,
+        now=now,
+    )
+
+
+def request_resume(
+    session: Session, subscription_id: int, *, reason: str, requested_by: str, now: datetime
+) -> ProductOrder:
+    """A RESUME order, approved by policy and fulfilled (see `_state_order`)."""
+    return _state_order(
+        session,
+        subscription_id,
+        OrderAction.RESUME,
+        SubscriptionState.ACTIVE,
+        reason=reason,
+        requested_by=requested_by,
+        now=now,
+    )
+
+
+def _state_order(
+    session: Session,
+    subscription_id: int,
+    action: OrderAction,
+    to: SubscriptionState,
+    *,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+) -> ProductOrder:
+    """Suspend or resume a line through an order, inside the caller's transaction.
+
+    A mobile line (or a fixed one with no known port) moves at once and the order comes
+    back completed. A fixed line's order comes back inProgress: the provisioning worker
+    shuts (or opens) its access port after the caller commits, then moves the line. An
+    open order of the same kind for the line is returned as it is, so asking twice does
+    the work once.
+    """
+    sub = session.get(Subscription, subscription_id)
+    if sub is None:
+        raise NotFound(f"no subscription {subscription_id}")
+    open_one = session.scalars(
+        sa.select(ProductOrder).where(
+            ProductOrder.subscription_id == sub.id,
+            ProductOrder.action == action,
+            ProductOrder.state.in_(OPEN),
+        )
+    ).first()
+    if open_one is not None:
+        return open_one
+    SUBSCRIPTION_LIFECYCLE.check(sub.identifier, sub.state, to)
+    order = create_order(
+        session,
+        customer_id=sub.customer_id,
+        action=action,
+        offering_id=sub.offering_id,
+        subscription_id=sub.id,
+        site_id=sub.site_id,
+        device_id=sub.device_id,
+        port=sub.port,
+        requested_by=requested_by,
+        note=reason,
+        now=now,
+    )
+    order.policy_note = f"approved by policy: {action} orders are carried out as asked"
+    _approve_by_policy(order, now)
+    if not needs_network(order):
+        claim_fulfilment(session, order.ref, now=now)
+        complete_order(session, order.ref, now=now, tell=False)
+    return order
+
+
+# -- messages: the orders channel and the requester ----------------------------------------
+
+
+def orders_to_announce(session: Session, limit: int = 50) -> list[ProductOrder]:
+    """Orders whose message in the orders channel is missing or behind, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(ProductOrder)
+            .where(ProductOrder.channel_due.is_(True))
+            .order_by(ProductOrder.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_announced(
+    session: Session, order_id: int, *, channel: str | None, ts: str | None, seen: datetime
+) -> None:
+    """The channel message shows the order as it was at `seen` (its updated_at)."""
+    order = session.get_one(ProductOrder, order_id)
+    if channel and ts:
+        order.slack_channel, order.slack_ts = channel, ts
+    if order.updated_at <= seen:  # moved again meanwhile: stay due
+        order.channel_due = False
+
+
+def orders_to_tell(session: Session, limit: int = 50) -> list[ProductOrder]:
+    """Orders whose requester has not yet heard how they ended."""
+    return list(
+        session.scalars(
+            sa.select(ProductOrder)
+            .where(ProductOrder.requester_due.is_(True))
+            .order_by(ProductOrder.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_told(session: Session, order_id: int) -> None:
+    session.get_one(ProductOrder, order_id).requester_due = False
