@@ -118,6 +118,13 @@ class CustomerAccessPort(Intent):
     description: Text
 
 
+class CustomerPortState(Intent):
+    """A customer's access port shut (a suspended line) or open again (used by orders)."""
+
+    interface: InterfaceName
+    state: Literal["up", "down"]
+
+
 class AclEntry(Intent):
     """One access-list entry."""
 
@@ -137,6 +144,7 @@ INTENTS: dict[str, type[Intent]] = {
     "interface_description": InterfaceDescription,
     "vlan": Vlan,
     "customer_access_port": CustomerAccessPort,
+    "customer_port_state": CustomerPortState,
     "acl_entry": AclEntry,
 }
 

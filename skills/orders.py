@@ -1,24 +1,46 @@
-"""Orders in chat: look one up, approve or reject it (a manager other than the requester)."""
+"""Orders in chat: order a line, look one up, approve or reject it, cancel it.
+
+A new order goes through the approval policy (orders.* and billing.auto_approve_below
+in config.yaml): it approves itself, or waits for a manager other than the requester,
+who decides from its message in the orders channel. An approved order is fulfilled at
+once: a mobile line is activated with a new number; a fixed line's access port is
+configured through the change workflow and verified before the line goes active.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from automation.provisioning import FulfilmentReport, Provisioner
 from domain.catalog.models import ProductOffering
+from domain.changes.models import ChangeRequest
 from domain.config import Role
-from domain.customers.models import Customer
+from domain.customers.models import Customer, Subscription
+from domain.errors import DomainError, PolicyViolation
+from domain.inventory.models import Device, Site
+from domain.money import money
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
-from domain.orders.services import decide_order, get_order
+from domain.orders.services import (
+    cancel_order,
+    decide_order,
+    get_order,
+    request_order,
+)
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Field, Form, Input, Reply, Section, Table
+from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
 
 ORDER_ROLES = [Role.MANAGER, Role.CARE_AGENT, Role.ENGINEER]
+SELLERS = [Role.CARE_AGENT, Role.MANAGER]
 
 
-def rupees(minor: int) -> str:
-    return f"₹{minor / 100:,.2f}"
+class NewOrder(Args):
+    customer: str = positional(metavar="customer")
+    offering: str = positional(metavar="offering")
+    where: list[str] | None = positional(None, metavar="site:X port:Y")
+    note: str = ""
 
 
 class OrderRef(Args):
@@ -35,19 +57,41 @@ class ListArgs(Args):
     limit: int = 20
 
 
-def _card(order: ProductOrder, customer: Customer, offering: ProductOffering | None) -> Reply:
+def order_card(s: Session, order: ProductOrder) -> Reply:
+    """An order as people see it: what, for whom, where, who decided, how it ended."""
+    customer = s.get_one(Customer, order.customer_id)
+    offering = s.get(ProductOffering, order.offering_id) if order.offering_id else None
     fields = [
         Field("state", str(order.state)),
         Field("customer", f"{customer.name} ({customer.segment})"),
-        Field("offering", offering.name if offering else "-"),
-        Field("monthly", rupees(order.monthly_minor)),
-        Field("one-off", rupees(order.one_off_minor)),
+        Field("offering", f"{offering.code} {offering.name}" if offering else "-"),
+        Field("monthly", money(order.monthly_minor)),
+        Field("one-off", money(order.one_off_minor)),
         Field("requested by", order.requested_by),
     ]
+    if order.subscription_id:
+        sub = s.get_one(Subscription, order.subscription_id)
+        fields.append(Field("line", f"{sub.identifier} ({sub.state})"))
+    if order.device_id:
+        device = s.get_one(Device, order.device_id)
+        site = s.get_one(Site, device.site_id)
+        vlan = f" vlan {order.vlan}" if order.vlan else ""
+        fields.append(Field("where", f"{site.code} {device.hostname} {order.port}{vlan}"))
+    if order.note:
+        fields.append(Field("note", order.note))
+    if order.policy_note:
+        fields.append(Field("policy", order.policy_note))
     if order.decided_by:
         fields.append(
             Field("decided by", f"{order.decided_by} at {order.decided_at:%Y-%m-%d %H:%M}")
         )
+    if order.decision_note:
+        fields.append(Field("decision note", order.decision_note))
+    if order.change_request_id:
+        change = s.get_one(ChangeRequest, order.change_request_id)
+        fields.append(Field("change", change.summary or f"{change.ref} {change.state}"))
+    if order.failure_reason:
+        fields.append(Field("failed because", order.failure_reason))
     buttons: tuple[Button, ...] = ()
     if order.state == OrderState.PENDING:
         buttons = (
@@ -67,19 +111,92 @@ def _card(order: ProductOrder, customer: Customer, offering: ProductOffering | N
         text=f"Order {order.ref}: {order.action} {offering.code if offering else ''}".rstrip(),
         sections=(Section(fields=tuple(fields)),),
         buttons=buttons,
+        meta={"order": order.ref, "state": str(order.state)},
     )
+
+
+def _place(words: list[str]) -> tuple[str | None, str | None]:
+    """site:X port:Y (or site=X port=Y) from the words after the offering."""
+    found: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.replace("=", ":", 1).partition(":")
+        if key.lower() not in ("site", "port") or not sep or not value:
+            raise DomainError(
+                f"unexpected {word!r}",
+                hint="say where a fixed line goes: site:MUM-AND1 port:Gi0/0/5",
+            )
+        found[key.lower()] = value
+    return found.get("site"), found.get("port")
+
+
+def _fulfil(ctx: Context, ref: str) -> FulfilmentReport | str:
+    """Fulfil an approved order now; a sentence instead when it has to wait."""
+    try:
+        report = Provisioner(ctx.db, ctx.settings, clock=ctx.clock).fulfil(
+            ref, ctx.actor, progress=ctx.progress
+        )
+    except PolicyViolation as exc:  # outside the change windows
+        return f"provisioning waits: {exc} ({exc.hint})"
+    return report if report is not None else "provisioning is already under way"
+
+
+def _outcome(ctx: Context, ref: str, lead: str) -> Reply:
+    done = _fulfil(ctx, ref)
+    said = done.text.removeprefix(f"{ref} ") if isinstance(done, FulfilmentReport) else done
+    text = f"{lead}; {said}"
+    with ctx.db.read() as s:
+        state = get_order(s, ref).state
+    return Reply(text=text, meta={"order": ref, "state": str(state)})
+
+
+@command("order new", roles=SELLERS, args=NewOrder)
+def new(ctx: Context, args: NewOrder) -> Reply:
+    """Order a line: /order new BA100000001 POST-399, or FIBRE-100 site:MUM-AND1 port:Gi0/0/5."""
+    site, port = _place(args.where or [])
+    with ctx.db.transaction() as s:
+        order = request_order(
+            s,
+            customer=args.customer,
+            offering=args.offering,
+            requested_by=ctx.actor,
+            orders=ctx.settings.orders,
+            billing=ctx.settings.billing,
+            site=site,
+            port=port,
+            note=args.note,
+            now=ctx.now(),
+        )
+        ref, state, policy = order.ref, order.state, order.policy_note or ""
+        customer = s.get_one(Customer, order.customer_id).name
+        offering = s.get_one(ProductOffering, order.offering_id).code
+        line = s.get(Subscription, order.subscription_id) if order.subscription_id else None
+        what = f"{ref}: {offering} for {customer}"
+    if state == OrderState.PENDING:
+        return Reply(
+            text=f"{what} waits for a manager ({policy.removeprefix('a manager decides: ')})",
+            hint=f"it is in {ctx.settings.channels.orders} for a manager to decide",
+            buttons=(
+                Button(
+                    "Cancel",
+                    f"/order cancel {ref}",
+                    confirm=Confirm(f"Cancel {ref}?", "The order will not be provisioned."),
+                ),
+            ),
+            meta={"order": ref, "state": str(state)},
+        )
+    if state == OrderState.COMPLETED and line is not None:
+        return Reply(
+            text=f"{what} approved by policy; {line.identifier} is active",
+            meta={"order": ref, "state": str(state), "line": line.identifier},
+        )
+    return _outcome(ctx, ref, f"{what} approved by policy")
 
 
 @command("order show", roles=ORDER_ROLES, args=OrderRef)
 def show(ctx: Context, args: OrderRef) -> Reply:
     """Show an order, with Approve / Reject while it waits for a decision."""
     with ctx.db.read() as s:
-        order = get_order(s, args.order)
-        return _card(
-            order,
-            s.get_one(Customer, order.customer_id),
-            s.get(ProductOffering, order.offering_id) if order.offering_id else None,
-        )
+        return order_card(s, get_order(s, args.order))
 
 
 @command("order list", roles=ORDER_ROLES, args=ListArgs)
@@ -95,13 +212,26 @@ def list_orders(ctx: Context, args: ListArgs) -> Reply:
         query = query.where(ProductOrder.state == args.state)
     with ctx.db.read() as s:
         rows = tuple(
-            (o.ref, str(o.state), name, o.requested_by, f"{o.created_at:%Y-%m-%d}")
+            (
+                o.ref,
+                str(o.action),
+                str(o.state),
+                name,
+                o.requested_by,
+                money(o.one_off_minor + o.monthly_minor, ctx.settings.billing),
+                f"{o.created_at:%Y-%m-%d}",
+            )
             for o, name in s.execute(query)
         )
     what = f" {args.state}" if args.state else ""
     return Reply(
         text=f"{len(rows)} latest{what} orders",
-        tables=(Table(("order", "state", "customer", "requested by", "created"), rows),),
+        tables=(
+            Table(
+                ("order", "action", "state", "customer", "requested by", "first bill", "created"),
+                rows,
+            ),
+        ),
     )
 
 
@@ -110,16 +240,17 @@ def _decide(ctx: Context, args: Decision, approve: bool) -> Reply:
         order = decide_order(
             s, args.order, ctx.actor, approve=approve, note=args.note, now=ctx.now()
         )
-        verb = "approved" if approve else "rejected"
-        text = f"{order.ref} {verb} by {ctx.actor}"
-        if approve:
-            text += f"; it is now {order.state}"
-        return Reply(text=text, meta={"order": order.ref, "state": str(order.state)})
+        ref = order.ref
+    if not approve:
+        return Reply(
+            text=f"{ref} rejected by {ctx.actor}", meta={"order": ref, "state": "rejected"}
+        )
+    return _outcome(ctx, ref, f"{ref} approved by {ctx.actor}")
 
 
 @command("order approve", roles=[Role.MANAGER], args=Decision)
 def approve(ctx: Context, args: Decision) -> Reply:
-    """Approve a pending order; the requester cannot approve their own."""
+    """Approve a pending order and provision it; the requester cannot approve their own."""
     return _decide(ctx, args, approve=True)
 
 
@@ -127,3 +258,17 @@ def approve(ctx: Context, args: Decision) -> Reply:
 def reject(ctx: Context, args: Decision) -> Reply:
     """Reject a pending order, with an optional note=... for the requester."""
     return _decide(ctx, args, approve=False)
+
+
+@command("order cancel", roles=ORDER_ROLES, args=Decision)
+def cancel(ctx: Context, args: Decision) -> Reply:
+    """Cancel an order before provisioning starts (its requester, or a manager)."""
+    manager = bool({Role.MANAGER, Role.ADMIN} & ctx.roles)
+    with ctx.db.transaction() as s:
+        order = cancel_order(
+            s, args.order, ctx.actor, manager=manager, note=args.note, now=ctx.now()
+        )
+        return Reply(
+            text=f"{order.ref} cancelled by {ctx.actor}",
+            meta={"order": order.ref, "state": str(order.state)},
+        )

@@ -65,7 +65,7 @@ class DeviceConfig:
         """Apply one config line in a section (or at top level); returns the new context.
 
         `no X` removes X (and lines that extend it, as IOS does for `no description`);
-        when there is nothing to remove, the negation itself is kept (`no ip address`).
+        the negations IOS shows (`no ip address`, `no shutdown`) are kept in its place.
         """
         line = " ".join(line.split())
         if context is not None and (GLOBAL.match(line) or SECTION.match(line)):
@@ -79,7 +79,7 @@ class DeviceConfig:
                 gone = [x for x in lines if x == target or x.startswith(target + " ")]
                 for x in gone:
                     self._remove(x, context)
-                if gone or not KEPT_NEGATIONS.match(line):
+                if not KEPT_NEGATIONS.match(line):
                     return context
             else:
                 self._remove("no " + line, context)

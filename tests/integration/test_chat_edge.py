@@ -111,9 +111,9 @@ def test_approval_is_decided_once_by_someone_else(router: Router, world: Databas
     )
     ref = pending_order(world)
     first = router.handle(ACCESS.user("dave"), f"/order approve {ref}")
-    assert first.ok and first.text == f"{ref} approved by dave; it is now inProgress"
+    assert first.ok and first.text == f"{ref} approved by dave; completed: 917000000001 is active"
     second = router.handle(ACCESS.user("root"), f"/order reject {ref}")
-    assert not second.ok and second.text == f"order {ref} was already decided by dave (inProgress)"
+    assert not second.ok and second.text == f"order {ref} was already decided by dave (completed)"
     outcomes = [e.outcome for e in audit_rows(world)]
     assert outcomes == [Outcome.REFUSED, Outcome.OK, Outcome.REFUSED]
 
