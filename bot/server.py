@@ -21,12 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import alerts, metrics
+from bot import alerts, metrics, orders
 from bot.bootstrap import Switchboard
 from bot.notify import AlarmNotifier
+from bot.orders import OrderWorker
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge, web_client
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,11 @@ class Service:
     bolt: App
     asgi: Starlette
     notifier: AlarmNotifier
+    order_worker: OrderWorker
 
     def shutdown(self) -> None:
         self.notifier.stop()
+        self.order_worker.stop()
         grace = self.sb.settings.server.shutdown_grace_s
         left = self.edge.drain(grace)
         if left:
@@ -55,6 +58,7 @@ def build_service(sb: Switchboard) -> Service:
     edge = SlackEdge(sb, web_client(sb.settings.slack))
     bolt = build_app(edge)
     notifier = AlarmNotifier(sb, edge.client, interval_s=sb.settings.alerts.message_interval_s)
+    order_worker = OrderWorker(sb, edge.client)
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -96,12 +100,29 @@ def build_service(sb: Switchboard) -> Service:
 
         return receive_alerts
 
+    async def receive_order(request: Request) -> Response:
+        body = await request.body()
+        try:
+            data = orders.check_request(sb.settings.orders, dict(request.headers), body)
+            status, answer = await run_in_threadpool(
+                orders.receive, sb.db, sb.settings, data, request.headers.get("idempotency-key")
+            )
+        except orders.Rejected as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        except Conflict as exc:
+            return JSONResponse({"error": str(exc), "hint": exc.hint}, status_code=409)
+        except DomainError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        order_worker.wake()
+        return JSONResponse(answer, status_code=status)
+
     async def prometheus(request: Request) -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     routes = [
         Route("/alerts/alertmanager", alert_route("alertmanager"), methods=["POST"]),
         Route("/alerts", alert_route("generic"), methods=["POST"]),
+        Route("/orders", receive_order, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]
@@ -114,13 +135,16 @@ def build_service(sb: Switchboard) -> Service:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         socket = _start_socket_mode(service) if sb.settings.slack.socket_mode else None
         notifier.start()
+        order_worker.start()
         yield
         if socket is not None:
             socket.close()
         await run_in_threadpool(service.shutdown)
 
     asgi = Starlette(routes=routes, lifespan=lifespan)
-    service = Service(sb=sb, edge=edge, bolt=bolt, asgi=asgi, notifier=notifier)
+    service = Service(
+        sb=sb, edge=edge, bolt=bolt, asgi=asgi, notifier=notifier, order_worker=order_worker
+    )
     return service
 
 

@@ -1,0 +1,315 @@
+"""Orders at the edge: `POST /orders`, and serve's order worker.
+
+`POST /orders` needs `Authorization: Bearer <orders.api_token>`. The body:
+
+    {"customer": "BA100000001", "offering": "FIBRE-100", "site": "MUM-AND1",
+     "port": "Gi0/0/5", "requested_by": "crm", "note": "optional",
+     "external_id": "optional idempotency key (or the Idempotency-Key header)"}
+
+Answers: 201 when the order was fulfilled within the request (a mobile line approved
+by policy is active), 202 when it was accepted and goes on without the caller (pending
+a manager, or approved and waiting for provisioning), 200 for a repeated idempotency
+key (the order it made, nothing new), 400 for a body that is not JSON, 401 without the
+token, 413 over `orders.max_body_bytes`, 422 naming the first bad field or what the
+order cannot be (unknown customer, port taken, ...), each with `error` and `hint`.
+
+The worker (one replica at a time, a named database lock) provisions approved orders
+nobody has started, posts pending orders to the orders channel with Approve / Reject
+and keeps those messages up to date, and tells each requester how their order ended.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from automation.provisioning import Provisioner
+from bot.bootstrap import Switchboard
+from bot.render.blockkit import to_message
+from domain.config import OrderSettings, Settings
+from domain.customers.models import Subscription
+from domain.db import Database, utcnow
+from domain.errors import Conflict, DomainError
+from domain.orders.choices import OrderState
+from domain.orders.models import ProductOrder
+from domain.orders.services import (
+    mark_announced,
+    mark_told,
+    orders_to_announce,
+    orders_to_tell,
+    request_order,
+)
+from skills.orders import order_card
+from skills.reply import Reply
+
+log = logging.getLogger(__name__)
+
+LOCK = "order-worker"
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.hint = hint
+
+    def body(self) -> dict[str, str]:
+        return {"error": str(self), **({"hint": self.hint} if self.hint else {})}
+
+
+class OrderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    customer: str = Field(min_length=1, max_length=40)
+    offering: str = Field(min_length=1, max_length=32)
+    site: str | None = Field(default=None, min_length=1, max_length=32)
+    port: str | None = Field(default=None, min_length=1, max_length=96)
+    requested_by: str = Field(default="api", pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+    note: str | None = Field(default=None, max_length=1000)
+    external_id: str | None = Field(default=None, min_length=1, max_length=80)
+
+
+def check_request(settings: OrderSettings, headers: dict[str, str], body: bytes) -> Any:
+    """Token, size and JSON; raises Rejected with the status to answer."""
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    given = headers.get("authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise Rejected(401, "a valid bearer token is needed", "set orders.api_token")
+    if len(body) > settings.max_body_bytes:
+        raise Rejected(
+            413, f"the body is {len(body):,} bytes; the limit is {settings.max_body_bytes:,}"
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise Rejected(400, f"the body is not JSON ({str(exc).splitlines()[0][:120]})") from None
+
+
+def _answer(order: ProductOrder, line: str | None) -> dict[str, Any]:
+    return {
+        "order": order.ref,
+        "state": str(order.state),
+        "line": line,
+        "policy": order.policy_note,
+    }
+
+
+def receive(
+    db: Database,
+    settings: Settings,
+    data: Any,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Validate a parsed body and place the order (all or nothing): (status, answer)."""
+    try:
+        request = OrderRequest.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        raise Rejected(
+            422,
+            f"{where}: {msg}",
+            "fields: customer, offering, site, port, requested_by, note, external_id",
+        ) from None
+    key = idempotency_key or request.external_id
+    if idempotency_key and request.external_id and idempotency_key != request.external_id:
+        raise Rejected(422, "Idempotency-Key and external_id differ", "send one of them")
+    if key:
+        seen = _by_key(db, key)
+        if seen is not None:
+            return 200, {**seen, "repeated": True}
+    try:
+        with db.transaction() as s:
+            order = request_order(
+                s,
+                customer=request.customer,
+                offering=request.offering,
+                requested_by=request.requested_by,
+                orders=settings.orders,
+                billing=settings.billing,
+                site=request.site,
+                port=request.port,
+                note=request.note,
+                external_id=key,
+                now=now or utcnow(),
+            )
+            sub = s.get(Subscription, order.subscription_id) if order.subscription_id else None
+            answer = _answer(order, sub.identifier if sub else None)
+    except sa.exc.IntegrityError:
+        # The same key raced in from another request: that one made the order.
+        seen = _by_key(db, key) if key else None
+        if seen is None:
+            raise Conflict("the order clashed with another one at the same moment") from None
+        return 200, {**seen, "repeated": True}
+    except Conflict:
+        raise
+    except DomainError as exc:
+        raise Rejected(422, str(exc), exc.hint) from None
+    return (201 if answer["state"] == OrderState.COMPLETED else 202), answer
+
+
+def _by_key(db: Database, key: str) -> dict[str, Any] | None:
+    with db.read() as s:
+        order = s.scalars(sa.select(ProductOrder).where(ProductOrder.external_id == key)).first()
+        if order is None:
+            return None
+        sub = s.get(Subscription, order.subscription_id) if order.subscription_id else None
+        return _answer(order, sub.identifier if sub else None)
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerPass:
+    provisioned: int = 0
+    posted: int = 0
+    updated: int = 0
+    told: int = 0
+
+
+def news(order: ProductOrder, line: str | None) -> str:
+    """What a requester is told about their order's outcome."""
+    if order.state == OrderState.COMPLETED:
+        return f"Your order {order.ref} is complete" + (f": {line} is ready" if line else "")
+    if order.state == OrderState.FAILED:
+        return (
+            f"Your order {order.ref} failed: {order.failure_reason}. "
+            "A provisioning ticket is open; nothing was left half-done."
+        )
+    if order.state == OrderState.REJECTED:
+        why = f": {order.decision_note}" if order.decision_note else ""
+        return f"Your order {order.ref} was rejected by {order.decided_by}{why}"
+    return f"Your order {order.ref} was {order.state} by {order.decided_by}"
+
+
+class OrderWorker:
+    def __init__(
+        self,
+        sb: Switchboard,
+        client: WebClient,
+        *,
+        provisioner: Provisioner | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sb = sb
+        self.client = client
+        self.clock = clock
+        self.provisioner = provisioner or Provisioner(sb.db, sb.settings, clock=clock)
+        self.interval_s = sb.settings.orders.worker_interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="order-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """An order came in or moved: look now instead of at the next interval."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run_once()
+            except DomainError as exc:
+                log.warning("the order worker waits: %s", exc)
+            except Exception:
+                log.exception("the order worker failed")
+
+    def run_once(self) -> WorkerPass | None:
+        """One pass; None when another replica holds the worker's lock."""
+        with self.sb.db.hold(LOCK) as held:
+            if not held:
+                return None
+            done = WorkerPass()
+            done.provisioned = len(self.provisioner.run_pending())
+            self._announce(done)
+            self._tell(done)
+            return done
+
+    def _announce(self, done: WorkerPass) -> None:
+        work: list[tuple[int, datetime, Reply, str | None, str | None, bool]] = []
+        with self.sb.db.read() as s:
+            for o in orders_to_announce(s):
+                pending = o.state == OrderState.PENDING
+                work.append(
+                    (o.id, o.updated_at, order_card(s, o), o.slack_channel, o.slack_ts, pending)
+                )
+        for order_id, seen, card, channel, ts, pending in work:
+            message = to_message(card)
+            posted: dict[str, Any] = {}
+            try:
+                if ts and channel:
+                    self.client.chat_update(
+                        channel=channel, ts=ts, text=message.text, blocks=message.blocks
+                    )
+                    done.updated += 1
+                elif pending:
+                    resp = self.client.chat_postMessage(
+                        channel=self.sb.settings.channels.orders,
+                        text=message.text,
+                        blocks=message.blocks,
+                    )
+                    posted = {"channel": resp.get("channel"), "ts": resp.get("ts")}
+                    done.posted += 1
+                # else: decided before it was ever posted; nothing to show or update.
+            except SlackApiError as exc:
+                log.warning("order message not sent: %s", exc.response.get("error"))
+            with self.sb.db.transaction() as s:
+                mark_announced(
+                    s, order_id, channel=posted.get("channel"), ts=posted.get("ts"), seen=seen
+                )
+
+    def _tell(self, done: WorkerPass) -> None:
+        work: list[tuple[int, str, str, Reply]] = []
+        with self.sb.db.read() as s:
+            for o in orders_to_tell(s):
+                sub = s.get(Subscription, o.subscription_id) if o.subscription_id else None
+                card = order_card(s, o)
+                text = news(o, sub.identifier if sub else None)
+                work.append((o.id, o.requested_by, text, Reply(text, sections=card.sections)))
+        for order_id, requester, text, reply in work:
+            user = self._slack_id(requester)
+            if user is not None:
+                message = to_message(reply)
+                try:
+                    dm = self.client.conversations_open(users=user)["channel"]["id"]
+                    self.client.chat_postMessage(channel=dm, text=text, blocks=message.blocks)
+                    done.told += 1
+                except SlackApiError as exc:
+                    log.warning("could not tell %s: %s", requester, exc.response.get("error"))
+            with self.sb.db.transaction() as s:
+                mark_told(s, order_id)
+
+    def _slack_id(self, name: str) -> str | None:
+        """The requester's Slack id: from the config, or the name itself when it is one."""
+        user = self.sb.settings.users.get(name)
+        if user is not None:
+            return user.slack_id
+        return name if re.fullmatch(r"[UW][A-Z0-9]{6,}", name) else None
