@@ -41,7 +41,7 @@ from bot.render.blockkit import to_message
 from domain.config import OrderSettings, Settings
 from domain.customers.models import Subscription
 from domain.db import Database, utcnow
-from domain.errors import Conflict, DomainError
+from domain.errors import Conflict, DatabaseUnavailable, DomainError
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.services import (
@@ -155,7 +155,7 @@ def receive(
         if seen is None:
             raise Conflict("the order clashed with another one at the same moment") from None
         return 200, {**seen, "repeated": True}
-    except Conflict:
+    except (Conflict, DatabaseUnavailable):
         raise
     except DomainError as exc:
         raise Rejected(422, str(exc), exc.hint) from None

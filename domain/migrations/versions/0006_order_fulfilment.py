@@ -30,6 +30,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('channel_due', sa.Boolean(), server_default=sa.false(), nullable=True))
         batch_op.add_column(sa.Column('requester_due', sa.Boolean(), server_default=sa.false(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_product_orders_external_id'), ['external_id'])
+    # Orders approved before fulfilment was recorded were taken up back then: the
+    # provisioning worker must not start them again.
+    op.execute(
+        "UPDATE product_orders SET fulfilment_started_at = updated_at "
+        "WHERE state IN ('inProgress', 'completed', 'failed')"
+    )
 
 
 def downgrade() -> None:
