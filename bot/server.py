@@ -63,13 +63,16 @@ def build_service(sb: Switchboard) -> Service:
     async def slack_events(request: Request) -> Response:
         body = await request.body()
         headers = request.headers
-        bolt_request = BoltRequest(
-            body=body.decode("utf-8"), query=dict(request.query_params), headers=dict(headers)
-        )
-        # Listeners only verify, ack and hand off to the worker pool, so dispatching on
-        # the event loop is quick; a hop to another thread would make every ack wait
-        # for the interpreter behind busy skill threads.
-        bolt_response = bolt.dispatch(bolt_request)
+        try:
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8"), query=dict(request.query_params), headers=dict(headers)
+            )
+            # Listeners only verify, ack and hand off to the worker pool, so dispatching on
+            # the event loop is quick; a hop to another thread would make every ack wait
+            # for the interpreter behind busy skill threads.
+            bolt_response = bolt.dispatch(bolt_request)
+        except ValueError:  # not UTF-8, or a payload that is not JSON
+            return JSONResponse({"error": "the request body cannot be read"}, status_code=400)
         return Response(
             status_code=bolt_response.status,
             content=bolt_response.body,

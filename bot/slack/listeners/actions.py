@@ -8,6 +8,7 @@ place; a refusal goes only to the person who clicked.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -17,6 +18,8 @@ from slack_sdk import WebClient
 from bot.slack.edge import SlackEdge, delivery_key
 from bot.slack.listeners.commands import BUSY
 from bot.slack.listeners.views import form_view
+
+log = logging.getLogger(__name__)
 
 
 def decided(blocks: list[dict[str, Any]], outcome: str) -> list[dict[str, Any]]:
@@ -29,8 +32,11 @@ def register(app: App, edge: SlackEdge) -> None:
     @app.action(re.compile(r"^sb:"))
     def on_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        action = body["actions"][0]
-        user = body["user"]["id"]
+        action = (body.get("actions") or [{}])[0]
+        user = (body.get("user") or {}).get("id")
+        if not user or not isinstance(action.get("value"), str):
+            log.warning("a click without a user or a value was ignored")
+            return
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
             "channel_id", ""
         )

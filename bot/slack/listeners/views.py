@@ -75,7 +75,13 @@ def register(app: App, edge: SlackEdge) -> None:
     @app.view(CALLBACK)
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
-        command, meta = submitted_command(view)
+        user = (body.get("user") or {}).get("id")
+        try:
+            command, meta = submitted_command(view)
+        except (ValueError, TypeError, AttributeError):
+            return  # private_metadata we did not write: nothing to run
+        if not user or not command.strip():
+            return
         message: dict[str, Any] = {}
         if meta.get("message_ts"):
             fallback = [{"type": "section", "text": {"type": "mrkdwn", "text": "(form)"}}]
@@ -84,7 +90,7 @@ def register(app: App, edge: SlackEdge) -> None:
             edge,
             command,
             body,
-            user=body["user"]["id"],
+            user=user,
             channel=meta.get("channel", ""),
             message=message,
             respond=None,
