@@ -30,7 +30,6 @@ from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.models import Alarm, AlarmStorm
 from domain.faults.services import alarms_to_post, current_storm, join_storm, mark_posted
 from skills.alarms import alarm_card, storm_card
-from skills.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,6 @@ class _Work:
     alarm_id: int
     revision: int
     action: str  # post | update | storm | skip
-    reply: Reply | None = None
     channel: str | None = None
     ts: str | None = None
     severity: PerceivedSeverity = PerceivedSeverity.INDETERMINATE
@@ -150,10 +148,10 @@ class AlarmNotifier:
             work.action = "storm"
         elif a.slack_ts:
             work.action = "update"
-            work.reply, work.channel, work.ts = alarm_card(s, a), a.slack_channel, a.slack_ts
+            work.channel, work.ts = a.slack_channel, a.slack_ts
         elif a.posted_revision == 0 and a.parent_id is None and a.state != AlarmState.CLEARED:
             work.action = "post"
-            work.reply, work.channel = alarm_card(s, a), self._channel(a.perceived_severity)
+            work.channel = self._channel(a.perceived_severity)
         # else: a symptom filed under its root cause, gone before anyone saw it, or an
         # alarm from before messages (seeded history) that has no message to update.
         return work
@@ -188,8 +186,12 @@ class AlarmNotifier:
         return storms
 
     def _send(self, w: _Work, done: Pass, now: datetime) -> None:
-        assert w.reply is not None and w.channel
-        message = to_message(w.reply)
+        assert w.channel
+        # Drawn now, not when read: in a storm most alarms never get a card of their own.
+        with self.sb.db.read() as s:
+            alarm = s.get(Alarm, w.alarm_id)
+            assert alarm is not None
+            message = to_message(alarm_card(s, alarm))
         try:
             if w.action == "update" and w.ts:
                 self.client.chat_update(

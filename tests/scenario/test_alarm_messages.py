@@ -162,3 +162,40 @@ def test_a_storm_becomes_one_summary_updated_while_it_lasts(served: Served) -> N
             sa.select(sa.func.count()).where(Alarm.revision > Alarm.posted_revision)
         )
     assert unreported == 0
+
+
+def test_a_flood_of_ten_thousand_alerts_is_one_storm_and_loses_nothing(served: Served) -> None:
+    populate_world(served.sb.db)
+    batches = 20
+    for b in range(batches):
+        body = am(
+            *[
+                alert("LinkDown", f"{b:04d}{i:012d}", instance=f"10.{b}.{i // 250}.{i % 250}")
+                for i in range(500)
+            ]
+        )
+        answer = post(served, body)
+        assert answer.status == 202 and json.loads(answer.body)["new"] == 500
+    deadline = time.monotonic() + 120
+    while True:
+        with served.sb.db.read() as s:
+            behind = s.scalar(
+                sa.select(sa.func.count()).where(Alarm.revision > Alarm.posted_revision)
+            )
+            total = s.scalar(sa.select(sa.func.count()).select_from(Alarm))
+        if not behind:
+            break
+        assert time.monotonic() < deadline, f"{behind} alarms never reported"
+        time.sleep(0.5)
+    assert total == 10_000
+    with served.sb.db.read() as s:
+        (storm,) = s.scalars(sa.select(AlarmStorm)).all()
+        assert storm.alarm_count == 10_000
+    final = "Alarm storm S-1: 10000 new alarms"
+    while not any(
+        final in c.params.get("text", "")
+        for c in served.slack.calls_to("chat.postMessage") + served.slack.calls_to("chat.update")
+    ):
+        assert time.monotonic() < deadline, "the storm summary never showed all 10,000"
+        time.sleep(0.2)
+    assert len(served.slack.calls_to("chat.postMessage")) == 1  # the one storm summary
