@@ -23,8 +23,8 @@ from domain.customers.choices import PaymentMethod
 from domain.customers.models import BillingAccount, Customer
 from domain.customers.services import mask_phone, resolve_account
 from domain.db import utcnow
-from skills.context import Context
 from domain.money import money, parse_money
+from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 
@@ -81,10 +81,10 @@ def bill(ctx: Context, args: Lookup) -> Reply:
         account = resolve_account(s, " ".join(args.query))
         customer: Customer = account.customer
         invoices = latest_invoices(s, account.id, 1)
-        payments = recent_payments(s, account.id)
-        unbilled = unbilled_usage(s, account.id)
-        disputes = open_disputes(s, account.id)
         last = invoices[0] if invoices else None
+        payments = recent_payments(s, account.id)
+        unbilled = unbilled_usage(s, account.id, since=last.next_period_start if last else None)
+        disputes = open_disputes(s, account.id)
         fields = [
             Field("customer", f"{customer.name} ({customer.segment})"),
             Field("account", f"{account.account_number} ({account.status})"),

@@ -5,7 +5,7 @@ Amounts are integers in the currency's minor unit (paise for INR), so sums are e
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -72,12 +72,18 @@ class Invoice(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("billing_account_id", "period_start"),
+        sa.Index("ix_invoices_period_start", "period_start"),
+        sa.Index("ix_invoices_issued_at", "issued_at"),
         sa.CheckConstraint("total_minor = subtotal_minor + tax_minor", name="total_adds_up"),
     )
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.id"
     )
+
+    @property
+    def next_period_start(self) -> date:
+        return self.period_end + timedelta(days=1)
 
     @property
     def amount_due_minor(self) -> int:
@@ -119,7 +125,10 @@ class Payment(Base):
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
     unallocated_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
-    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="positive"),
+        sa.Index("ix_payments_received_at", "received_at"),
+    )
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(back_populates="payment")
 

@@ -66,7 +66,9 @@ class Revenue:
     unrated_records: int = 0
 
 
-def revenue(session: Session, w: Window, today: date) -> Revenue:
+def revenue(
+    session: Session, w: Window, today: date, metrics: tuple[str, ...] = METRICS
+) -> Revenue:
     """The money of a period: what was billed for it and collected in it, what is owed now.
 
     For a month (YYYY-MM) "billed" is that bill cycle's invoices; for today or this
@@ -76,6 +78,8 @@ def revenue(session: Session, w: Window, today: date) -> Revenue:
     segment = Customer.segment.label("segment")
 
     def grouped(metric: str, account: Any, query: Any) -> None:
+        if metric not in metrics:
+            return
         rows = session.execute(
             query.add_columns(segment, region)
             .join(BillingAccount, BillingAccount.id == account)
@@ -126,14 +130,15 @@ def revenue(session: Session, w: Window, today: date) -> Revenue:
         .join(Subscription, Subscription.id == UsageRecord.subscription_id)
         .where(UsageRecord.state == UsageState.RATED),
     )
-    out.unrated_records = (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(UsageRecord)
-            .where(UsageRecord.state == UsageState.RECEIVED)
+    if "unbilled" in metrics:
+        out.unrated_records = (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(UsageRecord)
+                .where(UsageRecord.state == UsageState.RECEIVED)
+            )
+            or 0
         )
-        or 0
-    )
     return out
 
 

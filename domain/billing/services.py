@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,13 +27,18 @@ from domain.billing.models import (
     UsageRecord,
 )
 from domain.catalog.choices import Service, Zone
-from domain.config import DunningStep
-from domain.customers.choices import DunningState, PaymentMethod
+from domain.config import BillingSettings, DunningStep
+from domain.customers.choices import AccountStatus, DunningState, PaymentMethod, SubscriptionState
 from domain.customers.models import BillingAccount, Subscription
+from domain.db import Database
 from domain.errors import Conflict, DomainError, NotFound
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
 from domain.faults.services import get_ticket, move_ticket, open_ticket
+from domain.money import parse_money
+from domain.orders.choices import OrderAction
+from domain.orders.models import ProductOrder
+from domain.orders.services import request_resume, request_suspension
 
 
 def invoice_by_number(session: Session, number: str) -> Invoice:
@@ -152,7 +159,7 @@ def record_payment(
     if account.dunning_state != DunningState.CURRENT and not _overdue(
         session, account.id, received_at.date()
     ):
-        account.dunning_state = DunningState.CURRENT
+        _leave_dunning(session, account, received_at, "paid")
         cleared = True
     return PaymentResult(payment, tuple(done), left, cleared)
 
@@ -239,6 +246,78 @@ def dunning_moves(session: Session, steps: Sequence[DunningStep], today: date) -
     return moves
 
 
+#: Who asks for suspensions and resumptions for debt, in orders and their history.
+DUNNING_ACTOR = "dunning"
+
+
+def apply_dunning(session: Session, move: DunningMove, now: datetime) -> list[str]:
+    """Move an account to its dunning state; suspension and resumption go through orders.
+
+    Returns the refs of the orders made. Only lines suspended for debt are resumed; a
+    line the fraud desk suspended stays suspended.
+    """
+    account = session.get(BillingAccount, move.account_id)
+    if account is None or account.dunning_state != move.before:
+        return []  # someone moved it meanwhile (a payment): nothing to do
+    if move.after == DunningState.CURRENT:
+        return _leave_dunning(session, account, now, "nothing overdue")
+    account.dunning_state = move.after
+    if move.after != DunningState.SUSPENDED:
+        return []
+    account.status = AccountStatus.SUSPENDED
+    refs = []
+    for sub in _lines(session, account.id, SubscriptionState.ACTIVE):
+        order = request_suspension(
+            session,
+            sub.id,
+            reason=f"{move.days_overdue} days overdue on {account.account_number}",
+            requested_by=DUNNING_ACTOR,
+            now=now,
+        )
+        refs.append(order.ref)
+    return refs
+
+
+def _leave_dunning(session: Session, account: BillingAccount, now: datetime, why: str) -> list[str]:
+    was_suspended = account.dunning_state == DunningState.SUSPENDED
+    account.dunning_state = DunningState.CURRENT
+    if not was_suspended:
+        return []
+    account.status = AccountStatus.ACTIVE
+    refs = []
+    for sub in _lines(session, account.id, SubscriptionState.SUSPENDED):
+        last = session.scalars(
+            sa.select(ProductOrder)
+            .where(
+                ProductOrder.subscription_id == sub.id,
+                ProductOrder.action == OrderAction.SUSPEND,
+            )
+            .order_by(ProductOrder.id.desc())
+            .limit(1)
+        ).one_or_none()
+        if last is None or last.requested_by != DUNNING_ACTOR:
+            continue  # suspended for another reason (fraud, the customer's wish)
+        order = request_resume(
+            session,
+            sub.id,
+            reason=f"{why} on {account.account_number}",
+            requested_by=DUNNING_ACTOR,
+            now=now,
+        )
+        refs.append(order.ref)
+    return refs
+
+
+def _lines(session: Session, account_id: int, state: SubscriptionState) -> list[Subscription]:
+    return list(
+        session.scalars(
+            sa.select(Subscription)
+            .where(Subscription.billing_account_id == account_id, Subscription.state == state)
+            .order_by(Subscription.id)
+        )
+    )
+
+
 # -- what an account owes and uses ---------------------------------------------------------
 
 
@@ -251,8 +330,10 @@ class Unbilled:
     received_records: int
 
 
-def unbilled_usage(session: Session, account_id: int) -> Unbilled:
+def unbilled_usage(session: Session, account_id: int, since: date | None = None) -> Unbilled:
+    """Usage of the account not billed yet, from `since` (the day after the last bill)."""
     subs = sa.select(Subscription.id).where(Subscription.billing_account_id == account_id)
+    after = (UsageRecord.started_at >= datetime.combine(since, time(), UTC),) if since else ()
     rows = session.execute(
         sa.select(
             UsageRecord.state,
@@ -261,6 +342,7 @@ def unbilled_usage(session: Session, account_id: int) -> Unbilled:
         )
         .where(
             UsageRecord.subscription_id.in_(subs),
+            *after,
             UsageRecord.state.in_((UsageState.RECEIVED, UsageState.RATED)),
         )
         .group_by(UsageRecord.state)
@@ -516,3 +598,83 @@ def open_disputes(session: Session, account_id: int) -> list[tuple[Ticket, str]]
             .order_by(Ticket.id)
         ).all()
     ]
+
+
+# -- payment files ---------------------------------------------------------------------------
+
+PAYMENT_COLUMNS = ("reference", "account", "amount", "received_at", "method")
+
+
+@dataclass
+class PaymentImport:
+    recorded: int = 0
+    total_minor: int = 0
+    #: References already recorded (a file imported twice): not counted again.
+    duplicates: int = 0
+    #: One line per line skipped, naming the line and the problem.
+    skipped: list[str] = field(default_factory=list)
+
+
+def import_payments(db: Database, text: str, billing: BillingSettings) -> PaymentImport:
+    """Record a bank or gateway file of payments; bad lines are reported, never guessed.
+
+    Good lines go in one transaction, each allocated oldest invoice first.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in PAYMENT_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DomainError(
+            f"the file has no {', '.join(missing)} column(s)",
+            hint="the header is: " + ",".join(PAYMENT_COLUMNS),
+        )
+    out = PaymentImport()
+    good: list[tuple[int, str, str, int, datetime, PaymentMethod]] = []
+    for number, row in enumerate(reader, start=2):
+        try:
+            amount = parse_money(row["amount"] or "", billing)
+            when = datetime.fromisoformat((row["received_at"] or "").strip().replace("Z", "+00:00"))
+            method = PaymentMethod((row["method"] or "").strip().lower())
+        except DomainError as exc:
+            out.skipped.append(f"line {number}: {exc}")
+            continue
+        except ValueError:
+            bad = "received_at" if not _is_date(row["received_at"]) else "method"
+            out.skipped.append(f"line {number}: {bad} {row[bad]!r} is not valid")
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        good.append((number, row["reference"] or "", row["account"] or "", amount, when, method))
+    with db.transaction() as session:
+        accounts: dict[str, BillingAccount | None] = {}
+        for number, reference, account_number, amount, when, method in good:
+            key = account_number.strip().upper()
+            if key not in accounts:
+                accounts[key] = session.scalars(
+                    sa.select(BillingAccount).where(BillingAccount.account_number == key)
+                ).one_or_none()
+            account = accounts[key]
+            if account is None:
+                out.skipped.append(f"line {number}: no billing account {account_number!r}")
+                continue
+            if session.scalar(sa.select(Payment.id).where(Payment.reference == reference.strip())):
+                out.duplicates += 1
+                continue
+            try:
+                record_payment(
+                    session, account, amount, reference=reference, method=method, received_at=when
+                )
+            except DomainError as exc:
+                out.skipped.append(f"line {number}: {exc}")
+                continue
+            out.recorded += 1
+            out.total_minor += amount
+    out.skipped.sort(key=lambda text: int(text.split()[1].rstrip(":")))
+    return out
+
+
+def _is_date(text: str | None) -> bool:
+    try:
+        datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True

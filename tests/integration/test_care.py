@@ -249,3 +249,64 @@ def test_revenue_and_assurance_find_rated_usage_left_off_an_invoice(billed: Data
     assert shown.text == "Revenue assurance, October 2026: gaps found"
     bad = router.handle(access.user("dave"), "/revenue 2026-13")
     assert not bad.ok and bad.text == "'2026-13' is not a period"
+
+
+def test_dunning_suspends_through_orders_and_a_payment_resumes_only_debt_suspensions(
+    billed: Database,
+) -> None:
+    from domain.billing.services import apply_dunning
+    from domain.customers.choices import SubscriptionState
+    from domain.customers.models import Subscription
+    from domain.orders.models import ProductOrder
+
+    with billed.transaction() as s:
+        (move,) = dunning_moves(s, STEPS, date(2026, 11, 20))
+        refs = apply_dunning(s, move, NOW)
+        assert len(refs) == 1
+        order = s.scalars(sa.select(ProductOrder)).one()
+        assert (order.action, order.state, order.requested_by) == (
+            "suspend",
+            "completed",
+            "dunning",
+        )
+        assert s.get(Subscription, 1).state == SubscriptionState.SUSPENDED
+        assert s.get(BillingAccount, 1).status == "suspended"
+    with billed.transaction() as s:  # asked again the same day: nothing more happens
+        assert dunning_moves(s, STEPS, date(2026, 11, 20)) == []
+    with billed.transaction() as s:
+        account = s.get(BillingAccount, 1)
+        r = record_payment(
+            s, account, 115404, reference="UTR7", method=PaymentMethod.UPI, received_at=NOW
+        )
+        assert r.cleared_dunning
+        assert s.get(Subscription, 1).state == SubscriptionState.ACTIVE
+        actions = s.scalars(sa.select(ProductOrder.action).order_by(ProductOrder.id)).all()
+        assert actions == ["suspend", "resume"]
+
+
+def test_a_payment_file_reports_bad_lines_and_never_counts_a_payment_twice(
+    billed: Database,
+) -> None:
+    from domain.billing.services import import_payments
+    from domain.config import BillingSettings
+
+    text = (
+        "reference,account,amount,received_at,method\n"
+        "UTR100,BA100000001,470.82,2026-11-02T10:00:00Z,upi\n"
+        "UTR101,BA100000001,abc,2026-11-02,upi\n"
+        "UTR102,BA100000001,10,yesterday,upi\n"
+        "UTR103,BA999999999,10,2026-11-02,upi\n"
+        "UTR104,BA100000001,10,2026-11-02,bitcoin\n"
+    )
+    first = import_payments(billed, text, BillingSettings())
+    assert (first.recorded, first.total_minor, first.duplicates) == (1, 47082, 0)
+    assert first.skipped == [
+        "line 3: 'abc' is not an amount",
+        "line 4: received_at 'yesterday' is not valid",
+        "line 5: no billing account 'BA999999999'",
+        "line 6: method 'bitcoin' is not valid",
+    ]
+    again = import_payments(billed, text, BillingSettings())
+    assert (again.recorded, again.duplicates) == (0, 1)
+    with pytest.raises(Exception, match="the file has no amount, received_at, method column"):
+        import_payments(billed, "reference,account\nX,Y\n", BillingSettings())
