@@ -16,7 +16,7 @@ from domain.migrate import upgrade
 from skills.registry import REGISTRY, Registry
 
 #: Modules of the skills package that are the kit, not skills.
-_KIT = {"registry", "reply", "context"}
+_KIT = {"registry", "reply", "context", "charts"}
 
 
 def load_skills() -> Registry:

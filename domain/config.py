@@ -299,6 +299,29 @@ class DigestSettings(Section):
         return cron
 
 
+class SchedulerSettings(Section):
+    """Scheduled jobs; digests carry their own cron and time zone."""
+
+    #: Run jobs at all (one replica of a cluster runs them).
+    enabled: bool = True
+    timezone: str = "Asia/Kolkata"
+    #: A run missed by less than this (a restart) still happens, once; older ones are skipped.
+    misfire_grace_s: int = Field(default=3600, ge=1)
+    #: When dunning states are evaluated (daily).
+    dunning_cron: str = "0 6 * * *"
+    #: How often tickets newly past their SLA are announced.
+    sla_warning_minutes: int = Field(default=15, ge=1, le=1440)
+
+    _tz = field_validator("timezone")(lambda v: _check_timezone(v))
+
+    @field_validator("dunning_cron")
+    @classmethod
+    def _five_fields(cls, cron: str) -> str:
+        if len(cron.split()) != 5:
+            raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {cron!r}")
+        return cron
+
+
 class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     slack: SlackSettings = SlackSettings()
@@ -311,6 +334,7 @@ class Settings(Section):
     billing: BillingSettings = BillingSettings()
     orders: OrderSettings = OrderSettings()
     fraud: FraudSettings = FraudSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     tickets: TicketSettings = TicketSettings()
     alerts: AlertSettings = AlertSettings()
     digests: tuple[DigestSettings, ...] = ()

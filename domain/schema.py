@@ -18,11 +18,13 @@ from domain.db import Base
 from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
 from domain.fraud.models import FraudCase, FraudLabel
 from domain.inventory.models import Device, Interface, Region, Site
+from domain.jobs import SCHEDULER_JOBS, DigestSubscription
 from domain.orders.models import ProductOrder
 
 metadata = Base.metadata
 
 __all__ = [
+    "SCHEDULER_JOBS",
     "Adjustment",
     "Alarm",
     "AlarmStorm",
@@ -36,6 +38,7 @@ __all__ = [
     "Destination",
     "Device",
     "DeviceLock",
+    "DigestSubscription",
     "FraudCase",
     "FraudLabel",
     "Interface",

@@ -1,0 +1,249 @@
+"""Scheduled jobs, once per cluster: APScheduler 3 with its job store in our database.
+
+Every `serve` replica runs a `ClusterScheduler`, but only the one holding the named
+database lock "scheduler" runs jobs (an advisory lock on PostgreSQL, a file lock on
+SQLite; both go when the holder's process dies, and another replica takes over
+within `poll_s`). Jobs are stored with their next run time, so a restart neither
+forgets nor replays them: a run missed by less than `misfire_grace_s` happens once
+(runs that piled up are coalesced into one), an older one is skipped.
+
+A stored job names a kind and an argument ("digest", "manager-daily"); what each
+kind does is registered by the composition root, so the store holds no code.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from domain.config import Settings
+from domain.db import Database
+
+log = logging.getLogger(__name__)
+
+LOCK = "scheduler"
+#: kind -> what to do with the job's argument; filled by the composition root.
+_RUNNERS: dict[str, Callable[[str], None]] = {}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    kind: str
+    arg: str
+    trigger: CronTrigger | IntervalTrigger
+
+    @property
+    def describe(self) -> str:
+        return str(self.trigger)
+
+
+def run_job(kind: str, arg: str) -> None:
+    """What every stored job calls: the runner registered for its kind."""
+    runner = _RUNNERS.get(kind)
+    if runner is None:
+        log.warning("no runner for scheduled job kind %r (arg %r); skipped", kind, arg)
+        return
+    runner(arg)
+
+
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def cron_trigger(expr: str, timezone: str) -> CronTrigger:
+    """A crontab line as cron means it, in a time zone.
+
+    APScheduler 3 counts weekdays from Monday = 0, crontab from Sunday = 0 (and 7), so
+    "1-5" would silently mean Tuesday to Saturday; the weekday field is spelled out
+    in names first.
+    """
+    minute, hour, day, month, weekday = expr.split()
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_weekday_names(weekday),
+        timezone=timezone,
+    )
+
+
+def _weekday_names(field: str) -> str:
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            a, b = span.split("-")
+            first, last = _day(a), _day(b)
+        else:
+            first = last = _day(span)
+        if last < first:  # "5-0" or "sat-sun": wraps past Saturday
+            last += 7
+        days.update(d % 7 for d in range(first, last + 1, int(step or 1)))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def _day(token: str) -> int:
+    token = token.strip().lower()
+    if token.isdigit():
+        n = int(token)
+        if not 0 <= n <= 7:
+            raise ValueError(f"weekday {token} is not 0-7")
+        return n % 7
+    if token[:3] in _DAYS:
+        return _DAYS.index(token[:3])
+    raise ValueError(f"{token!r} is not a weekday")
+
+
+def jobs_from_config(settings: Settings) -> list[JobSpec]:
+    """Digests at their cron times in their time zones, and the periodic work."""
+    sched = settings.scheduler
+    jobs = [
+        JobSpec(
+            f"digest:{d.name}",
+            "digest",
+            d.name,
+            cron_trigger(d.cron, d.timezone),
+        )
+        for d in settings.digests
+    ]
+    jobs.append(
+        JobSpec(
+            "dunning",
+            "dunning",
+            "",
+            cron_trigger(sched.dunning_cron, sched.timezone),
+        )
+    )
+    jobs.append(
+        JobSpec(
+            "sla-warnings",
+            "sla_warnings",
+            "",
+            IntervalTrigger(minutes=sched.sla_warning_minutes, timezone=sched.timezone),
+        )
+    )
+    jobs.append(
+        JobSpec(
+            "fraud-scoring",
+            "fraud_scoring",
+            "",
+            IntervalTrigger(minutes=settings.fraud.score_every_minutes, timezone=sched.timezone),
+        )
+    )
+    return jobs
+
+
+class ClusterScheduler:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        runners: Mapping[str, Callable[[str], None]],
+        *,
+        poll_s: float = 5.0,
+        jobs: list[JobSpec] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.poll_s = poll_s
+        self.jobs = jobs if jobs is not None else jobs_from_config(settings)
+        _RUNNERS.update(runners)
+        self._stop = threading.Event()
+        self._leading = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.scheduler: BackgroundScheduler | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self._leading.is_set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait_leading(self, timeout: float) -> bool:
+        return self._leading.wait(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.db.hold(LOCK) as held:
+                    if held:
+                        self._lead()
+            except Exception:  # the database went away: try again after a pause
+                log.exception("the scheduler lost its database; retrying")
+            self._stop.wait(self.poll_s)
+
+    def _lead(self) -> None:
+        sched = self.settings.scheduler
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine)},
+            job_defaults={
+                "coalesce": True,
+                "misfire_grace_time": sched.misfire_grace_s,
+                "max_instances": 1,
+            },
+            timezone=sched.timezone,
+        )
+        scheduler.add_listener(self._ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        scheduler.start(paused=True)
+        try:
+            self._sync(scheduler)
+            scheduler.resume()
+            self.scheduler = scheduler
+            self._leading.set()
+            log.info("this replica runs the scheduled jobs (%d)", len(self.jobs))
+            while not self._stop.wait(self.poll_s):
+                self.db.ping()  # losing the database loses the lock: step down
+        finally:
+            self._leading.clear()
+            self.scheduler = None
+            scheduler.shutdown(wait=True)
+
+    def _sync(self, scheduler: BackgroundScheduler) -> None:
+        """Make the stored jobs match the config, keeping the next run of unchanged ones."""
+        wanted = {j.id: j for j in self.jobs}
+        for job in scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for spec in self.jobs:
+            existing = scheduler.get_job(spec.id)
+            if existing is not None and str(existing.trigger) == str(spec.trigger):
+                continue  # keep its stored next run time: a restart replays nothing
+            scheduler.add_job(
+                run_job,
+                spec.trigger,
+                args=(spec.kind, spec.arg),
+                id=spec.id,
+                name=spec.id,
+                replace_existing=True,
+            )
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        if self.scheduler is None:
+            return {}
+        return {j.id: j.next_run_time for j in self.scheduler.get_jobs()}
+
+    @staticmethod
+    def _ran(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            log.error("scheduled job %s failed: %s", event.job_id, event.exception)

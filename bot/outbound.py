@@ -1,0 +1,156 @@
+"""The one way proactive messages leave: a queue that keeps Slack's pace.
+
+Slack allows about one message a second per channel (chat.postMessage's special
+rate limit); a digest to ten channels or a burst of alarm messages must not trip
+it. Every proactive post, update and upload goes through `Outbound`: one worker
+thread sends in order, waiting so that no channel gets more than one message per
+`per_channel_s`, and the Web API client retries 429s after their Retry-After.
+Callers get a Future with Slack's answer (the ts of a posted message).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.render.blockkit import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Item:
+    channel: str
+    send: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+class Outbound:
+    def __init__(self, client: WebClient, *, per_channel_s: float = 1.0) -> None:
+        self.client = client
+        self.per_channel_s = per_channel_s
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._last: dict[str, float] = {}
+        self._thread = threading.Thread(target=self._run, name="outbound", daemon=True)
+        self._started = False
+        self._lock = threading.Lock()
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if not self._started:
+                self._thread.start()
+                self._started = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._started:
+            self._queue.put(None)
+            self._thread.join(timeout)
+
+    # -- what callers use --------------------------------------------------------------
+
+    def post(self, channel: str, message: Message, thread: str | None = None) -> Future[Any]:
+        """Post a message; the Future gives Slack's answer (its "channel" and "ts")."""
+        return self._put(
+            channel,
+            lambda: self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
+            ),
+        )
+
+    def update(self, channel: str, ts: str, message: Message) -> Future[Any]:
+        return self._put(
+            channel,
+            lambda: self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks
+            ),
+        )
+
+    def upload(self, channel: str, message: Message, thread: str | None = None) -> Future[Any]:
+        """Upload a message's files (charts, CSVs) to a channel."""
+        return self._put(
+            channel,
+            lambda: self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                file_uploads=[
+                    {"content": f.content, "filename": f.filename, "title": f.title or f.filename}
+                    for f in message.files
+                ],
+            ),
+        )
+
+    def direct(self, user_id: str, message: Message) -> Future[Any]:
+        """A direct message to a person (their DM channel is opened first)."""
+
+        def send() -> Any:
+            dm = self.client.conversations_open(users=user_id)["channel"]["id"]
+            answer = self.client.chat_postMessage(
+                channel=dm, text=message.text, blocks=message.blocks
+            )
+            if message.files:
+                self.client.files_upload_v2(
+                    channel=dm,
+                    file_uploads=[
+                        {"content": f.content, "filename": f.filename, "title": f.title}
+                        for f in message.files
+                    ],
+                )
+            return answer
+
+        return self._put(f"dm:{user_id}", send)
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def _put(self, channel: str, send: Callable[[], Any]) -> Future[Any]:
+        self._ensure_started()
+        item = _Item(channel, send)
+        self._queue.put(item)
+        return item.future
+
+    def _run(self) -> None:
+        pending: list[_Item] = []
+        while True:
+            # Take in everything queued; then send the oldest item whose channel may
+            # speak, so a channel that must wait does not hold up the others.
+            wait = self._next_ready(pending) if pending else None
+            try:
+                item = self._queue.get(timeout=wait) if wait != 0 else self._queue.get_nowait()
+            except queue.Empty:
+                self._send_one(pending)
+                continue
+            if item is None:
+                return
+            pending.append(item)
+
+    def _send_one(self, pending: list[_Item]) -> None:
+        now = time.monotonic()
+        for item in pending:
+            if self._last.get(item.channel, 0.0) + self.per_channel_s <= now:
+                break
+        else:
+            return
+        pending.remove(item)
+        try:
+            result = item.send()
+        except Exception as exc:  # Slack said no (after its retries): tell the caller
+            item.future.set_exception(exc)
+        else:
+            item.future.set_result(result)
+        finally:
+            self._last[item.channel] = time.monotonic()
+
+    def _next_ready(self, pending: list[_Item]) -> float:
+        """Seconds until some pending channel may speak (0: one may now)."""
+        now = time.monotonic()
+        return max(
+            0.0,
+            min(self._last.get(p.channel, 0.0) + self.per_channel_s - now for p in pending),
+        )

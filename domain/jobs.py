@@ -1,0 +1,57 @@
+"""Scheduled work: the scheduler's job store and who receives which digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from domain.db import Base, UtcDateTime, utcnow
+
+#: APScheduler's SQLAlchemy job store, in our schema so migrations own it. The
+#: columns are the ones APScheduler 3 defines; it only reads and writes rows here.
+SCHEDULER_JOBS = sa.Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Float(25), index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)
+
+
+class DigestSubscription(Base):
+    """A person who asked for a digest in a direct message."""
+
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    username: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("digest", "username"),)
+
+
+def subscribe(session: Session, digest: str, username: str) -> bool:
+    """Add a subscriber; False when they already were one."""
+    exists = session.scalar(
+        sa.select(DigestSubscription.id).where(
+            DigestSubscription.digest == digest, DigestSubscription.username == username
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(DigestSubscription(digest=digest, username=username))
+    session.flush()
+    return True
+
+
+def unsubscribe(session: Session, digest: str, username: str) -> bool:
+    """Remove a subscriber; False when they were not one."""
+    gone = session.execute(
+        sa.delete(DigestSubscription).where(
+            DigestSubscription.digest == digest, DigestSubscription.username == username
+        )
+    )
+    return bool(gone.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,288 @@
+"""What digests report: the numbers of each section over a window, from grouped queries.
+
+Every function reads only; the window is [start, end) in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.billing.models import Payment, UsageRecord
+from domain.billing.revenue import Window, revenue
+from domain.changes.choices import ChangeState
+from domain.changes.models import ChangeRequest
+from domain.customers.models import Customer
+from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
+from domain.faults.health import health_by_region, network_health
+from domain.faults.models import Alarm, Ticket
+from domain.fraud.choices import CaseState
+from domain.fraud.models import FraudCase
+from domain.inventory.models import Device, Site
+from domain.orders.choices import OrderState
+from domain.orders.models import ProductOrder
+
+
+@dataclass(frozen=True)
+class Span:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> list[date]:
+        first = self.start.date()
+        return [first + timedelta(days=i) for i in range((self.end.date() - first).days + 1)][-7:]
+
+
+def _per_day(
+    session: Session,
+    column: Any,
+    *where: Any,
+    span: Span,
+    value: Any = None,
+) -> dict[date, int]:
+    """Counts (or sums of `value`) per UTC day over the last seven days of the span."""
+    since = datetime.combine(span.days[0], datetime.min.time(), span.end.tzinfo)
+    day = sa.func.date(column)
+    measure = sa.func.count() if value is None else sa.func.coalesce(sa.func.sum(value), 0)
+    rows = session.execute(
+        sa.select(day, measure).where(column >= since, column < span.end, *where).group_by(day)
+    ).all()
+    out: dict[date, int] = dict.fromkeys(span.days, 0)
+    for d, n in rows:
+        key = d if isinstance(d, date) else date.fromisoformat(str(d))
+        if key in out:
+            out[key] = int(n)
+    return out
+
+
+@dataclass
+class NetworkSection:
+    raised: int
+    cleared: int
+    open_now: int
+    availability: list[tuple[str, float]]
+    mttr_minutes: float | None
+    raised_per_day: dict[date, int] = field(default_factory=dict)
+    cleared_per_day: dict[date, int] = field(default_factory=dict)
+
+
+def network_section(session: Session, span: Span) -> NetworkSection:
+    week = Span(span.end - timedelta(days=7), span.end)
+    return NetworkSection(
+        raised=_count(session, Alarm.raised_at, span),
+        cleared=_count(session, Alarm.cleared_at, span),
+        open_now=session.scalar(
+            sa.select(sa.func.count()).where(
+                Alarm.state != AlarmState.CLEARED, Alarm.parent_id.is_(None)
+            )
+        )
+        or 0,
+        availability=[(h.label, h.availability(1)) for h in health_by_region(session, span.end)],
+        mttr_minutes=network_health(session, span.end).mttr_minutes,
+        raised_per_day=_per_day(session, Alarm.raised_at, span=week),
+        cleared_per_day=_per_day(session, Alarm.cleared_at, span=week),
+    )
+
+
+def _count(session: Session, column: Any, span: Span, *where: Any) -> int:
+    return (
+        session.scalar(
+            sa.select(sa.func.count()).where(column >= span.start, column < span.end, *where)
+        )
+        or 0
+    )
+
+
+@dataclass
+class TicketSection:
+    opened: int
+    resolved: int
+    breached_open: int
+    resolved_late: int
+    oldest: list[tuple[str, str, datetime]]
+    opened_per_day: dict[date, int] = field(default_factory=dict)
+    resolved_per_day: dict[date, int] = field(default_factory=dict)
+
+
+def ticket_section(session: Session, span: Span) -> TicketSection:
+    open_ = Ticket.status.in_(OPEN_TICKET_STATUSES)
+    week = Span(span.end - timedelta(days=7), span.end)
+    return TicketSection(
+        opened=_count(session, Ticket.created_at, span),
+        resolved=_count(session, Ticket.resolved_at, span),
+        breached_open=session.scalar(
+            sa.select(sa.func.count()).where(open_, Ticket.sla_due_at < span.end)
+        )
+        or 0,
+        resolved_late=_count(
+            session, Ticket.resolved_at, span, Ticket.resolved_at > Ticket.sla_due_at
+        ),
+        oldest=[
+            (t.ref, t.title, t.created_at)
+            for t in session.scalars(
+                sa.select(Ticket).where(open_).order_by(Ticket.created_at).limit(3)
+            )
+        ],
+        opened_per_day=_per_day(session, Ticket.created_at, span=week),
+        resolved_per_day=_per_day(session, Ticket.resolved_at, span=week),
+    )
+
+
+@dataclass
+class OrderSection:
+    pending: list[tuple[str, str, str]]  # ref, customer, requested by
+    pending_total: int
+    completed: int
+    failed: int
+
+
+def order_section(session: Session, span: Span, limit: int = 5) -> OrderSection:
+    pending = (
+        sa.select(ProductOrder, Customer.name)
+        .join(Customer, Customer.id == ProductOrder.customer_id)
+        .where(ProductOrder.state == OrderState.PENDING)
+    )
+    rows = session.execute(pending.order_by(ProductOrder.created_at).limit(limit)).all()
+    return OrderSection(
+        pending=[(o.ref, name, o.requested_by) for o, name in rows],
+        pending_total=session.scalar(
+            sa.select(sa.func.count()).where(ProductOrder.state == OrderState.PENDING)
+        )
+        or 0,
+        completed=_count(
+            session, ProductOrder.completed_at, span, ProductOrder.state == OrderState.COMPLETED
+        ),
+        failed=_count(
+            session, ProductOrder.updated_at, span, ProductOrder.state == OrderState.FAILED
+        ),
+    )
+
+
+@dataclass
+class RevenueSection:
+    label: str
+    billed: int
+    collected: int
+    outstanding: int
+    previous_label: str
+    previous_billed: int
+    previous_collected: int
+    collected_per_day: dict[date, int] = field(default_factory=dict)
+
+
+def revenue_section(session: Session, span: Span) -> RevenueSection:
+    """This month so far against the same days of the month before."""
+    today = span.end.date()
+    start = today.replace(day=1)
+    prev_start = (start - timedelta(days=1)).replace(day=1)
+    prev_end = min(prev_start + (today - start), start)
+    now = revenue(
+        session,
+        Window(start, today, f"{start:%B} to date"),
+        today,
+        ("billed", "collected", "outstanding"),
+    )
+    before = revenue(
+        session,
+        Window(prev_start, prev_end, f"{prev_start:%B}, same days"),
+        today,
+        ("billed", "collected"),
+    )
+    week = Span(span.end - timedelta(days=7), span.end)
+    return RevenueSection(
+        collected_per_day=_per_day(
+            session, Payment.received_at, span=week, value=Payment.amount_minor
+        ),
+        label=now.window.label,
+        billed=now.totals["billed"],
+        collected=now.totals["collected"],
+        outstanding=now.totals["outstanding"],
+        previous_label=before.window.label,
+        previous_billed=before.totals["billed"],
+        previous_collected=before.totals["collected"],
+    )
+
+
+@dataclass
+class FraudSection:
+    flagged: int
+    confirmed: int
+    dismissed: int
+    open_now: int
+    #: Rated charges of the confirmed lines' last seven days, scaled to a month.
+    loss_prevented_minor: int
+
+
+def fraud_section(session: Session, span: Span) -> FraudSection:
+    confirmed_subs = sa.select(FraudCase.subscription_id).where(
+        FraudCase.state == CaseState.CONFIRMED,
+        FraudCase.decided_at >= span.start,
+        FraudCase.decided_at < span.end,
+    )
+    week = span.end - timedelta(days=7)
+    charged = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(UsageRecord.charge_minor), 0)).where(
+            UsageRecord.subscription_id.in_(confirmed_subs),
+            UsageRecord.started_at >= week,
+            UsageRecord.started_at < span.end,
+        )
+    )
+    return FraudSection(
+        flagged=_count(session, FraudCase.opened_at, span),
+        confirmed=_count(
+            session, FraudCase.decided_at, span, FraudCase.state == CaseState.CONFIRMED
+        ),
+        dismissed=_count(
+            session, FraudCase.decided_at, span, FraudCase.state == CaseState.DISMISSED
+        ),
+        open_now=session.scalar(sa.select(sa.func.count()).where(FraudCase.state == CaseState.OPEN))
+        or 0,
+        loss_prevented_minor=int(charged or 0) * 30 // 7,
+    )
+
+
+@dataclass
+class ChangeSection:
+    succeeded: int
+    failed: int
+    rolled_back: int
+    open_alarms_by_site: list[tuple[str, int]]
+    open_tickets_by_site: list[tuple[str, int]]
+
+
+def change_section(session: Session, span: Span) -> ChangeSection:
+    def done(state: ChangeState) -> int:
+        return _count(session, ChangeRequest.finished_at, span, ChangeRequest.state == state)
+
+    alarms = session.execute(
+        sa.select(Site.code, sa.func.count().label("n"))
+        .select_from(Alarm)
+        .join(Device, Device.id == Alarm.device_id)
+        .join(Site, Site.id == Device.site_id)
+        .where(Alarm.state != AlarmState.CLEARED)
+        .group_by(Site.code)
+        .order_by(sa.desc("n"), Site.code)
+        .limit(8)
+    ).all()
+    tickets = session.execute(
+        sa.select(Site.code, sa.func.count().label("n"))
+        .select_from(Ticket)
+        .join(Device, Device.id == Ticket.device_id)
+        .join(Site, Site.id == Device.site_id)
+        .where(Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .group_by(Site.code)
+        .order_by(sa.desc("n"), Site.code)
+        .limit(8)
+    ).all()
+    return ChangeSection(
+        succeeded=done(ChangeState.SUCCEEDED),
+        failed=done(ChangeState.FAILED),
+        rolled_back=done(ChangeState.ROLLED_BACK),
+        open_alarms_by_site=[(str(c), int(n)) for c, n in alarms],
+        open_tickets_by_site=[(str(c), int(n)) for c, n in tickets],
+    )

@@ -1,0 +1,273 @@
+"""Digests: what managers and engineers read every morning, with a chart.
+
+A digest is defined in config.yaml (name, cron, time zone, channel or users,
+sections); `build_digest` makes its Reply for any moment, so the scheduler, the
+preview command and `switchboard digest preview` all show the same thing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.config import DigestSettings, Role, Settings
+from domain.db import Database
+from domain.errors import NotFound
+from domain.jobs import subscribe, unsubscribe
+from domain.money import money
+from domain.reports import (
+    Span,
+    change_section,
+    fraud_section,
+    network_section,
+    order_section,
+    revenue_section,
+    ticket_section,
+)
+from skills.charts import Panel, render_png
+from skills.context import Context
+from skills.registry import Args, command, positional
+from skills.reply import Button, Field, File, Reply, Section
+
+READERS = [Role.MANAGER, Role.ENGINEER, Role.FRAUD_ANALYST, Role.CARE_AGENT]
+
+
+def digest_named(settings: Settings, name: str) -> DigestSettings:
+    for d in settings.digests:
+        if d.name == name:
+            return d
+    names = ", ".join(d.name for d in settings.digests) or "none configured"
+    raise NotFound(f"no digest {name!r}", hint=f"digests: {names}")
+
+
+def _change(now: int, before: int) -> str:
+    if before == 0:
+        return "new" if now else "same"
+    pct = 100 * (now - before) / abs(before)
+    return f"{pct:+.0f}%"
+
+
+def build_digest(db: Database, settings: Settings, name: str, now: datetime) -> Reply:
+    """The digest `name` for the 24 hours before `now`, with its chart as a PNG file."""
+    spec = digest_named(settings, name)
+    span = Span(now - timedelta(days=1), now)
+    billing = settings.billing
+    sections: list[Section] = []
+    buttons: list[Button] = []
+    panels: list[Panel] = []
+    with db.read() as s:
+        for part in spec.sections:
+            if part == "network":
+                n = network_section(s, span)
+                worst = sorted(n.availability, key=lambda r: r[1])[:3]
+                sections.append(
+                    Section(
+                        text="*Network*",
+                        fields=(
+                            Field("alarms raised", f"{n.raised:,}"),
+                            Field("alarms cleared", f"{n.cleared:,}"),
+                            Field("open now", f"{n.open_now:,}"),
+                            Field(
+                                "MTTR (30 days)",
+                                f"{n.mttr_minutes:,.0f} min" if n.mttr_minutes else "-",
+                            ),
+                            Field(
+                                "availability 24 h, lowest regions",
+                                ", ".join(f"{r} {100 * a:.2f}%" for r, a in worst) or "-",
+                            ),
+                        ),
+                    )
+                )
+                panels.append(
+                    Panel(
+                        "Alarms per day",
+                        {"raised": n.raised_per_day, "cleared": n.cleared_per_day},
+                        bars=True,
+                    )
+                )
+            elif part == "tickets":
+                t = ticket_section(s, span)
+                oldest = "; ".join(
+                    f"{ref} {title[:40]} ({(now - at).days} d)" for ref, title, at in t.oldest
+                )
+                sections.append(
+                    Section(
+                        text="*Tickets*",
+                        fields=(
+                            Field("opened", f"{t.opened:,}"),
+                            Field("resolved", f"{t.resolved:,}"),
+                            Field("open past SLA", f"{t.breached_open:,}"),
+                            Field("resolved late", f"{t.resolved_late:,}"),
+                            Field("oldest open", oldest or "none"),
+                        ),
+                    )
+                )
+                panels.append(
+                    Panel(
+                        "Tickets per day",
+                        {"opened": t.opened_per_day, "resolved": t.resolved_per_day},
+                    )
+                )
+            elif part == "orders":
+                o = order_section(s, span)
+                pending = "; ".join(f"{ref} {who}" for ref, who, _ in o.pending)
+                sections.append(
+                    Section(
+                        text="*Orders*",
+                        fields=(
+                            Field("awaiting approval", f"{o.pending_total:,}"),
+                            Field("completed", f"{o.completed:,}"),
+                            Field("failed", f"{o.failed:,}"),
+                            Field("oldest pending", pending or "none"),
+                        ),
+                    )
+                )
+                for ref, _, _ in o.pending[:3]:
+                    buttons.append(Button(f"Approve {ref}", f"/order approve {ref}", "primary"))
+                    buttons.append(Button(f"Reject {ref}", f"/order reject {ref}", "danger"))
+            elif part == "revenue":
+                r = revenue_section(s, span)
+                sections.append(
+                    Section(
+                        text=f"*Revenue, {r.label}* (against {r.previous_label})",
+                        fields=(
+                            Field(
+                                "billed",
+                                f"{money(r.billed, billing, whole=True)} "
+                                f"({_change(r.billed, r.previous_billed)})",
+                            ),
+                            Field(
+                                "collected",
+                                f"{money(r.collected, billing, whole=True)} "
+                                f"({_change(r.collected, r.previous_collected)})",
+                            ),
+                            Field("outstanding now", money(r.outstanding, billing, whole=True)),
+                        ),
+                    )
+                )
+                major = 10**billing.minor_digits
+                panels.append(
+                    Panel(
+                        "Collected per day",
+                        {"collected": {d: v // major for d, v in r.collected_per_day.items()}},
+                        bars=True,
+                        unit=billing.currency,
+                    )
+                )
+            elif part == "fraud":
+                f = fraud_section(s, span)
+                sections.append(
+                    Section(
+                        text="*Fraud*",
+                        fields=(
+                            Field("cases flagged", f"{f.flagged:,}"),
+                            Field("confirmed", f"{f.confirmed:,}"),
+                            Field("dismissed", f"{f.dismissed:,}"),
+                            Field("open now", f"{f.open_now:,}"),
+                            Field(
+                                "loss prevented (est., a month)",
+                                money(f.loss_prevented_minor, billing, whole=True),
+                            ),
+                        ),
+                    )
+                )
+            elif part == "changes":
+                c = change_section(s, span)
+                sections.append(
+                    Section(
+                        text="*Changes and open work by site*",
+                        fields=(
+                            Field("changes done", f"{c.succeeded:,}"),
+                            Field("failed", f"{c.failed:,}"),
+                            Field("rolled back", f"{c.rolled_back:,}"),
+                            Field(
+                                "open alarms by site",
+                                ", ".join(f"{k} {v}" for k, v in c.open_alarms_by_site) or "none",
+                            ),
+                            Field(
+                                "open tickets by site",
+                                ", ".join(f"{k} {v}" for k, v in c.open_tickets_by_site) or "none",
+                            ),
+                        ),
+                    )
+                )
+    files: tuple[File, ...] = ()
+    if panels:
+        png = render_png(f"{spec.name}, 7 days to {now:%d %b %Y %H:%M} UTC", panels)
+        files = (File(f"{spec.name}-{now:%Y%m%d}.png", png, title=f"{spec.name} chart"),)
+    local = now.astimezone(_zone(spec.timezone))
+    return Reply(
+        text=f"{spec.name.replace('-', ' ').capitalize()} digest, {local:%a %d %b %Y %H:%M} "
+        f"({spec.timezone})",
+        sections=tuple(sections),
+        buttons=tuple(buttons),
+        files=files,
+        meta={"panels": [{"title": p.title, "series": list(p.series)} for p in panels]},
+    )
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+class DigestName(Args):
+    name: str = positional(metavar="digest")
+
+
+@command("digest list", roles=READERS)
+def list_(ctx: Context, args: Args) -> Reply:
+    """The digests there are, when they go out and where."""
+    fields = tuple(
+        Field(
+            d.name,
+            f"{d.cron} ({d.timezone}) to {d.channel or 'subscribers'}: {', '.join(d.sections)}",
+        )
+        for d in ctx.settings.digests
+    )
+    return Reply(
+        text=f"{len(fields)} digest(s)",
+        sections=(Section(fields=fields),) if fields else (),
+        ephemeral=True,
+    )
+
+
+@command("digest preview", roles=READERS, args=DigestName)
+def preview(ctx: Context, args: DigestName) -> Reply:
+    """The digest as it would go out now, with its chart; only you see it."""
+    reply = build_digest(ctx.db, ctx.settings, args.name, ctx.now())
+    return Reply(
+        text=reply.text,
+        sections=reply.sections,
+        buttons=reply.buttons,
+        files=reply.files,
+        ephemeral=True,
+        meta=reply.meta,
+    )
+
+
+@command("digest subscribe", roles=READERS, args=DigestName)
+def subscribe_(ctx: Context, args: DigestName) -> Reply:
+    """Get a digest in a direct message when it goes out."""
+    spec = digest_named(ctx.settings, args.name)
+    with ctx.db.transaction() as s:
+        added = subscribe(s, spec.name, ctx.actor)
+    if not added:
+        return Reply(text=f"You already get {spec.name}", ephemeral=True)
+    return Reply(
+        text=f"You will get {spec.name} by direct message ({spec.cron}, {spec.timezone})",
+        ephemeral=True,
+    )
+
+
+@command("digest unsubscribe", roles=READERS, args=DigestName)
+def unsubscribe_(ctx: Context, args: DigestName) -> Reply:
+    """Stop getting a digest by direct message."""
+    spec = digest_named(ctx.settings, args.name)
+    with ctx.db.transaction() as s:
+        removed = unsubscribe(s, spec.name, ctx.actor)
+    if not removed:
+        return Reply.error(
+            f"you do not get {spec.name} by direct message", hint=f"/digest subscribe {spec.name}"
+        )
+    return Reply(text=f"You will no longer get {spec.name}", ephemeral=True)
