@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/switchboard fraud train --if-missing
 	$(BIN)/switchboard demo
 
 test: $(STAMP)

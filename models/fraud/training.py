@@ -1,0 +1,182 @@
+"""Training and evaluation: labels onto feature rows, a split by subscriber, the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from domain.fraud.choices import FraudKind
+from models.fraud.features import DAY, Features, compute_features
+from models.fraud.model import NORMAL, FraudModel
+
+
+def kinds_for(features: Features, labels: pl.DataFrame) -> np.ndarray:
+    """Each feature row's kind: the label's, or NORMAL for lines without a fraud label."""
+    frame = labels
+    if "is_fraud" in frame.columns:
+        frame = frame.filter(pl.col("is_fraud"))
+    lookup = dict(zip(frame["subscriber"].to_list(), frame["kind"].to_list(), strict=True))
+    return np.array([lookup.get(str(s), NORMAL) for s in features.subscribers], dtype=object)
+
+
+def split_by_subscriber(
+    kinds: np.ndarray, test_share: float = 0.3, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (train, test): each subscriber on one side, every kind on both."""
+    rows = np.arange(len(kinds))
+    strata = kinds.astype(str)
+    counts = {k: int((strata == k).sum()) for k in set(strata)}
+    # A kind too rare to split goes to training only.
+    strata = np.where([counts[k] >= 2 for k in strata], strata, NORMAL)
+    train, test = train_test_split(rows, test_size=test_share, random_state=seed, stratify=strata)
+    return np.sort(train), np.sort(test)
+
+
+@dataclass
+class Metrics:
+    lines: int
+    fraudulent: int
+    pr_auc: float
+    roc_auc: float
+    threshold: float
+    precision: float
+    recall: float
+    flagged: int
+    false_alarms: int
+    #: kind -> (recall at the threshold, lines of that kind)
+    recall_by_kind: dict[str, tuple[float, int]] = field(default_factory=dict)
+    #: How often the likely kind named for a caught line was right.
+    kind_accuracy: float = 0.0
+
+    def lines_of_text(self) -> list[str]:
+        out = [
+            f"lines {self.lines:,}, fraudulent {self.fraudulent:,}",
+            f"PR-AUC {self.pr_auc:.3f}   ROC-AUC {self.roc_auc:.3f}",
+            f"at threshold {self.threshold:.2f}: precision {self.precision:.3f}, "
+            f"recall {self.recall:.3f} ({self.flagged:,} flagged, "
+            f"{self.false_alarms:,} false alarms)",
+            f"likely kind right for {self.kind_accuracy:.0%} of caught lines",
+        ]
+        out += [
+            f"  recall {kind:<20} {r:.3f}  ({n} lines)"
+            for kind, (r, n) in sorted(self.recall_by_kind.items())
+        ]
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "lines": self.lines,
+            "fraudulent": self.fraudulent,
+            "pr_auc": self.pr_auc,
+            "roc_auc": self.roc_auc,
+            "threshold": self.threshold,
+            "precision": self.precision,
+            "recall": self.recall,
+            "flagged": self.flagged,
+            "false_alarms": self.false_alarms,
+            "recall_by_kind": {k: r for k, (r, _) in self.recall_by_kind.items()},
+            "kind_accuracy": self.kind_accuracy,
+        }
+
+
+def evaluate(
+    model: FraudModel, X: np.ndarray, kinds: np.ndarray, threshold: float | None = None
+) -> Metrics:
+    """Ranking and threshold metrics of `model` on rows `X` with true `kinds`."""
+    threshold = model.threshold if threshold is None else threshold
+    kinds = np.asarray(kinds).astype(str)
+    y = kinds != NORMAL
+    score = model.predict_proba(X)[:, 1]
+    flagged = score >= threshold
+    both = 0 < y.sum() < len(y)
+    caught = flagged & y
+    guessed = model.likely_kind(X[caught]) if caught.any() else np.zeros(0)
+    return Metrics(
+        lines=len(y),
+        fraudulent=int(y.sum()),
+        pr_auc=float(average_precision_score(y, score)) if both else float("nan"),
+        roc_auc=float(roc_auc_score(y, score)) if both else float("nan"),
+        threshold=threshold,
+        precision=float(caught.sum() / max(flagged.sum(), 1)),
+        recall=float(caught.sum() / max(y.sum(), 1)),
+        flagged=int(flagged.sum()),
+        false_alarms=int((flagged & ~y).sum()),
+        recall_by_kind={
+            k: (float(flagged[kinds == k].mean()), int((kinds == k).sum()))
+            for k in sorted(set(kinds[y]))
+        },
+        kind_accuracy=float((guessed == kinds[caught]).mean()) if caught.any() else 0.0,
+    )
+
+
+def baseline_totals(features: Features) -> np.ndarray:
+    """Raw per-subscriber totals: what a model without fraud features would see."""
+    days = max((features.window_end - features.window_start) / 86_400, 1.0)
+    cols = (
+        "records_per_day",
+        "voice_out_per_day",
+        "sms_out_per_day",
+        "data_mb_per_day",
+        "intl_out_per_day",
+        "intl_minutes_per_day",
+    )
+    return np.column_stack([features.column(c) for c in cols]) * days
+
+
+#: Kinds that go on until the window ends once started; the others last days.
+ONGOING = {FraudKind.SIM_BOX.value}
+
+
+def trailing_window(
+    frame: pl.DataFrame, labels: pl.DataFrame, days: int
+) -> tuple[pl.DataFrame, pl.DataFrame, set[str]]:
+    """The last `days` days of `frame`, the labels that hold in them, and the lines to leave out.
+
+    A line whose fraud began before the window and is of a kind that stops after a few
+    days may or may not still be at it inside the window: it is left out (neither
+    fraudulent nor ordinary) rather than guessed.
+    """
+    if days <= 0:
+        return frame, labels, set()
+    end = int(frame["started_at"].max())  # type: ignore[arg-type]
+    start = end + 1 - days * DAY
+    cut = frame.filter(pl.col("started_at") >= start)
+    before = pl.col("since") < start
+    keep = labels.filter(~before | pl.col("kind").is_in(list(ONGOING)))
+    unsure = set(labels.filter(before & ~pl.col("kind").is_in(list(ONGOING)))["subscriber"])
+    return cut, keep, unsure
+
+
+def feature_rows(
+    frame: pl.DataFrame, labels: pl.DataFrame, windows: tuple[int, ...] = (0,)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, kinds, subscribers) over several trailing windows (0 = the whole frame)."""
+    xs, ks, ss = [], [], []
+    for days in windows:
+        cut, lab, unsure = trailing_window(frame, labels, days)
+        f = compute_features(cut)
+        kinds = kinds_for(f, lab)
+        keep = ~np.isin(f.subscribers.astype(str), list(unsure))
+        xs.append(f.matrix[keep])
+        ks.append(kinds[keep])
+        ss.append(f.subscribers[keep].astype(str))
+    return np.vstack(xs), np.concatenate(ks), np.concatenate(ss)
+
+
+def thin_fraud(frame: pl.DataFrame, labels: pl.DataFrame, keep: float, seed: int) -> pl.DataFrame:
+    """The frame with each fraud-pattern record kept with probability `keep`: quieter fraud."""
+    rng = np.random.default_rng(seed)
+    joined = frame.join(labels.select("subscriber", "since"), on="subscriber", how="left")
+    fraud = joined["since"].is_not_null() & (joined["started_at"] >= joined["since"])
+    mask = ~fraud.to_numpy() | (rng.random(frame.height) < keep)
+    return frame.filter(pl.Series(mask))
+
+
+def fit_model(
+    features: Features, kinds: np.ndarray, threshold: float, random_state: int = 0
+) -> FraudModel:
+    return FraudModel(threshold=threshold, random_state=random_state).fit(features.matrix, kinds)
