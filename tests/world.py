@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
+
 from bot.access import Access
 from bot.bootstrap import load_skills
 from bot.router import Router
@@ -106,7 +108,28 @@ def populate_world(db: Database) -> Database:
         for row in rows:  # one by one: these tables have no relationships to order them
             s.add(row)
             s.flush()
+    reset_sequences(db)
     return db
+
+
+def reset_sequences(db: Database) -> None:
+    """After rows written with their ids, PostgreSQL's sequences hand out the next ones."""
+    if db.dialect != "postgresql":
+        return
+    with db.transaction() as s:
+        for (table,) in s.execute(
+            sa.text(
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND column_name = 'id' "
+                "AND column_default LIKE 'nextval%'"
+            )
+        ):
+            s.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f'COALESCE((SELECT max(id) FROM "{table}"), 0) + 1, false)'
+                )
+            )
 
 
 def lab_router(db: Database) -> tuple[Router, Access]:

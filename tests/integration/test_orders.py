@@ -24,6 +24,7 @@ from domain.orders.choices import OrderAction, OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.services import get_order, move_order, request_resume, request_suspension
 from domain.schema import ProductOffering
+from tests.world import reset_sequences
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
@@ -104,14 +105,7 @@ def more_world(db: Database) -> Database:
         for row in rows:
             s.add(row)
             s.flush()
-        if db.dialect == "postgresql":  # rows written with their ids leave sequences behind
-            for table in ("subscriptions", "customers", "billing_accounts", "product_offerings"):
-                s.execute(
-                    sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
+    reset_sequences(db)
     return db
 
 
