@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.bootstrap import Switchboard
+from bot.outbound import Outbound
 from bot.render.blockkit import to_message
 from domain.db import utcnow
 from domain.errors import DomainError
@@ -34,6 +34,8 @@ from skills.alarms import alarm_card, storm_card
 log = logging.getLogger(__name__)
 
 LOCK = "alarm-notifier"
+#: How long a pass waits for the outbound queue to send one message.
+SEND_TIMEOUT_S = 300
 MINUTE = timedelta(minutes=1)
 
 
@@ -66,13 +68,13 @@ class AlarmNotifier:
     def __init__(
         self,
         sb: Switchboard,
-        client: WebClient,
+        outbound: Outbound,
         *,
         interval_s: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sb = sb
-        self.client = client
+        self.outbound = outbound
         self.interval_s = interval_s
         self.clock = clock
         self._posted: deque[datetime] = deque()  # new-alarm messages in the last minute
@@ -194,16 +196,12 @@ class AlarmNotifier:
             message = to_message(alarm_card(s, alarm))
         try:
             if w.action == "update" and w.ts:
-                self.client.chat_update(
-                    channel=w.channel, ts=w.ts, text=message.text, blocks=message.blocks
-                )
+                self.outbound.update(w.channel, w.ts, message).result(timeout=SEND_TIMEOUT_S)
                 done.updated += 1
                 metrics.ALARM_MESSAGES.labels("updated").inc()
                 self._mark(w)
                 return
-            posted = self.client.chat_postMessage(
-                channel=w.channel, text=message.text, blocks=message.blocks
-            )
+            posted = self.outbound.post(w.channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
             # Slack said no for good (the bot is not in the channel, the message is
             # gone): say so and move on rather than ask again every pass.
@@ -239,19 +237,14 @@ class AlarmNotifier:
         done.storm = storm.ref
         try:
             if storm.slack_ts and storm.slack_channel:
-                self.client.chat_update(
-                    channel=storm.slack_channel,
-                    ts=storm.slack_ts,
-                    text=message.text,
-                    blocks=message.blocks,
+                self.outbound.update(storm.slack_channel, storm.slack_ts, message).result(
+                    timeout=SEND_TIMEOUT_S
                 )
                 return
             channel = self._channel(
                 PerceivedSeverity.CRITICAL if critical else PerceivedSeverity.MAJOR
             )
-            posted = self.client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks
-            )
+            posted = self.outbound.post(channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
             log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
             return

@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import alerts, metrics, orders
+from automation.scheduler import ClusterScheduler
+from bot import alerts, jobs, metrics, orders
 from bot.bootstrap import Switchboard
 from bot.notify import AlarmNotifier
 from bot.orders import OrderWorker
+from bot.outbound import Outbound
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge, web_client
 from domain.errors import Conflict, DomainError
@@ -42,8 +44,12 @@ class Service:
     asgi: Starlette
     notifier: AlarmNotifier
     order_worker: OrderWorker
+    outbound: Outbound
+    scheduler: ClusterScheduler | None
 
     def shutdown(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self.notifier.stop()
         self.order_worker.stop()
         grace = self.sb.settings.server.shutdown_grace_s
@@ -52,12 +58,20 @@ class Service:
             log.warning(
                 "%d command(s) were still running after %.0f s and were cut off", left, grace
             )
+        self.outbound.stop()
 
 
 def build_service(sb: Switchboard) -> Service:
     edge = SlackEdge(sb, web_client(sb.settings.slack))
     bolt = build_app(edge)
-    notifier = AlarmNotifier(sb, edge.client, interval_s=sb.settings.alerts.message_interval_s)
+    # Every proactive message (alarms, digests, jobs) leaves through one paced queue.
+    outbound = Outbound(edge.client)
+    notifier = AlarmNotifier(sb, outbound, interval_s=sb.settings.alerts.message_interval_s)
+    scheduler = (
+        ClusterScheduler(sb.db, sb.settings, jobs.runners(sb, outbound))
+        if sb.settings.scheduler.enabled
+        else None
+    )
     order_worker = OrderWorker(sb, edge.client)
 
     async def slack_events(request: Request) -> Response:
@@ -138,6 +152,8 @@ def build_service(sb: Switchboard) -> Service:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         socket = _start_socket_mode(service) if sb.settings.slack.socket_mode else None
         notifier.start()
+        if scheduler is not None:
+            scheduler.start()
         order_worker.start()
         yield
         if socket is not None:
@@ -146,7 +162,14 @@ def build_service(sb: Switchboard) -> Service:
 
     asgi = Starlette(routes=routes, lifespan=lifespan)
     service = Service(
-        sb=sb, edge=edge, bolt=bolt, asgi=asgi, notifier=notifier, order_worker=order_worker
+        sb=sb,
+        edge=edge,
+        bolt=bolt,
+        asgi=asgi,
+        notifier=notifier,
+        order_worker=order_worker,
+        outbound=outbound,
+        scheduler=scheduler,
     )
     return service
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.bootstrap import bootstrap
 from bot.notify import AlarmNotifier
+from bot.outbound import Outbound
 from bot.slack.edge import web_client
 from domain.config import PROJECT_ROOT, load_settings
 from domain.db import Database, utcnow
@@ -45,7 +46,8 @@ def test_posts_once_updates_after_and_waits_for_the_lock_holder(world: Database)
         )
         sb = bootstrap(settings, database_url=world.url)
         clock = [utcnow()]
-        notifier = AlarmNotifier(sb, web_client(settings.slack), clock=lambda: clock[0])
+        outbound = Outbound(web_client(settings.slack), per_channel_s=0.05)
+        notifier = AlarmNotifier(sb, outbound, clock=lambda: clock[0])
         _file(world, "LinkDown", "FanFailure")
         done = notifier.run_once()
         assert done is not None and (done.posted, done.updated) == (2, 0)
@@ -73,4 +75,5 @@ def test_posts_once_updates_after_and_waits_for_the_lock_holder(world: Database)
         done = notifier.run_once()
         assert done is not None and (done.posted, done.stormed) == (1, 0)
         assert len(slack.calls_to("chat.postMessage")) == 4  # 2 alarms, 1 storm, 1 alarm
+        outbound.stop()
         sb.close()
