@@ -32,11 +32,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from automation.provisioning import Provisioner
 from bot.bootstrap import Switchboard
+from bot.outbound import Outbound
 from bot.render.blockkit import to_message
 from domain.config import OrderSettings, Settings
 from domain.customers.models import Subscription
@@ -57,6 +57,8 @@ from skills.reply import Reply
 log = logging.getLogger(__name__)
 
 LOCK = "order-worker"
+#: How long the worker waits for the outbound queue to send one message.
+SEND_TIMEOUT_S = 300
 
 
 class Rejected(Exception):
@@ -201,13 +203,13 @@ class OrderWorker:
     def __init__(
         self,
         sb: Switchboard,
-        client: WebClient,
+        outbound: Outbound,
         *,
         provisioner: Provisioner | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sb = sb
-        self.client = client
+        self.outbound = outbound
         self.clock = clock
         self.provisioner = provisioner or Provisioner(sb.db, sb.settings, clock=clock)
         self.interval_s = sb.settings.orders.worker_interval_s
@@ -266,15 +268,11 @@ class OrderWorker:
             posted: dict[str, Any] = {}
             try:
                 if ts and channel:
-                    self.client.chat_update(
-                        channel=channel, ts=ts, text=message.text, blocks=message.blocks
-                    )
+                    self.outbound.update(channel, ts, message).result(timeout=SEND_TIMEOUT_S)
                     done.updated += 1
                 elif pending:
-                    resp = self.client.chat_postMessage(
-                        channel=self.sb.settings.channels.orders,
-                        text=message.text,
-                        blocks=message.blocks,
+                    resp = self.outbound.post(self.sb.settings.channels.orders, message).result(
+                        timeout=SEND_TIMEOUT_S
                     )
                     posted = {"channel": resp.get("channel"), "ts": resp.get("ts")}
                     done.posted += 1
@@ -294,13 +292,12 @@ class OrderWorker:
                 card = order_card(s, o)
                 text = news(o, sub.identifier if sub else None)
                 work.append((o.id, o.requested_by, text, Reply(text, sections=card.sections)))
-        for order_id, requester, text, reply in work:
+        for order_id, requester, _text, reply in work:
             user = self._slack_id(requester)
             if user is not None:
                 message = to_message(reply)
                 try:
-                    dm = self.client.conversations_open(users=user)["channel"]["id"]
-                    self.client.chat_postMessage(channel=dm, text=text, blocks=message.blocks)
+                    self.outbound.direct(user, message).result(timeout=SEND_TIMEOUT_S)
                     done.told += 1
                 except SlackApiError as exc:
                     log.warning("could not tell %s: %s", requester, exc.response.get("error"))

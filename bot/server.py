@@ -72,7 +72,7 @@ def build_service(sb: Switchboard) -> Service:
         if sb.settings.scheduler.enabled
         else None
     )
-    order_worker = OrderWorker(sb, edge.client)
+    order_worker = OrderWorker(sb, outbound)
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()

@@ -19,6 +19,13 @@ SCOPES = [
 EVENTS = ["app_home_opened", "app_mention"]
 
 
+def _first_word(cmd: Any) -> str:
+    """What follows the slash command: the subcommand, or the bare command's arguments."""
+    if len(cmd.path) > 1:
+        return str(cmd.path[1])
+    return str(cmd.usage.split(" ", 1)[1]) if " " in cmd.usage else ""
+
+
 def manifest(
     registry: Registry, *, url: str | None, socket_mode: bool, name: str = "Switchboard"
 ) -> dict[str, Any]:
@@ -35,7 +42,7 @@ def manifest(
             "usage_hint": (
                 group[0].usage.split(" ", 1)[1]
                 if len(group) == 1 and " " in group[0].usage
-                else f"[{' | '.join(c.path[1] for c in group)}] ..."
+                else f"[{' | '.join(_first_word(c) for c in group)}] ..."
             )[:1000],
             "should_escape": False,
         }

@@ -13,6 +13,7 @@ from automation.provisioning import Provisioner
 from bot.access import Access
 from bot.bootstrap import Switchboard
 from bot.orders import OrderWorker
+from bot.outbound import Outbound
 from bot.router import Router
 from domain.catalog.choices import Segment
 from domain.changes.choices import ChangeState
@@ -138,7 +139,8 @@ def test_a_rejected_line_fails_rolls_back_opens_a_ticket_and_tells_the_requester
         from slack_sdk import WebClient
 
         sb = Switchboard(router.settings, db, access, router)
-        worker = OrderWorker(sb, WebClient(token="xoxb-test", base_url=slack.api_url))
+        outbound = Outbound(WebClient(token="xoxb-test", base_url=slack.api_url))
+        worker = OrderWorker(sb, outbound)
         first, second = worker.run_once(), worker.run_once()
         assert first is not None and first.told == 1 and second is not None and second.told == 0
         (opened,) = slack.calls_to("conversations.open")
@@ -147,6 +149,7 @@ def test_a_rejected_line_fails_rolls_back_opens_a_ticket_and_tells_the_requester
             c for c in slack.calls_to("chat.postMessage") if c.params["channel"] == "DU0DEMOCAROL"
         ]
         assert dm.params["text"].startswith(f"Your order {ref} failed: r2-del {PORT}: ")
+        outbound.stop()
 
 
 def test_an_unreachable_device_fails_the_order_without_a_trace_left(

@@ -239,6 +239,16 @@ def test_a_429_is_retried_after_retry_after_and_delivered_once(served: Served) -
     assert time.monotonic() - started < 10
 
 
+def test_a_500_is_retried_and_the_answer_delivered_once(served: Served) -> None:
+    served.slack.fail_next("chat.postMessage", status=500, times=2)
+    ref = pending_order(served)
+    served.command("dave", f"/order show {ref}")
+    attempts = served.slack.wait_for("chat.postMessage", 3, timeout=20)
+    time.sleep(0.5)
+    assert len(attempts) == len(served.slack.calls_to("chat.postMessage")) == 3
+    assert attempts[-1].params["text"] == attempts[0].params["text"]
+
+
 def test_progress_posts_once_then_updates_in_place(served: Served) -> None:
     report = served.service.edge.progress("C0CHANGES")
     report("1/3 devices done")
