@@ -456,6 +456,11 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     scores = score_frame(trained, read_usage_csv(args.input, bad))
     _report_bad(bad)
+    if scores.height == 0:
+        raise DomainError(
+            f"{args.input} holds no usable records",
+            hint="see the skipped lines above" if bad.count else "the file has a header only",
+        )
     table = scores.select(
         "subscriber",
         pl.col("score").round(4),

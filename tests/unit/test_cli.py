@@ -52,7 +52,7 @@ def test_every_contract_command_has_help(
 
 
 @pytest.mark.parametrize(
-    "words", [["digest", "preview"], ["fraud", "score"], ["billing", "run"]], ids=" ".join
+    "words", [["digest", "preview"], ["billing", "run"]], ids=" ".join
 )
 def test_unbuilt_commands_say_so_and_exit_2(
     words: list[str], capsys: pytest.CaptureFixture[str]
