@@ -219,12 +219,21 @@ class Database:
                 "someone else changed this at the same moment; nothing was done",
                 hint="look at it again, then retry if it is still needed",
             ) from None
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            if not _lost(exc):
+                raise
+            raise unavailable(self.url, exc) from None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading only; it never takes the write lock."""
-        with self.readers() as session:
-            yield session
+        try:
+            with self.readers() as session:
+                yield session
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            if not _lost(exc):
+                raise
+            raise unavailable(self.url, exc) from None
 
     @contextmanager
     def hold(self, name: str) -> Iterator[bool]:
@@ -279,6 +288,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lost(exc: sa.exc.DBAPIError) -> bool:
+    """The database cannot be reached (as opposed to a query it refused)."""
+    if exc.connection_invalidated or isinstance(exc, sa.exc.InterfaceError):
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(
+        words in text
+        for words in (
+            "connection",
+            "server closed",
+            "terminating",
+            "could not connect",
+            "unable to open database",
+            "the database system is",
+        )
+    )
 
 
 def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:

@@ -27,6 +27,7 @@ from bot.bootstrap import Switchboard
 from bot.render.blockkit import Message, to_message
 from domain.audit.services import claim_request
 from domain.config import SlackSettings
+from domain.errors import DatabaseUnavailable
 from skills.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,13 @@ class SlackEdge:
 
         def run() -> None:
             try:
-                if key is not None and not self.first_delivery(key):
+                try:
+                    seen = key is not None and not self.first_delivery(key)
+                except DatabaseUnavailable:
+                    # No ledger without the database; nothing can change without it either,
+                    # so run the job: the caller gets the database's trouble in one line.
+                    seen = False
+                if seen:
                     metrics.SLACK_DROPPED.labels("seen").inc()
                     return
                 job()

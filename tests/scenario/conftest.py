@@ -190,16 +190,23 @@ class Served:
 
 
 def _serve(
-    tmp_path: Path, template: Path, config: Path = PROJECT_ROOT / "config.yaml", **extra_env: str
+    tmp_path: Path,
+    template: Path | None,
+    config: Path = PROJECT_ROOT / "config.yaml",
+    database_url: str | None = None,
+    **extra_env: str,
 ) -> Iterator[Served]:
-    path = tmp_path / "served.db"
-    shutil.copy(template, path)
+    if database_url is None:
+        assert template is not None
+        path = tmp_path / "served.db"
+        shutil.copy(template, path)
+        database_url = f"sqlite:///{path}"
     with FakeSlack() as slack:
         env = {
             "SLACK_BOT_TOKEN": "xoxb-test-token",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
-            "SWITCHBOARD_DATABASE_URL": f"sqlite:///{path}",
+            "SWITCHBOARD_DATABASE_URL": database_url,
             "SWITCHBOARD_ALERTS_TOKEN": ALERTS_TOKEN,
             **extra_env,
         }
