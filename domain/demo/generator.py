@@ -680,7 +680,7 @@ class _Builder:
             },
         )
 
-    # -- invoices and payments: the last two bill cycles ------------------------------------
+    # -- invoices and payments: the two bill cycles before the usage window -----------------
 
     def invoices(self) -> None:
         rng = self.rng
@@ -738,9 +738,12 @@ class _Builder:
         balance = np.zeros(n_acc, dtype=np.int64)
         oldest_unpaid_due: dict[int, date] = {}
         inv_id = 0
+        # History ends before the month the seeded usage starts in, so that rating the
+        # usage and running that month's bill makes real invoices instead of clashing.
+        first_usage_month = datetime.fromtimestamp(self.window_start, UTC).date()
         for back in (2, 1):
-            p_start = month_start(self.as_of, back)
-            p_end = month_start(self.as_of, back - 1) - timedelta(days=1)
+            p_start = month_start(first_usage_month, back)
+            p_end = month_start(first_usage_month, back - 1) - timedelta(days=1)
             issued = datetime(p_end.year, p_end.month, p_end.day, tzinfo=UTC) + timedelta(
                 days=1, hours=2
             )
