@@ -51,7 +51,7 @@ def test_every_contract_command_has_help(
     assert "usage: switchboard" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("words", [["digest", "preview"], ["billing", "run"]], ids=" ".join)
+@pytest.mark.parametrize("words", [["digest", "preview"]], ids=" ".join)
 def test_unbuilt_commands_say_so_and_exit_2(
     words: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
