@@ -32,8 +32,8 @@ from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import approve_change, get_change, lock_devices, move_change
 from domain.changes.services import unlock_devices as release
 from domain.config import AutomationSettings, DeviceSettings
-from domain.db import Database, utcnow
-from domain.errors import DomainError, PolicyViolation
+from domain.db import Database, make_ref, parse_ref, utcnow
+from domain.errors import Conflict, DomainError, PolicyViolation
 from domain.inventory.choices import Platform
 from domain.inventory.models import Device
 
@@ -213,6 +213,19 @@ class ChangeWorkflow:
         raise PolicyViolation("this is outside the change windows", hint=f"windows: {spans}")
 
     def apply(self, ref: str, actor: str, progress: Progress | None = None) -> ChangeReport:
+        # While it runs, the change's named lock is held by this process: a replica that
+        # starts meanwhile sees a live change, not one a crash cut off.
+        change_id = parse_ref(ChangeRequest.ref_prefix, ref, "change")
+        with self.db.hold(running_lock(change_id)) as held:
+            if not held:
+                shown = make_ref(ChangeRequest.ref_prefix, change_id)
+                raise Conflict(
+                    f"{shown} is being applied elsewhere right now",
+                    hint=f"/config show {shown} to follow it",
+                )
+            return self._apply(ref, actor, progress)
+
+    def _apply(self, ref: str, actor: str, progress: Progress | None = None) -> ChangeReport:
         note = progress or (lambda _t: None)
         now = self.clock()
         self.check_window(now)
@@ -435,12 +448,36 @@ class ChangeWorkflow:
         return report
 
 
+def running_lock(change_id: int) -> str:
+    """The named lock a process holds while it applies a change."""
+    return f"change-{change_id}"
+
+
 def mark_interrupted(db: Database, now: datetime | None = None) -> list[tuple[str, list[str]]]:
-    """At start: changes cut off by a crash become interrupted; returns their devices."""
+    """At start: changes cut off by a crash become interrupted; returns their devices.
+
+    A change another replica is applying right now (it holds the change's lock) is
+    left alone.
+    """
+    found = []
+    with db.read() as s:
+        running = s.scalars(
+            sa.select(ChangeRequest.id).where(ChangeRequest.state == ChangeState.RUNNING)
+        ).all()
+    for change_id in running:
+        with db.hold(running_lock(change_id)) as orphaned:
+            if orphaned:
+                found.extend(_interrupt(db, change_id, now))
+    return found
+
+
+def _interrupt(db: Database, change_id: int, now: datetime | None) -> list[tuple[str, list[str]]]:
     found = []
     with db.transaction() as s:
         running = s.scalars(
-            sa.select(ChangeRequest).where(ChangeRequest.state == ChangeState.RUNNING)
+            sa.select(ChangeRequest).where(
+                ChangeRequest.id == change_id, ChangeRequest.state == ChangeState.RUNNING
+            )
         ).all()
         for change in running:
             rows = s.execute(

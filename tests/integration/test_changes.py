@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from automation.changes import ChangeWorkflow, mark_interrupted
+from automation.changes import ChangeWorkflow, mark_interrupted, running_lock
 from automation.lab.lab import Lab
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
@@ -140,6 +140,9 @@ def test_a_change_cut_off_by_a_crash_is_marked_interrupted(lab_db: tuple[Databas
             ),
             {"i": change.id},
         )
+    # While a live process (another replica) still holds the change, it is left alone.
+    with db.hold(running_lock(change.id)):
+        assert mark_interrupted(db) == []
     assert mark_interrupted(db) == [(change.ref, ["r1-mum"])]
     assert targets(db, change.ref)["r1-mum"].state == TargetState.INTERRUPTED
 
