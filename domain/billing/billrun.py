@@ -148,10 +148,8 @@ def _time_param(conn: Connection, value: datetime) -> Any:
 
 
 def _quantity_text(q: float, unit: str) -> str:
-    if unit == "MB":
-        return f"{q:,.0f} MB"
-    if unit == "min":
-        return f"{q:,.0f} min" if float(q).is_integer() else f"{q:,.1f} min"
+    if unit in ("MB", "min"):
+        return f"{q:,.0f} {unit}" if float(q).is_integer() else f"{q:,.1f} {unit}"
     return f"{q:,.0f} message{'' if q == 1 else 's'}"
 
 
