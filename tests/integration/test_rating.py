@@ -270,7 +270,7 @@ def test_rating_matches_hand_computed_charges(db: Database) -> None:
     report = rate(db)
     got = rated(db)
     for name, record in records.items():
-        state, zone, charge = got[record.id]
+        state, _zone, charge = got[record.id]
         assert (state, charge) == ("rated", charge_of(name)), name
     assert report.records == report.rated == len(records)
     assert report.charge_minor == sum(charge_of(n) for n in records)
