@@ -54,7 +54,7 @@ SEQUENCE_GAP = 20
 #: Bucket for SMS bursts.
 BURST_S = 600
 #: Partial tables are merged once they hold this many rows, bounding memory.
-COMPACT_ROWS = 4_000_000
+COMPACT_ROWS = 2_000_000
 
 #: Feature names, in model order.
 FEATURES = (

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest
+from threadpoolctl import threadpool_limits
 
 from domain.fraud.choices import FraudKind
 from models.fraud.features import FEATURES, Features
@@ -204,7 +205,10 @@ class FraudModel:
     # -- scoring --------------------------------------------------------------------------
 
     def supervised_score(self, X: np.ndarray) -> np.ndarray:
-        return self.classifier_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
+        # One thread: prediction on a few thousand rows is quick, and OpenMP's spinning
+        # threads crawl on a machine shared with other work.
+        with threadpool_limits(1):
+            return self.classifier_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
 
     def novelty_score(self, X: np.ndarray) -> np.ndarray:
         """0..1, reaching the threshold at the ordinary lines' 1 - novelty_rate quantile."""
@@ -225,7 +229,8 @@ class FraudModel:
     def likely_kind(self, X: np.ndarray) -> np.ndarray:
         if self.kind_classifier_ is None:
             return np.full(len(X), self.only_kind_, dtype=object)
-        return self.kind_classifier_.predict(np.asarray(X, dtype=np.float64)).astype(object)
+        with threadpool_limits(1):
+            return self.kind_classifier_.predict(np.asarray(X, dtype=np.float64)).astype(object)
 
     def reasons(self, row: np.ndarray, kind: str, novel: bool) -> tuple[str, ...]:
         """Plain words for one flagged row: its kind's signature facts first."""
@@ -273,12 +278,13 @@ class FraudModel:
         nov = self.novelty_score(X) if len(X) else np.zeros(0)
         score = np.maximum(sup, nov)
         flagged = score >= self.threshold
-        kinds = self.likely_kind(X) if len(X) else np.zeros(0, dtype=object)
+        rows = np.flatnonzero(flagged)
+        kinds = self.likely_kind(X[rows]) if rows.size else np.zeros(0, dtype=object)
         reasons: list[list[str]] = [[] for _ in range(len(X))]
         out_kind: list[str | None] = [None] * len(X)
-        for i in np.flatnonzero(flagged).tolist():
-            out_kind[i] = str(kinds[i])
-            reasons[i] = list(self.reasons(X[i], str(kinds[i]), bool(nov[i] > sup[i])))
+        for i, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
+            out_kind[i] = str(kind)
+            reasons[i] = list(self.reasons(X[i], str(kind), bool(nov[i] > sup[i])))
         frame = pl.DataFrame(
             {
                 "subscriber": features.subscribers.astype(str),

@@ -45,7 +45,7 @@ REQUIRED = tuple(c for c in COLUMNS if c not in ("record_id", "charge"))
 LABEL_COLUMNS = ("subscriber", "kind", "since")
 SERVICES = ("voice", "sms", "data")
 DIRECTIONS = ("out", "in")
-BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_BYTES = 16 * 1024 * 1024
 #: How many skipped lines are described one by one.
 EXAMPLES = 5
 
