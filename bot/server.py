@@ -27,9 +27,11 @@ from bot.bootstrap import Switchboard
 from bot.notify import AlarmNotifier
 from bot.orders import OrderWorker
 from bot.outbound import Outbound
+from bot.render.blockkit import to_message
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge, web_client
 from domain.errors import Conflict, DomainError
+from skills.reply import Button, Reply, Section
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,7 @@ def build_service(sb: Switchboard) -> Service:
         notifier.start()
         if scheduler is not None:
             scheduler.start()
+        _report_interrupted(sb, outbound)
         order_worker.start()
         yield
         if socket is not None:
@@ -172,6 +175,26 @@ def build_service(sb: Switchboard) -> Service:
         scheduler=scheduler,
     )
     return service
+
+
+def _report_interrupted(sb: Switchboard, outbound: Outbound) -> None:
+    """Tell the changes channel about changes a crash cut off (found at this start)."""
+    for ref, devices in sb.interrupted:
+        reply = Reply(
+            text=f":warning: {ref} was cut off by a restart and is marked interrupted",
+            sections=(
+                Section(
+                    text="Check "
+                    + (", ".join(devices) or "its devices")
+                    + ": they may hold part of the change. Roll it back or apply a new one."
+                ),
+            ),
+            buttons=(
+                Button("Show", f"/config show {ref}"),
+                Button("Roll back", f"/config rollback {ref}", style="danger"),
+            ),
+        )
+        outbound.post(sb.settings.channels.changes, to_message(reply))
 
 
 def _start_socket_mode(service: Service):  # type: ignore[no-untyped-def]

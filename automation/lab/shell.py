@@ -8,6 +8,7 @@ device's DeviceConfig, and `show running-config` / `show startup-config` print i
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from fakenos.plugins.shell.cmd_shell import CMDShell
@@ -91,6 +92,8 @@ class LabShell(CMDShell):
             self.writeline(f"{line}\n{INVALID}")  # exec commands need `do` here, as on IOS
             return False
         faults = self.device.faults
+        if faults.slow_line_s:
+            time.sleep(faults.slow_line_s)  # a device slow to take its configuration
         self.config_lines += 1
         if faults.drop_after_lines is not None and self.config_lines > faults.drop_after_lines:
             self.dropped.set()
