@@ -58,10 +58,10 @@ from domain.billing.rating import (
     load_plans,
     period_bounds,
     placeholder,
-    price,
     read_usage,
     round_half_up,
     temp_table,
+    units_of,
 )
 from domain.catalog.choices import Zone
 from domain.config import BillingSettings
@@ -262,8 +262,7 @@ def run_bill(
     )
 
     # -- usage ----------------------------------------------------------------------------
-    usage, (_, zone, charge) = read_usage(conn, period, plans, states="'rated'")
-    usage.zone = np.minimum(zone, len(ZONES) - 1)  # rated records always have a zone
+    usage, (_, _, charge) = read_usage(conn, period, plans, states="'rated'", stored_zone=True)
     acc_of = fetch_columns(
         conn, "SELECT id, billing_account_id FROM subscriptions ORDER BY id", (), 2
     )
@@ -272,7 +271,7 @@ def run_bill(
     rec_acc = (
         all_acc[np.searchsorted(all_sub, usage.subscription_id)] if usage.id.size else usage.id
     )
-    p = price(usage, plans)
+    p = units_of(usage, plans)
     mine = np.flatnonzero(~np.isin(rec_acc, done))
     if mine.size:
         unit = p.unit[mine]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -374,28 +374,28 @@ class Usage:
     roaming: np.ndarray
     duration_s: np.ndarray
     volume_bytes: np.ndarray
-    #: started_at in microseconds since the epoch (only its order matters).
-    started_us: np.ndarray
     zone: np.ndarray
     offering: np.ndarray  # position in Plans
 
 
 @dataclass
-class Priced:
-    """The pricing of each record."""
+class Units:
+    """What each record is priced in."""
 
     priced: np.ndarray  # bool: the record costs something per unit
     tariffed: np.ndarray  # bool: a tariff applies (priced or not)
     unit: np.ndarray  # unit code, -1 without a tariff
-    units: np.ndarray  # units in the tariff's base (seconds, minutes, messages, bytes)
-    beyond: np.ndarray  # of those, the ones not covered by an allowance
+    units: np.ndarray  # in the tariff's base (seconds, minutes, messages, bytes); 0 if free
+
+
+@dataclass
+class Priced(Units):
+    beyond: np.ndarray  # of the units, those no allowance covers
     charge: np.ndarray  # minor units
-    allowance_eligible: np.ndarray  # bool
 
 
-def price(u: Usage, plans: Plans) -> Priced:
-    """Price every record at once; allowances are consumed in started_at order."""
-    rate = plans.rate[u.offering, u.service, u.zone]
+def units_of(u: Usage, plans: Plans) -> Units:
+    """Each record's tariff unit and its count of those units."""
     unit = plans.unit[u.offering, u.service, u.zone]
     priced = (u.service == DATA) | u.outgoing | ((u.service == VOICE) & u.roaming)
     tariffed = unit >= 0
@@ -404,62 +404,93 @@ def price(u: Usage, plans: Plans) -> Priced:
         [u.duration_s, (u.duration_s + 59) // 60, np.ones_like(u.duration_s), u.volume_bytes],
         0,
     ).astype(np.int64)
-    units = np.where(priced & tariffed, units, 0)
-    eligible = priced & tariffed & (u.zone == NATIONAL) & ~u.roaming
-    allowance = plans.allowance[u.offering, u.service]
-    allowance = allowance * np.where(
+    return Units(priced, tariffed, unit, np.where(priced & tariffed, units, 0))
+
+
+#: Given positions of records, their started_at in microseconds (only the order matters).
+StartTimes = Callable[[np.ndarray], np.ndarray]
+
+
+def price(u: Usage, plans: Plans, started_at: StartTimes) -> Priced:
+    """Price every record at once; allowances are consumed in started_at order.
+
+    Only the subscriptions that use up an allowance need their records in time order,
+    so only theirs are asked of `started_at`.
+    """
+    base = units_of(u, plans)
+    unit, units = base.unit, base.units
+    eligible = base.priced & base.tariffed & (u.zone == NATIONAL) & ~u.roaming
+    allowance = plans.allowance[u.offering, u.service] * np.where(
         (u.service == VOICE) & (unit == SECOND), 60, np.where(unit == MB_UNIT, MEGABYTE, 1)
     )
-    beyond = units.copy()
+    beyond = np.where(eligible, 0, units)
     e = np.flatnonzero(eligible)
     if e.size:
-        order = e[np.lexsort((u.id[e], u.started_us[e], u.service[e], u.subscription_id[e]))]
-        used = units[order]
-        running = np.cumsum(used)
-        key = u.subscription_id[order] * 4 + u.service[order]
-        first = np.r_[True, key[1:] != key[:-1]]
-        group_start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
-        before = running - used - (running[group_start] - used[group_start])
-        covered = np.clip(allowance[order] - before, 0, used)
-        beyond[order] = used - covered
+        groups, group_of = np.unique(u.subscription_id[e] * 4 + u.service[e], return_inverse=True)
+        total = np.bincount(group_of, weights=units[e], minlength=groups.size)
+        limit = np.zeros(groups.size)
+        limit[group_of] = allowance[e]
+        crossing = e[(total > limit)[group_of]]
+        if crossing.size:
+            when = started_at(crossing)
+            order = np.lexsort(
+                (u.id[crossing], when, u.service[crossing], u.subscription_id[crossing])
+            )
+            rows = crossing[order]
+            used = units[rows]
+            running = np.cumsum(used)
+            key = u.subscription_id[rows] * 4 + u.service[rows]
+            first = np.r_[True, key[1:] != key[:-1]]
+            group_start = np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
+            before = running - used - (running[group_start] - used[group_start])
+            beyond[rows] = used - np.clip(allowance[rows] - before, 0, used)
+    rate = plans.rate[u.offering, u.service, u.zone]
     divisor = np.where(unit == MB_UNIT, MEGABYTE, 1) * 100
     pct = 100 + np.where(u.roaming, plans.surcharge_pct[u.offering], 0)
     charge = round_half_up(beyond * rate * pct, divisor)
-    return Priced(priced, tariffed, unit, units, beyond, np.where(priced, charge, 0), eligible)
+    return Priced(base.priced, base.tariffed, unit, units, beyond, np.where(base.priced, charge, 0))
+
+
+def _started_us_sql(conn: Connection, column: str) -> str:
+    if conn.dialect.name == "sqlite":
+        return f"unixepoch({column}) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER)"
+    return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
 
 
 def read_usage(
-    conn: Connection, period: Period, plans: Plans, *, states: str
+    conn: Connection, period: Period, plans: Plans, *, states: str, stored_zone: bool = False
 ) -> tuple[Usage, list[np.ndarray]]:
     """The period's usage records (in the states named by an SQL list) as columns.
 
+    The zone is worked out from the destinations, or with `stored_zone` read as rated.
     Returns the usage and the extra columns: state code, zone code (len(ZONES) for
     none) and charge_minor (-1 for none).
     """
-    if conn.dialect.name == "sqlite":
-        when = "unixepoch(started_at) * 1000000 + CAST(substr(started_at, 21, 6) AS INTEGER)"
-    else:
-        when = "CAST(EXTRACT(EPOCH FROM started_at) * 1000000 AS BIGINT)"
-    # Flags, state and the zone already set travel packed in one integer: every column
-    # read costs a Python object per row.
+    # Subscription, flags, state and the zone already set travel packed in one integer:
+    # every column read costs a Python object per row.
+    where = (
+        "" if stored_zone else f"substr(counterpart, 1, {plans.prefix_width}), counterpart_country,"
+    )
     sql = f"""
-        SELECT id, subscription_id,
-               CASE service WHEN 'voice' THEN 0 WHEN 'sms' THEN 1 ELSE 2 END
+        SELECT id,
+               subscription_id * 1024
+                 + CASE service WHEN 'voice' THEN 0 WHEN 'sms' THEN 1 ELSE 2 END
                  + CASE WHEN direction = 'out' THEN 4 ELSE 0 END
                  + CASE WHEN roaming THEN 8 ELSE 0 END
                  + 16 * CASE state WHEN 'received' THEN 0 WHEN 'rated' THEN 1 ELSE 2 END
                  + 64 * {_ZONE_CODE_SQL},
                CASE WHEN service = 'data' THEN volume_bytes ELSE duration_s END,
-               substr(counterpart, 1, {plans.prefix_width}), counterpart_country, {when},
+               {where}
                COALESCE(charge_minor, -1)
         FROM usage_records
         WHERE {in_period_sql(conn)} AND state IN ({states})
     """
-    cols = fetch_columns(conn, sql, period_bounds(conn, period), 8)
-    sub = np.array(cols[1], dtype=np.int64)
-    flags = np.array(cols[2], dtype=np.int64)
+    cols = fetch_columns(conn, sql, period_bounds(conn, period), 4 if stored_zone else 6)
+    packed = np.array(cols[1], dtype=np.int64)
+    sub, flags = packed >> 10, packed & 1023
     service = flags & 3
-    amount = np.array(cols[3], dtype=np.int64)
+    amount = np.array(cols[2], dtype=np.int64)
+    stored = flags >> 6
     s = fetch_columns(conn, "SELECT id, offering_id FROM subscriptions ORDER BY id", (), 2)
     sub_ids, sub_off = np.array(s[0], dtype=np.int64), np.array(s[1], dtype=np.int64)
     offering = plans.position(sub_off[np.searchsorted(sub_ids, sub)]) if sub.size else sub
@@ -471,11 +502,35 @@ def read_usage(
         roaming=(flags & 8) > 0,
         duration_s=np.where(service == DATA, 0, amount),
         volume_bytes=np.where(service == DATA, amount, 0),
-        started_us=np.array(cols[6], dtype=np.int64),
-        zone=zones_of(plans, service, cols[4], cols[5]),
+        zone=np.minimum(stored, len(ZONES) - 1)
+        if stored_zone
+        else zones_of(plans, service, cols[3], cols[4]),
         offering=offering,
     )
-    return usage, [(flags >> 4) & 3, flags >> 6, np.array(cols[7], dtype=np.int64)]
+    return usage, [(flags >> 4) & 3, stored, np.array(cols[-1], dtype=np.int64)]
+
+
+def started_at_reader(conn: Connection, period: Period, usage: Usage) -> StartTimes:
+    """Read started_at for given records, a subscription at a time (by its index)."""
+
+    def read(positions: np.ndarray) -> np.ndarray:
+        subs = np.unique(usage.subscription_id[positions])
+        temp_table(conn, "rating_crossing", "subscription_id BIGINT PRIMARY KEY")
+        bulk_insert(conn, "rating_crossing", ("subscription_id",), ((s,) for s in subs.tolist()))
+        cols = fetch_columns(
+            conn,
+            f"SELECT u.id, {_started_us_sql(conn, 'u.started_at')} FROM usage_records u "
+            "JOIN rating_crossing c ON c.subscription_id = u.subscription_id "
+            f"WHERE {in_period_sql(conn, 'u.started_at')}",
+            period_bounds(conn, period),
+            2,
+        )
+        conn.exec_driver_sql("DROP TABLE rating_crossing")
+        ids, when = np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype=np.int64)
+        order = np.argsort(ids)
+        return when[order][np.searchsorted(ids[order], usage.id[positions])]
+
+    return read
 
 
 # -- the service -------------------------------------------------------------------------
@@ -519,7 +574,7 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
     usage, (old_state, old_zone_code, old_charge_arr) = read_usage(
         conn, period, plans, states="'received', 'rated', 'billed'"
     )
-    p = price(usage, plans)
+    p = price(usage, plans, started_at_reader(conn, period, usage))
     billed = old_state == BILLED
     rateable = ~billed & ~(p.priced & ~p.tariffed)
     new_state = np.where(rateable, RATED, RECEIVED)
