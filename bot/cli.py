@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.table import Table
 from domain.config import ConfigError, Settings, load_settings, resolve_database_url
 from domain.db import safe_url
 from domain.errors import DomainError
+from domain.money import money
 
 if TYPE_CHECKING:
     from automation.lab.control import LabStatus
@@ -23,11 +25,6 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
-
-#: Commands later work builds; until then they say so and exit 2.
-NOT_BUILT = {
-    "digest": "scheduled digests",
-}
 
 
 class UsageError(Exception):
@@ -505,11 +502,6 @@ def cmd_fraud_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _money(minor: int, settings: Settings) -> str:
-    digits = settings.billing.minor_digits
-    return f"{settings.billing.currency} {minor / 10**digits:,.{digits}f}"
-
-
 def cmd_billing_rate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
     from domain.billing.rating import Period, periods_to_rate, rate_usage
@@ -531,7 +523,7 @@ def cmd_billing_rate(args: argparse.Namespace, settings: Settings) -> int:
             out.print(
                 f"{r.period}: {r.records:,} records, {r.rated:,} rated ({r.changed:,} changed, "
                 f"{r.already_billed:,} already billed, {r.no_tariff:,} without a tariff), "
-                f"charges {_money(r.charge_minor, settings)}, {r.seconds:.1f} s "
+                f"charges {money(r.charge_minor, settings.billing)}, {r.seconds:.1f} s "
                 f"({r.per_second:,.0f} records/s)"
             )
             if r.no_tariff:
@@ -564,19 +556,75 @@ def cmd_billing_run(args: argparse.Namespace, settings: Settings) -> int:
     out.print(
         f"{r.period}: {r.invoices:,} invoices ({r.skipped:,} accounts already invoiced), "
         f"{r.lines:,} lines, {r.usage_records:,} usage records and {r.adjustments:,} "
-        f"adjustments billed; total {_money(r.total_minor, settings)} "
-        f"(tax {_money(r.tax_minor, settings)}), {r.seconds:.1f} s"
+        f"adjustments billed; total {money(r.total_minor, settings.billing)} "
+        f"(tax {money(r.tax_minor, settings.billing)}), {r.seconds:.1f} s"
     )
     return 0
 
 
-def not_built(name: str) -> Handler:
-    def handler(args: argparse.Namespace, settings: Settings) -> int:
-        words = " ".join(w for w in (name, getattr(args, "action", None)) if w)
-        err.print(f"switchboard {words}: not built yet (arrives with {NOT_BUILT[name]})")
-        return 2
+def cmd_billing_payments(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import open_database
+    from domain.billing.services import import_payments
 
-    return handler
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise DomainError(
+            f"cannot read {args.file}: {exc.strerror}", hint="give the path of a CSV file"
+        ) from None
+    db = open_database(settings, _database_url(args, settings))
+    try:
+        r = import_payments(db, text, settings.billing)
+    finally:
+        db.dispose()
+    out.print(
+        f"{r.recorded:,} payment(s) recorded, {money(r.total_minor, settings.billing)}; "
+        f"{r.duplicates:,} already recorded; {len(r.skipped):,} line(s) skipped"
+    )
+    for line in r.skipped:
+        err.print(f"  {line}")
+    return 1 if r.skipped else 0
+
+
+def cmd_billing_dunning(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import open_database
+    from domain.billing.services import apply_dunning, dunning_moves
+
+    today = args.as_of or datetime.now(UTC).date()
+    now = datetime.combine(today, datetime.min.time(), UTC).replace(hour=6)
+    db = open_database(settings, _database_url(args, settings))
+    try:
+        with db.read() as session:
+            moves = dunning_moves(session, settings.billing.dunning, today)
+        for move in moves:
+            with db.transaction() as session:
+                orders = apply_dunning(session, move, now)
+            tail = f" (orders {', '.join(orders)})" if orders else ""
+            out.print(
+                f"{move.account}: {move.before} -> {move.after}, "
+                f"{move.days_overdue} days overdue{tail}"
+            )
+    finally:
+        db.dispose()
+    out.print(f"{len(moves):,} account(s) moved on {today:%Y-%m-%d}")
+    return 0
+
+
+def cmd_digest_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.render.terminal import render
+    from skills.digests import build_digest
+
+    sb = bootstrap(settings)
+    try:
+        reply = build_digest(sb.db, settings, args.name, datetime.now(UTC))
+    finally:
+        sb.close()
+    render(reply, out)
+    if args.out and reply.files:
+        Path(args.out).write_bytes(reply.files[0].content)
+        out.print(f"chart written to {args.out}")
+    return 0
 
 
 # -- parser -------------------------------------------------------------------------------
@@ -669,12 +717,13 @@ def build_parser() -> Parser:
     ex.add_argument("--lines", type=int, default=12_000, help="synthetic lines (default 12000)")
     ex.add_argument("--seed", type=_seed_number, default=42, help="random seed (default 42)")
 
-    for name, actions, help_ in (("digest", ("preview",), "scheduled digests"),):
-        g = add(name, not_built(name), help_)
-        gs = g.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
-        gs.required = True
-        for action in actions:
-            gs.add_parser(action, help=f"{name} {action}").set_defaults(handler=not_built(name))
+    dg = add("digest", lambda a, s: 0, "scheduled digests")
+    dgs = dg.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    dgs.required = True
+    dp = dgs.add_parser("preview", help="print a digest as it would go out now")
+    dp.set_defaults(handler=cmd_digest_preview)
+    dp.add_argument("--name", required=True, help="the digest's name in config.yaml")
+    dp.add_argument("--out", help="write its chart (PNG) to this file")
 
     bl = add("billing", lambda a, s: 0, "rating and bill runs")
     bls = bl.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
@@ -689,6 +738,14 @@ def build_parser() -> Parser:
     bu.set_defaults(handler=cmd_billing_run)
     bu.add_argument("--period", required=True, help="the bill cycle, YYYY-MM")
     bu.add_argument("--database", help="database URL (default: the configured one)")
+    bp = bls.add_parser("payments", help="record a CSV file of payments, oldest invoice first")
+    bp.set_defaults(handler=cmd_billing_payments)
+    bp.add_argument("file", help="CSV with reference,account,amount,received_at,method")
+    bp.add_argument("--database", help="database URL (default: the configured one)")
+    bd = bls.add_parser("dunning", help="move overdue accounts through the dunning steps")
+    bd.set_defaults(handler=cmd_billing_dunning)
+    bd.add_argument("--as-of", type=_as_of, help="the day to evaluate (default: today, UTC)")
+    bd.add_argument("--database", help="database URL (default: the configured one)")
 
     lb = add("lab", cmd_lab, "the simulated device lab (SSH on 127.0.0.1)")
     lbs = lb.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)

@@ -51,13 +51,40 @@ def test_every_contract_command_has_help(
     assert "usage: switchboard" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("words", [["digest", "preview"]], ids=" ".join)
-def test_unbuilt_commands_say_so_and_exit_2(
-    words: list[str], capsys: pytest.CaptureFixture[str]
+def test_digest_preview_prints_the_digest_and_writes_its_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, _, err = run(capsys, *words)
-    assert code == 2
-    assert err.startswith(f"switchboard {' '.join(words)}: not built yet")
+    db = tmp_path / "digest.db"
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", f"sqlite:///{db}")
+    chart = tmp_path / "chart.png"
+    code, out, err = run(
+        capsys,
+        "digest",
+        "preview",
+        "--name",
+        "engineer-daily",
+        "--out",
+        str(chart),
+    )
+    assert code == 0, err
+    assert "Engineer daily digest" in out and f"chart written to {chart}" in out
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run(capsys, "digest", "preview", "--name", "nope")
+    assert code == 1 and err.startswith("error: no digest 'nope'")
+
+
+def test_a_payment_file_is_recorded_and_bad_lines_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "pay.db"
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", f"sqlite:///{db}")
+    csv = tmp_path / "payments.csv"
+    csv.write_text("reference,account,amount,received_at,method\nP1,BA000,10,2026-11-02,upi\n")
+    code, out, err = run(capsys, "billing", "payments", str(csv))
+    assert code == 1
+    assert out.startswith("0 payment(s) recorded") and "line 2: no billing account 'BA000'" in err
+    code, out, _ = run(capsys, "billing", "dunning", "--as-of", "2026-11-20")
+    assert code == 0 and "0 account(s) moved on 2026-11-20" in out
 
 
 def test_config_check_ok(capsys: pytest.CaptureFixture[str]) -> None:
