@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.config import ConfigError, Settings, load_settings, resolve_database_url
-from domain.db import safe_url
+from domain.db import Database, safe_url
 from domain.errors import DomainError
 from domain.money import money
 
@@ -502,6 +503,17 @@ def cmd_fraud_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextmanager
+def _billing_lock(db: Database) -> Iterator[None]:
+    """One rating or bill run at a time, across processes and replicas."""
+    with db.hold("billing") as held:
+        if not held:
+            raise DomainError(
+                "another rating or bill run is going on", hint="wait for it to finish, then retry"
+            )
+        yield
+
+
 def cmd_billing_rate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
     from domain.billing.rating import Period, periods_to_rate, rate_usage
@@ -518,7 +530,7 @@ def cmd_billing_rate(args: argparse.Namespace, settings: Settings) -> int:
         else:
             periods = [period]
         for p in periods:
-            with out.status(f"rating {p}"), db.transaction() as session:
+            with _billing_lock(db), out.status(f"rating {p}"), db.transaction() as session:
                 r = rate_usage(session, p)
             out.print(
                 f"{r.period}: {r.records:,} records, {r.rated:,} rated ({r.changed:,} changed, "
@@ -544,13 +556,8 @@ def cmd_billing_run(args: argparse.Namespace, settings: Settings) -> int:
     period = Period.parse(args.period)
     db = open_database(settings, _database_url(args, settings))
     try:
-        with db.hold("bill-run") as held:
-            if not held:
-                raise DomainError(
-                    "another bill run is going on", hint="wait for it to finish, then retry"
-                )
-            with out.status(f"bill run {period}"), db.transaction() as session:
-                r = run_bill(session, period, settings.billing)
+        with _billing_lock(db), out.status(f"bill run {period}"), db.transaction() as session:
+            r = run_bill(session, period, settings.billing)
     finally:
         db.dispose()
     out.print(

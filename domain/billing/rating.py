@@ -549,9 +549,8 @@ def periods_to_rate(session: Session) -> list[Period]:
     p = first
     while p <= last:
         (found,) = conn.exec_driver_sql(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM usage_records WHERE started_at >= "
-            f"{placeholder(conn)} AND started_at < {placeholder(conn)} AND state = 'received' "
-            "LIMIT 1) x",
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM usage_records WHERE {in_period_sql(conn)} "
+            "AND state = 'received' LIMIT 1) x",
             tuple(period_bounds(conn, p)),
         ).one()
         if found:
