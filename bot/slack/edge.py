@@ -131,6 +131,7 @@ class SlackEdge:
                     seen = False
                 if seen:
                     metrics.SLACK_DROPPED.labels("seen").inc()
+                    log.info("delivery %s was already handled; dropped", key)
                     return
                 job()
             except Exception:
