@@ -1,4 +1,5 @@
-"""What scheduled jobs do: digests, dunning and SLA warnings, sent through the outbound queue.
+"""What scheduled jobs do: digests, dunning, SLA warnings and fraud scoring, sent through
+the outbound queue.
 
 `runners(...)` gives the scheduler one callable per job kind; each takes the job's
 argument (a digest's name, or nothing).
@@ -20,8 +21,11 @@ from domain.billing.services import apply_dunning, dunning_moves
 from domain.db import utcnow
 from domain.faults.choices import OPEN_TICKET_STATUSES
 from domain.faults.models import Ticket
+from domain.fraud.models import FraudCase
 from domain.jobs import DigestSubscription
+from models.fraud import ModelMissing
 from skills.digests import build_digest, digest_named
+from skills.fraud import case_card, case_msisdn, score_and_open
 from skills.reply import Button, Field, Reply, Section
 
 log = logging.getLogger(__name__)
@@ -118,8 +122,25 @@ def warn_sla(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -
     return len(late)
 
 
+def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> int:
+    """Score the window's usage; each new case goes to the fraud channel with its buttons."""
+    try:
+        made = score_and_open(sb.db, sb.settings, now or utcnow())
+    except ModelMissing as exc:
+        log.warning("fraud scoring skipped: %s (%s)", exc, exc.hint)
+        return 0
+    for case_id in made:
+        with sb.db.read() as s:
+            case = s.get(FraudCase, case_id)
+            assert case is not None
+            reply = case_card(case, case_msisdn(s, case))
+        outbound.post(sb.settings.channels.fraud, to_message(reply)).result(timeout=120)
+    return len(made)
+
+
 def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], None]]:
     return {
+        "fraud_scoring": lambda _: _log(score_fraud(sb, outbound), "fraud cases opened:"),
         "digest": lambda name: _log(send_digest(sb, outbound, name), f"digest {name} sent to"),
         "dunning": lambda _: _log(run_dunning(sb, outbound), "dunning moved accounts:"),
         "sla_warnings": lambda _: _log(warn_sla(sb, outbound), "SLA warnings sent:"),

@@ -1,14 +1,22 @@
-"""Fraud services: an analyst's decision closes a case and becomes a training label."""
+"""Fraud services: cases from the model's flags; an analyst's decision closes a case,
+becomes a training label, and a confirmed case suspends the line through an order."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.customers.choices import SubscriptionState
+from domain.customers.models import Subscription
 from domain.db import get_by_ref, utcnow
-from domain.fraud.choices import CASE_LIFECYCLE, CaseState, LabelSource
+from domain.fraud.choices import CASE_LIFECYCLE, CaseState, FraudKind, LabelSource
 from domain.fraud.models import FraudCase, FraudLabel
+from domain.orders.models import ProductOrder
+from domain.orders.services import request_suspension
 
 
 def get_case(session: Session, ref: str) -> FraudCase:
@@ -43,3 +51,116 @@ def decide_case(
         )
     )
     return case
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A subscriber the model flagged, as the scoring job hands it over."""
+
+    msisdn: str
+    score: float
+    kind: str | None
+    reasons: tuple[str, ...]
+
+
+def open_cases(
+    session: Session,
+    flags: Sequence[Flag],
+    *,
+    model_version: str,
+    quiet_days: int,
+    now: datetime,
+) -> list[FraudCase]:
+    """A case for each flagged line that has none open and was not decided lately.
+
+    A line an analyst decided on within `quiet_days` is not raised again for the same
+    usage; a suspended or ended line has nothing left to stop.
+    """
+    if not flags:
+        return []
+    by_msisdn = {f.msisdn: f for f in flags}
+    subs: dict[str, int] = {
+        str(m): int(i)
+        for m, i in session.execute(
+            sa.select(Subscription.msisdn, Subscription.id).where(
+                Subscription.msisdn.in_(list(by_msisdn)),
+                Subscription.state == SubscriptionState.ACTIVE,
+            )
+        ).all()
+    }
+    busy = set(
+        session.scalars(
+            sa.select(FraudCase.subscription_id).where(
+                FraudCase.subscription_id.in_(list(subs.values())),
+                sa.or_(
+                    FraudCase.state == CaseState.OPEN,
+                    FraudCase.decided_at >= now - timedelta(days=quiet_days),
+                ),
+            )
+        )
+    )
+    made = []
+    for msisdn, sub_id in sorted(subs.items()):
+        if sub_id in busy:
+            continue
+        f = by_msisdn[msisdn]
+        case = FraudCase(
+            subscription_id=sub_id,
+            state=CaseState.OPEN,
+            score=round(float(f.score), 4),
+            kind=_kind(f.kind),
+            reasons=list(f.reasons),
+            model_version=model_version[:40],
+            opened_at=now,
+        )
+        session.add(case)
+        made.append(case)
+    session.flush()
+    return made
+
+
+def _kind(value: str | None) -> FraudKind | None:
+    try:
+        return FraudKind(value) if value else None
+    except ValueError:
+        return None
+
+
+def confirm_case(
+    session: Session, ref: str, analyst: str, note: str = "", now: datetime | None = None
+) -> tuple[FraudCase, ProductOrder]:
+    """Confirm fraud: the line is suspended through the order path, the label kept."""
+    now = now or utcnow()
+    case = decide_case(session, ref, analyst, confirmed=True, note=note, now=now)
+    order = request_suspension(
+        session,
+        case.subscription_id,
+        reason=f"fraud confirmed in {case.ref}" + (f": {note}" if note else ""),
+        requested_by=analyst,
+        now=now,
+    )
+    return case, order
+
+
+def count_cases(session: Session, state: CaseState | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(FraudCase)
+    if state is not None:
+        query = query.where(FraudCase.state == state)
+    return int(session.scalar(query) or 0)
+
+
+def list_cases(
+    session: Session, state: CaseState | None = None, limit: int = 25
+) -> list[tuple[FraudCase, str]]:
+    """Cases with their line's number, highest score first (newest first when decided)."""
+    query = sa.select(FraudCase, Subscription.msisdn).join(
+        Subscription, Subscription.id == FraudCase.subscription_id
+    )
+    if state is not None:
+        query = query.where(FraudCase.state == state)
+    order = (
+        (FraudCase.score.desc(), FraudCase.id)
+        if state == CaseState.OPEN
+        else (FraudCase.opened_at.desc(), FraudCase.id.desc())
+    )
+    return [(c, m or "-") for c, m in session.execute(query.order_by(*order).limit(limit)).all()]

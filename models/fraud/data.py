@@ -6,7 +6,7 @@ Records are read in pages by primary key, so memory stays bounded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 
 import polars as pl
@@ -27,9 +27,12 @@ def _epoch(value: datetime | str) -> int:
 
 
 def usage_from_db(
-    db: Database, since: datetime | None = None, page: int = PAGE
+    db: Database,
+    since: datetime | None = None,
+    page: int = PAGE,
+    subscription_ids: Collection[int] | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """Usage records (optionally from `since` on) as typed frames, one page at a time."""
+    """Usage records (from `since` on, of some lines) as typed frames, a page at a time."""
     u = sa.table(
         "usage_records",
         *(
@@ -77,6 +80,8 @@ def usage_from_db(
             )
             if since is not None:
                 q = q.where(u.c.started_at >= since.astimezone(UTC).replace(tzinfo=None))
+            if subscription_ids is not None:
+                q = q.where(u.c.subscription_id.in_(list(subscription_ids)))
             rows = conn.execute(q).all()
             if not rows:
                 return

@@ -1,0 +1,209 @@
+"""Fraud in chat: the model's flags become cases; analysts confirm (and suspend) or dismiss.
+
+`score_and_open` is what the scheduled job runs: it scores every line's usage over
+the last `fraud.window_days` and opens a case for each new flag. `/fraud check`
+scores one line now; confirming a case suspends the line through the order path and,
+like dismissing, leaves a label that `switchboard fraud train --from-db` learns from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.config import Role, Settings
+from domain.customers.services import subscription_by_msisdn
+from domain.db import Database
+from domain.fraud.choices import CaseState
+from domain.fraud.models import FraudCase
+from domain.fraud.services import (
+    Flag,
+    confirm_case,
+    count_cases,
+    decide_case,
+    get_case,
+    list_cases,
+    open_cases,
+)
+from models.fraud import as_scores, load_model, score_frames, usage_from_db
+from skills.context import Context
+from skills.registry import Args, command, positional
+from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
+
+ANALYSTS = [Role.FRAUD_ANALYST]
+VIEWERS = [Role.FRAUD_ANALYST, Role.MANAGER]
+
+
+def score_and_open(db: Database, settings: Settings, now: datetime) -> list[int]:
+    """Score the window's usage and open a case per new flag; returns the new cases' ids."""
+    trained = load_model(settings.fraud.model_dir)
+    since = now - timedelta(days=settings.fraud.window_days)
+    scores = as_scores(score_frames(trained, usage_from_db(db, since=since)))
+    flags = [Flag(s.subscriber, s.score, s.kind, tuple(s.reasons)) for s in scores if s.flagged]
+    with db.transaction() as session:
+        made = open_cases(
+            session,
+            flags,
+            model_version=trained.version,
+            quiet_days=settings.fraud.window_days,
+            now=now,
+        )
+        return [c.id for c in made]
+
+
+def case_card(case: FraudCase, msisdn: str) -> Reply:
+    """A case as the fraud channel shows it, with the analyst's buttons while open."""
+    kind = str(case.kind).replace("_", " ") if case.kind else "unusual use"
+    fields = [
+        Field("line", msisdn),
+        Field("score", f"{case.score:.2f}"),
+        Field("likely", kind),
+        Field("state", str(case.state)),
+        Field("model", case.model_version),
+    ]
+    if case.decided_by:
+        fields.append(Field("decided by", f"{case.decided_by} at {case.decided_at:%Y-%m-%d %H:%M}"))
+    buttons: tuple[Button, ...] = ()
+    if case.state == CaseState.OPEN:
+        buttons = (
+            Button(
+                "Confirm & suspend",
+                f"/fraud confirm {case.ref}",
+                style="danger",
+                confirm=Confirm(
+                    "Suspend this line?",
+                    f"{msisdn} is suspended through an order; the customer loses service.",
+                    "Suspend",
+                ),
+            ),
+            Button(
+                "Dismiss",
+                f"/fraud dismiss {case.ref}",
+                form=Form(
+                    f"Dismiss {case.ref}",
+                    (Input("note", "Why is this ordinary use?", multiline=True),),
+                    submit="Dismiss",
+                ),
+            ),
+            Button("Open case", f"/fraud explain {case.ref}"),
+        )
+    return Reply(
+        text=f":rotating_light: {case.ref}: {msisdn} looks like {kind} (score {case.score:.2f})",
+        sections=(
+            Section(fields=tuple(fields)),
+            Section(text="\n".join(f"• {r}" for r in case.reasons) or "no reasons recorded"),
+        ),
+        buttons=buttons,
+    )
+
+
+class CaseRef(Args):
+    case: str = positional(metavar="F-id")
+
+
+class Decision(Args):
+    case: str = positional(metavar="F-id")
+    note: str = ""
+
+
+class CheckArgs(Args):
+    msisdn: str = positional(metavar="msisdn")
+
+
+class CasesArgs(Args):
+    state: CaseState | None = positional(CaseState.OPEN, metavar="open|confirmed|dismissed")
+    limit: int = 25
+
+
+@command("fraud check", roles=VIEWERS, args=CheckArgs)
+def check(ctx: Context, args: CheckArgs) -> Reply:
+    """Score one line now over the fraud window: score, likely kind and reasons."""
+    with ctx.db.read() as s:
+        sub = subscription_by_msisdn(s, args.msisdn)
+        sub_id, msisdn = sub.id, sub.msisdn or args.msisdn
+    trained = load_model(ctx.settings.fraud.model_dir)
+    since = ctx.now() - timedelta(days=ctx.settings.fraud.window_days)
+    frames = usage_from_db(ctx.db, since=since, subscription_ids=[sub_id])
+    scores = as_scores(score_frames(trained, frames))
+    if not scores:
+        return Reply(
+            text=f"{msisdn} has no usage in the last {ctx.settings.fraud.window_days} days",
+            ephemeral=True,
+        )
+    s0 = scores[0]
+    verdict = "flagged" if s0.flagged else "looks ordinary"
+    kind = (s0.kind or "unusual use").replace("_", " ")
+    return Reply(
+        text=f"{msisdn}: score {s0.score:.2f}, {verdict}"
+        + (f" (likely {kind})" if s0.flagged else ""),
+        sections=(
+            Section(
+                fields=(
+                    Field("threshold", f"{trained.model.threshold:.2f}"),
+                    Field("model", trained.version),
+                    Field("window", f"{ctx.settings.fraud.window_days} days"),
+                )
+            ),
+            *((Section(text="\n".join(f"• {r}" for r in s0.reasons)),) if s0.reasons else ()),
+        ),
+        ephemeral=True,
+    )
+
+
+@command("fraud cases", roles=VIEWERS, args=CasesArgs)
+def cases(ctx: Context, args: CasesArgs) -> Reply:
+    """Fraud cases: open ones by score (or confirmed / dismissed, newest first)."""
+    with ctx.db.read() as s:
+        rows = list_cases(s, args.state, max(1, min(args.limit, 200)))
+        total = count_cases(s, args.state)
+    table = Table(
+        ("case", "line", "score", "likely", "state", "opened (UTC)"),
+        tuple(
+            (
+                c.ref,
+                m,
+                f"{c.score:.2f}",
+                str(c.kind or "-"),
+                str(c.state),
+                f"{c.opened_at:%m-%d %H:%M}",
+            )
+            for c, m in rows
+        ),
+    )
+    what = f"{args.state} " if args.state else ""
+    shown = f"; the {len(rows)} first shown" if total > len(rows) else ""
+    return Reply(text=f"{total} {what}fraud case(s){shown}", tables=(table,))
+
+
+@command("fraud explain", roles=VIEWERS, args=CaseRef)
+def explain(ctx: Context, args: CaseRef) -> Reply:
+    """Why a line was flagged: its score, likely kind and the facts that drove it."""
+    with ctx.db.read() as s:
+        case = get_case(s, args.case)
+        msisdn = case_msisdn(s, case)
+        return case_card(case, msisdn)
+
+
+def case_msisdn(s, case: FraudCase) -> str:  # type: ignore[no-untyped-def]
+    from domain.customers.models import Subscription
+
+    sub = s.get(Subscription, case.subscription_id)
+    return (sub.msisdn or sub.identifier) if sub else "-"
+
+
+@command("fraud confirm", roles=ANALYSTS, args=Decision)
+def confirm(ctx: Context, args: Decision) -> Reply:
+    """Confirm fraud: the line is suspended through an order and the decision kept."""
+    with ctx.db.transaction() as s:
+        case, order = confirm_case(s, args.case, ctx.actor, note=args.note, now=ctx.now())
+        return Reply(
+            text=f"{case.ref} confirmed by {ctx.actor}; {order.ref} suspends "
+            f"{case_msisdn(s, case)} ({order.state})"
+        )
+
+
+@command("fraud dismiss", roles=ANALYSTS, args=Decision)
+def dismiss(ctx: Context, args: Decision) -> Reply:
+    """Dismiss a case as ordinary use; the model learns from it at its next training."""
+    with ctx.db.transaction() as s:
+        case = decide_case(s, args.case, ctx.actor, confirmed=False, note=args.note, now=ctx.now())
+        return Reply(text=f"{case.ref} dismissed by {ctx.actor}")
