@@ -73,6 +73,13 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_config_reference(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config_reference import reference
+
+    print(reference(), end="")
+    return 0
+
+
 def _database_url(args: argparse.Namespace, settings: Settings) -> str:
     if getattr(args, "database", None):
         return resolve_database_url(args.database, settings.source.parent)
@@ -684,6 +691,9 @@ def build_parser() -> Parser:
     cfgs = cfg.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
     cfgs.required = True
     cfgs.add_parser("check", help="validate the config file").set_defaults(handler=cmd_config_check)
+    cfgs.add_parser(
+        "reference", help="print every config key with its type, default and meaning"
+    ).set_defaults(handler=cmd_config_reference)
 
     fr = add("fraud", lambda a, s: 0, "the fraud model: train, evaluate, score, export")
     frs = fr.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)

@@ -58,15 +58,22 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class DatabaseSettings(Section):
+    #: SQLAlchemy URL: sqlite:///path/file.db (embedded) or postgresql+psycopg://user:pw@host/db.
     url: str = "sqlite:///var/switchboard.db"
+    #: Connections kept open per process (PostgreSQL).
     pool_size: int = Field(default=10, ge=1, le=200)
+    #: Log every SQL statement (debugging only).
     echo: bool = False
 
 
 class SlackSettings(Section):
+    #: The bot's OAuth token (xoxb-...); from SLACK_BOT_TOKEN.
     bot_token: SecretStr | None = None
+    #: Verifies that requests come from Slack; from SLACK_SIGNING_SECRET.
     signing_secret: SecretStr | None = None
+    #: An app-level token (xapp-...) switches to Socket Mode; from SLACK_APP_TOKEN.
     app_token: SecretStr | None = None
+    #: Base URL of the Slack Web API (tests point it at a local fake).
     api_url: str = "https://slack.com/api/"
     #: Slash commands are registered with this prefix (/inventory, /ticket, ...).
     command_prefix: str = "/"
@@ -81,7 +88,9 @@ class SlackSettings(Section):
 
 
 class ServerSettings(Section):
+    #: Address `serve` listens on.
     host: str = "127.0.0.1"
+    #: Port of `serve` (Slack, alert and order webhooks, /healthz, /metrics).
     port: int = Field(default=3000, ge=1, le=65535)
     #: Skills run in a bounded pool of this many threads.
     workers: int = Field(default=4, ge=1, le=256)
@@ -89,12 +98,16 @@ class ServerSettings(Section):
     processes: int = Field(default=1, ge=1, le=64)
     #: Commands accepted and waiting for a worker; beyond this Slack users hear "busy".
     queue_limit: int = Field(default=1000, ge=1)
+    #: On stop, how long running commands get to finish.
     shutdown_grace_s: float = Field(default=20.0, ge=0)
 
 
 class UserSettings(Section):
+    #: The person's Slack member id (U...).
     slack_id: str | None = None
+    #: What they may do; deny by default.
     roles: tuple[Role, ...] = ()
+    #: How replies name them.
     display_name: str | None = None
 
 
@@ -107,28 +120,43 @@ class AccessSettings(Section):
 
 
 class ChannelSettings(Section):
+    #: Where critical alarms are posted.
     alarms_critical: str = "#noc-critical"
+    #: Where major alarms are posted.
     alarms_major: str = "#noc-alarms"
+    #: Where minor, warning and other alarms are posted.
     alarms_minor: str = "#noc-alarms"
+    #: Tickets past their SLA.
     tickets: str = "#noc-tickets"
+    #: Changes cut off by a restart.
     changes: str = "#net-changes"
+    #: Orders awaiting approval, with Approve / Reject.
     orders: str = "#orders"
+    #: New fraud cases, with Confirm & suspend / Dismiss.
     fraud: str = "#fraud-alerts"
+    #: Daily dunning report.
     billing: str = "#care-billing"
+    #: Default channel for digests.
     digests: str = "#ops-digest"
 
 
 class LabSettings(Section):
+    #: The lab binds this loopback address only.
     host: Literal["127.0.0.1", "localhost", "::1"] = "127.0.0.1"
     #: The lab's devices listen on base_port, base_port+1, ...
     base_port: int = Field(default=6000, ge=1024, le=65000)
 
 
 class DeviceSettings(Section):
+    #: Login for device SSH; from SWITCHBOARD_DEVICE_USER.
     username: str = "admin"
+    #: Password for device SSH; from SWITCHBOARD_DEVICE_PASSWORD.
     password: SecretStr | None = None
+    #: Enable secret for IOS-style devices, if they need one.
     enable_secret: SecretStr | None = None
+    #: How long to wait for a device to answer SSH.
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    #: How long one command may take on a device.
     command_timeout_s: float = Field(default=30.0, gt=0)
     #: Read-only commands `/device run` may send.
     show_allowlist: tuple[str, ...] = (
@@ -139,6 +167,7 @@ class DeviceSettings(Section):
         "show clock",
         "show inventory",
     )
+    #: The simulated device lab.
     lab: LabSettings = LabSettings()
 
     _blank = field_validator("password", "enable_secret", mode="before")(_blank_to_none)
@@ -148,17 +177,24 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class ChangeWindow(Section):
+    #: Weekdays the window is open (mon..sun).
     days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    #: Opens at (HH:MM, local time).
     start: time
+    #: Closes at (HH:MM, local time).
     end: time
+    #: Time zone of start and end.
     timezone: str = "Asia/Kolkata"
 
     _tz = field_validator("timezone")(lambda v: _check_timezone(v))
 
 
 class Freeze(Section):
+    #: First day of the freeze.
     start: date
+    #: Last day of the freeze.
     end: date
+    #: Shown to whoever tries to change something.
     reason: str
 
     @model_validator(mode="after")
@@ -169,9 +205,13 @@ class Freeze(Section):
 
 
 class AutomationSettings(Section):
+    #: Devices worked on in parallel in one change.
     workers: int = Field(default=10, ge=1, le=200)
+    #: A change on more devices is refused.
     max_devices_per_change: int = Field(default=50, ge=1)
+    #: Devices pushed per batch after the canary.
     batch_size: int = Field(default=10, ge=1)
+    #: Push to one device first and stop if it fails.
     canary: bool = True
     #: Changes touching devices with these roles need a second engineer's approval.
     second_approval_roles: tuple[str, ...] = ("core",)
@@ -179,20 +219,27 @@ class AutomationSettings(Section):
     napalm_platforms: tuple[str, ...] = ("cisco_xr", "cisco_nxos")
     #: Empty means changes may run at any time.
     change_windows: tuple[ChangeWindow, ...] = ()
+    #: Days no change may run.
     freezes: tuple[Freeze, ...] = ()
 
 
 class DunningStep(Section):
+    #: Days the oldest unpaid invoice is overdue.
     after_days: int = Field(ge=1)
+    #: What happens then.
     action: Literal["reminder", "final_notice", "suspend"]
 
 
 class BillingSettings(Section):
+    #: ISO 4217 code of every amount.
     currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
     #: Digits after the decimal point; amounts are stored as integers in that minor unit.
     minor_digits: int = Field(default=2, ge=0, le=3)
+    #: Tax on each invoice line (0.18 is 18%).
     tax_rate: float = Field(default=0.18, ge=0, le=1)
+    #: Days from an invoice to its due date.
     payment_terms_days: int = Field(default=15, ge=0, le=90)
+    #: Steps by days overdue, evaluated daily.
     dunning: tuple[DunningStep, ...] = (
         DunningStep(after_days=15, action="reminder"),
         DunningStep(after_days=30, action="suspend"),
@@ -212,7 +259,9 @@ class BillingSettings(Section):
 class AccessVlans(Section):
     """The VLANs customer access ports are given, lowest free first."""
 
+    #: Lowest customer VLAN.
     first: int = Field(default=2000, ge=1, le=4094)
+    #: Highest customer VLAN.
     last: int = Field(default=2999, ge=1, le=4094)
 
     @model_validator(mode="after")
@@ -238,9 +287,11 @@ class OrderSettings(Section):
     overdue_needs_manager: bool = True
     #: New mobile numbers are the next free ones starting with these digits.
     msisdn_prefix: str = Field(default="917000", pattern=r"^91[0-9]{2,8}$")
+    #: VLANs handed to customer access ports, lowest free first.
     access_vlans: AccessVlans = AccessVlans()
     #: Bearer token for `POST /orders`; without one every request is refused (401).
     api_token: SecretStr | None = None
+    #: POST /orders bodies larger than this get 413.
     max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
     #: How often serve's order worker provisions approved orders and brings order
     #: messages up to date (a new order wakes it at once).
@@ -250,9 +301,13 @@ class OrderSettings(Section):
 
 
 class FraudSettings(Section):
+    #: Score (0..1) from which a line is flagged.
     threshold: float = Field(default=0.7, gt=0, lt=1)
+    #: How often the scoring job runs.
     score_every_minutes: int = Field(default=15, ge=1)
+    #: Days of usage a line is scored over.
     window_days: int = Field(default=7, ge=1, le=90)
+    #: Where trained models and their model cards are kept.
     model_dir: str = "var/models/fraud"
 
 
@@ -270,10 +325,13 @@ class TicketSettings(Section):
 
 
 class AlertSettings(Section):
+    #: Bearer token the alert webhooks need; from SWITCHBOARD_ALERTS_TOKEN.
     token: SecretStr | None = None
+    #: Larger alert bodies get 413.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     #: More new alarms than this in a minute are posted as one storm summary.
     storm_per_minute: int = Field(default=20, ge=1)
+    #: A service-affecting alarm of these severities opens a ticket.
     open_ticket_severities: tuple[str, ...] = ("critical",)
     #: How often alarm messages in Slack are brought up to date (new alerts wake it at once).
     message_interval_s: float = Field(default=2.0, gt=0, le=300)
@@ -282,11 +340,17 @@ class AlertSettings(Section):
 
 
 class DigestSettings(Section):
+    #: Used by /digest and the CLI.
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    #: When it goes out: minute hour day month weekday (0 or 7 is Sunday).
     cron: str
+    #: Time zone of the cron line.
     timezone: str = "Asia/Kolkata"
+    #: Channel it is posted to.
     channel: str | None = None
+    #: People it is sent to by direct message (besides subscribers).
     users: tuple[str, ...] = ()
+    #: What it reports: network, tickets, orders, revenue, fraud, changes.
     sections: tuple[Literal["network", "tickets", "orders", "revenue", "fraud", "changes"], ...]
 
     _tz = field_validator("timezone")(lambda v: _check_timezone(v))
@@ -304,6 +368,7 @@ class SchedulerSettings(Section):
 
     #: Run jobs at all (one replica of a cluster runs them).
     enabled: bool = True
+    #: Time zone of dunning_cron and of the periodic jobs.
     timezone: str = "Asia/Kolkata"
     #: A run missed by less than this (a restart) still happens, once; older ones are skipped.
     misfire_grace_s: int = Field(default=3600, ge=1)
@@ -326,6 +391,7 @@ class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     slack: SlackSettings = SlackSettings()
     server: ServerSettings = ServerSettings()
+    #: People by name (alice, ...), usable with --as.
     users: dict[str, UserSettings] = {}
     access: AccessSettings = AccessSettings()
     channels: ChannelSettings = ChannelSettings()
@@ -337,6 +403,7 @@ class Settings(Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     tickets: TicketSettings = TicketSettings()
     alerts: AlertSettings = AlertSettings()
+    #: Scheduled digests.
     digests: tuple[DigestSettings, ...] = ()
     #: Where the settings were read from; relative paths are resolved against its folder.
     source: Path = Field(default=PROJECT_ROOT / "config.yaml", exclude=True)

@@ -138,3 +138,12 @@ def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> 
     path = write(tmp_path, "database:\n  url: sqlite:///data/x.db\n")
     settings = parse_settings({"database": {"url": "sqlite:///data/x.db"}}, path, env={})
     assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'x.db'}"
+
+
+def test_the_readme_config_reference_is_the_generated_one() -> None:
+    from bot.config_reference import END, START, reference
+    from domain.config import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    shown = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert shown == reference().strip(), "run: switchboard config reference, and paste it"
