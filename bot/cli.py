@@ -169,6 +169,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                     lab_base_port=settings.devices.lab.base_port,
                 )
             out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {sb.db!r}")
+            _bring_to_life(sb, out)
         else:
             out.print(f"Using the data already in {sb.db!r}")
         from automation.lab import control
@@ -184,6 +185,32 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         return repl(sb, sb.access.user(args.user), out)
     finally:
         sb.close()
+
+
+def _bring_to_life(sb: Any, console: Console) -> None:
+    """After seeding: rate the usage, bill the months that are over, score fraud once."""
+    from domain.billing.billrun import run_bill
+    from domain.billing.rating import periods_to_rate, rate_usage
+    from models.fraud import ModelMissing
+    from skills.fraud import score_and_open
+
+    now = datetime.now(UTC)
+    with sb.db.read() as session:
+        periods = periods_to_rate(session)
+    for period in periods:
+        with console.status(f"rating {period}"), sb.db.transaction() as session:
+            rated = rate_usage(session, period)
+        console.print(f"Rated {rated.rated:,} usage records of {period}")
+        if period.next.first_day <= now.date():  # the month is over: bill it
+            with console.status(f"bill run {period}"), sb.db.transaction() as session:
+                bill = run_bill(session, period, sb.settings.billing)
+            console.print(f"Billed {period}: {bill.invoices:,} invoices")
+    try:
+        cases = score_and_open(sb.db, sb.settings, now)
+    except ModelMissing:
+        console.print("No fraud model yet (`switchboard fraud train`); fraud scoring skipped")
+    else:
+        console.print(f"Fraud scoring opened {len(cases)} case(s) (`/fraud cases` as erin)")
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
