@@ -66,6 +66,19 @@ class ChangeReport:
         ]
         return f"{self.ref} {self.state.value.replace('_', ' ')}: {', '.join(parts) or 'nothing'}"
 
+    @property
+    def detailed(self) -> str:
+        """The summary and, for each device that did not take the change, what happened."""
+        trouble = [
+            f"{o.hostname}: {o.detail}"
+            for o in self.outcomes
+            if o.state in (TargetState.FAILED, TargetState.ROLLED_BACK) and o.detail
+        ]
+        if not trouble:
+            return self.summary
+        more = f" (and {len(trouble) - 5} more)" if len(trouble) > 5 else ""
+        return f"{self.summary}. " + "; ".join(trouble[:5]) + more
+
 
 def _risk(devices: Sequence[Device], core_roles: Collection[str]) -> Risk:
     if any(d.role.value in core_roles for d in devices) or len(devices) > 20:
@@ -288,7 +301,7 @@ class ChangeWorkflow:
             )
             with self.db.transaction() as s:
                 move_change(s, ref, final, now=self.clock())
-                get_change(s, ref).summary = ChangeReport(ref, final, report.outcomes).summary
+                get_change(s, ref).summary = ChangeReport(ref, final, report.outcomes).detailed
                 release(s, change_id)
             report.state = final
         note(report.summary)
@@ -328,17 +341,14 @@ class ChangeWorkflow:
                     why = f"post-check: {len(missing)} intended line(s) missing ({missing[0]})"
                 except ConfigRejected as exc:
                     why = str(exc)
-                except DeviceUnreachable as exc:
-                    return Result(
-                        host=task.host,
-                        result=(
-                            TargetState.FAILED,
-                            f"{exc}; could not roll back, check the device",
-                        ),
-                    )
                 self._restore(driver, device, backups.get(device.id))
                 return Result(
                     host=task.host, result=(TargetState.ROLLED_BACK, f"{why}; rolled back")
+                )
+            except DeviceUnreachable as exc:
+                # The session died mid-change: log in again and put the backup back.
+                return Result(
+                    host=task.host, result=self._restore_again(target, device, exc, backups)
                 )
             finally:
                 driver.close()
@@ -357,6 +367,22 @@ class ChangeWorkflow:
                 f"{report.ref}: {len(report.outcomes)}/{total} devices done "
                 f"({device.hostname} {state.value.replace('_', ' ')})"
             )
+
+    def _restore_again(
+        self, target: Any, device: Device, lost: DeviceUnreachable, backups: dict[int, str]
+    ) -> tuple[TargetState, str]:
+        """After a dropped session: a new one restores the backup, or says it could not."""
+        try:
+            again = self.connector(target, self.credentials)
+        except DeviceUnreachable as exc:
+            return TargetState.FAILED, f"{lost}; could not log in again to roll back ({exc})"
+        try:
+            self._restore(again, device, backups.get(device.id))
+        except (DeviceUnreachable, ConfigRejected) as exc:
+            return TargetState.FAILED, f"{lost}; the roll back failed too ({exc}), check the device"
+        finally:
+            again.close()
+        return TargetState.ROLLED_BACK, f"{lost}; logged in again and rolled back"
 
     def _restore(self, driver: Driver, device: Device, backup: str | None) -> None:
         """Put a device back as its backup was: the lines that undo whatever got applied."""

@@ -17,6 +17,7 @@ from netmiko.exceptions import (
     ConfigInvalidException,
     NetmikoAuthenticationException,
     NetmikoTimeoutException,
+    ReadException,
 )
 
 from automation.diffing import ConfigPlan, plan
@@ -118,7 +119,7 @@ class NetmikoDriver:
             raise ConfigRejected(
                 f"{self.target.hostname} refused the change: {_first_line(exc)}"
             ) from None
-        except (OSError, EOFError, NetmikoTimeoutException) as exc:
+        except (OSError, EOFError, NetmikoTimeoutException, ReadException) as exc:
             raise DeviceUnreachable(
                 f"{self.target.hostname} dropped the session during the change ({_first_line(exc)})"
             ) from None

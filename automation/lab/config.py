@@ -46,6 +46,8 @@ class Faults:
     reject: re.Pattern[str] | None = None
     #: Drop the SSH session after this many config lines in one session.
     drop_after_lines: int | None = None
+    #: Drop only the first such session (a device that reboots once, then answers).
+    drop_once: bool = False
     #: Seconds each config line takes (a slow device, a change that runs a while).
     slow_line_s: float = 0.0
 

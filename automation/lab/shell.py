@@ -96,6 +96,8 @@ class LabShell(CMDShell):
             time.sleep(faults.slow_line_s)  # a device slow to take its configuration
         self.config_lines += 1
         if faults.drop_after_lines is not None and self.config_lines > faults.drop_after_lines:
+            if faults.drop_once:
+                faults.drop_after_lines = None
             self.dropped.set()
             return True  # the session ends mid-change, as when a device reboots
         if (faults.reject is not None and faults.reject.search(line)) or not line.isprintable():

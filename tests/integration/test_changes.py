@@ -106,6 +106,28 @@ def test_a_device_failing_mid_change_is_rolled_back_alone(lab_db: tuple[Database
     assert "refused the change" in next(o.detail for o in report.outcomes if o.hostname == "r4-tn")
 
 
+def test_a_device_dropping_the_session_mid_change_is_rolled_back_alone(
+    lab_db: tuple[Database, Lab],
+) -> None:
+    db, lab = lab_db
+    before = lab.configs["r4-tn"].text()
+    flow = workflow(db)
+    change, _ = flow.plan("syslog", CISCO, {"host": "10.0.1.11"}, "alice")
+    # The session dies after one line of the change (the device reboots), then it answers.
+    lab.configs["r4-tn"].faults.drop_after_lines = 1
+    lab.configs["r4-tn"].faults.drop_once = True
+    report = flow.apply(change.ref, "bob")
+    assert report.state == ChangeState.FAILED
+    states = {o.hostname: o.state for o in report.outcomes}
+    assert states["r4-tn"] == TargetState.ROLLED_BACK
+    assert {h for h, st in states.items() if st == TargetState.VERIFIED} == {"r1-mum", "r2-del"}
+    assert lab.configs["r4-tn"].text() == before  # what it took before dropping is undone
+    assert "logging host 10.0.1.11" in lab.configs["r1-mum"].text()
+    with db.read() as s:
+        summary = s.get_one(ChangeRequest, change.id).summary
+    assert "r4-tn" in summary and "rolled back" in summary
+
+
 def test_injected_cli_is_refused_before_any_device(lab_db: tuple[Database, Lab]) -> None:
     db, _ = lab_db
     with pytest.raises(DomainError, match=r"^text: must be one line"):
