@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -211,6 +211,32 @@ def fetch_columns(
         cur.close()
 
 
+def fetch_arrays(
+    conn: Connection, sql: str, params: Sequence[Any], dtypes: Sequence[str]
+) -> list[np.ndarray]:
+    """Run a query on the driver's cursor and return its columns as NumPy arrays.
+
+    Each batch becomes arrays at once: millions of Python objects kept in lists would
+    make every garbage collection walk them all.
+    """
+    cur = driver_cursor(conn)
+    try:
+        cur.execute(sql, tuple(params))
+        parts: list[list[np.ndarray]] = [[] for _ in dtypes]
+        while True:
+            rows = cur.fetchmany(_CHUNK)
+            if not rows:
+                break
+            for part, values, dtype in zip(parts, zip(*rows, strict=True), dtypes, strict=True):
+                part.append(np.array(values, dtype=dtype))
+        return [
+            np.concatenate(p) if p else np.array([], dtype=d)
+            for p, d in zip(parts, dtypes, strict=True)
+        ]
+    finally:
+        cur.close()
+
+
 def bulk_insert(
     conn: Connection, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -323,13 +349,16 @@ def _packed(chars: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-def _as_chars(values: Sequence[str], width: int) -> np.ndarray:
+def _as_chars(values: Sequence[str] | np.ndarray, width: int) -> np.ndarray:
     arr = np.array(values, dtype=f"<U{max(width, 1)}")
     return arr.view(np.uint32).reshape(arr.size, max(width, 1))
 
 
 def zones_of(
-    plans: Plans, service: np.ndarray, prefix: Sequence[str], country: Sequence[str]
+    plans: Plans,
+    service: np.ndarray,
+    prefix: Sequence[str] | np.ndarray,
+    country: Sequence[str] | np.ndarray,
 ) -> np.ndarray:
     """Zone codes: longest destination prefix, else the country, national for data.
 
@@ -485,17 +514,19 @@ def read_usage(
         FROM usage_records
         WHERE {in_period_sql(conn)} AND state IN ({states})
     """
-    cols = fetch_columns(conn, sql, period_bounds(conn, period), 4 if stored_zone else 6)
-    packed = np.array(cols[1], dtype=np.int64)
+    width = f"<U{plans.prefix_width}"
+    dtypes = ["i8", "i8", "i8"] + ([] if stored_zone else [width, "<U2"]) + ["i8"]
+    cols = fetch_arrays(conn, sql, period_bounds(conn, period), dtypes)
+    packed = cols[1]
     sub, flags = packed >> 10, packed & 1023
     service = flags & 3
-    amount = np.array(cols[2], dtype=np.int64)
+    amount = cols[2]
     stored = flags >> 6
     s = fetch_columns(conn, "SELECT id, offering_id FROM subscriptions ORDER BY id", (), 2)
     sub_ids, sub_off = np.array(s[0], dtype=np.int64), np.array(s[1], dtype=np.int64)
     offering = plans.position(sub_off[np.searchsorted(sub_ids, sub)]) if sub.size else sub
     usage = Usage(
-        id=np.array(cols[0], dtype=np.int64),
+        id=cols[0],
         subscription_id=sub,
         service=service,
         outgoing=(flags & 4) > 0,
@@ -507,7 +538,7 @@ def read_usage(
         else zones_of(plans, service, cols[3], cols[4]),
         offering=offering,
     )
-    return usage, [(flags >> 4) & 3, stored, np.array(cols[-1], dtype=np.int64)]
+    return usage, [(flags >> 4) & 3, stored, cols[-1]]
 
 
 def started_at_reader(conn: Connection, period: Period, usage: Usage) -> StartTimes:
@@ -517,16 +548,15 @@ def started_at_reader(conn: Connection, period: Period, usage: Usage) -> StartTi
         subs = np.unique(usage.subscription_id[positions])
         temp_table(conn, "rating_crossing", "subscription_id BIGINT PRIMARY KEY")
         bulk_insert(conn, "rating_crossing", ("subscription_id",), ((s,) for s in subs.tolist()))
-        cols = fetch_columns(
+        ids, when = fetch_arrays(
             conn,
             f"SELECT u.id, {_started_us_sql(conn, 'u.started_at')} FROM usage_records u "
             "JOIN rating_crossing c ON c.subscription_id = u.subscription_id "
             f"WHERE {in_period_sql(conn, 'u.started_at')}",
             period_bounds(conn, period),
-            2,
+            ("i8", "i8"),
         )
         conn.exec_driver_sql("DROP TABLE rating_crossing")
-        ids, when = np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype=np.int64)
         order = np.argsort(ids)
         return when[order][np.searchsorted(ids[order], usage.id[positions])]
 
@@ -589,20 +619,11 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
             "rating_results",
             "id BIGINT PRIMARY KEY, state VARCHAR(16), zone VARCHAR(16), charge_minor BIGINT",
         )
-        charges: list[Any] = charge_out[write].tolist()
-        for i in np.flatnonzero(charge_out[write] < 0):
-            charges[i] = None
         bulk_insert(
             conn,
             "rating_results",
             ("id", "state", "zone", "charge_minor"),
-            zip(
-                usage.id[write].tolist(),
-                _STATE_NAMES[new_state[write]].tolist(),
-                _ZONE_NAMES[zone_out[write]].tolist(),
-                charges,
-                strict=True,
-            ),
+            _result_rows(usage.id[write], new_state[write], zone_out[write], charge_out[write]),
         )
         conn.exec_driver_sql(
             "UPDATE usage_records SET state = r.state, zone = r.zone, "
@@ -620,3 +641,21 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
         charge_minor=int(p.charge[rated].sum()),
         seconds=time.perf_counter() - started,
     )
+
+
+def _result_rows(
+    ids: np.ndarray, state: np.ndarray, zone: np.ndarray, charge: np.ndarray
+) -> Iterator[tuple[Any, ...]]:
+    """Rows for rating_results, made a batch at a time (charge -1 is NULL)."""
+    for lo in range(0, ids.size, _CHUNK):
+        part = slice(lo, lo + _CHUNK)
+        charges: list[Any] = charge[part].tolist()
+        for i in np.flatnonzero(charge[part] < 0).tolist():
+            charges[i] = None
+        yield from zip(
+            ids[part].tolist(),
+            _STATE_NAMES[state[part]].tolist(),
+            _ZONE_NAMES[zone[part]].tolist(),
+            charges,
+            strict=True,
+        )

@@ -11,7 +11,8 @@ from domain.billing.billrun import run_bill
 from domain.billing.rating import Period, rate_usage
 from domain.config import BillingSettings
 from domain.db import Database
-from domain.demo.seed import scale_named, seed
+from domain.demo.seed import is_empty, scale_named, seed
+from domain.migrate import upgrade
 
 #: The seeded usage lies in the month before the benchmark's "today".
 PERIOD = Period.of(BENCH_AS_OF - timedelta(days=1))
@@ -21,23 +22,35 @@ def _working_copy(ctx: BenchContext) -> Database:
     """A copy of the benchmark database: rating and billing change what others read.
 
     A benchmark database seeded before the invoice history moved out of the usage month
-    already has that month's invoices; then the copy is seeded afresh instead.
+    already has that month's invoices; then a database of our own is seeded once and
+    copied instead.
     """
     path = ctx.workdir / f"billing-{ctx.scale}.db"
     _remove(path)
     src = ctx.seeded_database()
+    source = ctx.database_path()
+    if _has_invoices_for_the_period(src):
+        src.dispose()
+        source = ctx.workdir / f"billing-{ctx.scale}-seeded.db"
+        src = Database(f"sqlite:///{source}")
+        upgrade(src)
+        if is_empty(src):
+            seed(src, scale_named(ctx.scale), seed=BENCH_SEED, as_of=BENCH_AS_OF)
     with src.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        stale = conn.exec_driver_sql(
-            "SELECT COUNT(*) FROM invoices WHERE period_start = ?", (PERIOD.first_day.isoformat(),)
-        ).scalar_one()
     src.dispose()
-    if not stale:
-        shutil.copyfile(ctx.database_path(), path)
-        return Database(f"sqlite:///{path}")
-    db = Database(f"sqlite:///{path}")
-    seed(db, scale_named(ctx.scale), seed=BENCH_SEED, as_of=BENCH_AS_OF)
-    return db
+    shutil.copyfile(source, path)
+    return Database(f"sqlite:///{path}")
+
+
+def _has_invoices_for_the_period(db: Database) -> bool:
+    with db.engine.connect() as conn:
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM invoices WHERE period_start = ?",
+                (PERIOD.first_day.isoformat(),),
+            ).scalar_one()
+        )
 
 
 def _remove(path: Path) -> None:
