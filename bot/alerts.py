@@ -16,13 +16,13 @@ The generic format:
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot import webhooks
+from bot.webhooks import Rejected
 from domain.config import AlertSettings, TicketSettings
 from domain.db import Database, utcnow
 from domain.faults.choices import AlarmSource
@@ -63,12 +63,6 @@ class GenericAlert(_Model):
 
 class GenericPayload(_Model):
     alerts: list[GenericAlert] = Field(min_length=1, max_length=MAX_ALERTS)
-
-
-class Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _fingerprint(name: str, labels: dict[str, str]) -> str:
@@ -122,18 +116,9 @@ def _problem(exc: ValidationError) -> str:
 
 def check_request(settings: AlertSettings, headers: dict[str, str], body: bytes) -> Any:
     """Token, size and JSON; raises Rejected with the status to answer."""
-    token = settings.token.get_secret_value() if settings.token else ""
-    given = headers.get("authorization", "")
-    if not token or not hmac.compare_digest(given, f"Bearer {token}"):
-        raise Rejected(401, "a valid bearer token is needed (alerts.token)")
-    if len(body) > settings.max_body_bytes:
-        raise Rejected(
-            413, f"the body is {len(body):,} bytes; the limit is {settings.max_body_bytes:,}"
-        )
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise Rejected(400, f"the body is not JSON ({str(exc).splitlines()[0][:120]})") from None
+    return webhooks.check_request(
+        settings.token, settings.max_body_bytes, headers, body, token_key="alerts.token"
+    )
 
 
 def receive(

@@ -10,7 +10,6 @@ updated while the storm lasts.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +23,8 @@ from bot import metrics
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import to_message
+from bot.worker import Loop
 from domain.db import utcnow
-from domain.errors import DomainError
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.models import Alarm, AlarmStorm
 from domain.faults.services import alarms_to_post, current_storm, join_storm, mark_posted
@@ -64,7 +63,9 @@ class Pass:
     storm: str | None = None
 
 
-class AlarmNotifier:
+class AlarmNotifier(Loop):
+    name = "alarm-notifier"
+
     def __init__(
         self,
         sb: Switchboard,
@@ -73,43 +74,12 @@ class AlarmNotifier:
         interval_s: float = 2.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__()
         self.sb = sb
         self.outbound = outbound
         self.interval_s = interval_s
         self.clock = clock
         self._posted: deque[datetime] = deque()  # new-alarm messages in the last minute
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- the loop --------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="alarm-notifier", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wake(self) -> None:
-        """Alarms changed: look now instead of at the next interval."""
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.run_once()
-            except DomainError as exc:  # the database is away; try again next time
-                log.warning("alarm messages wait: %s", exc)
-            except Exception:
-                log.exception("alarm messages failed")
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -120,7 +90,7 @@ class AlarmNotifier:
                 return None
             done = Pass()
             storms: set[int] = set()
-            while not self._stop.is_set():
+            while not self.stopping:
                 work = self._read()
                 if not work:
                     break
@@ -174,7 +144,7 @@ class AlarmNotifier:
             done.stormed += len(new)
             work = [w for w in work if w.action != "post"]
         for w in work:
-            if self._stop.is_set():
+            if self.stopping:
                 break
             if w.action == "storm":
                 assert w.storm_id is not None

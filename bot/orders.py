@@ -20,11 +20,8 @@ and keeps those messages up to date, and tells each requester how their order en
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,9 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_sdk.errors import SlackApiError
 
 from automation.provisioning import Provisioner
+from bot import webhooks
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import to_message
+from bot.webhooks import Rejected
+from bot.worker import Loop
 from domain.config import OrderSettings, Settings
 from domain.customers.models import Subscription
 from domain.db import Database, utcnow
@@ -61,16 +61,6 @@ LOCK = "order-worker"
 SEND_TIMEOUT_S = 300
 
 
-class Rejected(Exception):
-    def __init__(self, status: int, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.hint = hint
-
-    def body(self) -> dict[str, str]:
-        return {"error": str(self), **({"hint": self.hint} if self.hint else {})}
-
-
 class OrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -85,18 +75,9 @@ class OrderRequest(BaseModel):
 
 def check_request(settings: OrderSettings, headers: dict[str, str], body: bytes) -> Any:
     """Token, size and JSON; raises Rejected with the status to answer."""
-    token = settings.api_token.get_secret_value() if settings.api_token else ""
-    given = headers.get("authorization", "")
-    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-        raise Rejected(401, "a valid bearer token is needed", "set orders.api_token")
-    if len(body) > settings.max_body_bytes:
-        raise Rejected(
-            413, f"the body is {len(body):,} bytes; the limit is {settings.max_body_bytes:,}"
-        )
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise Rejected(400, f"the body is not JSON ({str(exc).splitlines()[0][:120]})") from None
+    return webhooks.check_request(
+        settings.api_token, settings.max_body_bytes, headers, body, token_key="orders.api_token"
+    )
 
 
 def _answer(order: ProductOrder, line: str | None) -> dict[str, Any]:
@@ -199,7 +180,9 @@ def news(order: ProductOrder, line: str | None) -> str:
     return f"Your order {order.ref} was {order.state} by {order.decided_by}"
 
 
-class OrderWorker:
+class OrderWorker(Loop):
+    name = "order-worker"
+
     def __init__(
         self,
         sb: Switchboard,
@@ -208,41 +191,12 @@ class OrderWorker:
         provisioner: Provisioner | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        super().__init__()
         self.sb = sb
         self.outbound = outbound
         self.clock = clock
         self.provisioner = provisioner or Provisioner(sb.db, sb.settings, clock=clock)
         self.interval_s = sb.settings.orders.worker_interval_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="order-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wake(self) -> None:
-        """An order came in or moved: look now instead of at the next interval."""
-        self._wake.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.run_once()
-            except DomainError as exc:
-                log.warning("the order worker waits: %s", exc)
-            except Exception:
-                log.exception("the order worker failed")
 
     def run_once(self) -> WorkerPass | None:
         """One pass; None when another replica holds the worker's lock."""

@@ -30,6 +30,7 @@ from bot.outbound import Outbound
 from bot.render.blockkit import to_message
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge, web_client
+from bot.webhooks import Rejected
 from domain.errors import Conflict, DomainError
 from skills.reply import Button, Reply, Section
 
@@ -110,8 +111,8 @@ def build_service(sb: Switchboard) -> Service:
                 result = await run_in_threadpool(
                     alerts.receive, sb.db, sb.settings.alerts, sb.settings.tickets, kind, data
                 )
-            except alerts.Rejected as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            except Rejected as exc:
+                return JSONResponse(exc.body(), status_code=exc.status)
             except DomainError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503)
             notifier.wake()
@@ -126,7 +127,7 @@ def build_service(sb: Switchboard) -> Service:
             status, answer = await run_in_threadpool(
                 orders.receive, sb.db, sb.settings, data, request.headers.get("idempotency-key")
             )
-        except orders.Rejected as exc:
+        except Rejected as exc:
             return JSONResponse(exc.body(), status_code=exc.status)
         except Conflict as exc:
             return JSONResponse({"error": str(exc), "hint": exc.hint}, status_code=409)

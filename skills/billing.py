@@ -6,7 +6,6 @@ from datetime import datetime, time
 
 from domain.billing.models import Invoice
 from domain.billing.services import (
-    account_by_number,
     explain_invoice,
     invoice_by_number,
     latest_invoices,
@@ -21,7 +20,7 @@ from domain.billing.services import (
 from domain.config import Role
 from domain.customers.choices import PaymentMethod
 from domain.customers.models import BillingAccount, Customer
-from domain.customers.services import mask_phone, resolve_account
+from domain.customers.services import account_by_number, mask_phone, resolve_account
 from domain.db import utcnow
 from domain.money import money, parse_money
 from skills.context import Context

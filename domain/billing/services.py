@@ -75,15 +75,6 @@ class PaymentResult:
     cleared_dunning: bool
 
 
-def account_by_number(session: Session, number: str) -> BillingAccount:
-    account = session.scalars(
-        sa.select(BillingAccount).where(BillingAccount.account_number == number.strip().upper())
-    ).one_or_none()
-    if account is None:
-        raise NotFound(f"no billing account {number}", hint="account numbers look like BA100000123")
-    return account
-
-
 def unpaid_invoices(session: Session, account_id: int) -> list[Invoice]:
     """Invoices with money still due, oldest first: the order payments settle them in."""
     return list(

@@ -66,6 +66,15 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def account_by_number(session: Session, number: str) -> BillingAccount:
+    account = session.scalars(
+        sa.select(BillingAccount).where(BillingAccount.account_number == number.strip().upper())
+    ).one_or_none()
+    if account is None:
+        raise NotFound(f"no billing account {number}", hint="account numbers look like BA100000123")
+    return account
+
+
 def find_customers(session: Session, name: str, limit: int = 6) -> list[Customer]:
     """Customers whose name contains the words, exact matches first."""
     name = " ".join(name.split())
@@ -91,14 +100,7 @@ def resolve_customer(session: Session, query: str) -> tuple[Customer, Subscripti
     """The customer a care agent means: by mobile number, circuit, account or name."""
     text = query.strip()
     if _ACCOUNT.match(text):
-        account = session.scalars(
-            sa.select(BillingAccount).where(BillingAccount.account_number == text.upper())
-        ).one_or_none()
-        if account is None:
-            raise NotFound(
-                f"no billing account {text}", hint="account numbers look like BA100000123"
-            )
-        return account.customer, None
+        return account_by_number(session, text).customer, None
     if _CIRCUIT.match(text):
         sub = session.scalars(
             sa.select(Subscription).where(Subscription.circuit_id == text.upper())
@@ -131,14 +133,7 @@ def resolve_account(session: Session, query: str) -> BillingAccount:
     """The billing account a care agent means (the line's account for a number)."""
     text = query.strip()
     if _ACCOUNT.match(text):
-        account = session.scalars(
-            sa.select(BillingAccount).where(BillingAccount.account_number == text.upper())
-        ).one_or_none()
-        if account is None:
-            raise NotFound(
-                f"no billing account {text}", hint="account numbers look like BA100000123"
-            )
-        return account
+        return account_by_number(session, text)
     customer, sub = resolve_customer(session, text)
     if sub is not None:
         return sub.account
