@@ -63,20 +63,13 @@ from domain.billing.rating import (
     temp_table,
     units_of,
 )
-from domain.catalog.choices import Zone
+from domain.catalog.choices import ZONE_PLACES
 from domain.config import BillingSettings
 from domain.db import utcnow
 from domain.errors import PolicyViolation
 
 DAY = 86_400
 _FAR = np.iinfo(np.int64).max // 4
-_ZONE_WORDS = {
-    Zone.NATIONAL: "India",
-    Zone.INTL_A: "Gulf/SAARC",
-    Zone.INTL_B: "Europe/Americas/East Asia",
-    Zone.INTL_C: "rest of world",
-    Zone.PREMIUM: "premium numbers",
-}
 _KIND_ORDER = {
     LineKind.RECURRING: 0,
     LineKind.ONE_OFF: 1,
@@ -159,7 +152,7 @@ def _usage_text(service: int, zone: int, roaming: bool, beyond: bool, q: float) 
     if service == DATA:
         return f"Data roaming, {qty}" if roaming else f"Data, {qty} beyond allowance"
     word = ("Voice", "SMS")[service]
-    where = _ZONE_WORDS[ZONES[zone]]
+    where = ZONE_PLACES[ZONES[zone]]
     if roaming:
         return f"{word} roaming to {where}, {qty}"
     if beyond:

@@ -26,7 +26,7 @@ from domain.billing.models import (
     PaymentAllocation,
     UsageRecord,
 )
-from domain.catalog.choices import Service, Zone
+from domain.catalog.choices import ZONE_PLACES, Service, Zone
 from domain.config import BillingSettings, DunningStep
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod, SubscriptionState
 from domain.customers.models import BillingAccount, Subscription
@@ -432,13 +432,6 @@ def explain_invoice(session: Session, invoice: Invoice, money: Callable[[int], s
     return out
 
 
-_ZONE_WORDS = {
-    Zone.NATIONAL: "",
-    Zone.INTL_A: " to the Gulf and SAARC",
-    Zone.INTL_B: " to Europe, North America and East Asia",
-    Zone.INTL_C: " to the rest of the world",
-    Zone.PREMIUM: " to premium and satellite numbers",
-}
 _SERVICE_WORDS = {Service.VOICE: "calls", Service.SMS: "SMS", Service.DATA: "data"}
 
 
@@ -466,7 +459,7 @@ def _line_groups(session: Session, invoice_id: int) -> dict[str, int]:
         elif zone in (None, Zone.NATIONAL):
             label = f"{what} beyond the allowance"
         else:
-            label = f"{what}{_ZONE_WORDS[zone]}"
+            label = f"{what} to {ZONE_PLACES[zone]}"
         groups[label] = groups.get(label, 0) + int(amount or 0)
     lines = session.execute(
         sa.select(InvoiceLine.kind, sa.func.sum(InvoiceLine.amount_minor))

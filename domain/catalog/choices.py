@@ -38,6 +38,16 @@ class Zone(StrEnum):
     PREMIUM = "premium"  # satellite and high-cost ranges
 
 
+#: Where each zone's calls and messages go, as invoices and explanations say it.
+ZONE_PLACES = {
+    Zone.NATIONAL: "India",
+    Zone.INTL_A: "the Gulf and SAARC",
+    Zone.INTL_B: "Europe, the Americas and East Asia",
+    Zone.INTL_C: "the rest of the world",
+    Zone.PREMIUM: "premium numbers",
+}
+
+
 class RatingUnit(StrEnum):
     SECOND = "second"
     MINUTE = "minute"
