@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
+from domain.billing.models import UsageRecord
+from domain.customers.models import Subscription
 from domain.db import Database
+from domain.fraud.models import FraudLabel
 from models.fraud.usage_csv import FRAME_SCHEMA
 
 PAGE = 250_000
@@ -26,6 +30,11 @@ def _epoch(value: datetime | str) -> int:
     return int(value.timestamp())
 
 
+def _subscriber(sub: Any) -> Any:
+    """The name a line goes by in the interchange: its MSISDN, else "subscription <id>"."""
+    return sa.func.coalesce(sub.msisdn, sa.literal("subscription ") + sa.cast(sub.id, sa.String))
+
+
 def usage_from_db(
     db: Database,
     since: datetime | None = None,
@@ -33,55 +42,36 @@ def usage_from_db(
     subscription_ids: Collection[int] | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Usage records (from `since` on, of some lines) as typed frames, a page at a time."""
-    u = sa.table(
-        "usage_records",
-        *(
-            sa.column(c)
-            for c in (
-                "id",
-                "subscription_id",
-                "started_at",
-                "service",
-                "direction",
-                "counterpart",
-                "counterpart_country",
-                "duration_s",
-                "volume_bytes",
-                "cell_id",
-                "imei",
-                "roaming",
-            )
-        ),
-    )
-    s = sa.table("subscriptions", sa.column("id"), sa.column("msisdn"))
-    name = sa.func.coalesce(s.c.msisdn, sa.literal("subscription ") + sa.cast(s.c.id, sa.String))
+    u = UsageRecord.__table__.c
+    s = Subscription.__table__.c
+    name = _subscriber(s)
     last = 0
     with db.engine.connect() as conn:
         while True:
             q = (
                 sa.select(
-                    u.c.id,
+                    u.id,
                     name.label("subscriber"),
-                    u.c.started_at,
-                    u.c.service,
-                    u.c.direction,
-                    u.c.counterpart,
-                    u.c.counterpart_country,
-                    u.c.duration_s,
-                    u.c.volume_bytes,
-                    u.c.cell_id,
-                    u.c.imei,
-                    u.c.roaming,
+                    u.started_at,
+                    u.service,
+                    u.direction,
+                    u.counterpart,
+                    u.counterpart_country,
+                    u.duration_s,
+                    u.volume_bytes,
+                    u.cell_id,
+                    u.imei,
+                    u.roaming,
                 )
-                .join(s, s.c.id == u.c.subscription_id)
-                .where(u.c.id > last)
-                .order_by(u.c.id)
+                .join(Subscription.__table__, s.id == u.subscription_id)
+                .where(u.id > last)
+                .order_by(u.id)
                 .limit(page)
             )
             if since is not None:
-                q = q.where(u.c.started_at >= since.astimezone(UTC).replace(tzinfo=None))
+                q = q.where(u.started_at >= since)
             if subscription_ids is not None:
-                q = q.where(u.c.subscription_id.in_(list(subscription_ids)))
+                q = q.where(u.subscription_id.in_(list(subscription_ids)))
             rows = conn.execute(q).all()
             if not rows:
                 return
@@ -109,10 +99,11 @@ def usage_from_db(
 
 def labels_from_db(db: Database) -> pl.DataFrame:
     """Fraud labels `subscriber,is_fraud,kind,since`; an analyst's latest word wins."""
-    q = sa.text(
-        "SELECT COALESCE(s.msisdn, 'subscription ' || CAST(s.id AS VARCHAR(20))), "
-        "l.is_fraud, l.kind, l.since FROM fraud_labels l "
-        "JOIN subscriptions s ON s.id = l.subscription_id ORDER BY l.since, l.id"
+    lab, sub = FraudLabel.__table__.c, Subscription.__table__.c
+    q = (
+        sa.select(_subscriber(sub), lab.is_fraud, lab.kind, lab.since)
+        .join(Subscription.__table__, sub.id == lab.subscription_id)
+        .order_by(lab.since, lab.id)
     )
     with db.engine.connect() as conn:
         rows = conn.execute(q).all()
