@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,13 @@ from bot.worker import Loop
 from domain.db import utcnow
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.models import Alarm, AlarmStorm
-from domain.faults.services import alarms_to_post, current_storm, join_storm, mark_posted
+from domain.faults.services import (
+    alarms_to_post,
+    current_storm,
+    join_storm,
+    mark_posted,
+    storm_breakdown,
+)
 from skills.alarms import alarm_card, storm_card
 
 log = logging.getLogger(__name__)
@@ -194,15 +199,9 @@ class AlarmNotifier(Loop):
             storm = s.get(AlarmStorm, storm_id)
             if storm is None:
                 return
-            reply = storm_card(s, storm)
-            critical = s.scalar(
-                sa.select(Alarm.id)
-                .where(
-                    Alarm.storm_id == storm.id,
-                    Alarm.perceived_severity == PerceivedSeverity.CRITICAL,
-                )
-                .limit(1)
-            )
+            breakdown = storm_breakdown(s, storm.id)
+            reply = storm_card(storm, breakdown)
+            critical = breakdown["severity"].get(PerceivedSeverity.CRITICAL.value, 0)
         message = to_message(reply)
         done.storm = storm.ref
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -10,7 +12,7 @@ from domain.db import get_by_ref, make_ref
 from domain.errors import DomainError
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.models import Alarm, AlarmStorm
-from domain.faults.services import acknowledge_alarm, storm_breakdown
+from domain.faults.services import acknowledge_alarm, symptoms_of
 from domain.inventory.models import Device, Site
 from skills.context import Context
 from skills.registry import Args, command, positional
@@ -105,11 +107,7 @@ def alarm_card(s: Session, a: Alarm) -> Reply:
         fields.append(Field("ticket", make_ref("T", a.ticket_id)))
     if a.parent_id:
         fields.append(Field("correlated under", f"{make_ref('A', a.parent_id)} (root cause)"))
-    children = s.scalar(
-        sa.select(sa.func.count())
-        .select_from(Alarm)
-        .where(Alarm.parent_id == a.id, Alarm.state != AlarmState.CLEARED)
-    )
+    children = symptoms_of(s, a.id)
     if children:
         fields.append(Field("symptoms", f"{children} alarm(s) on this device filed under it"))
     buttons = []
@@ -146,9 +144,8 @@ def _ticket_sev(a: Alarm) -> str:
     )
 
 
-def storm_card(s: Session, storm: AlarmStorm) -> Reply:
-    """One summary for a storm of alarms, kept up to date while it lasts."""
-    b = storm_breakdown(s, storm.id)
+def storm_card(storm: AlarmStorm, b: dict[str, Any]) -> Reply:
+    """One summary for a storm of alarms (`storm_breakdown`), kept up to date while it lasts."""
     worst = ", ".join(
         f"{b['severity'][v.value]} {v.value}" for v in PerceivedSeverity if v.value in b["severity"]
     )

@@ -244,6 +244,18 @@ def clear_alarm(session: Session, fingerprint: str, now: datetime | None = None)
     return alarm
 
 
+def symptoms_of(session: Session, alarm_id: int) -> int:
+    """How many raised alarms are filed under this one (its device is down)."""
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Alarm)
+            .where(Alarm.parent_id == alarm_id, Alarm.state != AlarmState.CLEARED)
+        )
+        or 0
+    )
+
+
 def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | None = None) -> Alarm:
     now = now or utcnow()
     alarm = get_by_ref(session, Alarm, ref, "alarm")
