@@ -30,7 +30,11 @@ from domain.customers.choices import (
     SubscriptionState,
 )
 from domain.customers.models import BillingAccount, Customer, Subscription
-from domain.customers.services import move_subscription, normalise_msisdn
+from domain.customers.services import (
+    account_by_number,
+    move_subscription,
+    subscription_by_msisdn,
+)
 from domain.db import get_by_ref, utcnow
 from domain.errors import DomainError, InvalidTransition, NotFound, PolicyViolation
 from domain.faults.choices import TicketKind
@@ -197,29 +201,19 @@ def cancel_order(
 def find_customer(session: Session, text: str) -> Customer:
     """A customer by account number (BA...), one of their mobile numbers, or id (C-12)."""
     word = text.strip()
-    customer: Customer | None = None
     if re.fullmatch(r"(?i)BA\d{1,18}", word):
-        account = session.scalars(
-            sa.select(BillingAccount).where(BillingAccount.account_number == word.upper())
-        ).one_or_none()
-        customer = account.customer if account else None
-    elif re.fullmatch(r"[+\d][\d\s-]{8,}", word):
-        msisdn = normalise_msisdn(word)
-        customer = session.scalars(
-            sa.select(Customer)
-            .join(Subscription, Subscription.customer_id == Customer.id)
-            .where(Subscription.msisdn == msisdn)
-        ).one_or_none()
-    elif m := re.fullmatch(r"(?i)(?:C-?)?(\d{1,12})", word):
+        return account_by_number(session, word).customer
+    if re.fullmatch(r"[+\d][\d\s-]{8,}", word):
+        return subscription_by_msisdn(session, word).customer
+    if m := re.fullmatch(r"(?i)(?:C-?)?(\d{1,12})", word):
         customer = session.get(Customer, int(m.group(1)))
-    else:
-        raise NotFound(
-            f"{text!r} does not name a customer",
-            hint="use an account number (BA100000001), a mobile number or a customer id (C-12)",
-        )
-    if customer is None:
-        raise NotFound(f"no customer {word}", hint="look the customer up with /customer")
-    return customer
+        if customer is None:
+            raise NotFound(f"no customer {word}", hint="look the customer up with /customer")
+        return customer
+    raise NotFound(
+        f"{text!r} does not name a customer",
+        hint="use an account number (BA100000001), a mobile number or a customer id (C-12)",
+    )
 
 
 def find_offering(session: Session, code: str) -> ProductOffering:

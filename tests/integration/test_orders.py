@@ -284,7 +284,7 @@ def test_cancel_before_provisioning_by_the_requester_or_a_manager(shop: Database
     ("text", "message", "hint"),
     [
         ("/order new", "missing <customer>", "usage: /order new <customer> <offering> "),
-        ("/order new BA999 POST-399", "no customer BA999", "look the customer up with /customer"),
+        ("/order new BA999 POST-399", "no billing account BA999", "account numbers look like"),
         ("/order new 'Priya Nair' POST-399", "'Priya Nair' does not name a customer", "use an"),
         ("/order new BA100000001 NOPE", "no offering 'NOPE'", "offerings: BIZ-MOB-799, FIBRE"),
         (

@@ -125,7 +125,7 @@ def test_post_orders_places_orders_once_and_the_pending_one_reaches_the_managers
             422,
             "requested_by: String should match pattern",
         ),
-        ({"customer": "BA999", "offering": "POST-399"}, None, 422, "no customer BA999"),
+        ({"customer": "BA999", "offering": "POST-399"}, None, 422, "no billing account BA999"),
         (
             {"customer": "BA100000001", "offering": "FIBRE-100"},
             None,
