@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from domain.billing.choices import InvoiceState, LineKind
+from domain.billing.models import invoice_number
 from domain.billing.rating import (
     DATA,
     MB_UNIT,
@@ -352,7 +353,6 @@ def run_bill(
     inv_ids = first_id + np.arange(accounts.size, dtype=np.int64)
     issued = now
     due = issued.date() + timedelta(days=settings.payment_terms_days)
-    stamp = f"{period.year:04d}{period.month:02d}"
     if accounts.size:
         bulk_insert(
             conn,
@@ -374,7 +374,7 @@ def run_bill(
             ),
             zip(
                 inv_ids.tolist(),
-                [f"INV-{stamp}-{i:07d}" for i in inv_ids.tolist()],
+                [invoice_number(period.first_day, i) for i in inv_ids.tolist()],
                 accounts.tolist(),
                 [ps] * accounts.size,
                 [_date_param(conn, period.last_day)] * accounts.size,

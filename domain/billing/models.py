@@ -46,6 +46,11 @@ class UsageRecord(Base):
     )
 
 
+def invoice_number(period_start: date, invoice_id: int) -> str:
+    """An invoice's number: its bill cycle and its id, INV-202610-0000123."""
+    return f"INV-{period_start:%Y%m}-{invoice_id:07d}"
+
+
 class Invoice(Base):
     """A customer bill for one account and one bill cycle (TMF678)."""
 

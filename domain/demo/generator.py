@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from domain.billing.choices import InvoiceState, LineKind
+from domain.billing.models import invoice_number
 from domain.catalog.choices import ProductLine, Segment
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.customers.choices import (
@@ -816,7 +817,7 @@ class _Builder:
                     else InvoiceState.SENT
                 )
                 inv["id"].append(inv_id)
-                inv["number"].append(f"INV-{p_start:%Y%m}-{inv_id:07d}")
+                inv["number"].append(invoice_number(p_start, inv_id))
                 inv["billing_account_id"].append(a + 1)
                 inv["period_start"].append(p_start)
                 inv["period_end"].append(p_end)
