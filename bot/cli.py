@@ -613,6 +613,10 @@ def cmd_billing_payments(args: argparse.Namespace, settings: Settings) -> int:
         raise DomainError(
             f"cannot read {args.file}: {exc.strerror}", hint="give the path of a CSV file"
         ) from None
+    except UnicodeDecodeError:
+        raise DomainError(
+            f"{args.file} is not UTF-8 text", hint="save the file as CSV, UTF-8"
+        ) from None
     db = open_database(settings, _database_url(args, settings))
     try:
         r = import_payments(db, text, settings.billing)
@@ -663,7 +667,13 @@ def cmd_digest_preview(args: argparse.Namespace, settings: Settings) -> int:
         sb.close()
     render(reply, out)
     if args.out and reply.files:
-        Path(args.out).write_bytes(reply.files[0].content)
+        try:
+            Path(args.out).write_bytes(reply.files[0].content)
+        except OSError as exc:
+            raise DomainError(
+                f"cannot write {args.out}: {exc.strerror}",
+                hint="name a file in a folder you can write",
+            ) from None
         out.print(f"chart written to {args.out}")
     return 0
 

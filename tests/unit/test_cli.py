@@ -69,6 +69,10 @@ def test_digest_preview_prints_the_digest_and_writes_its_chart(
     assert code == 0, err
     assert "Engineer daily digest" in out and f"chart written to {chart}" in out
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run(
+        capsys, "digest", "preview", "--name", "engineer-daily", "--out", "/nonexistent/c.png"
+    )
+    assert code == 1 and err.startswith("error: cannot write /nonexistent/c.png")
     code, _, err = run(capsys, "digest", "preview", "--name", "nope")
     assert code == 1 and err.startswith("error: no digest 'nope'")
 
@@ -83,6 +87,10 @@ def test_a_payment_file_is_recorded_and_bad_lines_named(
     code, out, err = run(capsys, "billing", "payments", str(csv))
     assert code == 1
     assert out.startswith("0 payment(s) recorded") and "line 2: no billing account 'BA000'" in err
+    binary = tmp_path / "payments.xlsx"
+    binary.write_bytes(b"PK\x03\x04\xff\xfe")
+    code, _, err = run(capsys, "billing", "payments", str(binary))
+    assert code == 1 and err.startswith(f"error: {binary} is not UTF-8 text")
     code, out, _ = run(capsys, "billing", "dunning", "--as-of", "2026-11-20")
     assert code == 0 and "0 account(s) moved on 2026-11-20" in out
 
