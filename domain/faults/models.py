@@ -83,7 +83,6 @@ class AlarmStorm(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: When the last alarm joined; the storm is over a quiet minute after it.
     last_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    alarm_count: Mapped[int] = mapped_column(default=0)
     slack_channel: Mapped[str | None] = mapped_column(sa.String(32))
     slack_ts: Mapped[str | None] = mapped_column(sa.String(32))
 

@@ -350,13 +350,12 @@ def join_storm(
 ) -> AlarmStorm:
     """Report (alarm id, revision) pairs in a storm summary, starting one when needed."""
     if storm is None:
-        storm = AlarmStorm(started_at=now, last_at=now, alarm_count=0)
+        storm = AlarmStorm(started_at=now, last_at=now)
         session.add(storm)
         session.flush()
     else:
         storm = session.merge(storm)
     storm.last_at = now
-    storm.alarm_count += len(alarms)
     for alarm_id, revision in alarms:
         mark_posted(session, alarm_id, revision, storm_id=storm.id)
     return storm
