@@ -130,10 +130,39 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: conn.info key: the connection's change count when its write transaction began.
+_CHANGES_AT_BEGIN = "sqlite_changes_at_begin"
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
     # Writers take the lock at BEGIN: in WAL mode a reader that later writes would
     # otherwise fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
-    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+    begin = conn.get_execution_options().get("sqlite_begin", "BEGIN")
+    conn.exec_driver_sql(begin)
+    dbapi = conn.connection.driver_connection
+    writer = begin == "BEGIN IMMEDIATE"
+    conn.info[_CHANGES_AT_BEGIN] = dbapi.total_changes if writer and dbapi is not None else None
+
+
+def sqlite_file_as_seen_here(conn: sa.Connection) -> str | None:
+    """The SQLite file whose committed state is exactly what this transaction sees.
+
+    That holds in a write transaction (BEGIN IMMEDIATE: nobody else can commit while
+    it lasts) that has changed nothing yet; then other connections may read for it.
+    None for PostgreSQL, in-memory databases and every other case.
+    """
+    if conn.dialect.name != "sqlite":
+        return None
+    path = conn.engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    at_begin = conn.info.get(_CHANGES_AT_BEGIN)
+    dbapi = conn.connection.driver_connection
+    if at_begin is None or dbapi is None or not dbapi.in_transaction:
+        return None
+    if dbapi.total_changes != at_begin:
+        return None
+    return path
 
 
 def _postgres_utc(dbapi_conn: Any, _record: Any) -> None:

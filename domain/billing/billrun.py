@@ -51,19 +51,15 @@ from domain.billing.rating import (
     SERVICES,
     ZONES,
     Period,
-    bulk_insert,
-    driver_cursor,
     epoch_sql,
-    fetch_columns,
     in_period_sql,
     load_plans,
     period_bounds,
-    placeholder,
     read_usage,
     round_half_up,
-    temp_table,
     units_of,
 )
+from domain.bulk import bulk_insert, driver_cursor, fetch_columns, placeholder, write_by_id
 from domain.catalog.choices import ZONE_PLACES
 from domain.config import BillingSettings
 from domain.db import utcnow
@@ -257,14 +253,11 @@ def run_bill(
 
     # -- usage ----------------------------------------------------------------------------
     usage, (_, _, charge) = read_usage(conn, period, plans, states="'rated'", stored_zone=True)
-    acc_of = fetch_columns(
-        conn, "SELECT id, billing_account_id FROM subscriptions ORDER BY id", (), 2
-    )
-    all_sub = np.array(acc_of[0], dtype=np.int64)
-    all_acc = np.array(acc_of[1], dtype=np.int64)
-    rec_acc = (
-        all_acc[np.searchsorted(all_sub, usage.subscription_id)] if usage.id.size else usage.id
-    )
+    acc_of = fetch_columns(conn, "SELECT id, billing_account_id FROM subscriptions", (), 2)
+    # A table from subscription id to its account: one gather per record.
+    account_of = np.zeros(max(acc_of[0], default=0) + 1, dtype=np.int64)
+    account_of[np.array(acc_of[0], dtype=np.int64)] = np.array(acc_of[1], dtype=np.int64)
+    rec_acc = account_of[usage.subscription_id]
     p = units_of(usage, plans)
     mine = np.flatnonzero(~np.isin(rec_acc, done))
     if mine.size:
@@ -273,21 +266,16 @@ def run_bill(
         shown = np.where(
             unit == SECOND, units / 60, np.where(unit == MB_UNIT, units / MEGABYTE, units)
         )
-        key = np.stack(
-            [
-                usage.subscription_id[mine],
-                usage.service[mine],
-                usage.zone[mine],
-                usage.roaming[mine].astype(np.int64),
-            ],
-            axis=1,
-        )
-        keys, inverse = np.unique(key, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        amount = np.bincount(inverse, weights=charge[mine], minlength=len(keys))
+        # One line per subscription x service x zone x roaming, as one sortable integer.
+        key = (
+            (usage.subscription_id[mine] * 4 + usage.service[mine]) * 8 + usage.zone[mine]
+        ) * 2 + usage.roaming[mine]
+        keys, inverse = np.unique(key, return_inverse=True)
+        amount = np.bincount(inverse, weights=charge[mine], minlength=keys.size)
         amount = np.rint(amount).astype(np.int64)
-        qty = np.bincount(inverse, weights=shown, minlength=len(keys))
-        k_sub, k_svc, k_zone, k_roam = keys.T
+        qty = np.bincount(inverse, weights=shown, minlength=keys.size)
+        k_sub, k_svc = keys // 64, keys // 16 % 4
+        k_zone, k_roam = keys // 2 % 8, keys % 2
         k_off = usage.offering[mine][np.unique(inverse, return_index=True)[1]]
         beyond = (k_zone == NATIONAL) & (k_roam == 0)
         allowance = plans.allowance[k_off, k_svc].astype(np.float64)
@@ -295,7 +283,7 @@ def run_bill(
         qty = np.round(qty, 2)
         billed = np.flatnonzero(amount != 0)
         lines.add(
-            all_acc[np.searchsorted(all_sub, k_sub[billed])],
+            account_of[k_sub[billed]],
             LineKind.USAGE,
             [
                 _usage_text(s, z, bool(r), bool(b), q)
@@ -419,7 +407,15 @@ def run_bill(
                 strict=True,
             ),
         )
-    marked = _mark_billed(conn, period, first_id) if accounts.size else 0
+    # Every record read of an account invoiced now is billed on its invoice.
+    invoiced = np.flatnonzero(np.isin(rec_acc, accounts)) if accounts.size else rec_acc[:0]
+    marked = write_by_id(
+        conn,
+        "usage_records",
+        usage.id[invoiced],
+        inv_ids[np.searchsorted(accounts, rec_acc[invoiced])],
+        "state = 'billed', invoice_id = {v}",
+    )
     carried = 0
     if accounts.size and take.size:
         cur = driver_cursor(conn)
@@ -455,30 +451,3 @@ def run_bill(
         total_minor=int((subtotal + tax).sum()),
         seconds=time.perf_counter() - started,
     )
-
-
-def _mark_billed(conn: Connection, period: Period, first_id: int) -> int:
-    """Mark the period's rated usage of the new invoices' accounts billed on them."""
-    mark = placeholder(conn)
-    temp_table(conn, "bill_run_lines", "subscription_id BIGINT PRIMARY KEY, invoice_id BIGINT")
-    conn.exec_driver_sql(
-        "INSERT INTO bill_run_lines (subscription_id, invoice_id) "
-        "SELECT s.id, i.id FROM subscriptions s JOIN invoices i "
-        "ON i.billing_account_id = s.billing_account_id "
-        f"WHERE i.period_start = {mark} AND i.id >= {mark}",
-        (_date_param(conn, period.first_day), first_id),
-    )
-    cur = driver_cursor(conn)
-    try:
-        cur.execute(
-            "UPDATE usage_records SET state = 'billed', invoice_id = b.invoice_id "
-            "FROM bill_run_lines b WHERE b.subscription_id = usage_records.subscription_id "
-            f"AND {in_period_sql(conn, 'usage_records.started_at')} "
-            "AND usage_records.state = 'rated'",
-            tuple(period_bounds(conn, period)),
-        )
-        marked = int(cur.rowcount)
-    finally:
-        cur.close()
-    conn.exec_driver_sql("DROP TABLE bill_run_lines")
-    return marked

@@ -33,16 +33,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from domain.billing.choices import UsageState
+from domain.bulk import fetch_columns, placeholder, read_frame, write_by_id
 from domain.catalog.choices import RatingUnit, Service, Zone
 from domain.errors import DomainError
 
@@ -63,9 +66,7 @@ SECOND, MINUTE, MESSAGE, MB_UNIT = (
 )
 #: Usage states as codes in the NumPy columns.
 RECEIVED, RATED, BILLED = 0, 1, 2
-_STATE_NAMES = np.array(["received", "rated", "billed"], dtype=object)
-_ZONE_NAMES = np.array([z.value for z in ZONES] + [None], dtype=object)
-_CHUNK = 100_000
+_STATE_NAMES = (UsageState.RECEIVED.value, UsageState.RATED.value, UsageState.BILLED.value)
 _ZONE_CODE_SQL = (
     "CASE zone "
     + " ".join(f"WHEN '{z.value}' THEN {i}" for i, z in enumerate(ZONES))
@@ -182,89 +183,6 @@ def epoch_sql(conn: Connection, column: str) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
 
 
-def placeholder(conn: Connection) -> str:
-    return "?" if conn.dialect.name == "sqlite" else "%s"
-
-
-def driver_cursor(conn: Connection) -> Any:
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
-    return dbapi.cursor()
-
-
-def fetch_columns(
-    conn: Connection, sql: str, params: Sequence[Any], n_cols: int
-) -> list[list[Any]]:
-    """Run a query on the driver's cursor and return its result as column lists."""
-    cur = driver_cursor(conn)
-    try:
-        cur.execute(sql, tuple(params))
-        cols: list[list[Any]] = [[] for _ in range(n_cols)]
-        while True:
-            rows = cur.fetchmany(_CHUNK)
-            if not rows:
-                break
-            for col, values in zip(cols, zip(*rows, strict=True), strict=True):
-                col.extend(values)
-        return cols
-    finally:
-        cur.close()
-
-
-def fetch_arrays(
-    conn: Connection, sql: str, params: Sequence[Any], dtypes: Sequence[str]
-) -> list[np.ndarray]:
-    """Run a query on the driver's cursor and return its columns as NumPy arrays.
-
-    Each batch becomes arrays at once: millions of Python objects kept in lists would
-    make every garbage collection walk them all.
-    """
-    cur = driver_cursor(conn)
-    try:
-        cur.execute(sql, tuple(params))
-        parts: list[list[np.ndarray]] = [[] for _ in dtypes]
-        while True:
-            rows = cur.fetchmany(_CHUNK)
-            if not rows:
-                break
-            for part, values, dtype in zip(parts, zip(*rows, strict=True), dtypes, strict=True):
-                part.append(np.array(values, dtype=dtype))
-        return [
-            np.concatenate(p) if p else np.array([], dtype=d)
-            for p, d in zip(parts, dtypes, strict=True)
-        ]
-    finally:
-        cur.close()
-
-
-def bulk_insert(
-    conn: Connection, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """Insert rows fast: COPY on PostgreSQL, executemany on SQLite."""
-    if conn.dialect.name == "postgresql":
-        cols = ", ".join(names)
-        cur = driver_cursor(conn)
-        try:
-            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        finally:
-            cur.close()
-        return
-    marks = ", ".join("?" for _ in names)
-    cur = driver_cursor(conn)
-    try:
-        cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
-    finally:
-        cur.close()
-
-
-def temp_table(conn: Connection, name: str, columns: str) -> None:
-    """A fresh temporary table for this transaction's bulk work."""
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")
-
-
 def round_half_up(numerator: np.ndarray, denominator: np.ndarray | int) -> np.ndarray:
     """numerator / denominator rounded half away from zero, in integers (exact)."""
     num = np.asarray(numerator, dtype=np.int64)
@@ -341,52 +259,40 @@ def load_plans(conn: Connection) -> Plans:
     )
 
 
-def _packed(chars: np.ndarray, length: int) -> np.ndarray:
-    """The first `length` characters of each row (code points, 0-padded) as one integer."""
-    out = np.zeros(chars.shape[0], dtype=np.int64)
-    for i in range(length):
-        out |= np.minimum(chars[:, i], 255).astype(np.int64) << (8 * i)
-    return out
-
-
-def _as_chars(values: Sequence[str] | np.ndarray, width: int) -> np.ndarray:
-    arr = np.array(values, dtype=f"<U{max(width, 1)}")
-    return arr.view(np.uint32).reshape(arr.size, max(width, 1))
-
-
 def zones_of(
-    plans: Plans,
-    service: np.ndarray,
-    prefix: Sequence[str] | np.ndarray,
-    country: Sequence[str] | np.ndarray,
+    plans: Plans, service: np.ndarray, prefix: pl.Series, country: pl.Series
 ) -> np.ndarray:
     """Zone codes: longest destination prefix, else the country, national for data.
 
     `prefix` holds each counterpart's first `plans.prefix_width` characters.
     """
-    n = service.size
-    width = plans.prefix_width
-    zone = np.full(n, -1, dtype=np.int64)
-    if plans.prefixes and n:
-        chars = _as_chars(prefix, width)
-        lengths = np.array([len(p) for p in plans.prefixes])
-        pchars = _as_chars(plans.prefixes, width)
-        for length in sorted(set(lengths.tolist()), reverse=True):
-            mine = np.flatnonzero(lengths == length)
-            keys = _packed(pchars[mine], length)
-            order = np.argsort(keys)
-            keys, mine = keys[order], mine[order]
-            row_keys = _packed(chars, length)
-            at = np.minimum(np.searchsorted(keys, row_keys), keys.size - 1)
-            hit = (keys[at] == row_keys) & (zone < 0)
-            zone[hit] = plans.prefix_zones[mine[at[hit]]]
-    names = np.array(sorted(plans.country_zones), dtype="<U2")
-    codes = np.array([plans.country_zones[str(k)] for k in names], dtype=np.int64)
-    cc = np.array(country, dtype="<U2") if n else np.array([], dtype="<U2")
-    at = np.minimum(np.searchsorted(names, cc), names.size - 1)
-    fallback = np.where(names[at] == cc, codes[at], ZONES.index(Zone.INTL_C))
+    by_length: dict[int, dict[str, int]] = {}
+    for p, code in zip(plans.prefixes, plans.prefix_zones.tolist(), strict=True):
+        by_length.setdefault(len(p), {})[p] = code
+    lengths = sorted(by_length, reverse=True)
+
+    def prefix_zone(text: str) -> int:
+        for length in lengths:
+            code = by_length[length].get(text[:length])
+            if code is not None:
+                return code
+        return -1
+
+    intl_c = ZONES.index(Zone.INTL_C)
+    zone = _per_distinct(prefix, prefix_zone)
+    fallback = _per_distinct(country, lambda cc: plans.country_zones.get(cc, intl_c))
     zone = np.where(zone < 0, fallback, zone)
     return np.where(service == DATA, NATIONAL, zone)
+
+
+def _per_distinct(values: pl.Series, fn: Callable[[str], int]) -> np.ndarray:
+    """fn of each row's value, worked out once per distinct value (a month has few)."""
+    cat = values.fill_null("").cast(pl.Categorical)
+    codes = cat.to_physical().to_numpy()
+    distinct = cat.unique()
+    table = np.zeros(int(codes.max()) + 1 if codes.size else 1, dtype=np.int64)
+    table[distinct.to_physical().to_numpy()] = [fn(v) for v in distinct.cast(pl.String).to_list()]
+    return table[codes]
 
 
 # -- pricing -----------------------------------------------------------------------------
@@ -430,10 +336,11 @@ def units_of(u: Usage, plans: Plans) -> Units:
     tariffed = unit >= 0
     units = np.select(
         [unit == SECOND, unit == MINUTE, unit == MESSAGE, unit == MB_UNIT],
-        [u.duration_s, (u.duration_s + 59) // 60, np.ones_like(u.duration_s), u.volume_bytes],
+        [u.duration_s, (u.duration_s + 59) // 60, 1, u.volume_bytes],
         0,
-    ).astype(np.int64)
-    return Units(priced, tariffed, unit, np.where(priced & tariffed, units, 0))
+    ).astype(np.int64, copy=False)
+    units[~(priced & tariffed)] = 0
+    return Units(priced, tariffed, unit, units)
 
 
 #: Given positions of records, their started_at in microseconds (only the order matters).
@@ -449,17 +356,24 @@ def price(u: Usage, plans: Plans, started_at: StartTimes) -> Priced:
     base = units_of(u, plans)
     unit, units = base.unit, base.units
     eligible = base.priced & base.tariffed & (u.zone == NATIONAL) & ~u.roaming
-    allowance = plans.allowance[u.offering, u.service] * np.where(
-        (u.service == VOICE) & (unit == SECOND), 60, np.where(unit == MB_UNIT, MEGABYTE, 1)
-    )
     beyond = np.where(eligible, 0, units)
     e = np.flatnonzero(eligible)
     if e.size:
-        groups, group_of = np.unique(u.subscription_id[e] * 4 + u.service[e], return_inverse=True)
-        total = np.bincount(group_of, weights=units[e], minlength=groups.size)
-        limit = np.zeros(groups.size)
-        limit[group_of] = allowance[e]
-        crossing = e[(total > limit)[group_of]]
+        # Each record's allowance in its tariff's unit (seconds, minutes, messages, bytes).
+        allowance = np.zeros(units.size, dtype=np.int64)
+        allowance[e] = plans.allowance[u.offering[e], u.service[e]] * np.where(
+            (u.service[e] == VOICE) & (unit[e] == SECOND),
+            60,
+            np.where(unit[e] == MB_UNIT, MEGABYTE, 1),
+        )
+        group = u.subscription_id[e] * 4 + u.service[e]
+        if group.max() < 8 * e.size:
+            # Subscription ids are dense: sum per (subscription, service) without sorting.
+            total = np.bincount(group, weights=units[e])[group]
+        else:
+            _, group_of = np.unique(group, return_inverse=True)
+            total = np.bincount(group_of, weights=units[e])[group_of]
+        crossing = e[total > allowance[e]]
         if crossing.size:
             when = started_at(crossing)
             order = np.lexsort(
@@ -473,11 +387,14 @@ def price(u: Usage, plans: Plans, started_at: StartTimes) -> Priced:
             group_start = np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
             before = running - used - (running[group_start] - used[group_start])
             beyond[rows] = used - np.clip(allowance[rows] - before, 0, used)
-    rate = plans.rate[u.offering, u.service, u.zone]
-    divisor = np.where(unit == MB_UNIT, MEGABYTE, 1) * 100
-    pct = 100 + np.where(u.roaming, plans.surcharge_pct[u.offering], 0)
-    charge = round_half_up(beyond * rate * pct, divisor)
-    return Priced(base.priced, base.tariffed, unit, units, beyond, np.where(base.priced, charge, 0))
+    # Only records with units beyond any allowance cost anything.
+    charge = np.zeros(units.size, dtype=np.int64)
+    c = np.flatnonzero((beyond > 0) & base.priced)
+    rate = plans.rate[u.offering[c], u.service[c], u.zone[c]]
+    divisor = np.where(unit[c] == MB_UNIT, MEGABYTE, 1) * 100
+    pct = 100 + np.where(u.roaming[c], plans.surcharge_pct[u.offering[c]], 0)
+    charge[c] = round_half_up(beyond[c] * rate * pct, divisor)
+    return Priced(base.priced, base.tariffed, unit, units, beyond, charge)
 
 
 def _started_us_sql(conn: Connection, column: str) -> str:
@@ -487,46 +404,63 @@ def _started_us_sql(conn: Connection, column: str) -> str:
 
 
 def read_usage(
-    conn: Connection, period: Period, plans: Plans, *, states: str, stored_zone: bool = False
+    conn: Connection,
+    period: Period,
+    plans: Plans,
+    *,
+    states: str,
+    stored_zone: bool = False,
+    started: bool = False,
 ) -> tuple[Usage, list[np.ndarray]]:
     """The period's usage records (in the states named by an SQL list) as columns.
 
     The zone is worked out from the destinations, or with `stored_zone` read as rated.
     Returns the usage and the extra columns: state code, zone code (len(ZONES) for
-    none) and charge_minor (-1 for none).
+    none), charge_minor (-1 for none) and, with `started`, started_at in microseconds.
     """
     # Subscription, flags, state and the zone already set travel packed in one integer:
-    # every column read costs a Python object per row.
-    where = (
-        "" if stored_zone else f"substr(counterpart, 1, {plans.prefix_width}), counterpart_country,"
-    )
-    sql = f"""
-        SELECT id,
-               subscription_id * 1024
+    # every column read costs time per row, and arithmetic in SQL costs least.
+    columns: dict[str, tuple[str, Any]] = {
+        "id": ("id", pl.Int64),
+        "packed": (
+            f"""subscription_id * 1024
                  + CASE service WHEN 'voice' THEN 0 WHEN 'sms' THEN 1 ELSE 2 END
                  + CASE WHEN direction = 'out' THEN 4 ELSE 0 END
                  + CASE WHEN roaming THEN 8 ELSE 0 END
                  + 16 * CASE state WHEN 'received' THEN 0 WHEN 'rated' THEN 1 ELSE 2 END
-                 + 64 * {_ZONE_CODE_SQL},
-               CASE WHEN service = 'data' THEN volume_bytes ELSE duration_s END,
-               {where}
-               COALESCE(charge_minor, -1)
-        FROM usage_records
-        WHERE {in_period_sql(conn)} AND state IN ({states})
-    """
-    width = f"<U{plans.prefix_width}"
-    dtypes = ["i8", "i8", "i8"] + ([] if stored_zone else [width, "<U2"]) + ["i8"]
-    cols = fetch_arrays(conn, sql, period_bounds(conn, period), dtypes)
-    packed = cols[1]
+                 + 64 * {_ZONE_CODE_SQL}""",
+            pl.Int64,
+        ),
+        "amount": (
+            "CASE WHEN service = 'data' THEN volume_bytes ELSE duration_s END",
+            pl.Int64,
+        ),
+        "charge": ("COALESCE(charge_minor, -1)", pl.Int64),
+    }
+    if not stored_zone:
+        columns["prefix"] = (f"substr(counterpart, 1, {plans.prefix_width})", pl.String)
+        columns["country"] = ("counterpart_country", pl.String)
+    if started:
+        columns["started"] = (_started_us_sql(conn, "started_at"), pl.Int64)
+    frame = read_frame(
+        conn,
+        "usage_records",
+        columns,
+        f"{in_period_sql(conn)} AND state IN ({states})",
+        period_bounds(conn, period),
+    )
+    packed = frame["packed"].to_numpy()
     sub, flags = packed >> 10, packed & 1023
     service = flags & 3
-    amount = cols[2]
+    amount = frame["amount"].to_numpy()
     stored = flags >> 6
-    s = fetch_columns(conn, "SELECT id, offering_id FROM subscriptions ORDER BY id", (), 2)
-    sub_ids, sub_off = np.array(s[0], dtype=np.int64), np.array(s[1], dtype=np.int64)
-    offering = plans.position(sub_off[np.searchsorted(sub_ids, sub)]) if sub.size else sub
+    s = fetch_columns(conn, "SELECT id, offering_id FROM subscriptions", (), 2)
+    # A table from subscription id to offering position: one gather per record.
+    offering_of = np.zeros(max(s[0], default=0) + 1, dtype=np.int64)
+    offering_of[np.array(s[0], dtype=np.int64)] = plans.position(np.array(s[1], dtype=np.int64))
+    offering = offering_of[sub]
     usage = Usage(
-        id=cols[0],
+        id=frame["id"].to_numpy(),
         subscription_id=sub,
         service=service,
         outgoing=(flags & 4) > 0,
@@ -535,32 +469,13 @@ def read_usage(
         volume_bytes=np.where(service == DATA, amount, 0),
         zone=np.minimum(stored, len(ZONES) - 1)
         if stored_zone
-        else zones_of(plans, service, cols[3], cols[4]),
+        else zones_of(plans, service, frame["prefix"], frame["country"]),
         offering=offering,
     )
-    return usage, [(flags >> 4) & 3, stored, cols[-1]]
-
-
-def started_at_reader(conn: Connection, period: Period, usage: Usage) -> StartTimes:
-    """Read started_at for given records, a subscription at a time (by its index)."""
-
-    def read(positions: np.ndarray) -> np.ndarray:
-        subs = np.unique(usage.subscription_id[positions])
-        temp_table(conn, "rating_crossing", "subscription_id BIGINT PRIMARY KEY")
-        bulk_insert(conn, "rating_crossing", ("subscription_id",), ((s,) for s in subs.tolist()))
-        ids, when = fetch_arrays(
-            conn,
-            f"SELECT u.id, {_started_us_sql(conn, 'u.started_at')} FROM usage_records u "
-            "JOIN rating_crossing c ON c.subscription_id = u.subscription_id "
-            f"WHERE {in_period_sql(conn, 'u.started_at')}",
-            period_bounds(conn, period),
-            ("i8", "i8"),
-        )
-        conn.exec_driver_sql("DROP TABLE rating_crossing")
-        order = np.argsort(ids)
-        return when[order][np.searchsorted(ids[order], usage.id[positions])]
-
-    return read
+    extra = [(flags >> 4) & 3, stored, frame["charge"].to_numpy()]
+    if started:
+        extra.append(frame["started"].to_numpy())
+    return usage, extra
 
 
 # -- the service -------------------------------------------------------------------------
@@ -600,10 +515,10 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
     started = time.perf_counter()
     conn = session.connection()
     plans = load_plans(conn)
-    usage, (old_state, old_zone_code, old_charge_arr) = read_usage(
-        conn, period, plans, states="'received', 'rated', 'billed'"
+    usage, (old_state, old_zone_code, old_charge_arr, started_us) = read_usage(
+        conn, period, plans, states="'received', 'rated', 'billed'", started=True
     )
-    p = price(usage, plans, started_at_reader(conn, period, usage))
+    p = price(usage, plans, lambda positions: started_us[positions])
     billed = old_state == BILLED
     rateable = ~billed & ~(p.priced & ~p.tariffed)
     new_state = np.where(rateable, RATED, RECEIVED)
@@ -613,23 +528,16 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
         (new_state != old_state) | (zone_out != old_zone_code) | (charge_out != old_charge_arr)
     )
     write = np.flatnonzero(changed)
-    if write.size:
-        temp_table(
-            conn,
-            "rating_results",
-            "id BIGINT PRIMARY KEY, state VARCHAR(16), zone VARCHAR(16), charge_minor BIGINT",
-        )
-        bulk_insert(
-            conn,
-            "rating_results",
-            ("id", "state", "zone", "charge_minor"),
-            _result_rows(usage.id[write], new_state[write], zone_out[write], charge_out[write]),
-        )
-        conn.exec_driver_sql(
-            "UPDATE usage_records SET state = r.state, zone = r.zone, "
-            "charge_minor = r.charge_minor FROM rating_results r WHERE usage_records.id = r.id"
-        )
-        conn.exec_driver_sql("DROP TABLE rating_results")
+    states = new_state[write]
+    write_by_id(
+        conn,
+        "usage_records",
+        usage.id[write],
+        ((charge_out[write] + 1) << 5) | (states << 3) | zone_out[write],
+        _result_assignments(
+            int(states[0]) if states.size and states.min() == states.max() else None
+        ),
+    )
     rated = rateable
     return RatingReport(
         period=period,
@@ -643,19 +551,21 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
     )
 
 
-def _result_rows(
-    ids: np.ndarray, state: np.ndarray, zone: np.ndarray, charge: np.ndarray
-) -> Iterator[tuple[Any, ...]]:
-    """Rows for rating_results, made a batch at a time (charge -1 is NULL)."""
-    for lo in range(0, ids.size, _CHUNK):
-        part = slice(lo, lo + _CHUNK)
-        charges: list[Any] = charge[part].tolist()
-        for i in np.flatnonzero(charge[part] < 0).tolist():
-            charges[i] = None
-        yield from zip(
-            ids[part].tolist(),
-            _STATE_NAMES[state[part]].tolist(),
-            _ZONE_NAMES[zone[part]].tolist(),
-            charges,
-            strict=True,
-        )
+def _result_assignments(state: int | None) -> str:
+    """SET clauses for rating results sent as one integer each (see `write_by_id`).
+
+    The integer is (charge_minor + 1) << 5 | state << 3 | zone code, where charge -1
+    and zone code len(ZONES) stand for NULL. When every row gets the same `state` (a
+    month's first rating) it is written as a constant: one expression less per row.
+    """
+    zone = (
+        "zone = CASE ({v} & 7) "
+        + " ".join(f"WHEN {i} THEN '{z.value}'" for i, z in enumerate(ZONES))
+        + " ELSE NULL END"
+    )
+    charge = "charge_minor = NULLIF({v} >> 5, 0) - 1"
+    if state is None:
+        states = "state = CASE (({v} >> 3) & 3) WHEN 0 THEN 'received' ELSE 'rated' END"
+    else:
+        states = f"state = '{_STATE_NAMES[state]}'"
+    return ", ".join((states, zone, charge))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,14 +63,21 @@ def _remove(path: Path) -> None:
 def billing(ctx: BenchContext) -> list[Measurement]:
     """Rate the seeded month's usage, re-rate it, then bill every account for it."""
     db = _working_copy(ctx)
+    # Each figure runs to the commit: SQLite's checkpoint at commit is part of the work.
     try:
+        started = time.perf_counter()
         with db.transaction() as s:
             first = rate_usage(s, PERIOD)
+        first_s = time.perf_counter() - started
+        started = time.perf_counter()
         with db.transaction() as s:
             again = rate_usage(s, PERIOD)
+        again_s = time.perf_counter() - started
         now = datetime(BENCH_AS_OF.year, BENCH_AS_OF.month, BENCH_AS_OF.day, 6, tzinfo=UTC)
+        started = time.perf_counter()
         with db.transaction() as s:
             run = run_bill(s, PERIOD, BillingSettings(), now=now)
+        run_s = time.perf_counter() - started
     finally:
         db.dispose()
         _remove(ctx.workdir / f"billing-{ctx.scale}.db")
@@ -77,28 +85,29 @@ def billing(ctx: BenchContext) -> list[Measurement]:
         Measurement(
             f"rating {PERIOD} ({ctx.scale}, SQLite)",
             first.records,
-            samples=[first.seconds],
-            throughput=first.per_second,
+            samples=[first_s],
+            throughput=first.records / first_s,
             unit="records/s",
             baseline=Measurement(
-                "re-rating, nothing changed", again.records, throughput=again.per_second
+                "re-rating, nothing changed", again.records, throughput=again.records / again_s
             ),
             target=">= 300,000 records/s (large)",
             note=(
-                f"{first.rated:,} rated, {first.no_tariff:,} without a tariff; re-rating "
-                f"changed {again.changed:,} in {again.seconds:.1f} s"
+                f"{first.rated:,} rated, {first.no_tariff:,} without a tariff, in "
+                f"{first.seconds:.1f} s + {first_s - first.seconds:.1f} s to commit; re-rating "
+                f"changed {again.changed:,} in {again_s:.1f} s"
             ),
         ),
         Measurement(
             f"bill run {PERIOD}, every account ({ctx.scale}, SQLite)",
             run.invoices,
-            samples=[run.seconds],
-            throughput=run.invoices / run.seconds if run.seconds else None,
+            samples=[run_s],
+            throughput=run.invoices / run_s,
             unit="invoices/s",
             target="< 120 s (large)",
             note=(
                 f"{run.invoices:,} invoices, {run.lines:,} lines, {run.usage_records:,} usage "
-                f"records billed in {run.seconds:.1f} s"
+                f"records billed in {run.seconds:.1f} s + {run_s - run.seconds:.1f} s to commit"
             ),
         ),
     ]

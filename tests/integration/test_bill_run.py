@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.cli import main
+from domain import bulk
 from domain.billing.billrun import BillRunReport, run_bill
 from domain.billing.models import Adjustment, Invoice
 from domain.billing.rating import Period
@@ -197,3 +198,11 @@ def test_cli_rates_then_bills_seeded_data(
     assert code == 0 and invoices > 0 and "(0 accounts already invoiced)" in out
     code, out, _ = _cli(capsys, "billing", "run", "--period", "2026-10", "--database", url)
     assert code == 0 and out.startswith(f"2026-10: 0 invoices ({invoices:,} accounts already")
+
+
+def test_a_bill_run_read_by_the_helper_process_gives_the_same_invoice(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Large months are read by a helper process (domain/bulk.py); both reads must agree.
+    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    test_bill_run_matches_the_hand_computed_invoice(db)

@@ -8,6 +8,7 @@ from itertools import count
 import pytest
 import sqlalchemy as sa
 
+from domain import bulk
 from domain.billing.models import UsageRecord
 from domain.billing.rating import BadPeriod, Period, periods_to_rate, rate_usage
 from domain.catalog.choices import ProductLine, RatingUnit, Segment, Service, Zone
@@ -367,3 +368,19 @@ def test_period_arithmetic() -> None:
         "2026-12-31",
     )
     assert Period.parse("2028-02").days == 29
+
+
+def test_rating_read_by_the_helper_process_gives_the_same_charges(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Demo and larger months are read by a helper process (domain/bulk.py); the small
+    # months above are read through the session's connection. Both must rate alike.
+    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    test_rating_matches_hand_computed_charges(db)
+
+
+def test_rerating_read_by_the_helper_process_is_idempotent(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    test_rerating_is_idempotent_and_never_touches_billed_records(db)
