@@ -127,6 +127,19 @@ class _Lines:
         self.amount.extend(amount.tolist())
 
 
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(key, return_inverse=True) for keys >= 0, without sorting when dense."""
+    if key.size and key.max() < 4 * key.size:
+        present = np.zeros(int(key.max()) + 1, dtype=bool)
+        present[key] = True
+        keys = np.flatnonzero(present)
+        position = np.zeros(present.size, dtype=np.int64)
+        position[keys] = np.arange(keys.size)
+        return keys, position[key]
+    keys, inverse = np.unique(key, return_inverse=True)
+    return keys, inverse.reshape(-1)
+
+
 def _date_param(conn: Connection, value: Any) -> Any:
     return value.isoformat() if conn.dialect.name == "sqlite" else value
 
@@ -270,13 +283,16 @@ def run_bill(
         key = (
             (usage.subscription_id[mine] * 4 + usage.service[mine]) * 8 + usage.zone[mine]
         ) * 2 + usage.roaming[mine]
-        keys, inverse = np.unique(key, return_inverse=True)
+        keys, inverse = _groups(key)
         amount = np.bincount(inverse, weights=charge[mine], minlength=keys.size)
         amount = np.rint(amount).astype(np.int64)
         qty = np.bincount(inverse, weights=shown, minlength=keys.size)
         k_sub, k_svc = keys // 64, keys // 16 % 4
         k_zone, k_roam = keys // 2 % 8, keys % 2
-        k_off = usage.offering[mine][np.unique(inverse, return_index=True)[1]]
+        # Every record of a subscription has its offering: one table from the records.
+        offering_of = np.zeros(int(k_sub.max()) + 1, dtype=np.int64)
+        offering_of[usage.subscription_id[mine]] = usage.offering[mine]
+        k_off = offering_of[k_sub]
         beyond = (k_zone == NATIONAL) & (k_roam == 0)
         allowance = plans.allowance[k_off, k_svc].astype(np.float64)
         qty = np.where(beyond, np.maximum(qty - allowance, 0), qty)
@@ -408,12 +424,17 @@ def run_bill(
             ),
         )
     # Every record read of an account invoiced now is billed on its invoice.
-    invoiced = np.flatnonzero(np.isin(rec_acc, accounts)) if accounts.size else rec_acc[:0]
+    invoice_of = np.zeros(
+        max(int(rec_acc.max(initial=0)), int(accounts.max(initial=0))) + 1, dtype=np.int64
+    )
+    invoice_of[accounts] = inv_ids
+    rec_invoice = invoice_of[rec_acc]
+    invoiced = np.flatnonzero(rec_invoice)
     marked = write_by_id(
         conn,
         "usage_records",
         usage.id[invoiced],
-        inv_ids[np.searchsorted(accounts, rec_acc[invoiced])],
+        rec_invoice[invoiced],
         "state = 'billed', invoice_id = {v}",
     )
     carried = 0

@@ -190,6 +190,28 @@ def round_half_up(numerator: np.ndarray, denominator: np.ndarray | int) -> np.nd
     return np.where(num < 0, -q, q).astype(np.int64)
 
 
+#: Records per slice in element-wise work. A month-long temporary is fresh memory, which
+#: costs a page fault per page; a slice's temporaries are freed and reused at once.
+_SLICE = 1 << 20
+
+
+def by_slices(
+    fn: Callable[..., tuple[np.ndarray, ...]], *arrays: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """`fn` over consecutive slices of equally long `arrays`, its results joined."""
+    n = arrays[0].size if arrays else 0
+    if n <= _SLICE:
+        return fn(*arrays)
+    out: tuple[np.ndarray, ...] = ()
+    for lo in range(0, n, _SLICE):
+        part = fn(*(a[lo : lo + _SLICE] for a in arrays))
+        if not out:
+            out = tuple(np.empty(n, dtype=p.dtype) for p in part)
+        for whole, p in zip(out, part, strict=True):
+            whole[lo : lo + p.size] = p
+    return out
+
+
 # -- the plan side: offerings, tariffs, destinations -----------------------------------------
 
 
@@ -279,10 +301,13 @@ def zones_of(
         return -1
 
     intl_c = ZONES.index(Zone.INTL_C)
-    zone = _per_distinct(prefix, prefix_zone)
-    fallback = _per_distinct(country, lambda cc: plans.country_zones.get(cc, intl_c))
-    zone = np.where(zone < 0, fallback, zone)
-    return np.where(service == DATA, NATIONAL, zone)
+    by_prefix = _per_distinct(prefix, prefix_zone)
+    by_country = _per_distinct(country, lambda cc: plans.country_zones.get(cc, intl_c))
+
+    def combine(svc: np.ndarray, p: np.ndarray, c: np.ndarray) -> tuple[np.ndarray]:
+        return (np.where(svc == DATA, NATIONAL, np.where(p < 0, c, p)),)
+
+    return by_slices(combine, service, by_prefix, by_country)[0]
 
 
 def _per_distinct(values: pl.Series, fn: Callable[[str], int]) -> np.ndarray:
@@ -331,16 +356,32 @@ class Priced(Units):
 
 def units_of(u: Usage, plans: Plans) -> Units:
     """Each record's tariff unit and its count of those units."""
-    unit = plans.unit[u.offering, u.service, u.zone]
-    priced = (u.service == DATA) | u.outgoing | ((u.service == VOICE) & u.roaming)
-    tariffed = unit >= 0
-    units = np.select(
-        [unit == SECOND, unit == MINUTE, unit == MESSAGE, unit == MB_UNIT],
-        [u.duration_s, (u.duration_s + 59) // 60, 1, u.volume_bytes],
-        0,
-    ).astype(np.int64, copy=False)
-    units[~(priced & tariffed)] = 0
-    return Units(priced, tariffed, unit, units)
+
+    def slice_units(*a: np.ndarray) -> tuple[np.ndarray, ...]:
+        offering, service, zone, outgoing, roaming, duration, volume = a
+        unit = plans.unit[offering, service, zone]
+        priced = (service == DATA) | outgoing | ((service == VOICE) & roaming)
+        tariffed = unit >= 0
+        units = np.select(
+            [unit == SECOND, unit == MINUTE, unit == MESSAGE, unit == MB_UNIT],
+            [duration, (duration + 59) // 60, 1, volume],
+            0,
+        ).astype(np.int64, copy=False)
+        units[~(priced & tariffed)] = 0
+        return priced, tariffed, unit, units
+
+    return Units(
+        *by_slices(
+            slice_units,
+            u.offering,
+            u.service,
+            u.zone,
+            u.outgoing,
+            u.roaming,
+            u.duration_s,
+            u.volume_bytes,
+        )
+    )
 
 
 #: Given positions of records, their started_at in microseconds (only the order matters).
@@ -355,8 +396,15 @@ def price(u: Usage, plans: Plans, started_at: StartTimes) -> Priced:
     """
     base = units_of(u, plans)
     unit, units = base.unit, base.units
-    eligible = base.priced & base.tariffed & (u.zone == NATIONAL) & ~u.roaming
-    beyond = np.where(eligible, 0, units)
+
+    def slice_eligible(*a: np.ndarray) -> tuple[np.ndarray, ...]:
+        priced, tariffed, zone, roaming, used = a
+        eligible = priced & tariffed & (zone == NATIONAL) & ~roaming
+        return eligible, np.where(eligible, 0, used)
+
+    eligible, beyond = by_slices(
+        slice_eligible, base.priced, base.tariffed, u.zone, u.roaming, units
+    )
     e = np.flatnonzero(eligible)
     if e.size:
         # Each record's allowance in its tariff's unit (seconds, minutes, messages, bytes).
@@ -387,13 +435,21 @@ def price(u: Usage, plans: Plans, started_at: StartTimes) -> Priced:
             group_start = np.maximum.accumulate(np.where(first, np.arange(rows.size), 0))
             before = running - used - (running[group_start] - used[group_start])
             beyond[rows] = used - np.clip(allowance[rows] - before, 0, used)
-    # Only records with units beyond any allowance cost anything.
-    charge = np.zeros(units.size, dtype=np.int64)
-    c = np.flatnonzero((beyond > 0) & base.priced)
-    rate = plans.rate[u.offering[c], u.service[c], u.zone[c]]
-    divisor = np.where(unit[c] == MB_UNIT, MEGABYTE, 1) * 100
-    pct = 100 + np.where(u.roaming[c], plans.surcharge_pct[u.offering[c]], 0)
-    charge[c] = round_half_up(beyond[c] * rate * pct, divisor)
+
+    def slice_charge(*a: np.ndarray) -> tuple[np.ndarray]:
+        over, priced, offering, service, zone, roaming, per = a
+        # Only records with units beyond any allowance cost anything.
+        charge = np.zeros(over.size, dtype=np.int64)
+        c = np.flatnonzero((over > 0) & priced)
+        rate = plans.rate[offering[c], service[c], zone[c]]
+        divisor = np.where(per[c] == MB_UNIT, MEGABYTE, 1) * 100
+        pct = 100 + np.where(roaming[c], plans.surcharge_pct[offering[c]], 0)
+        charge[c] = round_half_up(over[c] * rate * pct, divisor)
+        return (charge,)
+
+    (charge,) = by_slices(
+        slice_charge, beyond, base.priced, u.offering, u.service, u.zone, u.roaming, unit
+    )
     return Priced(base.priced, base.tariffed, unit, units, beyond, charge)
 
 
@@ -449,11 +505,25 @@ def read_usage(
         f"{in_period_sql(conn)} AND state IN ({states})",
         period_bounds(conn, period),
     )
-    packed = frame["packed"].to_numpy()
-    sub, flags = packed >> 10, packed & 1023
-    service = flags & 3
-    amount = frame["amount"].to_numpy()
-    stored = flags >> 6
+
+    def decode(packed: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, ...]:
+        flags = packed & 1023
+        service = flags & 3
+        data = service == DATA
+        return (
+            packed >> 10,
+            service,
+            (flags & 4) > 0,
+            (flags & 8) > 0,
+            (flags >> 4) & 3,
+            flags >> 6,
+            np.where(data, 0, amount),
+            np.where(data, amount, 0),
+        )
+
+    sub, service, outgoing, roaming, state, stored, duration, volume = by_slices(
+        decode, frame["packed"].to_numpy(), frame["amount"].to_numpy()
+    )
     s = fetch_columns(conn, "SELECT id, offering_id FROM subscriptions", (), 2)
     # A table from subscription id to offering position: one gather per record.
     offering_of = np.zeros(max(s[0], default=0) + 1, dtype=np.int64)
@@ -463,16 +533,16 @@ def read_usage(
         id=frame["id"].to_numpy(),
         subscription_id=sub,
         service=service,
-        outgoing=(flags & 4) > 0,
-        roaming=(flags & 8) > 0,
-        duration_s=np.where(service == DATA, 0, amount),
-        volume_bytes=np.where(service == DATA, amount, 0),
+        outgoing=outgoing,
+        roaming=roaming,
+        duration_s=duration,
+        volume_bytes=volume,
         zone=np.minimum(stored, len(ZONES) - 1)
         if stored_zone
         else zones_of(plans, service, frame["prefix"], frame["country"]),
         offering=offering,
     )
-    extra = [(flags >> 4) & 3, stored, frame["charge"].to_numpy()]
+    extra = [state, stored, frame["charge"].to_numpy()]
     if started:
         extra.append(frame["started"].to_numpy())
     return usage, extra
@@ -519,34 +589,49 @@ def rate_usage(session: Session, period: Period) -> RatingReport:
         conn, period, plans, states="'received', 'rated', 'billed'", started=True
     )
     p = price(usage, plans, lambda positions: started_us[positions])
-    billed = old_state == BILLED
-    rateable = ~billed & ~(p.priced & ~p.tariffed)
-    new_state = np.where(rateable, RATED, RECEIVED)
-    zone_out = np.where(rateable, usage.zone, len(ZONES))  # the last name is NULL
-    charge_out = np.where(rateable, p.charge, -1)
-    changed = ~billed & (
-        (new_state != old_state) | (zone_out != old_zone_code) | (charge_out != old_charge_arr)
+
+    def results(*a: np.ndarray) -> tuple[np.ndarray, ...]:
+        state, zone, charge, priced, tariffed, zone_now, charge_now = a
+        billed = state == BILLED
+        rateable = ~billed & ~(priced & ~tariffed)
+        new_state = np.where(rateable, RATED, RECEIVED)
+        zone_out = np.where(rateable, zone_now, len(ZONES))  # the last name is NULL
+        charge_out = np.where(rateable, charge_now, -1)
+        changed = ~billed & ((new_state != state) | (zone_out != zone) | (charge_out != charge))
+        # A result travels as one integer: see _result_assignments.
+        value = ((charge_out + 1) << 5) | (new_state << 3) | zone_out
+        return billed, rateable, changed, value, np.where(rateable, charge_now, 0)
+
+    billed, rateable, changed, value, rated_charge = by_slices(
+        results,
+        old_state,
+        old_zone_code,
+        old_charge_arr,
+        p.priced,
+        p.tariffed,
+        usage.zone,
+        p.charge,
     )
     write = np.flatnonzero(changed)
-    states = new_state[write]
+    values = value[write]
+    states = (values >> 3) & 3
     write_by_id(
         conn,
         "usage_records",
         usage.id[write],
-        ((charge_out[write] + 1) << 5) | (states << 3) | zone_out[write],
+        values,
         _result_assignments(
             int(states[0]) if states.size and states.min() == states.max() else None
         ),
     )
-    rated = rateable
     return RatingReport(
         period=period,
         records=int(usage.id.size),
-        rated=int(rated.sum()),
+        rated=int(rateable.sum()),
         changed=int(write.size),
         already_billed=int(billed.sum()),
         no_tariff=int((~billed & ~rateable).sum()),
-        charge_minor=int(p.charge[rated].sum()),
+        charge_minor=int(rated_charge.sum()),
         seconds=time.perf_counter() - started,
     )
 

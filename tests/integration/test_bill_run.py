@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bot.cli import main
 from domain import bulk
+from domain.billing import rating
 from domain.billing.billrun import BillRunReport, run_bill
 from domain.billing.models import Adjustment, Invoice
 from domain.billing.rating import Period
@@ -205,4 +206,11 @@ def test_a_bill_run_read_by_the_helper_process_gives_the_same_invoice(
 ) -> None:
     # Large months are read by a helper process (domain/bulk.py); both reads must agree.
     monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    test_bill_run_matches_the_hand_computed_invoice(db)
+
+
+def test_a_bill_run_in_slices_gives_the_same_invoice(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rating, "_SLICE", 3)
     test_bill_run_matches_the_hand_computed_invoice(db)

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from domain import bulk
+from domain.billing import rating
 from domain.billing.models import UsageRecord
 from domain.billing.rating import BadPeriod, Period, periods_to_rate, rate_usage
 from domain.catalog.choices import ProductLine, RatingUnit, Segment, Service, Zone
@@ -384,3 +385,12 @@ def test_rerating_read_by_the_helper_process_is_idempotent(
 ) -> None:
     monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
     test_rerating_is_idempotent_and_never_touches_billed_records(db)
+
+
+def test_rating_in_slices_gives_the_same_charges(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A month is priced a million records at a time; slices of three cut through
+    # every subscription and allowance of the hand-computed month.
+    monkeypatch.setattr(rating, "_SLICE", 3)
+    test_rating_matches_hand_computed_charges(db)
