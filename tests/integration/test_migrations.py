@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from domain.db import Database
-from domain.migrate import current_revision, head_revision, upgrade
+from domain.migrate import current_revision, downgrade_to_base, head_revision, upgrade
 from domain.schema import metadata
 
 
@@ -21,5 +21,39 @@ def test_upgrade_builds_the_model_schema_and_is_repeatable(empty_database_url: s
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, metadata) == []
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
+def test_upgrading_keeps_alarms_filed_under_a_storm(empty_database_url: str) -> None:
+    # 0008 rebuilds alarm_storms on SQLite; alarms refer to it, and used to stop the
+    # upgrade of any database that had seen a storm ("FOREIGN KEY constraint failed").
+    db = Database(empty_database_url)
+    try:
+        upgrade(db, "0007")
+        with db.transaction() as s:
+            conn = s.connection()
+            conn.exec_driver_sql(
+                "INSERT INTO alarm_storms (id, started_at, last_at, alarm_count) "
+                "VALUES (7, '2026-11-01 10:00:00.000000', '2026-11-01 10:05:00.000000', 1)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO alarms (id, fingerprint, source, alarm_type, perceived_severity, "
+                "state, ack_state, summary, description, labels, service_affecting, raised_at, "
+                "updated_at, repeat_count, storm_id) VALUES (1, 'f1', 'webhook', 'LinkDown', "
+                "'major', 'raised', 'unacknowledged', 'link down', '', '{}', false, "
+                "'2026-11-01 10:00:00.000000', '2026-11-01 10:00:00.000000', 0, 7)"
+            )
+        assert upgrade(db) == ("0007", head_revision())
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql(
+                "SELECT a.id, s.id FROM alarms a JOIN alarm_storms s ON s.id = a.storm_id"
+            ).all() == [(1, 7)]
+            if conn.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        # `seed --reset` goes back down through 0008 with the storm still there.
+        downgrade_to_base(db)
+        assert current_revision(db) is None
     finally:
         db.dispose()
