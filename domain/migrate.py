@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -13,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from domain.db import Database, unavailable
+from domain.errors import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Several replicas may start at once; on PostgreSQL one upgrades while the others wait.
@@ -42,46 +44,59 @@ def current_revision(db: Database) -> str | None:
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
     """Bring the schema to `revision`; returns (before, after)."""
     cfg = alembic_config()
+    target = head_revision() if revision == "head" else revision
+    # Every start upgrades: an up-to-date database costs one query, no lock, no check.
+    if (current := current_revision(db)) == target:
+        return current, target
     try:
-        with db.engine.connect() as conn, _sqlite_keys_checked_at_end(conn), conn.begin():
+        with db.engine.connect() as conn, _migrating(conn):
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
             before = MigrationContext.configure(conn).get_current_revision()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
             after = MigrationContext.configure(conn).get_current_revision()
-            if conn.dialect.name == "sqlite":
-                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if broken:
-                    raise RuntimeError(f"the migration left broken references: {broken[:5]}")
     except sa.exc.OperationalError as exc:
         raise unavailable(db.url, exc) from None
     return before, after or ""
 
 
 @contextmanager
-def _sqlite_keys_checked_at_end(conn: sa.Connection) -> Iterator[None]:
-    """On SQLite, foreign keys off while migrating; references are checked before commit.
+def _migrating(conn: sa.Connection) -> Iterator[None]:
+    """The migrations' transaction; on SQLite with foreign keys off and checked at the end.
 
     SQLite alters a table by copying it, dropping the old one and renaming the copy.
     With foreign keys on, dropping a table that other rows refer to fails (0008 on a
-    database with alarms filed under a storm). SQLite's documented procedure switches
-    them off outside the transaction and runs PRAGMA foreign_key_check before commit.
+    database with alarms filed under a storm). SQLite's documented procedure: keys off
+    outside the transaction, PRAGMA foreign_key_check before the commit.
     """
-    dbapi = conn.connection.driver_connection
-    if conn.dialect.name != "sqlite" or dbapi is None:
-        yield
-        return
-    dbapi.execute("PRAGMA foreign_keys=OFF")
+    dbapi: Any = conn.connection.driver_connection
+    sqlite = conn.dialect.name == "sqlite" and dbapi is not None
+    if sqlite:
+        dbapi.execute("PRAGMA foreign_keys=OFF")
     try:
-        yield
+        with conn.begin():
+            yield
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+            if broken:
+                table, row, parent, _ = broken[0]
+                raise DatabaseUnavailable(
+                    f"the migration would leave {len(broken):,} rows referring to missing "
+                    f"rows (first: {table} row {row} -> {parent})",
+                    hint="nothing was changed; restore those rows or remove them, then "
+                    "run `switchboard db upgrade` again",
+                )
     finally:
-        dbapi.execute("PRAGMA foreign_keys=ON")
+        if sqlite:
+            dbapi.execute("PRAGMA foreign_keys=ON")
+            if dbapi.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+                # Still inside a transaction somehow: never pool a connection without keys.
+                conn.invalidate()
 
 
 def downgrade_to_base(db: Database) -> None:
     """Drop the whole schema through the migrations (used by `seed --reset`)."""
     cfg = alembic_config()
-    with db.engine.connect() as conn, _sqlite_keys_checked_at_end(conn), conn.begin():
+    with db.engine.connect() as conn, _migrating(conn):
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "base")

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from domain.db import Database
+from domain.errors import DatabaseUnavailable
 from domain.migrate import current_revision, downgrade_to_base, head_revision, upgrade
 from domain.schema import metadata
 
@@ -55,5 +56,31 @@ def test_upgrading_keeps_alarms_filed_under_a_storm(empty_database_url: str) -> 
         # `seed --reset` goes back down through 0008 with the storm still there.
         downgrade_to_base(db)
         assert current_revision(db) is None
+    finally:
+        db.dispose()
+
+
+def test_a_migration_that_would_leave_broken_references_changes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        upgrade(db, "0007")
+        with db.engine.connect() as conn:
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            # A row from before foreign keys were enforced, pointing at no storm.
+            dbapi.execute("PRAGMA foreign_keys=OFF")
+            dbapi.execute(
+                "INSERT INTO alarms (id, fingerprint, source, alarm_type, perceived_severity, "
+                "state, ack_state, summary, description, labels, service_affecting, raised_at, "
+                "updated_at, repeat_count, storm_id) VALUES (1, 'f1', 'webhook', 'LinkDown', "
+                "'major', 'raised', 'unacknowledged', 'link down', '', '{}', 0, "
+                "'2026-11-01 10:00:00.000000', '2026-11-01 10:00:00.000000', 0, 99)"
+            )
+            dbapi.execute("PRAGMA foreign_keys=ON")
+        with pytest.raises(DatabaseUnavailable) as exc:
+            upgrade(db)
+        assert "alarms row 1 -> alarm_storms" in str(exc.value)
+        assert "nothing was changed" in exc.value.hint
+        assert current_revision(db) == "0007"
     finally:
         db.dispose()
