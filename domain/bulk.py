@@ -2,12 +2,13 @@
 
 Reading millions of rows through the DB-API costs a Python object per value, which is
 most of the time a month's rating would take. So on a large SQLite table `read_frame`
-reads ranges of ids in parallel in a helper process through ADBC, straight into Arrow
+reads ranges of ids in parallel in a reader process through ADBC, straight into Arrow
 columns, whenever that process sees exactly what the caller's transaction sees (see
 `domain.db.sqlite_file_as_seen_here`); otherwise, and on PostgreSQL, it reads through
 the caller's connection. `write_by_id` sets columns of many rows from one integer per
-row: a JSON array that SQLite walks itself (json_each), or COPY into a temporary table
-on PostgreSQL, then one UPDATE."""
+row: on SQLite one UPDATE per million rows reads each row's integer from a BLOB of
+fixed-width digits; on PostgreSQL the integers are copied into a temporary table
+(COPY) and one UPDATE joins it."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ log = logging.getLogger(__name__)
 
 #: Rows fetched per round trip through the DB-API.
 _BATCH = 100_000
-#: Tables spanning at least this many ids are read by a helper process (see below).
-HELPER_FROM_IDS = 500_000
+#: Tables spanning at least this many ids are read by a reader process (see below),
+#: which gets this many seconds before the caller reads for itself instead.
+READER_PROCESS_FROM_IDS = 500_000
+_READER_PROCESS_TIMEOUT_S = 900
 #: A big table is read in about this many ranges of ids, each of at least _MIN_RANGE.
 _RANGES = 32
 _MIN_RANGE = 250_000
@@ -44,10 +47,12 @@ _WRITE_CACHE_KIB = 1_048_576
 
 
 def placeholder(conn: Connection) -> str:
+    """The driver's parameter mark: ? for sqlite3, %s for psycopg."""
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
 def driver_cursor(conn: Connection) -> Any:
+    """A cursor of the driver itself, in the connection's transaction (bulk work only)."""
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     return dbapi.cursor()
@@ -123,57 +128,64 @@ def read_frame(
         low, high = conn.exec_driver_sql(
             f"SELECT (SELECT MIN(id) FROM {table}), (SELECT MAX(id) FROM {table})"
         ).one()
-        if low is not None and high - low + 1 >= HELPER_FROM_IDS:
+        if low is not None and high - low + 1 >= READER_PROCESS_FROM_IDS:
             step = max(_MIN_RANGE, math.ceil((high - low + 1) / _RANGES))
             ranges = [(start, start + step) for start in range(low, high + 1, step)]
             sql = f"SELECT {select} FROM {table} WHERE id >= ? AND id < ? AND {where} ORDER BY id"
-            frame = _read_in_helper(path, sql, ranges, params, schema)
+            frame = _read_in_reader_process(path, sql, ranges, params, schema)
             if frame is not None:
                 return frame
     sql = f"SELECT {select} FROM {table} WHERE {where} ORDER BY id"
     return _read_here(conn, sql, params, schema)
 
 
-def _read_in_helper(
+def _read_in_reader_process(
     path: str,
     sql: str,
     ranges: list[tuple[int, int]],
     params: Sequence[Any],
     schema: Mapping[str, pl.DataType],
 ) -> pl.DataFrame | None:
-    """Read id ranges of a SQLite file in a helper process, in parallel, into Arrow.
+    """Read id ranges of a SQLite file in a reader process, in parallel, into Arrow.
 
     The ADBC driver carries its own copy of SQLite. Two copies of SQLite in one process
     break each other's file locks (closing one's file handle drops the other's POSIX
     locks, and the WAL can be checkpointed away under a live connection), so the
-    driver only ever runs in a process of its own. None if the helper failed.
+    driver only ever runs in a process of its own. None if that process failed.
     """
     with tempfile.TemporaryDirectory(prefix="switchboard-read-") as tmp:
         out = os.path.join(tmp, "frame.arrow")
         job = {
-            "path": path,
+            "path": os.path.abspath(path),
             "sql": sql,
             "ranges": ranges,
             "params": list(params),
             "schema": {name: str(dtype) for name, dtype in schema.items()},
             "out": out,
         }
-        done = subprocess.run(
-            [sys.executable, "-c", "from domain.bulk import helper_main; helper_main()"],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", "from domain.bulk import reader_process_main as m; m()"],
+                input=json.dumps(job),
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+                timeout=_READER_PROCESS_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            log.warning("the reader process took too long; reading in this process")
+            return None
         if done.returncode != 0:
-            log.warning("bulk read helper failed, reading in process: %s", done.stderr[-2000:])
+            log.warning(
+                "the reader process failed; reading in this process: %s", done.stderr[-2000:]
+            )
             return None
         return pl.read_ipc(out)
 
 
-def helper_main() -> None:
-    """The helper process: read the ranges of a job on stdin (two at a time) to one file."""
+def reader_process_main() -> None:
+    """The reader process: read the ranges of a job on stdin (two at a time) to one file."""
     import adbc_driver_sqlite.dbapi as adbc
 
     job = json.load(sys.stdin)
@@ -243,12 +255,19 @@ def write_by_id(
     `assignments` reads the row's integer as `{v}` (e.g. "charge_minor = {v} - 1").
     `ids` must be ascending and unique. Returns the number of rows written.
     """
-    ids = np.asarray(ids, dtype=np.int64)
-    values = np.asarray(values, dtype=np.int64)
+    if ids.shape != values.shape or ids.ndim != 1:
+        raise ValueError("write_by_id takes one value per id")
+    if not (np.issubdtype(ids.dtype, np.integer) and np.issubdtype(values.dtype, np.integer)):
+        raise ValueError("write_by_id takes integer ids and values")
+    ids = ids.astype(np.int64, copy=False)
+    values = values.astype(np.int64, copy=False)
     if ids.size == 0:
         return 0
     if values.min() < 0:
         raise ValueError("write_by_id takes integers >= 0")
+    if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
+        # Out of order or repeated ids would put values on the wrong rows.
+        raise ValueError("write_by_id takes ascending, unique ids")
     if conn.dialect.name == "postgresql":
         return _write_postgres(conn, table, ids, values, assignments)
     written = 0

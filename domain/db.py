@@ -130,7 +130,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-#: conn.info key: the connection's change count when its write transaction began.
+#: conn.info key: the connection's changes when its write transaction began.
 _CHANGES_AT_BEGIN = "sqlite_changes_at_begin"
 
 
@@ -140,8 +140,14 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     begin = conn.get_execution_options().get("sqlite_begin", "BEGIN")
     conn.exec_driver_sql(begin)
     dbapi = conn.connection.driver_connection
-    writer = begin == "BEGIN IMMEDIATE"
-    conn.info[_CHANGES_AT_BEGIN] = dbapi.total_changes if writer and dbapi is not None else None
+    writer = begin == "BEGIN IMMEDIATE" and dbapi is not None
+    conn.info[_CHANGES_AT_BEGIN] = _changes_so_far(dbapi) if writer else None
+
+
+def _changes_so_far(dbapi: Any) -> tuple[int, int]:
+    # Rows changed on this connection, and the schema's version (DDL changes no rows).
+    (schema,) = dbapi.execute("PRAGMA schema_version").fetchone()
+    return int(dbapi.total_changes), int(schema)
 
 
 def sqlite_file_as_seen_here(conn: sa.Connection) -> str | None:
@@ -160,7 +166,7 @@ def sqlite_file_as_seen_here(conn: sa.Connection) -> str | None:
     dbapi = conn.connection.driver_connection
     if at_begin is None or dbapi is None or not dbapi.in_transaction:
         return None
-    if dbapi.total_changes != at_begin:
+    if _changes_so_far(dbapi) != at_begin:
         return None
     return path
 

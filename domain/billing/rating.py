@@ -1,8 +1,8 @@
 """Rating: usage records priced against their plan's tariffs (TMF635 received -> rated).
 
 A bill cycle is a calendar month (UTC), written YYYY-MM. Rating one reads the month's
-records into NumPy columns once, prices them all at once and writes the results back
-through a temporary table in one UPDATE; no Python loop ever walks the records.
+records as columns once (domain/bulk.py), prices them in NumPy a million records at a
+time and writes the results back in bulk; no Python loop ever walks the records.
 
 The rules, in the order they apply:
 
@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from domain.billing.choices import UsageState
 from domain.bulk import fetch_columns, placeholder, read_frame, write_by_id
 from domain.catalog.choices import RatingUnit, Service, Zone
-from domain.errors import DomainError
+from domain.errors import DomainError, PolicyViolation
 
 HOME_COUNTRY = "IN"
 #: Bytes in the megabyte of data tariffs and allowances.
@@ -55,6 +55,8 @@ MEGABYTE = 1_048_576
 #: Codes used in the NumPy columns (index into these tuples).
 SERVICES: tuple[Service, ...] = (Service.VOICE, Service.SMS, Service.DATA)
 ZONES: tuple[Zone, ...] = tuple(Zone)
+if len(ZONES) > 7:  # pragma: no cover - a new zone needs a wider field
+    raise RuntimeError("zone codes, and one more for none, must fit in three bits")
 UNITS: tuple[RatingUnit, ...] = tuple(RatingUnit)
 VOICE, SMS, DATA = 0, 1, 2
 NATIONAL = ZONES.index(Zone.NATIONAL)
@@ -200,11 +202,15 @@ def by_slices(
 ) -> tuple[np.ndarray, ...]:
     """`fn` over consecutive slices of equally long `arrays`, its results joined."""
     n = arrays[0].size if arrays else 0
+    if any(a.shape != (n,) for a in arrays):
+        raise ValueError("by_slices takes arrays of one length")
     if n <= _SLICE:
         return fn(*arrays)
     out: tuple[np.ndarray, ...] = ()
     for lo in range(0, n, _SLICE):
         part = fn(*(a[lo : lo + _SLICE] for a in arrays))
+        if any(p.shape != (min(_SLICE, n - lo),) for p in part):
+            raise ValueError("by_slices needs one result per record of the slice")
         if not out:
             out = tuple(np.empty(n, dtype=p.dtype) for p in part)
         for whole, p in zip(out, part, strict=True):
@@ -261,6 +267,21 @@ def load_plans(conn: Connection) -> Plans:
         zone = np.array([ZONES.index(Zone(z)) for z in t[2]], dtype=np.int64)
         rate[pos, svc, zone] = np.array(t[4], dtype=np.int64)
         unit[pos, svc, zone] = np.array([UNITS.index(RatingUnit(u)) for u in t[3]])
+    surcharge = np.array(off[4], dtype=np.int64)
+    # Charges are never negative: money owed back is an adjustment, not a tariff.
+    fix = "fix the tariff in the catalog; credits are adjustments (/dispute resolve)"
+    if (rate < 0).any():
+        off_at, svc_at, zone_at = np.argwhere(rate < 0)[0]
+        raise PolicyViolation(
+            f"offering {ids[off_at]} has a negative rate for "
+            f"{SERVICES[svc_at].value} to {ZONES[zone_at].value}",
+            hint=fix,
+        )
+    if (surcharge < -100).any():
+        raise PolicyViolation(
+            f"offering {ids[np.argmax(surcharge < -100)]} has a roaming surcharge below -100%",
+            hint=fix,
+        )
     d = fetch_columns(conn, "SELECT prefix, country, zone FROM destinations", (), 3)
     zones = [ZONES.index(Zone(z)) for z in d[2]]
     by_country: dict[str, int] = {}
@@ -272,7 +293,7 @@ def load_plans(conn: Connection) -> Plans:
     return Plans(
         ids,
         allowance,
-        np.array(off[4], dtype=np.int64),
+        surcharge,
         rate,
         unit,
         list(d[0]),

@@ -201,11 +201,11 @@ def test_cli_rates_then_bills_seeded_data(
     assert code == 0 and out.startswith(f"2026-10: 0 invoices ({invoices:,} accounts already")
 
 
-def test_a_bill_run_read_by_the_helper_process_gives_the_same_invoice(
+def test_a_bill_run_read_by_the_reader_process_gives_the_same_invoice(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Large months are read by a helper process (domain/bulk.py); both reads must agree.
-    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    # Large months are read by a reader process (domain/bulk.py); both reads must agree.
+    monkeypatch.setattr(bulk, "READER_PROCESS_FROM_IDS", 0)
     test_bill_run_matches_the_hand_computed_invoice(db)
 
 

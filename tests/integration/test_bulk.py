@@ -1,7 +1,7 @@
 """Bulk reads and writes (domain/bulk.py) on SQLite and PostgreSQL.
 
-A read through the helper process must give exactly what the caller's own connection
-gives, must never run when the transaction has written something the helper could not
+A read through the reader process must give exactly what the caller's own connection
+gives, must never run when the transaction has written something the reader could not
 see, and must fall back when it fails. Writes must reach exactly the rows named, in
 each of their shapes (consecutive ids, ids with gaps, scattered ids, many chunks).
 """
@@ -43,17 +43,17 @@ def read(db: Database, where: str = "n IS NULL OR n >= 0", params: tuple[Any, ..
 
 
 @pytest.fixture
-def helper_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Read every table through the helper process, counting the helper's runs."""
+def reader_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Read every table through the reader process, counting its runs."""
     runs: list[int] = []
-    real: Callable[..., Any] = bulk._read_in_helper
+    real: Callable[..., Any] = bulk._read_in_reader_process
 
     def counted(*args: Any) -> Any:
         runs.append(1)
         return real(*args)
 
-    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
-    monkeypatch.setattr(bulk, "_read_in_helper", counted)
+    monkeypatch.setattr(bulk, "READER_PROCESS_FROM_IDS", 0)
+    monkeypatch.setattr(bulk, "_read_in_reader_process", counted)
     return runs
 
 
@@ -78,35 +78,35 @@ def expected() -> pl.DataFrame:
     )
 
 
-def test_a_read_through_the_helper_equals_one_through_the_connection(
-    db: Database, helper_runs: list[int], monkeypatch: pytest.MonkeyPatch
+def test_a_read_through_the_reader_process_equals_one_through_the_connection(
+    db: Database, reader_runs: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probe(db, ROWS)
-    through_helper = read(db)
-    assert through_helper.equals(expected())
-    # The helper reads SQLite files only; PostgreSQL is read through the connection.
-    assert len(helper_runs) == (1 if db.engine.dialect.name == "sqlite" else 0)
-    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 10**12)
+    through_reader = read(db)
+    assert through_reader.equals(expected())
+    # The reader process reads SQLite files only; PostgreSQL is read through the connection.
+    assert len(reader_runs) == (1 if db.engine.dialect.name == "sqlite" else 0)
+    monkeypatch.setattr(bulk, "READER_PROCESS_FROM_IDS", 10**12)
     assert read(db).equals(expected())
     mark = "?" if db.engine.dialect.name == "sqlite" else "%s"
     assert read(db, f"n > {mark}", (4,)).get_column("id").to_list() == [1, 7]
 
 
 def test_a_transaction_that_has_written_reads_its_own_rows(
-    db: Database, helper_runs: list[int]
+    db: Database, reader_runs: list[int]
 ) -> None:
     probe(db, ROWS)
     with db.transaction() as s:
         conn = s.connection()
         conn.exec_driver_sql("UPDATE bulk_probe SET n = 99 WHERE id = 1")
         frame = bulk.read_frame(conn, "bulk_probe", COLUMNS, "n >= 0", ())
-    # The helper would have seen the committed 5; the transaction sees its own 99.
+    # The reader would have seen the committed 5; the transaction sees its own 99.
     assert frame.row(0) == (1, 99, 198, "9198")
-    assert helper_runs == []
+    assert reader_runs == []
 
 
-def test_a_failing_helper_falls_back_to_the_connection(
-    db: Database, helper_runs: list[int], monkeypatch: pytest.MonkeyPatch
+def test_a_failing_reader_process_falls_back_to_the_connection(
+    db: Database, reader_runs: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     probe(db, ROWS)
     monkeypatch.setattr(bulk.sys, "executable", "/bin/false")
@@ -170,3 +170,38 @@ def test_write_by_id_refuses_negative_values(db: Database) -> None:
             pl.Series([-1]).to_numpy(),
             "n = {v}",
         )
+
+
+@pytest.mark.parametrize(
+    ("ids", "values"),
+    [
+        pytest.param([5, 3, 4], [1, 2, 3], id="out-of-order"),
+        pytest.param([1, 1, 2], [1, 2, 3], id="repeated"),
+        pytest.param([1, 2], [1], id="one-short"),
+        pytest.param([1, 2], [1.5, 2.0], id="not-integers"),
+    ],
+)
+def test_write_by_id_refuses_ids_and_values_that_do_not_pair_up(
+    db: Database, ids: list[int], values: list[float]
+) -> None:
+    probe(db, [(i, None, "") for i in range(1, 6)])
+    with db.transaction() as s, pytest.raises(ValueError):
+        bulk.write_by_id(
+            s.connection(),
+            "bulk_probe",
+            pl.Series(ids).to_numpy(),
+            pl.Series(values).to_numpy(),
+            "n = {v}",
+        )
+    assert set(written(db).values()) == {None}
+
+
+def test_a_transaction_that_changed_the_schema_reads_for_itself(
+    db: Database, reader_runs: list[int]
+) -> None:
+    probe(db, ROWS)
+    with db.transaction() as s:
+        conn = s.connection()
+        conn.exec_driver_sql("CREATE TABLE bulk_other (id BIGINT PRIMARY KEY)")
+        frame = bulk.read_frame(conn, "bulk_probe", COLUMNS, "n >= 0", ())
+    assert frame.height == 4 and reader_runs == []

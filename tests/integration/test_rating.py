@@ -15,6 +15,7 @@ from domain.billing.rating import BadPeriod, Period, periods_to_rate, rate_usage
 from domain.catalog.choices import ProductLine, RatingUnit, Segment, Service, Zone
 from domain.customers.choices import IdDocument, PaymentMethod, SubscriptionState
 from domain.db import Database
+from domain.errors import PolicyViolation
 from domain.schema import (
     BillingAccount,
     Customer,
@@ -371,19 +372,19 @@ def test_period_arithmetic() -> None:
     assert Period.parse("2028-02").days == 29
 
 
-def test_rating_read_by_the_helper_process_gives_the_same_charges(
+def test_rating_read_by_the_reader_process_gives_the_same_charges(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Demo and larger months are read by a helper process (domain/bulk.py); the small
+    # Demo and larger months are read by a reader process (domain/bulk.py); the small
     # months above are read through the session's connection. Both must rate alike.
-    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    monkeypatch.setattr(bulk, "READER_PROCESS_FROM_IDS", 0)
     test_rating_matches_hand_computed_charges(db)
 
 
-def test_rerating_read_by_the_helper_process_is_idempotent(
+def test_rerating_read_by_the_reader_process_is_idempotent(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "HELPER_FROM_IDS", 0)
+    monkeypatch.setattr(bulk, "READER_PROCESS_FROM_IDS", 0)
     test_rerating_is_idempotent_and_never_touches_billed_records(db)
 
 
@@ -394,3 +395,15 @@ def test_rating_in_slices_gives_the_same_charges(
     # every subscription and allowance of the hand-computed month.
     monkeypatch.setattr(rating, "_SLICE", 3)
     test_rating_matches_hand_computed_charges(db)
+
+
+def test_a_negative_rate_is_refused_before_anything_is_rated(db: Database) -> None:
+    billing_world(db)
+    add(db, list(october_usage().values()))
+    with db.transaction() as s:
+        s.execute(sa.text("UPDATE tariffs SET rate_minor = -5 WHERE offering_id = 2"))
+    with pytest.raises(PolicyViolation) as exc:
+        rate(db)
+    assert "offering 2 has a negative rate" in str(exc.value)
+    assert "adjustments" in exc.value.hint
+    assert {state for state, _, _ in rated(db).values()} == {"received"}
