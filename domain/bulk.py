@@ -153,7 +153,9 @@ def _read_in_reader_process(
     locks, and the WAL can be checkpointed away under a live connection), so the
     driver only ever runs in a process of its own. None if that process failed.
     """
-    with tempfile.TemporaryDirectory(prefix="switchboard-read-") as tmp:
+    # In memory where there is a tmpfs: a month is over a gigabyte the disk need not see.
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="switchboard-read-", dir=shm) as tmp:
         out = os.path.join(tmp, "frame.arrow")
         job = {
             "path": os.path.abspath(path),

@@ -266,7 +266,8 @@ def load_plans(conn: Connection) -> Plans:
         [np.array(off[i], dtype=np.int64).reshape(-1) for i in (1, 2, 3)], axis=1
     ).reshape(ids.size, 3)
     rate = np.zeros((ids.size, len(SERVICES), len(ZONES)), dtype=np.int64)
-    unit = np.full((ids.size, len(SERVICES), len(ZONES)), -1, dtype=np.int64)
+    # Codes travel as int8: a month of them is 21 MB where int64 would be 168 MB.
+    unit = np.full((ids.size, len(SERVICES), len(ZONES)), -1, dtype=np.int8)
     t = fetch_columns(
         conn, "SELECT offering_id, service, zone, unit, rate_minor FROM tariffs", (), 5
     )
@@ -345,7 +346,7 @@ def _per_distinct(values: pl.Series, fn: Callable[[str], int]) -> np.ndarray:
     cat = values.fill_null("").cast(pl.Categorical)
     codes = cat.to_physical().to_numpy()
     distinct = cat.unique()
-    table = np.zeros(int(codes.max()) + 1 if codes.size else 1, dtype=np.int64)
+    table = np.zeros(int(codes.max()) + 1 if codes.size else 1, dtype=np.int8)
     table[distinct.to_physical().to_numpy()] = [fn(v) for v in distinct.cast(pl.String).to_list()]
     return table[codes]
 
@@ -538,15 +539,15 @@ def read_usage(
 
     def decode(packed: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, ...]:
         flags = packed & 1023
-        service = flags & 3
+        service = (flags & 3).astype(np.int8)
         data = service == DATA
         return (
             packed >> 10,
             service,
             (flags & 4) > 0,
             (flags & 8) > 0,
-            (flags >> 4) & 3,
-            flags >> 6,
+            ((flags >> 4) & 3).astype(np.int8),
+            (flags >> 6).astype(np.int8),
             np.where(data, 0, amount),
             np.where(data, amount, 0),
         )
