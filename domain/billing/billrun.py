@@ -67,12 +67,8 @@ from domain.errors import PolicyViolation
 
 DAY = 86_400
 _FAR = np.iinfo(np.int64).max // 4
-_KIND_ORDER = {
-    LineKind.RECURRING: 0,
-    LineKind.ONE_OFF: 1,
-    LineKind.USAGE: 2,
-    LineKind.ADJUSTMENT: 3,
-}
+#: Lines appear on an invoice in the order their kinds are declared.
+_KIND_ORDER = {kind.value: rank for rank, kind in enumerate(LineKind)}
 
 
 @dataclass(frozen=True)
@@ -90,6 +86,9 @@ class BillRunReport:
     tax_minor: int
     total_minor: int
     seconds: float
+    #: Of those seconds: reading the month's usage, and marking it billed.
+    reading_s: float = 0.0
+    marking_s: float = 0.0
 
 
 @dataclass
@@ -265,7 +264,9 @@ def run_bill(
     )
 
     # -- usage ----------------------------------------------------------------------------
+    read_at = time.perf_counter()
     usage, (_, _, charge) = read_usage(conn, period, plans, states="'rated'", stored_zone=True)
+    reading_s = time.perf_counter() - read_at
     acc_of = fetch_columns(conn, "SELECT id, billing_account_id FROM subscriptions", (), 2)
     # A table from subscription id to its account: one gather per record.
     account_of = np.zeros(max(acc_of[0], default=0) + 1, dtype=np.int64)
@@ -345,7 +346,7 @@ def run_bill(
     line_amount = np.array(lines.amount, dtype=np.int64)
     rate_ppm = round(settings.tax_rate * 1_000_000)
     line_tax = round_half_up(line_amount * rate_ppm, 1_000_000)
-    kind_rank = np.array([_KIND_ORDER[LineKind(k)] for k in lines.kind], dtype=np.int64)
+    kind_rank = np.array([_KIND_ORDER[k] for k in lines.kind], dtype=np.int64)
     line_sub = np.array([s or 0 for s in lines.subscription], dtype=np.int64)
     order = np.lexsort((np.arange(n_lines), line_sub, kind_rank, line_acc))
     accounts, line_inv = np.unique(line_acc, return_inverse=True)
@@ -430,6 +431,7 @@ def run_bill(
     invoice_of[accounts] = inv_ids
     rec_invoice = invoice_of[rec_acc]
     invoiced = np.flatnonzero(rec_invoice)
+    mark_at = time.perf_counter()
     marked = write_by_id(
         conn,
         "usage_records",
@@ -437,6 +439,7 @@ def run_bill(
         rec_invoice[invoiced],
         "state = 'billed', invoice_id = {v}",
     )
+    marking_s = time.perf_counter() - mark_at
     carried = 0
     if accounts.size and take.size:
         cur = driver_cursor(conn)
@@ -471,4 +474,6 @@ def run_bill(
         tax_minor=int(tax.sum()),
         total_minor=int((subtotal + tax).sum()),
         seconds=time.perf_counter() - started,
+        reading_s=reading_s,
+        marking_s=marking_s,
     )
