@@ -12,17 +12,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import to_message
 from domain.billing.services import apply_dunning, dunning_moves
 from domain.db import utcnow
-from domain.faults.choices import OPEN_TICKET_STATUSES
-from domain.faults.models import Ticket
+from domain.faults.services import open_tickets
 from domain.fraud.models import FraudCase
-from domain.jobs import DigestSubscription
+from domain.jobs import subscribers
 from models.fraud import ModelMissing
 from skills.digests import build_digest, digest_named
 from skills.fraud import case_card, case_msisdn, score_and_open
@@ -48,10 +45,8 @@ def send_digest(
             outbound.upload(posted["channel"], message, thread=posted["ts"]).result(timeout=120)
         sent.append(spec.channel)
     with sb.db.read() as s:
-        subscribers = s.scalars(
-            sa.select(DigestSubscription.username).where(DigestSubscription.digest == name)
-        ).all()
-    for user in dict.fromkeys([*spec.users, *subscribers]):
+        subscribed = subscribers(s, name)
+    for user in dict.fromkeys([*spec.users, *subscribed]):
         person = sb.settings.users.get(user)
         if person is None or not person.slack_id:
             log.warning("digest %s: %s has no Slack id; not sent", name, user)
@@ -91,15 +86,7 @@ def warn_sla(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -
     now = now or utcnow()
     since = now - timedelta(minutes=sb.settings.scheduler.sla_warning_minutes)
     with sb.db.read() as s:
-        late = s.scalars(
-            sa.select(Ticket)
-            .where(
-                Ticket.status.in_(OPEN_TICKET_STATUSES),
-                Ticket.sla_due_at >= since,
-                Ticket.sla_due_at < now,
-            )
-            .order_by(Ticket.sla_due_at)
-        ).all()
+        late = open_tickets(s, now=now, breached_since=since, limit=None)
     for t in late:
         reply = Reply(
             text=f":alarm_clock: {t.ref} is past its SLA: {t.title}",

@@ -47,6 +47,17 @@ def subscribe(session: Session, digest: str, username: str) -> bool:
     return True
 
 
+def subscribers(session: Session, digest: str) -> list[str]:
+    """The users subscribed to a digest, in the order they subscribed."""
+    return list(
+        session.scalars(
+            sa.select(DigestSubscription.username)
+            .where(DigestSubscription.digest == digest)
+            .order_by(DigestSubscription.id)
+        )
+    )
+
+
 def unsubscribe(session: Session, digest: str, username: str) -> bool:
     """Remove a subscriber; False when they were not one."""
     gone = session.execute(

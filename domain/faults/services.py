@@ -274,16 +274,22 @@ def open_tickets(
     now: datetime,
     assignee: str | None = None,
     breached: bool = False,
+    breached_since: datetime | None = None,
     site: str | None = None,
     severity: int | None = None,
-    limit: int = 20,
+    limit: int | None = 20,
 ) -> list[Ticket]:
-    """Open tickets, the nearest SLA first, narrowed by assignee, breach, site, severity."""
+    """Open tickets, the nearest SLA first, narrowed by assignee, breach, site, severity.
+
+    `breached_since` keeps those whose SLA ran out between then and `now`.
+    """
     query = sa.select(Ticket).where(Ticket.status.in_(OPEN_TICKET_STATUSES))
     if assignee is not None:
         query = query.where(Ticket.assignee == assignee)
-    if breached:
+    if breached or breached_since is not None:
         query = query.where(Ticket.sla_due_at < now)
+    if breached_since is not None:
+        query = query.where(Ticket.sla_due_at >= breached_since)
     if site is not None:
         query = (
             query.join(Device, Device.id == Ticket.device_id)
@@ -292,7 +298,8 @@ def open_tickets(
         )
     if severity is not None:
         query = query.where(Ticket.severity == severity)
-    return list(session.scalars(query.order_by(Ticket.sla_due_at).limit(limit)))
+    query = query.order_by(Ticket.sla_due_at)
+    return list(session.scalars(query if limit is None else query.limit(limit)))
 
 
 # -- alarm messages -----------------------------------------------------------------------
