@@ -77,6 +77,17 @@ def fetch_columns(
         cur.close()
 
 
+def column_by_id(conn: Connection, table: str, column: str) -> np.ndarray:
+    """`column` of every row of `table` at the index of its id (0 where no row has that id).
+
+    A table to look rows up in by gathering: one array index per record, not a query.
+    """
+    ids, values = fetch_columns(conn, f"SELECT id, {column} FROM {table}", (), 2)
+    out = np.zeros(max(ids, default=0) + 1, dtype=np.int64)
+    out[np.array(ids, dtype=np.int64)] = np.array(values, dtype=np.int64)
+    return out
+
+
 def bulk_insert(
     conn: Connection, table: str, names: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:

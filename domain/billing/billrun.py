@@ -59,7 +59,14 @@ from domain.billing.rating import (
     round_half_up,
     units_of,
 )
-from domain.bulk import bulk_insert, driver_cursor, fetch_columns, placeholder, write_by_id
+from domain.bulk import (
+    bulk_insert,
+    column_by_id,
+    driver_cursor,
+    fetch_columns,
+    placeholder,
+    write_by_id,
+)
 from domain.catalog.choices import ZONE_PLACES
 from domain.config import BillingSettings
 from domain.db import utcnow
@@ -267,10 +274,7 @@ def run_bill(
     read_at = time.perf_counter()
     usage, (_, _, charge) = read_usage(conn, period, plans, states="'rated'", stored_zone=True)
     reading_s = time.perf_counter() - read_at
-    acc_of = fetch_columns(conn, "SELECT id, billing_account_id FROM subscriptions", (), 2)
-    # A table from subscription id to its account: one gather per record.
-    account_of = np.zeros(max(acc_of[0], default=0) + 1, dtype=np.int64)
-    account_of[np.array(acc_of[0], dtype=np.int64)] = np.array(acc_of[1], dtype=np.int64)
+    account_of = column_by_id(conn, "subscriptions", "billing_account_id")
     rec_acc = account_of[usage.subscription_id]
     p = units_of(usage, plans)
     mine = np.flatnonzero(~np.isin(rec_acc, done))

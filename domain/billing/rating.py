@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from domain.billing.choices import UsageState
-from domain.bulk import fetch_columns, placeholder, read_frame, write_by_id
+from domain.bulk import column_by_id, fetch_columns, placeholder, read_frame, write_by_id
 from domain.catalog.choices import RatingUnit, Service, Zone
 from domain.errors import DomainError, PolicyViolation
 
@@ -558,11 +558,7 @@ def read_usage(
     sub, service, outgoing, roaming, state, stored, duration, volume = by_slices(
         decode, frame["packed"].to_numpy(), frame["amount"].to_numpy()
     )
-    s = fetch_columns(conn, "SELECT id, offering_id FROM subscriptions", (), 2)
-    # A table from subscription id to offering position: one gather per record.
-    offering_of = np.zeros(max(s[0], default=0) + 1, dtype=np.int64)
-    offering_of[np.array(s[0], dtype=np.int64)] = plans.position(np.array(s[1], dtype=np.int64))
-    offering = offering_of[sub]
+    offering = plans.position(column_by_id(conn, "subscriptions", "offering_id"))[sub]
     usage = Usage(
         id=frame["id"].to_numpy(),
         subscription_id=sub,
