@@ -286,7 +286,7 @@ def write_by_id(
     written = 0
     cur = driver_cursor(conn)
     (cache,) = cur.execute("PRAGMA cache_size").fetchone()
-    # Rewriting most of a big table goes faster with its pages kept in memory.
+    # A big rewrite keeps its pages in memory instead of spilling them mid-statement.
     cur.execute(f"PRAGMA cache_size = {-_WRITE_CACHE_KIB}")
     try:
         # SQLite lets go of the GIL while it runs a statement: the next chunk's values
