@@ -1,0 +1,220 @@
+"""`switchboard fraud train|evaluate|score|export`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.base import Parser, Subcommands, add_command, err, out, seed_number
+from domain.config import Settings
+from domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from models.fraud.usage_csv import BadLines
+
+
+def _report_bad(bad: BadLines) -> None:
+    if bad.count:
+        for line in bad.describe():
+            err.print(f"skipped: {line}", markup=False)
+        err.print(f"skipped {bad.count:,} bad lines in {bad.path} (see above)", markup=False)
+
+
+def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any, str]:
+    """(usage frame, labels, description) from the source the arguments name."""
+    import polars as pl
+
+    from models.fraud import (
+        BadLines,
+        labels_from_db,
+        read_labels_csv,
+        read_usage_csv,
+        usage_from_db,
+    )
+    from models.fraud.synthetic import synthetic_usage
+
+    if args.input:
+        if not args.labels:
+            raise DomainError(
+                "--input needs --labels",
+                hint="labels.csv: subscriber,kind,since per fraudulent line",
+            )
+        bad = BadLines(args.input)
+        frames = list(read_usage_csv(args.input, bad))
+        _report_bad(bad)
+        if not frames:
+            raise DomainError(f"{args.input} holds no usable records", hint="check the file")
+        return pl.concat(frames), read_labels_csv(args.labels), f"{args.input} + {args.labels}"
+    if args.from_db:
+        from bot.bootstrap import open_database
+
+        db = open_database(settings)
+        try:
+            frames = list(usage_from_db(db))
+            labels = labels_from_db(db)
+        finally:
+            db.dispose()
+        if not frames:
+            raise DomainError(
+                "the database holds no usage records", hint="seed it first: switchboard seed"
+            )
+        return pl.concat(frames), labels, f"database {db!r}"
+    frame, labels = synthetic_usage(args.lines, args.seed)
+    return frame, labels, f"synthetic demo usage, {args.lines:,} lines, seed {args.seed}"
+
+
+def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
+    from models.fraud import has_model, save_model, train
+
+    model_dir = settings.resolve_path(settings.fraud.model_dir)
+    if args.if_missing and has_model(model_dir):
+        out.print(f"a fraud model is already in {model_dir}; keeping it")
+        return 0
+    with out.status("reading the training data"):
+        frame, labels, source = _fraud_data(args, settings)
+    with out.status(f"training on {frame.height:,} records"):
+        trained = train(
+            frame, labels, threshold=settings.fraud.threshold, source=source, seed=args.seed
+        )
+        path = save_model(trained, model_dir)
+    out.print(f"fraud model {trained.version} written to {path} (model card beside it)")
+    for name, m in trained.metrics.items():
+        out.print(f"{name}:")
+        for line in m.lines_of_text():
+            out.print(f"  {line}", markup=False)
+    return 0
+
+
+def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    import numpy as np
+
+    from models.fraud import load_model
+    from models.fraud.model import NORMAL
+    from models.fraud.training import evaluate, feature_rows
+
+    trained = load_model(settings.resolve_path(settings.fraud.model_dir))
+    with out.status("reading the evaluation data"):
+        frame, labels, source = _fraud_data(args, settings)
+    if "is_fraud" in labels.columns:
+        labels = labels.filter(labels["is_fraud"])
+    X, kinds, subs = feature_rows(frame, labels, (args.window_days,))
+    held_out = ~np.isin(subs, list(trained.train_subscribers))
+    if not (kinds[held_out] != NORMAL).any():
+        raise DomainError(
+            "no held-out fraudulent line in this data",
+            hint="evaluate on data the model was not trained on, with fraud labels",
+        )
+    m = evaluate(trained.model, X[held_out], kinds[held_out])
+    window = f"last {args.window_days} days" if args.window_days else "whole window"
+    out.print(
+        f"fraud model {trained.version} on {source}: {int(held_out.sum()):,} held-out lines "
+        f"(split by subscriber), {window}"
+    )
+    for line in m.lines_of_text():
+        out.print(f"  {line}", markup=False)
+    return 0
+
+
+def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    import polars as pl
+
+    from models.fraud import BadLines, load_model, read_usage_csv, score_frame
+
+    trained = load_model(settings.resolve_path(settings.fraud.model_dir))
+    bad = BadLines(args.input)
+    started = time.perf_counter()
+    scores = score_frame(trained, read_usage_csv(args.input, bad))
+    _report_bad(bad)
+    if scores.height == 0:
+        raise DomainError(
+            f"{args.input} holds no usable records",
+            hint="see the skipped lines above" if bad.count else "the file has a header only",
+        )
+    table = scores.select(
+        "subscriber",
+        pl.col("score").round(4),
+        pl.col("flagged").cast(pl.Int8),
+        reasons=pl.col("reasons").list.join("; ").fill_null(""),
+    )
+    table.write_csv(args.output)
+    flagged = int(scores["flagged"].sum())
+    out.print(
+        f"scored {scores.height:,} subscribers in {time.perf_counter() - started:.1f} s with "
+        f"model {trained.version}: {flagged:,} flagged at {trained.model.threshold:.2f}; "
+        f"wrote {args.output}"
+    )
+    for row in scores.filter(pl.col("flagged")).head(args.show).iter_rows(named=True):
+        out.print(f"  {row['subscriber']}  {row['score']:.2f}  {row['kind']}", markup=False)
+        out.print(f"    {row['reasons'][0]}", markup=False)
+    return 0
+
+
+def cmd_fraud_export(args: argparse.Namespace, settings: Settings) -> int:
+    from models.fraud import write_labels_csv, write_usage_csv
+    from models.fraud.synthetic import synthetic_usage
+
+    if args.synthetic:
+        frame, labels = synthetic_usage(args.lines, args.seed)
+        records = write_usage_csv([frame], args.usage)
+        source = f"synthetic demo usage (seed {args.seed})"
+    else:
+        from bot.bootstrap import open_database
+        from models.fraud import labels_from_db, usage_from_db
+
+        db = open_database(settings)
+        try:
+            records = write_usage_csv(usage_from_db(db), args.usage)
+            labels = labels_from_db(db)
+        finally:
+            db.dispose()
+        labels = labels.filter(labels["is_fraud"])
+        source = f"database {db!r}"
+    n = write_labels_csv(labels, args.labels)
+    out.print(f"wrote {records:,} usage records to {args.usage} and {n:,} labels to {args.labels}")
+    out.print(f"  from {source}")
+    return 0
+
+
+def register(sub: Subcommands) -> None:
+    fr = add_command(
+        sub, "fraud", lambda a, s: 0, "the fraud model: train, evaluate, score, export"
+    )
+    frs = fr.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    frs.required = True
+
+    def data_source(sp: Parser) -> None:
+        sp.add_argument("--input", help="usage CSV (the interchange in DESIGN.md)")
+        sp.add_argument("--labels", help="labels CSV: subscriber,kind,since")
+        sp.add_argument("--from-db", action="store_true", help="usage and labels from the database")
+        sp.add_argument(
+            "--synthetic",
+            action="store_true",
+            help="freshly generated demo usage (the default without --input or --from-db)",
+        )
+        sp.add_argument("--lines", type=int, default=12_000, help="synthetic lines (default 12000)")
+        sp.add_argument("--seed", type=seed_number, default=42, help="random seed (default 42)")
+
+    t = frs.add_parser("train", help="train the model; write the artifact and model card")
+    t.set_defaults(handler=cmd_fraud_train)
+    data_source(t)
+    t.add_argument("--if-missing", action="store_true", help="do nothing if a model exists")
+    e = frs.add_parser("evaluate", help="PR-AUC, ROC-AUC, precision, recall on held-out lines")
+    e.set_defaults(handler=cmd_fraud_evaluate)
+    data_source(e)
+    e.add_argument(
+        "--window-days", type=int, default=0, help="score the last N days only (default: all)"
+    )
+    sc = frs.add_parser("score", help="score a usage CSV; write subscriber,score,flagged,reasons")
+    sc.set_defaults(handler=cmd_fraud_score)
+    sc.add_argument("--input", required=True, help="usage CSV")
+    sc.add_argument("--output", required=True, help="scores CSV to write")
+    sc.add_argument("--show", type=int, default=10, help="flagged lines to print (default 10)")
+    ex = frs.add_parser("export", help="write usage and fraud labels as CSV")
+    ex.set_defaults(handler=cmd_fraud_export)
+    ex.add_argument("--usage", required=True, help="usage CSV to write")
+    ex.add_argument("--labels", required=True, help="labels CSV to write")
+    ex.add_argument("--synthetic", action="store_true", help="generated data, not the database")
+    ex.add_argument("--lines", type=int, default=12_000, help="synthetic lines (default 12000)")
+    ex.add_argument("--seed", type=seed_number, default=42, help="random seed (default 42)")
