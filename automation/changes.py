@@ -29,7 +29,13 @@ from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachab
 from automation.inventory import nornir_for, select_devices
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
-from domain.changes.services import approve_change, get_change, lock_devices, move_change
+from domain.changes.services import (
+    approve_change,
+    get_change,
+    lock_devices,
+    move_change,
+    running_lock,
+)
 from domain.changes.services import unlock_devices as release
 from domain.config import AutomationSettings, DeviceSettings
 from domain.db import Database, make_ref, parse_ref, utcnow
@@ -37,6 +43,7 @@ from domain.errors import Conflict, DomainError, PolicyViolation
 from domain.inventory.choices import Platform
 from domain.inventory.models import Device
 
+#: Opens a device: (where, who) -> a connected driver (`DeviceConnector`, or a test's own).
 Connector = Callable[[Target, Credentials], Driver]
 Progress = Callable[[str], None]
 
@@ -91,16 +98,23 @@ class ChangeWorkflow:
         self,
         db: Database,
         automation: AutomationSettings,
-        device_settings: DeviceSettings,
+        devices: DeviceSettings | drivers.DeviceConnector,
         connector: Connector | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`devices` is the connector bootstrap built (or the settings to build one from);
+        `connector` replaces the real libraries, as tests do with an in-memory driver."""
         self.db = db
         self.policy = automation
-        self.credentials = drivers.credentials_from(device_settings)
-        self.connector: Connector = connector or (
-            lambda t, c: drivers.connect(t, c, automation.napalm_platforms)
-        )
+        if isinstance(devices, drivers.DeviceConnector):
+            self.connector: Connector = connector or devices
+            self.credentials = devices.credentials
+        else:
+            opener = drivers.DeviceConnector.from_settings(
+                devices, automation.napalm_platforms, opener=connector
+            )
+            self.connector = opener
+            self.credentials = opener.credentials
         self.clock = clock
 
     # -- plan -----------------------------------------------------------------------------
@@ -472,59 +486,6 @@ class ChangeWorkflow:
                 change.summary = report.summary
                 release(s, change_id)
         return report
-
-
-def running_lock(change_id: int) -> str:
-    """The named lock a process holds while it applies a change."""
-    return f"change-{change_id}"
-
-
-def mark_interrupted(db: Database, now: datetime | None = None) -> list[tuple[str, list[str]]]:
-    """At start: changes cut off by a crash become interrupted; returns their devices.
-
-    A change another replica is applying right now (it holds the change's lock) is
-    left alone.
-    """
-    found = []
-    with db.read() as s:
-        running = s.scalars(
-            sa.select(ChangeRequest.id).where(ChangeRequest.state == ChangeState.RUNNING)
-        ).all()
-    for change_id in running:
-        with db.hold(running_lock(change_id)) as orphaned:
-            if orphaned:
-                found.extend(_interrupt(db, change_id, now))
-    return found
-
-
-def _interrupt(db: Database, change_id: int, now: datetime | None) -> list[tuple[str, list[str]]]:
-    found = []
-    with db.transaction() as s:
-        running = s.scalars(
-            sa.select(ChangeRequest).where(
-                ChangeRequest.id == change_id, ChangeRequest.state == ChangeState.RUNNING
-            )
-        ).all()
-        for change in running:
-            rows = s.execute(
-                sa.select(ChangeTarget, Device.hostname)
-                .join(Device, Device.id == ChangeTarget.device_id)
-                .where(
-                    ChangeTarget.change_id == change.id,
-                    ChangeTarget.state.in_([TargetState.PENDING, TargetState.PUSHED]),
-                    ChangeTarget.started_at.is_not(None),
-                )
-            ).all()
-            for target, _ in rows:
-                target.state = TargetState.INTERRUPTED
-            move_change(s, change.ref, ChangeState.INTERRUPTED, now=now)
-            change.summary = (
-                f"{change.ref} interrupted; check "
-                f"{', '.join(h for _, h in rows) or 'no device (none had started)'}"
-            )
-            release(s, change.id)
-            found.append((change.ref, [h for _, h in rows]))
-    return found
 
 
 def _error_text(error: Any) -> str:

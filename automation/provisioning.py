@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from automation.changes import ChangeWorkflow, Connector, Progress
+from automation.changes import ChangeWorkflow, Progress
 from domain.changes.choices import ChangeState, TargetState
-from domain.config import Settings
+from domain.config import OrderSettings, TicketSettings
 from domain.customers.models import Subscription
 from domain.db import Database, utcnow
 from domain.errors import DomainError, PolicyViolation
@@ -60,19 +60,21 @@ class FulfilmentReport:
 
 
 class Provisioner:
+    """Fulfils approved orders: in place for mobile lines, through a change for fixed ones."""
+
     def __init__(
         self,
         db: Database,
-        settings: Settings,
-        connector: Connector | None = None,
+        workflow: ChangeWorkflow,
+        orders: OrderSettings,
+        tickets: TicketSettings,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
-        self.settings = settings
+        self.workflow = workflow
+        self.orders = orders
+        self.tickets = tickets
         self.clock = clock
-        self.workflow = ChangeWorkflow(
-            db, settings.automation, settings.devices, connector=connector, clock=clock
-        )
 
     def fulfil(
         self, ref: str, actor: str, progress: Progress | None = None
@@ -89,11 +91,11 @@ class Provisioner:
             network, tell = needs_network(order), actor != order.requested_by
         if not network:
             with self.db.transaction() as s:
-                order = fulfil_in_place(s, ref, orders=self.settings.orders, now=now, tell=tell)
+                order = fulfil_in_place(s, ref, orders=self.orders, now=now, tell=tell)
                 return _report(s, order)
         self.workflow.check_window(now)
         with self.db.transaction() as s:
-            claimed = claim_fulfilment(s, ref, orders=self.settings.orders, now=now)
+            claimed = claim_fulfilment(s, ref, orders=self.orders, now=now)
             if claimed is None:
                 return None
             hostname = s.get_one(Device, claimed.device_id).hostname
@@ -155,7 +157,7 @@ class Provisioner:
     def _fail(self, ref: str, reason: str, change: str | None, tell: bool) -> FulfilmentReport:
         with self.db.transaction() as s:
             order, ticket = fail_order(
-                s, ref, reason, tickets=self.settings.tickets, now=self.clock(), tell=tell
+                s, ref, reason, tickets=self.tickets, now=self.clock(), tell=tell
             )
             return FulfilmentReport(
                 ref,

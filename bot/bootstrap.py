@@ -1,19 +1,36 @@
-"""Composition root: the one place that turns settings into live components."""
+"""Composition root: the one place that turns settings into live components.
+
+`bootstrap(settings)` opens the database (migrated), builds the services every entry
+point shares (`build_services`: device connector, change workflow, provisioner, fraud
+desk, each with its own settings section) and the router; `Switchboard.outbound`
+builds the paced Slack queue on first use. The CLI, `serve`, scheduled jobs, the
+console and tests all start here, so each use-case is wired once.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import skills
-from automation.changes import mark_interrupted
 from bot.access import Access
 from bot.router import Router
 from domain.config import Settings
-from domain.db import Database
+from domain.db import Database, utcnow
 from domain.migrate import upgrade
+from skills.context import Services
 from skills.registry import REGISTRY, Registry
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from automation.drivers import Opener
+    from bot.outbound import Outbound
 
 #: Modules of the skills package that are the kit, not skills.
 _KIT = {"registry", "reply", "context", "charts"}
@@ -39,27 +56,109 @@ def open_database(settings: Settings, url: str | None = None, *, migrate: bool =
     return db
 
 
+def build_services(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    opener: Opener | None = None,
+) -> Services:
+    """Every service wired from its settings section; `opener` replaces SSH (tests).
+
+    Services read the time through `services.clock`, so pinning it pins them all.
+    """
+
+    def now() -> datetime:
+        return services.clock()
+
+    def devices():  # type: ignore[no-untyped-def]
+        from automation.drivers import DeviceConnector
+
+        return DeviceConnector.from_settings(
+            settings.devices, settings.automation.napalm_platforms, opener=opener
+        )
+
+    def changes():  # type: ignore[no-untyped-def]
+        from automation.changes import ChangeWorkflow
+
+        return ChangeWorkflow(db, settings.automation, services.devices, clock=now)
+
+    def provisioner():  # type: ignore[no-untyped-def]
+        from automation.provisioning import Provisioner
+
+        return Provisioner(db, services.changes, settings.orders, settings.tickets, clock=now)
+
+    def fraud():  # type: ignore[no-untyped-def]
+        from models.fraud.desk import FraudDesk
+
+        return FraudDesk(db, settings.fraud, clock=now)
+
+    services = Services(
+        db=db,
+        clock=clock,
+        billing=settings.billing,
+        tickets=settings.tickets,
+        orders=settings.orders,
+        channels=settings.channels,
+        users=settings.users,
+        unmasked_roles=frozenset(settings.access.unmasked_roles),
+        digests=settings.digests,
+        show_allowlist=tuple(settings.devices.show_allowlist),
+        devices=devices,
+        changes=changes,
+        provisioner=provisioner,
+        fraud=fraud,
+    )
+    return services
+
+
 @dataclass
 class Switchboard:
     settings: Settings
     db: Database
     access: Access
     router: Router
+    services: Services
     #: Changes a crash cut off, found at this start: (change, devices to check).
     interrupted: list[tuple[str, list[str]]] = field(default_factory=list)
 
+    @cached_property
+    def slack_client(self) -> WebClient:
+        """The Slack Web API client (SLACK_API_URL, retries on 429 and connection errors)."""
+        from bot.slack.edge import web_client
+
+        return web_client(self.settings.slack)
+
+    @cached_property
+    def outbound(self) -> Outbound:
+        """The paced queue every proactive message goes through."""
+        from bot.outbound import Outbound
+
+        return Outbound(self.slack_client)
+
     def close(self) -> None:
+        if "outbound" in self.__dict__:
+            self.outbound.stop()
         self.db.dispose()
 
 
-def bootstrap(settings: Settings, *, database_url: str | None = None) -> Switchboard:
-    """Wire database, access control, skills and router from the settings."""
+def bootstrap(
+    settings: Settings,
+    *,
+    database_url: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    opener: Opener | None = None,
+) -> Switchboard:
+    """Wire database, services, access control, skills and router from the settings."""
+    from domain.changes.services import mark_interrupted
+
     db = open_database(settings, database_url)
-    registry = load_skills()
+    services = build_services(settings, db, clock=clock, opener=opener)
     return Switchboard(
         settings=settings,
         db=db,
         access=Access(settings),
-        router=Router(registry, db, settings),
+        router=Router(load_skills(), services),
+        services=services,
         interrupted=mark_interrupted(db),
     )

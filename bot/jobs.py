@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import to_message
-from domain.billing.services import apply_dunning, dunning_moves
+from domain.billing import runs as billing_runs
+from domain.billing.runs import DunningRun
 from domain.db import utcnow
 from domain.faults.services import open_tickets
 from domain.fraud.models import FraudCase
 from domain.jobs import subscribers
-from models.fraud import ModelMissing
-from skills.digests import build_digest, digest_named
-from skills.fraud import case_card, case_msisdn, score_and_open
+from models.fraud.artifact import ModelMissing
+from skills.digests import build_digest
+from skills.fraud import case_card, case_msisdn
 from skills.reply import Button, Field, Reply, Section
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ def send_digest(
 
     Returns where it went (channels and user names).
     """
-    spec = digest_named(sb.settings, name)
-    reply = build_digest(sb.db, sb.settings, name, now or utcnow())
+    spec = sb.services.digest(name)
+    reply = build_digest(sb.services, name, now or utcnow())
     message = to_message(reply)
     sent = []
     if spec.channel:
@@ -56,29 +56,39 @@ def send_digest(
     return sent
 
 
-def run_dunning(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> int:
-    """Evaluate dunning for every account; each account moves in its own transaction."""
-    now = now or utcnow()
-    today = now.astimezone(ZoneInfo(sb.settings.scheduler.timezone)).date()
-    with sb.db.read() as s:
-        moves = dunning_moves(s, sb.settings.billing.dunning, today)
+def dunning_report(run: DunningRun) -> Reply | None:
+    """The day's dunning as the billing channel reads it; None when nothing happened."""
+    if not run.moved and not run.failed:
+        return None
     lines = []
-    for move in moves:
-        try:
-            with sb.db.transaction() as s:
-                orders = apply_dunning(s, move, now)
-        except Exception as exc:  # one account's trouble must not stop the others
-            log.error("dunning %s failed: %s", move.account, exc)
-            continue
-        tail = f" (orders {', '.join(orders)})" if orders else ""
-        lines.append(f"{move.account}: {move.before} -> {move.after}, {move.days_overdue} d{tail}")
-    if lines:
-        reply = Reply(
-            text=f"Dunning on {today:%d %b %Y}: {len(lines)} account(s) moved",
-            sections=(Section(text="\n".join(lines[:40])),),
-        )
+    for o in run.moved:
+        m = o.move
+        tail = f" (orders {', '.join(o.orders)})" if o.orders else ""
+        lines.append(f"{m.account}: {m.before} -> {m.after}, {m.days_overdue} days overdue{tail}")
+    for o in run.failed:
+        lines.append(f"{o.move.account}: FAILED to move to {o.move.after}: {o.error}")
+    text = f"Dunning on {run.day:%d %b %Y}: {len(run.moved)} account(s) moved"
+    if run.failed:
+        text += f", {len(run.failed)} failed"
+    shown = lines[:40]
+    if len(lines) > len(shown):
+        shown.append(f"… and {len(lines) - len(shown)} more")
+    return Reply(text=text, sections=(Section(text="\n".join(shown)),), ok=not run.failed)
+
+
+def run_dunning(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> int:
+    """Evaluate dunning on the operator's day (the scheduler's time zone); report it."""
+    now = now or utcnow()
+    run = billing_runs.run_dunning(
+        sb.db,
+        sb.settings.billing.dunning,
+        billing_runs.business_day(now, sb.settings.scheduler.timezone),
+        now=now,
+    )
+    reply = dunning_report(run)
+    if reply is not None:
         outbound.post(sb.settings.channels.billing, to_message(reply)).result(timeout=120)
-    return len(lines)
+    return len(run.moved)
 
 
 def warn_sla(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> int:
@@ -112,17 +122,17 @@ def warn_sla(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -
 def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> int:
     """Score the window's usage; each new case goes to the fraud channel with its buttons."""
     try:
-        made = score_and_open(sb.db, sb.settings, now or utcnow())
+        run = sb.services.fraud.score_and_open(now or utcnow())
     except ModelMissing as exc:
         log.warning("fraud scoring skipped: %s (%s)", exc, exc.hint)
         return 0
-    for case_id in made:
+    for case_id in run.opened:
         with sb.db.read() as s:
             case = s.get(FraudCase, case_id)
             assert case is not None
             reply = case_card(case, case_msisdn(s, case))
         outbound.post(sb.settings.channels.fraud, to_message(reply)).result(timeout=120)
-    return len(made)
+    return len(run.opened)
 
 
 def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], None]]:

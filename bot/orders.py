@@ -195,7 +195,7 @@ class OrderWorker(Loop):
         self.sb = sb
         self.outbound = outbound
         self.clock = clock
-        self.provisioner = provisioner or Provisioner(sb.db, sb.settings, clock=clock)
+        self.provisioner = provisioner or sb.services.provisioner
         self.interval_s = sb.settings.orders.worker_interval_s
 
     def run_once(self) -> WorkerPass | None:

@@ -16,8 +16,6 @@ from bot import metrics
 from bot.access import Caller, refusal
 from domain.audit.choices import Outcome
 from domain.audit.services import record_event
-from domain.config import Settings
-from domain.db import Database, utcnow
 from domain.errors import (
     DatabaseUnavailable,
     DomainError,
@@ -25,7 +23,7 @@ from domain.errors import (
     NotFound,
     PolicyViolation,
 )
-from skills.context import Context
+from skills.context import Context, Services
 from skills.registry import ArgumentError, Command, Registry
 from skills.reply import Reply
 
@@ -44,17 +42,19 @@ class Routed:
 class Router:
     """Runs commands for callers; knows nothing of Slack or the terminal."""
 
-    def __init__(
-        self,
-        registry: Registry,
-        db: Database,
-        settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
+    def __init__(self, registry: Registry, services: Services) -> None:
         self.registry = registry
-        self.db = db
-        self.settings = settings
-        self.clock = clock
+        self.services = services
+        self.db = services.db
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.services.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        """Set the time every service sees (tests pin it to the data's today)."""
+        self.services.clock = clock
 
     def handle(self, caller: Caller, text: str, **options: Any) -> Reply:
         """route() for callers that need only the reply."""
@@ -137,8 +137,7 @@ class Router:
         ctx = Context(
             actor=caller.name,
             roles=caller.roles,
-            db=self.db,
-            settings=self.settings,
+            services=self.services,
             channel=channel,
             source=source,
             clock=self.clock,

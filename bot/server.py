@@ -29,7 +29,7 @@ from bot.orders import OrderWorker
 from bot.outbound import Outbound
 from bot.render.blockkit import to_message
 from bot.slack.app import build_app
-from bot.slack.edge import SlackEdge, web_client
+from bot.slack.edge import SlackEdge
 from bot.webhooks import Rejected
 from domain.errors import Conflict, DomainError
 from skills.reply import Button, Reply, Section
@@ -65,10 +65,10 @@ class Service:
 
 
 def build_service(sb: Switchboard) -> Service:
-    edge = SlackEdge(sb, web_client(sb.settings.slack))
+    edge = SlackEdge(sb, sb.slack_client)
     bolt = build_app(edge)
     # Every proactive message (alarms, digests, jobs) leaves through one paced queue.
-    outbound = Outbound(edge.client)
+    outbound = sb.outbound
     notifier = AlarmNotifier(sb, outbound, interval_s=sb.settings.alerts.message_interval_s)
     scheduler = (
         ClusterScheduler(sb.db, sb.settings, jobs.runners(sb, outbound))

@@ -420,6 +420,25 @@ class Settings(Section):
             raise ValueError(f"digests: name {dupes[0]!r} is used twice")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_paths(cls, data: Any) -> Any:
+        """Paths in the file are resolved once, here, against the file's folder."""
+        if not isinstance(data, dict):
+            return data
+        base = Path(data.get("source") or PROJECT_ROOT / "config.yaml").parent
+        fraud = data.get("fraud") or {}
+        if isinstance(fraud, FraudSettings):
+            fraud = fraud.model_dump()
+        if not isinstance(fraud, dict):
+            return data  # the section's own validation names the problem
+        fraud = dict(fraud)
+        model_dir = fraud.get("model_dir", FraudSettings().model_dir)
+        if isinstance(model_dir, str | Path) and not Path(model_dir).is_absolute():
+            fraud["model_dir"] = str(base / model_dir)
+            return {**data, "fraud": fraud}
+        return data
+
     def resolve_path(self, path: str | Path) -> Path:
         """A path from the config, relative to the config file's folder."""
         p = Path(path)

@@ -60,14 +60,14 @@ class DisputeResolve(Args):
 
 
 def unmasked(ctx: Context) -> bool:
-    return bool(ctx.roles & set(ctx.settings.access.unmasked_roles))
+    return ctx.services.unmasked(ctx.roles)
 
 
 def _invoice_field(inv: Invoice | None, ctx: Context) -> str:
     if inv is None:
         return "none yet"
     return (
-        f"{inv.number} ({inv.period_start:%b %Y}): {money(inv.total_minor, ctx.settings.billing)}, "
+        f"{inv.number} ({inv.period_start:%b %Y}): {money(inv.total_minor, ctx.services.billing)}, "
         f"due {inv.due_date:%d %b}, {inv.state}" + (", disputed" if inv.disputed else "")
     )
 
@@ -75,7 +75,7 @@ def _invoice_field(inv: Invoice | None, ctx: Context) -> str:
 @command("bill", roles=CARE, args=Lookup)
 def bill(ctx: Context, args: Lookup) -> Reply:
     """A customer's bill: balance, last invoice, payments, unbilled usage, dunning, disputes."""
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     with ctx.db.read() as s:
         account = resolve_account(s, " ".join(args.query))
         customer: Customer = account.customer
@@ -131,7 +131,7 @@ def bill(ctx: Context, args: Lookup) -> Reply:
 @command("bill items", roles=CARE, args=InvoiceRef)
 def items(ctx: Context, args: InvoiceRef) -> Reply:
     """An invoice's lines and the usage that cost the most on it."""
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     with ctx.db.read() as s:
         inv = invoice_by_number(s, args.invoice)
         lines = Table(
@@ -184,7 +184,7 @@ def explain(ctx: Context, args: InvoiceRef) -> Reply:
     """Why a bill is what it is: what changed against the previous one, in plain words."""
     with ctx.db.read() as s:
         inv = invoice_by_number(s, args.invoice)
-        sentences = explain_invoice(s, inv, lambda m: money(m, ctx.settings.billing))
+        sentences = explain_invoice(s, inv, lambda m: money(m, ctx.services.billing))
     return Reply(
         text=sentences[0],
         sections=tuple(Section(text=t) for t in sentences[1:]) or (),
@@ -195,7 +195,7 @@ def explain(ctx: Context, args: InvoiceRef) -> Reply:
 @command("payment record", roles=[Role.ADMIN], args=PaymentArgs)
 def payment(ctx: Context, args: PaymentArgs) -> Reply:
     """Record a payment on an account: amount ref=... [method=upi] [date=YYYY-MM-DD]."""
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     amount = parse_money(args.amount, billing)
     received = ctx.now()
     if args.date:
@@ -237,7 +237,7 @@ def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
             inv,
             args.reason,
             actor=ctx.actor,
-            sla_hours=ctx.settings.tickets.sla_hours,
+            sla_hours=ctx.services.tickets.sla_hours,
             now=ctx.now(),
         )
         return Reply(
@@ -261,7 +261,7 @@ def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
 @command("dispute resolve", roles=CARE, args=DisputeResolve)
 def dispute_resolve(ctx: Context, args: DisputeResolve) -> Reply:
     """Resolve a billing dispute; credit=AMOUNT puts a credit on the next invoice."""
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     credit = parse_money(args.credit, billing)
     with ctx.db.transaction() as s:
         ticket, adjustment = resolve_dispute(

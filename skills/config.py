@@ -7,8 +7,7 @@ import hashlib
 
 import sqlalchemy as sa
 
-from automation import drivers
-from automation.changes import ChangeReport, ChangeWorkflow
+from automation.changes import ChangeReport
 from automation.intents import INTENTS
 from automation.inventory import select_devices
 from domain.changes.choices import ChangeState, TargetState
@@ -44,10 +43,6 @@ class DiffArgs(Args):
     backup: int | None = positional(None, metavar="backup-id")
 
 
-def workflow(ctx: Context) -> ChangeWorkflow:
-    return ChangeWorkflow(ctx.db, ctx.settings.automation, ctx.settings.devices, clock=ctx.clock)
-
-
 def _outcomes(report: ChangeReport) -> Table:
     rows = []
     for o in report.outcomes:
@@ -65,7 +60,7 @@ def plan(ctx: Context, args: PlanArgs) -> Reply:
         return Reply.error(
             f"no template {args.template!r}", hint=f"templates: {', '.join(INTENTS)}"
         )
-    change, report = workflow(ctx).plan(
+    change, report = ctx.services.changes.plan(
         args.template, args.targets, dict(args.values), requested_by=ctx.actor
     )
     pending = report.count(TargetState.PENDING)
@@ -101,7 +96,7 @@ def plan(ctx: Context, args: PlanArgs) -> Reply:
 @command("config apply", roles=ENGINEERS, args=ChangeRef)
 def apply(ctx: Context, args: ChangeRef) -> Reply:
     """Apply a planned change: canary first, then batches; failures are rolled back."""
-    report = workflow(ctx).apply(args.change, ctx.actor, progress=ctx.progress)
+    report = ctx.services.changes.apply(args.change, ctx.actor, progress=ctx.progress)
     buttons: tuple[Button, ...] = ()
     if report.state in (ChangeState.SUCCEEDED, ChangeState.FAILED):
         buttons = (
@@ -125,7 +120,7 @@ def apply(ctx: Context, args: ChangeRef) -> Reply:
 @command("config rollback", roles=ENGINEERS, args=ChangeRef)
 def rollback(ctx: Context, args: ChangeRef) -> Reply:
     """Undo a change on every device it changed, from the backups taken before it."""
-    report = workflow(ctx).rollback(args.change, ctx.actor, progress=ctx.progress)
+    report = ctx.services.changes.rollback(args.change, ctx.actor, progress=ctx.progress)
     return Reply(
         text=report.summary, tables=(_outcomes(report),), ok=report.state == ChangeState.ROLLED_BACK
     )
@@ -224,15 +219,8 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
 
 
 def _running(ctx: Context, device: Device) -> str:
-    driver = drivers.connect(
-        drivers.target_of(device),
-        drivers.credentials_from(ctx.settings.devices),
-        ctx.settings.automation.napalm_platforms,
-    )
-    try:
+    with ctx.services.devices.session(device) as driver:
         return driver.running_config()
-    finally:
-        driver.close()
 
 
 @command("config backup", roles=ENGINEERS, args=DeviceArgs)

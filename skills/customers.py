@@ -22,7 +22,7 @@ class Lookup(Args):
 def customer(ctx: Context, args: Lookup) -> Reply:
     """A customer's profile, accounts, lines, open tickets and orders (private by default)."""
     full = unmasked(ctx)
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     with ctx.db.read() as s:
         c, _ = resolve_customer(s, " ".join(args.query))
         fields = (

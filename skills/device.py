@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from automation import drivers
 from domain.config import Role
 from domain.errors import PolicyViolation
 from domain.inventory.services import find_device
@@ -30,7 +29,7 @@ def allowed(command: str, allowlist: tuple[str, ...]) -> bool:
 @command("device run", roles=[Role.ENGINEER], args=RunArgs)
 def run(ctx: Context, args: RunArgs) -> Reply:
     """Run an allowlisted read-only command on a device: /device run r1-mum "show version"."""
-    allowlist = tuple(a.lower() for a in ctx.settings.devices.show_allowlist)
+    allowlist = tuple(a.lower() for a in ctx.services.show_allowlist)
     if not allowed(args.command, allowlist):
         raise PolicyViolation(
             f"{args.command!r} is not an allowed read-only command",
@@ -39,15 +38,8 @@ def run(ctx: Context, args: RunArgs) -> Reply:
     with ctx.db.read() as s:
         device = find_device(s, args.device)
         s.expunge(device)
-    driver = drivers.connect(
-        drivers.target_of(device),
-        drivers.credentials_from(ctx.settings.devices),
-        ctx.settings.automation.napalm_platforms,
-    )
-    try:
+    with ctx.services.devices.session(device) as driver:
         output = driver.show(" ".join(args.command.split()))
-    finally:
-        driver.close()
     title = f"{device.hostname}: {args.command}"
     if isinstance(output, list) and len(output) == 1 and isinstance(output[0], dict):
         # One record (show version): label and value read better than a one-row table.

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.config import DigestSettings, Role, Settings
-from domain.db import Database
-from domain.errors import NotFound
+from domain.config import Role
 from domain.jobs import subscribe, unsubscribe
 from domain.money import money
 from domain.reports import (
@@ -24,19 +22,11 @@ from domain.reports import (
     ticket_section,
 )
 from skills.charts import Panel, render_png
-from skills.context import Context
+from skills.context import Context, Services
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, File, Reply, Section
 
 READERS = [Role.MANAGER, Role.ENGINEER, Role.FRAUD_ANALYST, Role.CARE_AGENT]
-
-
-def digest_named(settings: Settings, name: str) -> DigestSettings:
-    for d in settings.digests:
-        if d.name == name:
-            return d
-    names = ", ".join(d.name for d in settings.digests) or "none configured"
-    raise NotFound(f"no digest {name!r}", hint=f"digests: {names}")
 
 
 def _change(now: int, before: int) -> str:
@@ -46,15 +36,15 @@ def _change(now: int, before: int) -> str:
     return f"{pct:+.0f}%"
 
 
-def build_digest(db: Database, settings: Settings, name: str, now: datetime) -> Reply:
+def build_digest(services: Services, name: str, now: datetime) -> Reply:
     """The digest `name` for the 24 hours before `now`, with its chart as a PNG file."""
-    spec = digest_named(settings, name)
+    spec = services.digest(name)
     span = Span(now - timedelta(days=1), now)
-    billing = settings.billing
+    billing = services.billing
     sections: list[Section] = []
     buttons: list[Button] = []
     panels: list[Panel] = []
-    with db.read() as s:
+    with services.db.read() as s:
         for part in spec.sections:
             if part == "network":
                 n = network_section(s, span)
@@ -223,7 +213,7 @@ def list_(ctx: Context, args: Args) -> Reply:
             d.name,
             f"{d.cron} ({d.timezone}) to {d.channel or 'subscribers'}: {', '.join(d.sections)}",
         )
-        for d in ctx.settings.digests
+        for d in ctx.services.digests
     )
     return Reply(
         text=f"{len(fields)} digest(s)",
@@ -235,7 +225,7 @@ def list_(ctx: Context, args: Args) -> Reply:
 @command("digest preview", roles=READERS, args=DigestName)
 def preview(ctx: Context, args: DigestName) -> Reply:
     """The digest as it would go out now, with its chart; only you see it."""
-    reply = build_digest(ctx.db, ctx.settings, args.name, ctx.now())
+    reply = build_digest(ctx.services, args.name, ctx.now())
     return Reply(
         text=reply.text,
         sections=reply.sections,
@@ -249,7 +239,7 @@ def preview(ctx: Context, args: DigestName) -> Reply:
 @command("digest subscribe", roles=READERS, args=DigestName)
 def subscribe_(ctx: Context, args: DigestName) -> Reply:
     """Get a digest in a direct message when it goes out."""
-    spec = digest_named(ctx.settings, args.name)
+    spec = ctx.services.digest(args.name)
     with ctx.db.transaction() as s:
         added = subscribe(s, spec.name, ctx.actor)
     if not added:
@@ -263,7 +253,7 @@ def subscribe_(ctx: Context, args: DigestName) -> Reply:
 @command("digest unsubscribe", roles=READERS, args=DigestName)
 def unsubscribe_(ctx: Context, args: DigestName) -> Reply:
     """Stop getting a digest by direct message."""
-    spec = digest_named(ctx.settings, args.name)
+    spec = ctx.services.digest(args.name)
     with ctx.db.transaction() as s:
         removed = unsubscribe(s, spec.name, ctx.actor)
     if not removed:

@@ -1,30 +1,27 @@
 """Fraud in chat: the model's flags become cases; analysts confirm (and suspend) or dismiss.
 
-`score_and_open` is what the scheduled job runs: it scores every line's usage over
-the last `fraud.window_days` and opens a case for each new flag. `/fraud check`
-scores one line now; confirming a case suspends the line through the order path and,
-like dismissing, leaves a label that `switchboard fraud train --from-db` learns from.
+The scoring itself is the fraud desk's (`models/fraud/desk.py`): the scheduled job
+scores every line's usage over the last `fraud.window_days` and opens a case for each
+new flag; `/fraud check` scores one line now. Here, analysts work the cases:
+confirming one suspends the line through the order path and, like dismissing, leaves
+a label that `switchboard fraud train --from-db` learns from.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain.config import Role, Settings
-from domain.customers.services import subscription_by_msisdn
 from domain.db import Database
 from domain.fraud.choices import CaseState
 from domain.fraud.models import FraudCase
 from domain.fraud.services import (
-    Flag,
     confirm_case,
     count_cases,
     decide_case,
     get_case,
     list_cases,
-    open_cases,
 )
-from models.fraud import as_scores, load_model, score_frames, usage_from_db
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -34,20 +31,10 @@ VIEWERS = [Role.FRAUD_ANALYST, Role.MANAGER]
 
 
 def score_and_open(db: Database, settings: Settings, now: datetime) -> list[int]:
-    """Score the window's usage and open a case per new flag; returns the new cases' ids."""
-    trained = load_model(settings.fraud.model_dir)
-    since = now - timedelta(days=settings.fraud.window_days)
-    scores = as_scores(score_frames(trained, usage_from_db(db, since=since)))
-    flags = [Flag(s.subscriber, s.score, s.kind, tuple(s.reasons)) for s in scores if s.flagged]
-    with db.transaction() as session:
-        made = open_cases(
-            session,
-            flags,
-            model_version=trained.version,
-            quiet_days=settings.fraud.window_days,
-            now=now,
-        )
-        return [c.id for c in made]
+    """Kept for bot/cli.py until it builds the desk through bootstrap (issue 14)."""
+    from models.fraud.desk import FraudDesk
+
+    return list(FraudDesk(db, settings.fraud).score_and_open(now).opened)
 
 
 def case_card(case: FraudCase, msisdn: str) -> Reply:
@@ -117,30 +104,24 @@ class CasesArgs(Args):
 @command("fraud check", roles=VIEWERS, args=CheckArgs)
 def check(ctx: Context, args: CheckArgs) -> Reply:
     """Score one line now over the fraud window: score, likely kind and reasons."""
-    with ctx.db.read() as s:
-        sub = subscription_by_msisdn(s, args.msisdn)
-        sub_id, msisdn = sub.id, sub.msisdn or args.msisdn
-    trained = load_model(ctx.settings.fraud.model_dir)
-    since = ctx.now() - timedelta(days=ctx.settings.fraud.window_days)
-    frames = usage_from_db(ctx.db, since=since, subscription_ids=[sub_id])
-    scores = as_scores(score_frames(trained, frames))
-    if not scores:
+    result = ctx.services.fraud.check_line(args.msisdn, ctx.now())
+    s0 = result.score
+    if s0 is None:
         return Reply(
-            text=f"{msisdn} has no usage in the last {ctx.settings.fraud.window_days} days",
+            text=f"{result.msisdn} has no usage in the last {result.window_days} days",
             ephemeral=True,
         )
-    s0 = scores[0]
     verdict = "flagged" if s0.flagged else "looks ordinary"
     kind = (s0.kind or "unusual use").replace("_", " ")
     return Reply(
-        text=f"{msisdn}: score {s0.score:.2f}, {verdict}"
+        text=f"{result.msisdn}: score {s0.score:.2f}, {verdict}"
         + (f" (likely {kind})" if s0.flagged else ""),
         sections=(
             Section(
                 fields=(
-                    Field("threshold", f"{trained.model.threshold:.2f}"),
-                    Field("model", trained.version),
-                    Field("window", f"{ctx.settings.fraud.window_days} days"),
+                    Field("threshold", f"{result.threshold:.2f}"),
+                    Field("model", result.model_version),
+                    Field("window", f"{result.window_days} days"),
                 )
             ),
             *((Section(text="\n".join(f"• {r}" for r in s0.reasons)),) if s0.reasons else ()),

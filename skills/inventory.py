@@ -6,7 +6,6 @@ import difflib
 
 import sqlalchemy as sa
 
-from automation import drivers
 from domain.config import Role
 from domain.errors import DomainError, NotFound
 from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
@@ -218,18 +217,8 @@ def facts(ctx: Context, args: DeviceArgs) -> Reply:
     with ctx.db.read() as s:
         d = find_device(s, args.device)
         s.expunge(d)
-    settings = ctx.settings.devices.model_copy(
-        update={"connect_timeout_s": min(ctx.settings.devices.connect_timeout_s, 10.0)}
-    )
-    driver = drivers.connect(
-        drivers.target_of(d),
-        drivers.credentials_from(settings),
-        ctx.settings.automation.napalm_platforms,
-    )
-    try:
+    with ctx.services.devices.impatient(10.0).session(d) as driver:
         f = driver.facts()
-    finally:
-        driver.close()
     fields = (
         Field("hostname", f.hostname),
         Field("vendor", f.vendor),

@@ -39,9 +39,8 @@ def show_help(ctx: Context, args: HelpArgs) -> Reply:
 @command("ops whoami", roles=EVERYONE, args=NoArgs)
 def whoami(ctx: Context, args: NoArgs) -> Reply:
     """Show who you are to Switchboard and your roles."""
-    user = ctx.settings.users.get(ctx.actor)
     return Reply(
-        text=f"You are {user.display_name if user and user.display_name else ctx.actor}",
+        text=f"You are {ctx.services.display_name(ctx.actor)}",
         sections=(
             Section(
                 fields=(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from automation.provisioning import FulfilmentReport, Provisioner
+from automation.provisioning import FulfilmentReport
 from domain.catalog.models import ProductOffering
 from domain.changes.models import ChangeRequest
 from domain.config import Role
@@ -132,7 +132,7 @@ def _place(words: list[str]) -> tuple[str | None, str | None]:
 def _fulfil(ctx: Context, ref: str) -> FulfilmentReport | str:
     """Fulfil an approved order now; a sentence instead when it has to wait."""
     try:
-        report = Provisioner(ctx.db, ctx.settings, clock=ctx.clock).fulfil(
+        report = ctx.services.provisioner.fulfil(
             ref, ctx.actor, progress=ctx.progress
         )
     except PolicyViolation as exc:  # outside the change windows
@@ -159,8 +159,8 @@ def new(ctx: Context, args: NewOrder) -> Reply:
             customer=args.customer,
             offering=args.offering,
             requested_by=ctx.actor,
-            orders=ctx.settings.orders,
-            billing=ctx.settings.billing,
+            orders=ctx.services.orders,
+            billing=ctx.services.billing,
             site=site,
             port=port,
             note=args.note,
@@ -174,7 +174,7 @@ def new(ctx: Context, args: NewOrder) -> Reply:
     if state == OrderState.PENDING:
         return Reply(
             text=f"{what} waits for a manager ({policy.removeprefix('a manager decides: ')})",
-            hint=f"it is in {ctx.settings.channels.orders} for a manager to decide",
+            hint=f"it is in {ctx.services.channels.orders} for a manager to decide",
             buttons=(
                 Button(
                     "Cancel",
@@ -218,7 +218,7 @@ def list_orders(ctx: Context, args: ListArgs) -> Reply:
                 str(o.state),
                 name,
                 o.requested_by,
-                money(o.one_off_minor + o.monthly_minor, ctx.settings.billing),
+                money(o.one_off_minor + o.monthly_minor, ctx.services.billing),
                 f"{o.created_at:%Y-%m-%d}",
             )
             for o, name in s.execute(query)

@@ -19,7 +19,7 @@ class PeriodArgs(Args):
 @command("revenue", roles=MONEY_ROLES, args=PeriodArgs)
 def revenue_(ctx: Context, args: PeriodArgs) -> Reply:
     """Billed, collected, outstanding, overdue and unbilled usage, by segment and region."""
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     today = ctx.now().date()
     w = window(args.period, today)
     with ctx.db.read() as s:
@@ -60,7 +60,7 @@ def revenue_(ctx: Context, args: PeriodArgs) -> Reply:
 @command("revenue assurance", roles=MONEY_ROLES, args=PeriodArgs)
 def assurance_(ctx: Context, args: PeriodArgs) -> Reply:
     """Reconcile a month's rated usage with what its invoices billed; list the gaps."""
-    billing = ctx.settings.billing
+    billing = ctx.services.billing
     w = window(args.period, ctx.now().date())
     if args.period in ("today", "month"):
         w = window(f"{w.start:%Y-%m}", ctx.now().date())

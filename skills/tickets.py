@@ -122,7 +122,7 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
             title=args.title,
             severity=args.sev,
             reporter=ctx.actor,
-            sla_hours=ctx.settings.tickets.sla_hours,
+            sla_hours=ctx.services.tickets.sla_hours,
             now=ctx.now(),
             **subject,
         )  # type: ignore[arg-type]
@@ -221,9 +221,7 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
 
 def _user(ctx: Context, name: str) -> str:
     who = ctx.actor if name == "me" else name
-    if who not in ctx.settings.users:
-        raise NotFound(f"no user {who!r}", hint=f"users: {', '.join(sorted(ctx.settings.users))}")
-    return who
+    return ctx.services.known_user(who)
 
 
 @command("ticket assign", roles=WORKERS, args=AssignArgs)

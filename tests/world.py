@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from bot.access import Access
-from bot.bootstrap import load_skills
+from bot.bootstrap import build_services, load_skills
 from bot.router import Router
 from domain.catalog.choices import ProductLine, Segment
-from domain.config import PROJECT_ROOT, load_settings
+from domain.config import PROJECT_ROOT, Settings, load_settings
 from domain.customers.choices import IdDocument, PaymentMethod, SubscriptionState
 from domain.db import Database
 from domain.demo.generator import Scale
@@ -132,10 +133,23 @@ def reset_sequences(db: Database) -> None:
             )
 
 
-def lab_router(db: Database) -> tuple[Router, Access]:
-    """The shipped settings with the lab fixture's device credentials, and a router."""
-    settings = load_settings(
+def lab_settings() -> Settings:
+    """The shipped settings with the lab fixture's device credentials."""
+    return load_settings(
         PROJECT_ROOT / "config.yaml",
         env={"SWITCHBOARD_DEVICE_USER": "netops", "SWITCHBOARD_DEVICE_PASSWORD": "lab-pw"},
     )
-    return Router(load_skills(), db, settings), Access(settings)
+
+
+def make_router(
+    db: Database, settings: Settings, clock: Callable[[], datetime] | None = None
+) -> Router:
+    """A router over the services bootstrap would build (the clock pinned when given)."""
+    services = build_services(settings, db, **({"clock": clock} if clock else {}))
+    return Router(load_skills(), services)
+
+
+def lab_router(db: Database) -> tuple[Router, Access]:
+    """The shipped settings with the lab fixture's device credentials, and a router."""
+    settings = lab_settings()
+    return make_router(db, settings), Access(settings)

@@ -1,8 +1,16 @@
-"""Device drivers: the platform in inventory picks NAPALM or the CLI (Netmiko)."""
+"""Device drivers: the platform in inventory picks NAPALM or the CLI (Netmiko).
+
+`DeviceConnector` is the one way in: bootstrap builds it from the `devices` and
+`automation` settings, and every caller (changes, `/device run`, `/inventory facts`,
+`/config backup`) opens a device through it, so credentials, timeouts and the choice
+of library live in one place.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from automation.drivers.base import Credentials, Driver, Target
 from domain.config import DeviceSettings
@@ -35,3 +43,46 @@ def connect(
     from automation.drivers.cli import NetmikoDriver
 
     return NetmikoDriver(target, credentials)
+
+
+#: How a driver is opened: (where, who) -> a connected driver. Tests pass an in-memory one.
+Opener = Callable[[Target, Credentials], Driver]
+
+
+@dataclass(frozen=True)
+class DeviceConnector:
+    """Opens devices with the configured credentials and the platform's library."""
+
+    credentials: Credentials
+    napalm_platforms: tuple[str, ...] = ()
+    #: Replaces the real libraries (an in-memory driver in tests).
+    opener: Opener | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        devices: DeviceSettings,
+        napalm_platforms: Collection[str] = (),
+        opener: Opener | None = None,
+    ) -> DeviceConnector:
+        return cls(credentials_from(devices), tuple(napalm_platforms), opener)
+
+    def __call__(self, target: Target, credentials: Credentials | None = None) -> Driver:
+        creds = credentials or self.credentials
+        if self.opener is not None:
+            return self.opener(target, creds)
+        return connect(target, creds, self.napalm_platforms)
+
+    def impatient(self, connect_timeout_s: float) -> DeviceConnector:
+        """The same, waiting at most `connect_timeout_s` for a device to answer."""
+        timeout = min(self.credentials.connect_timeout_s, connect_timeout_s)
+        return replace(self, credentials=replace(self.credentials, connect_timeout_s=timeout))
+
+    @contextmanager
+    def session(self, device: Device | Target) -> Iterator[Driver]:
+        """A connected driver for one device, closed however the block ends."""
+        driver = self(device if isinstance(device, Target) else target_of(device))
+        try:
+            yield driver
+        finally:
+            driver.close()

@@ -7,10 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.changes.choices import CHANGE_LIFECYCLE, ChangeState
-from domain.changes.models import ChangeRequest, DeviceLock
-from domain.db import get_by_ref, make_ref, utcnow
+from domain.changes.choices import CHANGE_LIFECYCLE, ChangeState, TargetState
+from domain.changes.models import ChangeRequest, ChangeTarget, DeviceLock
+from domain.db import Database, get_by_ref, make_ref, utcnow
 from domain.errors import PolicyViolation
+from domain.inventory.models import Device
 
 
 def get_change(session: Session, ref: str) -> ChangeRequest:
@@ -85,3 +86,56 @@ def lock_devices(
 
 def unlock_devices(session: Session, change_id: int) -> None:
     session.execute(sa.delete(DeviceLock).where(DeviceLock.change_id == change_id))
+
+
+def running_lock(change_id: int) -> str:
+    """The named lock a process holds while it applies a change."""
+    return f"change-{change_id}"
+
+
+def mark_interrupted(db: Database, now: datetime | None = None) -> list[tuple[str, list[str]]]:
+    """At start: changes cut off by a crash become interrupted; returns their devices.
+
+    A change another replica is applying right now (it holds the change's lock) is
+    left alone.
+    """
+    found = []
+    with db.read() as s:
+        running = s.scalars(
+            sa.select(ChangeRequest.id).where(ChangeRequest.state == ChangeState.RUNNING)
+        ).all()
+    for change_id in running:
+        with db.hold(running_lock(change_id)) as orphaned:
+            if orphaned:
+                found.extend(_interrupt(db, change_id, now))
+    return found
+
+
+def _interrupt(db: Database, change_id: int, now: datetime | None) -> list[tuple[str, list[str]]]:
+    found = []
+    with db.transaction() as s:
+        running = s.scalars(
+            sa.select(ChangeRequest).where(
+                ChangeRequest.id == change_id, ChangeRequest.state == ChangeState.RUNNING
+            )
+        ).all()
+        for change in running:
+            rows = s.execute(
+                sa.select(ChangeTarget, Device.hostname)
+                .join(Device, Device.id == ChangeTarget.device_id)
+                .where(
+                    ChangeTarget.change_id == change.id,
+                    ChangeTarget.state.in_([TargetState.PENDING, TargetState.PUSHED]),
+                    ChangeTarget.started_at.is_not(None),
+                )
+            ).all()
+            for target, _ in rows:
+                target.state = TargetState.INTERRUPTED
+            move_change(s, change.ref, ChangeState.INTERRUPTED, now=now)
+            change.summary = (
+                f"{change.ref} interrupted; check "
+                f"{', '.join(h for _, h in rows) or 'no device (none had started)'}"
+            )
+            unlock_devices(s, change.id)
+            found.append((change.ref, [h for _, h in rows]))
+    return found

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from bot.access import Access
 from bot.bench import BenchContext, Measurement, benchmark, time_calls
-from bot.bootstrap import load_skills
+from bot.bootstrap import build_services, load_skills
 from bot.router import Router
 
 LOOKUPS = 500
@@ -37,7 +37,7 @@ def bill_lookup(ctx: BenchContext) -> Measurement:
             )
         )
     ]
-    router = Router(load_skills(), db, ctx.settings)
+    router = Router(load_skills(), build_services(ctx.settings, db))
     carol = Access(ctx.settings).user("carol")
     it = iter(asks)
     failed: list[str] = []

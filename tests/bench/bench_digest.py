@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.bench import BENCH_AS_OF, BenchContext, Measurement, benchmark, time_calls
+from bot.bootstrap import build_services
 from skills.digests import build_digest
 
 RUNS = 5
@@ -18,7 +19,7 @@ def manager_digest(ctx: BenchContext) -> Measurement:
     sizes: list[int] = []
 
     def build() -> None:
-        reply = build_digest(db, ctx.settings, "manager-daily", now)
+        reply = build_digest(build_services(ctx.settings, db), "manager-daily", now)
         sizes.append(sum(len(f.content) for f in reply.files))
 
     samples = time_calls(build, RUNS, warmup=1)

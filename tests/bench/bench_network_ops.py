@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bot.access import Access
 from bot.alerts import receive
 from bot.bench import BenchContext, Measurement, benchmark, time_calls
-from bot.bootstrap import load_skills
+from bot.bootstrap import build_services, load_skills
 from bot.router import Router
 from domain.db import Database
 from domain.migrate import upgrade
@@ -24,7 +24,8 @@ BATCH = 50
 def inventory_search(ctx: BenchContext) -> Measurement:
     """`/inventory search <word> role:X` through the router, on this scale's inventory."""
     db = ctx.seeded_database()
-    router, alice = Router(load_skills(), db, ctx.settings), Access(ctx.settings).user("alice")
+    router = Router(load_skills(), build_services(ctx.settings, db))
+    alice = Access(ctx.settings).user("alice")
     with db.engine.connect() as conn:
         names = conn.execute(sa.text("SELECT hostname FROM devices")).scalars().all()
         devices = len(names)

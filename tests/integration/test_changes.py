@@ -7,11 +7,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from automation.changes import ChangeWorkflow, mark_interrupted, running_lock
+from automation.changes import ChangeWorkflow
 from automation.lab.lab import Lab
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
-from domain.changes.services import lock_devices
+from domain.changes.services import lock_devices, mark_interrupted, running_lock
 from domain.config import AutomationSettings, DeviceSettings
 from domain.db import Database
 from domain.errors import DomainError, PolicyViolation

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.access import Access
-from bot.bootstrap import load_skills
+from bot.bootstrap import build_services
 from bot.router import Router
 from domain.audit.choices import Outcome
 from domain.audit.models import AuditEvent
@@ -22,6 +22,7 @@ from domain.db import Database
 from domain.orders.choices import OrderState
 from domain.orders.services import create_order, get_order, move_order
 from skills.registry import Command, NoArgs, Registry
+from tests.world import make_router
 
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
 ACCESS = Access(SETTINGS)
@@ -29,7 +30,7 @@ ACCESS = Access(SETTINGS)
 
 @pytest.fixture
 def router(world: Database) -> Router:
-    return Router(load_skills(), world, SETTINGS)
+    return make_router(world, SETTINGS)
 
 
 def pending_order(db: Database, requester: str = "carol") -> str:
@@ -137,7 +138,8 @@ def test_a_crashing_skill_answers_with_a_reference_not_a_traceback(world: Databa
 
     registry = Registry()
     registry.add(Command(("ops", "crash"), broken, frozenset({Role.ENGINEER}), NoArgs, "Crash."))
-    reply = Router(registry, world, SETTINGS).handle(ACCESS.user("alice"), "/ops crash")
+    router = Router(registry, build_services(SETTINGS, world))
+    reply = router.handle(ACCESS.user("alice"), "/ops crash")
     assert not reply.ok
     assert reply.text.startswith("/ops crash failed unexpectedly (reference E-")
     assert "boom" not in reply.text

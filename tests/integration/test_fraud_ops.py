@@ -23,7 +23,7 @@ from domain.demo.seed import seed
 from domain.fraud.models import FraudCase, FraudLabel
 from domain.orders.models import ProductOrder
 from tests.fakes.slack_api import FakeSlack
-from tests.world import AS_OF, SMALL
+from tests.world import AS_OF, SMALL, make_router
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
 
@@ -119,10 +119,8 @@ def test_check_scores_one_line_now(desk: tuple[Switchboard, FakeSlack, Path]) ->
             .where(FraudLabel.is_fraud, FraudLabel.source == "seed", Subscription.state == "active")
         ).first()
     assert fraud is not None
-    from bot.bootstrap import load_skills
-    from bot.router import Router
 
-    router = Router(load_skills(), sb.db, sb.settings, clock=lambda: NOW)  # the data's today
+    router = make_router(sb.db, sb.settings, clock=lambda: NOW)  # the data's today
     erin = sb.access.user("erin")
     checked = router.handle(erin, f"/fraud check {fraud}")
     assert checked.ok and checked.ephemeral and checked.text.startswith(f"{fraud}: score ")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.access import Access
-from bot.bootstrap import load_skills
-from bot.router import Router
 from domain.config import PROJECT_ROOT, load_settings
 from domain.db import Database
 from domain.faults.choices import AlarmSource, PerceivedSeverity
 from domain.faults.services import clear_alarm, raise_alarm
+from tests.world import make_router
 
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -39,7 +38,7 @@ def test_health_figures(world: Database) -> None:
             device_id=1,
             now=NOW - timedelta(hours=1),
         )
-    router = Router(load_skills(), world, SETTINGS, clock=lambda: NOW)
+    router = make_router(world, SETTINGS, clock=lambda: NOW)
     reply = router.handle(Access(SETTINGS).user("dave"), "/network health MUM")
     fields = {f.label: f.value for f in reply.sections[0].fields}
     assert reply.text == "Health of Mumbai"

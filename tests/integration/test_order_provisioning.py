@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from automation.lab.lab import Lab
-from automation.provisioning import Provisioner
 from bot.access import Access
 from bot.bootstrap import Switchboard
 from bot.orders import OrderWorker
@@ -26,7 +25,7 @@ from domain.faults.models import Ticket
 from domain.orders.choices import OrderState
 from domain.orders.services import get_order, request_resume, request_suspension
 from tests.fakes.slack_api import FakeSlack
-from tests.world import lab_router
+from tests.world import lab_router, lab_settings
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 PORT = "GigabitEthernet0/0/5"
@@ -138,7 +137,7 @@ def test_a_rejected_line_fails_rolls_back_opens_a_ticket_and_tells_the_requester
     with FakeSlack() as slack:
         from slack_sdk import WebClient
 
-        sb = Switchboard(router.settings, db, access, router)
+        sb = Switchboard(lab_settings(), db, access, router, router.services)
         outbound = Outbound(WebClient(token="xoxb-test", base_url=slack.api_url))
         worker = OrderWorker(sb, outbound)
         first, second = worker.run_once(), worker.run_once()
@@ -190,7 +189,7 @@ def test_a_fixed_line_is_suspended_and_resumed_through_the_order_path(
     with db.read() as s:
         assert s.get_one(Subscription, sub_id).state == SubscriptionState.ACTIVE
 
-    provisioner = Provisioner(db, router.settings)
+    provisioner = router.services.provisioner
     (report,) = provisioner.run_pending()
     assert (
         report.text.startswith(f"{suspend} completed: DEL/FTTH/") and "is suspended" in report.text

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from bot.access import Access
-from bot.bootstrap import load_skills
 from bot.router import Router
 from domain.catalog.choices import ProductLine, Segment
 from domain.config import PROJECT_ROOT, ConfigError, Settings, load_settings, parse_settings
@@ -24,7 +23,7 @@ from domain.orders.choices import OrderAction, OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.services import get_order, move_order, request_resume, request_suspension
 from domain.schema import ProductOffering
-from tests.world import reset_sequences
+from tests.world import make_router, reset_sequences
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
@@ -115,7 +114,7 @@ def shop(world: Database) -> Database:
 
 
 def router_for(db: Database, settings: Settings = SETTINGS) -> Router:
-    return Router(load_skills(), db, settings, clock=lambda: NOW)
+    return make_router(db, settings, clock=lambda: NOW)
 
 
 def ask(router: Router, user: str, text: str):  # type: ignore[no-untyped-def]

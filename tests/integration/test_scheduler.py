@@ -12,6 +12,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from automation.scheduler import ClusterScheduler, JobSpec, jobs_from_config
+from bot.bootstrap import build_services
 from domain.config import PROJECT_ROOT, Settings, load_settings
 from domain.db import Database
 from domain.faults.choices import AlarmSource, PerceivedSeverity, TicketStatus
@@ -158,7 +159,7 @@ def test_the_manager_digest_counts_what_happened_and_draws_its_chart(world: Data
         move_ticket(
             s, t.ref, TicketStatus.RESOLVED, "bob", note="spliced", now=now - timedelta(hours=3)
         )
-    reply = build_digest(world, settings(), "manager-daily", now)
+    reply = build_digest(build_services(settings(), world), "manager-daily", now)
     by_section = {sec.text: {f.label: f.value for f in sec.fields} for sec in reply.sections}
     network = by_section["*Network*"]
     assert (network["alarms raised"], network["alarms cleared"], network["open now"]) == (
@@ -183,5 +184,5 @@ def test_an_unknown_digest_names_the_ones_there_are(world: Database, name: str) 
     from domain.errors import NotFound
 
     with pytest.raises(NotFound, match="no digest 'nope'") as exc:
-        build_digest(world, settings(), name, NOW)
+        build_digest(build_services(settings(), world), name, NOW)
     assert exc.value.hint == "digests: manager-daily, engineer-daily"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.access import Access
-from bot.bootstrap import load_skills
-from bot.router import Router
 from domain.config import PROJECT_ROOT, load_settings
 from domain.db import Database
+from tests.world import make_router
 
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -16,7 +15,7 @@ START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 def test_a_ticket_from_open_to_closed(world: Database) -> None:
     clock = [START]
-    router = Router(load_skills(), world, SETTINGS, clock=lambda: clock[0])
+    router = make_router(world, SETTINGS, clock=lambda: clock[0])
     access = Access(SETTINGS)
     alice, carol = access.user("alice"), access.user("carol")
 
