@@ -1,14 +1,18 @@
-"""Benchmark harness: discovers tests/bench/bench_*.py, runs them, prints one table.
+"""Benchmark harness: runs the bench_*.py files of a directory the caller names, prints
+one table.
 
 A benchmark is a function decorated with `@benchmark(...)` that takes a BenchContext
 and returns one Measurement (or several). Latencies are per-call samples in seconds;
 throughput is units per second. A measurement may carry its own baseline, and the
 table shows the ratio to it.
+
+The harness knows benchmark files only by path (`switchboard bench` names the
+checkout's tests/bench); it imports nothing of theirs by name.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import statistics
 import sys
@@ -28,7 +32,6 @@ from domain.db import Database
 from domain.demo.seed import is_empty, scale_named, seed
 from domain.migrate import upgrade
 
-BENCH_DIR = PROJECT_ROOT / "tests" / "bench"
 #: The data's "today" for benchmark databases, so runs compare like with like.
 BENCH_AS_OF = date(2026, 11, 1)
 BENCH_SEED = 42
@@ -127,15 +130,25 @@ def benchmark(name: str) -> Callable[[BenchFn], BenchFn]:
     return register
 
 
-def discover(directory: Path = BENCH_DIR) -> dict[str, BenchFn]:
-    # Benchmarks use the test suite's fakes (tests.fakes); they live in the checkout.
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
-    for path in sorted(directory.glob("bench_*.py")):
-        spec = importlib.util.spec_from_file_location(f"switchboard_bench.{path.stem}", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+def _module_name(path: Path) -> tuple[Path, str]:
+    """(the directory above the file's packages, its dotted name), as pytest finds them."""
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return folder, ".".join(parts)
+
+
+def discover(directory: Path) -> dict[str, BenchFn]:
+    """Import every bench_*.py in `directory`, so its benchmarks register."""
+    for path in sorted(directory.resolve().glob("bench_*.py")):
+        # Imported as the module it is in its own tree, so it can import its neighbours
+        # (a benchmark may use the test suite's fakes) without the harness naming them.
+        root, name = _module_name(path)
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+        importlib.import_module(name)
     return dict(_REGISTRY)
 
 
@@ -167,12 +180,14 @@ def render(results: list[Measurement], console: Console, title: str) -> None:
             console.print(f"  {m.name}: {m.note}")
 
 
-def run_benchmarks(settings: Settings, *, scale: str, only: str | None, out: Console) -> int:
-    """Run every benchmark (or those matching `only`); write bench-results.json."""
-    if not BENCH_DIR.is_dir():
-        out.print(f"no benchmarks: {BENCH_DIR} is missing (run from a source checkout)")
+def run_benchmarks(
+    settings: Settings, directory: Path, *, scale: str, only: str | None, out: Console
+) -> int:
+    """Run every benchmark in `directory` (or those matching `only`); write bench-results.json."""
+    if not directory.is_dir():
+        out.print(f"no benchmarks: {directory} is missing (run from a source checkout)")
         return 1
-    found = discover()
+    found = discover(directory)
     chosen = {k: v for k, v in found.items() if not only or only in k}
     if not chosen:
         out.print(f"no benchmark matches {only!r}; there are: {', '.join(sorted(found))}")

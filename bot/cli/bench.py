@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 
 from bot.cli.base import Subcommands, add_command, out
-from domain.config import Settings
+from domain.config import PROJECT_ROOT, Settings
+
+#: Benchmarks live beside the tests in a source checkout; the harness gets them by path.
+BENCHMARKS = PROJECT_ROOT / "tests" / "bench"
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import run_benchmarks
 
-    return run_benchmarks(settings, scale=args.scale, only=args.only, out=out)
+    return run_benchmarks(settings, BENCHMARKS, scale=args.scale, only=args.only, out=out)
 
 
 def register(sub: Subcommands) -> None:
