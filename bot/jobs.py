@@ -60,13 +60,7 @@ def dunning_report(run: DunningRun) -> Reply | None:
     """The day's dunning as the billing channel reads it; None when nothing happened."""
     if not run.moved and not run.failed:
         return None
-    lines = []
-    for o in run.moved:
-        m = o.move
-        tail = f" (orders {', '.join(o.orders)})" if o.orders else ""
-        lines.append(f"{m.account}: {m.before} -> {m.after}, {m.days_overdue} days overdue{tail}")
-    for o in run.failed:
-        lines.append(f"{o.move.account}: FAILED to move to {o.move.after}: {o.error}")
+    lines = [o.describe() for o in (*run.failed, *run.moved)]
     text = f"Dunning on {run.day:%d %b %Y}: {len(run.moved)} account(s) moved"
     if run.failed:
         text += f", {len(run.failed)} failed"

@@ -9,10 +9,7 @@ a label that `switchboard fraud train --from-db` learns from.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from domain.config import Role, Settings
-from domain.db import Database
+from domain.config import Role
 from domain.fraud.choices import CaseState
 from domain.fraud.models import FraudCase
 from domain.fraud.services import (
@@ -28,13 +25,6 @@ from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Ta
 
 ANALYSTS = [Role.FRAUD_ANALYST]
 VIEWERS = [Role.FRAUD_ANALYST, Role.MANAGER]
-
-
-def score_and_open(db: Database, settings: Settings, now: datetime) -> list[int]:
-    """Kept for bot/cli.py until it builds the desk through bootstrap (issue 14)."""
-    from models.fraud.desk import FraudDesk
-
-    return list(FraudDesk(db, settings.fraud).score_and_open(now).opened)
 
 
 def case_card(case: FraudCase, msisdn: str) -> Reply:

@@ -3,47 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.cli.base import Parser, Subcommands, add_command, as_of, database_url, err, out
 from domain.config import Settings
-from domain.db import Database
 from domain.errors import DomainError
 from domain.money import money
 
 
-@contextmanager
-def _billing_lock(db: Database) -> Iterator[None]:
-    """One rating or bill run at a time, across processes and replicas."""
-    with db.hold("billing") as held:
-        if not held:
-            raise DomainError(
-                "another rating or bill run is going on", hint="wait for it to finish, then retry"
-            )
-        yield
-
-
 def cmd_billing_rate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
-    from domain.billing.rating import Period, periods_to_rate, rate_usage
+    from domain.billing.rating import Period
+    from domain.billing.runs import periods_with_received_usage, rate_period
 
     period = Period.parse(args.period) if args.period else None
     db = open_database(settings, database_url(args, settings))
     try:
-        if period is None:
-            with db.read() as session:
-                periods = periods_to_rate(session)
-            if not periods:
-                out.print("nothing to rate: no usage record is in state received")
-                return 0
-        else:
-            periods = [period]
+        periods = [period] if period else periods_with_received_usage(db)
+        if not periods:
+            out.print("nothing to rate: no usage record is in state received")
+            return 0
         for p in periods:
-            with _billing_lock(db), out.status(f"rating {p}"), db.transaction() as session:
-                r = rate_usage(session, p)
+            with out.status(f"rating {p}"):
+                r = rate_period(db, p)
             out.print(
                 f"{r.period}: {r.records:,} records, {r.rated:,} rated ({r.changed:,} changed, "
                 f"{r.already_billed:,} already billed, {r.no_tariff:,} without a tariff), "
@@ -62,14 +46,14 @@ def cmd_billing_rate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_billing_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
-    from domain.billing.billrun import run_bill
     from domain.billing.rating import Period
+    from domain.billing.runs import bill_period
 
     period = Period.parse(args.period)
     db = open_database(settings, database_url(args, settings))
     try:
-        with _billing_lock(db), out.status(f"bill run {period}"), db.transaction() as session:
-            r = run_bill(session, period, settings.billing)
+        with out.status(f"bill run {period}"):
+            r = bill_period(db, period, settings.billing)
     finally:
         db.dispose()
     out.print(
@@ -111,26 +95,35 @@ def cmd_billing_payments(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_billing_dunning(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
-    from domain.billing.services import apply_dunning, dunning_moves
+    from domain.billing.runs import business_day, run_dunning
 
-    today = args.as_of or datetime.now(UTC).date()
-    now = datetime.combine(today, datetime.min.time(), UTC).replace(hour=6)
+    tz = ZoneInfo(settings.scheduler.timezone)
+    if args.as_of:  # evaluated as the scheduled job would be that morning
+        hour, minute = _cron_time(settings.scheduler.dunning_cron)
+        now = datetime.combine(args.as_of, time(hour, minute), tz).astimezone(UTC)
+    else:
+        now = datetime.now(UTC)
+    day = business_day(now, settings.scheduler.timezone)
     db = open_database(settings, database_url(args, settings))
     try:
-        with db.read() as session:
-            moves = dunning_moves(session, settings.billing.dunning, today)
-        for move in moves:
-            with db.transaction() as session:
-                orders = apply_dunning(session, move, now)
-            tail = f" (orders {', '.join(orders)})" if orders else ""
-            out.print(
-                f"{move.account}: {move.before} -> {move.after}, "
-                f"{move.days_overdue} days overdue{tail}"
-            )
+        run = run_dunning(db, settings.billing.dunning, day, now=now)
     finally:
         db.dispose()
-    out.print(f"{len(moves):,} account(s) moved on {today:%Y-%m-%d}")
-    return 0
+    for o in run.moved:
+        out.print(o.describe(), markup=False)
+    for o in run.failed:
+        err.print(f"error: {o.describe()}", markup=False)
+    failed = f"; {len(run.failed):,} could not move (see above)" if run.failed else ""
+    out.print(f"{len(run.moved):,} account(s) moved on {day:%Y-%m-%d} ({tz.key}){failed}")
+    return 1 if run.failed else 0
+
+
+def _cron_time(cron: str) -> tuple[int, int]:
+    """The hour and minute a daily cron line names (06:00 when it names several)."""
+    minute, hour = cron.split()[:2]
+    if minute.isdigit() and hour.isdigit():
+        return int(hour), int(minute)
+    return 6, 0
 
 
 def register(sub: Subcommands) -> None:
@@ -153,5 +146,7 @@ def register(sub: Subcommands) -> None:
     bp.add_argument("--database", help="database URL (default: the configured one)")
     bd = bls.add_parser("dunning", help="move overdue accounts through the dunning steps")
     bd.set_defaults(handler=cmd_billing_dunning)
-    bd.add_argument("--as-of", type=as_of, help="the day to evaluate (default: today, UTC)")
+    bd.add_argument(
+        "--as-of", type=as_of, help="the day to evaluate (default: today in scheduler.timezone)"
+    )
     bd.add_argument("--database", help="database URL (default: the configured one)")

@@ -48,29 +48,29 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bring_to_life(sb: Any, console: Console) -> None:
-    """After seeding: rate the usage, bill the months that are over, score fraud once."""
-    from domain.billing.billrun import run_bill
-    from domain.billing.rating import periods_to_rate, rate_usage
-    from models.fraud import ModelMissing
-    from skills.fraud import score_and_open
+    """After seeding: rate the usage, bill the months that are over, score fraud once.
+
+    The same use-cases as `switchboard billing rate|run` and the scheduled scoring job,
+    so the billing lock holds here too.
+    """
+    from domain.billing.runs import bill_period, periods_with_received_usage, rate_period
+    from models.fraud.artifact import ModelMissing
 
     now = datetime.now(UTC)
-    with sb.db.read() as session:
-        periods = periods_to_rate(session)
-    for period in periods:
-        with console.status(f"rating {period}"), sb.db.transaction() as session:
-            rated = rate_usage(session, period)
+    for period in periods_with_received_usage(sb.db):
+        with console.status(f"rating {period}"):
+            rated = rate_period(sb.db, period)
         console.print(f"Rated {rated.rated:,} usage records of {period}")
         if period.next.first_day <= now.date():  # the month is over: bill it
-            with console.status(f"bill run {period}"), sb.db.transaction() as session:
-                bill = run_bill(session, period, sb.settings.billing)
+            with console.status(f"bill run {period}"):
+                bill = bill_period(sb.db, period, sb.settings.billing, now=now)
             console.print(f"Billed {period}: {bill.invoices:,} invoices")
     try:
-        cases = score_and_open(sb.db, sb.settings, now)
+        run = sb.services.fraud.score_and_open(now)
     except ModelMissing:
         console.print("No fraud model yet (`switchboard fraud train`); fraud scoring skipped")
     else:
-        console.print(f"Fraud scoring opened {len(cases)} case(s) (`/fraud cases` as erin)")
+        console.print(f"Fraud scoring opened {len(run.opened)} case(s) (`/fraud cases` as erin)")
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:

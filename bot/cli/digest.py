@@ -18,7 +18,7 @@ def cmd_digest_preview(args: argparse.Namespace, settings: Settings) -> int:
 
     sb = bootstrap(settings)
     try:
-        reply = build_digest(sb.db, settings, args.name, datetime.now(UTC))
+        reply = build_digest(sb.services, args.name, datetime.now(UTC))
     finally:
         sb.close()
     render(reply, out)

@@ -66,7 +66,7 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
 def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud import has_model, save_model, train
 
-    model_dir = settings.resolve_path(settings.fraud.model_dir)
+    model_dir = settings.fraud.model_dir
     if args.if_missing and has_model(model_dir):
         out.print(f"a fraud model is already in {model_dir}; keeping it")
         return 0
@@ -92,7 +92,7 @@ def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud.model import NORMAL
     from models.fraud.training import evaluate, feature_rows
 
-    trained = load_model(settings.resolve_path(settings.fraud.model_dir))
+    trained = load_model(settings.fraud.model_dir)
     with out.status("reading the evaluation data"):
         frame, labels, source = _fraud_data(args, settings)
     if "is_fraud" in labels.columns:
@@ -122,7 +122,7 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
 
     from models.fraud import BadLines, load_model, read_usage_csv, score_frame
 
-    trained = load_model(settings.resolve_path(settings.fraud.model_dir))
+    trained = load_model(settings.fraud.model_dir)
     bad = BadLines(args.input)
     started = time.perf_counter()
     scores = score_frame(trained, read_usage_csv(args.input, bad))

@@ -75,6 +75,13 @@ class DunningOutcome:
     #: Why the move failed; empty when it was made.
     error: str = ""
 
+    def describe(self) -> str:
+        m = self.move
+        if self.error:
+            return f"{m.account}: could not move from {m.before} to {m.after}: {self.error}"
+        tail = f" (orders {', '.join(self.orders)})" if self.orders else ""
+        return f"{m.account}: {m.before} -> {m.after}, {m.days_overdue} days overdue{tail}"
+
 
 @dataclass
 class DunningRun:

@@ -26,7 +26,9 @@ STEPS = (
 )
 
 
-def invoice(s, n: int, start: date, *, recurring: int, usage: int = 0, paid: int = 0) -> Invoice:  # type: ignore[no-untyped-def]
+def invoice(  # type: ignore[no-untyped-def]
+    s, n: int, start: date, *, recurring: int, usage: int = 0, paid: int = 0, account: int = 1
+) -> Invoice:
     """An invoice with a recurring line and a usage line, tax 18% per line."""
     lines = [(LineKind.RECURRING, None, "Postpaid 399 monthly charge", recurring)]
     if usage:
@@ -36,7 +38,7 @@ def invoice(s, n: int, start: date, *, recurring: int, usage: int = 0, paid: int
     end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     inv = Invoice(
         number=f"INV-{start:%Y%m}-{n:07d}",
-        billing_account_id=1,
+        billing_account_id=account,
         period_start=start,
         period_end=end,
         issued_at=NOW.replace(year=end.year, month=end.month, day=end.day) + timedelta(days=1),
@@ -60,8 +62,7 @@ def invoice(s, n: int, start: date, *, recurring: int, usage: int = 0, paid: int
                 tax_minor=t,
             )
         )
-    account = s.get(BillingAccount, 1)
-    account.balance_minor += inv.total_minor
+    s.get(BillingAccount, account).balance_minor += inv.total_minor
     return inv
 
 

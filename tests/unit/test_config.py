@@ -147,3 +147,33 @@ def test_the_readme_config_reference_is_the_generated_one() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     shown = readme.split(START, 1)[1].split(END, 1)[0].strip()
     assert shown == reference().strip(), "run: switchboard config reference, and paste it"
+
+
+def test_the_fraud_model_folder_is_resolved_once_against_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/fraud check, the scoring job and the CLI all load the model from the folder the
+    file names, whatever the working directory (chat used to read it relative to it)."""
+    from bot.bootstrap import build_services
+    from domain.db import Database
+    from models.fraud.artifact import ModelMissing
+
+    site = tmp_path / "site"
+    site.mkdir()
+    path = write(site, "fraud:\n  model_dir: models/fraud\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(path, env={})
+    assert settings.fraud.model_dir == str(site / "models" / "fraud")
+    assert load_settings(
+        write(tmp_path, "fraud:\n  model_dir: /srv/m\n"), env={}
+    ).fraud.model_dir == ("/srv/m")
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        desk = build_services(settings, db).fraud
+        assert desk.model_dir == site / "models" / "fraud"
+        with pytest.raises(ModelMissing, match=f"no fraud model in {site / 'models' / 'fraud'}"):
+            desk.model()
+    finally:
+        db.dispose()
