@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from domain.config import BillingSettings
@@ -18,6 +19,33 @@ def money(minor: int, billing: BillingSettings | None = None, *, whole: bool = F
     symbol = _SYMBOLS.get(billing.currency, billing.currency + " ")
     sign = "-" if minor < 0 else ""
     return f"{sign}{symbol}{abs(major):,.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount with its currency, as results carry it (`str()` is how people read it)."""
+
+    minor: int
+    currency: str = "INR"
+    minor_digits: int = 2
+
+    @classmethod
+    def of(cls, minor: int, billing: BillingSettings | None = None) -> Amount:
+        billing = billing or BillingSettings()
+        return cls(int(minor), billing.currency, billing.minor_digits)
+
+    @property
+    def major(self) -> Decimal:
+        return Decimal(self.minor).scaleb(-self.minor_digits)
+
+    def to_json(self) -> dict[str, object]:
+        """A number and its currency: {"amount": 1234.5, "currency": "INR"}."""
+        return {"amount": float(self.major), "currency": self.currency}
+
+    def __str__(self) -> str:
+        return money(
+            self.minor, BillingSettings(currency=self.currency, minor_digits=self.minor_digits)
+        )
 
 
 def parse_money(text: str, billing: BillingSettings | None = None) -> int:

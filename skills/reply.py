@@ -6,7 +6,12 @@ the console, scripts and Slack reach the same actions.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
 from typing import Any, Literal
 
 
@@ -100,6 +105,9 @@ class Reply:
     #: Slack thread to answer in, when the command came from one.
     thread: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The typed result the text shows (ids, amounts with their currency, states, times),
+    #: for scripts: `switchboard chat --json` carries it beside the display text.
+    data: Any = None
 
     @classmethod
     def error(cls, message: str, hint: str = "") -> Reply:
@@ -107,8 +115,45 @@ class Reply:
         return cls(text=message, hint=hint, ok=False, ephemeral=True)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["files"] = [
+        out = _fields(self)
+        out["files"] = [
             {"filename": f.filename, "title": f.title, "bytes": len(f.content)} for f in self.files
         ]
-        return data
+        return out
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numbers stay numbers, times are ISO 8601, enums their value.
+
+    A value may say how it wants to be written with a `to_json()` method (amounts
+    write their number and currency).
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json) and not isinstance(value, type | Reply):
+        return to_json()
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes):
+        return {"bytes": len(value)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _fields(value)
+    if isinstance(value, dict):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    dump = getattr(value, "model_dump", None)  # pydantic models
+    if callable(dump):
+        return jsonable(dump())
+    return str(value)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import NoReturn, TypeAlias
 
-from rich.console import Console
-
+from bot.render.terminal import console_for
 from domain.config import Settings, resolve_database_url
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# A pipe or a file gets full-width tables (bot/render/terminal.py), never an ellipsis.
+out = console_for()
+err = console_for(stderr=True)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 

@@ -1,24 +1,70 @@
-"""A Reply in the terminal (console and `switchboard chat`), with rich."""
+"""A Reply in the terminal (console and `switchboard chat`), with rich.
+
+Slack's emoji shortcodes (`:red_circle:`) become the emoji, or go when there is none;
+when the output is a pipe or a file, tables print at their full width and are never
+cut short with an ellipsis, so scripts read every value.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
+
 from rich.console import Console, Group, RenderableType
+from rich.emoji import Emoji, NoEmoji
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from skills.reply import Reply
 
+#: Slack's names that rich spells differently.
+_ALIASES = {"large_orange_circle": "orange_circle", "large_yellow_circle": "yellow_circle"}
+#: A shortcode stands alone between spaces, so times (10:30:45) and IPv6 never match.
+_SHORTCODE = re.compile(r"(?<![\w:]):([a-z][a-z0-9_+-]*):( |(?=\s)|$)")
+#: Wide enough that no table is squeezed; lines are as long as their content.
+PIPE_WIDTH = 100_000
+
+
+def emoji(text: str) -> str:
+    """Slack shortcodes as emoji; a code with no emoji is dropped, never printed raw.
+
+    Only our own message heads use shortcodes, so code blocks are left alone.
+    """
+
+    def one(m: re.Match[str]) -> str:
+        try:
+            return str(Emoji(_ALIASES.get(m.group(1), m.group(1)))) + m.group(2)
+        except NoEmoji:
+            return ""  # and the space after it
+
+    parts = text.split("```")
+    parts[::2] = [_SHORTCODE.sub(one, p) for p in parts[::2]]
+    return "```".join(parts)
+
+
+def console_for(stream: object = None, *, stderr: bool = False) -> Console:
+    """A console for the terminal, or full width without wrapping for a pipe."""
+    target = stream or (sys.stderr if stderr else sys.stdout)
+    tty = bool(getattr(target, "isatty", lambda: False)())
+    return Console(
+        file=target if stream is not None else None,
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=True,
+        width=None if tty else PIPE_WIDTH,
+    )
+
 
 def renderables(reply: Reply) -> list[RenderableType]:
     out: list[RenderableType] = []
-    head = Text(reply.text, style="bold" if reply.ok else "bold red")
+    head = Text(emoji(reply.text), style="bold" if reply.ok else "bold red")
     out.append(head)
     if reply.hint:
         out.append(Text(f"hint: {reply.hint}", style="dim"))
     for section in reply.sections:
         if section.text:
             # Slack's mrkdwn marks (bold, code fences) mean nothing in a terminal.
-            out.append(Text(section.text.replace("```", "").replace("*", "")))
+            out.append(Text(emoji(section.text).replace("```", "").replace("*", "")))
         if section.fields:
             grid = RichTable.grid(padding=(0, 2))
             grid.add_column(style="cyan", no_wrap=True)
@@ -29,7 +75,7 @@ def renderables(reply: Reply) -> list[RenderableType]:
     for table in reply.tables:
         t = RichTable(title=table.title or None, show_lines=False)
         for col in table.columns:
-            t.add_column(col)
+            t.add_column(col, overflow="fold")
         for row in table.rows:
             t.add_row(*row)
         out.append(t)
