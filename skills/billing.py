@@ -6,21 +6,21 @@ from datetime import datetime, time
 
 from domain.billing.models import Invoice
 from domain.billing.services import (
+    dispute_invoice,
     explain_invoice,
     invoice_by_number,
     latest_invoices,
-    open_dispute,
     open_disputes,
     recent_payments,
-    record_payment,
-    resolve_dispute,
+    settle_dispute,
+    take_payment,
     top_usage,
     unbilled_usage,
 )
 from domain.config import Role
 from domain.customers.choices import PaymentMethod
-from domain.customers.models import BillingAccount, Customer
-from domain.customers.services import account_by_number, mask_phone, resolve_account
+from domain.customers.models import Customer
+from domain.customers.services import mask_phone, resolve_account
 from domain.db import utcnow
 from domain.money import money, parse_money
 from skills.context import Context
@@ -205,71 +205,73 @@ def payment(ctx: Context, args: PaymentArgs) -> Reply:
             )
         except ValueError:
             return Reply.error(f"{args.date!r} is not a date", hint="date=2026-11-20")
-    with ctx.db.transaction() as s:
-        account: BillingAccount = account_by_number(s, args.account)
-        result = record_payment(
-            s, account, amount, reference=args.ref, method=args.method, received_at=received
-        )
-        settled = ", ".join(
-            f"{a.invoice} {money(a.amount_minor, billing)} ({a.state})" for a in result.allocations
-        )
-        fields = [
-            Field("allocated", settled or "nothing was due"),
-            Field("balance now", money(account.balance_minor, billing)),
-        ]
-        if result.credit_minor:
-            fields.append(Field("credit kept", money(result.credit_minor, billing)))
-        if result.cleared_dunning:
-            fields.append(Field("dunning", "cleared: nothing is overdue any more"))
-        return Reply(
-            text=f"{money(amount, billing)} recorded on {account.account_number} ({args.ref})",
-            sections=(Section(fields=tuple(fields)),),
-        )
+    r = take_payment(
+        ctx.db,
+        billing,
+        args.account,
+        amount,
+        reference=args.ref,
+        method=args.method,
+        received_at=received,
+    )
+    settled = ", ".join(f"{a.invoice} {a.amount} ({a.state})" for a in r.allocations)
+    fields = [
+        Field("allocated", settled or "nothing was due"),
+        Field("balance now", str(r.balance)),
+    ]
+    if r.credit.minor:
+        fields.append(Field("credit kept", str(r.credit)))
+    if r.cleared_dunning:
+        fields.append(Field("dunning", "cleared: nothing is overdue any more"))
+    return Reply(
+        text=f"{r.amount} recorded on {r.account} ({r.reference})",
+        sections=(Section(fields=tuple(fields)),),
+        data=r,
+    )
 
 
 @command("dispute open", roles=CARE, args=DisputeOpen)
 def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
     """Open a billing dispute on an invoice: a ticket linked to it, the invoice marked."""
-    with ctx.db.transaction() as s:
-        inv = invoice_by_number(s, args.invoice)
-        ticket = open_dispute(
-            s,
-            inv,
-            args.reason,
-            actor=ctx.actor,
-            sla_hours=ctx.services.tickets.sla_hours,
-            now=ctx.now(),
-        )
-        return Reply(
-            text=f"{ticket.ref} opened: dispute on {inv.number}",
-            sections=(
-                Section(
-                    fields=(
-                        Field("invoice", f"{inv.number}, now marked disputed"),
-                        Field("SLA due", f"{ticket.sla_due_at:%Y-%m-%d %H:%M} UTC"),
-                    )
-                ),
+    r = dispute_invoice(
+        ctx.db,
+        args.invoice,
+        args.reason,
+        actor=ctx.actor,
+        sla_hours=ctx.services.tickets.sla_hours,
+        now=ctx.now(),
+    )
+    return Reply(
+        text=f"{r.ticket} opened: dispute on {r.invoice}",
+        sections=(
+            Section(
+                fields=(
+                    Field("invoice", f"{r.invoice}, now marked disputed"),
+                    Field("SLA due", f"{r.sla_due_at:%Y-%m-%d %H:%M} UTC"),
+                )
             ),
-            buttons=(
-                Button("Explain the bill", f"/bill explain {inv.number}"),
-                Button("Items", f"/bill items {inv.number}"),
-            ),
-            ephemeral=True,
-        )
+        ),
+        buttons=(
+            Button("Explain the bill", f"/bill explain {r.invoice}"),
+            Button("Items", f"/bill items {r.invoice}"),
+        ),
+        ephemeral=True,
+        data=r,
+    )
 
 
 @command("dispute resolve", roles=CARE, args=DisputeResolve)
 def dispute_resolve(ctx: Context, args: DisputeResolve) -> Reply:
     """Resolve a billing dispute; credit=AMOUNT puts a credit on the next invoice."""
     billing = ctx.services.billing
-    credit = parse_money(args.credit, billing)
-    with ctx.db.transaction() as s:
-        ticket, adjustment = resolve_dispute(
-            s, args.ticket, args.resolution, credit_minor=credit, actor=ctx.actor, now=ctx.now()
-        )
-        tail = (
-            f"; {adjustment.ref} credits {money(credit, billing)} on the next invoice"
-            if adjustment
-            else "; no credit"
-        )
-        return Reply(text=f"{ticket.ref} resolved{tail}", ephemeral=True)
+    r = settle_dispute(
+        ctx.db,
+        billing,
+        args.ticket,
+        args.resolution,
+        credit_minor=parse_money(args.credit, billing),
+        actor=ctx.actor,
+        now=ctx.now(),
+    )
+    tail = f"; {r.adjustment} credits {r.credit} on the next invoice" if r.adjustment else ""
+    return Reply(text=f"{r.ticket} resolved{tail or '; no credit'}", ephemeral=True, data=r)

@@ -35,7 +35,7 @@ from domain.errors import Conflict, DomainError, NotFound
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
 from domain.faults.services import get_ticket, move_ticket, open_ticket
-from domain.money import parse_money
+from domain.money import Amount, parse_money
 from domain.orders.choices import OrderAction
 from domain.orders.models import ProductOrder
 from domain.orders.services import request_resume, request_suspension
@@ -662,3 +662,114 @@ def _is_date(text: str | None) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- the care desk's money use-cases: each owns its transaction and returns what happened --
+
+
+@dataclass(frozen=True)
+class AllocationMade:
+    invoice: str
+    amount: Amount
+    state: InvoiceState
+
+
+@dataclass(frozen=True)
+class PaymentRecorded:
+    account: str
+    reference: str
+    amount: Amount
+    allocations: tuple[AllocationMade, ...]
+    #: The account's balance after the payment (negative: in credit).
+    balance: Amount
+    #: What no invoice needed, kept on the account.
+    credit: Amount
+    cleared_dunning: bool
+
+
+def take_payment(
+    db: Database,
+    billing: BillingSettings,
+    account_number: str,
+    amount_minor: int,
+    *,
+    reference: str,
+    method: PaymentMethod,
+    received_at: datetime,
+) -> PaymentRecorded:
+    """Record one payment on an account, oldest invoice first, in one transaction."""
+    from domain.customers.services import account_by_number
+
+    with db.transaction() as s:
+        account = account_by_number(s, account_number)
+        r = record_payment(
+            s, account, amount_minor, reference=reference, method=method, received_at=received_at
+        )
+        return PaymentRecorded(
+            account=account.account_number,
+            reference=r.payment.reference,
+            amount=Amount.of(amount_minor, billing),
+            allocations=tuple(
+                AllocationMade(a.invoice, Amount.of(a.amount_minor, billing), a.state)
+                for a in r.allocations
+            ),
+            balance=Amount.of(account.balance_minor, billing),
+            credit=Amount.of(r.credit_minor, billing),
+            cleared_dunning=r.cleared_dunning,
+        )
+
+
+@dataclass(frozen=True)
+class DisputeOpened:
+    ticket: str
+    invoice: str
+    sla_due_at: datetime
+
+
+def dispute_invoice(
+    db: Database,
+    invoice_number: str,
+    reason: str,
+    *,
+    actor: str,
+    sla_hours: Mapping[int, float],
+    now: datetime,
+) -> DisputeOpened:
+    """Open a billing dispute on an invoice, in one transaction."""
+    with db.transaction() as s:
+        invoice = invoice_by_number(s, invoice_number)
+        ticket = open_dispute(s, invoice, reason, actor=actor, sla_hours=sla_hours, now=now)
+        return DisputeOpened(ticket.ref, invoice.number, ticket.sla_due_at)
+
+
+@dataclass(frozen=True)
+class DisputeResolved:
+    ticket: str
+    invoice: str
+    credit: Amount
+    #: The credit's adjustment (on the account's next invoice); None without a credit.
+    adjustment: str | None
+
+
+def settle_dispute(
+    db: Database,
+    billing: BillingSettings,
+    ticket_ref: str,
+    resolution: str,
+    *,
+    credit_minor: int,
+    actor: str,
+    now: datetime,
+) -> DisputeResolved:
+    """Resolve a billing dispute, with an optional credit, in one transaction."""
+    with db.transaction() as s:
+        ticket, adjustment = resolve_dispute(
+            s, ticket_ref, resolution, credit_minor=credit_minor, actor=actor, now=now
+        )
+        invoice = s.get_one(Invoice, ticket.invoice_id)
+        return DisputeResolved(
+            ticket.ref,
+            invoice.number,
+            Amount.of(credit_minor, billing),
+            adjustment.ref if adjustment else None,
+        )
