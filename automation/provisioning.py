@@ -19,11 +19,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from automation.changes import ChangeWorkflow, Progress
 from domain.changes.choices import ChangeState, TargetState
 from domain.config import OrderSettings, TicketSettings
 from domain.customers.models import Subscription
@@ -43,6 +42,9 @@ from domain.orders.services import (
     orders_to_fulfil,
     port_description,
 )
+
+if TYPE_CHECKING:
+    from automation.changes import ChangeWorkflow, Progress
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from automation.changes import ChangeReport
-from automation.intents import INTENTS
-from automation.inventory import select_devices
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import get_change, move_change
@@ -19,6 +17,9 @@ from domain.inventory.models import Device
 from skills.context import Context
 from skills.registry import Args, command, key_values, positional
 from skills.reply import Button, Confirm, Field, Reply, Section, Table
+
+if TYPE_CHECKING:
+    from automation.changes import ChangeReport
 
 ENGINEERS = [Role.ENGINEER]
 MAX_DIFF_LINES = 12
@@ -56,6 +57,8 @@ def _outcomes(report: ChangeReport) -> Table:
 @command("config plan", roles=ENGINEERS, args=PlanArgs)
 def plan(ctx: Context, args: PlanArgs) -> Reply:
     """Plan a change from a template on devices: /config plan ntp site:MUM-AND1 servers=10.0.0.1."""
+    from automation.intents import INTENTS  # Jinja2: only when a change is planned
+
     if args.template not in INTENTS:
         return Reply.error(
             f"no template {args.template!r}", hint=f"templates: {', '.join(INTENTS)}"
@@ -170,6 +173,8 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
 
 
 def _device(ctx: Context, name: str) -> Device:
+    from automation.inventory import select_devices  # Nornir: not at every start
+
     return select_devices(ctx.db, [name])[0]
 
 

@@ -10,35 +10,88 @@ What a scheduled job calls::
 `score_frame` takes one polars frame or an iterable of chunks in the usage CSV
 interchange's columns (`read_usage_csv`, `usage_from_db` and `frame_from_columns`
 make them).
+
+The names load from their submodules on first use (PEP 562), so importing the package,
+or a light submodule such as `models.fraud.desk`, does not import scikit-learn and
+polars: a chat command that never scores should not wait for them.
 """
 
 from __future__ import annotations
 
-from models.fraud.artifact import (
-    ModelMissing,
-    TrainedModel,
-    has_model,
-    load_model,
-    model_card,
-    save_model,
-    score_frames,
-    train,
-)
-from models.fraud.data import labels_from_db, usage_from_db
-from models.fraud.features import FEATURES, FeatureBuilder, Features, compute_features
-from models.fraud.model import FraudModel, SubscriberScore, as_scores
-from models.fraud.usage_csv import (
-    BadLines,
-    UsageFileError,
-    frame_from_columns,
-    read_labels_csv,
-    read_usage_csv,
-    write_labels_csv,
-    write_usage_csv,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
-#: The name the scheduled job uses.
-score_frame = score_frames
+if TYPE_CHECKING:
+    from models.fraud.artifact import (
+        ModelMissing,
+        TrainedModel,
+        has_model,
+        load_model,
+        model_card,
+        save_model,
+        score_frames,
+        train,
+    )
+    from models.fraud.data import labels_from_db, usage_from_db
+    from models.fraud.features import FEATURES, FeatureBuilder, Features, compute_features
+    from models.fraud.model import FraudModel, SubscriberScore, as_scores
+    from models.fraud.usage_csv import (
+        BadLines,
+        UsageFileError,
+        frame_from_columns,
+        read_labels_csv,
+        read_usage_csv,
+        write_labels_csv,
+        write_usage_csv,
+    )
+
+    #: The name the scheduled job uses.
+    score_frame = score_frames
+
+#: Where each public name is defined: (submodule, name there).
+_SOURCES: dict[str, tuple[str, str]] = {
+    "ModelMissing": ("artifact", "ModelMissing"),
+    "TrainedModel": ("artifact", "TrainedModel"),
+    "has_model": ("artifact", "has_model"),
+    "load_model": ("artifact", "load_model"),
+    "model_card": ("artifact", "model_card"),
+    "save_model": ("artifact", "save_model"),
+    "score_frames": ("artifact", "score_frames"),
+    "score_frame": ("artifact", "score_frames"),
+    "train": ("artifact", "train"),
+    "labels_from_db": ("data", "labels_from_db"),
+    "usage_from_db": ("data", "usage_from_db"),
+    "FEATURES": ("features", "FEATURES"),
+    "FeatureBuilder": ("features", "FeatureBuilder"),
+    "Features": ("features", "Features"),
+    "compute_features": ("features", "compute_features"),
+    "FraudModel": ("model", "FraudModel"),
+    "SubscriberScore": ("model", "SubscriberScore"),
+    "as_scores": ("model", "as_scores"),
+    "BadLines": ("usage_csv", "BadLines"),
+    "UsageFileError": ("usage_csv", "UsageFileError"),
+    "frame_from_columns": ("usage_csv", "frame_from_columns"),
+    "read_labels_csv": ("usage_csv", "read_labels_csv"),
+    "read_usage_csv": ("usage_csv", "read_usage_csv"),
+    "write_labels_csv": ("usage_csv", "write_labels_csv"),
+    "write_usage_csv": ("usage_csv", "write_usage_csv"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines `name` on first use, and keep the value."""
+    try:
+        module, attribute = _SOURCES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SOURCES})
+
 
 __all__ = [
     "FEATURES",

@@ -35,6 +35,22 @@ CONTRACT = [
 ]
 
 
+#: Libraries only some commands need; a chat command must start without them.
+HEAVY = (
+    "sklearn",
+    "scipy",
+    "polars",
+    "matplotlib",
+    "napalm",
+    "nornir",
+    "netmiko",
+    "paramiko",
+    "uvicorn",
+    "starlette",
+    "slack_bolt",
+)
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
@@ -210,3 +226,34 @@ def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert err.splitlines()[0] == (
         "audit event 1 is broken: its contents do not match its seal (the row was changed)"
     )
+
+
+def test_a_chat_command_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
+    """`switchboard chat` imports the CLI, the composition root and every skill module
+    (each registers its commands): none may load a heavy library at import time, or every
+    one-line command pays seconds for it. Loading counts, not timing, keep it so."""
+    code = (
+        "import sys\n"
+        "import bot.cli, bot.bootstrap\n"
+        "bot.bootstrap.load_skills()\n"
+        "code = bot.cli.main(['chat', '--as', 'alice', '/ops whoami'])\n"
+        "print('modules:', *sorted({m.split('.')[0] for m in sys.modules}))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SWITCHBOARD_CONFIG": str(ROOT / "config.yaml"),
+            "SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}",
+        },
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You are Alice" in result.stdout
+    loaded = set(result.stdout.splitlines()[-1].removeprefix("modules:").split())
+    assert "skills" in loaded and "bot" in loaded
+    assert sorted(loaded & set(HEAVY)) == [], "move these imports into the functions that use them"
