@@ -8,7 +8,6 @@ from domain.billing.models import Invoice
 from domain.billing.services import (
     dispute_invoice,
     explain_invoice,
-    invoice_by_number,
     latest_invoices,
     open_disputes,
     recent_payments,
@@ -22,16 +21,19 @@ from domain.customers.choices import PaymentMethod
 from domain.customers.models import Customer
 from domain.customers.services import mask_phone, resolve_account
 from domain.db import utcnow
+from domain.lookup import SubjectKind, resolve_subject
 from domain.money import money, parse_money
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 
 CARE = [Role.CARE_AGENT, Role.MANAGER]
+#: An invoice number in the lookup grammar (INV-202610-0000123, any case or zero padding).
+INVOICE = {SubjectKind.INVOICE}
 
 
 class Lookup(Args):
-    query: list[str] = positional(metavar="msisdn|account|customer name")
+    query: list[str] = positional(metavar="number|account|invoice|name")
     share: bool = False
 
 
@@ -133,7 +135,7 @@ def items(ctx: Context, args: InvoiceRef) -> Reply:
     """An invoice's lines and the usage that cost the most on it."""
     billing = ctx.services.billing
     with ctx.db.read() as s:
-        inv = invoice_by_number(s, args.invoice)
+        inv = s.get_one(Invoice, resolve_subject(s, args.invoice, INVOICE).invoice_id)
         lines = Table(
             ("kind", "what", "qty", "amount", "tax"),
             tuple(
@@ -183,7 +185,7 @@ def items(ctx: Context, args: InvoiceRef) -> Reply:
 def explain(ctx: Context, args: InvoiceRef) -> Reply:
     """Why a bill is what it is: what changed against the previous one, in plain words."""
     with ctx.db.read() as s:
-        inv = invoice_by_number(s, args.invoice)
+        inv = s.get_one(Invoice, resolve_subject(s, args.invoice, INVOICE).invoice_id)
         sentences = explain_invoice(s, inv, lambda m: money(m, ctx.services.billing))
     return Reply(
         text=sentences[0],

@@ -14,7 +14,7 @@ VIEWERS = [Role.CARE_AGENT, Role.MANAGER, Role.FRAUD_ANALYST, Role.ENGINEER]
 
 
 class Lookup(Args):
-    query: list[str] = positional(metavar="msisdn|account|circuit|customer name")
+    query: list[str] = positional(metavar="number|account|invoice|circuit|name")
     share: bool = False
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from domain.config import Role
 from domain.customers.models import Customer, Subscription
-from domain.customers.services import subscription_by_msisdn
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket, TicketEvent
 from domain.faults.services import (
@@ -19,6 +16,7 @@ from domain.faults.services import (
     open_tickets,
 )
 from domain.inventory.models import Device
+from domain.lookup import TICKET_SUBJECT, resolve_subject
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
@@ -58,41 +56,6 @@ class ListArgs(Args):
     limit: int = 20
 
 
-def _subject(ctx: Context, about: str) -> dict[str, int | TicketKind | None]:
-    """What a ticket is about: a device, a subscriber's line, or a customer."""
-    with ctx.db.read() as s:
-        device = s.scalar(sa.select(Device.id).where(Device.hostname == about.lower()))
-        if device is not None:
-            return {"device_id": device, "kind": TicketKind.INCIDENT}
-        if about.lstrip("+").replace(" ", "").isdigit():
-            sub = subscription_by_msisdn(s, about)
-            return {
-                "subscription_id": sub.id,
-                "customer_id": sub.customer_id,
-                "kind": TicketKind.SERVICE_REQUEST,
-            }
-        customers = s.scalars(
-            sa.select(Customer.id)
-            .where(Customer.name.ilike(f"%{_escape(about)}%", escape="\\"))
-            .limit(3)
-        ).all()
-    if len(customers) == 1:
-        return {"customer_id": customers[0], "kind": TicketKind.SERVICE_REQUEST}
-    if customers:
-        raise DomainError(
-            f"{about!r} matches several customers",
-            hint="use the customer's full name or a mobile number",
-        )
-    raise NotFound(
-        f"no device, number or customer {about!r}",
-        hint="name a device (r1-mum), a mobile number or a customer",
-    )
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _event_text(e: TicketEvent) -> str:
     move = f"{e.from_status} -> {e.to_status}" if e.from_status and e.to_status else ""
     return " ".join(p for p in (f"{e.kind.value}:", move, e.text) if p)
@@ -115,7 +78,8 @@ def _buttons(t: Ticket) -> tuple[Button, ...]:
 @command("ticket open", roles=WORKERS, args=OpenArgs)
 def open_(ctx: Context, args: OpenArgs) -> Reply:
     """Open a ticket about a device, a mobile number or a customer: "title" sev=1..4."""
-    subject = _subject(ctx, args.about)
+    with ctx.db.read() as s:
+        subject = resolve_subject(s, args.about, TICKET_SUBJECT)
     with ctx.db.transaction() as s:
         t = open_ticket(
             s,
@@ -124,8 +88,12 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
             reporter=ctx.actor,
             sla_hours=ctx.services.tickets.sla_hours,
             now=ctx.now(),
-            **subject,
-        )  # type: ignore[arg-type]
+            # About a device, an incident; about a line, account or customer, a request.
+            kind=TicketKind.INCIDENT if subject.device_id else TicketKind.SERVICE_REQUEST,
+            device_id=subject.device_id,
+            subscription_id=subject.subscription_id,
+            customer_id=subject.customer_id,
+        )
         return Reply(
             text=f"{t.ref} opened: {t.title}",
             sections=(

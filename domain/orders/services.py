@@ -30,11 +30,7 @@ from domain.customers.choices import (
     SubscriptionState,
 )
 from domain.customers.models import BillingAccount, Customer, Subscription
-from domain.customers.services import (
-    account_by_number,
-    move_subscription,
-    subscription_by_msisdn,
-)
+from domain.customers.services import move_subscription
 from domain.db import get_by_ref, utcnow
 from domain.errors import DomainError, InvalidTransition, NotFound, PolicyViolation
 from domain.faults.choices import TicketKind
@@ -42,6 +38,7 @@ from domain.faults.models import Ticket
 from domain.faults.services import TITLE_MAX, open_ticket
 from domain.inventory.choices import DeviceRole, DeviceStatus, InterfaceKind
 from domain.inventory.models import Device, Interface, Region, Site
+from domain.lookup import ORDER_CUSTOMER, resolve_subject
 from domain.money import money
 from domain.orders.choices import ORDER_LIFECYCLE, OrderAction, OrderState
 from domain.orders.models import ProductOrder
@@ -199,21 +196,12 @@ def cancel_order(
 
 
 def find_customer(session: Session, text: str) -> Customer:
-    """A customer by account number (BA...), one of their mobile numbers, or id (C-12)."""
-    word = text.strip()
-    if re.fullmatch(r"(?i)BA\d{1,18}", word):
-        return account_by_number(session, word).customer
-    if re.fullmatch(r"[+\d][\d\s-]{8,}", word):
-        return subscription_by_msisdn(session, word).customer
-    if m := re.fullmatch(r"(?i)(?:C-?)?(\d{1,12})", word):
-        customer = session.get(Customer, int(m.group(1)))
-        if customer is None:
-            raise NotFound(f"no customer {word}", hint="look the customer up with /customer")
-        return customer
-    raise NotFound(
-        f"{text!r} does not name a customer",
-        hint="use an account number (BA100000001), a mobile number or a customer id (C-12)",
-    )
+    """Whom an order is for: an account number, one of their lines, or a customer id (C-12).
+
+    Not a name: an order makes a billed line, and a name may match someone else tomorrow.
+    """
+    subject = resolve_subject(session, text, ORDER_CUSTOMER)
+    return session.get_one(Customer, subject.customer_id)
 
 
 def find_offering(session: Session, code: str) -> ProductOffering:

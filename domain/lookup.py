@@ -1,0 +1,384 @@
+"""One grammar for what people type to name a customer, a line, an account or an invoice.
+
+Subjects are what a ticket, an order, a bill, a customer card or a fraud check is about.
+`classify` reads the text without the database:
+
+    +91 98765 43210, 098765-43210, 9876543210, 919876543210   a mobile number
+    BA100000001                                                an account number
+    INV-202610-0000123                                         an invoice number
+    MUM/FTTH/0000002                                           a circuit id
+    C-12                                                       a customer id
+    anything else                                              a device's hostname (where
+                                                               the caller takes devices),
+                                                               or part of a customer's name
+
+and `resolve_subject` finds the one thing it names, as a `Subject` with its ids. Each
+caller says which kinds it takes. A miss is NotFound with a hint ("did you mean ..." for
+a near name or hostname); several customers matching a name are listed with their city
+and account so the person can pick one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.billing.models import Invoice
+from domain.customers.models import BillingAccount, Customer, Subscription
+from domain.errors import DomainError, NotFound
+from domain.inventory.models import Device
+from domain.inventory.services import near_hostnames
+
+#: Longest stretch of what someone typed that an error message repeats back.
+SHOWN = 60
+
+
+def shown(text: str) -> str:
+    """What someone typed, cut short enough to repeat in a one-line error."""
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+
+
+def escape_like(text: str) -> str:
+    """Text for a LIKE pattern with `escape="\\"`: its % and _ match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- mobile numbers: the one rule -------------------------------------------------------------
+
+COUNTRY_CODE = "91"
+NATIONAL_DIGITS = 10
+#: Digits, spaces, hyphens, brackets and at most one leading + (maybe in a bracket, as in
+#: "(+91) 98765 43210"): how people write phone numbers.
+_NUMBERISH = re.compile(r"[\s(]*\+?[0-9\s()\-]*[0-9][0-9\s()\-]*")
+_SEPARATORS = re.compile(r"[\s()\-]")
+_DIGITS = re.compile(r"[0-9]+")
+MOBILE_HINT = "write it as 10 digits (9876543210) or with the country code (+91 98765 43210)"
+
+
+def looks_like_number(text: str) -> bool:
+    """Whether the text is written the way people write phone numbers."""
+    return bool(_NUMBERISH.fullmatch(text.strip()))
+
+
+def normalise_msisdn(text: str) -> str:
+    """The MSISDN a person means, country code first: every way below is 919876543210.
+
+    +91 98765 43210, +91-98765-43210, (+91) 98765 43210, +91 (0) 98765 43210,
+    0091 98765 43210, 91 98765 43210, 098765 43210, 09876543210, 98765-43210, 9876543210.
+    A number written with + or 00 is international: 91 and 10 digits, or another country's
+    8-15 digits kept as written; one without is Indian: 10 digits, a trunk 0 and 10
+    digits, or 91 and 10 digits.
+    """
+    compact = _SEPARATORS.sub("", text.strip())
+    international = compact.startswith(("+", "00"))
+    digits = compact[1:] if compact.startswith("+") else compact[2:] if international else compact
+    if _DIGITS.fullmatch(digits):
+        if international:
+            if len(digits) == 13 and digits.startswith(COUNTRY_CODE + "0"):
+                digits = COUNTRY_CODE + digits[3:]  # +91 (0) 98765 43210
+            home = digits.startswith(COUNTRY_CODE)
+            if (len(digits) == NATIONAL_DIGITS + 2) if home else (8 <= len(digits) <= 15):
+                return digits
+        else:
+            if len(digits) == NATIONAL_DIGITS + 1 and digits.startswith("0"):
+                digits = digits[1:]
+            if len(digits) == NATIONAL_DIGITS:
+                return COUNTRY_CODE + digits
+            if len(digits) == NATIONAL_DIGITS + 2 and digits.startswith(COUNTRY_CODE):
+                return digits
+    raise NotFound(f"{shown(text)!r} is not a mobile number", hint=MOBILE_HINT)
+
+
+# -- subjects -----------------------------------------------------------------------------------
+
+
+class SubjectKind(StrEnum):
+    """What a piece of typed text names; the value is how an error message says it."""
+
+    MOBILE = "mobile number"
+    CIRCUIT = "circuit id"
+    ACCOUNT = "account number"
+    INVOICE = "invoice number"
+    CUSTOMER = "customer id"
+    NAME = "customer name"
+    DEVICE = "device"
+
+
+#: What each kind looks like, in the order hints list them.
+EXAMPLES: dict[SubjectKind, str] = {
+    SubjectKind.ACCOUNT: "an account number (BA100000001)",
+    SubjectKind.MOBILE: "a mobile number (9876543210)",
+    SubjectKind.CIRCUIT: "a circuit id (MUM/FTTH/0000002)",
+    SubjectKind.INVOICE: "an invoice number (INV-202610-0000123)",
+    SubjectKind.CUSTOMER: "a customer id (C-12)",
+    SubjectKind.DEVICE: "a device (r1-mum)",
+    SubjectKind.NAME: "part of the customer's name",
+}
+
+#: What care lookups take (/bill, /customer): any way of naming a customer-side thing.
+CARE = frozenset(
+    {
+        SubjectKind.MOBILE,
+        SubjectKind.CIRCUIT,
+        SubjectKind.ACCOUNT,
+        SubjectKind.INVOICE,
+        SubjectKind.CUSTOMER,
+        SubjectKind.NAME,
+    }
+)
+#: What a ticket can be about: a device, a line, an account or a customer.
+TICKET_SUBJECT = (CARE - {SubjectKind.INVOICE}) | {SubjectKind.DEVICE}
+#: Whom an order is for. An order makes a billed line, so it takes an identifier, never a
+#: name that could match someone else tomorrow.
+ORDER_CUSTOMER = frozenset(
+    {SubjectKind.ACCOUNT, SubjectKind.MOBILE, SubjectKind.CIRCUIT, SubjectKind.CUSTOMER}
+)
+#: A mobile line and nothing else (/fraud check scores a line's calls).
+MOBILE_LINE = frozenset({SubjectKind.MOBILE})
+
+
+def forms(accept: Collection[SubjectKind]) -> str:
+    """'an account number (BA100000001), a mobile number (9876543210) or ...'."""
+    said = [example for kind, example in EXAMPLES.items() if kind in accept]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What text is by its form alone, and its key in the form the database keeps."""
+
+    kind: SubjectKind
+    key: str
+
+
+_INVOICE = re.compile(r"(?i)INV-?(\d{6})-?(\d{1,12})")
+_ACCOUNT = re.compile(r"(?i)BA[\s-]?(\d{1,18})")
+_CUSTOMER_ID = re.compile(r"(?i)C-?(\d{1,12})")
+_CIRCUIT = re.compile(r"[A-Za-z]{2,5}/[A-Za-z]+/\d{1,12}")
+
+
+def classify(text: str) -> Typed:
+    """The kind of thing text names by its form; a word stays NAME (a name or a hostname)."""
+    words = " ".join(text.split())
+    if not words:
+        raise DomainError("say who or what", hint=f"use {forms(CARE | {SubjectKind.DEVICE})}")
+    if not words.isprintable():
+        raise NotFound(f"{shown(words)!r} has characters no name or number has")
+    if m := _INVOICE.fullmatch(words):
+        return Typed(SubjectKind.INVOICE, f"INV-{m.group(1)}-{int(m.group(2)):07d}")
+    if m := _ACCOUNT.fullmatch(words):
+        return Typed(SubjectKind.ACCOUNT, "BA" + m.group(1))
+    if m := _CUSTOMER_ID.fullmatch(words):
+        return Typed(SubjectKind.CUSTOMER, str(int(m.group(1))))
+    if _CIRCUIT.fullmatch(words):
+        return Typed(SubjectKind.CIRCUIT, words.upper())
+    if looks_like_number(words):
+        return Typed(SubjectKind.MOBILE, normalise_msisdn(words))
+    return Typed(SubjectKind.NAME, words)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The one thing typed text names, with the ids of everything it belongs to."""
+
+    kind: SubjectKind
+    #: How it is shown: the MSISDN, circuit, account or invoice number, name or hostname.
+    label: str
+    customer_id: int | None = None
+    account_id: int | None = None
+    subscription_id: int | None = None
+    invoice_id: int | None = None
+    device_id: int | None = None
+
+
+class Ambiguous(DomainError):
+    """Several things match; the message lists them so the person can pick one."""
+
+
+def resolve_subject(session: Session, text: str, accept: Collection[SubjectKind]) -> Subject:
+    """What the text names, among the kinds the caller takes; NotFound with a hint if nothing."""
+    typed = classify(text)
+    if typed.kind == SubjectKind.NAME:
+        if SubjectKind.DEVICE in accept:
+            device = session.scalars(
+                sa.select(Device).where(Device.hostname == typed.key.lower())
+            ).first()
+            if device is not None:
+                return Subject(SubjectKind.DEVICE, device.hostname, device_id=device.id)
+        if SubjectKind.NAME in accept:
+            return _by_name(session, typed.key, accept)
+        if set(accept) == {SubjectKind.MOBILE}:
+            raise NotFound(f"{shown(text)!r} is not a mobile number", hint=MOBILE_HINT)
+        raise NotFound(f"{shown(text)!r} does not name a customer", hint=f"use {forms(accept)}")
+    if typed.kind not in accept:
+        article = "an" if typed.kind.value[0] in "aeiou" else "a"
+        raise NotFound(
+            f"{shown(text)!r} is {article} {typed.kind.value}, which is not taken here",
+            hint=f"use {forms(accept)}",
+        )
+    return _BY_KEY[typed.kind](session, typed.key, accept)
+
+
+def _line(sub: Subscription) -> Subject:
+    return Subject(
+        SubjectKind.MOBILE if sub.msisdn else SubjectKind.CIRCUIT,
+        sub.identifier,
+        customer_id=sub.customer_id,
+        account_id=sub.billing_account_id,
+        subscription_id=sub.id,
+    )
+
+
+def _by_msisdn(session: Session, msisdn: str, accept: Collection[SubjectKind]) -> Subject:
+    sub = session.scalars(sa.select(Subscription).where(Subscription.msisdn == msisdn)).first()
+    if sub is None:
+        raise NotFound(
+            f"no subscription with number {msisdn}",
+            hint="check the number, or search by the customer's name"
+            if SubjectKind.NAME in accept
+            else "check the number",
+        )
+    return _line(sub)
+
+
+def _by_circuit(session: Session, circuit: str, accept: Collection[SubjectKind]) -> Subject:
+    sub = session.scalars(sa.select(Subscription).where(Subscription.circuit_id == circuit)).first()
+    if sub is None:
+        raise NotFound(f"no circuit {circuit}", hint="circuit ids look like MUM/FTTH/0000002")
+    return _line(sub)
+
+
+def _by_account(session: Session, number: str, accept: Collection[SubjectKind]) -> Subject:
+    row = session.execute(
+        sa.select(BillingAccount.id, BillingAccount.customer_id).where(
+            BillingAccount.account_number == number
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no billing account {number}", hint="account numbers look like BA100000123")
+    return Subject(SubjectKind.ACCOUNT, number, customer_id=row[1], account_id=row[0])
+
+
+def _by_invoice(session: Session, number: str, accept: Collection[SubjectKind]) -> Subject:
+    row = session.execute(
+        sa.select(Invoice.id, BillingAccount.id, BillingAccount.customer_id)
+        .join(BillingAccount, BillingAccount.id == Invoice.billing_account_id)
+        .where(Invoice.number == number)
+    ).first()
+    if row is None:
+        raise NotFound(f"no invoice {number}", hint="invoice numbers look like INV-202610-0000123")
+    return Subject(
+        SubjectKind.INVOICE, number, customer_id=row[2], account_id=row[1], invoice_id=row[0]
+    )
+
+
+def _by_customer_id(session: Session, key: str, accept: Collection[SubjectKind]) -> Subject:
+    customer = session.get(Customer, int(key))
+    if customer is None:
+        raise NotFound(f"no customer C-{key}", hint="look the customer up with /customer")
+    return Subject(SubjectKind.CUSTOMER, customer.name, customer_id=customer.id)
+
+
+_BY_KEY = {
+    SubjectKind.MOBILE: _by_msisdn,
+    SubjectKind.CIRCUIT: _by_circuit,
+    SubjectKind.ACCOUNT: _by_account,
+    SubjectKind.INVOICE: _by_invoice,
+    SubjectKind.CUSTOMER: _by_customer_id,
+}
+
+#: How many customers a name search lists before asking for more of the name.
+NAME_MATCHES = 6
+
+
+def customers_named(session: Session, name: str, limit: int = NAME_MATCHES) -> list[Customer]:
+    """Customers with exactly this name (in any case), else those whose name contains it."""
+    name = " ".join(name.split())
+    if len(name) < 3:
+        raise DomainError(
+            f"{name!r} is too short to search customers by",
+            hint="give at least 3 letters of the name, a mobile number or an account number",
+        )
+    exact = list(
+        session.scalars(
+            sa.select(Customer)
+            .where(sa.func.lower(Customer.name) == name.lower())
+            .order_by(Customer.id)
+            .limit(limit)
+        )
+    )
+    if exact:
+        return exact
+    return list(
+        session.scalars(
+            sa.select(Customer)
+            .where(Customer.name.ilike(f"%{escape_like(name)}%", escape="\\"))
+            .order_by(Customer.name, Customer.id)
+            .limit(limit)
+        )
+    )
+
+
+def near_names(session: Session, name: str, n: int = 3) -> list[str]:
+    """Customer names close to a name that matched none: 'Pirya Nair' finds 'Priya Nair'.
+
+    The pool is names with a word starting like one of the typed words, so a typo after
+    the third letter of any word is forgiven without reading every customer.
+    """
+    words = [w for w in name.lower().split() if len(w) >= 3][:4]
+    if not words:
+        return []
+    starts = []
+    for w in words:
+        stem = escape_like(w[:3])
+        starts += [
+            Customer.name.ilike(f"{stem}%", escape="\\"),
+            Customer.name.ilike(f"% {stem}%", escape="\\"),
+        ]
+    pool = session.scalars(
+        sa.select(Customer.name).where(sa.or_(*starts)).distinct().limit(5000)
+    ).all()
+    # Compare with the whole name and with each run of as many words as were typed, so
+    # 'Priay' is close to 'Priya Nair' through 'Priya'.
+    spans: dict[str, str] = {}
+    for full in pool:
+        parts = full.lower().split()
+        spans.setdefault(full.lower(), full)
+        for i in range(len(parts) - len(words) + 1):
+            spans.setdefault(" ".join(parts[i : i + len(words)]), full)
+    close = difflib.get_close_matches(" ".join(name.lower().split()), spans, n=n * 3, cutoff=0.75)
+    return list(dict.fromkeys(spans[c] for c in close))[:n]
+
+
+def _either(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _by_name(session: Session, name: str, accept: Collection[SubjectKind]) -> Subject:
+    found = customers_named(session, name)
+    if len(found) == 1:
+        return Subject(SubjectKind.NAME, found[0].name, customer_id=found[0].id)
+    if found:
+        listed = ", ".join(
+            f"{c.name} ({c.city}, {c.accounts[0].account_number if c.accounts else 'no account'})"
+            for c in found[:5]
+        )
+        raise Ambiguous(
+            f"{shown(name)!r} matches several customers: {listed}",
+            hint="use the full name, a mobile number or an account number",
+        )
+    close = near_names(session, name)
+    if SubjectKind.DEVICE in accept:
+        close = near_hostnames(session, name) + close
+        message = f"no device, number or customer {shown(name)!r}"
+    else:
+        message = f"no customer matches {shown(name)!r}"
+    hint = f"did you mean {_either(close[:3])}?" if close else f"use {forms(accept)}"
+    raise NotFound(message, hint=hint)
