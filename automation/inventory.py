@@ -1,14 +1,16 @@
-"""Nornir inventory from the database, and target selection from what people type.
+"""Nornir inventory from the database, and change targets from what people type.
 
-Targets: hostnames, `site:CODE`, `role:ROLE`, `platform:NAME`, `lab` (the lab devices),
-or a word found in hostnames (`mum` is every Mumbai device).
+Targets are a device selector (domain/lookup.py): hostnames, globs (`r1-*`),
+`site:CODE`, `role:ROLE`, `platform:NAME`, `status:STATE`, `vendor:NAME` or `lab`;
+different keys AND together, the same key ORs. A change goes to the active devices
+among those the selector matches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-import sqlalchemy as sa
 from nornir.core import Nornir
 from nornir.core.inventory import Defaults, Groups, Host, Hosts, Inventory
 from nornir.core.plugins.inventory import InventoryPluginRegister
@@ -17,61 +19,56 @@ from nornir.plugins.runners import ThreadedRunner
 from automation.drivers.base import Credentials
 from domain.db import Database
 from domain.errors import DomainError
-from domain.inventory.choices import DeviceRole, DeviceStatus
-from domain.inventory.models import Device, Site
+from domain.inventory.choices import DeviceStatus
+from domain.inventory.models import Device
+from domain.inventory.queries import devices_matching
+from domain.lookup import DeviceSelector, parse_selector, shown
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The devices a change's targets matched: the active ones it goes to, and the rest."""
+
+    selector: DeviceSelector
+    devices: list[Device]
+    #: Matched, but not active (planned, offline, ...): left out of the change.
+    left_out: list[Device]
+
+    @property
+    def matched(self) -> int:
+        return len(self.devices) + len(self.left_out)
+
+    @property
+    def sentence(self) -> str:
+        """'3 devices matched site:MUM-AND1 role:access', and what was left out."""
+        said = f"{self.matched} device{'' if self.matched == 1 else 's'} matched {self.selector}"
+        if self.left_out:
+            names = ", ".join(f"{d.hostname} ({d.status.value})" for d in self.left_out[:5])
+            more = f" and {len(self.left_out) - 5} more" if len(self.left_out) > 5 else ""
+            said += f"; not active, left out: {names}{more}"
+        return said
+
+
+def select_targets(db: Database, targets: Sequence[str]) -> Selection:
+    """What the typed targets select; a bad or empty selection is a one-line error."""
+    selector = parse_selector(targets)
+    with db.read() as s:
+        matched = devices_matching(s, selector)
+        s.expunge_all()
+    active = [d for d in matched if d.status == DeviceStatus.ACTIVE]
+    if not active:
+        raise DomainError(
+            f"no active device matches {shown(str(selector))}",
+            hint=f"{len(matched)} matched, none active"
+            if matched
+            else "/inventory search it first",
+        )
+    return Selection(selector, active, [d for d in matched if d.status != DeviceStatus.ACTIVE])
 
 
 def select_devices(db: Database, targets: Sequence[str]) -> list[Device]:
-    """The devices the typed targets name, in a stable order; unknown names are errors."""
-    if not targets:
-        raise DomainError(
-            "name the devices to change",
-            hint="hostnames, site:CODE, role:ROLE, platform:NAME or lab",
-        )
-    query = sa.select(Device).join(Site, Site.id == Device.site_id)
-    clauses = []
-    unknown = []
-    with db.read() as s:
-        for word in targets:
-            key, _, value = word.partition(":")
-            if key == "site" and value:
-                clauses.append(Site.code == value.upper())
-            elif key == "role" and value:
-                if value not in {r.value for r in DeviceRole}:
-                    raise DomainError(
-                        f"no role {value!r}",
-                        hint=f"roles: {', '.join(r.value for r in DeviceRole)}",
-                    )
-                clauses.append(Device.role == DeviceRole(value))
-            elif key == "platform" and value:
-                clauses.append(Device.platform == value)
-            elif word == "lab":
-                clauses.append(Device.lab.is_(True))
-            elif s.scalar(sa.select(Device.id).where(Device.hostname == word.lower())):
-                clauses.append(Device.hostname == word.lower())
-            elif s.scalar(
-                sa.select(Device.id).where(Device.hostname.contains(word.lower(), autoescape=True))
-            ):
-                clauses.append(Device.hostname.contains(word.lower(), autoescape=True))
-            else:
-                unknown.append(word)
-        if unknown:
-            raise DomainError(
-                f"no device {', '.join(unknown)}", hint="check the hostname with /inventory search"
-            )
-        devices = (
-            s.scalars(
-                query.where(sa.or_(*clauses), Device.status == DeviceStatus.ACTIVE).order_by(
-                    Device.hostname
-                )
-            )
-            .unique()
-            .all()
-        )
-        s.expunge_all()
-    if not devices:
-        raise DomainError(f"no active device matches {' '.join(targets)}")
-    return list(devices)
+    """The active devices the typed targets select, in hostname order."""
+    return select_targets(db, targets).devices
 
 
 class DatabaseInventory:

@@ -1,4 +1,4 @@
-"""One grammar for what people type to name a customer, a line, an account or an invoice.
+"""One grammar for what people type to name things: subjects and device selectors.
 
 Subjects are what a ticket, an order, a bill, a customer card or a fraud check is about.
 `classify` reads the text without the database:
@@ -16,15 +16,23 @@ and `resolve_subject` finds the one thing it names, as a `Subject` with its ids.
 caller says which kinds it takes. A miss is NotFound with a hint ("did you mean ..." for
 a near name or hostname); several customers matching a name are listed with their city
 and account so the person can pick one.
+
+Device selectors are what a change, a search or a device command targets: different keys
+AND together (`site:MUM-AND1 role:core`), the same key ORs (`site:A site:B`), a bare word
+is an exact hostname unless written as a glob (`r1-*`, `*-mum`, `r?-ka`), and `lab` is the
+lab devices. `parse_selector` checks what needs no database (keys, roles, platforms,
+statuses); domain/inventory/queries.py checks sites, vendors and hostnames against the
+inventory and runs the selector.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,6 +40,7 @@ from sqlalchemy.orm import Session
 from domain.billing.models import Invoice
 from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.errors import DomainError, NotFound
+from domain.inventory.choices import DeviceRole, DeviceStatus, Platform
 from domain.inventory.models import Device
 from domain.inventory.services import near_hostnames
 
@@ -382,3 +391,212 @@ def _by_name(session: Session, name: str, accept: Collection[SubjectKind]) -> Su
         message = f"no customer matches {shown(name)!r}"
     hint = f"did you mean {_either(close[:3])}?" if close else f"use {forms(accept)}"
     raise NotFound(message, hint=hint)
+
+
+# -- device selectors -----------------------------------------------------------------------------
+
+
+class SelectorKey(StrEnum):
+    SITE = "site"
+    ROLE = "role"
+    PLATFORM = "platform"
+    STATUS = "status"
+    VENDOR = "vendor"
+
+
+LAB = "lab"
+SELECTOR_HINT = (
+    "hostnames, globs (r1-*), site:CODE, role:ROLE, platform:NAME, status:STATE, vendor:NAME or lab"
+)
+_CHOICES: dict[SelectorKey, type[StrEnum]] = {
+    SelectorKey.ROLE: DeviceRole,
+    SelectorKey.PLATFORM: Platform,
+    SelectorKey.STATUS: DeviceStatus,
+}
+_PLURAL = {
+    SelectorKey.ROLE: "roles",
+    SelectorKey.PLATFORM: "platforms",
+    SelectorKey.STATUS: "states",
+}
+
+
+class DeviceLike(Protocol):
+    """What a selector looks at on a device."""
+
+    @property
+    def hostname(self) -> str: ...
+    @property
+    def role(self) -> DeviceRole: ...
+    @property
+    def platform(self) -> Platform: ...
+    @property
+    def status(self) -> DeviceStatus: ...
+    @property
+    def vendor(self) -> str: ...
+    @property
+    def lab(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DeviceSelector:
+    """Which devices: every non-empty key must hold, and within a key any value will do.
+
+    Hostnames and globs are one key (the hostname), so `r1-mum r2-*` is either.
+    `words` are free search words, which only /inventory search takes.
+    """
+
+    hostnames: frozenset[str] = frozenset()
+    globs: frozenset[str] = frozenset()
+    lab: bool = False
+    sites: frozenset[str] = frozenset()
+    roles: frozenset[DeviceRole] = frozenset()
+    platforms: frozenset[Platform] = frozenset()
+    statuses: frozenset[DeviceStatus] = frozenset()
+    vendors: frozenset[str] = frozenset()
+    words: tuple[str, ...] = ()
+    #: The words as typed, normalised, in their order: how messages repeat the selector.
+    terms: tuple[str, ...] = field(default=(), compare=False)
+
+    def __str__(self) -> str:
+        return " ".join(self.terms)
+
+    @property
+    def empty(self) -> bool:
+        """Names no device at all (and so, for a change, every device: refused)."""
+        return not (
+            self.hostnames
+            or self.globs
+            or self.lab
+            or self.sites
+            or self.roles
+            or self.platforms
+            or self.statuses
+            or self.vendors
+            or self.words
+        )
+
+    def matches(self, device: DeviceLike, site: str) -> bool:
+        """The selector's meaning, on one device at `site`; the SQL in
+        domain/inventory/queries.py says the same, and a test holds them to it."""
+        named = self.hostnames or self.globs
+        return (
+            (
+                not named
+                or device.hostname in self.hostnames
+                or any(glob_regex(g).fullmatch(device.hostname) for g in self.globs)
+            )
+            and (not self.lab or device.lab)
+            and (not self.sites or site in self.sites)
+            and (not self.roles or device.role in self.roles)
+            and (not self.platforms or device.platform in self.platforms)
+            and (not self.statuses or device.status in self.statuses)
+            and (not self.vendors or device.vendor.lower() in self.vendors)
+        )
+
+
+def is_glob(word: str) -> bool:
+    return "*" in word or "?" in word
+
+
+def glob_regex(glob: str) -> re.Pattern[str]:
+    """A hostname glob as a regular expression: `*` any run, `?` one character."""
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
+    )
+
+
+def glob_like(glob: str) -> str:
+    """A hostname glob as a LIKE pattern (escape character backslash)."""
+    return "".join("%" if c == "*" else "_" if c == "?" else escape_like(c) for c in glob)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]}? " if close else ""
+
+
+def parse_selector(words: Sequence[str], *, search: bool = False) -> DeviceSelector:
+    """A selector from typed words; one-line errors with the valid values as hints.
+
+    With `search`, plain words are search words (hostname, site name, model, serial)
+    instead of exact hostnames, and an empty selector is every device.
+    """
+    hostnames: set[str] = set()
+    globs: set[str] = set()
+    free: list[str] = []
+    lab = False
+    values: dict[SelectorKey, set[str]] = {k: set() for k in SelectorKey}
+    terms: list[str] = []
+    for raw in words:
+        word = raw.strip()
+        if not word:
+            continue
+        spaced = any(c.isspace() for c in word)
+        if not word.isprintable() or (spaced and not search):
+            raise DomainError(f"{shown(word)!r} is not a hostname or selector", hint=SELECTOR_HINT)
+        key, sep, value = word.partition(":")
+        if sep and not spaced:
+            term = _key_value(key.lower(), value)
+            values[SelectorKey(term.partition(":")[0])].add(term.partition(":")[2])
+        elif word.lower() == LAB:
+            lab, term = True, LAB
+        elif is_glob(word) and not spaced:
+            term = word.lower()
+            globs.add(term)
+        elif search:
+            term = word.lower()
+            if term not in free:
+                free.append(term)
+        else:
+            term = word.lower()
+            hostnames.add(term)
+        if term not in terms:
+            terms.append(term)
+    selector = DeviceSelector(
+        hostnames=frozenset(hostnames),
+        globs=frozenset(globs),
+        lab=lab,
+        sites=frozenset(values[SelectorKey.SITE]),
+        roles=frozenset(DeviceRole(v) for v in values[SelectorKey.ROLE]),
+        platforms=frozenset(Platform(v) for v in values[SelectorKey.PLATFORM]),
+        statuses=frozenset(DeviceStatus(v) for v in values[SelectorKey.STATUS]),
+        vendors=frozenset(values[SelectorKey.VENDOR]),
+        words=tuple(free),
+        terms=tuple(terms),
+    )
+    if selector.empty and not search:
+        raise DomainError("name the devices", hint=SELECTOR_HINT)
+    return selector
+
+
+def _key_value(key: str, value: str) -> str:
+    """`key:value` checked and normalised (site codes upper case, the rest lower)."""
+    try:
+        known = SelectorKey(key)
+    except ValueError:
+        guess = _did_you_mean(key, [k.value for k in SelectorKey])
+        raise DomainError(
+            f"unknown selector {shown(key)}:",
+            hint=f"{guess.replace('?', ':?')}selectors: {SELECTOR_HINT}",
+        ) from None
+    if not value:
+        choices = _CHOICES.get(known)
+        hint = (
+            f"{_PLURAL[known]}: {', '.join(c.value for c in choices)}"
+            if choices
+            else "site codes look like MUM-AND1"
+            if known == SelectorKey.SITE
+            else "e.g. vendor:cisco"
+        )
+        raise DomainError(f"{known}: needs a value", hint=hint)
+    if known == SelectorKey.SITE:
+        return f"{known}:{value.upper()}"
+    value = value.lower()
+    choices = _CHOICES.get(known)
+    if choices is not None and value not in {c.value for c in choices}:
+        names = [c.value for c in choices]
+        raise DomainError(
+            f"no {known} {shown(value)!r}",
+            hint=f"{_did_you_mean(value, names)}{_PLURAL[known]}: {', '.join(names)}",
+        )
+    return f"{known}:{value}"

@@ -14,6 +14,7 @@ from domain.changes.services import get_change, move_change
 from domain.config import Role
 from domain.errors import DomainError
 from domain.inventory.models import Device
+from domain.inventory.queries import one_device
 from skills.context import Context
 from skills.registry import Args, command, key_values, positional
 from skills.reply import Button, Confirm, Field, Reply, Section, Table
@@ -173,9 +174,11 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
 
 
 def _device(ctx: Context, name: str) -> Device:
-    from automation.inventory import select_devices  # Nornir: not at every start
-
-    return select_devices(ctx.db, [name])[0]
+    """The one device a hostname, address, serial or selector names, of any status."""
+    with ctx.db.read() as s:
+        device = one_device(s, name.split())
+        s.expunge(device)
+    return device
 
 
 @command("config history", roles=ENGINEERS, args=DeviceArgs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.config import Role
 from domain.errors import PolicyViolation
-from domain.inventory.services import find_device
+from domain.inventory.queries import one_device
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
@@ -36,7 +36,7 @@ def run(ctx: Context, args: RunArgs) -> Reply:
             hint=f"allowed: {', '.join(allowlist)}",
         )
     with ctx.db.read() as s:
-        device = find_device(s, args.device)
+        device = one_device(s, args.device.split())
         s.expunge(device)
     with ctx.services.devices.session(device) as driver:
         output = driver.show(" ".join(args.command.split()))

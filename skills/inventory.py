@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
-
-import sqlalchemy as sa
-
 from domain.config import Role
-from domain.errors import DomainError, NotFound
-from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
-from domain.faults.models import Alarm, Ticket
-from domain.inventory.choices import DeviceRole, DeviceStatus, OperStatus, Platform
-from domain.inventory.models import Device, Interface, Region, Site
+from domain.inventory.queries import (
+    device_card,
+    device_interfaces,
+    search_devices,
+    site_devices,
+)
 from domain.inventory.services import find_device
+from domain.lookup import parse_selector
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 
 VIEWERS = [Role.ENGINEER, Role.MANAGER]
-PAGE = 15
 
 
 class DeviceArgs(Args):
@@ -38,32 +35,8 @@ class SiteArgs(Args):
 def show(ctx: Context, args: DeviceArgs) -> Reply:
     """A device's card: where it is, what it runs, its interfaces, alarms and tickets."""
     with ctx.db.read() as s:
-        d = find_device(s, args.device)
-        site = s.get_one(Site, d.site_id)
-        region = s.get_one(Region, site.region_id)
-        counts = dict(
-            s.execute(
-                sa.select(Interface.oper_status, sa.func.count())
-                .where(Interface.device_id == d.id)
-                .group_by(Interface.oper_status)
-            ).all()
-        )
-        alarms = (
-            s.scalar(
-                sa.select(sa.func.count())
-                .select_from(Alarm)
-                .where(Alarm.device_id == d.id, Alarm.state != AlarmState.CLEARED)
-            )
-            or 0
-        )
-        tickets = (
-            s.scalar(
-                sa.select(sa.func.count())
-                .select_from(Ticket)
-                .where(Ticket.device_id == d.id, Ticket.status.in_(OPEN_TICKET_STATUSES))
-            )
-            or 0
-        )
+        card = device_card(s, args.device)
+        d, site, region = card.device, card.site, card.region
         fields = (
             Field("site", f"{site.code} ({site.name}, {region.name})"),
             Field("role", d.role.value),
@@ -73,11 +46,8 @@ def show(ctx: Context, args: DeviceArgs) -> Reply:
             Field("OS", d.os_version),
             Field("serial", d.serial),
             Field("management", f"{d.mgmt_host}:{d.mgmt_port}"),
-            Field(
-                "interfaces",
-                f"{counts.get(OperStatus.UP, 0)} up, {counts.get(OperStatus.DOWN, 0)} down",
-            ),
-            Field("open alarms / tickets", f"{alarms} / {tickets}"),
+            Field("interfaces", f"{card.interfaces_up} up, {card.interfaces_down} down"),
+            Field("open alarms / tickets", f"{card.open_alarms} / {card.open_tickets}"),
         )
         return Reply(
             text=f"{d.hostname}" + (" (lab)" if d.lab else ""),
@@ -89,112 +59,58 @@ def show(ctx: Context, args: DeviceArgs) -> Reply:
         )
 
 
-_FILTERS = {
-    "site": lambda v: Site.code == v.upper(),
-    "role": lambda v: Device.role == DeviceRole(v),
-    "status": lambda v: Device.status == DeviceStatus(v),
-    "platform": lambda v: Device.platform == Platform(v),
-    "vendor": lambda v: sa.func.lower(Device.vendor) == v.lower(),
-}
-
-
 @command("inventory search", roles=VIEWERS, args=SearchArgs)
 def search(ctx: Context, args: SearchArgs) -> Reply:
-    """Find devices by words and site:X role:Y vendor:Z status:S platform:P, best first."""
-    query = sa.select(Device, Site.code).join(Site, Site.id == Device.site_id)
-    words = []
-    for word in args.words:
-        key, sep, value = word.partition(":")
-        if sep and key in _FILTERS:
-            try:
-                query = query.where(_FILTERS[key](value))
-            except ValueError:
-                raise DomainError(
-                    f"no {key} {value!r}",
-                    hint=f"search filters: {', '.join(f'{k}:' for k in _FILTERS)}",
-                ) from None
-        else:
-            words.append(word.lower())
-    rank = sa.literal(0)
-    for w in words:
-        hit = sa.or_(
-            Device.hostname.contains(w, autoescape=True),
-            sa.func.lower(Site.name).contains(w, autoescape=True),
-            sa.func.lower(Device.model).contains(w, autoescape=True),
-            Device.serial.contains(w.upper(), autoescape=True),
-        )
-        query = query.where(hit)
-        # Best first: the hostname itself, then hostnames starting with the word.
-        rank = rank + sa.case(
-            (Device.hostname == w, 3),
-            (Device.hostname.startswith(w, autoescape=True), 2),
-            (Device.hostname.contains(w, autoescape=True), 1),
-            else_=0,
-        )
-    page = max(1, args.page)
+    """Find devices by words, globs (r1-*) and site: role: platform: status: vendor: lab."""
+    selector = parse_selector(args.words, search=True)
     with ctx.db.read() as s:
-        total = s.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-        rows = s.execute(
-            query.order_by(rank.desc(), Device.hostname).offset((page - 1) * PAGE).limit(PAGE)
-        ).all()
-        table = Table(
-            ("device", "site", "role", "platform", "status"),
-            tuple(
-                (d.hostname, code, d.role.value, d.platform.value, d.status.value)
-                for d, code in rows
-            ),
-        )
-    shown = f"{(page - 1) * PAGE + 1}-{(page - 1) * PAGE + len(rows)}" if rows else "none"
+        found = search_devices(s, selector, args.page)
+    table = Table(
+        ("device", "site", "role", "platform", "status"),
+        tuple((r.hostname, r.site, r.role, r.platform, r.status) for r in found.rows),
+    )
+    last = found.first + len(found.rows) - 1
+    shown = f"{found.first}-{last}" if found.rows else "none"
     more: tuple[Button, ...] = ()
-    if page * PAGE < total:
-        typed = " ".join(w for w in args.words)
-        more = (Button("More", f"/inventory search {typed} page={page + 1}".replace("  ", " ")),)
-    return Reply(text=f"{total:,} devices match; showing {shown}", tables=(table,), buttons=more)
+    if found.more:
+        typed = " ".join(args.words)
+        more = (
+            Button("More", f"/inventory search {typed} page={found.page + 1}".replace("  ", " ")),
+        )
+    return Reply(
+        text=f"{found.total:,} devices match; showing {shown}", tables=(table,), buttons=more
+    )
 
 
 @command("inventory site", roles=VIEWERS, args=SiteArgs)
 def site(ctx: Context, args: SiteArgs) -> Reply:
     """A site and its devices."""
     with ctx.db.read() as s:
-        found = s.scalars(sa.select(Site).where(Site.code == args.site.upper())).first()
-        if found is None:
-            codes = s.scalars(sa.select(Site.code).limit(5000)).all()
-            close = difflib.get_close_matches(args.site.upper(), codes, n=3)
-            raise NotFound(
-                f"no site {args.site!r}",
-                hint=f"did you mean {', '.join(close)}?"
-                if close
-                else "site codes look like MUM-AND1",
-            )
-        region = s.get_one(Region, found.region_id)
-        devices = s.scalars(
-            sa.select(Device).where(Device.site_id == found.id).order_by(Device.hostname)
-        ).all()
+        found = site_devices(s, args.site)
         table = Table(
             ("device", "role", "platform", "model", "status"),
             tuple(
                 (d.hostname, d.role.value, d.platform.value, d.model, d.status.value)
-                for d in devices
+                for d in found.devices
             ),
         )
         fields = (
-            Field("name", found.name),
-            Field("kind", found.kind.value),
-            Field("region", region.name),
-            Field("city", found.city),
-            Field("devices", str(len(devices))),
+            Field("name", found.site.name),
+            Field("kind", found.site.kind.value),
+            Field("region", found.region.name),
+            Field("city", found.site.city),
+            Field("devices", str(len(found.devices))),
         )
-        return Reply(text=f"Site {found.code}", sections=(Section(fields=fields),), tables=(table,))
+        return Reply(
+            text=f"Site {found.site.code}", sections=(Section(fields=fields),), tables=(table,)
+        )
 
 
 @command("inventory interfaces", roles=VIEWERS, args=DeviceArgs)
 def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
     """A device's interfaces with their state."""
     with ctx.db.read() as s:
-        d = find_device(s, args.device)
-        rows = s.scalars(
-            sa.select(Interface).where(Interface.device_id == d.id).order_by(Interface.id)
-        ).all()
+        d, rows = device_interfaces(s, args.device)
         table = Table(
             ("interface", "state", "speed", "address", "description"),
             tuple(

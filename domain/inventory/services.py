@@ -7,7 +7,7 @@ import difflib
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 from domain.inventory.models import Device
 
 
@@ -32,20 +32,45 @@ def near_hostnames(session: Session, word: str, n: int = 3) -> list[str]:
     return difflib.get_close_matches(key, pool, n=n, cutoff=0.6)
 
 
+def unknown_hostname_hint(session: Session, word: str) -> str:
+    """What to try instead of a hostname that does not exist."""
+    close = near_hostnames(session, word)
+    if close:
+        return f"did you mean {', '.join(close)}?"
+    containing = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .where(Device.hostname.contains(word.strip().lower(), autoescape=True))
+    )
+    if containing:
+        glob = f"*{word.strip().lower()}*"
+        return f"a bare word is one exact hostname; {glob} selects the {containing} containing it"
+    return "try /inventory search <words>"
+
+
+def device_named(session: Session, text: str) -> Device | None:
+    """The device with this hostname or serial, or the one device at this address."""
+    key = text.strip()
+    by_name = sa.or_(Device.hostname == key.lower(), Device.serial == key.upper())
+    found = session.scalars(
+        sa.select(Device)
+        .where(sa.or_(by_name, Device.mgmt_host == key))
+        .order_by(sa.case((by_name, 0), else_=1), Device.hostname)
+        .limit(6)
+    ).all()
+    if len(found) > 1 and key.lower() != found[0].hostname and key.upper() != found[0].serial:
+        # Lab devices share 127.0.0.1: an address names a device only when it is its own.
+        listed = ", ".join(d.hostname for d in found[:5])
+        raise DomainError(
+            f"{key} is the management address of several devices ({listed})",
+            hint="name the device by its hostname",
+        )
+    return found[0] if found else None
+
+
 def find_device(session: Session, text: str) -> Device:
     """A device by hostname, management address or serial; a typo gets 'did you mean'."""
-    key = text.strip()
-    device = session.scalars(
-        sa.select(Device).where(
-            sa.or_(
-                Device.hostname == key.lower(),
-                Device.serial == key.upper(),
-                Device.mgmt_host == key,
-            )
-        )
-    ).first()
-    if device is not None:
-        return device
-    close = near_hostnames(session, key)
-    hint = f"did you mean {', '.join(close)}?" if close else "try /inventory search <words>"
-    raise NotFound(f"no device {key!r}", hint=hint)
+    device = device_named(session, text)
+    if device is None:
+        raise NotFound(f"no device {text.strip()!r}", hint=unknown_hostname_hint(session, text))
+    return device

@@ -211,11 +211,13 @@ def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     assert "ntp server 10.0.0.5" not in lab.configs["r1-mum"].text()
 
 
-def test_targets_by_search_word_site_and_role(lab_db: tuple[Database, Lab]) -> None:
+def test_targets_by_hostname_glob_site_and_role(lab_db: tuple[Database, Lab]) -> None:
     from automation.inventory import select_devices
 
     db, _ = lab_db
-    assert [d.hostname for d in select_devices(db, ["r1-m"])] == ["r1-mum"]
+    assert [d.hostname for d in select_devices(db, ["r1-m*"])] == ["r1-mum"]
+    with pytest.raises(DomainError, match="no device 'r1-m'"):  # a bare word is exact
+        select_devices(db, ["r1-m"])
     assert [d.hostname for d in select_devices(db, ["lab"])] == [
         "r1-mum",
         "r2-del",
@@ -226,7 +228,9 @@ def test_targets_by_search_word_site_and_role(lab_db: tuple[Database, Lab]) -> N
         "r7-gj",
         "r8-ap",
     ]
-    both = select_devices(db, ["r1-mum", "r3-ka"])  # targets add up
+    arista_lab = select_devices(db, ["lab", "platform:arista_eos"])  # keys narrow
+    assert arista_lab and all(d.lab and d.platform.value == "arista_eos" for d in arista_lab)
+    both = select_devices(db, ["r1-mum", "r3-ka"])  # hostnames add up
     assert [(d.hostname, d.platform.value) for d in both] == [
         ("r1-mum", "cisco_ios"),
         ("r3-ka", "arista_eos"),

@@ -1,5 +1,6 @@
 """One lookup grammar on a real SQLite world: every entry point that takes a customer's
-number finds the same line however it is written."""
+number finds the same line however it is written, and every command that targets
+devices selects the same devices for the same selector."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from automation.inventory import select_devices
 from bot.access import Access
 from bot.orders import receive
 from bot.router import Router
@@ -24,10 +28,11 @@ from domain.errors import DomainError, NotFound
 from domain.faults.models import Ticket
 from domain.inventory.choices import DeviceRole, DeviceStatus, Platform, SiteKind
 from domain.inventory.models import Device, Site
-from domain.lookup import CARE, TICKET_SUBJECT, resolve_subject
+from domain.inventory.queries import devices_matching, search_devices
+from domain.lookup import CARE, TICKET_SUBJECT, parse_selector, resolve_subject
 from domain.orders.models import ProductOrder
 from models.fraud.desk import FraudDesk
-from tests.unit.test_lookup import SPELLINGS
+from tests.unit.test_lookup import SPELLINGS, TERMS
 from tests.world import make_router, populate_world, reset_sequences
 
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
@@ -247,3 +252,142 @@ def test_names_accounts_invoices_and_devices_in_the_one_grammar(
         )
         with pytest.raises(NotFound, match="no customer matches 'r1-mum'"):
             resolve_subject(s, "r1-mum", CARE)  # care lookups take no devices
+
+
+# -- device selectors: the same devices through search, targeting and plans --------------------
+
+
+def _searched(router: Router, selector: str) -> list[str]:
+    found = router.handle(ACCESS.user("alice"), f"/inventory search {selector}")
+    assert found.ok, (found.text, found.hint)
+    return sorted(row[0] for row in found.tables[0].rows)
+
+
+def _planned(router: Router, selector: str) -> list[str]:
+    planned = router.handle(ACCESS.user("alice"), f"/config plan ntp {selector} servers=10.0.0.5")
+    assert planned.ok, (planned.text, planned.hint)
+    return [row[0] for row in planned.tables[0].rows]
+
+
+@pytest.mark.parametrize(
+    ("selector", "hosts"),
+    [
+        ("site:MUM-AND1 role:access", ["r1-mum", "r10-mum"]),
+        ("site:mum-and1 site:DEL-CP1 role:core", ["cr1-mum", "cr2-del"]),
+        ("r1-* r2-*", ["r1-mum", "r2-del"]),
+        ("*-del", ["cr2-del", "r2-del"]),
+        ("lab", ["r2-del", "r3-ka"]),
+        ("platform:arista_eos", ["cr1-mum", "r3-ka"]),
+        ("vendor:juniper role:access", ["r2-del"]),
+    ],
+)
+def test_search_and_plan_select_the_same_devices(
+    looked: tuple[Database, Router], selector: str, hosts: list[str]
+) -> None:
+    _, router = looked
+    planned = _planned(router, selector)
+    assert _searched(router, f"{selector} status:active") == planned == hosts
+
+
+def test_a_bare_word_is_one_hostname_not_every_hostname_containing_it(
+    looked: tuple[Database, Router],
+) -> None:
+    db, router = looked
+    alice = ACCESS.user("alice")
+    for command in ("/config plan ntp r1 servers=10.0.0.5", "/config history r1"):
+        refused = router.handle(alice, command)
+        assert (refused.ok, refused.text) == (False, "no device 'r1'"), command
+        assert refused.hint == "a bare word is one exact hostname; *r1* selects the 4 containing it"
+    with pytest.raises(NotFound, match="no device 'r1'"):
+        select_devices(db, ["r1"])
+    assert [d.hostname for d in select_devices(db, ["r1-mum"])] == ["r1-mum"]
+    # Search still takes plain words as search words, best match first.
+    found = router.handle(alice, "/inventory search r1")
+    assert [row[0] for row in found.tables[0].rows] == [
+        "r1-mum",
+        "r1-mum-old",
+        "r10-mum",
+        "cr1-mum",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "message", "hint"),
+    [
+        ("/config plan ntp platform:foo servers=1.1.1.1", "no platform 'foo'", "platforms: "),
+        ("/inventory search platform:foo", "no platform 'foo'", "platforms: cisco_ios"),
+        ("/config plan ntp site:MUM-AND2 servers=1.1.1.1", "no site 'MUM-AND2'", "did you mean"),
+        ("/inventory search vendor:nokia", "no vendor 'nokia'", "vendors: arista, cisco, juniper"),
+        ("/config plan ntp colour:red servers=1.1.1.1", "unknown selector colour:", "selectors"),
+        (
+            "/device run r1-* 'show version'",
+            "r1-* matches 2 devices (r1-mum, r1-mum-old); this takes one",
+            "name the device by its hostname",
+        ),
+        (
+            "/config backup 'site:KA-BLR1 role:core'",
+            "no device matches site:KA-BLR1 role:core",
+            "hostnames, globs",
+        ),
+        (
+            "/config plan ntp status:offline servers=1.1.1.1",
+            "no active device matches status:offline",
+            "1 matched, none active",
+        ),
+    ],
+)
+def test_selector_errors_are_one_line_with_a_hint(
+    looked: tuple[Database, Router], command: str, message: str, hint: str
+) -> None:
+    _, router = looked
+    reply = router.handle(ACCESS.user("alice"), command)
+    assert (reply.ok, reply.text) == (False, message)
+    assert reply.hint.startswith(hint), reply.hint
+
+
+def test_one_device_commands_take_a_selector_that_names_one(
+    looked: tuple[Database, Router],
+) -> None:
+    _, router = looked
+    history = router.handle(ACCESS.user("alice"), "/config history site:KA-BLR1")
+    assert history.text.startswith("r3-ka: ")
+    by_serial = router.handle(ACCESS.user("alice"), "/config history SER0007")
+    assert by_serial.text == history.text
+    two_keys = router.handle(ACCESS.user("alice"), "/config history 'site:MUM-AND1 role:core'")
+    assert two_keys.text.startswith("cr1-mum: ")
+    shared = router.handle(ACCESS.user("alice"), "/config history 127.0.0.1")
+    assert shared.text.startswith("127.0.0.1 is the management address of several devices")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    words=st.lists(
+        st.sampled_from(
+            [t for t in TERMS if t != "site:KA-BLR1"] + ["r10-mum", "cr?-*", "site:KA-BLR1"]
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_the_query_means_what_the_selector_says(
+    looked: tuple[Database, Router], words: list[str]
+) -> None:
+    """The SQL of domain/inventory/queries.py and DeviceSelector.matches agree."""
+    db, _ = looked
+    try:
+        selector = parse_selector(words)
+    except DomainError:
+        return
+    with db.read() as s:
+        every = s.execute(sa.select(Device, Site.code).join(Site)).all()
+        meant = sorted(d.hostname for d, code in every if selector.matches(d, code))
+        try:
+            got = [d.hostname for d in devices_matching(s, selector)]
+        except NotFound:  # a hostname or vendor this world does not have
+            return
+        searched = search_devices(s, parse_selector(words, search=True))
+    assert got == meant
+    if not selector.hostnames:  # search takes plain words as search words, not hostnames
+        assert searched.total == len(meant)

@@ -1,0 +1,283 @@
+"""Inventory reads: devices by selector, search, a device's card, a site, interfaces.
+
+A `DeviceSelector` (domain/lookup.py) is checked against the inventory here (sites,
+vendors and hostnames that exist, with "did you mean") and applied by one query, which
+every command that targets devices uses: /inventory search, change targeting,
+/device run and /config backup|diff|history.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.errors import DomainError, NotFound
+from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
+from domain.faults.models import Alarm, Ticket
+from domain.inventory.choices import OperStatus
+from domain.inventory.models import Device, Interface, Region, Site
+from domain.inventory.services import device_named, find_device, unknown_hostname_hint
+from domain.lookup import (
+    LAB,
+    SELECTOR_HINT,
+    DeviceSelector,
+    SelectorKey,
+    glob_like,
+    is_glob,
+    parse_selector,
+    shown,
+)
+
+
+def check_selector(session: Session, selector: DeviceSelector) -> None:
+    """Refuse sites, vendors and exact hostnames the inventory does not have."""
+    if selector.sites:
+        have = set(session.scalars(sa.select(Site.code).where(Site.code.in_(selector.sites))))
+        missing = sorted(selector.sites - have)
+        if missing:
+            codes = session.scalars(sa.select(Site.code).limit(5000)).all()
+            close = difflib.get_close_matches(missing[0], codes, n=3)
+            raise NotFound(
+                f"no site {_quoted(missing)}",
+                hint=f"did you mean {', '.join(close)}?"
+                if close
+                else "site codes look like MUM-AND1",
+            )
+    if selector.vendors:
+        vendors = {v.lower() for v in session.scalars(sa.select(Device.vendor).distinct()) if v}
+        missing = sorted(selector.vendors - vendors)
+        if missing:
+            raise NotFound(
+                f"no vendor {_quoted(missing)}", hint=f"vendors: {', '.join(sorted(vendors))}"
+            )
+    if selector.hostnames:
+        have = set(
+            session.scalars(
+                sa.select(Device.hostname).where(Device.hostname.in_(selector.hostnames))
+            )
+        )
+        missing = sorted(selector.hostnames - have)
+        if missing:
+            raise NotFound(
+                f"no device {_quoted(missing)}", hint=unknown_hostname_hint(session, missing[0])
+            )
+
+
+def _quoted(values: Sequence[str]) -> str:
+    return shown(", ".join(repr(v) for v in values))
+
+
+def selector_clause(selector: DeviceSelector) -> sa.ColumnElement[bool]:
+    """The selector as a WHERE clause over Device joined to Site."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    named = [
+        *([Device.hostname.in_(sorted(selector.hostnames))] if selector.hostnames else []),
+        *(Device.hostname.like(glob_like(g), escape="\\") for g in sorted(selector.globs)),
+    ]
+    if named:
+        clauses.append(sa.or_(*named))
+    if selector.lab:
+        clauses.append(Device.lab.is_(True))
+    if selector.sites:
+        clauses.append(Site.code.in_(sorted(selector.sites)))
+    if selector.roles:
+        clauses.append(Device.role.in_(sorted(selector.roles)))
+    if selector.platforms:
+        clauses.append(Device.platform.in_(sorted(selector.platforms)))
+    if selector.statuses:
+        clauses.append(Device.status.in_(sorted(selector.statuses)))
+    if selector.vendors:
+        clauses.append(sa.func.lower(Device.vendor).in_(sorted(selector.vendors)))
+    for w in selector.words:
+        clauses.append(
+            sa.or_(
+                Device.hostname.contains(w, autoescape=True),
+                sa.func.lower(Site.name).contains(w, autoescape=True),
+                sa.func.lower(Device.model).contains(w, autoescape=True),
+                Device.serial.contains(w.upper(), autoescape=True),
+            )
+        )
+    return sa.and_(sa.true(), *clauses)
+
+
+def devices_matching(session: Session, selector: DeviceSelector) -> list[Device]:
+    """Every device the selector names, in hostname order (after `check_selector`)."""
+    check_selector(session, selector)
+    return list(
+        session.scalars(
+            sa.select(Device)
+            .join(Site, Site.id == Device.site_id)
+            .where(selector_clause(selector))
+            .order_by(Device.hostname)
+        )
+    )
+
+
+def one_device(session: Session, words: Sequence[str]) -> Device:
+    """The one device words name: a hostname, address or serial, or a selector that
+    matches exactly one device (`site:MUM-AND1 role:core`)."""
+    if len(words) == 1 and not _selector_word(words[0]):
+        device = device_named(session, words[0])
+        if device is not None:
+            return device
+    selector = parse_selector(words)
+    found = devices_matching(session, selector)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound(f"no device matches {shown(str(selector))}", hint=SELECTOR_HINT)
+    listed = ", ".join(d.hostname for d in found[:5]) + (", ..." if len(found) > 5 else "")
+    raise DomainError(
+        f"{shown(str(selector))} matches {len(found)} devices ({listed}); this takes one",
+        hint="name the device by its hostname",
+    )
+
+
+def _selector_word(word: str) -> bool:
+    """A glob, `lab` or `key:value`, rather than a hostname, address or serial."""
+    key, sep, _ = word.strip().partition(":")
+    known = sep and key.lower() in {k.value for k in SelectorKey}
+    return bool(known) or is_glob(word) or word.strip().lower() == LAB
+
+
+PAGE = 15
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    hostname: str
+    site: str
+    role: str
+    platform: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DeviceSearch:
+    """One page of a search, best first, and how many devices match in all."""
+
+    total: int
+    page: int
+    rows: tuple[DeviceRow, ...]
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE + 1
+
+    @property
+    def more(self) -> bool:
+        return self.page * PAGE < self.total
+
+
+def search_devices(session: Session, selector: DeviceSelector, page: int = 1) -> DeviceSearch:
+    """Devices the selector and its search words match, the best hostname match first."""
+    check_selector(session, selector)
+    query = (
+        sa.select(Device, Site.code)
+        .join(Site, Site.id == Device.site_id)
+        .where(selector_clause(selector))
+    )
+    rank: sa.ColumnElement[int] = sa.literal(0)
+    for w in selector.words:
+        # Best first: the hostname itself, then hostnames starting with the word.
+        rank = rank + sa.case(
+            (Device.hostname == w, 3),
+            (Device.hostname.startswith(w, autoescape=True), 2),
+            (Device.hostname.contains(w, autoescape=True), 1),
+            else_=0,
+        )
+    page = max(1, page)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(rank.desc(), Device.hostname).offset((page - 1) * PAGE).limit(PAGE)
+    ).all()
+    return DeviceSearch(
+        total,
+        page,
+        tuple(
+            DeviceRow(d.hostname, code, d.role.value, d.platform.value, d.status.value)
+            for d, code in rows
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class DeviceCard:
+    """What /inventory show tells about a device."""
+
+    device: Device
+    site: Site
+    region: Region
+    interfaces_up: int
+    interfaces_down: int
+    open_alarms: int
+    open_tickets: int
+
+
+def device_card(session: Session, text: str) -> DeviceCard:
+    """A device (by hostname, address or serial) with where it is and what is open on it."""
+    d = find_device(session, text)
+    site = session.get_one(Site, d.site_id)
+    region = session.get_one(Region, site.region_id)
+    counts = dict(
+        session.execute(
+            sa.select(Interface.oper_status, sa.func.count())
+            .where(Interface.device_id == d.id)
+            .group_by(Interface.oper_status)
+        ).all()
+    )
+    alarms = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Alarm)
+        .where(Alarm.device_id == d.id, Alarm.state != AlarmState.CLEARED)
+    )
+    tickets = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Ticket)
+        .where(Ticket.device_id == d.id, Ticket.status.in_(OPEN_TICKET_STATUSES))
+    )
+    return DeviceCard(
+        d,
+        site,
+        region,
+        counts.get(OperStatus.UP, 0),
+        counts.get(OperStatus.DOWN, 0),
+        alarms or 0,
+        tickets or 0,
+    )
+
+
+@dataclass(frozen=True)
+class SiteDevices:
+    site: Site
+    region: Region
+    devices: tuple[Device, ...]
+
+
+def site_devices(session: Session, code: str) -> SiteDevices:
+    """A site by its code and its devices in hostname order; a typo gets 'did you mean'."""
+    found = session.scalars(sa.select(Site).where(Site.code == code.strip().upper())).first()
+    if found is None:
+        codes = session.scalars(sa.select(Site.code).limit(5000)).all()
+        close = difflib.get_close_matches(code.strip().upper(), codes, n=3)
+        raise NotFound(
+            f"no site {shown(code)!r}",
+            hint=f"did you mean {', '.join(close)}?" if close else "site codes look like MUM-AND1",
+        )
+    devices = session.scalars(
+        sa.select(Device).where(Device.site_id == found.id).order_by(Device.hostname)
+    ).all()
+    return SiteDevices(found, session.get_one(Region, found.region_id), tuple(devices))
+
+
+def device_interfaces(session: Session, text: str) -> tuple[Device, list[Interface]]:
+    """A device (by hostname, address or serial) and its interfaces in their order."""
+    d = find_device(session, text)
+    rows = session.scalars(
+        sa.select(Interface).where(Interface.device_id == d.id).order_by(Interface.id)
+    ).all()
+    return d, list(rows)
