@@ -26,7 +26,7 @@ from bot.webhooks import Rejected
 from domain.config import AlertSettings, TicketSettings
 from domain.db import Database, utcnow
 from domain.faults.choices import AlarmSource
-from domain.faults.intake import AlertEvent, IntakeResult, ingest, severity_of
+from domain.faults.intake import AlertEvent, IntakeResult, file_alerts, severity_of
 
 MAX_ALERTS = 10_000
 
@@ -137,12 +137,11 @@ def receive(
             events = events_from_generic(GenericPayload.model_validate(data))
     except ValidationError as exc:
         raise Rejected(422, _problem(exc)) from None
-    with db.transaction() as session:
-        return ingest(
-            session,
-            events,
-            now=now or utcnow(),
-            sla_hours=tickets.sla_hours,
-            ticket_severities=alerts.open_ticket_severities,
-            reporter="alertmanager" if kind == "alertmanager" else "webhook",
-        )
+    return file_alerts(
+        db,
+        events,
+        now=now or utcnow(),
+        sla_hours=tickets.sla_hours,
+        ticket_severities=alerts.open_ticket_severities,
+        reporter="alertmanager" if kind == "alertmanager" else "webhook",
+    )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.bootstrap import Switchboard
@@ -25,13 +24,14 @@ from bot.render.blockkit import to_message
 from bot.worker import Loop
 from domain.db import utcnow
 from domain.faults.choices import AlarmState, PerceivedSeverity
-from domain.faults.models import Alarm, AlarmStorm
+from domain.faults.models import Alarm
+from domain.faults.queries import alarm_view, storm_summary
 from domain.faults.services import (
     alarms_to_post,
     current_storm,
     join_storm,
     mark_posted,
-    storm_breakdown,
+    mark_storm_posted,
 )
 from skills.alarms import alarm_card, storm_card
 
@@ -116,10 +116,10 @@ class AlarmNotifier(Loop):
         out = []
         with self.sb.db.read() as s:
             for a in alarms_to_post(s):
-                out.append(self._decide(s, a))
+                out.append(self._decide(a))
         return out
 
-    def _decide(self, s: Session, a: Alarm) -> _Work:
+    def _decide(self, a: Alarm) -> _Work:
         work = _Work(a.id, a.revision, "skip", severity=a.perceived_severity, storm_id=a.storm_id)
         if a.storm_id is not None:
             work.action = "storm"
@@ -166,9 +166,8 @@ class AlarmNotifier(Loop):
         assert w.channel
         # Drawn now, not when read: in a storm most alarms never get a card of their own.
         with self.sb.db.read() as s:
-            alarm = s.get(Alarm, w.alarm_id)
-            assert alarm is not None
-            message = to_message(alarm_card(s, alarm))
+            view = alarm_view(s, w.alarm_id)
+        message = to_message(alarm_card(view))
         try:
             if w.action == "update" and w.ts:
                 self.outbound.update(w.channel, w.ts, message).result(timeout=SEND_TIMEOUT_S)
@@ -196,13 +195,12 @@ class AlarmNotifier(Loop):
 
     def _post_storm(self, storm_id: int, done: Pass) -> None:
         with self.sb.db.read() as s:
-            storm = s.get(AlarmStorm, storm_id)
-            if storm is None:
-                return
-            breakdown = storm_breakdown(s, storm.id)
-            reply = storm_card(storm, breakdown)
-            critical = breakdown["severity"].get(PerceivedSeverity.CRITICAL.value, 0)
-        message = to_message(reply)
+            summary = storm_summary(s, storm_id)
+        if summary is None:
+            return
+        storm = summary.storm
+        critical = summary.severity.get(PerceivedSeverity.CRITICAL.value, 0)
+        message = to_message(storm_card(summary))
         done.storm = storm.ref
         try:
             if storm.slack_ts and storm.slack_channel:
@@ -219,6 +217,4 @@ class AlarmNotifier(Loop):
             return
         metrics.ALARM_MESSAGES.labels("storm").inc()
         with self.sb.db.transaction() as s:
-            row = s.get(AlarmStorm, storm.id)
-            if row is not None:
-                row.slack_channel, row.slack_ts = posted.get("channel"), posted.get("ts")
+            mark_storm_posted(s, storm.id, channel=posted.get("channel"), ts=posted.get("ts"))

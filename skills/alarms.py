@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from domain.config import Role
-from domain.db import get_by_ref, make_ref
-from domain.errors import DomainError
+from domain.db import make_ref
 from domain.faults.choices import AlarmState, PerceivedSeverity
-from domain.faults.models import Alarm, AlarmStorm
-from domain.faults.services import acknowledge_alarm, symptoms_of
-from domain.inventory.models import Device, Site
+from domain.faults.models import Alarm
+from domain.faults.queries import AlarmView, StormSummary, alarm_view, raised_alarms
+from domain.faults.services import acknowledge_alarm, get_alarm
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Form, Input, Reply, Section, Table
 
 VIEWERS = [Role.ENGINEER, Role.MANAGER]
-_ORDER = {s: i for i, s in enumerate(PerceivedSeverity)}
 
 
 class ListArgs(Args):
@@ -34,44 +27,21 @@ class AlarmRef(Args):
 @command("alarm list", roles=VIEWERS, args=ListArgs)
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """Raised alarms, worst first; filter by severity, site code or device."""
-    query = (
-        sa.select(Alarm, Device.hostname, Site.code)
-        .outerjoin(Device, Device.id == Alarm.device_id)
-        .outerjoin(Site, Site.id == Device.site_id)
-        .where(Alarm.state != AlarmState.CLEARED, Alarm.parent_id.is_(None))
-    )
-    severities = {s.value for s in PerceivedSeverity}
     with ctx.db.read() as s:
-        for word in args.filters:
-            w = word.lower()
-            if w in severities:
-                query = query.where(Alarm.perceived_severity == PerceivedSeverity(w))
-            elif s.scalar(sa.select(Site.id).where(Site.code == word.upper())):
-                query = query.where(Site.code == word.upper())
-            elif s.scalar(sa.select(Device.id).where(Device.hostname == w)):
-                query = query.where(Device.hostname == w)
-            else:
-                raise DomainError(
-                    f"{word!r} is not a severity, site or device",
-                    hint=f"severities: {', '.join(sorted(severities))}",
-                )
-        rows = s.execute(query.order_by(Alarm.raised_at.desc()).limit(500)).all()
-    rows = sorted(
-        rows, key=lambda r: (_ORDER[r[0].perceived_severity], -r[0].raised_at.timestamp())
-    )[: max(1, args.limit)]
+        rows = raised_alarms(s, args.filters, max(1, args.limit))
     table = Table(
         ("alarm", "severity", "device", "site", "what", "raised (UTC)", "ack"),
         tuple(
             (
                 a.ref,
-                a.perceived_severity.value,
-                host or "-",
-                code or "-",
+                a.severity.value,
+                a.hostname or "-",
+                a.site or "-",
                 a.alarm_type,
                 f"{a.raised_at:%m-%d %H:%M}",
                 a.acked_by or "-",
             )
-            for a, host, code in rows
+            for a in rows
         ),
     )
     return Reply(text=f"{len(rows)} raised alarm(s)", tables=(table,))
@@ -85,16 +55,15 @@ _ICON = {
 }
 
 
-def alarm_card(s: Session, a: Alarm) -> Reply:
+def alarm_card(view: AlarmView) -> Reply:
     """An alarm as people see it, in `/alarm show` and in its channel message."""
-    device = s.get(Device, a.device_id) if a.device_id else None
-    site = s.get(Site, device.site_id) if device else None
+    a, hostname = view.alarm, view.hostname
     cleared = a.state == AlarmState.CLEARED
     icon = ":white_check_mark:" if cleared else _ICON.get(a.perceived_severity, ":white_circle:")
     fields = [
         Field("severity", a.perceived_severity.value),
         Field("state", a.state.value),
-        Field("device", f"{device.hostname} ({site.code})" if device and site else "-"),
+        Field("device", f"{hostname} ({view.site})" if hostname else "-"),
         Field("type", a.alarm_type),
         Field("raised", f"{a.raised_at:%Y-%m-%d %H:%M} UTC"),
         Field("repeats", str(a.repeat_count)),
@@ -107,18 +76,17 @@ def alarm_card(s: Session, a: Alarm) -> Reply:
         fields.append(Field("ticket", make_ref("T", a.ticket_id)))
     if a.parent_id:
         fields.append(Field("correlated under", f"{make_ref('A', a.parent_id)} (root cause)"))
-    children = symptoms_of(s, a.id)
-    if children:
-        fields.append(Field("symptoms", f"{children} alarm(s) on this device filed under it"))
+    if view.symptoms:
+        fields.append(Field("symptoms", f"{view.symptoms} alarm(s) on this device filed under it"))
     buttons = []
     if a.acked_by is None and not cleared:
         buttons.append(Button("Acknowledge", f"/alarm ack {a.ref}", style="primary"))
-    if device is not None:
+    if hostname is not None:
         if a.ticket_id is None and not cleared:
             buttons.append(
                 Button(
                     "Open ticket",
-                    f"/ticket open {device.hostname}",
+                    f"/ticket open {hostname}",
                     form=Form(
                         "Open a ticket",
                         (
@@ -129,7 +97,7 @@ def alarm_card(s: Session, a: Alarm) -> Reply:
                     ),
                 )
             )
-        buttons.append(Button("Show device", f"/inventory show {device.hostname}"))
+        buttons.append(Button("Show device", f"/inventory show {hostname}"))
     return Reply(
         text=f"{icon} {a.ref} {a.perceived_severity.value}: {a.summary}"
         + (" (cleared)" if cleared else ""),
@@ -144,20 +112,21 @@ def _ticket_sev(a: Alarm) -> str:
     )
 
 
-def storm_card(storm: AlarmStorm, b: dict[str, Any]) -> Reply:
-    """One summary for a storm of alarms (`storm_breakdown`), kept up to date while it lasts."""
+def storm_card(b: StormSummary) -> Reply:
+    """One summary for a storm of alarms, kept up to date while it lasts."""
+    storm = b.storm
     worst = ", ".join(
-        f"{b['severity'][v.value]} {v.value}" for v in PerceivedSeverity if v.value in b["severity"]
+        f"{b.severity[v.value]} {v.value}" for v in PerceivedSeverity if v.value in b.severity
     )
     fields = (
-        Field("alarms", f"{b['alarms']} ({worst})"),
-        Field("cleared since", str(b["cleared"])),
+        Field("alarms", f"{b.alarms} ({worst})"),
+        Field("cleared since", str(b.cleared)),
         Field("from", f"{storm.started_at:%H:%M:%S} to {storm.last_at:%H:%M:%S} UTC"),
-        Field("devices most hit", ", ".join(f"{h} ({n})" for h, n in b["devices"]) or "-"),
-        Field("alarm types", ", ".join(f"{t} ({n})" for t, n in b["types"]) or "-"),
+        Field("devices most hit", ", ".join(f"{h} ({n})" for h, n in b.devices) or "-"),
+        Field("alarm types", ", ".join(f"{t} ({n})" for t, n in b.types) or "-"),
     )
     return Reply(
-        text=f":rotating_light: Alarm storm {storm.ref}: {b['alarms']} new alarms, "
+        text=f":rotating_light: Alarm storm {storm.ref}: {b.alarms} new alarms, "
         "reported together instead of one message each",
         sections=(Section(fields=fields),),
         buttons=(
@@ -171,7 +140,8 @@ def storm_card(storm: AlarmStorm, b: dict[str, Any]) -> Reply:
 def show(ctx: Context, args: AlarmRef) -> Reply:
     """One alarm with its device, state, ticket, correlation and labels."""
     with ctx.db.read() as s:
-        return alarm_card(s, get_by_ref(s, Alarm, args.alarm, "alarm"))
+        view = alarm_view(s, get_alarm(s, args.alarm).id)
+    return alarm_card(view)
 
 
 @command("alarm ack", roles=[Role.ENGINEER], args=AlarmRef)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from domain.config import Role
-from domain.errors import NotFound
 from domain.faults.choices import PerceivedSeverity
-from domain.faults.health import network_health
+from domain.faults.health import health_of
 from domain.inventory.choices import DeviceStatus
-from domain.inventory.models import Region, Site
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
@@ -25,21 +21,7 @@ class HealthArgs(Args):
 def health(ctx: Context, args: HealthArgs) -> Reply:
     """Devices up and down, availability (24 h, 30 days), open alarms, worst sites, MTTR."""
     with ctx.db.read() as s:
-        scope, label = None, "the network"
-        if args.scope:
-            code = args.scope.upper()
-            region = s.scalars(sa.select(Region).where(Region.code == code)).first()
-            site = s.scalars(sa.select(Site).where(Site.code == code)).first()
-            if region is not None:
-                scope, label = Site.region_id == region.id, region.name
-            elif site is not None:
-                scope, label = Site.id == site.id, f"site {site.code}"
-            else:
-                raise NotFound(
-                    f"no region or site {args.scope!r}",
-                    hint="regions look like MUM, sites like MUM-AND1",
-                )
-        h = network_health(s, ctx.now(), scope, label)
+        h = health_of(s, ctx.now(), args.scope)
     mttr = h.mttr_minutes
     severities = [p for p in PerceivedSeverity if p != PerceivedSeverity.CLEARED]
     fields = (
@@ -64,7 +46,7 @@ def health(ctx: Context, args: HealthArgs) -> Reply:
         ),
     )
     return Reply(
-        text=f"Health of {label}",
+        text=f"Health of {h.label}",
         sections=(Section(fields=fields),),
         tables=(
             Table(

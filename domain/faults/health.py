@@ -13,9 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.errors import NotFound
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.intake import DEVICE_DOWN
 from domain.faults.models import Alarm
+from domain.faults.queries import open_alarms_by_severity, open_alarms_by_site
 from domain.inventory.choices import DeviceStatus
 from domain.inventory.models import Device, Region, Site
 
@@ -30,6 +32,7 @@ class Health:
     down_now: int = 0
     #: (raised, cleared) of device-down alarms touching the last 30 days
     outages: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    #: Open alarms as `/alarm list` counts them (not the symptoms filed under a root cause).
     open_by_severity: dict[PerceivedSeverity, int] = field(default_factory=dict)
     worst_sites: list[tuple[str, int]] = field(default_factory=list)
     repairs: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -59,6 +62,7 @@ def network_health(
     session: Session, now: datetime, scope: Any = None, label: str = "the network"
 ) -> Health:
     """Health of the devices in `scope` (a condition on Site; all when None)."""
+    everywhere = scope is None
     scope = sa.true() if scope is None else scope
     h = Health(label, now)
     in_scope = sa.select(Device.id).join(Site, Site.id == Device.site_id).where(scope)
@@ -93,26 +97,8 @@ def network_health(
         )
         if DEVICE_DOWN.match(t)
     ]
-    h.open_by_severity = {
-        k: int(v)
-        for k, v in session.execute(
-            sa.select(Alarm.perceived_severity, sa.func.count())
-            .where(Alarm.device_id.in_(in_scope), Alarm.state != AlarmState.CLEARED)
-            .group_by(Alarm.perceived_severity)
-        ).all()
-    }
-    h.worst_sites = [
-        (str(c), int(n))
-        for c, n in session.execute(
-            sa.select(Site.code, sa.func.count(Alarm.id).label("n"))
-            .join(Device, Device.site_id == Site.id)
-            .join(Alarm, Alarm.device_id == Device.id)
-            .where(scope, Alarm.state != AlarmState.CLEARED)
-            .group_by(Site.code)
-            .order_by(sa.desc("n"), Site.code)
-            .limit(5)
-        ).all()
-    ]
+    h.open_by_severity = open_alarms_by_severity(session, None if everywhere else scope)
+    h.worst_sites = open_alarms_by_site(session, 5, None if everywhere else scope)
     h.repairs = [
         (r, c)
         for r, c in session.execute(
@@ -131,3 +117,17 @@ def health_by_region(session: Session, now: datetime) -> list[Health]:
     """One Health per region, in region order."""
     regions = session.scalars(sa.select(Region).order_by(Region.code)).all()
     return [network_health(session, now, Site.region_id == r.id, r.name) for r in regions]
+
+
+def health_of(session: Session, now: datetime, code: str | None = None) -> Health:
+    """Health of the network, or of the region or site with that code (MUM, MUM-AND1)."""
+    if not code:
+        return network_health(session, now)
+    key = code.upper()
+    region = session.scalars(sa.select(Region).where(Region.code == key)).first()
+    if region is not None:
+        return network_health(session, now, Site.region_id == region.id, region.name)
+    site = session.scalars(sa.select(Site).where(Site.code == key)).first()
+    if site is not None:
+        return network_health(session, now, Site.id == site.id, f"site {site.code}")
+    raise NotFound(f"no region or site {code!r}", hint="regions look like MUM, sites like MUM-AND1")

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.db import Database
 from domain.faults.choices import AlarmSource, AlarmState, PerceivedSeverity, TicketKind
 from domain.faults.models import Alarm
 from domain.faults.services import clear_alarm, open_ticket, raise_alarm
@@ -157,6 +158,27 @@ def ingest(
             alarm.ticket_id = ticket.id
             result.tickets.append(ticket.ref)
     return result
+
+
+def file_alerts(
+    db: Database,
+    events: Iterable[AlertEvent],
+    *,
+    now: datetime,
+    sla_hours: Mapping[int, float],
+    ticket_severities: Iterable[str] = ("critical",),
+    reporter: str = "alertmanager",
+) -> IntakeResult:
+    """File a batch of alerts as alarms, all of it or none, in one transaction."""
+    with db.transaction() as session:
+        return ingest(
+            session,
+            events,
+            now=now,
+            sla_hours=sla_hours,
+            ticket_severities=ticket_severities,
+            reporter=reporter,
+        )
 
 
 def _correlate(session: Session, alarm: Alarm, device: Device, result: IntakeResult) -> None:

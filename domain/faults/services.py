@@ -13,7 +13,6 @@ from domain.db import get_by_ref, utcnow
 from domain.errors import DomainError
 from domain.faults.choices import (
     ALARM_LIFECYCLE,
-    OPEN_TICKET_STATUSES,
     TICKET_LIFECYCLE,
     AckState,
     AlarmSource,
@@ -24,7 +23,10 @@ from domain.faults.choices import (
     TicketStatus,
 )
 from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
-from domain.inventory.models import Device, Site
+
+# Moved to domain/faults/queries.py with the other reads; importable from here until
+# its last caller (skills/tickets.py) imports it from there.
+from domain.faults.queries import open_tickets  # noqa: F401
 
 TITLE_MAX = 200
 
@@ -244,21 +246,13 @@ def clear_alarm(session: Session, fingerprint: str, now: datetime | None = None)
     return alarm
 
 
-def symptoms_of(session: Session, alarm_id: int) -> int:
-    """How many raised alarms are filed under this one (its device is down)."""
-    return (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Alarm)
-            .where(Alarm.parent_id == alarm_id, Alarm.state != AlarmState.CLEARED)
-        )
-        or 0
-    )
+def get_alarm(session: Session, ref: str) -> Alarm:
+    return get_by_ref(session, Alarm, ref, "alarm")
 
 
 def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | None = None) -> Alarm:
     now = now or utcnow()
-    alarm = get_by_ref(session, Alarm, ref, "alarm")
+    alarm = get_alarm(session, ref)
     if alarm.ack_state == AckState.ACKNOWLEDGED:
         raise DomainError(f"alarm {alarm.ref} was already acknowledged by {alarm.acked_by}")
     alarm.ack_state = AckState.ACKNOWLEDGED
@@ -266,40 +260,6 @@ def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | No
     alarm.acked_at = now
     alarm.touch()
     return alarm
-
-
-def open_tickets(
-    session: Session,
-    *,
-    now: datetime,
-    assignee: str | None = None,
-    breached: bool = False,
-    breached_since: datetime | None = None,
-    site: str | None = None,
-    severity: int | None = None,
-    limit: int | None = 20,
-) -> list[Ticket]:
-    """Open tickets, the nearest SLA first, narrowed by assignee, breach, site, severity.
-
-    `breached_since` keeps those whose SLA ran out between then and `now`.
-    """
-    query = sa.select(Ticket).where(Ticket.status.in_(OPEN_TICKET_STATUSES))
-    if assignee is not None:
-        query = query.where(Ticket.assignee == assignee)
-    if breached or breached_since is not None:
-        query = query.where(Ticket.sla_due_at < now)
-    if breached_since is not None:
-        query = query.where(Ticket.sla_due_at >= breached_since)
-    if site is not None:
-        query = (
-            query.join(Device, Device.id == Ticket.device_id)
-            .join(Site, Site.id == Device.site_id)
-            .where(Site.code == site.upper())
-        )
-    if severity is not None:
-        query = query.where(Ticket.severity == severity)
-    query = query.order_by(Ticket.sla_due_at)
-    return list(session.scalars(query if limit is None else query.limit(limit)))
 
 
 # -- alarm messages -----------------------------------------------------------------------
@@ -368,29 +328,10 @@ def join_storm(
     return storm
 
 
-def storm_breakdown(session: Session, storm_id: int) -> dict[str, Any]:
-    """What a storm is made of: counts by severity, cleared, the devices and types most hit."""
-    in_storm = Alarm.storm_id == storm_id
-    n = sa.func.count()
-
-    def counts(column: Any, top: int | None = None) -> list[tuple[Any, int]]:
-        query = (
-            sa.select(column, n)
-            .select_from(Alarm)
-            .where(in_storm)
-            .group_by(column)
-            .order_by(n.desc(), column)
-        )
-        if column is Device.hostname:
-            query = query.join(Device, Device.id == Alarm.device_id)
-        return [(k, c) for k, c in session.execute(query.limit(top)).all()]
-
-    severity = {str(k): c for k, c in counts(Alarm.perceived_severity)}
-    cleared = session.scalar(sa.select(n).where(in_storm, Alarm.state == AlarmState.CLEARED))
-    return {
-        "alarms": sum(severity.values()),
-        "cleared": cleared or 0,
-        "severity": severity,
-        "devices": counts(Device.hostname, 5),
-        "types": counts(Alarm.alarm_type, 5),
-    }
+def mark_storm_posted(
+    session: Session, storm_id: int, *, channel: str | None, ts: str | None
+) -> None:
+    """Record where a storm's summary was posted, so later passes update it in place."""
+    storm = session.get(AlarmStorm, storm_id)
+    if storm is not None:
+        storm.slack_channel, storm.slack_ts = channel, ts

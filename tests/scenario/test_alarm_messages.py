@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.faults.models import Alarm, AlarmStorm
-from domain.faults.services import storm_breakdown
+from domain.faults.queries import storm_summary
 from tests.fakes.slack_api import Call
 from tests.scenario.conftest import USERS, Served
 from tests.scenario.test_alert_intake import alert, am, post
@@ -154,7 +154,8 @@ def test_a_storm_becomes_one_summary_updated_while_it_lasts(served: Served) -> N
     assert len(served.slack.calls_to("chat.postMessage")) == 1  # nothing one by one
     with served.sb.db.read() as s:
         storm = s.scalars(sa.select(AlarmStorm)).one()
-        assert storm_breakdown(s, storm.id)["alarms"] == limit + 15
+        summary = storm_summary(s, storm.id)
+        assert summary is not None and summary.alarms == limit + 15
         assert (storm.slack_channel, storm.slack_ts) == (
             update.params["channel"],
             update.params["ts"],
@@ -191,7 +192,8 @@ def test_a_flood_of_ten_thousand_alerts_is_one_storm_and_loses_nothing(served: S
     assert total == 10_000
     with served.sb.db.read() as s:
         (storm,) = s.scalars(sa.select(AlarmStorm)).all()
-        assert storm_breakdown(s, storm.id)["alarms"] == 10_000
+        summary = storm_summary(s, storm.id)
+        assert summary is not None and summary.alarms == 10_000
     final = "Alarm storm S-1: 10000 new alarms"
     while not any(
         final in c.params.get("text", "")
