@@ -26,7 +26,7 @@ from nornir.core.task import Result, Task
 
 from automation import diffing, drivers, intents
 from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Driver, Target
-from automation.inventory import nornir_for, select_devices
+from automation.inventory import nornir_for, select_targets
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import (
@@ -62,6 +62,8 @@ class ChangeReport:
     ref: str
     state: ChangeState
     outcomes: list[DeviceOutcome] = field(default_factory=list)
+    #: For a plan: how many devices the targets matched, "3 devices matched role:core".
+    matched: str = ""
 
     def count(self, state: TargetState) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
@@ -123,7 +125,8 @@ class ChangeWorkflow:
         self, template: str, targets: Sequence[str], params: dict[str, Any], requested_by: str
     ) -> tuple[ChangeRequest, ChangeReport]:
         intents.validate(template, params)  # a bad value is refused before any device
-        devices = select_devices(self.db, targets)
+        selection = select_targets(self.db, targets)
+        devices = selection.devices
         limit = self.policy.max_devices_per_change
         if len(devices) > limit:
             raise PolicyViolation(
@@ -171,7 +174,7 @@ class ChangeWorkflow:
             )
             s.add(change)
             s.flush()
-            report = ChangeReport(change.ref, ChangeState.PLANNED)
+            report = ChangeReport(change.ref, ChangeState.PLANNED, matched=selection.sentence)
             first = True
             for d in devices:
                 r = results[d.hostname]

@@ -87,13 +87,22 @@ def plan(ctx: Context, args: PlanArgs) -> Reply:
             ),
             Button("Cancel", f"/config cancel {change.ref}"),
         )
-    text = (
+    # How many devices the selector matched comes first: a selector that caught more (or
+    # fewer) devices than meant is seen before the diffs.
+    unread = report.count(TargetState.FAILED)
+    text = f"{report.matched}. " + (
         f"{change.ref}: {args.template} on {pending} device(s)"
         if pending
+        else f"{change.ref}: nothing to apply; {unread} device(s) could not be read"
+        if unread
         else f"{change.ref}: every device is already as intended; nothing to apply"
     )
     return Reply(
-        text=text, sections=(Section(fields=fields),), tables=(_outcomes(report),), buttons=buttons
+        text=text,
+        sections=(Section(fields=fields),),
+        tables=(_outcomes(report),),
+        buttons=buttons,
+        meta={"change": change.ref},
     )
 
 

@@ -193,7 +193,8 @@ def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     router, access = lab_router(db)
     planned = router.handle(access.user("alice"), "/config plan ntp r1-mum servers=10.0.0.5")
     assert planned.ok and planned.text.endswith(": ntp on 1 device(s)")
-    ref = planned.text.split(":")[0]
+    ref = planned.meta["change"]
+    assert planned.text == f"1 device matched r1-mum. {ref}: ntp on 1 device(s)"
     assert [b.command for b in planned.buttons] == [f"/config apply {ref}", f"/config cancel {ref}"]
     steps: list[str] = []
     applied = router.handle(access.user("bob"), f"/config apply {ref}", progress=steps.append)

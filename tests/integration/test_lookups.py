@@ -263,10 +263,10 @@ def _searched(router: Router, selector: str) -> list[str]:
     return sorted(row[0] for row in found.tables[0].rows)
 
 
-def _planned(router: Router, selector: str) -> list[str]:
+def _planned(router: Router, selector: str) -> tuple[str, list[str]]:
     planned = router.handle(ACCESS.user("alice"), f"/config plan ntp {selector} servers=10.0.0.5")
     assert planned.ok, (planned.text, planned.hint)
-    return [row[0] for row in planned.tables[0].rows]
+    return planned.text, [row[0] for row in planned.tables[0].rows]
 
 
 @pytest.mark.parametrize(
@@ -285,8 +285,21 @@ def test_search_and_plan_select_the_same_devices(
     looked: tuple[Database, Router], selector: str, hosts: list[str]
 ) -> None:
     _, router = looked
-    planned = _planned(router, selector)
+    text, planned = _planned(router, selector)
     assert _searched(router, f"{selector} status:active") == planned == hosts
+    matched = len(_searched(router, selector))  # a plan leaves out devices not active
+    shown = str(parse_selector(selector.split()))
+    assert text.startswith(f"{matched} device{'' if matched == 1 else 's'} matched {shown}")
+
+
+def test_a_plan_says_what_it_left_out_and_search_shows_it(looked: tuple[Database, Router]) -> None:
+    _, router = looked
+    assert _searched(router, "r1-*") == ["r1-mum", "r1-mum-old"]
+    text, planned = _planned(router, "r1-*")
+    assert planned == ["r1-mum"]
+    assert text.startswith("2 devices matched r1-*; not active, left out: r1-mum-old (offline). ")
+    # Nothing listens on r1-mum's port: an unread device is never "already as intended".
+    assert text.endswith(": nothing to apply; 1 device(s) could not be read")
 
 
 def test_a_bare_word_is_one_hostname_not_every_hostname_containing_it(
