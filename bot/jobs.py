@@ -17,12 +17,12 @@ from bot.render.blockkit import to_message
 from domain.billing import runs as billing_runs
 from domain.billing.runs import DunningRun
 from domain.db import utcnow
-from domain.faults.services import open_tickets
-from domain.fraud.models import FraudCase
+from domain.faults.queries import open_tickets
+from domain.fraud.queries import case_view
 from domain.jobs import subscribers
 from models.fraud.artifact import ModelMissing
 from skills.digests import build_digest
-from skills.fraud import case_card, case_msisdn
+from skills.fraud import case_card
 from skills.reply import Button, Field, Reply, Section
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,8 @@ def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None
         return 0
     for case_id in run.opened:
         with sb.db.read() as s:
-            case = s.get(FraudCase, case_id)
-            assert case is not None
-            reply = case_card(case, case_msisdn(s, case))
+            view = case_view(s, case_id)
+        reply = case_card(view)
         outbound.post(sb.settings.channels.fraud, to_message(reply)).result(timeout=120)
     return len(run.opened)
 

@@ -11,14 +11,8 @@ from __future__ import annotations
 
 from domain.config import Role
 from domain.fraud.choices import CaseState
-from domain.fraud.models import FraudCase
-from domain.fraud.services import (
-    confirm_case,
-    count_cases,
-    decide_case,
-    get_case,
-    list_cases,
-)
+from domain.fraud.queries import CaseView, case_view, count_cases, list_cases
+from domain.fraud.services import confirm_case, decide_case, get_case
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -27,8 +21,9 @@ ANALYSTS = [Role.FRAUD_ANALYST]
 VIEWERS = [Role.FRAUD_ANALYST, Role.MANAGER]
 
 
-def case_card(case: FraudCase, msisdn: str) -> Reply:
+def case_card(view: CaseView) -> Reply:
     """A case as the fraud channel shows it, with the analyst's buttons while open."""
+    case, msisdn = view.case, view.line
     kind = str(case.kind).replace("_", " ") if case.kind else "unusual use"
     fields = [
         Field("line", msisdn),
@@ -130,14 +125,14 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
         ("case", "line", "score", "likely", "state", "opened (UTC)"),
         tuple(
             (
-                c.ref,
-                m,
-                f"{c.score:.2f}",
-                str(c.kind or "-"),
-                str(c.state),
-                f"{c.opened_at:%m-%d %H:%M}",
+                v.case.ref,
+                v.line,
+                f"{v.case.score:.2f}",
+                str(v.case.kind or "-"),
+                str(v.case.state),
+                f"{v.case.opened_at:%m-%d %H:%M}",
             )
-            for c, m in rows
+            for v in rows
         ),
     )
     what = f"{args.state} " if args.state else ""
@@ -149,16 +144,8 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
 def explain(ctx: Context, args: CaseRef) -> Reply:
     """Why a line was flagged: its score, likely kind and the facts that drove it."""
     with ctx.db.read() as s:
-        case = get_case(s, args.case)
-        msisdn = case_msisdn(s, case)
-        return case_card(case, msisdn)
-
-
-def case_msisdn(s, case: FraudCase) -> str:  # type: ignore[no-untyped-def]
-    from domain.customers.models import Subscription
-
-    sub = s.get(Subscription, case.subscription_id)
-    return (sub.msisdn or sub.identifier) if sub else "-"
+        view = case_view(s, get_case(s, args.case).id)
+    return case_card(view)
 
 
 @command("fraud confirm", roles=ANALYSTS, args=Decision)
@@ -166,10 +153,11 @@ def confirm(ctx: Context, args: Decision) -> Reply:
     """Confirm fraud: the line is suspended through an order and the decision kept."""
     with ctx.db.transaction() as s:
         case, order = confirm_case(s, args.case, ctx.actor, note=args.note, now=ctx.now())
-        return Reply(
-            text=f"{case.ref} confirmed by {ctx.actor}; {order.ref} suspends "
-            f"{case_msisdn(s, case)} ({order.state})"
-        )
+        view = case_view(s, case.id)
+    return Reply(
+        text=f"{case.ref} confirmed by {ctx.actor}; {order.ref} suspends "
+        f"{view.line} ({order.state})"
+    )
 
 
 @command("fraud dismiss", roles=ANALYSTS, args=Decision)

@@ -140,27 +140,3 @@ def confirm_case(
         now=now,
     )
     return case, order
-
-
-def count_cases(session: Session, state: CaseState | None = None) -> int:
-    query = sa.select(sa.func.count()).select_from(FraudCase)
-    if state is not None:
-        query = query.where(FraudCase.state == state)
-    return int(session.scalar(query) or 0)
-
-
-def list_cases(
-    session: Session, state: CaseState | None = None, limit: int = 25
-) -> list[tuple[FraudCase, str]]:
-    """Cases with their line's number, highest score first (newest first when decided)."""
-    query = sa.select(FraudCase, Subscription.msisdn).join(
-        Subscription, Subscription.id == FraudCase.subscription_id
-    )
-    if state is not None:
-        query = query.where(FraudCase.state == state)
-    order = (
-        (FraudCase.score.desc(), FraudCase.id)
-        if state == CaseState.OPEN
-        else (FraudCase.opened_at.desc(), FraudCase.id.desc())
-    )
-    return [(c, m or "-") for c, m in session.execute(query.order_by(*order).limit(limit)).all()]
