@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from slack_sdk.errors import SlackApiError
 
@@ -39,17 +38,17 @@ from bot.render.blockkit import to_message
 from bot.webhooks import Rejected
 from bot.worker import Loop
 from domain.config import OrderSettings, Settings
-from domain.customers.models import Subscription
 from domain.db import Database, utcnow
 from domain.errors import Conflict, DatabaseUnavailable, DomainError
 from domain.orders.choices import OrderState
+from domain.orders.intake import PlacedOrder, place_order
 from domain.orders.models import ProductOrder
+from domain.orders.queries import order_view
 from domain.orders.services import (
     mark_announced,
     mark_told,
     orders_to_announce,
     orders_to_tell,
-    request_order,
 )
 from skills.orders import order_card
 from skills.reply import Reply
@@ -80,13 +79,14 @@ def check_request(settings: OrderSettings, headers: dict[str, str], body: bytes)
     )
 
 
-def _answer(order: ProductOrder, line: str | None) -> dict[str, Any]:
-    return {
-        "order": order.ref,
-        "state": str(order.state),
-        "line": line,
-        "policy": order.policy_note,
+def _answer(placed: PlacedOrder) -> dict[str, Any]:
+    answer = {
+        "order": placed.ref,
+        "state": str(placed.state),
+        "line": placed.line,
+        "policy": placed.policy_note,
     }
+    return {**answer, "repeated": True} if placed.repeated else answer
 
 
 def receive(
@@ -111,47 +111,27 @@ def receive(
     key = idempotency_key or request.external_id
     if idempotency_key and request.external_id and idempotency_key != request.external_id:
         raise Rejected(422, "Idempotency-Key and external_id differ", "send one of them")
-    if key:
-        seen = _by_key(db, key)
-        if seen is not None:
-            return 200, {**seen, "repeated": True}
     try:
-        with db.transaction() as s:
-            order = request_order(
-                s,
-                customer=request.customer,
-                offering=request.offering,
-                requested_by=request.requested_by,
-                orders=settings.orders,
-                billing=settings.billing,
-                site=request.site,
-                port=request.port,
-                note=request.note,
-                external_id=key,
-                now=now or utcnow(),
-            )
-            sub = s.get(Subscription, order.subscription_id) if order.subscription_id else None
-            answer = _answer(order, sub.identifier if sub else None)
-    except sa.exc.IntegrityError:
-        # The same key raced in from another request: that one made the order.
-        seen = _by_key(db, key) if key else None
-        if seen is None:
-            raise Conflict("the order clashed with another one at the same moment") from None
-        return 200, {**seen, "repeated": True}
+        placed = place_order(
+            db,
+            customer=request.customer,
+            offering=request.offering,
+            requested_by=request.requested_by,
+            orders=settings.orders,
+            billing=settings.billing,
+            site=request.site,
+            port=request.port,
+            note=request.note,
+            external_id=key,
+            now=now or utcnow(),
+        )
     except (Conflict, DatabaseUnavailable):
         raise
     except DomainError as exc:
         raise Rejected(422, str(exc), exc.hint) from None
-    return (201 if answer["state"] == OrderState.COMPLETED else 202), answer
-
-
-def _by_key(db: Database, key: str) -> dict[str, Any] | None:
-    with db.read() as s:
-        order = s.scalars(sa.select(ProductOrder).where(ProductOrder.external_id == key)).first()
-        if order is None:
-            return None
-        sub = s.get(Subscription, order.subscription_id) if order.subscription_id else None
-        return _answer(order, sub.identifier if sub else None)
+    if placed.repeated:
+        return 200, _answer(placed)
+    return (201 if placed.state == OrderState.COMPLETED else 202), _answer(placed)
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -212,11 +192,11 @@ class OrderWorker(Loop):
     def _announce(self, done: WorkerPass) -> None:
         work: list[tuple[int, datetime, Reply, str | None, str | None, bool]] = []
         with self.sb.db.read() as s:
-            for o in orders_to_announce(s):
-                pending = o.state == OrderState.PENDING
-                work.append(
-                    (o.id, o.updated_at, order_card(s, o), o.slack_channel, o.slack_ts, pending)
-                )
+            views = [order_view(s, o.id) for o in orders_to_announce(s)]
+        for v in views:
+            o = v.order
+            pending = o.state == OrderState.PENDING
+            work.append((o.id, o.updated_at, order_card(v), o.slack_channel, o.slack_ts, pending))
         for order_id, seen, card, channel, ts, pending in work:
             message = to_message(card)
             posted: dict[str, Any] = {}
@@ -241,11 +221,11 @@ class OrderWorker(Loop):
     def _tell(self, done: WorkerPass) -> None:
         work: list[tuple[int, str, str, Reply]] = []
         with self.sb.db.read() as s:
-            for o in orders_to_tell(s):
-                sub = s.get(Subscription, o.subscription_id) if o.subscription_id else None
-                card = order_card(s, o)
-                text = news(o, sub.identifier if sub else None)
-                work.append((o.id, o.requested_by, text, Reply(text, sections=card.sections)))
+            views = [order_view(s, o.id) for o in orders_to_tell(s)]
+        for v in views:
+            o, card = v.order, order_card(v)
+            text = news(o, v.line.identifier if v.line else None)
+            work.append((o.id, o.requested_by, text, Reply(text, sections=card.sections)))
         for order_id, requester, _text, reply in work:
             user = self._slack_id(requester)
             if user is not None:

@@ -9,25 +9,14 @@ configured through the change workflow and verified before the line goes active.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
 from automation.provisioning import FulfilmentReport
-from domain.catalog.models import ProductOffering
-from domain.changes.models import ChangeRequest
 from domain.config import Role
-from domain.customers.models import Customer, Subscription
 from domain.errors import DomainError, PolicyViolation
-from domain.inventory.models import Device, Site
 from domain.money import money
 from domain.orders.choices import OrderState
-from domain.orders.models import ProductOrder
-from domain.orders.services import (
-    cancel_order,
-    decide_order,
-    get_order,
-    request_order,
-)
+from domain.orders.intake import place_order
+from domain.orders.queries import OrderView, list_orders, order_view
+from domain.orders.services import cancel_order, decide_order, get_order
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -57,10 +46,9 @@ class ListArgs(Args):
     limit: int = 20
 
 
-def order_card(s: Session, order: ProductOrder) -> Reply:
+def order_card(view: OrderView) -> Reply:
     """An order as people see it: what, for whom, where, who decided, how it ended."""
-    customer = s.get_one(Customer, order.customer_id)
-    offering = s.get(ProductOffering, order.offering_id) if order.offering_id else None
+    order, customer, offering = view.order, view.customer, view.offering
     fields = [
         Field("state", str(order.state)),
         Field("customer", f"{customer.name} ({customer.segment})"),
@@ -69,14 +57,11 @@ def order_card(s: Session, order: ProductOrder) -> Reply:
         Field("one-off", money(order.one_off_minor)),
         Field("requested by", order.requested_by),
     ]
-    if order.subscription_id:
-        sub = s.get_one(Subscription, order.subscription_id)
-        fields.append(Field("line", f"{sub.identifier} ({sub.state})"))
-    if order.device_id:
-        device = s.get_one(Device, order.device_id)
-        site = s.get_one(Site, device.site_id)
+    if view.line is not None:
+        fields.append(Field("line", f"{view.line.identifier} ({view.line.state})"))
+    if view.device is not None and view.site is not None:
         vlan = f" vlan {order.vlan}" if order.vlan else ""
-        fields.append(Field("where", f"{site.code} {device.hostname} {order.port}{vlan}"))
+        fields.append(Field("where", f"{view.site.code} {view.device.hostname} {order.port}{vlan}"))
     if order.note:
         fields.append(Field("note", order.note))
     if order.policy_note:
@@ -87,8 +72,8 @@ def order_card(s: Session, order: ProductOrder) -> Reply:
         )
     if order.decision_note:
         fields.append(Field("decision note", order.decision_note))
-    if order.change_request_id:
-        change = s.get_one(ChangeRequest, order.change_request_id)
+    if view.change is not None:
+        change = view.change
         fields.append(Field("change", change.summary or f"{change.ref} {change.state}"))
     if order.failure_reason:
         fields.append(Field("failed because", order.failure_reason))
@@ -132,9 +117,7 @@ def _place(words: list[str]) -> tuple[str | None, str | None]:
 def _fulfil(ctx: Context, ref: str) -> FulfilmentReport | str:
     """Fulfil an approved order now; a sentence instead when it has to wait."""
     try:
-        report = ctx.services.provisioner.fulfil(
-            ref, ctx.actor, progress=ctx.progress
-        )
+        report = ctx.services.provisioner.fulfil(ref, ctx.actor, progress=ctx.progress)
     except PolicyViolation as exc:  # outside the change windows
         return f"provisioning waits: {exc} ({exc.hint})"
     return report if report is not None else "provisioning is already under way"
@@ -153,24 +136,20 @@ def _outcome(ctx: Context, ref: str, lead: str) -> Reply:
 def new(ctx: Context, args: NewOrder) -> Reply:
     """Order a line: /order new BA100000001 POST-399, or FIBRE-100 site:MUM-AND1 port:Gi0/0/5."""
     site, port = _place(args.where or [])
-    with ctx.db.transaction() as s:
-        order = request_order(
-            s,
-            customer=args.customer,
-            offering=args.offering,
-            requested_by=ctx.actor,
-            orders=ctx.services.orders,
-            billing=ctx.services.billing,
-            site=site,
-            port=port,
-            note=args.note,
-            now=ctx.now(),
-        )
-        ref, state, policy = order.ref, order.state, order.policy_note or ""
-        customer = s.get_one(Customer, order.customer_id).name
-        offering = s.get_one(ProductOffering, order.offering_id).code
-        line = s.get(Subscription, order.subscription_id) if order.subscription_id else None
-        what = f"{ref}: {offering} for {customer}"
+    placed = place_order(
+        ctx.db,
+        customer=args.customer,
+        offering=args.offering,
+        requested_by=ctx.actor,
+        orders=ctx.services.orders,
+        billing=ctx.services.billing,
+        site=site,
+        port=port,
+        note=args.note,
+        now=ctx.now(),
+    )
+    ref, state, policy, line = placed.ref, placed.state, placed.policy_note or "", placed.line
+    what = f"{ref}: {placed.offering} for {placed.customer}"
     if state == OrderState.PENDING:
         return Reply(
             text=f"{what} waits for a manager ({policy.removeprefix('a manager decides: ')})",
@@ -186,8 +165,8 @@ def new(ctx: Context, args: NewOrder) -> Reply:
         )
     if state == OrderState.COMPLETED and line is not None:
         return Reply(
-            text=f"{what} approved by policy; {line.identifier} is active",
-            meta={"order": ref, "state": str(state), "line": line.identifier},
+            text=f"{what} approved by policy; {line} is active",
+            meta={"order": ref, "state": str(state), "line": line},
         )
     return _outcome(ctx, ref, f"{what} approved by policy")
 
@@ -196,33 +175,27 @@ def new(ctx: Context, args: NewOrder) -> Reply:
 def show(ctx: Context, args: OrderRef) -> Reply:
     """Show an order, with Approve / Reject while it waits for a decision."""
     with ctx.db.read() as s:
-        return order_card(s, get_order(s, args.order))
+        view = order_view(s, get_order(s, args.order).id)
+    return order_card(view)
 
 
 @command("order list", roles=ORDER_ROLES, args=ListArgs)
-def list_orders(ctx: Context, args: ListArgs) -> Reply:
+def list_(ctx: Context, args: ListArgs) -> Reply:
     """List recent orders, optionally in one state (pending, inProgress, ...)."""
-    query = (
-        sa.select(ProductOrder, Customer.name)
-        .join(Customer, Customer.id == ProductOrder.customer_id)
-        .order_by(ProductOrder.id.desc())
-        .limit(max(1, min(args.limit, 100)))
-    )
-    if args.state:
-        query = query.where(ProductOrder.state == args.state)
     with ctx.db.read() as s:
-        rows = tuple(
-            (
-                o.ref,
-                str(o.action),
-                str(o.state),
-                name,
-                o.requested_by,
-                money(o.one_off_minor + o.monthly_minor, ctx.services.billing),
-                f"{o.created_at:%Y-%m-%d}",
-            )
-            for o, name in s.execute(query)
+        found = list_orders(s, args.state, max(1, min(args.limit, 100)))
+    rows = tuple(
+        (
+            r.order.ref,
+            str(r.order.action),
+            str(r.order.state),
+            r.customer,
+            r.order.requested_by,
+            money(r.order.one_off_minor + r.order.monthly_minor, ctx.services.billing),
+            f"{r.order.created_at:%Y-%m-%d}",
         )
+        for r in found
+    )
     what = f" {args.state}" if args.state else ""
     return Reply(
         text=f"{len(rows)} latest{what} orders",

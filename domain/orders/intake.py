@@ -1,0 +1,103 @@
+"""Orders coming in, from chat (`/order new`) and the order API (`POST /orders`).
+
+`place_order` is the one way a new line is ordered: it owns its transaction, and an
+idempotency key places at most one order however often (or however concurrently)
+the caller sends it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.config import BillingSettings, OrderSettings
+from domain.db import Database, utcnow
+from domain.errors import Conflict
+from domain.orders.choices import OrderState
+from domain.orders.models import ProductOrder
+from domain.orders.queries import order_by_key, order_view
+from domain.orders.services import request_order
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What placing an order did, as the caller reports it."""
+
+    ref: str
+    state: OrderState
+    #: What the approval policy said (approved by itself, or why a manager decides).
+    policy_note: str | None
+    customer: str
+    offering: str
+    #: The line's identifier once it exists (a mobile line approved by policy).
+    line: str | None
+    #: The idempotency key had already placed this order; nothing new was made.
+    repeated: bool = False
+
+
+def _placed(session: Session, order: ProductOrder, *, repeated: bool = False) -> PlacedOrder:
+    view = order_view(session, order.id)
+    return PlacedOrder(
+        ref=order.ref,
+        state=order.state,
+        policy_note=order.policy_note,
+        customer=view.customer.name,
+        offering=view.offering.code if view.offering else "",
+        line=view.line.identifier if view.line else None,
+        repeated=repeated,
+    )
+
+
+def _already_placed(db: Database, external_id: str) -> PlacedOrder | None:
+    with db.read() as s:
+        order = order_by_key(s, external_id)
+        return _placed(s, order, repeated=True) if order is not None else None
+
+
+def place_order(
+    db: Database,
+    *,
+    customer: str,
+    offering: str,
+    requested_by: str,
+    orders: OrderSettings,
+    billing: BillingSettings,
+    site: str | None = None,
+    port: str | None = None,
+    note: str | None = None,
+    external_id: str | None = None,
+    now: datetime | None = None,
+) -> PlacedOrder:
+    """Order a line (all or nothing) through the approval policy; see `request_order`.
+
+    With `external_id`, an order that key already placed comes back `repeated`.
+    """
+    if external_id:
+        seen = _already_placed(db, external_id)
+        if seen is not None:
+            return seen
+    try:
+        with db.transaction() as s:
+            order = request_order(
+                s,
+                customer=customer,
+                offering=offering,
+                requested_by=requested_by,
+                orders=orders,
+                billing=billing,
+                site=site,
+                port=port,
+                note=note,
+                external_id=external_id,
+                now=now or utcnow(),
+            )
+            return _placed(s, order)
+    except sa.exc.IntegrityError:
+        # The same key raced in from another request: that one placed the order.
+        seen = _already_placed(db, external_id) if external_id else None
+        if seen is None:
+            raise Conflict("the order clashed with another one at the same moment") from None
+        return seen
