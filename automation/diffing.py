@@ -35,13 +35,20 @@ class ConfigPlan:
         return not self.remediation
 
 
-def _tree(platform: DevicePlatform, text: str) -> HConfig:
-    lines = [
+def config_lines(text: str) -> list[str]:
+    """The lines of `show running-config` that are configuration (no banner, `!` or blank).
+
+    Change plans and `/config diff` both compare configurations through this.
+    """
+    return [
         ln
         for ln in text.splitlines()
         if ln.strip() and ln.strip() != "!" and not ln.startswith(_NOISE)
     ]
-    return get_hconfig(_HIER.get(platform, Platform.GENERIC), "\n".join(lines))
+
+
+def _tree(platform: DevicePlatform, text: str) -> HConfig:
+    return get_hconfig(_HIER.get(platform, Platform.GENERIC), "\n".join(config_lines(text)))
 
 
 def _lines(config: HConfig) -> tuple[str, ...]:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from domain.changes.choices import ChangeState, TargetState
-from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
-from domain.changes.services import get_change, move_change
+from domain.changes.queries import change_view, config_backup, device_history
+from domain.changes.services import move_change, record_backup
 from domain.config import Role
-from domain.errors import DomainError
 from domain.inventory.models import Device
 from domain.inventory.queries import one_device
 from skills.context import Context
@@ -151,35 +147,30 @@ def cancel(ctx: Context, args: ChangeRef) -> Reply:
 def show(ctx: Context, args: ChangeRef) -> Reply:
     """Show a change: what, where, who, and each device's outcome."""
     with ctx.db.read() as s:
-        change = get_change(s, args.change)
-        rows = s.execute(
-            sa.select(Device.hostname, ChangeTarget)
-            .join(ChangeTarget, ChangeTarget.device_id == Device.id)
-            .where(ChangeTarget.change_id == change.id)
-            .order_by(ChangeTarget.id)
-        ).all()
-        params = " ".join(f"{k}={v}" for k, v in change.params.items())
-        fields = (
-            Field("state", change.state.value),
-            Field("template", change.template),
-            Field("values", params or "-"),
-            Field("targets", change.targets),
-            Field("requested by", change.requested_by),
-            Field("approved by", change.approved_by or "-"),
-            Field("risk", change.risk),
-        )
-        table = Table(
-            ("device", "state", "detail"),
-            tuple(
-                (h, t.state.value.replace("_", " "), t.error or (t.diff.splitlines() or [""])[0])
-                for h, t in rows
-            ),
-        )
-        return Reply(
-            text=change.summary or f"{change.ref} {change.state}",
-            sections=(Section(fields=fields),),
-            tables=(table,),
-        )
+        view = change_view(s, args.change)
+    change = view.change
+    params = " ".join(f"{k}={v}" for k, v in change.params.items())
+    fields = (
+        Field("state", change.state.value),
+        Field("template", change.template),
+        Field("values", params or "-"),
+        Field("targets", change.targets),
+        Field("requested by", change.requested_by),
+        Field("approved by", change.approved_by or "-"),
+        Field("risk", change.risk),
+    )
+    table = Table(
+        ("device", "state", "detail"),
+        tuple(
+            (h, t.state.value.replace("_", " "), t.error or (t.diff.splitlines() or [""])[0])
+            for h, t in view.targets
+        ),
+    )
+    return Reply(
+        text=change.summary or f"{change.ref} {change.state}",
+        sections=(Section(fields=fields),),
+        tables=(table,),
+    )
 
 
 def _device(ctx: Context, name: str) -> Device:
@@ -195,21 +186,9 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
     """The changes that touched a device, newest first, and its backups."""
     device = _device(ctx, args.device)
     with ctx.db.read() as s:
-        changes = s.execute(
-            sa.select(ChangeRequest, ChangeTarget.state)
-            .join(ChangeTarget, ChangeTarget.change_id == ChangeRequest.id)
-            .where(ChangeTarget.device_id == device.id)
-            .order_by(ChangeRequest.id.desc())
-            .limit(20)
-        ).all()
-        backups = s.execute(
-            sa.select(ConfigBackup.id, ConfigBackup.taken_at, ConfigBackup.reason)
-            .where(ConfigBackup.device_id == device.id)
-            .order_by(ConfigBackup.id.desc())
-            .limit(10)
-        ).all()
+        h = device_history(s, device.id)
     return Reply(
-        text=f"{device.hostname}: {len(changes)} change(s), {len(backups)} backup(s)",
+        text=f"{device.hostname}: {len(h.changes)} change(s), {len(h.backups)} backup(s)",
         tables=(
             Table(
                 ("change", "template", "change state", "this device", "by", "when"),
@@ -222,13 +201,13 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
                         c.requested_by,
                         f"{c.created_at:%Y-%m-%d %H:%M}",
                     )
-                    for c, t in changes
+                    for c, t in h.changes
                 ),
                 title="changes",
             ),
             Table(
                 ("backup", "taken (UTC)", "why"),
-                tuple((str(i), f"{at:%Y-%m-%d %H:%M}", why) for i, at, why in backups),
+                tuple((str(b.id), f"{b.taken_at:%Y-%m-%d %H:%M}", b.reason) for b in h.backups),
                 title="backups",
             ),
         ),
@@ -245,63 +224,37 @@ def backup(ctx: Context, args: DeviceArgs) -> Reply:
     """Back up a device's running configuration now."""
     device = _device(ctx, args.device)
     config = _running(ctx, device)
-    with ctx.db.transaction() as s:
-        saved = ConfigBackup(
-            device_id=device.id,
-            taken_at=ctx.now(),
-            reason=f"on request by {ctx.actor}",
-            config=config,
-            sha256=hashlib.sha256(config.encode()).hexdigest(),
-        )
-        s.add(saved)
-        s.flush()
-        return Reply(
-            text=f"{device.hostname} backed up as backup {saved.id} "
-            f"({len(config.splitlines())} lines)"
-        )
+    saved = record_backup(ctx.db, device.id, config, f"on request by {ctx.actor}", ctx.now())
+    return Reply(
+        text=f"{device.hostname} backed up as backup {saved.id} ({len(config.splitlines())} lines)"
+    )
 
 
 @command("config diff", roles=ENGINEERS, args=DiffArgs)
 def diff(ctx: Context, args: DiffArgs) -> Reply:
     """What changed on a device since its latest backup (or the backup named)."""
+    from automation.diffing import config_lines  # hier_config: only when a diff is asked for
+
     device = _device(ctx, args.device)
-    query = sa.select(ConfigBackup).where(ConfigBackup.device_id == device.id)
-    query = (
-        query.where(ConfigBackup.id == args.backup)
-        if args.backup
-        else query.order_by(ConfigBackup.id.desc()).limit(1)
-    )
     with ctx.db.read() as s:
-        saved = s.scalars(query).first()
-        if saved is None:
-            raise DomainError(
-                f"{device.hostname} has no such backup",
-                hint=f"/config backup {device.hostname}, or /config history",
-            )
-        old, taken, backup_id = saved.config, saved.taken_at, saved.id
+        saved = config_backup(s, device, args.backup)
     running = _running(ctx, device)
-    body = [
-        ln
-        for ln in difflib.unified_diff(
-            _config_lines(old),
-            _config_lines(running),
-            f"backup {backup_id}",
+    body = list(
+        difflib.unified_diff(
+            config_lines(saved.config),
+            config_lines(running),
+            f"backup {saved.id}",
             "running",
             lineterm="",
             n=1,
         )
-    ]
+    )
     if not body:
         return Reply(
-            text=f"{device.hostname} is as it was in backup {backup_id} "
-            f"({taken:%Y-%m-%d %H:%M} UTC)"
+            text=f"{device.hostname} is as it was in backup {saved.id} "
+            f"({saved.taken_at:%Y-%m-%d %H:%M} UTC)"
         )
     return Reply(
-        text=f"{device.hostname}: changes since backup {backup_id}",
+        text=f"{device.hostname}: changes since backup {saved.id}",
         sections=(Section(text="```" + "\n".join(body[:120]) + "```"),),
     )
-
-
-def _config_lines(text: str) -> list[str]:
-    skip = ("Building configuration", "Current configuration")
-    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(skip)]

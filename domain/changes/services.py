@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from domain.changes.choices import CHANGE_LIFECYCLE, ChangeState, TargetState
-from domain.changes.models import ChangeRequest, ChangeTarget, DeviceLock
+from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup, DeviceLock
 from domain.db import Database, get_by_ref, make_ref, utcnow
 from domain.errors import PolicyViolation
 from domain.inventory.models import Device
@@ -91,6 +92,35 @@ def unlock_devices(session: Session, change_id: int) -> None:
 def running_lock(change_id: int) -> str:
     """The named lock a process holds while it applies a change."""
     return f"change-{change_id}"
+
+
+def new_backup(
+    device_id: int,
+    config: str,
+    reason: str,
+    taken_at: datetime,
+    change_id: int | None = None,
+) -> ConfigBackup:
+    """A backup of a device's running configuration, its checksum computed."""
+    return ConfigBackup(
+        device_id=device_id,
+        change_id=change_id,
+        taken_at=taken_at,
+        reason=reason,
+        config=config,
+        sha256=hashlib.sha256(config.encode()).hexdigest(),
+    )
+
+
+def record_backup(
+    db: Database, device_id: int, config: str, reason: str, taken_at: datetime
+) -> ConfigBackup:
+    """Keep a device's running configuration as read now (`/config backup`)."""
+    with db.transaction() as s:
+        saved = new_backup(device_id, config, reason, taken_at)
+        s.add(saved)
+        s.flush()
+        return saved
 
 
 def mark_interrupted(db: Database, now: datetime | None = None) -> list[tuple[str, list[str]]]:

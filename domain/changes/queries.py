@@ -1,0 +1,89 @@
+"""What change views show: a change with its devices, a device's changes and backups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.changes.choices import TargetState
+from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
+from domain.changes.services import get_change
+from domain.errors import DomainError
+from domain.inventory.models import Device
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A change and each of its devices (hostname, target), in the order planned."""
+
+    change: ChangeRequest
+    targets: list[tuple[str, ChangeTarget]]
+
+
+def change_view(session: Session, ref: str) -> ChangeView:
+    """The change `ref` ("CR-7") with its devices."""
+    change = get_change(session, ref)
+    rows = session.execute(
+        sa.select(Device.hostname, ChangeTarget)
+        .join(ChangeTarget, ChangeTarget.device_id == Device.id)
+        .where(ChangeTarget.change_id == change.id)
+        .order_by(ChangeTarget.id)
+    ).all()
+    return ChangeView(change, [(h, t) for h, t in rows])
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    id: int
+    taken_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeviceHistory:
+    """The changes that touched a device (with its own outcome) and its backups, newest first."""
+
+    changes: list[tuple[ChangeRequest, TargetState]]
+    backups: list[BackupRow]
+
+
+def device_history(
+    session: Session, device_id: int, changes: int = 20, backups: int = 10
+) -> DeviceHistory:
+    """A device's latest `changes` changes and `backups` backups."""
+    touched = session.execute(
+        sa.select(ChangeRequest, ChangeTarget.state)
+        .join(ChangeTarget, ChangeTarget.change_id == ChangeRequest.id)
+        .where(ChangeTarget.device_id == device_id)
+        .order_by(ChangeRequest.id.desc())
+        .limit(changes)
+    ).all()
+    kept = session.execute(
+        sa.select(ConfigBackup.id, ConfigBackup.taken_at, ConfigBackup.reason)
+        .where(ConfigBackup.device_id == device_id)
+        .order_by(ConfigBackup.id.desc())
+        .limit(backups)
+    ).all()
+    return DeviceHistory(
+        [(c, t) for c, t in touched], [BackupRow(i, at, why) for i, at, why in kept]
+    )
+
+
+def config_backup(session: Session, device: Device, backup_id: int | None = None) -> ConfigBackup:
+    """The device's backup `backup_id`, or its latest; DomainError when there is none."""
+    query = sa.select(ConfigBackup).where(ConfigBackup.device_id == device.id)
+    query = (
+        query.where(ConfigBackup.id == backup_id)
+        if backup_id
+        else query.order_by(ConfigBackup.id.desc()).limit(1)
+    )
+    saved = session.scalars(query).first()
+    if saved is None:
+        raise DomainError(
+            f"{device.hostname} has no such backup",
+            hint=f"/config backup {device.hostname}, or /config history",
+        )
+    return saved

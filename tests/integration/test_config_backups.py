@@ -1,0 +1,36 @@
+"""/config backup, history and diff against a lab device over SSH."""
+
+from __future__ import annotations
+
+from automation.lab.lab import Lab
+from domain.db import Database
+from tests.world import lab_router
+
+
+def test_backup_then_history_and_diff(lab_db: tuple[Database, Lab]) -> None:
+    db, lab = lab_db
+    router, access = lab_router(db)
+    alice = access.user("alice")
+
+    saved = router.handle(alice, "/config backup r1-mum")
+    assert saved.ok and saved.text.startswith("r1-mum backed up as backup ")
+    backup = saved.text.split()[5]
+
+    history = router.handle(alice, "/config history r1-mum")
+    backups = history.tables[1].rows
+    assert backups[0][0] == backup and backups[0][2] == "on request by alice"
+
+    same = router.handle(alice, "/config diff r1-mum")
+    assert same.text.startswith(f"r1-mum is as it was in backup {backup} (")
+
+    # The banner's byte count changes with any edit; only configuration lines show.
+    lab.configs["r1-mum"].apply("ntp server 10.9.9.9", None)
+    changed = router.handle(alice, "/config diff r1-mum")
+    assert changed.text == f"r1-mum: changes since backup {backup}"
+    body = changed.sections[0].text
+    assert "+ntp server 10.9.9.9" in body
+    assert "configuration" not in body.lower()
+
+    missing = router.handle(alice, "/config diff r1-mum 999999")
+    assert (missing.ok, missing.text) == (False, "r1-mum has no such backup")
+    assert missing.hint == "/config backup r1-mum, or /config history"
