@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from domain.audit.models import AuditEvent
+from domain.audit.queries import recent_events
 from domain.config import Role
 from skills.context import Context
 from skills.registry import Args, command, positional
@@ -19,22 +17,18 @@ class RecentArgs(Args):
 @command("audit recent", roles=[Role.ADMIN], args=RecentArgs)
 def recent(ctx: Context, args: RecentArgs) -> Reply:
     """The latest audit events, optionally of one user."""
-    limit = max(1, min(args.limit, 200))
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if args.user:
-        query = query.where(AuditEvent.actor == args.user)
-    with ctx.db.read() as session:
-        events = session.scalars(query).all()
-        rows = tuple(
-            (
-                f"{e.at:%Y-%m-%d %H:%M:%S}",
-                e.actor,
-                f"/{e.command}",
-                str(e.outcome),
-                e.arguments[:60],
-            )
-            for e in events
+    with ctx.db.read() as s:
+        events = recent_events(s, args.user, max(1, min(args.limit, 200)))
+    rows = tuple(
+        (
+            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            e.actor,
+            f"/{e.command}",
+            str(e.outcome),
+            e.arguments[:60],
         )
+        for e in events
+    )
     who = f" by {args.user}" if args.user else ""
     return Reply(
         text=f"{len(rows)} latest audit events{who}",
