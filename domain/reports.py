@@ -1,6 +1,8 @@
 """What digests report: the numbers of each section over a window, from grouped queries.
 
-Every function reads only; the window is [start, end) in UTC.
+Every function reads only; the window is [start, end) in UTC. A figure another view
+shows too (open alarms, tickets past SLA, orders awaiting approval, open fraud cases)
+comes from that area's queries module, so the digest and the command agree.
 """
 
 from __future__ import annotations
@@ -16,15 +18,21 @@ from domain.billing.models import Payment, UsageRecord
 from domain.billing.revenue import Window, revenue
 from domain.changes.choices import ChangeState
 from domain.changes.models import ChangeRequest
-from domain.customers.models import Customer
-from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
+from domain.faults.choices import OPEN_TICKET_STATUSES
 from domain.faults.health import health_by_region, network_health
 from domain.faults.models import Alarm, Ticket
+from domain.faults.queries import (
+    count_open_tickets,
+    open_alarm_count,
+    open_alarms_by_site,
+    open_tickets_by_site,
+)
 from domain.fraud.choices import CaseState
 from domain.fraud.models import FraudCase
-from domain.inventory.models import Device, Site
+from domain.fraud.queries import count_cases
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
+from domain.orders.queries import count_orders, list_orders
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,7 @@ def network_section(session: Session, span: Span) -> NetworkSection:
     return NetworkSection(
         raised=_count(session, Alarm.raised_at, span),
         cleared=_count(session, Alarm.cleared_at, span),
-        open_now=session.scalar(
-            sa.select(sa.func.count()).where(
-                Alarm.state != AlarmState.CLEARED, Alarm.parent_id.is_(None)
-            )
-        )
-        or 0,
+        open_now=open_alarm_count(session),
         availability=[(h.label, h.availability(1)) for h in health_by_region(session, span.end)],
         mttr_minutes=network_health(session, span.end).mttr_minutes,
         raised_per_day=_per_day(session, Alarm.raised_at, span=week),
@@ -115,10 +118,7 @@ def ticket_section(session: Session, span: Span) -> TicketSection:
     return TicketSection(
         opened=_count(session, Ticket.created_at, span),
         resolved=_count(session, Ticket.resolved_at, span),
-        breached_open=session.scalar(
-            sa.select(sa.func.count()).where(open_, Ticket.sla_due_at < span.end)
-        )
-        or 0,
+        breached_open=count_open_tickets(session, now=span.end, breached=True),
         resolved_late=_count(
             session, Ticket.resolved_at, span, Ticket.resolved_at > Ticket.sla_due_at
         ),
@@ -142,18 +142,10 @@ class OrderSection:
 
 
 def order_section(session: Session, span: Span, limit: int = 5) -> OrderSection:
-    pending = (
-        sa.select(ProductOrder, Customer.name)
-        .join(Customer, Customer.id == ProductOrder.customer_id)
-        .where(ProductOrder.state == OrderState.PENDING)
-    )
-    rows = session.execute(pending.order_by(ProductOrder.created_at).limit(limit)).all()
+    waiting = list_orders(session, OrderState.PENDING, limit, oldest_first=True)
     return OrderSection(
-        pending=[(o.ref, name, o.requested_by) for o, name in rows],
-        pending_total=session.scalar(
-            sa.select(sa.func.count()).where(ProductOrder.state == OrderState.PENDING)
-        )
-        or 0,
+        pending=[(r.order.ref, r.customer, r.order.requested_by) for r in waiting],
+        pending_total=count_orders(session, OrderState.PENDING),
         completed=_count(
             session, ProductOrder.completed_at, span, ProductOrder.state == OrderState.COMPLETED
         ),
@@ -240,8 +232,7 @@ def fraud_section(session: Session, span: Span) -> FraudSection:
         dismissed=_count(
             session, FraudCase.decided_at, span, FraudCase.state == CaseState.DISMISSED
         ),
-        open_now=session.scalar(sa.select(sa.func.count()).where(FraudCase.state == CaseState.OPEN))
-        or 0,
+        open_now=count_cases(session, CaseState.OPEN),
         loss_prevented_minor=int(charged or 0) * 30 // 7,
     )
 
@@ -259,30 +250,10 @@ def change_section(session: Session, span: Span) -> ChangeSection:
     def done(state: ChangeState) -> int:
         return _count(session, ChangeRequest.finished_at, span, ChangeRequest.state == state)
 
-    alarms = session.execute(
-        sa.select(Site.code, sa.func.count().label("n"))
-        .select_from(Alarm)
-        .join(Device, Device.id == Alarm.device_id)
-        .join(Site, Site.id == Device.site_id)
-        .where(Alarm.state != AlarmState.CLEARED)
-        .group_by(Site.code)
-        .order_by(sa.desc("n"), Site.code)
-        .limit(8)
-    ).all()
-    tickets = session.execute(
-        sa.select(Site.code, sa.func.count().label("n"))
-        .select_from(Ticket)
-        .join(Device, Device.id == Ticket.device_id)
-        .join(Site, Site.id == Device.site_id)
-        .where(Ticket.status.in_(OPEN_TICKET_STATUSES))
-        .group_by(Site.code)
-        .order_by(sa.desc("n"), Site.code)
-        .limit(8)
-    ).all()
     return ChangeSection(
         succeeded=done(ChangeState.SUCCEEDED),
         failed=done(ChangeState.FAILED),
         rolled_back=done(ChangeState.ROLLED_BACK),
-        open_alarms_by_site=[(str(c), int(n)) for c, n in alarms],
-        open_tickets_by_site=[(str(c), int(n)) for c, n in tickets],
+        open_alarms_by_site=open_alarms_by_site(session, 8),
+        open_tickets_by_site=open_tickets_by_site(session, 8),
     )
