@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import Session as Session  # for skills and bot, which import no sqlalchemy
 from sqlalchemy.orm.exc import StaleDataError
 
 from domain.errors import Conflict, DatabaseUnavailable, NotFound

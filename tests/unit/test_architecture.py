@@ -21,7 +21,7 @@ def lint_imports() -> str:
 
 def test_layers_contract_holds() -> None:
     report = lint_imports()
-    assert "2 kept, 0 broken" in report
+    assert "3 kept, 0 broken" in report
     assert "Imports flow one way: bot -> skills -> {automation, models} -> domain KEPT" in report
 
 
@@ -29,6 +29,12 @@ def test_shipped_code_imports_nothing_from_tests() -> None:
     """Benchmarks and fakes live in tests/; `switchboard bench` finds them by path."""
     report = lint_imports()
     assert "bot, skills, automation, models, domain import nothing from tests KEPT" in report
+
+
+def test_skills_and_the_bot_edge_leave_sqlalchemy_to_the_domain() -> None:
+    """Queries and transactions are domain functions; skills and bot only call them."""
+    report = lint_imports()
+    assert "skills and bot import nothing from sqlalchemy KEPT" in report
 
 
 def test_nothing_connects_at_import_time() -> None:
