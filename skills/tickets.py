@@ -7,13 +7,13 @@ from domain.customers.models import Customer, Subscription
 from domain.errors import DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket, TicketEvent
+from domain.faults.queries import open_tickets
 from domain.faults.services import (
     add_note,
     assign_ticket,
     get_ticket,
     move_ticket,
     open_ticket,
-    open_tickets,
 )
 from domain.inventory.models import Device
 from domain.lookup import TICKET_SUBJECT, resolve_subject
