@@ -37,7 +37,6 @@ def run(ctx: Context, args: RunArgs) -> Reply:
         )
     with ctx.db.read() as s:
         device = one_device(s, args.device.split())
-        s.expunge(device)
     with ctx.services.devices.session(device) as driver:
         output = driver.show(" ".join(args.command.split()))
     title = f"{device.hostname}: {args.command}"
