@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.db import UtcDateTime
-from domain.demo.generator import NULL_ID, NULL_TIME, Columns
+from domain.demo.columns import NULL_ID, NULL_TIME, Columns
 
 CHUNK_ROWS = 50_000
 

@@ -1,23 +1,35 @@
-"""Seeding: generate the demo data and bulk-load it in one transaction."""
+"""Seeding: generate the demo data, load it in bulk and replay its past bill cycles.
+
+All in one transaction, so a failed seed leaves nothing behind. In the order things
+happened: the network, catalog, customers and operations history are bulk-loaded;
+then each past month's usage is loaded, rated and billed by the billing services at
+that month's bill run, with payments, disputes and dunning in between (see
+`domain.demo.billing_history`); last comes the usage month, left received for
+`billing rate` and `billing run`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
+from domain.config import Settings
 from domain.db import Database
 from domain.demo import loader
+from domain.demo.billing_history import BillingReplay
+from domain.demo.columns import Columns
 from domain.demo.generator import SCALES, Generation, Scale
 from domain.errors import DomainError
 from domain.migrate import downgrade_to_base, upgrade
 from domain.schema import metadata
 
-#: Load order: parents before children.
+#: Tables loaded as generated, parents before children.
 TABLE_ORDER = (
     "regions",
     "sites",
@@ -29,16 +41,24 @@ TABLE_ORDER = (
     "customers",
     "billing_accounts",
     "subscriptions",
-    "invoices",
-    "invoice_lines",
-    "payments",
-    "payment_allocations",
     "tickets",
     "ticket_events",
     "alarms",
     "change_requests",
     "change_targets",
     "product_orders",
+)
+#: Every table the seed fills, in the order its report lists them.
+REPORTED = (
+    *TABLE_ORDER[:10],
+    "invoices",
+    "invoice_lines",
+    "payments",
+    "payment_allocations",
+    "adjustments",
+    *TABLE_ORDER[10:],
+    "usage_records",
+    "fraud_labels",
 )
 
 Progress = Callable[[str, int], None]
@@ -52,6 +72,8 @@ class SeedReport:
     counts: dict[str, int] = field(default_factory=dict)
     generate_s: float = 0.0
     load_s: float = 0.0
+    #: Rating, bill runs, payments, disputes and dunning of the past bill cycles.
+    billing_s: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -59,7 +81,7 @@ class SeedReport:
 
     @property
     def seconds(self) -> float:
-        return self.generate_s + self.load_s
+        return self.generate_s + self.load_s + self.billing_s
 
 
 def scale_named(name: str) -> Scale:
@@ -82,11 +104,17 @@ def seed(
     *,
     seed: int = 42,
     as_of: date,
-    lab_base_port: int = 6000,
+    settings: Settings | None = None,
+    lab_base_port: int | None = None,
     reset: bool = False,
     progress: Progress | None = None,
 ) -> SeedReport:
-    """Fill an empty database (or, with reset, a wiped one) with generated data."""
+    """Fill an empty database (or, with reset, a wiped one) with generated data.
+
+    `settings` (the defaults when not given) set the billing rules the past bill
+    cycles are replayed under; `lab_base_port` overrides its device lab's first port.
+    """
+    settings = settings or Settings()
     upgrade(db)
     if not is_empty(db):
         if not reset:
@@ -100,37 +128,52 @@ def seed(
     report = SeedReport(scale=scale.name, seed=seed, as_of=as_of)
     tables = metadata.tables
     started = time.perf_counter()
-    gen = Generation(scale, seed, as_of, lab_base_port)
+    gen = Generation(scale, seed, as_of, settings, lab_base_port)
     report.generate_s += time.perf_counter() - started
-    with db.engine.begin() as conn:
+    with db.transaction() as session:
+        conn = session.connection()
         if conn.dialect.name == "sqlite":
             # A big page cache keeps index inserts in memory for the bulk load.
             conn.exec_driver_sql("PRAGMA cache_size = -524288")
         for name in TABLE_ORDER:
-            report.counts[name] = loader.load(conn, tables[name], gen.tables[name])
-            note(name, report.counts[name])
-        usage = tables["usage_records"]
-        report.counts["usage_records"] = 0
-        chunks = gen.usage_chunks()
-        while True:
+            note(name, loader.load(conn, tables[name], gen.tables[name]))
+        # The billing services insert their rows with the tables' own ids from here on.
+        loader.reset_sequences(conn, tables.values())
+
+        t = time.perf_counter()
+        replay = BillingReplay(session, gen.billing_plan, gen.timeline, settings)
+        report.billing_s += time.perf_counter() - t
+        for cycle, month in enumerate(gen.billing_plan.months):
             t = time.perf_counter()
-            chunk = next(chunks, None)
-            report.generate_s += time.perf_counter() - t
-            if chunk is None:
-                break
-            report.counts["usage_records"] += loader.load(conn, usage, chunk)
-            note("usage_records", report.counts["usage_records"])
-        report.counts["fraud_labels"] = loader.load(
-            conn, tables["fraud_labels"], gen.fraud_labels()
+            replay.advance_to(month.end)
+            spans = replay.quiet_spans()
+            report.billing_s += time.perf_counter() - t
+            _load_usage(conn, gen.usage.past_month(cycle, month, spans), report, note)
+            t = time.perf_counter()
+            replay.bill(cycle)
+            report.billing_s += time.perf_counter() - t
+            note("invoices", sum(r.invoices for r in replay.report.billed))
+        t = time.perf_counter()
+        replay.finish()
+        spans = replay.quiet_spans()
+        report.billing_s += time.perf_counter() - t
+        note("payments", replay.report.payments)
+
+        _load_usage(conn, gen.usage.usage_month(spans), report, note)
+        note(
+            "fraud_labels", loader.load(conn, tables["fraud_labels"], gen.usage.fraud_label_table())
         )
-        note("fraud_labels", report.counts["fraud_labels"])
-        changes = gen.imei_changes()
+        changes = gen.usage.imei_changes
         if changes:
             conn.execute(
                 sa.text("UPDATE subscriptions SET imei = :imei WHERE id = :id"),
                 [{"imei": imei, "id": sid} for imei, sid in changes],
             )
         loader.reset_sequences(conn, tables.values())
+        for name in REPORTED:
+            report.counts[name] = conn.execute(
+                sa.select(sa.func.count()).select_from(tables[name])
+            ).scalar_one()
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default again
     if db.dialect == "postgresql":
@@ -140,8 +183,24 @@ def seed(
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
     elapsed = time.perf_counter() - started
-    report.load_s = elapsed - report.generate_s
+    report.load_s = elapsed - report.generate_s - report.billing_s
     return report
+
+
+def _load_usage(
+    conn: Connection, chunks: Iterator[Columns], report: SeedReport, note: Progress
+) -> None:
+    """Load usage chunks as they are generated, timing the generation apart."""
+    usage = metadata.tables["usage_records"]
+    loaded = 0
+    while True:
+        t = time.perf_counter()
+        chunk = next(chunks, None)
+        report.generate_s += time.perf_counter() - t
+        if chunk is None:
+            return
+        loaded += loader.load(conn, usage, chunk)
+        note("usage_records", loaded)
 
 
 def fingerprint(db: Database) -> dict[str, tuple[int, str]]:
