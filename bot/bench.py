@@ -158,6 +158,13 @@ def _fmt_s(value: float | None) -> str:
     return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def _fmt_ratio(value: float | None) -> str:
+    if not value:
+        return "-"
+    # Below 1 (slower than the baseline), two significant digits: 0.03x, not 0.0x.
+    return f"{value:,.1f}x" if value >= 1 else f"{value:.2g}x"
+
+
 def render(results: list[Measurement], console: Console, title: str) -> None:
     table = Table(title=title)
     for col in ("benchmark", "n", "p50", "p95", "p99", "throughput", "vs baseline", "target"):
@@ -171,7 +178,7 @@ def render(results: list[Measurement], console: Console, title: str) -> None:
             _fmt_s(m.percentile(95)),
             _fmt_s(m.percentile(99)),
             f"{m.throughput:,.0f} {m.unit}" if m.throughput else "-",
-            f"{ratio:,.1f}x" if ratio else "-",
+            _fmt_ratio(ratio),
             m.target,
         )
     console.print(table)
