@@ -9,7 +9,8 @@ them, and a line is refused by the same rule (`automation.drivers.cli.ERROR_PATT
 over what the device prints).
 
 Faults a test sets on a `FakeDevice`: `refuse` (lines matching it are refused, in the
-device's words), `reachable = False` (nothing answers: DeviceUnreachable on connect),
+device's words), `reachable = False` (nothing answers: DeviceUnreachable on connect;
+`logins_left` makes it go dark after so many logins),
 `drop_after_lines` (the session dies after that many config lines of one push, once or
 every time), `hold` (a push waits for the test to let it go: a change in flight).
 
@@ -53,6 +54,8 @@ class FakeDevice:
     password: str | None = None
     #: False: nothing answers on its management address.
     reachable: bool = True
+    #: Logins it still answers before it goes dark for good (None: no end).
+    logins_left: int | None = None
     #: Config lines matching this are refused with "% Invalid input".
     refuse: re.Pattern[str] | None = None
     #: The session dies after this many config lines of one push (a reboot, a cut link).
@@ -115,6 +118,11 @@ class FakeNetwork:
     def connect(self, target: Target, credentials: Credentials) -> FakeDriver:
         """Log in to a device, as `automation.drivers.connect` does over SSH."""
         device = self.devices.get(target.hostname)
+        with self._lock:
+            if device is not None and device.logins_left is not None:
+                if device.logins_left <= 0:
+                    device.reachable = False
+                device.logins_left -= 1
         if device is None or not device.reachable:
             raise DeviceUnreachable(
                 f"{target.hostname} does not answer on {target.host}:{target.port} "

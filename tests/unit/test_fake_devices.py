@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from automation.changes import Connector
 from automation.diffing import plan
 from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Driver, Target
 from domain.inventory.choices import Platform
@@ -27,7 +28,8 @@ def network() -> FakeNetwork:
 
 
 def test_diff_commit_and_rollback_as_the_cli_driver_does(network: FakeNetwork) -> None:
-    driver: Driver = network(target(), CREDS)
+    connect: Connector = network  # what ChangeWorkflow takes (checked by mypy)
+    driver: Driver = connect(target(), CREDS)
     before = driver.running_config()
     assert "ntp server 10.0.0.1" in before and " description uplink" in before
     intended = ["interface GigabitEthernet0/0/0", " description core-uplink", "ntp server 10.0.0.9"]
