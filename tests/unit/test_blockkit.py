@@ -152,7 +152,7 @@ def test_a_long_text_is_split_over_sections_not_cut() -> None:
 
 # -- every Reply, within every limit: a sweep over what skills could return -------------------
 
-_chars = st.characters(codec="utf-8", exclude_categories=("Cs",))
+_chars = st.characters(codec="utf-8")  # no lone surrogates: Slack takes UTF-8
 #: Text as skills produce it: short, with characters that grow when escaped (& < >), or long.
 _text = st.one_of(
     st.text(_chars, max_size=20),
