@@ -24,10 +24,6 @@ from domain.faults.choices import (
 )
 from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
 
-# Moved to domain/faults/queries.py with the other reads; importable from here until
-# its last caller (skills/tickets.py) imports it from there.
-from domain.faults.queries import open_tickets  # noqa: F401
-
 TITLE_MAX = 200
 
 
