@@ -225,6 +225,12 @@ def resolve_subject(session: Session, text: str, accept: Collection[SubjectKind]
             return _by_name(session, typed.key, accept)
         if set(accept) == {SubjectKind.MOBILE}:
             raise NotFound(f"{shown(text)!r} is not a mobile number", hint=MOBILE_HINT)
+        if len(accept) == 1:
+            (only,) = accept
+            article = "an" if only.value[0] in "aeiou" else "a"
+            raise NotFound(
+                f"{shown(text)!r} is not {article} {only.value}", hint=f"use {forms(accept)}"
+            )
         raise NotFound(f"{shown(text)!r} does not name a customer", hint=f"use {forms(accept)}")
     if typed.kind not in accept:
         article = "an" if typed.kind.value[0] in "aeiou" else "a"

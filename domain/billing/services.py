@@ -31,7 +31,7 @@ from domain.config import BillingSettings, DunningStep
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod, SubscriptionState
 from domain.customers.models import BillingAccount, Subscription
 from domain.db import Database
-from domain.errors import Conflict, DomainError, NotFound
+from domain.errors import Conflict, DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
 from domain.faults.services import get_ticket, move_ticket, open_ticket
@@ -42,12 +42,11 @@ from domain.orders.services import request_resume, request_suspension
 
 
 def invoice_by_number(session: Session, number: str) -> Invoice:
-    invoice = session.scalars(
-        sa.select(Invoice).where(Invoice.number == number.strip().upper())
-    ).one_or_none()
-    if invoice is None:
-        raise NotFound(f"no invoice {number}", hint="invoice numbers look like INV-202610-0000123")
-    return invoice
+    """The invoice typed as the lookup grammar reads it (any case, zeros may be left out)."""
+    from domain.lookup import SubjectKind, resolve_subject
+
+    subject = resolve_subject(session, number, {SubjectKind.INVOICE})
+    return session.get_one(Invoice, subject.invoice_id)
 
 
 def move_invoice(session: Session, invoice: Invoice, to: InvoiceState) -> Invoice:

@@ -207,8 +207,13 @@ def test_a_dispute_marks_the_invoice_and_its_credit_reaches_the_next_bill(
     )
     assert opened.ok, opened.text
     ref = opened.text.split()[0]
-    again = router.handle(carol, '/dispute open INV-202610-0000002 "again"')
+    # The invoice written as /bill and /customer read it (any case, zeros left out).
+    again = router.handle(carol, '/dispute open inv-202610-2 "again"')
     assert not again.ok and again.text == f"INV-202610-0000002 is already disputed in {ref}"
+    wrong = router.handle(carol, '/dispute open BA100000001 "not an invoice"')
+    assert not wrong.ok and wrong.text == (
+        "'BA100000001' is an account number, which is not taken here"
+    )
     assert "open disputes" in str(router.handle(carol, "/bill 9876543210").sections)
     too_much = router.handle(carol, f'/dispute resolve {ref} "refund" credit=10000')
     assert not too_much.ok and "is not a correction" in too_much.text
