@@ -30,8 +30,8 @@ from domain.faults.services import (
     alarms_to_post,
     current_storm,
     join_storm,
-    mark_posted,
     mark_storm_posted,
+    record_posted,
 )
 from skills.alarms import alarm_card, storm_card
 
@@ -144,8 +144,7 @@ class AlarmNotifier(Loop):
             storm = current_storm(s, now)
         storms: set[int] = set()
         if new and (storm is not None or len(self._posted) + len(new) > limit):
-            with self.sb.db.transaction() as s:
-                storms.add(join_storm(s, storm, [(w.alarm_id, w.revision) for w in new], now).id)
+            storms.add(join_storm(self.sb.db, [(w.alarm_id, w.revision) for w in new], now))
             done.stormed += len(new)
             work = [w for w in work if w.action != "post"]
         for w in work:
@@ -190,8 +189,7 @@ class AlarmNotifier(Loop):
         self._mark(w, channel=posted.get("channel"), ts=posted.get("ts"))
 
     def _mark(self, w: _Work, *, channel: str | None = None, ts: str | None = None) -> None:
-        with self.sb.db.transaction() as s:
-            mark_posted(s, w.alarm_id, w.revision, channel=channel, ts=ts)
+        record_posted(self.sb.db, w.alarm_id, w.revision, channel=channel, ts=ts)
 
     def _post_storm(self, storm_id: int, done: Pass) -> None:
         with self.sb.db.read() as s:
@@ -216,5 +214,4 @@ class AlarmNotifier(Loop):
             log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
             return
         metrics.ALARM_MESSAGES.labels("storm").inc()
-        with self.sb.db.transaction() as s:
-            mark_storm_posted(s, storm.id, channel=posted.get("channel"), ts=posted.get("ts"))
+        mark_storm_posted(self.sb.db, storm.id, channel=posted.get("channel"), ts=posted.get("ts"))

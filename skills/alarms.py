@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from domain.config import Role
-from domain.db import make_ref
 from domain.faults.choices import AlarmState, PerceivedSeverity
-from domain.faults.models import Alarm
-from domain.faults.queries import AlarmView, StormSummary, alarm_view, raised_alarms
-from domain.faults.services import acknowledge_alarm, get_alarm
+from domain.faults.queries import AlarmView, StormSummary, alarm_by_ref, alarm_list
+from domain.faults.services import ack_alarm
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Form, Input, Reply, Section, Table
@@ -28,7 +26,8 @@ class AlarmRef(Args):
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """Raised alarms, worst first; filter by severity, site code or device."""
     with ctx.db.read() as s:
-        rows = raised_alarms(s, args.filters, max(1, args.limit))
+        found = alarm_list(s, args.filters, max(1, args.limit))
+    rows = found.rows
     table = Table(
         ("alarm", "severity", "device", "site", "what", "raised (UTC)", "ack"),
         tuple(
@@ -44,7 +43,7 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
             for a in rows
         ),
     )
-    return Reply(text=f"{len(rows)} raised alarm(s)", tables=(table,))
+    return Reply(text=f"{len(rows)} raised alarm(s)", tables=(table,), data=found)
 
 
 _ICON = {
@@ -55,34 +54,34 @@ _ICON = {
 }
 
 
-def alarm_card(view: AlarmView) -> Reply:
+def alarm_card(a: AlarmView) -> Reply:
     """An alarm as people see it, in `/alarm show` and in its channel message."""
-    a, hostname = view.alarm, view.hostname
+    hostname = a.hostname
     cleared = a.state == AlarmState.CLEARED
-    icon = ":white_check_mark:" if cleared else _ICON.get(a.perceived_severity, ":white_circle:")
+    icon = ":white_check_mark:" if cleared else _ICON.get(a.severity, ":white_circle:")
     fields = [
-        Field("severity", a.perceived_severity.value),
+        Field("severity", a.severity.value),
         Field("state", a.state.value),
-        Field("device", f"{hostname} ({view.site})" if hostname else "-"),
+        Field("device", f"{hostname} ({a.site})" if hostname else "-"),
         Field("type", a.alarm_type),
         Field("raised", f"{a.raised_at:%Y-%m-%d %H:%M} UTC"),
-        Field("repeats", str(a.repeat_count)),
+        Field("repeats", str(a.repeats)),
         Field("acknowledged", f"by {a.acked_by}" if a.acked_by else "no"),
         Field("labels", ", ".join(f"{k}={v}" for k, v in a.labels.items()) or "-"),
     ]
     if cleared and a.cleared_at:
         fields.append(Field("cleared", f"{a.cleared_at:%Y-%m-%d %H:%M} UTC"))
-    if a.ticket_id:
-        fields.append(Field("ticket", make_ref("T", a.ticket_id)))
-    if a.parent_id:
-        fields.append(Field("correlated under", f"{make_ref('A', a.parent_id)} (root cause)"))
-    if view.symptoms:
-        fields.append(Field("symptoms", f"{view.symptoms} alarm(s) on this device filed under it"))
+    if a.ticket:
+        fields.append(Field("ticket", a.ticket))
+    if a.correlated_under:
+        fields.append(Field("correlated under", f"{a.correlated_under} (root cause)"))
+    if a.symptoms:
+        fields.append(Field("symptoms", f"{a.symptoms} alarm(s) on this device filed under it"))
     buttons = []
     if a.acked_by is None and not cleared:
         buttons.append(Button("Acknowledge", f"/alarm ack {a.ref}", style="primary"))
     if hostname is not None:
-        if a.ticket_id is None and not cleared:
+        if a.ticket is None and not cleared:
             buttons.append(
                 Button(
                     "Open ticket",
@@ -99,17 +98,15 @@ def alarm_card(view: AlarmView) -> Reply:
             )
         buttons.append(Button("Show device", f"/inventory show {hostname}"))
     return Reply(
-        text=f"{icon} {a.ref} {a.perceived_severity.value}: {a.summary}"
-        + (" (cleared)" if cleared else ""),
+        text=f"{icon} {a.ref} {a.severity.value}: {a.summary}" + (" (cleared)" if cleared else ""),
         sections=(Section(fields=tuple(fields)),),
         buttons=tuple(buttons),
+        data=a,
     )
 
 
-def _ticket_sev(a: Alarm) -> str:
-    return {PerceivedSeverity.CRITICAL: "1", PerceivedSeverity.MAJOR: "2"}.get(
-        a.perceived_severity, "3"
-    )
+def _ticket_sev(a: AlarmView) -> str:
+    return {PerceivedSeverity.CRITICAL: "1", PerceivedSeverity.MAJOR: "2"}.get(a.severity, "3")
 
 
 def storm_card(b: StormSummary) -> Reply:
@@ -140,13 +137,12 @@ def storm_card(b: StormSummary) -> Reply:
 def show(ctx: Context, args: AlarmRef) -> Reply:
     """One alarm with its device, state, ticket, correlation and labels."""
     with ctx.db.read() as s:
-        view = alarm_view(s, get_alarm(s, args.alarm).id)
+        view = alarm_by_ref(s, args.alarm)
     return alarm_card(view)
 
 
 @command("alarm ack", roles=[Role.ENGINEER], args=AlarmRef)
 def ack(ctx: Context, args: AlarmRef) -> Reply:
     """Acknowledge an alarm: you are on it."""
-    with ctx.db.transaction() as s:
-        a = acknowledge_alarm(s, args.alarm, ctx.actor, now=ctx.now())
-        return Reply(text=f"{a.ref} acknowledged by {ctx.actor}")
+    done = ack_alarm(ctx.db, args.alarm, ctx.actor, now=ctx.now())
+    return Reply(text=f"{done.alarm} acknowledged by {ctx.actor}", data=done)

@@ -18,8 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.customers.models import Customer, Subscription
+from domain.db import get_by_ref, make_ref
 from domain.errors import DomainError
-from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState, PerceivedSeverity
+from domain.faults.choices import (
+    OPEN_TICKET_STATUSES,
+    AlarmState,
+    PerceivedSeverity,
+    TicketEventKind,
+    TicketKind,
+    TicketStatus,
+)
 from domain.faults.models import Alarm, AlarmStorm, Ticket
 from domain.inventory.models import Device, Site
 
@@ -47,9 +56,10 @@ class AlarmRow:
     acked_by: str | None
 
 
-def raised_alarms(session: Session, filters: Sequence[str] = (), limit: int = 25) -> list[AlarmRow]:
-    """Open alarms, worst first then newest; each filter word (a severity, a site code
-    or a hostname) narrows them further. A word that is none of these is refused."""
+def _raised_query(
+    session: Session, filters: Sequence[str]
+) -> sa.Select[Alarm, str | None, str | None]:
+    """Open alarms with their device and site, narrowed by the filter words."""
     query = (
         sa.select(Alarm, Device.hostname, Site.code)
         .outerjoin(Device, Device.id == Alarm.device_id)
@@ -70,6 +80,13 @@ def raised_alarms(session: Session, filters: Sequence[str] = (), limit: int = 25
                 f"{word!r} is not a severity, site or device",
                 hint=f"severities: {', '.join(sorted(severities))}",
             )
+    return query
+
+
+def raised_alarms(session: Session, filters: Sequence[str] = (), limit: int = 25) -> list[AlarmRow]:
+    """Open alarms, worst first then newest; each filter word (a severity, a site code
+    or a hostname) narrows them further. A word that is none of these is refused."""
+    query = _raised_query(session, filters)
     # The newest 500 are plenty to pick the worst from; sorting all of them in SQL
     # would need the severity order as a CASE expression.
     rows = session.execute(query.order_by(Alarm.raised_at.desc()).limit(500)).all()
@@ -83,12 +100,41 @@ def raised_alarms(session: Session, filters: Sequence[str] = (), limit: int = 25
 
 
 @dataclass(frozen=True)
-class AlarmView:
-    """An alarm with what its card shows besides it: device, site, symptoms under it."""
+class AlarmList:
+    """What `/alarm list` shows: the first rows, and how many open alarms match in all."""
 
-    alarm: Alarm
+    total: int
+    rows: list[AlarmRow]
+
+
+def alarm_list(session: Session, filters: Sequence[str] = (), limit: int = 25) -> AlarmList:
+    """`raised_alarms` and the number of open alarms the same filters match."""
+    rows = raised_alarms(session, filters, limit)
+    query = _raised_query(session, filters)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    return AlarmList(int(total), rows)
+
+
+@dataclass(frozen=True)
+class AlarmView:
+    """An alarm as its card shows it: itself, its device and site, what is filed under it."""
+
+    ref: str
+    severity: PerceivedSeverity
+    state: AlarmState
+    summary: str
+    alarm_type: str
     hostname: str | None
     site: str | None
+    raised_at: datetime
+    cleared_at: datetime | None
+    repeats: int
+    acked_by: str | None
+    labels: dict[str, Any]
+    #: The ticket opened for it.
+    ticket: str | None
+    #: The root-cause alarm it is filed under (its device is down).
+    correlated_under: str | None
     #: Raised alarms filed under this one (its device is down).
     symptoms: int
 
@@ -106,11 +152,27 @@ def alarm_view(session: Session, alarm_id: int) -> AlarmView:
         else None
     )
     return AlarmView(
-        alarm,
-        row.hostname if row else None,
-        row.code if row else None,
-        symptoms_of(session, alarm.id),
+        ref=alarm.ref,
+        severity=alarm.perceived_severity,
+        state=alarm.state,
+        summary=alarm.summary,
+        alarm_type=alarm.alarm_type,
+        hostname=row.hostname if row else None,
+        site=row.code if row else None,
+        raised_at=alarm.raised_at,
+        cleared_at=alarm.cleared_at,
+        repeats=alarm.repeat_count,
+        acked_by=alarm.acked_by,
+        labels=dict(alarm.labels),
+        ticket=make_ref("T", alarm.ticket_id) if alarm.ticket_id else None,
+        correlated_under=make_ref("A", alarm.parent_id) if alarm.parent_id else None,
+        symptoms=symptoms_of(session, alarm.id),
     )
+
+
+def alarm_by_ref(session: Session, ref: str) -> AlarmView:
+    """The alarm a reference names (A-12), as its card shows it."""
+    return alarm_view(session, get_by_ref(session, Alarm, ref, "alarm").id)
 
 
 def symptoms_of(session: Session, alarm_id: int) -> int:
@@ -312,3 +374,106 @@ def open_tickets_by_site(session: Session, limit: int) -> list[tuple[str, int]]:
         .limit(limit)
     )
     return [(str(c), int(k)) for c, k in rows]
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One line of `/ticket list`."""
+
+    ref: str
+    severity: int
+    status: TicketStatus
+    title: str
+    assignee: str | None
+    sla_due_at: datetime
+    breached: bool
+
+
+@dataclass(frozen=True)
+class TicketList:
+    """What `/ticket list` shows: the first rows, and how many open tickets match in all."""
+
+    total: int
+    rows: list[TicketRow]
+
+
+def ticket_list(
+    session: Session,
+    *,
+    now: datetime,
+    assignee: str | None = None,
+    breached: bool = False,
+    site: str | None = None,
+    severity: int | None = None,
+    limit: int = 20,
+) -> TicketList:
+    """`open_tickets` as rows, with `count_open_tickets` over the same filters."""
+    filters: dict[str, Any] = dict(
+        assignee=assignee, breached=breached, site=site, severity=severity
+    )
+    rows = [
+        TicketRow(t.ref, t.severity, t.status, t.title, t.assignee, t.sla_due_at, t.breached(now))
+        for t in open_tickets(session, now=now, limit=limit, **filters)
+    ]
+    return TicketList(count_open_tickets(session, now=now, **filters), rows)
+
+
+@dataclass(frozen=True)
+class TicketEventRow:
+    """One step of a ticket's history."""
+
+    at: datetime
+    actor: str
+    kind: TicketEventKind
+    text: str
+    from_status: TicketStatus | None
+    to_status: TicketStatus | None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket with what it is about and its whole history, as `/ticket show` tells it."""
+
+    ref: str
+    title: str
+    kind: TicketKind
+    status: TicketStatus
+    severity: int
+    #: What it is about: the device's hostname, the line's number, the customer's name.
+    about: tuple[str, ...]
+    assignee: str | None
+    reporter: str
+    sla_due_at: datetime
+    #: Resolved after its SLA, or still open past it, now.
+    breached: bool
+    resolution: str | None
+    history: tuple[TicketEventRow, ...]
+
+
+def ticket_view(session: Session, ref: str, now: datetime) -> TicketView:
+    """The ticket a reference names (T-12), as `/ticket show` tells it at `now`."""
+    t = get_by_ref(session, Ticket, ref, "ticket")
+    about = []
+    if t.device_id:
+        about.append(session.get_one(Device, t.device_id).hostname)
+    if t.subscription_id:
+        about.append(session.get_one(Subscription, t.subscription_id).identifier)
+    if t.customer_id:
+        about.append(session.get_one(Customer, t.customer_id).name)
+    return TicketView(
+        ref=t.ref,
+        title=t.title,
+        kind=t.kind,
+        status=t.status,
+        severity=t.severity,
+        about=tuple(about),
+        assignee=t.assignee,
+        reporter=t.reporter,
+        sla_due_at=t.sla_due_at,
+        breached=t.breached(now),
+        resolution=t.resolution,
+        history=tuple(
+            TicketEventRow(e.at, e.actor, e.kind, e.text, e.from_status, e.to_status)
+            for e in t.history
+        ),
+    )

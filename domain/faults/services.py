@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.db import get_by_ref, utcnow
+from domain.db import Database, get_by_ref, utcnow
 from domain.errors import DomainError
 from domain.faults.choices import (
     ALARM_LIFECYCLE,
@@ -161,6 +162,96 @@ def _history(
     )
 
 
+# -- the ticket desk's use-cases: each owns its transaction and returns what happened ------
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """A ticket as a step left it: what the one who took the step is told."""
+
+    ref: str
+    title: str
+    kind: TicketKind
+    status: TicketStatus
+    severity: int
+    assignee: str | None
+    sla_due_at: datetime
+    resolved_at: datetime | None
+    #: Resolved after its SLA, or still open past it, at the time of the step.
+    breached: bool
+
+
+def _summary(ticket: Ticket, now: datetime) -> TicketSummary:
+    return TicketSummary(
+        ref=ticket.ref,
+        title=ticket.title,
+        kind=ticket.kind,
+        status=ticket.status,
+        severity=ticket.severity,
+        assignee=ticket.assignee,
+        sla_due_at=ticket.sla_due_at,
+        resolved_at=ticket.resolved_at,
+        breached=ticket.breached(now),
+    )
+
+
+def file_ticket(
+    db: Database,
+    about: str,
+    *,
+    title: str,
+    severity: int,
+    reporter: str,
+    sla_hours: Mapping[int, float],
+    now: datetime,
+) -> TicketSummary:
+    """Open a ticket about what `about` names (a device, a line, an account or a customer,
+    as the lookup grammar reads it), in one transaction.
+
+    About a device it is an incident; about a line, account or customer, a request.
+    """
+    from domain.lookup import TICKET_SUBJECT, resolve_subject
+
+    with db.transaction() as s:
+        subject = resolve_subject(s, about, TICKET_SUBJECT)
+        ticket = open_ticket(
+            s,
+            title=title,
+            severity=severity,
+            reporter=reporter,
+            sla_hours=sla_hours,
+            now=now,
+            kind=TicketKind.INCIDENT if subject.device_id else TicketKind.SERVICE_REQUEST,
+            device_id=subject.device_id,
+            subscription_id=subject.subscription_id,
+            customer_id=subject.customer_id,
+        )
+        return _summary(ticket, now)
+
+
+def give_ticket(
+    db: Database, ref: str, assignee: str, *, actor: str, now: datetime
+) -> TicketSummary:
+    """Assign a ticket to someone, in one transaction."""
+    with db.transaction() as s:
+        return _summary(assign_ticket(s, ref, assignee, actor, now=now), now)
+
+
+def note_ticket(db: Database, ref: str, text: str, *, actor: str, now: datetime) -> TicketSummary:
+    """Add a note to a ticket's history, in one transaction."""
+    with db.transaction() as s:
+        return _summary(add_note(s, ref, text, actor, now=now), now)
+
+
+def set_ticket_status(
+    db: Database, ref: str, to: TicketStatus, *, actor: str, note: str = "", now: datetime
+) -> TicketSummary:
+    """Move a ticket to another status (resolve it with a note saying what fixed it),
+    in one transaction."""
+    with db.transaction() as s:
+        return _summary(move_ticket(s, ref, to, actor, note=note, now=now), now)
+
+
 # -- alarms -------------------------------------------------------------------------------
 
 
@@ -258,6 +349,20 @@ def acknowledge_alarm(session: Session, ref: str, actor: str, now: datetime | No
     return alarm
 
 
+@dataclass(frozen=True)
+class AlarmAcknowledged:
+    alarm: str
+    acked_by: str
+    acked_at: datetime
+
+
+def ack_alarm(db: Database, ref: str, actor: str, *, now: datetime) -> AlarmAcknowledged:
+    """Acknowledge an alarm (someone is on it), once, in one transaction."""
+    with db.transaction() as s:
+        alarm = acknowledge_alarm(s, ref, actor, now=now)
+        return AlarmAcknowledged(alarm.ref, actor, now)
+
+
 # -- alarm messages -----------------------------------------------------------------------
 
 #: A storm is over after this long without a new alarm joining it.
@@ -298,6 +403,19 @@ def mark_posted(
     )
 
 
+def record_posted(
+    db: Database,
+    alarm_id: int,
+    revision: int,
+    *,
+    channel: str | None = None,
+    ts: str | None = None,
+) -> None:
+    """`mark_posted` in its own transaction: the alarm's message now shows `revision`."""
+    with db.transaction() as s:
+        mark_posted(s, alarm_id, revision, channel=channel, ts=ts)
+
+
 def current_storm(session: Session, now: datetime) -> AlarmStorm | None:
     """The storm still going on: one that an alarm joined within the last quiet minute."""
     return session.scalars(
@@ -308,26 +426,24 @@ def current_storm(session: Session, now: datetime) -> AlarmStorm | None:
     ).one_or_none()
 
 
-def join_storm(
-    session: Session, storm: AlarmStorm | None, alarms: list[tuple[int, int]], now: datetime
-) -> AlarmStorm:
-    """Report (alarm id, revision) pairs in a storm summary, starting one when needed."""
-    if storm is None:
-        storm = AlarmStorm(started_at=now, last_at=now)
-        session.add(storm)
-        session.flush()
-    else:
-        storm = session.merge(storm)
-    storm.last_at = now
-    for alarm_id, revision in alarms:
-        mark_posted(session, alarm_id, revision, storm_id=storm.id)
-    return storm
+def join_storm(db: Database, alarms: Sequence[tuple[int, int]], now: datetime) -> int:
+    """Report (alarm id, revision) pairs in the storm going on, starting one when none is;
+    returns the storm's id. One transaction."""
+    with db.transaction() as s:
+        storm = current_storm(s, now)
+        if storm is None:
+            storm = AlarmStorm(started_at=now, last_at=now)
+            s.add(storm)
+            s.flush()
+        storm.last_at = now
+        for alarm_id, revision in alarms:
+            mark_posted(s, alarm_id, revision, storm_id=storm.id)
+        return storm.id
 
 
-def mark_storm_posted(
-    session: Session, storm_id: int, *, channel: str | None, ts: str | None
-) -> None:
+def mark_storm_posted(db: Database, storm_id: int, *, channel: str | None, ts: str | None) -> None:
     """Record where a storm's summary was posted, so later passes update it in place."""
-    storm = session.get(AlarmStorm, storm_id)
-    if storm is not None:
-        storm.slack_channel, storm.slack_ts = channel, ts
+    with db.transaction() as s:
+        storm = s.get(AlarmStorm, storm_id)
+        if storm is not None:
+            storm.slack_channel, storm.slack_ts = channel, ts
