@@ -1,7 +1,8 @@
 """The seeded mobile lines' usage records, month by month, streamed in chunks of lines.
 
 The usage month gets everything `domain.demo.usage` makes for a line: 30 days of calls,
-SMS and data, injected fraud with its ground truth, handset changes. A past bill cycle
+SMS and data, injected fraud with its ground truth, handset changes. A line keeps its
+habits from month to month (a Gulf family calls the same numbers every month). A past bill cycle
 keeps only the records with a party abroad or made while roaming: national usage at
 home is what the allowances cover, and storing it in full for every past month would
 triple the records for nothing the bills show. No record falls while its line was
@@ -45,6 +46,12 @@ class SeededUsage:
         self.timeline = timeline
         self.records_per_month = records_per_month
         self.lines_per_chunk = lines_per_chunk
+        # One number per line for its habits, so every month shows the same person.
+        self.traits = (
+            np.random.default_rng([seed, 6])
+            .integers(0, 2**63, customers.sub_state.size, dtype=np.int64)
+            .astype(np.uint64)
+        )
         self.next_id = 1
         #: Filled while the usage month is streamed.
         self.fraud_labels: list[tuple[int, str, int]] = []
@@ -62,6 +69,7 @@ class SeededUsage:
             enterprise=c.enterprise[c.sub_customer[part] - 1],
             region=c.sub_region[part].astype(np.int64),
             activated_day=((c.sub_activated[part] - start) // DAY).astype(np.int64),
+            traits=self.traits[part],
         )
 
     def _numbered(self, cols: Columns) -> Columns:

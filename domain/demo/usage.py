@@ -319,6 +319,10 @@ class Subscribers:
     #: Day offset of activation relative to the window start (negative = before the window;
     #: 0..days-1 = new during the window).
     activated_day: np.ndarray
+    #: A stable number per line (uint64), or None. With it a line keeps its habits in
+    #: every window: behaviour profile, how busy it is, contact book, home cells and
+    #: Gulf numbers.
+    traits: np.ndarray | None = None
 
 
 @dataclass
@@ -345,6 +349,12 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def _nonneg(x: np.ndarray) -> np.ndarray:
     return (x >> np.uint64(1)).astype(np.int64)
+
+
+def _trait(traits: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform draw in [0, 1) per line, the same for the same traits and salt."""
+    x = _mix(traits ^ np.uint64(salt * int(_GOLD) % 2**64))
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 def _numbers(dest: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -527,6 +537,15 @@ class _Ctx:
         self.key = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64)
         self.cell_start = rng.integers(0, 2**31, n) % np.maximum(self.reg_len[self.region], 1)
         self.n_cells = rng.integers(2, 7, n)
+        # Stable traits replace the draws above, which still happen: the rest of the
+        # stream stays the same.
+        self.traits = None if subs.traits is None else np.asarray(subs.traits, dtype=np.uint64)
+        if self.traits is not None:
+            self.key = _mix(self.traits)
+            self.cell_start = (_trait(self.traits, 1) * 2**31).astype(np.int64) % np.maximum(
+                self.reg_len[self.region], 1
+            )
+            self.n_cells = 2 + (_trait(self.traits, 2) * 5).astype(np.int64)
         # Later relocations (SIM swap to another region, SIM-box gateway at one cell).
         self.mv_t = np.full(n, _NEVER, dtype=np.int64)
         self.mv_region = self.region.copy()
@@ -954,11 +973,18 @@ def _ordinary_setup(
     """Profiles, per-channel daily rates (n x 7) and day weights (n x days)."""
     n, days = ctx.n, ctx.days
     share = _PROFILE_SHARE / _PROFILE_SHARE.sum()
-    prof = np.searchsorted(np.cumsum(share), rng.random(n), side="right")
+    drawn = rng.random(n)  # drawn even with traits, so the rest of the stream is the same
+    prof = np.searchsorted(
+        np.cumsum(share), drawn if ctx.traits is None else _trait(ctx.traits, 3), side="right"
+    )
     prof = np.minimum(prof, len(share) - 1)
     prof = np.where(fraud & (prof == _TRAVELLER), _HEAVY, prof)
     prof = np.where(enterprise, _ENTERPRISE, prof)
-    activity = np.clip(rng.gamma(2.0, 0.5, n), 0.12, 4.0)
+    activity = rng.gamma(2.0, 0.5, n)
+    if ctx.traits is not None:  # the same gamma(2, 0.5), as the sum of two exponentials
+        t = ctx.traits
+        activity = -0.5 * (np.log1p(-_trait(t, 11)) + np.log1p(-_trait(t, 12)))
+    activity = np.clip(activity, 0.12, 4.0)
     jitter = np.exp(rng.normal(0.0, 0.3, (n, _RATES.shape[1])))
     rates = _RATES[prof] * activity[:, None] * jitter
     rates[:, 1] = (
@@ -968,8 +994,19 @@ def _ordinary_setup(
     ctx.book_size = np.where(prof == _ENTERPRISE, rng.integers(30, 151, n), rng.integers(3, 13, n))
     n_gulf = rng.integers(1, 3, n)
     ctx.gulf_dest = _GULF[rng.integers(0, _GULF.size, (n, 2))]
-    ctx.gulf_dest[:, 1] = np.where(n_gulf == 2, ctx.gulf_dest[:, 1], ctx.gulf_dest[:, 0])
     ctx.gulf_h = rng.integers(0, 2**62, (n, 2))
+    if ctx.traits is not None:
+        t = ctx.traits
+        ctx.book_size = np.where(
+            prof == _ENTERPRISE,
+            30 + (_trait(t, 4) * 121).astype(np.int64),
+            3 + (_trait(t, 5) * 10).astype(np.int64),
+        )
+        n_gulf = 1 + (_trait(t, 6) < 0.5)
+        ctx.gulf_dest = _GULF[(np.stack([_trait(t, 7), _trait(t, 8)], 1) * _GULF.size).astype(int)]
+        gulf = np.stack([_mix(t ^ np.uint64(9)), _mix(t ^ np.uint64(10))], 1)
+        ctx.gulf_h = (gulf >> np.uint64(2)).astype(np.int64)  # as drawn: below 2**62
+    ctx.gulf_dest[:, 1] = np.where(n_gulf == 2, ctx.gulf_dest[:, 1], ctx.gulf_dest[:, 0])
     ctx.gulf_h[:, 1] = np.where(n_gulf == 2, ctx.gulf_h[:, 1], ctx.gulf_h[:, 0])
 
     # Trips abroad for travellers.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -514,3 +515,37 @@ def test_fraud_share_scales_label_count() -> None:
     few = run(1000, seed=9, fraud_share=0.006).batch.labels
     many = run(1000, seed=9, fraud_share=0.06).batch.labels
     assert len(few) == 6 and len(many) == 60
+
+
+def test_lines_with_traits_keep_their_habits_from_one_window_to_the_next() -> None:
+    subs, cells = make_subscribers(800, seed=9)
+    subs = dataclasses.replace(
+        subs, traits=np.arange(1, subs.subscription_id.size + 1, dtype=np.uint64) * 7919
+    )
+
+    def gulf_calls(seed: int, start: int) -> dict[int, list[str]]:
+        c = generate_usage(np.random.default_rng(seed), subs, cells, start, fraud_share=0.0).columns
+        calls = (c["direction"] == "out") & np.isin(
+            c["counterpart_country"], ["AE", "SA", "QA", "KW", "OM"]
+        )
+        out: dict[int, list[str]] = {}
+        for sub, number in zip(
+            c["subscription_id"][calls].tolist(), c["counterpart"][calls].tolist(), strict=True
+        ):
+            out.setdefault(sub, []).append(number)
+        return out
+
+    before = gulf_calls(1, START)
+    after = gulf_calls(2, START + DAYS * DAY)
+    # The families calling the Gulf most days call it as much the next month, and the
+    # number they call most is the same.
+    families = {s for s, calls in before.items() if len(calls) >= 15}
+    assert len(families) >= 20
+    for s in families:
+        assert len(after.get(s, [])) >= len(before[s]) / 3
+        assert max(set(before[s]), key=before[s].count) in set(after[s])
+    # Without traits the same two windows draw other families.
+    plain = dataclasses.replace(subs, traits=None)
+    first = generate_usage(np.random.default_rng(1), plain, cells, START, fraud_share=0.0)
+    second = generate_usage(np.random.default_rng(1), plain, cells, START, fraud_share=0.0)
+    assert all(np.array_equal(first.columns[k], second.columns[k]) for k in first.columns)
