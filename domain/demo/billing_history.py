@@ -157,7 +157,11 @@ class ReplayReport:
 
 
 def _daily_runs(cron: str, timezone: str, first: date, last: date) -> list[datetime]:
-    """When a daily job ("M H * * *") ran each day from first to last, in UTC."""
+    """When a daily job ("M H * * *") ran each day from first to last, in UTC.
+
+    A cron that is not once a day at a fixed time counts as midnight: the demo only
+    needs the day an account moved.
+    """
     minute, hour = cron.split()[:2]
     at = time(int(hour), int(minute)) if minute.isdigit() and hour.isdigit() else time()
     zone = ZoneInfo(timezone)

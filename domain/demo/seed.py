@@ -111,8 +111,10 @@ def seed(
 ) -> SeedReport:
     """Fill an empty database (or, with reset, a wiped one) with generated data.
 
-    `settings` (the defaults when not given) set the billing rules the past bill
-    cycles are replayed under; `lab_base_port` overrides its device lab's first port.
+    `settings` (the defaults when not given) are the rules the past bill cycles are
+    replayed under (tax, payment terms, dunning steps and when the job runs) and the
+    values the data follows (currency digits, SLA hours, the number block new orders
+    use, the device lab's first port, which `lab_base_port` overrides).
     """
     settings = settings or Settings()
     upgrade(db)
