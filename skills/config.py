@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.queries import change_view, config_backup, device_history
-from domain.changes.services import move_change, record_backup
+from domain.changes.services import cancel_change, record_backup
 from domain.config import Role
 from domain.inventory.models import Device
 from domain.inventory.queries import one_device
@@ -138,9 +138,8 @@ def rollback(ctx: Context, args: ChangeRef) -> Reply:
 @command("config cancel", roles=ENGINEERS, args=ChangeRef)
 def cancel(ctx: Context, args: ChangeRef) -> Reply:
     """Cancel a change that has not run."""
-    with ctx.db.transaction() as s:
-        change = move_change(s, args.change, ChangeState.CANCELLED, now=ctx.now())
-        return Reply(text=f"{change.ref} cancelled by {ctx.actor}")
+    done = cancel_change(ctx.db, args.change, ctx.actor, now=ctx.now())
+    return Reply(text=f"{done.change} cancelled by {ctx.actor}", data=done)
 
 
 @command("config show", roles=ENGINEERS, args=ChangeRef)
@@ -176,9 +175,7 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
 def _device(ctx: Context, name: str) -> Device:
     """The one device a hostname, address, serial or selector names, of any status."""
     with ctx.db.read() as s:
-        device = one_device(s, name.split())
-        s.expunge(device)
-    return device
+        return one_device(s, name.split())
 
 
 @command("config history", roles=ENGINEERS, args=DeviceArgs)

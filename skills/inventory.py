@@ -132,7 +132,6 @@ def facts(ctx: Context, args: DeviceArgs) -> Reply:
     """Live facts from the device itself (over SSH), with a timeout."""
     with ctx.db.read() as s:
         d = find_device(s, args.device)
-        s.expunge(d)
     with ctx.services.devices.impatient(10.0).session(d) as driver:
         f = driver.facts()
     fields = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -53,6 +54,21 @@ def move_change(
     ):
         change.finished_at = now
     return change
+
+
+@dataclass(frozen=True)
+class ChangeCancelled:
+    change: str
+    state: ChangeState
+    cancelled_by: str
+    at: datetime
+
+
+def cancel_change(db: Database, ref: str, actor: str, *, now: datetime) -> ChangeCancelled:
+    """Cancel a change that has not run, in one transaction."""
+    with db.transaction() as s:
+        change = move_change(s, ref, ChangeState.CANCELLED, now=now)
+        return ChangeCancelled(change.ref, change.state, actor, now)
 
 
 def lock_devices(
