@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from domain.db import Base, UtcDateTime, utcnow
+from domain.db import Base, Database, UtcDateTime, utcnow
 
 #: APScheduler's SQLAlchemy job store, in our schema so migrations own it. The
 #: columns are the ones APScheduler 3 defines; it only reads and writes rows here.
@@ -66,3 +67,26 @@ def unsubscribe(session: Session, digest: str, username: str) -> bool:
         )
     )
     return bool(gone.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DigestSubscriber:
+    """Whether someone gets a digest by direct message, after asking to (or not to)."""
+
+    digest: str
+    username: str
+    subscribed: bool
+    #: False when nothing had to change (already subscribed, or never was).
+    changed: bool
+
+
+def join_digest(db: Database, digest: str, username: str) -> DigestSubscriber:
+    """Subscribe someone to a digest, in one transaction; asking twice changes nothing."""
+    with db.transaction() as s:
+        return DigestSubscriber(digest, username, True, subscribe(s, digest, username))
+
+
+def leave_digest(db: Database, digest: str, username: str) -> DigestSubscriber:
+    """Unsubscribe someone from a digest, in one transaction."""
+    with db.transaction() as s:
+        return DigestSubscriber(digest, username, False, unsubscribe(s, digest, username))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.config import Role
-from domain.jobs import subscribe, unsubscribe
+from domain.jobs import join_digest, leave_digest
 from domain.money import money
 from domain.reports import (
     Span,
@@ -240,13 +240,13 @@ def preview(ctx: Context, args: DigestName) -> Reply:
 def subscribe_(ctx: Context, args: DigestName) -> Reply:
     """Get a digest in a direct message when it goes out."""
     spec = ctx.services.digest(args.name)
-    with ctx.db.transaction() as s:
-        added = subscribe(s, spec.name, ctx.actor)
-    if not added:
-        return Reply(text=f"You already get {spec.name}", ephemeral=True)
+    done = join_digest(ctx.db, spec.name, ctx.actor)
+    if not done.changed:
+        return Reply(text=f"You already get {spec.name}", ephemeral=True, data=done)
     return Reply(
         text=f"You will get {spec.name} by direct message ({spec.cron}, {spec.timezone})",
         ephemeral=True,
+        data=done,
     )
 
 
@@ -254,10 +254,9 @@ def subscribe_(ctx: Context, args: DigestName) -> Reply:
 def unsubscribe_(ctx: Context, args: DigestName) -> Reply:
     """Stop getting a digest by direct message."""
     spec = ctx.services.digest(args.name)
-    with ctx.db.transaction() as s:
-        removed = unsubscribe(s, spec.name, ctx.actor)
-    if not removed:
+    done = leave_digest(ctx.db, spec.name, ctx.actor)
+    if not done.changed:
         return Reply.error(
             f"you do not get {spec.name} by direct message", hint=f"/digest subscribe {spec.name}"
         )
-    return Reply(text=f"You will no longer get {spec.name}", ephemeral=True)
+    return Reply(text=f"You will no longer get {spec.name}", ephemeral=True, data=done)
