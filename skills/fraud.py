@@ -12,7 +12,7 @@ from __future__ import annotations
 from domain.config import Role
 from domain.fraud.choices import CaseState
 from domain.fraud.queries import CaseView, case_view, count_cases, list_cases
-from domain.fraud.services import confirm_case, decide_case, get_case
+from domain.fraud.services import confirm_fraud, dismiss_fraud, get_case
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -151,18 +151,16 @@ def explain(ctx: Context, args: CaseRef) -> Reply:
 @command("fraud confirm", roles=ANALYSTS, args=Decision)
 def confirm(ctx: Context, args: Decision) -> Reply:
     """Confirm fraud: the line is suspended through an order and the decision kept."""
-    with ctx.db.transaction() as s:
-        case, order = confirm_case(s, args.case, ctx.actor, note=args.note, now=ctx.now())
-        view = case_view(s, case.id)
+    done = confirm_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now())
     return Reply(
-        text=f"{case.ref} confirmed by {ctx.actor}; {order.ref} suspends "
-        f"{view.line} ({order.state})"
+        text=f"{done.case} confirmed by {ctx.actor}; {done.order} suspends "
+        f"{done.line} ({done.order_state})",
+        data=done,
     )
 
 
 @command("fraud dismiss", roles=ANALYSTS, args=Decision)
 def dismiss(ctx: Context, args: Decision) -> Reply:
     """Dismiss a case as ordinary use; the model learns from it at its next training."""
-    with ctx.db.transaction() as s:
-        case = decide_case(s, args.case, ctx.actor, confirmed=False, note=args.note, now=ctx.now())
-        return Reply(text=f"{case.ref} dismissed by {ctx.actor}")
+    done = dismiss_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now())
+    return Reply(text=f"{done.case} dismissed by {ctx.actor}", data=done)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from domain.customers.choices import SubscriptionState
 from domain.customers.models import Subscription
-from domain.db import get_by_ref, utcnow
+from domain.db import Database, get_by_ref, utcnow
 from domain.fraud.choices import CASE_LIFECYCLE, CaseState, FraudKind, LabelSource
 from domain.fraud.models import FraudCase, FraudLabel
+from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.services import request_suspension
 
@@ -140,3 +141,51 @@ def confirm_case(
         now=now,
     )
     return case, order
+
+
+# -- the analyst's decisions: each owns its transaction and returns what happened ---------
+
+
+@dataclass(frozen=True)
+class CaseDecided:
+    case: str
+    state: CaseState
+    #: The line the case is about, as care agents name it (its MSISDN).
+    line: str
+    decided_by: str
+    decided_at: datetime
+    #: The order that suspends the line, when fraud was confirmed.
+    order: str | None = None
+    order_state: OrderState | None = None
+
+
+def _decided(session: Session, case: FraudCase, order: ProductOrder | None) -> CaseDecided:
+    assert case.decided_by is not None and case.decided_at is not None
+    return CaseDecided(
+        case=case.ref,
+        state=case.state,
+        line=session.get_one(Subscription, case.subscription_id).identifier,
+        decided_by=case.decided_by,
+        decided_at=case.decided_at,
+        order=order.ref if order else None,
+        order_state=order.state if order else None,
+    )
+
+
+def confirm_fraud(
+    db: Database, ref: str, analyst: str, *, note: str = "", now: datetime
+) -> CaseDecided:
+    """Confirm an open case and suspend its line through an order, in one transaction."""
+    with db.transaction() as s:
+        case, order = confirm_case(s, ref, analyst, note=note, now=now)
+        return _decided(s, case, order)
+
+
+def dismiss_fraud(
+    db: Database, ref: str, analyst: str, *, note: str = "", now: datetime
+) -> CaseDecided:
+    """Dismiss an open case as ordinary use (a label the model learns from), in one
+    transaction."""
+    with db.transaction() as s:
+        case = decide_case(s, ref, analyst, confirmed=False, note=note, now=now)
+        return _decided(s, case, None)
