@@ -213,10 +213,9 @@ class OrderWorker(Loop):
                 # else: decided before it was ever posted; nothing to show or update.
             except SlackApiError as exc:
                 log.warning("order message not sent: %s", exc.response.get("error"))
-            with self.sb.db.transaction() as s:
-                mark_announced(
-                    s, order_id, channel=posted.get("channel"), ts=posted.get("ts"), seen=seen
-                )
+            mark_announced(
+                self.sb.db, order_id, channel=posted.get("channel"), ts=posted.get("ts"), seen=seen
+            )
 
     def _tell(self, done: WorkerPass) -> None:
         work: list[tuple[int, str, str, Reply]] = []
@@ -235,8 +234,7 @@ class OrderWorker(Loop):
                     done.told += 1
                 except SlackApiError as exc:
                     log.warning("could not tell %s: %s", requester, exc.response.get("error"))
-            with self.sb.db.transaction() as s:
-                mark_told(s, order_id)
+            mark_told(self.sb.db, order_id)
 
     def _slack_id(self, name: str) -> str | None:
         """The requester's Slack id: from the config, or the name itself when it is one."""

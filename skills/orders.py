@@ -16,7 +16,7 @@ from domain.money import money
 from domain.orders.choices import OrderState
 from domain.orders.intake import place_order
 from domain.orders.queries import OrderView, list_orders, order_view
-from domain.orders.services import cancel_order, decide_order, get_order
+from domain.orders.services import approve_order, cancel_order, get_order, reject_order
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -209,16 +209,15 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
 
 
 def _decide(ctx: Context, args: Decision, approve: bool) -> Reply:
-    with ctx.db.transaction() as s:
-        order = decide_order(
-            s, args.order, ctx.actor, approve=approve, note=args.note, now=ctx.now()
-        )
-        ref = order.ref
     if not approve:
+        done = reject_order(ctx.db, args.order, ctx.actor, note=args.note, now=ctx.now())
         return Reply(
-            text=f"{ref} rejected by {ctx.actor}", meta={"order": ref, "state": "rejected"}
+            text=f"{done.order} rejected by {ctx.actor}",
+            meta={"order": done.order, "state": "rejected"},
+            data=done,
         )
-    return _outcome(ctx, ref, f"{ref} approved by {ctx.actor}")
+    done = approve_order(ctx.db, args.order, ctx.actor, note=args.note, now=ctx.now())
+    return _outcome(ctx, done.order, f"{done.order} approved by {ctx.actor}")
 
 
 @command("order approve", roles=[Role.MANAGER], args=Decision)
@@ -237,11 +236,11 @@ def reject(ctx: Context, args: Decision) -> Reply:
 def cancel(ctx: Context, args: Decision) -> Reply:
     """Cancel an order before provisioning starts (its requester, or a manager)."""
     manager = bool({Role.MANAGER, Role.ADMIN} & ctx.roles)
-    with ctx.db.transaction() as s:
-        order = cancel_order(
-            s, args.order, ctx.actor, manager=manager, note=args.note, now=ctx.now()
-        )
-        return Reply(
-            text=f"{order.ref} cancelled by {ctx.actor}",
-            meta={"order": order.ref, "state": str(order.state)},
-        )
+    done = cancel_order(
+        ctx.db, args.order, ctx.actor, manager=manager, note=args.note, now=ctx.now()
+    )
+    return Reply(
+        text=f"{done.order} cancelled by {ctx.actor}",
+        meta={"order": done.order, "state": str(done.state)},
+        data=done,
+    )

@@ -31,7 +31,7 @@ from domain.customers.choices import (
 )
 from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.customers.services import move_subscription
-from domain.db import get_by_ref, utcnow
+from domain.db import Database, get_by_ref, utcnow
 from domain.errors import DomainError, InvalidTransition, NotFound, PolicyViolation
 from domain.faults.choices import TicketKind
 from domain.faults.models import Ticket
@@ -157,39 +157,74 @@ def decide_order(
     return order
 
 
+@dataclass(frozen=True)
+class OrderDecided:
+    """What a manager's (or requester's) decision on an order left it as."""
+
+    order: str
+    state: OrderState
+    #: Who took this step.
+    by: str
+    at: datetime
+    note: str | None
+
+
+def approve_order(
+    db: Database, ref: str, approver: str, *, note: str = "", now: datetime
+) -> OrderDecided:
+    """Approve a pending order (-> inProgress; fulfilment follows), in one transaction."""
+    with db.transaction() as s:
+        order = decide_order(s, ref, approver, approve=True, note=note, now=now)
+        return OrderDecided(order.ref, order.state, approver, now, order.decision_note)
+
+
+def reject_order(
+    db: Database, ref: str, approver: str, *, note: str = "", now: datetime
+) -> OrderDecided:
+    """Reject a pending order; its requester hears why. One transaction."""
+    with db.transaction() as s:
+        order = decide_order(s, ref, approver, approve=False, note=note, now=now)
+        return OrderDecided(order.ref, order.state, approver, now, order.decision_note)
+
+
 def cancel_order(
-    session: Session,
+    db: Database,
     ref: str,
     actor: str,
     *,
     manager: bool,
     note: str = "",
-    now: datetime | None = None,
-) -> ProductOrder:
-    """Cancel an order before provisioning starts: its requester, or a manager."""
-    now = now or utcnow()
-    order = get_order(session, ref)
-    if actor != order.requested_by and not manager:
-        raise PolicyViolation(
-            f"{order.ref} was requested by {order.requested_by}; only they or a manager "
-            "may cancel it",
-            hint=f"ask {order.requested_by} or a manager",
-        )
-    if order.state not in CANCELLABLE:
-        started = order.state == OrderState.IN_PROGRESS
-        raise InvalidTransition(
-            f"order {order.ref} is {order.state}; "
-            + ("provisioning has started, so it cannot be cancelled" if started else "it is over"),
-            hint="once it completes, order a cease or suspension instead"
-            if started
-            else f"/order show {order.ref}",
-        )
-    _moved(order, OrderState.CANCELLED, now)
-    order.decided_by = order.decided_by or actor
-    order.decided_at = order.decided_at or now
-    order.decision_note = note or order.decision_note
-    order.requester_due = actor != order.requested_by
-    return order
+    now: datetime,
+) -> OrderDecided:
+    """Cancel an order before provisioning starts (its requester, or a manager), in one
+    transaction."""
+    with db.transaction() as s:
+        order = get_order(s, ref)
+        if actor != order.requested_by and not manager:
+            raise PolicyViolation(
+                f"{order.ref} was requested by {order.requested_by}; only they or a manager "
+                "may cancel it",
+                hint=f"ask {order.requested_by} or a manager",
+            )
+        if order.state not in CANCELLABLE:
+            started = order.state == OrderState.IN_PROGRESS
+            raise InvalidTransition(
+                f"order {order.ref} is {order.state}; "
+                + (
+                    "provisioning has started, so it cannot be cancelled"
+                    if started
+                    else "it is over"
+                ),
+                hint="once it completes, order a cease or suspension instead"
+                if started
+                else f"/order show {order.ref}",
+            )
+        _moved(order, OrderState.CANCELLED, now)
+        order.decided_by = order.decided_by or actor
+        order.decided_at = order.decided_at or now
+        order.decision_note = note or order.decision_note
+        order.requester_due = actor != order.requested_by
+        return OrderDecided(order.ref, order.state, actor, now, order.decision_note)
 
 
 # -- what an order names: customer, offering, access port -------------------------------
@@ -758,14 +793,15 @@ def orders_to_announce(session: Session, limit: int = 50) -> list[ProductOrder]:
 
 
 def mark_announced(
-    session: Session, order_id: int, *, channel: str | None, ts: str | None, seen: datetime
+    db: Database, order_id: int, *, channel: str | None, ts: str | None, seen: datetime
 ) -> None:
     """The channel message shows the order as it was at `seen` (its updated_at)."""
-    order = session.get_one(ProductOrder, order_id)
-    if channel and ts:
-        order.slack_channel, order.slack_ts = channel, ts
-    if order.updated_at <= seen:  # moved again meanwhile: stay due
-        order.channel_due = False
+    with db.transaction() as s:
+        order = s.get_one(ProductOrder, order_id)
+        if channel and ts:
+            order.slack_channel, order.slack_ts = channel, ts
+        if order.updated_at <= seen:  # moved again meanwhile: stay due
+            order.channel_due = False
 
 
 def orders_to_tell(session: Session, limit: int = 50) -> list[ProductOrder]:
@@ -780,5 +816,7 @@ def orders_to_tell(session: Session, limit: int = 50) -> list[ProductOrder]:
     )
 
 
-def mark_told(session: Session, order_id: int) -> None:
-    session.get_one(ProductOrder, order_id).requester_due = False
+def mark_told(db: Database, order_id: int) -> None:
+    """The requester has been told how their order ended."""
+    with db.transaction() as s:
+        s.get_one(ProductOrder, order_id).requester_due = False
