@@ -15,7 +15,7 @@ from typing import Any
 from bot import metrics
 from bot.access import Caller, refusal
 from domain.audit.choices import Outcome
-from domain.audit.services import record_event
+from domain.audit.services import audit
 from domain.errors import (
     DatabaseUnavailable,
     DomainError,
@@ -194,19 +194,18 @@ class Router:
     ) -> None:
         detail = reply.text if outcome != Outcome.OK else ""
         try:
-            with self.db.transaction() as session:
-                record_event(
-                    session,
-                    actor=caller.name,
-                    roles=caller.role_names,
-                    channel=channel,
-                    via=source,
-                    command=name,
-                    arguments=text,
-                    outcome=outcome,
-                    detail=detail,
-                    duration_ms=int((time.perf_counter() - started) * 1000),
-                    at=self.clock(),
-                )
+            audit(
+                self.db,
+                actor=caller.name,
+                roles=caller.role_names,
+                channel=channel,
+                via=source,
+                command=name,
+                arguments=text,
+                outcome=outcome,
+                detail=detail,
+                duration_ms=int((time.perf_counter() - started) * 1000),
+                at=self.clock(),
+            )
         except Exception:  # the audit must never turn an answer into a traceback
             log.exception("could not write the audit event for /%s by %s", name, caller.name)

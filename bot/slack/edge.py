@@ -25,7 +25,7 @@ from bot import metrics
 from bot.access import Caller
 from bot.bootstrap import Switchboard
 from bot.render.blockkit import Message, to_message
-from domain.audit.services import claim_request
+from domain.audit.services import claim_delivery
 from domain.config import SlackSettings
 from domain.errors import DatabaseUnavailable
 from skills.reply import Reply
@@ -104,8 +104,7 @@ class SlackEdge:
 
     def first_delivery(self, key: str) -> bool:
         """Claim a delivery in the shared ledger; False when any replica already did."""
-        with self.sb.db.transaction() as session:
-            return claim_request(session, key)
+        return claim_delivery(self.sb.db, key)
 
     # -- the pool ----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from domain.audit.choices import Outcome
 from domain.audit.models import AuditEvent, ProcessedRequest
-from domain.db import utcnow
+from domain.db import Database, utcnow
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
@@ -86,6 +86,37 @@ def record_event(
     session.add(event)
     session.flush()
     return event
+
+
+def audit(
+    db: Database,
+    *,
+    actor: str,
+    command: str,
+    outcome: Outcome,
+    roles: Iterable[str] = (),
+    channel: str = "",
+    via: str = "",
+    arguments: str = "",
+    detail: str = "",
+    duration_ms: int = 0,
+    at: datetime | None = None,
+) -> None:
+    """`record_event` in its own transaction: one command, click or refusal, kept."""
+    with db.transaction() as s:
+        record_event(
+            s,
+            actor=actor,
+            command=command,
+            outcome=outcome,
+            roles=roles,
+            channel=channel,
+            via=via,
+            arguments=arguments,
+            detail=detail,
+            duration_ms=duration_ms,
+            at=at,
+        )
 
 
 @dataclass(frozen=True)
@@ -169,3 +200,9 @@ def claim_request(session: Session, key: str, at: datetime | None = None) -> boo
     stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
     # A row comes back only when this call inserted it.
     return session.execute(stmt).first() is not None
+
+
+def claim_delivery(db: Database, key: str, at: datetime | None = None) -> bool:
+    """`claim_request` in its own transaction: False when a replica already had it."""
+    with db.transaction() as s:
+        return claim_request(s, key, at)
