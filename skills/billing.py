@@ -4,32 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from domain.billing.models import Invoice
-from domain.billing.services import (
-    dispute_invoice,
-    explain_invoice,
-    latest_invoices,
-    open_disputes,
-    recent_payments,
-    settle_dispute,
-    take_payment,
-    top_usage,
-    unbilled_usage,
-)
+from domain.billing.queries import InvoiceSummary, bill_view, explain_invoice, invoice_items
+from domain.billing.services import dispute_invoice, settle_dispute, take_payment
 from domain.config import Role
 from domain.customers.choices import PaymentMethod
-from domain.customers.models import Customer
-from domain.customers.services import mask_phone, resolve_account
 from domain.db import utcnow
-from domain.lookup import SubjectKind, resolve_subject
-from domain.money import money, parse_money
+from domain.money import parse_money
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 
 CARE = [Role.CARE_AGENT, Role.MANAGER]
-#: An invoice number in the lookup grammar (INV-202610-0000123, any case or zero padding).
-INVOICE = {SubjectKind.INVOICE}
 
 
 class Lookup(Args):
@@ -65,11 +50,11 @@ def unmasked(ctx: Context) -> bool:
     return ctx.services.unmasked(ctx.roles)
 
 
-def _invoice_field(inv: Invoice | None, ctx: Context) -> str:
+def _invoice_field(inv: InvoiceSummary | None) -> str:
     if inv is None:
         return "none yet"
     return (
-        f"{inv.number} ({inv.period_start:%b %Y}): {money(inv.total_minor, ctx.services.billing)}, "
+        f"{inv.number} ({inv.period_start:%b %Y}): {inv.total}, "
         f"due {inv.due_date:%d %b}, {inv.state}" + (", disputed" if inv.disputed else "")
     )
 
@@ -77,120 +62,107 @@ def _invoice_field(inv: Invoice | None, ctx: Context) -> str:
 @command("bill", roles=CARE, args=Lookup)
 def bill(ctx: Context, args: Lookup) -> Reply:
     """A customer's bill: balance, last invoice, payments, unbilled usage, dunning, disputes."""
-    billing = ctx.services.billing
     with ctx.db.read() as s:
-        account = resolve_account(s, " ".join(args.query))
-        customer: Customer = account.customer
-        invoices = latest_invoices(s, account.id, 1)
-        last = invoices[0] if invoices else None
-        payments = recent_payments(s, account.id)
-        unbilled = unbilled_usage(s, account.id, since=last.next_period_start if last else None)
-        disputes = open_disputes(s, account.id)
-        fields = [
-            Field("customer", f"{customer.name} ({customer.segment})"),
-            Field("account", f"{account.account_number} ({account.status})"),
-            Field("balance", money(account.balance_minor, billing)),
-            Field("credit limit", money(account.credit_limit_minor, billing)),
-            Field("last invoice", _invoice_field(last, ctx)),
-            Field("dunning", str(account.dunning_state)),
-            Field(
-                "unbilled usage",
-                f"{money(unbilled.rated_minor, billing)} rated over "
-                f"{unbilled.rated_records:,} records"
-                + (
-                    f", {unbilled.received_records:,} not rated yet"
-                    if unbilled.received_records
-                    else ""
-                ),
+        b = bill_view(s, " ".join(args.query), ctx.services.billing)
+    unbilled, last = b.unbilled, b.last_invoice
+    fields = [
+        Field("customer", f"{b.customer} ({b.segment})"),
+        Field("account", f"{b.account} ({b.account_status})"),
+        Field("balance", str(b.balance)),
+        Field("credit limit", str(b.credit_limit)),
+        Field("last invoice", _invoice_field(last)),
+        Field("dunning", str(b.dunning)),
+        Field(
+            "unbilled usage",
+            f"{unbilled.rated} rated over {unbilled.rated_records:,} records"
+            + (
+                f", {unbilled.received_records:,} not rated yet"
+                if unbilled.received_records
+                else ""
             ),
-            Field(
-                "recent payments",
-                "; ".join(
-                    f"{money(p.amount_minor, billing)} on {p.received_at:%d %b} ({p.method})"
-                    for p in payments
-                )
-                or "none",
-            ),
-            Field(
-                "open disputes",
-                ", ".join(f"{t.ref} on {number}" for t, number in disputes) or "none",
-            ),
+        ),
+        Field(
+            "recent payments",
+            "; ".join(f"{p.amount} on {p.received_at:%d %b} ({p.method})" for p in b.payments)
+            or "none",
+        ),
+        Field(
+            "open disputes",
+            ", ".join(f"{d.ticket} on {d.invoice}" for d in b.open_disputes) or "none",
+        ),
+    ]
+    buttons = []
+    if last is not None:
+        buttons = [
+            Button("Items", f"/bill items {last.number}"),
+            Button("Explain", f"/bill explain {last.number}"),
         ]
-        buttons = []
-        if last is not None:
-            buttons = [
-                Button("Items", f"/bill items {last.number}"),
-                Button("Explain", f"/bill explain {last.number}"),
-            ]
-        return Reply(
-            text=f"Bill for {account.account_number}",
-            sections=(Section(fields=tuple(fields)),),
-            buttons=tuple(buttons),
-            ephemeral=not args.share,
-        )
+    return Reply(
+        text=f"Bill for {b.account}",
+        sections=(Section(fields=tuple(fields)),),
+        buttons=tuple(buttons),
+        ephemeral=not args.share,
+        data=b,
+    )
 
 
 @command("bill items", roles=CARE, args=InvoiceRef)
 def items(ctx: Context, args: InvoiceRef) -> Reply:
     """An invoice's lines and the usage that cost the most on it."""
-    billing = ctx.services.billing
     with ctx.db.read() as s:
-        inv = s.get_one(Invoice, resolve_subject(s, args.invoice, INVOICE).invoice_id)
-        lines = Table(
-            ("kind", "what", "qty", "amount", "tax"),
-            tuple(
-                (
-                    str(line.kind),
-                    line.description,
-                    f"{line.quantity:g}",
-                    money(line.amount_minor, billing),
-                    money(line.tax_minor, billing),
-                )
-                for line in inv.lines
-            ),
-            title=f"{inv.number}: {money(inv.subtotal_minor, billing)} + tax "
-            f"{money(inv.tax_minor, billing)} = {money(inv.total_minor, billing)}",
-        )
-        show_number = unmasked(ctx)
-        top = top_usage(s, inv.id)
-        tables = [lines]
-        if top:
-            tables.append(
-                Table(
-                    ("when (UTC)", "service", "to", "duration / volume", "charge"),
-                    tuple(
-                        (
-                            f"{u.started_at:%d %b %H:%M}",
-                            str(u.service) + (" roaming" if u.roaming else ""),
-                            (u.counterpart if show_number else mask_phone(u.counterpart))
-                            + (f" ({u.counterpart_country})" if u.counterpart_country else ""),
-                            f"{u.duration_s} s"
-                            if u.duration_s
-                            else f"{u.volume_bytes / 1e6:.1f} MB",
-                            money(u.charge_minor or 0, billing),
-                        )
-                        for u in top
-                    ),
-                    title="Top usage",
-                )
+        inv = invoice_items(s, args.invoice, ctx.services.billing, unmasked=unmasked(ctx))
+    lines = Table(
+        ("kind", "what", "qty", "amount", "tax"),
+        tuple(
+            (
+                str(line.kind),
+                line.description,
+                f"{line.quantity:g}",
+                str(line.amount),
+                str(line.tax),
             )
-        return Reply(
-            text=f"Lines of {inv.number} ({inv.period_start:%b %Y})",
-            tables=tuple(tables),
-            ephemeral=not args.share,
+            for line in inv.lines
+        ),
+        title=f"{inv.invoice}: {inv.subtotal} + tax {inv.tax} = {inv.total}",
+    )
+    tables = [lines]
+    if inv.top_usage:
+        tables.append(
+            Table(
+                ("when (UTC)", "service", "to", "duration / volume", "charge"),
+                tuple(
+                    (
+                        f"{u.started_at:%d %b %H:%M}",
+                        str(u.service) + (" roaming" if u.roaming else ""),
+                        u.counterpart
+                        + (f" ({u.counterpart_country})" if u.counterpart_country else ""),
+                        f"{u.duration_s} s" if u.duration_s else f"{u.volume_bytes / 1e6:.1f} MB",
+                        str(u.charge),
+                    )
+                    for u in inv.top_usage
+                ),
+                title="Top usage",
+            )
         )
+    return Reply(
+        text=f"Lines of {inv.invoice} ({inv.period_start:%b %Y})",
+        tables=tuple(tables),
+        ephemeral=not args.share,
+        data=inv,
+    )
 
 
 @command("bill explain", roles=CARE, args=InvoiceRef)
 def explain(ctx: Context, args: InvoiceRef) -> Reply:
     """Why a bill is what it is: what changed against the previous one, in plain words."""
     with ctx.db.read() as s:
-        inv = s.get_one(Invoice, resolve_subject(s, args.invoice, INVOICE).invoice_id)
-        sentences = explain_invoice(s, inv, lambda m: money(m, ctx.services.billing))
+        explained = explain_invoice(s, args.invoice, ctx.services.billing)
+    sentences = explained.sentences()
     return Reply(
         text=sentences[0],
         sections=tuple(Section(text=t) for t in sentences[1:]) or (),
         ephemeral=not args.share,
+        data=explained,
     )
 
 

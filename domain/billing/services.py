@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -15,18 +15,15 @@ from domain.billing.choices import (
     INVOICE_LIFECYCLE,
     UNPAID_INVOICE_STATES,
     InvoiceState,
-    LineKind,
     UsageState,
 )
 from domain.billing.models import (
     Adjustment,
     Invoice,
-    InvoiceLine,
     Payment,
     PaymentAllocation,
     UsageRecord,
 )
-from domain.catalog.choices import ZONE_PLACES, Service, Zone
 from domain.config import BillingSettings, DunningStep
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod, SubscriptionState
 from domain.customers.models import BillingAccount, Subscription
@@ -386,98 +383,6 @@ def top_usage(session: Session, invoice_id: int, limit: int = 5) -> list[UsageRe
             .limit(limit)
         )
     )
-
-
-# -- why a bill changed ---------------------------------------------------------------------
-
-
-def explain_invoice(session: Session, invoice: Invoice, money: Callable[[int], str]) -> list[str]:
-    """What changed against the previous invoice, in plain words, biggest change first."""
-    before = previous_invoice(session, invoice)
-    now_lines = _line_groups(session, invoice.id)
-    if before is None:
-        sentences = [f"This is the first invoice of the account: {money(invoice.total_minor)}."]
-        sentences += [
-            f"{label}: {money(amount)}."
-            for label, amount in sorted(now_lines.items(), key=lambda kv: -abs(kv[1]))
-        ]
-        return sentences
-    then_lines = _line_groups(session, before.id)
-    delta = invoice.total_minor - before.total_minor
-    way = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
-    head = (
-        f"{invoice.number} is {money(invoice.total_minor)}, {way} "
-        f"{money(abs(delta))} from {money(before.total_minor)} on {before.number}."
-        if delta
-        else f"{invoice.number} is {money(invoice.total_minor)}, the same as {before.number}."
-    )
-    changes: list[tuple[int, str]] = []
-    for label in now_lines.keys() | then_lines.keys():
-        new, old = now_lines.get(label, 0), then_lines.get(label, 0)
-        if new == old:
-            continue
-        if old == 0:
-            text = f"New this time: {label}, {money(new)}."
-        elif new == 0:
-            text = f"No {label} this time (was {money(old)})."
-        else:
-            change = "more" if new > old else "less"
-            text = f"{label}: {money(new)}, {money(abs(new - old))} {change} than last time."
-        changes.append((abs(new - old), text))
-    changes.sort(key=lambda c: -c[0])
-    out = [head] + [text for _, text in changes]
-    if invoice.disputed:
-        out.append("This invoice is under dispute.")
-    return out
-
-
-_SERVICE_WORDS = {Service.VOICE: "calls", Service.SMS: "SMS", Service.DATA: "data"}
-
-
-def _line_groups(session: Session, invoice_id: int) -> dict[str, int]:
-    """What an invoice charged, before tax, in groups people recognise.
-
-    Usage is grouped from the rated records it billed (service, zone, roaming), so the
-    words do not depend on how lines are described; other lines by their kind.
-    """
-    groups: dict[str, int] = {}
-    usage = session.execute(
-        sa.select(
-            UsageRecord.service,
-            UsageRecord.zone,
-            UsageRecord.roaming,
-            sa.func.sum(UsageRecord.charge_minor),
-        )
-        .where(UsageRecord.invoice_id == invoice_id, UsageRecord.charge_minor > 0)
-        .group_by(UsageRecord.service, UsageRecord.zone, UsageRecord.roaming)
-    ).all()
-    for service, zone, roaming, amount in usage:
-        what = _SERVICE_WORDS[service]
-        if roaming:
-            label = f"roaming {what}"
-        elif zone in (None, Zone.NATIONAL):
-            label = f"{what} beyond the allowance"
-        else:
-            label = f"{what} to {ZONE_PLACES[zone]}"
-        groups[label] = groups.get(label, 0) + int(amount or 0)
-    lines = session.execute(
-        sa.select(InvoiceLine.kind, sa.func.sum(InvoiceLine.amount_minor))
-        .where(InvoiceLine.invoice_id == invoice_id)
-        .group_by(InvoiceLine.kind)
-    ).all()
-    for kind, amount in lines:
-        if kind == LineKind.USAGE:
-            if not usage:  # billed before records were linked to invoices
-                groups["usage beyond the allowance"] = int(amount)
-            continue
-        label = {
-            LineKind.RECURRING: "monthly charges",
-            LineKind.ONE_OFF: "one-off charges",
-            LineKind.ADJUSTMENT: "adjustments",
-            LineKind.DISCOUNT: "discounts",
-        }[kind]
-        groups[label] = int(amount)
-    return groups
 
 
 # -- disputes -----------------------------------------------------------------------------

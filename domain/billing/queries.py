@@ -1,0 +1,352 @@
+"""What care views of money show: an account's bill, an invoice's lines, why a bill changed.
+
+Every function reads only and takes a session; amounts come back as `Amount` (number and
+currency), so `/bill`, `/bill items` and `/bill explain` render them and scripts get them
+as numbers (`switchboard chat --json`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from domain.billing.choices import InvoiceState, LineKind
+from domain.billing.models import Invoice, InvoiceLine, UsageRecord
+from domain.billing.services import (
+    invoice_by_number,
+    latest_invoices,
+    open_disputes,
+    previous_invoice,
+    recent_payments,
+    top_usage,
+    unbilled_usage,
+)
+from domain.catalog.choices import ZONE_PLACES, Segment, Service, Zone
+from domain.config import BillingSettings
+from domain.customers.choices import AccountStatus, DunningState, PaymentMethod
+from domain.customers.services import mask_phone, resolve_account
+from domain.money import Amount
+
+# -- an account's bill ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceSummary:
+    number: str
+    period_start: date
+    total: Amount
+    due_date: date
+    state: InvoiceState
+    disputed: bool
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    reference: str
+    amount: Amount
+    received_at: datetime
+    method: PaymentMethod
+
+
+@dataclass(frozen=True)
+class UnbilledUsage:
+    """Usage not on an invoice yet: rated (priced) and received (not priced yet)."""
+
+    rated_records: int
+    rated: Amount
+    received_records: int
+
+
+@dataclass(frozen=True)
+class DisputeRow:
+    ticket: str
+    invoice: str
+
+
+@dataclass(frozen=True)
+class BillView:
+    """What `/bill` tells about an account."""
+
+    customer: str
+    segment: Segment
+    account: str
+    account_status: AccountStatus
+    #: What the account owes now (negative: in credit).
+    balance: Amount
+    credit_limit: Amount
+    dunning: DunningState
+    last_invoice: InvoiceSummary | None
+    unbilled: UnbilledUsage
+    #: The latest payments, newest first.
+    payments: list[PaymentRow]
+    open_disputes: list[DisputeRow]
+
+
+def _invoice(inv: Invoice, billing: BillingSettings) -> InvoiceSummary:
+    return InvoiceSummary(
+        inv.number,
+        inv.period_start,
+        Amount.of(inv.total_minor, billing),
+        inv.due_date,
+        inv.state,
+        inv.disputed,
+    )
+
+
+def bill_view(session: Session, query: str, billing: BillingSettings) -> BillView:
+    """The bill of the account a care agent names (a number, account, invoice or name)."""
+    account = resolve_account(session, query)
+    customer = account.customer
+    invoices = latest_invoices(session, account.id, 1)
+    last = invoices[0] if invoices else None
+    unbilled = unbilled_usage(session, account.id, since=last.next_period_start if last else None)
+    return BillView(
+        customer=customer.name,
+        segment=customer.segment,
+        account=account.account_number,
+        account_status=account.status,
+        balance=Amount.of(account.balance_minor, billing),
+        credit_limit=Amount.of(account.credit_limit_minor, billing),
+        dunning=account.dunning_state,
+        last_invoice=_invoice(last, billing) if last else None,
+        unbilled=UnbilledUsage(
+            unbilled.rated_records,
+            Amount.of(unbilled.rated_minor, billing),
+            unbilled.received_records,
+        ),
+        payments=[
+            PaymentRow(p.reference, Amount.of(p.amount_minor, billing), p.received_at, p.method)
+            for p in recent_payments(session, account.id)
+        ],
+        open_disputes=[
+            DisputeRow(t.ref, number) for t, number in open_disputes(session, account.id)
+        ],
+    )
+
+
+# -- an invoice's lines ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceLineRow:
+    kind: LineKind
+    description: str
+    quantity: float
+    amount: Amount
+    tax: Amount
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """A usage record billed on an invoice; the other party masked unless shown in full."""
+
+    started_at: datetime
+    service: Service
+    roaming: bool
+    counterpart: str
+    counterpart_country: str
+    duration_s: int
+    volume_bytes: int
+    charge: Amount
+
+
+@dataclass(frozen=True)
+class InvoiceItems:
+    """What `/bill items` shows: an invoice's lines and the usage that cost the most."""
+
+    invoice: str
+    period_start: date
+    subtotal: Amount
+    tax: Amount
+    total: Amount
+    lines: list[InvoiceLineRow]
+    top_usage: list[UsageRow]
+
+
+def invoice_items(
+    session: Session, number: str, billing: BillingSettings, *, unmasked: bool = False
+) -> InvoiceItems:
+    """The invoice a number names (lookup grammar), its lines and its costliest usage."""
+    inv = invoice_by_number(session, number)
+    return InvoiceItems(
+        invoice=inv.number,
+        period_start=inv.period_start,
+        subtotal=Amount.of(inv.subtotal_minor, billing),
+        tax=Amount.of(inv.tax_minor, billing),
+        total=Amount.of(inv.total_minor, billing),
+        lines=[
+            InvoiceLineRow(
+                line.kind,
+                line.description,
+                line.quantity,
+                Amount.of(line.amount_minor, billing),
+                Amount.of(line.tax_minor, billing),
+            )
+            for line in inv.lines
+        ],
+        top_usage=[
+            UsageRow(
+                u.started_at,
+                u.service,
+                u.roaming,
+                u.counterpart if unmasked else mask_phone(u.counterpart),
+                u.counterpart_country,
+                u.duration_s,
+                u.volume_bytes,
+                Amount.of(u.charge_minor or 0, billing),
+            )
+            for u in top_usage(session, inv.id)
+        ],
+    )
+
+
+# -- why a bill changed ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillChange:
+    """One group of charges (monthly charges, calls to the Gulf, ...), now and before."""
+
+    what: str
+    now: Amount
+    before: Amount
+
+
+@dataclass(frozen=True)
+class InvoiceExplained:
+    """What changed against the previous invoice, biggest change first."""
+
+    invoice: str
+    total: Amount
+    #: The invoice before it; None for an account's first invoice.
+    previous: str | None
+    previous_total: Amount | None
+    #: Groups that differ from the previous invoice (every group on a first invoice).
+    changes: list[BillChange]
+    disputed: bool
+
+    def sentences(self, money: Callable[[Amount], str] = str) -> list[str]:
+        """The explanation in plain words, the headline first."""
+        if self.previous is None or self.previous_total is None:
+            return [f"This is the first invoice of the account: {money(self.total)}."] + [
+                f"{c.what}: {money(c.now)}." for c in self.changes
+            ]
+        delta = self.total.minor - self.previous_total.minor
+        way = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
+        head = (
+            f"{self.invoice} is {money(self.total)}, {way} "
+            f"{money(_amount(abs(delta), self.total))} from {money(self.previous_total)} "
+            f"on {self.previous}."
+            if delta
+            else f"{self.invoice} is {money(self.total)}, the same as {self.previous}."
+        )
+        out = [head]
+        for c in self.changes:
+            new, old = c.now.minor, c.before.minor
+            if old == 0:
+                out.append(f"New this time: {c.what}, {money(c.now)}.")
+            elif new == 0:
+                out.append(f"No {c.what} this time (was {money(c.before)}).")
+            else:
+                change = "more" if new > old else "less"
+                out.append(
+                    f"{c.what}: {money(c.now)}, {money(_amount(abs(new - old), c.now))} "
+                    f"{change} than last time."
+                )
+        if self.disputed:
+            out.append("This invoice is under dispute.")
+        return out
+
+
+def _amount(minor: int, like: Amount) -> Amount:
+    return Amount(minor, like.currency, like.minor_digits)
+
+
+def explain_invoice(session: Session, number: str, billing: BillingSettings) -> InvoiceExplained:
+    """Why the invoice a number names is what it is, against the one before it."""
+    invoice = invoice_by_number(session, number)
+    before = previous_invoice(session, invoice)
+    now_lines = _line_groups(session, invoice.id)
+    if before is None:
+        return InvoiceExplained(
+            invoice.number,
+            Amount.of(invoice.total_minor, billing),
+            None,
+            None,
+            [
+                BillChange(what, Amount.of(amount, billing), Amount.of(0, billing))
+                for what, amount in sorted(now_lines.items(), key=lambda kv: -abs(kv[1]))
+            ],
+            invoice.disputed,
+        )
+    then_lines = _line_groups(session, before.id)
+    changes = [
+        (what, now_lines.get(what, 0), then_lines.get(what, 0))
+        for what in now_lines.keys() | then_lines.keys()
+        if now_lines.get(what, 0) != then_lines.get(what, 0)
+    ]
+    changes.sort(key=lambda c: -abs(c[1] - c[2]))
+    return InvoiceExplained(
+        invoice.number,
+        Amount.of(invoice.total_minor, billing),
+        before.number,
+        Amount.of(before.total_minor, billing),
+        [
+            BillChange(what, Amount.of(new, billing), Amount.of(old, billing))
+            for what, new, old in changes
+        ],
+        invoice.disputed,
+    )
+
+
+_SERVICE_WORDS = {Service.VOICE: "calls", Service.SMS: "SMS", Service.DATA: "data"}
+
+
+def _line_groups(session: Session, invoice_id: int) -> dict[str, int]:
+    """What an invoice charged, before tax, in groups people recognise.
+
+    Usage is grouped from the rated records it billed (service, zone, roaming), so the
+    words do not depend on how lines are described; other lines by their kind.
+    """
+    groups: dict[str, int] = {}
+    usage = session.execute(
+        sa.select(
+            UsageRecord.service,
+            UsageRecord.zone,
+            UsageRecord.roaming,
+            sa.func.sum(UsageRecord.charge_minor),
+        )
+        .where(UsageRecord.invoice_id == invoice_id, UsageRecord.charge_minor > 0)
+        .group_by(UsageRecord.service, UsageRecord.zone, UsageRecord.roaming)
+    ).all()
+    for service, zone, roaming, amount in usage:
+        what = _SERVICE_WORDS[service]
+        if roaming:
+            label = f"roaming {what}"
+        elif zone in (None, Zone.NATIONAL):
+            label = f"{what} beyond the allowance"
+        else:
+            label = f"{what} to {ZONE_PLACES[zone]}"
+        groups[label] = groups.get(label, 0) + int(amount or 0)
+    lines = session.execute(
+        sa.select(InvoiceLine.kind, sa.func.sum(InvoiceLine.amount_minor))
+        .where(InvoiceLine.invoice_id == invoice_id)
+        .group_by(InvoiceLine.kind)
+    ).all()
+    for kind, amount in lines:
+        if kind == LineKind.USAGE:
+            if not usage:  # billed before records were linked to invoices
+                groups["usage beyond the allowance"] = int(amount)
+            continue
+        label = {
+            LineKind.RECURRING: "monthly charges",
+            LineKind.ONE_OFF: "one-off charges",
+            LineKind.ADJUSTMENT: "adjustments",
+            LineKind.DISCOUNT: "discounts",
+        }[kind]
+        groups[label] = int(amount)
+    return groups
