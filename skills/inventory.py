@@ -35,28 +35,28 @@ class SiteArgs(Args):
 def show(ctx: Context, args: DeviceArgs) -> Reply:
     """A device's card: where it is, what it runs, its interfaces, alarms and tickets."""
     with ctx.db.read() as s:
-        card = device_card(s, args.device)
-        d, site, region = card.device, card.site, card.region
-        fields = (
-            Field("site", f"{site.code} ({site.name}, {region.name})"),
-            Field("role", d.role.value),
-            Field("status", d.status.value),
-            Field("vendor / platform", f"{d.vendor} / {d.platform.value}"),
-            Field("model", d.model),
-            Field("OS", d.os_version),
-            Field("serial", d.serial),
-            Field("management", f"{d.mgmt_host}:{d.mgmt_port}"),
-            Field("interfaces", f"{card.interfaces_up} up, {card.interfaces_down} down"),
-            Field("open alarms / tickets", f"{card.open_alarms} / {card.open_tickets}"),
-        )
-        return Reply(
-            text=f"{d.hostname}" + (" (lab)" if d.lab else ""),
-            sections=(Section(fields=fields),),
-            buttons=(
-                Button("Interfaces", f"/inventory interfaces {d.hostname}"),
-                Button("Live facts", f"/inventory facts {d.hostname}"),
-            ),
-        )
+        d = device_card(s, args.device, ctx.now())
+    fields = (
+        Field("site", f"{d.site} ({d.site_name}, {d.region})"),
+        Field("role", d.role.value),
+        Field("status", d.status.value),
+        Field("vendor / platform", f"{d.vendor} / {d.platform.value}"),
+        Field("model", d.model),
+        Field("OS", d.os_version),
+        Field("serial", d.serial),
+        Field("management", f"{d.mgmt_host}:{d.mgmt_port}"),
+        Field("interfaces", f"{d.interfaces_up} up, {d.interfaces_down} down"),
+        Field("open alarms / tickets", f"{d.open_alarms} / {d.open_tickets}"),
+    )
+    return Reply(
+        text=f"{d.hostname}" + (" (lab)" if d.lab else ""),
+        sections=(Section(fields=fields),),
+        buttons=(
+            Button("Interfaces", f"/inventory interfaces {d.hostname}"),
+            Button("Live facts", f"/inventory facts {d.hostname}"),
+        ),
+        data=d,
+    )
 
 
 @command("inventory search", roles=VIEWERS, args=SearchArgs)
@@ -67,7 +67,9 @@ def search(ctx: Context, args: SearchArgs) -> Reply:
         found = search_devices(s, selector, args.page)
     table = Table(
         ("device", "site", "role", "platform", "status"),
-        tuple((r.hostname, r.site, r.role, r.platform, r.status) for r in found.rows),
+        tuple(
+            (r.hostname, r.site, r.role.value, r.platform.value, r.status.value) for r in found.rows
+        ),
     )
     last = found.first + len(found.rows) - 1
     shown = f"{found.first}-{last}" if found.rows else "none"
@@ -78,7 +80,10 @@ def search(ctx: Context, args: SearchArgs) -> Reply:
             Button("More", f"/inventory search {typed} page={found.page + 1}".replace("  ", " ")),
         )
     return Reply(
-        text=f"{found.total:,} devices match; showing {shown}", tables=(table,), buttons=more
+        text=f"{found.total:,} devices match; showing {shown}",
+        tables=(table,),
+        buttons=more,
+        data=found,
     )
 
 
@@ -87,44 +92,45 @@ def site(ctx: Context, args: SiteArgs) -> Reply:
     """A site and its devices."""
     with ctx.db.read() as s:
         found = site_devices(s, args.site)
-        table = Table(
-            ("device", "role", "platform", "model", "status"),
-            tuple(
-                (d.hostname, d.role.value, d.platform.value, d.model, d.status.value)
-                for d in found.devices
-            ),
-        )
-        fields = (
-            Field("name", found.site.name),
-            Field("kind", found.site.kind.value),
-            Field("region", found.region.name),
-            Field("city", found.site.city),
-            Field("devices", str(len(found.devices))),
-        )
-        return Reply(
-            text=f"Site {found.site.code}", sections=(Section(fields=fields),), tables=(table,)
-        )
+    table = Table(
+        ("device", "role", "platform", "model", "status"),
+        tuple(
+            (d.hostname, d.role.value, d.platform.value, d.model, d.status.value)
+            for d in found.devices
+        ),
+    )
+    fields = (
+        Field("name", found.name),
+        Field("kind", found.kind.value),
+        Field("region", found.region),
+        Field("city", found.city),
+        Field("devices", str(len(found.devices))),
+    )
+    return Reply(
+        text=f"Site {found.code}", sections=(Section(fields=fields),), tables=(table,), data=found
+    )
 
 
 @command("inventory interfaces", roles=VIEWERS, args=DeviceArgs)
 def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
     """A device's interfaces with their state."""
     with ctx.db.read() as s:
-        d, rows = device_interfaces(s, args.device)
-        table = Table(
-            ("interface", "state", "speed", "address", "description"),
-            tuple(
-                (
-                    i.name,
-                    i.oper_status.value if i.enabled else "admin down",
-                    f"{i.speed_mbps:,} Mb/s" if i.speed_mbps else "-",
-                    i.ip_address or "-",
-                    i.description,
-                )
-                for i in rows
-            ),
-        )
-        return Reply(text=f"{d.hostname}: {len(rows)} interfaces", tables=(table,))
+        found = device_interfaces(s, args.device)
+    rows = found.interfaces
+    table = Table(
+        ("interface", "state", "speed", "address", "description"),
+        tuple(
+            (
+                i.name,
+                i.oper_status.value if i.enabled else "admin down",
+                f"{i.speed_mbps:,} Mb/s" if i.speed_mbps else "-",
+                i.ip_address or "-",
+                i.description,
+            )
+            for i in rows
+        ),
+    )
+    return Reply(text=f"{found.hostname}: {len(rows)} interfaces", tables=(table,), data=found)
 
 
 @command("inventory facts", roles=VIEWERS, args=DeviceArgs)
@@ -141,4 +147,4 @@ def facts(ctx: Context, args: DeviceArgs) -> Reply:
         Field("OS version", f.os_version or "-"),
         Field("serial", f.serial or "-"),
     )
-    return Reply(text=f"{d.hostname}: live facts", sections=(Section(fields=fields),))
+    return Reply(text=f"{d.hostname}: live facts", sections=(Section(fields=fields),), data=f)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.db import utcnow
 from domain.errors import DomainError, NotFound
-from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState
-from domain.faults.models import Alarm, Ticket
-from domain.inventory.choices import OperStatus
+from domain.faults.queries import count_open_tickets, open_alarm_count
+from domain.inventory.choices import DeviceRole, DeviceStatus, OperStatus, Platform, SiteKind
 from domain.inventory.models import Device, Interface, Region, Site
 from domain.inventory.services import device_named, find_device, unknown_hostname_hint
 from domain.lookup import (
@@ -151,9 +152,9 @@ PAGE = 15
 class DeviceRow:
     hostname: str
     site: str
-    role: str
-    platform: str
-    status: str
+    role: DeviceRole
+    platform: Platform
+    status: DeviceStatus
 
 
 @dataclass(frozen=True)
@@ -198,10 +199,7 @@ def search_devices(session: Session, selector: DeviceSelector, page: int = 1) ->
     return DeviceSearch(
         total,
         page,
-        tuple(
-            DeviceRow(d.hostname, code, d.role.value, d.platform.value, d.status.value)
-            for d, code in rows
-        ),
+        tuple(DeviceRow(d.hostname, code, d.role, d.platform, d.status) for d, code in rows),
     )
 
 
@@ -209,16 +207,29 @@ def search_devices(session: Session, selector: DeviceSelector, page: int = 1) ->
 class DeviceCard:
     """What /inventory show tells about a device."""
 
-    device: Device
-    site: Site
-    region: Region
+    hostname: str
+    lab: bool
+    site: str
+    site_name: str
+    region: str
+    role: DeviceRole
+    status: DeviceStatus
+    vendor: str
+    platform: Platform
+    model: str
+    os_version: str
+    serial: str
+    mgmt_host: str
+    mgmt_port: int
     interfaces_up: int
     interfaces_down: int
+    #: Open alarms as `/alarm list <device>` counts them (symptoms filed under a root
+    #: cause count in the root cause).
     open_alarms: int
     open_tickets: int
 
 
-def device_card(session: Session, text: str) -> DeviceCard:
+def device_card(session: Session, text: str, now: datetime | None = None) -> DeviceCard:
     """A device (by hostname, address or serial) with where it is and what is open on it."""
     d = find_device(session, text)
     site = session.get_one(Site, d.site_id)
@@ -230,32 +241,47 @@ def device_card(session: Session, text: str) -> DeviceCard:
             .group_by(Interface.oper_status)
         ).all()
     )
-    alarms = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Alarm)
-        .where(Alarm.device_id == d.id, Alarm.state != AlarmState.CLEARED)
-    )
-    tickets = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Ticket)
-        .where(Ticket.device_id == d.id, Ticket.status.in_(OPEN_TICKET_STATUSES))
-    )
     return DeviceCard(
-        d,
-        site,
-        region,
-        counts.get(OperStatus.UP, 0),
-        counts.get(OperStatus.DOWN, 0),
-        alarms or 0,
-        tickets or 0,
+        hostname=d.hostname,
+        lab=d.lab,
+        site=site.code,
+        site_name=site.name,
+        region=region.name,
+        role=d.role,
+        status=d.status,
+        vendor=d.vendor,
+        platform=d.platform,
+        model=d.model,
+        os_version=d.os_version,
+        serial=d.serial,
+        mgmt_host=d.mgmt_host,
+        mgmt_port=d.mgmt_port,
+        interfaces_up=counts.get(OperStatus.UP, 0),
+        interfaces_down=counts.get(OperStatus.DOWN, 0),
+        open_alarms=open_alarm_count(session, device_id=d.id),
+        open_tickets=count_open_tickets(session, now=now or utcnow(), device_id=d.id),
     )
 
 
 @dataclass(frozen=True)
+class SiteDevice:
+    hostname: str
+    role: DeviceRole
+    platform: Platform
+    model: str
+    status: DeviceStatus
+
+
+@dataclass(frozen=True)
 class SiteDevices:
-    site: Site
-    region: Region
-    devices: tuple[Device, ...]
+    """A site and its devices, in hostname order."""
+
+    code: str
+    name: str
+    kind: SiteKind
+    region: str
+    city: str
+    devices: tuple[SiteDevice, ...]
 
 
 def site_devices(session: Session, code: str) -> SiteDevices:
@@ -271,13 +297,44 @@ def site_devices(session: Session, code: str) -> SiteDevices:
     devices = session.scalars(
         sa.select(Device).where(Device.site_id == found.id).order_by(Device.hostname)
     ).all()
-    return SiteDevices(found, session.get_one(Region, found.region_id), tuple(devices))
+    return SiteDevices(
+        found.code,
+        found.name,
+        found.kind,
+        session.get_one(Region, found.region_id).name,
+        found.city,
+        tuple(SiteDevice(d.hostname, d.role, d.platform, d.model, d.status) for d in devices),
+    )
 
 
-def device_interfaces(session: Session, text: str) -> tuple[Device, list[Interface]]:
+@dataclass(frozen=True)
+class InterfaceRow:
+    name: str
+    enabled: bool
+    oper_status: OperStatus
+    speed_mbps: int | None
+    ip_address: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class DeviceInterfaces:
+    hostname: str
+    interfaces: tuple[InterfaceRow, ...]
+
+
+def device_interfaces(session: Session, text: str) -> DeviceInterfaces:
     """A device (by hostname, address or serial) and its interfaces in their order."""
     d = find_device(session, text)
     rows = session.scalars(
         sa.select(Interface).where(Interface.device_id == d.id).order_by(Interface.id)
     ).all()
-    return d, list(rows)
+    return DeviceInterfaces(
+        d.hostname,
+        tuple(
+            InterfaceRow(
+                i.name, i.enabled, i.oper_status, i.speed_mbps, i.ip_address, i.description
+            )
+            for i in rows
+        ),
+    )

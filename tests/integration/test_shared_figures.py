@@ -85,3 +85,22 @@ def test_open_alarms_and_late_tickets_agree_across_views(world: Database) -> Non
     by_site = _fields(digest, "*Changes and open work by site*")
     assert by_site["open alarms by site"] == "MUM-AND1 1"
     assert by_site["open tickets by site"] == "MUM-AND1 3"
+
+
+def test_the_device_card_counts_what_the_alarm_and_ticket_lists_show(world: Database) -> None:
+    """With a symptom filed under its device-down alarm, the card says one open alarm,
+    as `/alarm list r1-mum` lists one, and the open tickets `/ticket list site:` lists."""
+    file_alerts(
+        world, [_alert("DeviceDown", PerceivedSeverity.CRITICAL)], now=NOW, sla_hours=SLA_HOURS
+    )
+    file_alerts(world, [_alert("LinkDown", PerceivedSeverity.MAJOR)], now=NOW, sla_hours=SLA_HOURS)
+    router = make_router(world, SETTINGS, clock=lambda: NOW)
+    alice = ACCESS.user("alice")
+
+    listed = router.handle(alice, "/alarm list r1-mum")
+    assert len(listed.tables[0].rows) == listed.data.total == 1
+    tickets = router.handle(alice, "/ticket list site:MUM-AND1")
+    card = router.handle(alice, "/inventory show r1-mum")
+    fields = {f.label: f.value for f in card.sections[0].fields}
+    assert fields["open alarms / tickets"] == f"1 / {len(tickets.tables[0].rows)}"
+    assert (card.data.open_alarms, card.data.open_tickets) == (1, tickets.data.total)
