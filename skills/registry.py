@@ -31,7 +31,10 @@ from skills.reply import Reply
 class Args(BaseModel):
     """Base of every command's arguments."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Built on first use: a process loads every skill but runs one command.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
+    )
 
 
 class NoArgs(Args):

@@ -84,3 +84,13 @@ def test_a_migration_that_would_leave_broken_references_changes_nothing(tmp_path
         assert current_revision(db) == "0007"
     finally:
         db.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    """Every start compares the schema with the head read from the migration files
+    (Alembic loads only when there is something to do); it must be Alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    from domain.migrate import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
