@@ -18,7 +18,7 @@ class RecentArgs(Args):
 def recent(ctx: Context, args: RecentArgs) -> Reply:
     """The latest audit events, optionally of one user."""
     with ctx.db.read() as s:
-        events = recent_events(s, args.user, max(1, min(args.limit, 200)))
+        trail = recent_events(s, args.user, max(1, min(args.limit, 200)))
     rows = tuple(
         (
             f"{e.at:%Y-%m-%d %H:%M:%S}",
@@ -27,11 +27,12 @@ def recent(ctx: Context, args: RecentArgs) -> Reply:
             str(e.outcome),
             e.arguments[:60],
         )
-        for e in events
+        for e in trail.events
     )
     who = f" by {args.user}" if args.user else ""
     return Reply(
         text=f"{len(rows)} latest audit events{who}",
         tables=(Table(columns=("at (UTC)", "who", "command", "outcome", "as typed"), rows=rows),),
         ephemeral=True,
+        data=trail,
     )
