@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from domain.config import Role
 from skills.context import Context
-from skills.registry import REGISTRY, Args, NoArgs, command, positional
+from skills.registry import REGISTRY, Args, Command, NoArgs, command, positional
 from skills.reply import Field, Reply, Section, Table
 
 EVERYONE = list(Role)
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """A command as help lists it."""
+
+    command: str
+    usage: str
+    help: str
+    description: str
+    roles: tuple[Role, ...]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who Switchboard takes the caller for."""
+
+    user: str
+    display_name: str
+    roles: tuple[Role, ...]
+
+
+def _help(c: Command) -> CommandHelp:
+    return CommandHelp(f"/{c.name}", c.usage, c.help, c.description, tuple(sorted(c.roles)))
 
 
 class HelpArgs(Args):
@@ -27,20 +53,27 @@ def show_help(ctx: Context, args: HelpArgs) -> Reply:
             Section(text=f"*{c.usage}*\n{c.help}" + (f"\n{c.description}" if c.description else ""))
             for c in found
         )
-        return Reply(text=f"Help for /{wanted}", sections=sections, ephemeral=True)
+        return Reply(
+            text=f"Help for /{wanted}",
+            sections=sections,
+            ephemeral=True,
+            data=[_help(c) for c in found],
+        )
     rows = tuple((c.usage, c.help) for c in mine)
     return Reply(
         text=f"{len(rows)} commands you may run (roles: {', '.join(sorted(ctx.roles)) or 'none'})",
         tables=(Table(columns=("command", "what it does"), rows=rows),),
         ephemeral=True,
+        data=[_help(c) for c in mine],
     )
 
 
 @command("ops whoami", roles=EVERYONE, args=NoArgs)
 def whoami(ctx: Context, args: NoArgs) -> Reply:
     """Show who you are to Switchboard and your roles."""
+    me = Identity(ctx.actor, ctx.services.display_name(ctx.actor), tuple(sorted(ctx.roles)))
     return Reply(
-        text=f"You are {ctx.services.display_name(ctx.actor)}",
+        text=f"You are {me.display_name}",
         sections=(
             Section(
                 fields=(
@@ -50,4 +83,5 @@ def whoami(ctx: Context, args: NoArgs) -> Reply:
             ),
         ),
         ephemeral=True,
+        data=me,
     )
