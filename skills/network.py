@@ -55,4 +55,5 @@ def health(ctx: Context, args: HealthArgs) -> Reply:
                 title="worst sites",
             ),
         ),
+        data=h.figures(),
     )

@@ -57,6 +57,48 @@ class Health:
             return None
         return sum((c - r).total_seconds() for r, c in self.repairs) / len(self.repairs) / 60
 
+    def figures(self) -> HealthFigures:
+        """The figures `/network health` shows, without the outage and repair lists."""
+        return HealthFigures(
+            label=self.label,
+            at=self.now,
+            active=self.active,
+            down_now=self.down_now,
+            statuses=dict(self.statuses),
+            availability_24h=self.availability(1),
+            availability_30d=self.availability(30),
+            mttr_minutes=self.mttr_minutes,
+            repairs_30d=len(self.repairs),
+            open_alarms=dict(self.open_by_severity),
+            worst_sites=[SiteAlarms(code, n) for code, n in self.worst_sites],
+        )
+
+
+@dataclass(frozen=True)
+class SiteAlarms:
+    site: str
+    open_alarms: int
+
+
+@dataclass(frozen=True)
+class HealthFigures:
+    """Devices up and down, availability (0..1), MTTR and open alarms of a scope."""
+
+    label: str
+    at: datetime
+    active: int
+    down_now: int
+    statuses: dict[DeviceStatus, int]
+    availability_24h: float
+    availability_30d: float
+    mttr_minutes: float | None
+    #: Alarms cleared over the last 30 days, that MTTR averages.
+    repairs_30d: int
+    #: Open alarms per severity, as `/alarm list` counts them.
+    open_alarms: dict[PerceivedSeverity, int]
+    #: The sites with the most open alarms, most first.
+    worst_sites: list[SiteAlarms]
+
 
 def network_health(
     session: Session, now: datetime, scope: Any = None, label: str = "the network"
