@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from domain.config import Role
 from domain.fraud.choices import CaseState
-from domain.fraud.queries import CaseView, case_view, count_cases, list_cases
-from domain.fraud.services import confirm_fraud, dismiss_fraud, get_case
+from domain.fraud.queries import CaseView, case_by_ref, case_list
+from domain.fraud.services import confirm_fraud, dismiss_fraud
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -21,9 +21,9 @@ ANALYSTS = [Role.FRAUD_ANALYST]
 VIEWERS = [Role.FRAUD_ANALYST, Role.MANAGER]
 
 
-def case_card(view: CaseView) -> Reply:
+def case_card(case: CaseView) -> Reply:
     """A case as the fraud channel shows it, with the analyst's buttons while open."""
-    case, msisdn = view.case, view.line
+    msisdn = case.line
     kind = str(case.kind).replace("_", " ") if case.kind else "unusual use"
     fields = [
         Field("line", msisdn),
@@ -65,6 +65,7 @@ def case_card(view: CaseView) -> Reply:
             Section(text="\n".join(f"• {r}" for r in case.reasons) or "no reasons recorded"),
         ),
         buttons=buttons,
+        data=case,
     )
 
 
@@ -95,6 +96,7 @@ def check(ctx: Context, args: CheckArgs) -> Reply:
         return Reply(
             text=f"{result.msisdn} has no usage in the last {result.window_days} days",
             ephemeral=True,
+            data=result,
         )
     verdict = "flagged" if s0.flagged else "looks ordinary"
     kind = (s0.kind or "unusual use").replace("_", " ")
@@ -112,6 +114,7 @@ def check(ctx: Context, args: CheckArgs) -> Reply:
             *((Section(text="\n".join(f"• {r}" for r in s0.reasons)),) if s0.reasons else ()),
         ),
         ephemeral=True,
+        data=result,
     )
 
 
@@ -119,32 +122,32 @@ def check(ctx: Context, args: CheckArgs) -> Reply:
 def cases(ctx: Context, args: CasesArgs) -> Reply:
     """Fraud cases: open ones by score (or confirmed / dismissed, newest first)."""
     with ctx.db.read() as s:
-        rows = list_cases(s, args.state, max(1, min(args.limit, 200)))
-        total = count_cases(s, args.state)
+        found = case_list(s, args.state, max(1, min(args.limit, 200)))
+    rows, total = found.cases, found.total
     table = Table(
         ("case", "line", "score", "likely", "state", "opened (UTC)"),
         tuple(
             (
-                v.case.ref,
+                v.ref,
                 v.line,
-                f"{v.case.score:.2f}",
-                str(v.case.kind or "-"),
-                str(v.case.state),
-                f"{v.case.opened_at:%m-%d %H:%M}",
+                f"{v.score:.2f}",
+                str(v.kind or "-"),
+                str(v.state),
+                f"{v.opened_at:%m-%d %H:%M}",
             )
             for v in rows
         ),
     )
     what = f"{args.state} " if args.state else ""
     shown = f"; the {len(rows)} first shown" if total > len(rows) else ""
-    return Reply(text=f"{total} {what}fraud case(s){shown}", tables=(table,))
+    return Reply(text=f"{total} {what}fraud case(s){shown}", tables=(table,), data=found)
 
 
 @command("fraud explain", roles=VIEWERS, args=CaseRef)
 def explain(ctx: Context, args: CaseRef) -> Reply:
     """Why a line was flagged: its score, likely kind and the facts that drove it."""
     with ctx.db.read() as s:
-        view = case_view(s, get_case(s, args.case).id)
+        view = case_by_ref(s, args.case)
     return case_card(view)
 
 
