@@ -1,0 +1,112 @@
+"""What care views of a customer show: who they are, what they hold, what is open for them.
+
+Reads only, each taking a session. Personal data comes back masked unless the caller's
+roles may see it in full, so a reply's text and its data (`switchboard chat --json`)
+show the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from domain.catalog.choices import Segment
+from domain.config import BillingSettings
+from domain.customers.choices import CustomerStatus, DunningState, IdDocument, SubscriptionState
+from domain.customers.services import customer_work, mask_identity, mask_phone, resolve_customer
+from domain.faults.choices import TicketKind, TicketStatus
+from domain.money import Amount
+from domain.orders.choices import OrderAction, OrderState
+
+#: The lines a profile lists; `lines_total` says how many there are.
+PROFILE_LINES = 20
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    account: str
+    balance: Amount
+    dunning: DunningState
+
+
+@dataclass(frozen=True)
+class LineRow:
+    line: str
+    plan: str
+    state: SubscriptionState
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    ticket: str
+    kind: TicketKind
+    status: TicketStatus
+    title: str
+
+
+@dataclass(frozen=True)
+class OrderInFlight:
+    order: str
+    action: OrderAction
+    state: OrderState
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """What `/customer` tells: masked unless shown in full (`unmasked`)."""
+
+    customer: str
+    name: str
+    segment: Segment
+    status: CustomerStatus
+    id_document: IdDocument
+    id_number: str
+    phone: str
+    email: str
+    #: The street address in full, or only the city when masked.
+    address: str
+    since: datetime
+    accounts: list[AccountRow]
+    #: The first `PROFILE_LINES` lines, oldest first.
+    lines: list[LineRow]
+    lines_total: int
+    open_tickets: list[OpenTicket]
+    orders_in_flight: list[OrderInFlight]
+    unmasked: bool
+
+
+def customer_profile(
+    session: Session, query: str, billing: BillingSettings, *, unmasked: bool = False
+) -> CustomerProfile:
+    """The customer a care agent names (number, account, invoice, circuit or name)."""
+    c, _ = resolve_customer(session, query)
+    tickets, orders = customer_work(session, c.id)
+    subscriptions = sorted(c.subscriptions, key=lambda x: x.id)
+    return CustomerProfile(
+        customer=f"C-{c.id}",
+        name=c.name,
+        segment=c.segment,
+        status=c.status,
+        id_document=c.id_document,
+        id_number=c.id_number if unmasked else mask_identity(c.id_number),
+        phone=c.phone if unmasked else mask_phone(c.phone),
+        email=c.email if unmasked else c.email[:1] + "•••@" + c.email.partition("@")[2],
+        address=c.address if unmasked else c.city,
+        since=c.created_at,
+        accounts=[
+            AccountRow(a.account_number, Amount.of(a.balance_minor, billing), a.dunning_state)
+            for a in c.accounts
+        ],
+        lines=[
+            LineRow(sub.identifier, sub.offering.name, sub.state, sub.activated_at)
+            for sub in subscriptions[:PROFILE_LINES]
+        ],
+        lines_total=len(subscriptions),
+        open_tickets=[OpenTicket(t.ref, t.kind, t.status, t.title) for t in tickets],
+        orders_in_flight=[OrderInFlight(o.ref, o.action, o.state, o.requested_by) for o in orders],
+        unmasked=unmasked,
+    )
