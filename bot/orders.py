@@ -42,8 +42,7 @@ from domain.db import Database, utcnow
 from domain.errors import Conflict, DatabaseUnavailable, DomainError
 from domain.orders.choices import OrderState
 from domain.orders.intake import PlacedOrder, place_order
-from domain.orders.models import ProductOrder
-from domain.orders.queries import order_view
+from domain.orders.queries import OrderView, order_view
 from domain.orders.services import (
     mark_announced,
     mark_told,
@@ -145,8 +144,9 @@ class WorkerPass:
     told: int = 0
 
 
-def news(order: ProductOrder, line: str | None) -> str:
+def news(order: OrderView) -> str:
     """What a requester is told about their order's outcome."""
+    line = order.line
     if order.state == OrderState.COMPLETED:
         return f"Your order {order.ref} is complete" + (f": {line} is ready" if line else "")
     if order.state == OrderState.FAILED:
@@ -191,12 +191,15 @@ class OrderWorker(Loop):
 
     def _announce(self, done: WorkerPass) -> None:
         work: list[tuple[int, datetime, Reply, str | None, str | None, bool]] = []
+        billing = self.sb.settings.billing
         with self.sb.db.read() as s:
-            views = [order_view(s, o.id) for o in orders_to_announce(s)]
-        for v in views:
-            o = v.order
-            pending = o.state == OrderState.PENDING
-            work.append((o.id, o.updated_at, order_card(v), o.slack_channel, o.slack_ts, pending))
+            due = [
+                (o.id, o.updated_at, o.slack_channel, o.slack_ts, order_view(s, o.id, billing))
+                for o in orders_to_announce(s)
+            ]
+        for order_id, seen, channel, ts, v in due:
+            pending = v.state == OrderState.PENDING
+            work.append((order_id, seen, order_card(v), channel, ts, pending))
         for order_id, seen, card, channel, ts, pending in work:
             message = to_message(card)
             posted: dict[str, Any] = {}
@@ -219,12 +222,13 @@ class OrderWorker(Loop):
 
     def _tell(self, done: WorkerPass) -> None:
         work: list[tuple[int, str, str, Reply]] = []
+        billing = self.sb.settings.billing
         with self.sb.db.read() as s:
-            views = [order_view(s, o.id) for o in orders_to_tell(s)]
-        for v in views:
-            o, card = v.order, order_card(v)
-            text = news(o, v.line.identifier if v.line else None)
-            work.append((o.id, o.requested_by, text, Reply(text, sections=card.sections)))
+            due = [(o.id, order_view(s, o.id, billing)) for o in orders_to_tell(s)]
+        for order_id, v in due:
+            text = news(v)
+            reply = Reply(text, sections=order_card(v).sections)
+            work.append((order_id, v.requested_by, text, reply))
         for order_id, requester, _text, reply in work:
             user = self._slack_id(requester)
             if user is not None:

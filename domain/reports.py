@@ -144,7 +144,7 @@ class OrderSection:
 def order_section(session: Session, span: Span, limit: int = 5) -> OrderSection:
     waiting = list_orders(session, OrderState.PENDING, limit, oldest_first=True)
     return OrderSection(
-        pending=[(r.order.ref, r.customer, r.order.requested_by) for r in waiting],
+        pending=[(r.ref, r.customer, r.requested_by) for r in waiting],
         pending_total=count_orders(session, OrderState.PENDING),
         completed=_count(
             session, ProductOrder.completed_at, span, ProductOrder.state == OrderState.COMPLETED

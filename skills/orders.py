@@ -9,14 +9,15 @@ configured through the change workflow and verified before the line goes active.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from automation.provisioning import FulfilmentReport
 from domain.config import Role
 from domain.errors import DomainError, PolicyViolation
-from domain.money import money
 from domain.orders.choices import OrderState
 from domain.orders.intake import place_order
-from domain.orders.queries import OrderView, list_orders, order_view
-from domain.orders.services import approve_order, cancel_order, get_order, reject_order
+from domain.orders.queries import OrderView, order_by_ref, order_list
+from domain.orders.services import approve_order, cancel_order, reject_order
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
@@ -46,22 +47,21 @@ class ListArgs(Args):
     limit: int = 20
 
 
-def order_card(view: OrderView) -> Reply:
+def order_card(order: OrderView) -> Reply:
     """An order as people see it: what, for whom, where, who decided, how it ended."""
-    order, customer, offering = view.order, view.customer, view.offering
     fields = [
         Field("state", str(order.state)),
-        Field("customer", f"{customer.name} ({customer.segment})"),
-        Field("offering", f"{offering.code} {offering.name}" if offering else "-"),
-        Field("monthly", money(order.monthly_minor)),
-        Field("one-off", money(order.one_off_minor)),
+        Field("customer", f"{order.customer} ({order.segment})"),
+        Field("offering", f"{order.offering} {order.offering_name}" if order.offering else "-"),
+        Field("monthly", str(order.monthly)),
+        Field("one-off", str(order.one_off)),
         Field("requested by", order.requested_by),
     ]
-    if view.line is not None:
-        fields.append(Field("line", f"{view.line.identifier} ({view.line.state})"))
-    if view.device is not None and view.site is not None:
+    if order.line is not None:
+        fields.append(Field("line", f"{order.line} ({order.line_state})"))
+    if order.device is not None and order.site is not None:
         vlan = f" vlan {order.vlan}" if order.vlan else ""
-        fields.append(Field("where", f"{view.site.code} {view.device.hostname} {order.port}{vlan}"))
+        fields.append(Field("where", f"{order.site} {order.device} {order.port}{vlan}"))
     if order.note:
         fields.append(Field("note", order.note))
     if order.policy_note:
@@ -72,9 +72,10 @@ def order_card(view: OrderView) -> Reply:
         )
     if order.decision_note:
         fields.append(Field("decision note", order.decision_note))
-    if view.change is not None:
-        change = view.change
-        fields.append(Field("change", change.summary or f"{change.ref} {change.state}"))
+    if order.change is not None:
+        fields.append(
+            Field("change", order.change_summary or f"{order.change} {order.change_state}")
+        )
     if order.failure_reason:
         fields.append(Field("failed because", order.failure_reason))
     buttons: tuple[Button, ...] = ()
@@ -93,10 +94,11 @@ def order_card(view: OrderView) -> Reply:
             ),
         )
     return Reply(
-        text=f"Order {order.ref}: {order.action} {offering.code if offering else ''}".rstrip(),
+        text=f"Order {order.ref}: {order.action} {order.offering or ''}".rstrip(),
         sections=(Section(fields=tuple(fields)),),
         buttons=buttons,
         meta={"order": order.ref, "state": str(order.state)},
+        data=order,
     )
 
 
@@ -123,13 +125,13 @@ def _fulfil(ctx: Context, ref: str) -> FulfilmentReport | str:
     return report if report is not None else "provisioning is already under way"
 
 
-def _outcome(ctx: Context, ref: str, lead: str) -> Reply:
+def _outcome(ctx: Context, ref: str, lead: str) -> tuple[str, OrderView]:
+    """Fulfil an approved order now: what to say, and the order as it stands after."""
     done = _fulfil(ctx, ref)
     said = done.text.removeprefix(f"{ref} ") if isinstance(done, FulfilmentReport) else done
-    text = f"{lead}; {said}"
     with ctx.db.read() as s:
-        state = get_order(s, ref).state
-    return Reply(text=text, meta={"order": ref, "state": str(state)})
+        view = order_by_ref(s, ref, ctx.services.billing)
+    return f"{lead}; {said}", view
 
 
 @command("order new", roles=SELLERS, args=NewOrder)
@@ -162,20 +164,27 @@ def new(ctx: Context, args: NewOrder) -> Reply:
                 ),
             ),
             meta={"order": ref, "state": str(state)},
+            data=placed,
         )
     if state == OrderState.COMPLETED and line is not None:
         return Reply(
             text=f"{what} approved by policy; {line} is active",
             meta={"order": ref, "state": str(state), "line": line},
+            data=placed,
         )
-    return _outcome(ctx, ref, f"{what} approved by policy")
+    text, view = _outcome(ctx, ref, f"{what} approved by policy")
+    return Reply(
+        text=text,
+        meta={"order": ref, "state": str(view.state)},
+        data=replace(placed, state=view.state, line=view.line),
+    )
 
 
 @command("order show", roles=ORDER_ROLES, args=OrderRef)
 def show(ctx: Context, args: OrderRef) -> Reply:
     """Show an order, with Approve / Reject while it waits for a decision."""
     with ctx.db.read() as s:
-        view = order_view(s, get_order(s, args.order).id)
+        view = order_by_ref(s, args.order, ctx.services.billing)
     return order_card(view)
 
 
@@ -183,18 +192,18 @@ def show(ctx: Context, args: OrderRef) -> Reply:
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """List recent orders, optionally in one state (pending, inProgress, ...)."""
     with ctx.db.read() as s:
-        found = list_orders(s, args.state, max(1, min(args.limit, 100)))
+        found = order_list(s, args.state, max(1, min(args.limit, 100)), ctx.services.billing)
     rows = tuple(
         (
-            r.order.ref,
-            str(r.order.action),
-            str(r.order.state),
+            r.ref,
+            str(r.action),
+            str(r.state),
             r.customer,
-            r.order.requested_by,
-            money(r.order.one_off_minor + r.order.monthly_minor, ctx.services.billing),
-            f"{r.order.created_at:%Y-%m-%d}",
+            r.requested_by,
+            str(r.first_bill),
+            f"{r.created_at:%Y-%m-%d}",
         )
-        for r in found
+        for r in found.orders
     )
     what = f" {args.state}" if args.state else ""
     return Reply(
@@ -205,6 +214,7 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
                 rows,
             ),
         ),
+        data=found,
     )
 
 
@@ -217,7 +227,12 @@ def _decide(ctx: Context, args: Decision, approve: bool) -> Reply:
             data=done,
         )
     done = approve_order(ctx.db, args.order, ctx.actor, note=args.note, now=ctx.now())
-    return _outcome(ctx, done.order, f"{done.order} approved by {ctx.actor}")
+    text, view = _outcome(ctx, done.order, f"{done.order} approved by {ctx.actor}")
+    return Reply(
+        text=text,
+        meta={"order": done.order, "state": str(view.state)},
+        data=replace(done, state=view.state),
+    )
 
 
 @command("order approve", roles=[Role.MANAGER], args=Decision)

@@ -44,9 +44,9 @@ def _placed(session: Session, order: ProductOrder, *, repeated: bool = False) ->
         ref=order.ref,
         state=order.state,
         policy_note=order.policy_note,
-        customer=view.customer.name,
-        offering=view.offering.code if view.offering else "",
-        line=view.line.identifier if view.line else None,
+        customer=view.customer,
+        offering=view.offering or "",
+        line=view.line,
         repeated=repeated,
     )
 

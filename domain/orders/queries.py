@@ -7,51 +7,109 @@ and the orders channel) and the digest's orders section all read through here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.catalog.choices import Segment
 from domain.catalog.models import ProductOffering
+from domain.changes.choices import ChangeState
 from domain.changes.models import ChangeRequest
+from domain.config import BillingSettings
+from domain.customers.choices import SubscriptionState
 from domain.customers.models import Customer, Subscription
+from domain.db import get_by_ref
 from domain.inventory.models import Device, Site
-from domain.orders.choices import OrderState
+from domain.money import Amount
+from domain.orders.choices import OrderAction, OrderState
 from domain.orders.models import ProductOrder
 
 
 @dataclass(frozen=True)
 class OrderView:
-    """An order with what its card shows besides it."""
+    """An order as its card shows it: what, for whom, where, who decided, how it ended."""
 
-    order: ProductOrder
-    customer: Customer
-    offering: ProductOffering | None
-    #: The line the order made or acts on.
-    line: Subscription | None
+    ref: str
+    action: OrderAction
+    state: OrderState
+    customer: str
+    segment: Segment
+    #: The offering's code and name.
+    offering: str | None
+    offering_name: str | None
+    monthly: Amount
+    one_off: Amount
+    requested_by: str
+    created_at: datetime
+    updated_at: datetime
+    #: The line the order made or acts on, and its state.
+    line: str | None
+    line_state: SubscriptionState | None
     #: Where a fixed line is delivered.
-    site: Site | None
-    device: Device | None
+    site: str | None
+    device: str | None
+    port: str | None
+    vlan: int | None
+    note: str | None
+    policy_note: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
     #: The change that configures a fixed line's access port.
-    change: ChangeRequest | None
+    change: str | None
+    change_state: ChangeState | None
+    change_summary: str | None
+    failure_reason: str | None
 
 
-def order_view(session: Session, order_id: int) -> OrderView:
+def order_view(
+    session: Session, order_id: int, billing: BillingSettings | None = None
+) -> OrderView:
     """The order `order_id` as its card shows it."""
     order = session.get_one(ProductOrder, order_id)
+    customer = session.get_one(Customer, order.customer_id)
+    offering = session.get(ProductOffering, order.offering_id) if order.offering_id else None
+    line = session.get_one(Subscription, order.subscription_id) if order.subscription_id else None
     device = session.get_one(Device, order.device_id) if order.device_id else None
-    return OrderView(
-        order=order,
-        customer=session.get_one(Customer, order.customer_id),
-        offering=session.get(ProductOffering, order.offering_id) if order.offering_id else None,
-        line=session.get_one(Subscription, order.subscription_id)
-        if order.subscription_id
-        else None,
-        site=session.get_one(Site, device.site_id) if device else None,
-        device=device,
-        change=session.get_one(ChangeRequest, order.change_request_id)
-        if order.change_request_id
-        else None,
+    site = session.get_one(Site, device.site_id) if device else None
+    change = (
+        session.get_one(ChangeRequest, order.change_request_id) if order.change_request_id else None
     )
+    return OrderView(
+        ref=order.ref,
+        action=order.action,
+        state=order.state,
+        customer=customer.name,
+        segment=customer.segment,
+        offering=offering.code if offering else None,
+        offering_name=offering.name if offering else None,
+        monthly=Amount.of(order.monthly_minor, billing),
+        one_off=Amount.of(order.one_off_minor, billing),
+        requested_by=order.requested_by,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        line=line.identifier if line else None,
+        line_state=line.state if line else None,
+        site=site.code if site else None,
+        device=device.hostname if device else None,
+        port=order.port,
+        vlan=order.vlan,
+        note=order.note,
+        policy_note=order.policy_note,
+        decided_by=order.decided_by,
+        decided_at=order.decided_at,
+        decision_note=order.decision_note,
+        change=change.ref if change else None,
+        change_state=change.state if change else None,
+        change_summary=change.summary if change else None,
+        failure_reason=order.failure_reason,
+    )
+
+
+def order_by_ref(session: Session, ref: str, billing: BillingSettings | None = None) -> OrderView:
+    """The order a reference names (O-1042), as its card shows it."""
+    return order_view(session, get_by_ref(session, ProductOrder, ref, "order").id, billing)
 
 
 def order_by_key(session: Session, external_id: str) -> ProductOrder | None:
@@ -63,10 +121,16 @@ def order_by_key(session: Session, external_id: str) -> ProductOrder | None:
 
 @dataclass(frozen=True)
 class OrderRow:
-    """One line of an order list: the order and its customer's name."""
+    """One line of an order list."""
 
-    order: ProductOrder
+    ref: str
+    action: OrderAction
+    state: OrderState
     customer: str
+    requested_by: str
+    #: What the first bill charges for it: the one-off fee and a month.
+    first_bill: Amount
+    created_at: datetime
 
 
 def list_orders(
@@ -75,6 +139,7 @@ def list_orders(
     limit: int = 20,
     *,
     oldest_first: bool = False,
+    billing: BillingSettings | None = None,
 ) -> list[OrderRow]:
     """Orders (in `state` when given): the latest placed first, or with `oldest_first`
     the one waiting longest first."""
@@ -86,7 +151,38 @@ def list_orders(
     order = (
         (ProductOrder.created_at, ProductOrder.id) if oldest_first else (ProductOrder.id.desc(),)
     )
-    return [OrderRow(o, name) for o, name in session.execute(query.order_by(*order).limit(limit))]
+    return [
+        OrderRow(
+            o.ref,
+            o.action,
+            o.state,
+            name,
+            o.requested_by,
+            Amount.of(o.one_off_minor + o.monthly_minor, billing),
+            o.created_at,
+        )
+        for o, name in session.execute(query.order_by(*order).limit(limit))
+    ]
+
+
+@dataclass(frozen=True)
+class OrderList:
+    """What `/order list` shows: the latest orders, and how many there are in all."""
+
+    total: int
+    orders: list[OrderRow]
+
+
+def order_list(
+    session: Session,
+    state: OrderState | None = None,
+    limit: int = 20,
+    billing: BillingSettings | None = None,
+) -> OrderList:
+    """`list_orders` (latest first) with `count_orders` of the same state."""
+    return OrderList(
+        count_orders(session, state), list_orders(session, state, limit, billing=billing)
+    )
 
 
 def count_orders(session: Session, state: OrderState | None = None) -> int:
