@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.changes.choices import ChangeState, TargetState
+from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.queries import change_view, config_backup, device_history
 from domain.changes.services import cancel_change, record_backup
 from domain.config import Role
@@ -20,6 +22,30 @@ if TYPE_CHECKING:
 
 ENGINEERS = [Role.ENGINEER]
 MAX_DIFF_LINES = 12
+
+
+@dataclass(frozen=True)
+class ChangePlanned:
+    """What /config plan answers: the plan device by device, and who may approve it."""
+
+    change: str
+    template: str
+    #: How many devices the selector matched, in words ("3 devices matched role:core").
+    matched: str
+    risk: Risk
+    needs_second_approval: bool
+    plan: ChangeReport
+
+
+@dataclass(frozen=True)
+class ConfigDiff:
+    """A device's running configuration against one of its backups (unified diff lines)."""
+
+    device: str
+    backup: int
+    backup_taken_at: datetime
+    changed: bool
+    lines: list[str]
 
 
 class PlanArgs(Args):
@@ -99,6 +125,14 @@ def plan(ctx: Context, args: PlanArgs) -> Reply:
         tables=(_outcomes(report),),
         buttons=buttons,
         meta={"change": change.ref},
+        data=ChangePlanned(
+            change.ref,
+            args.template,
+            report.matched,
+            change.risk,
+            change.needs_second_approval,
+            report,
+        ),
     )
 
 
@@ -123,6 +157,7 @@ def apply(ctx: Context, args: ChangeRef) -> Reply:
         tables=(_outcomes(report),),
         buttons=buttons,
         ok=report.state == ChangeState.SUCCEEDED,
+        data=report,
     )
 
 
@@ -131,7 +166,10 @@ def rollback(ctx: Context, args: ChangeRef) -> Reply:
     """Undo a change on every device it changed, from the backups taken before it."""
     report = ctx.services.changes.rollback(args.change, ctx.actor, progress=ctx.progress)
     return Reply(
-        text=report.summary, tables=(_outcomes(report),), ok=report.state == ChangeState.ROLLED_BACK
+        text=report.summary,
+        tables=(_outcomes(report),),
+        ok=report.state == ChangeState.ROLLED_BACK,
+        data=report,
     )
 
 
@@ -146,8 +184,7 @@ def cancel(ctx: Context, args: ChangeRef) -> Reply:
 def show(ctx: Context, args: ChangeRef) -> Reply:
     """Show a change: what, where, who, and each device's outcome."""
     with ctx.db.read() as s:
-        view = change_view(s, args.change)
-    change = view.change
+        change = change_view(s, args.change)
     params = " ".join(f"{k}={v}" for k, v in change.params.items())
     fields = (
         Field("state", change.state.value),
@@ -161,14 +198,19 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
     table = Table(
         ("device", "state", "detail"),
         tuple(
-            (h, t.state.value.replace("_", " "), t.error or (t.diff.splitlines() or [""])[0])
-            for h, t in view.targets
+            (
+                t.hostname,
+                t.state.value.replace("_", " "),
+                t.error or (t.diff.splitlines() or [""])[0],
+            )
+            for t in change.devices
         ),
     )
     return Reply(
         text=change.summary or f"{change.ref} {change.state}",
         sections=(Section(fields=fields),),
         tables=(table,),
+        data=change,
     )
 
 
@@ -183,7 +225,7 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
     """The changes that touched a device, newest first, and its backups."""
     device = _device(ctx, args.device)
     with ctx.db.read() as s:
-        h = device_history(s, device.id)
+        h = device_history(s, device)
     return Reply(
         text=f"{device.hostname}: {len(h.changes)} change(s), {len(h.backups)} backup(s)",
         tables=(
@@ -194,11 +236,11 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
                         c.ref,
                         c.template,
                         c.state.value,
-                        t.value,
+                        c.device_state.value,
                         c.requested_by,
                         f"{c.created_at:%Y-%m-%d %H:%M}",
                     )
-                    for c, t in h.changes
+                    for c in h.changes
                 ),
                 title="changes",
             ),
@@ -208,6 +250,7 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
                 title="backups",
             ),
         ),
+        data=h,
     )
 
 
@@ -223,7 +266,7 @@ def backup(ctx: Context, args: DeviceArgs) -> Reply:
     config = _running(ctx, device)
     saved = record_backup(ctx.db, device.id, config, f"on request by {ctx.actor}", ctx.now())
     return Reply(
-        text=f"{device.hostname} backed up as backup {saved.id} ({len(config.splitlines())} lines)"
+        text=f"{saved.device} backed up as backup {saved.backup} ({saved.lines} lines)", data=saved
     )
 
 
@@ -246,12 +289,15 @@ def diff(ctx: Context, args: DiffArgs) -> Reply:
             n=1,
         )
     )
+    data = ConfigDiff(device.hostname, saved.id, saved.taken_at, bool(body), body)
     if not body:
         return Reply(
             text=f"{device.hostname} is as it was in backup {saved.id} "
-            f"({saved.taken_at:%Y-%m-%d %H:%M} UTC)"
+            f"({saved.taken_at:%Y-%m-%d %H:%M} UTC)",
+            data=data,
         )
     return Reply(
         text=f"{device.hostname}: changes since backup {saved.id}",
         sections=(Section(text="```" + "\n".join(body[:120]) + "```"),),
+        data=data,
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.changes.choices import TargetState
+from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import get_change
 from domain.errors import DomainError
@@ -16,11 +17,35 @@ from domain.inventory.models import Device
 
 
 @dataclass(frozen=True)
-class ChangeView:
-    """A change and each of its devices (hostname, target), in the order planned."""
+class ChangeTargetRow:
+    """One device of a change: its outcome, the diff planned for it, what went wrong."""
 
-    change: ChangeRequest
-    targets: list[tuple[str, ChangeTarget]]
+    hostname: str
+    state: TargetState
+    canary: bool
+    diff: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A change and each of its devices, in the order planned."""
+
+    ref: str
+    state: ChangeState
+    template: str
+    params: dict[str, Any]
+    #: The targets as typed (a selector).
+    targets: str
+    risk: Risk
+    needs_second_approval: bool
+    requested_by: str
+    approved_by: str | None
+    summary: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    devices: list[ChangeTargetRow]
 
 
 def change_view(session: Session, ref: str) -> ChangeView:
@@ -32,7 +57,22 @@ def change_view(session: Session, ref: str) -> ChangeView:
         .where(ChangeTarget.change_id == change.id)
         .order_by(ChangeTarget.id)
     ).all()
-    return ChangeView(change, [(h, t) for h, t in rows])
+    return ChangeView(
+        ref=change.ref,
+        state=change.state,
+        template=change.template,
+        params=dict(change.params),
+        targets=change.targets,
+        risk=change.risk,
+        needs_second_approval=change.needs_second_approval,
+        requested_by=change.requested_by,
+        approved_by=change.approved_by,
+        summary=change.summary,
+        created_at=change.created_at,
+        started_at=change.started_at,
+        finished_at=change.finished_at,
+        devices=[ChangeTargetRow(h, t.state, t.canary, t.diff, t.error) for h, t in rows],
+    )
 
 
 @dataclass(frozen=True)
@@ -43,32 +83,50 @@ class BackupRow:
 
 
 @dataclass(frozen=True)
+class DeviceChange:
+    """A change that touched a device, with what it did on that device."""
+
+    ref: str
+    template: str
+    state: ChangeState
+    device_state: TargetState
+    requested_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class DeviceHistory:
     """The changes that touched a device (with its own outcome) and its backups, newest first."""
 
-    changes: list[tuple[ChangeRequest, TargetState]]
+    device: str
+    changes: list[DeviceChange]
     backups: list[BackupRow]
 
 
 def device_history(
-    session: Session, device_id: int, changes: int = 20, backups: int = 10
+    session: Session, device: Device, changes: int = 20, backups: int = 10
 ) -> DeviceHistory:
     """A device's latest `changes` changes and `backups` backups."""
     touched = session.execute(
         sa.select(ChangeRequest, ChangeTarget.state)
         .join(ChangeTarget, ChangeTarget.change_id == ChangeRequest.id)
-        .where(ChangeTarget.device_id == device_id)
+        .where(ChangeTarget.device_id == device.id)
         .order_by(ChangeRequest.id.desc())
         .limit(changes)
     ).all()
     kept = session.execute(
         sa.select(ConfigBackup.id, ConfigBackup.taken_at, ConfigBackup.reason)
-        .where(ConfigBackup.device_id == device_id)
+        .where(ConfigBackup.device_id == device.id)
         .order_by(ConfigBackup.id.desc())
         .limit(backups)
     ).all()
     return DeviceHistory(
-        [(c, t) for c, t in touched], [BackupRow(i, at, why) for i, at, why in kept]
+        device.hostname,
+        [
+            DeviceChange(c.ref, c.template, c.state, t, c.requested_by, c.created_at)
+            for c, t in touched
+        ],
+        [BackupRow(i, at, why) for i, at, why in kept],
     )
 
 

@@ -128,15 +128,29 @@ def new_backup(
     )
 
 
+@dataclass(frozen=True)
+class BackupSaved:
+    backup: int
+    device: str
+    taken_at: datetime
+    reason: str
+    #: How many lines the configuration has, and its checksum.
+    lines: int
+    sha256: str
+
+
 def record_backup(
     db: Database, device_id: int, config: str, reason: str, taken_at: datetime
-) -> ConfigBackup:
+) -> BackupSaved:
     """Keep a device's running configuration as read now (`/config backup`)."""
     with db.transaction() as s:
         saved = new_backup(device_id, config, reason, taken_at)
         s.add(saved)
         s.flush()
-        return saved
+        device = s.get_one(Device, device_id)
+        return BackupSaved(
+            saved.id, device.hostname, taken_at, reason, len(config.splitlines()), saved.sha256
+        )
 
 
 def mark_interrupted(db: Database, now: datetime | None = None) -> list[tuple[str, list[str]]]:
