@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from domain.config import Role
 from domain.errors import PolicyViolation
 from domain.inventory.queries import one_device
@@ -10,6 +13,17 @@ from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
 
 MAX_ROWS = 200
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """What a device printed: parsed records (the first MAX_ROWS of `total`) or raw text."""
+
+    device: str
+    command: str
+    records: list[dict[str, Any]] | None
+    text: str | None
+    total: int
 
 
 class RunArgs(Args):
@@ -35,11 +49,16 @@ def run(ctx: Context, args: RunArgs) -> Reply:
             f"{args.command!r} is not an allowed read-only command",
             hint=f"allowed: {', '.join(allowlist)}",
         )
+    command = " ".join(args.command.split())
     with ctx.db.read() as s:
         device = one_device(s, args.device.split())
     with ctx.services.devices.session(device) as driver:
-        output = driver.show(" ".join(args.command.split()))
+        output = driver.show(command)
     title = f"{device.hostname}: {args.command}"
+    if isinstance(output, list) and output and isinstance(output[0], dict):
+        data = CommandOutput(device.hostname, command, output[:MAX_ROWS], None, len(output))
+    else:
+        data = CommandOutput(device.hostname, command, None, str(output), 1)
     if isinstance(output, list) and len(output) == 1 and isinstance(output[0], dict):
         # One record (show version): label and value read better than a one-row table.
         fields = tuple(
@@ -47,10 +66,10 @@ def run(ctx: Context, args: RunArgs) -> Reply:
             for k, v in output[0].items()
             if v not in ("", [], None)
         )
-        return Reply(text=title, sections=(Section(fields=fields),))
+        return Reply(text=title, sections=(Section(fields=fields),), data=data)
     if isinstance(output, list) and output and isinstance(output[0], dict):
         columns = tuple(output[0])
         rows = tuple(tuple(str(r.get(c, "")) for c in columns) for r in output[:MAX_ROWS])
         more = f" (first {MAX_ROWS} of {len(output)})" if len(output) > MAX_ROWS else ""
-        return Reply(text=title + more, tables=(Table(columns, rows),))
-    return Reply(text=title, sections=(Section(text=f"```{str(output)[:2900]}```"),))
+        return Reply(text=title + more, tables=(Table(columns, rows),), data=data)
+    return Reply(text=title, sections=(Section(text=f"```{str(output)[:2900]}```"),), data=data)
