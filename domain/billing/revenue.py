@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from domain.billing.choices import UNPAID_INVOICE_STATES, LineKind, UsageState
 from domain.billing.models import Invoice, InvoiceLine, Payment, UsageRecord
+from domain.config import BillingSettings
 from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.errors import DomainError
 from domain.inventory.models import Region
+from domain.money import Amount
 
 METRICS = ("billed", "collected", "outstanding", "overdue", "unbilled")
 
@@ -236,3 +238,118 @@ def assurance(session: Session, w: Window, limit: int = 10) -> Assurance:
     out.billed_usage_minor = sum(int(b) for _, b, _ in rows2)
     out.mismatched = [(str(n), int(b), int(c)) for n, b, c in rows2 if int(b) != int(c)][:limit]
     return out
+
+
+# -- the reports the chat shows: amounts with their currency --------------------------------
+
+
+@dataclass(frozen=True)
+class RevenueFigures:
+    billed: Amount
+    collected: Amount
+    outstanding: Amount
+    overdue: Amount
+    #: Rated usage not on an invoice yet.
+    unbilled: Amount
+
+
+@dataclass(frozen=True)
+class RevenueGroup:
+    name: str
+    figures: RevenueFigures
+
+
+@dataclass(frozen=True)
+class RevenueReport:
+    """What `/revenue` shows: the period's totals, then by segment and by region (most
+    billed first)."""
+
+    period: str
+    start: date
+    #: The day after the period.
+    end: date
+    totals: RevenueFigures
+    unrated_records: int
+    by_segment: list[RevenueGroup]
+    by_region: list[RevenueGroup]
+
+
+def _figures(values: dict[str, int], billing: BillingSettings) -> RevenueFigures:
+    return RevenueFigures(*(Amount.of(values[m], billing) for m in METRICS))
+
+
+def revenue_report(
+    session: Session, w: Window, today: date, billing: BillingSettings
+) -> RevenueReport:
+    """`revenue` of the window, summed by segment and by region."""
+    r = revenue(session, w, today)
+    groups: list[list[RevenueGroup]] = []
+    for part in (0, 1):
+        sums: dict[str, dict[str, int]] = {}
+        for key, values in r.by_group.items():
+            into = sums.setdefault(key[part], dict.fromkeys(METRICS, 0))
+            for m in METRICS:
+                into[m] += values[m]
+        ranked = sorted(sums.items(), key=lambda kv: (-kv[1]["billed"], kv[0]))
+        groups.append([RevenueGroup(name, _figures(v, billing)) for name, v in ranked])
+    return RevenueReport(
+        w.label, w.start, w.end, _figures(r.totals, billing), r.unrated_records, *groups
+    )
+
+
+@dataclass(frozen=True)
+class LeakedAccount:
+    """An account with rated usage of the period left off its invoice."""
+
+    account: str
+    records: int
+    amount: Amount
+
+
+@dataclass(frozen=True)
+class MismatchedInvoice:
+    """An invoice whose usage lines do not add up to the usage records it billed."""
+
+    invoice: str
+    usage_lines: Amount
+    usage_records: Amount
+
+
+@dataclass(frozen=True)
+class AssuranceReport:
+    """What `/revenue assurance` shows for a month."""
+
+    period: str
+    start: date
+    end: date
+    rated: Amount
+    billed_usage: Amount
+    leaked_records: int
+    leaked: Amount
+    unrated_records: int
+    leaked_accounts: list[LeakedAccount]
+    mismatched: list[MismatchedInvoice]
+    clean: bool
+
+
+def assurance_report(session: Session, w: Window, billing: BillingSettings) -> AssuranceReport:
+    """`assurance` of the window, amounts with their currency."""
+    a = assurance(session, w)
+    return AssuranceReport(
+        period=w.label,
+        start=w.start,
+        end=w.end,
+        rated=Amount.of(a.rated_minor, billing),
+        billed_usage=Amount.of(a.billed_usage_minor, billing),
+        leaked_records=a.leaked_records,
+        leaked=Amount.of(a.leaked_minor, billing),
+        unrated_records=a.unrated_records,
+        leaked_accounts=[
+            LeakedAccount(acc, n, Amount.of(m, billing)) for acc, n, m in a.leaked_accounts
+        ],
+        mismatched=[
+            MismatchedInvoice(n, Amount.of(b, billing), Amount.of(c, billing))
+            for n, b, c in a.mismatched
+        ],
+        clean=a.clean,
+    )
