@@ -7,6 +7,7 @@ comes from that area's queries module, so the digest and the command agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from domain.billing.models import Payment, UsageRecord
 from domain.billing.revenue import Window, revenue
 from domain.changes.choices import ChangeState
 from domain.changes.models import ChangeRequest
+from domain.config import BillingSettings
 from domain.faults.choices import OPEN_TICKET_STATUSES
 from domain.faults.health import health_by_region, network_health
 from domain.faults.models import Alarm, Ticket
@@ -30,6 +32,7 @@ from domain.faults.queries import (
 from domain.fraud.choices import CaseState
 from domain.fraud.models import FraudCase
 from domain.fraud.queries import count_cases
+from domain.money import Amount
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.queries import count_orders, list_orders
@@ -158,16 +161,18 @@ def order_section(session: Session, span: Span, limit: int = 5) -> OrderSection:
 @dataclass
 class RevenueSection:
     label: str
-    billed: int
-    collected: int
-    outstanding: int
+    billed: Amount
+    collected: Amount
+    outstanding: Amount
     previous_label: str
-    previous_billed: int
-    previous_collected: int
-    collected_per_day: dict[date, int] = field(default_factory=dict)
+    previous_billed: Amount
+    previous_collected: Amount
+    collected_per_day: dict[date, Amount] = field(default_factory=dict)
 
 
-def revenue_section(session: Session, span: Span) -> RevenueSection:
+def revenue_section(
+    session: Session, span: Span, billing: BillingSettings | None = None
+) -> RevenueSection:
     """This month so far against the same days of the month before."""
     today = span.end.date()
     start = today.replace(day=1)
@@ -186,17 +191,16 @@ def revenue_section(session: Session, span: Span) -> RevenueSection:
         ("billed", "collected"),
     )
     week = Span(span.end - timedelta(days=7), span.end)
+    per_day = _per_day(session, Payment.received_at, span=week, value=Payment.amount_minor)
     return RevenueSection(
-        collected_per_day=_per_day(
-            session, Payment.received_at, span=week, value=Payment.amount_minor
-        ),
+        collected_per_day={d: Amount.of(v, billing) for d, v in per_day.items()},
         label=now.window.label,
-        billed=now.totals["billed"],
-        collected=now.totals["collected"],
-        outstanding=now.totals["outstanding"],
+        billed=Amount.of(now.totals["billed"], billing),
+        collected=Amount.of(now.totals["collected"], billing),
+        outstanding=Amount.of(now.totals["outstanding"], billing),
         previous_label=before.window.label,
-        previous_billed=before.totals["billed"],
-        previous_collected=before.totals["collected"],
+        previous_billed=Amount.of(before.totals["billed"], billing),
+        previous_collected=Amount.of(before.totals["collected"], billing),
     )
 
 
@@ -207,10 +211,12 @@ class FraudSection:
     dismissed: int
     open_now: int
     #: Rated charges of the confirmed lines' last seven days, scaled to a month.
-    loss_prevented_minor: int
+    loss_prevented: Amount
 
 
-def fraud_section(session: Session, span: Span) -> FraudSection:
+def fraud_section(
+    session: Session, span: Span, billing: BillingSettings | None = None
+) -> FraudSection:
     confirmed_subs = sa.select(FraudCase.subscription_id).where(
         FraudCase.state == CaseState.CONFIRMED,
         FraudCase.decided_at >= span.start,
@@ -233,7 +239,7 @@ def fraud_section(session: Session, span: Span) -> FraudSection:
             session, FraudCase.decided_at, span, FraudCase.state == CaseState.DISMISSED
         ),
         open_now=count_cases(session, CaseState.OPEN),
-        loss_prevented_minor=int(charged or 0) * 30 // 7,
+        loss_prevented=Amount.of(int(charged or 0) * 30 // 7, billing),
     )
 
 
@@ -256,4 +262,38 @@ def change_section(session: Session, span: Span) -> ChangeSection:
         rolled_back=done(ChangeState.ROLLED_BACK),
         open_alarms_by_site=open_alarms_by_site(session, 8),
         open_tickets_by_site=open_tickets_by_site(session, 8),
+    )
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """The sections a digest reports for its span; a section it does not report is None."""
+
+    start: datetime
+    end: datetime
+    network: NetworkSection | None = None
+    tickets: TicketSection | None = None
+    orders: OrderSection | None = None
+    revenue: RevenueSection | None = None
+    fraud: FraudSection | None = None
+    changes: ChangeSection | None = None
+
+
+def digest_figures(
+    session: Session,
+    parts: Sequence[str],
+    span: Span,
+    billing: BillingSettings | None = None,
+) -> DigestFigures:
+    """Each section named in `parts` (network, tickets, orders, revenue, fraud, changes)."""
+    wanted = set(parts)
+    return DigestFigures(
+        start=span.start,
+        end=span.end,
+        network=network_section(session, span) if "network" in wanted else None,
+        tickets=ticket_section(session, span) if "tickets" in wanted else None,
+        orders=order_section(session, span) if "orders" in wanted else None,
+        revenue=revenue_section(session, span, billing) if "revenue" in wanted else None,
+        fraud=fraud_section(session, span, billing) if "fraud" in wanted else None,
+        changes=change_section(session, span) if "changes" in wanted else None,
     )

@@ -7,26 +7,29 @@ preview command and `switchboard digest preview` all show the same thing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.config import Role
 from domain.jobs import join_digest, leave_digest
 from domain.money import money
-from domain.reports import (
-    Span,
-    change_section,
-    fraud_section,
-    network_section,
-    order_section,
-    revenue_section,
-    ticket_section,
-)
+from domain.reports import DigestFigures, Span, digest_figures
 from skills.charts import Panel, render_png
 from skills.context import Context, Services
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, File, Reply, Section
 
 READERS = [Role.MANAGER, Role.ENGINEER, Role.FRAUD_ANALYST, Role.CARE_AGENT]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A digest as it goes out: its figures for the 24 hours before `at`."""
+
+    name: str
+    at: datetime
+    timezone: str
+    figures: DigestFigures
 
 
 def _change(now: int, before: int) -> str:
@@ -45,141 +48,136 @@ def build_digest(services: Services, name: str, now: datetime) -> Reply:
     buttons: list[Button] = []
     panels: list[Panel] = []
     with services.db.read() as s:
-        for part in spec.sections:
-            if part == "network":
-                n = network_section(s, span)
-                worst = sorted(n.availability, key=lambda r: r[1])[:3]
-                sections.append(
-                    Section(
-                        text="*Network*",
-                        fields=(
-                            Field("alarms raised", f"{n.raised:,}"),
-                            Field("alarms cleared", f"{n.cleared:,}"),
-                            Field("open now", f"{n.open_now:,}"),
-                            Field(
-                                "MTTR (30 days)",
-                                f"{n.mttr_minutes:,.0f} min" if n.mttr_minutes else "-",
-                            ),
-                            Field(
-                                "availability 24 h, lowest regions",
-                                ", ".join(f"{r} {100 * a:.2f}%" for r, a in worst) or "-",
-                            ),
+        figures = digest_figures(s, spec.sections, span, billing)
+    for part in spec.sections:
+        if part == "network" and (n := figures.network) is not None:
+            worst = sorted(n.availability, key=lambda r: r[1])[:3]
+            sections.append(
+                Section(
+                    text="*Network*",
+                    fields=(
+                        Field("alarms raised", f"{n.raised:,}"),
+                        Field("alarms cleared", f"{n.cleared:,}"),
+                        Field("open now", f"{n.open_now:,}"),
+                        Field(
+                            "MTTR (30 days)",
+                            f"{n.mttr_minutes:,.0f} min" if n.mttr_minutes else "-",
                         ),
-                    )
-                )
-                panels.append(
-                    Panel(
-                        "Alarms per day",
-                        {"raised": n.raised_per_day, "cleared": n.cleared_per_day},
-                        bars=True,
-                    )
-                )
-            elif part == "tickets":
-                t = ticket_section(s, span)
-                oldest = "; ".join(
-                    f"{ref} {title[:40]} ({(now - at).days} d)" for ref, title, at in t.oldest
-                )
-                sections.append(
-                    Section(
-                        text="*Tickets*",
-                        fields=(
-                            Field("opened", f"{t.opened:,}"),
-                            Field("resolved", f"{t.resolved:,}"),
-                            Field("open past SLA", f"{t.breached_open:,}"),
-                            Field("resolved late", f"{t.resolved_late:,}"),
-                            Field("oldest open", oldest or "none"),
+                        Field(
+                            "availability 24 h, lowest regions",
+                            ", ".join(f"{r} {100 * a:.2f}%" for r, a in worst) or "-",
                         ),
-                    )
+                    ),
                 )
-                panels.append(
-                    Panel(
-                        "Tickets per day",
-                        {"opened": t.opened_per_day, "resolved": t.resolved_per_day},
-                    )
+            )
+            panels.append(
+                Panel(
+                    "Alarms per day",
+                    {"raised": n.raised_per_day, "cleared": n.cleared_per_day},
+                    bars=True,
                 )
-            elif part == "orders":
-                o = order_section(s, span)
-                pending = "; ".join(f"{ref} {who}" for ref, who, _ in o.pending)
-                sections.append(
-                    Section(
-                        text="*Orders*",
-                        fields=(
-                            Field("awaiting approval", f"{o.pending_total:,}"),
-                            Field("completed", f"{o.completed:,}"),
-                            Field("failed", f"{o.failed:,}"),
-                            Field("oldest pending", pending or "none"),
+            )
+        elif part == "tickets" and (t := figures.tickets) is not None:
+            oldest = "; ".join(
+                f"{ref} {title[:40]} ({(now - at).days} d)" for ref, title, at in t.oldest
+            )
+            sections.append(
+                Section(
+                    text="*Tickets*",
+                    fields=(
+                        Field("opened", f"{t.opened:,}"),
+                        Field("resolved", f"{t.resolved:,}"),
+                        Field("open past SLA", f"{t.breached_open:,}"),
+                        Field("resolved late", f"{t.resolved_late:,}"),
+                        Field("oldest open", oldest or "none"),
+                    ),
+                )
+            )
+            panels.append(
+                Panel(
+                    "Tickets per day",
+                    {"opened": t.opened_per_day, "resolved": t.resolved_per_day},
+                )
+            )
+        elif part == "orders" and (o := figures.orders) is not None:
+            pending = "; ".join(f"{ref} {who}" for ref, who, _ in o.pending)
+            sections.append(
+                Section(
+                    text="*Orders*",
+                    fields=(
+                        Field("awaiting approval", f"{o.pending_total:,}"),
+                        Field("completed", f"{o.completed:,}"),
+                        Field("failed", f"{o.failed:,}"),
+                        Field("oldest pending", pending or "none"),
+                    ),
+                )
+            )
+            for ref, _, _ in o.pending[:3]:
+                buttons.append(Button(f"Approve {ref}", f"/order approve {ref}", "primary"))
+                buttons.append(Button(f"Reject {ref}", f"/order reject {ref}", "danger"))
+        elif part == "revenue" and (r := figures.revenue) is not None:
+            sections.append(
+                Section(
+                    text=f"*Revenue, {r.label}* (against {r.previous_label})",
+                    fields=(
+                        Field(
+                            "billed",
+                            f"{money(r.billed.minor, billing, whole=True)} "
+                            f"({_change(r.billed.minor, r.previous_billed.minor)})",
                         ),
-                    )
-                )
-                for ref, _, _ in o.pending[:3]:
-                    buttons.append(Button(f"Approve {ref}", f"/order approve {ref}", "primary"))
-                    buttons.append(Button(f"Reject {ref}", f"/order reject {ref}", "danger"))
-            elif part == "revenue":
-                r = revenue_section(s, span)
-                sections.append(
-                    Section(
-                        text=f"*Revenue, {r.label}* (against {r.previous_label})",
-                        fields=(
-                            Field(
-                                "billed",
-                                f"{money(r.billed, billing, whole=True)} "
-                                f"({_change(r.billed, r.previous_billed)})",
-                            ),
-                            Field(
-                                "collected",
-                                f"{money(r.collected, billing, whole=True)} "
-                                f"({_change(r.collected, r.previous_collected)})",
-                            ),
-                            Field("outstanding now", money(r.outstanding, billing, whole=True)),
+                        Field(
+                            "collected",
+                            f"{money(r.collected.minor, billing, whole=True)} "
+                            f"({_change(r.collected.minor, r.previous_collected.minor)})",
                         ),
-                    )
+                        Field("outstanding now", money(r.outstanding.minor, billing, whole=True)),
+                    ),
                 )
-                major = 10**billing.minor_digits
-                panels.append(
-                    Panel(
-                        "Collected per day",
-                        {"collected": {d: v // major for d, v in r.collected_per_day.items()}},
-                        bars=True,
-                        unit=billing.currency,
-                    )
+            )
+            major = 10**billing.minor_digits
+            panels.append(
+                Panel(
+                    "Collected per day",
+                    {"collected": {d: v.minor // major for d, v in r.collected_per_day.items()}},
+                    bars=True,
+                    unit=billing.currency,
                 )
-            elif part == "fraud":
-                f = fraud_section(s, span)
-                sections.append(
-                    Section(
-                        text="*Fraud*",
-                        fields=(
-                            Field("cases flagged", f"{f.flagged:,}"),
-                            Field("confirmed", f"{f.confirmed:,}"),
-                            Field("dismissed", f"{f.dismissed:,}"),
-                            Field("open now", f"{f.open_now:,}"),
-                            Field(
-                                "loss prevented (est., a month)",
-                                money(f.loss_prevented_minor, billing, whole=True),
-                            ),
+            )
+        elif part == "fraud" and (f := figures.fraud) is not None:
+            sections.append(
+                Section(
+                    text="*Fraud*",
+                    fields=(
+                        Field("cases flagged", f"{f.flagged:,}"),
+                        Field("confirmed", f"{f.confirmed:,}"),
+                        Field("dismissed", f"{f.dismissed:,}"),
+                        Field("open now", f"{f.open_now:,}"),
+                        Field(
+                            "loss prevented (est., a month)",
+                            money(f.loss_prevented.minor, billing, whole=True),
                         ),
-                    )
+                    ),
                 )
-            elif part == "changes":
-                c = change_section(s, span)
-                sections.append(
-                    Section(
-                        text="*Changes and open work by site*",
-                        fields=(
-                            Field("changes done", f"{c.succeeded:,}"),
-                            Field("failed", f"{c.failed:,}"),
-                            Field("rolled back", f"{c.rolled_back:,}"),
-                            Field(
-                                "open alarms by site",
-                                ", ".join(f"{k} {v}" for k, v in c.open_alarms_by_site) or "none",
-                            ),
-                            Field(
-                                "open tickets by site",
-                                ", ".join(f"{k} {v}" for k, v in c.open_tickets_by_site) or "none",
-                            ),
+            )
+        elif part == "changes" and (c := figures.changes) is not None:
+            sections.append(
+                Section(
+                    text="*Changes and open work by site*",
+                    fields=(
+                        Field("changes done", f"{c.succeeded:,}"),
+                        Field("failed", f"{c.failed:,}"),
+                        Field("rolled back", f"{c.rolled_back:,}"),
+                        Field(
+                            "open alarms by site",
+                            ", ".join(f"{k} {v}" for k, v in c.open_alarms_by_site) or "none",
                         ),
-                    )
+                        Field(
+                            "open tickets by site",
+                            ", ".join(f"{k} {v}" for k, v in c.open_tickets_by_site) or "none",
+                        ),
+                    ),
                 )
+            )
     files: tuple[File, ...] = ()
     if panels:
         png = render_png(f"{spec.name}, 7 days to {now:%d %b %Y %H:%M} UTC", panels)
@@ -192,6 +190,7 @@ def build_digest(services: Services, name: str, now: datetime) -> Reply:
         buttons=tuple(buttons),
         files=files,
         meta={"panels": [{"title": p.title, "series": list(p.series)} for p in panels]},
+        data=Digest(spec.name, now, spec.timezone, figures),
     )
 
 
@@ -219,6 +218,7 @@ def list_(ctx: Context, args: Args) -> Reply:
         text=f"{len(fields)} digest(s)",
         sections=(Section(fields=fields),) if fields else (),
         ephemeral=True,
+        data=list(ctx.services.digests),
     )
 
 
@@ -233,6 +233,7 @@ def preview(ctx: Context, args: DigestName) -> Reply:
         files=reply.files,
         ephemeral=True,
         meta=reply.meta,
+        data=reply.data,
     )
 
 
