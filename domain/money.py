@@ -10,6 +10,11 @@ from domain.errors import DomainError
 
 _SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£"}
 
+#: Metadata of a result's field that holds words for people with amounts written out in
+#: them ("consumer order under ₹1,000.00"): typed results for scripts (`switchboard chat
+#: --json`) leave such a field out, as they carry no money as text.
+SPELLED_OUT = {"spelled_out": True}
+
 
 def money(minor: int, billing: BillingSettings | None = None, *, whole: bool = False) -> str:
     """An amount in the currency's minor unit, for people; `whole` drops the fraction."""

@@ -156,4 +156,10 @@ def jsonable(value: Any) -> Any:
 
 
 def _fields(value: Any) -> dict[str, Any]:
-    return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """A dataclass's fields, but those that spell amounts out in words for people
+    (`domain.money.SPELLED_OUT`): results carry money as numbers only."""
+    return {
+        f.name: jsonable(getattr(value, f.name))
+        for f in dataclasses.fields(value)
+        if not f.metadata.get("spelled_out")
+    }

@@ -7,7 +7,7 @@ the caller sends it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from domain.config import BillingSettings, OrderSettings
 from domain.db import Database, utcnow
 from domain.errors import Conflict
+from domain.money import SPELLED_OUT
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.queries import order_by_key, order_view
@@ -29,7 +30,7 @@ class PlacedOrder:
     ref: str
     state: OrderState
     #: What the approval policy said (approved by itself, or why a manager decides).
-    policy_note: str | None
+    policy_note: str | None = field(metadata=SPELLED_OUT)
     customer: str
     offering: str
     #: The line's identifier once it exists (a mobile line approved by policy).

@@ -6,7 +6,7 @@ and the orders channel) and the digest's orders section all read through here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from domain.customers.choices import SubscriptionState
 from domain.customers.models import Customer, Subscription
 from domain.db import get_by_ref
 from domain.inventory.models import Device, Site
-from domain.money import Amount
+from domain.money import SPELLED_OUT, Amount
 from domain.orders.choices import OrderAction, OrderState
 from domain.orders.models import ProductOrder
 
@@ -52,7 +52,8 @@ class OrderView:
     port: str | None
     vlan: int | None
     note: str | None
-    policy_note: str | None
+    #: What the approval policy said, amounts written out (left out of `--json`).
+    policy_note: str | None = field(metadata=SPELLED_OUT)
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
