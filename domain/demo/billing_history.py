@@ -112,10 +112,12 @@ def plan_billing_history(
     behaviour = rng.choice(len(BEHAVIOUR_SHARES), accounts, p=BEHAVIOUR_SHARES)
     ids = np.arange(1, accounts + 1, dtype=np.int64)
     terms = max(payment_terms_days, 1)
+    # Late payers are late by the same days every month, so each bill is paid after the
+    # one before it and every payment settles the bill it was meant for.
+    late = (payment_terms_days + rng.integers(5, 36, accounts)) * DAY
     parts: list[tuple[np.ndarray, ...]] = []
     for cycle in range(len(months)):
         on_time = rng.integers(1, terms + 1, accounts) * DAY
-        late = (payment_terms_days + rng.integers(5, 36, accounts)) * DAY
         after = np.where(behaviour == LATE, late, on_time) + rng.integers(0, DAY, accounts)
         share = np.where(behaviour == IN_PART, rng.uniform(0.2, 0.8, accounts), 1.0)
         # Partial payers pay part of their first bill, then stop paying.

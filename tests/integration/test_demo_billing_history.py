@@ -200,6 +200,14 @@ def test_past_months_reconcile_and_payments_and_dunning_are_the_services_own(
                 )
             ).scalar_one()
             assert wrong == 0
+            # Each payment settled the one bill it was meant for; none left credit.
+            split = conn.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM payments p WHERE p.unallocated_minor <> 0 OR 1 <> "
+                    "(SELECT COUNT(*) FROM payment_allocations a WHERE a.payment_id = p.id)"
+                )
+            ).scalar_one()
+            assert split == 0
             dunning = dict(
                 conn.execute(
                     sa.text("SELECT dunning_state, COUNT(*) FROM billing_accounts GROUP BY 1")

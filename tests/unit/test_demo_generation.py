@@ -9,6 +9,7 @@ from domain.demo.billing_history import disputes_for
 from domain.demo.columns import epoch
 from domain.demo.generator import Generation
 from domain.demo.reference import OFFERINGS
+from domain.demo.timeline import Timeline
 from tests.world import AS_OF, SMALL
 
 
@@ -99,6 +100,12 @@ def test_the_billing_plan_holds_intentions_not_amounts() -> None:
     assert disputes.account_id.size == disputes_for(SMALL.tickets)
     open_ = disputes.resolved_after_s < 0
     assert (disputes.cycle[open_] == len(plan.months) - 1).all()
+    # Each account pays its bills in the order they came.
+    run_at = [Timeline.bill_run_at(m).timestamp() for m in plan.months]
+    when = np.array(run_at)[pay.cycle] + pay.after_s
+    order = np.lexsort((pay.cycle, pay.account_id))
+    same = pay.account_id[order][1:] == pay.account_id[order][:-1]
+    assert (np.diff(when[order])[same] > 0).all()
     # A bill still disputed is not paid.
     held = set(
         zip(disputes.account_id[open_].tolist(), disputes.cycle[open_].tolist(), strict=True)
