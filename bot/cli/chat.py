@@ -26,7 +26,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                     scale_named("demo"),
                     seed=args.seed,
                     as_of=datetime.now(UTC).date(),
-                    lab_base_port=settings.devices.lab.base_port,
+                    settings=settings,
                 )
             out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {sb.db!r}")
             _bring_to_life(sb, out)

@@ -55,7 +55,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
                 scale,
                 seed=args.seed,
                 as_of=args.as_of or datetime.now(UTC).date(),
-                lab_base_port=settings.devices.lab.base_port,
+                settings=settings,
                 reset=args.reset,
                 progress=lambda t, n: status.update(f"seeding {t}: {n:,} rows"),
             )
