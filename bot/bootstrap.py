@@ -29,8 +29,11 @@ from skills.registry import REGISTRY, Registry
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from automation.drivers import Opener
+    from automation.changes import ChangeWorkflow
+    from automation.drivers import DeviceConnector, Opener
+    from automation.provisioning import Provisioner
     from bot.outbound import Outbound
+    from models.fraud.desk import FraudDesk
 
 #: Modules of the skills package that are the kit, not skills.
 _KIT = {"registry", "reply", "context", "charts"}
@@ -71,24 +74,24 @@ def build_services(
     def now() -> datetime:
         return services.clock()
 
-    def devices():  # type: ignore[no-untyped-def]
+    def devices() -> DeviceConnector:
         from automation.drivers import DeviceConnector
 
         return DeviceConnector.from_settings(
             settings.devices, settings.automation.napalm_platforms, opener=opener
         )
 
-    def changes():  # type: ignore[no-untyped-def]
+    def changes() -> ChangeWorkflow:
         from automation.changes import ChangeWorkflow
 
         return ChangeWorkflow(db, settings.automation, services.devices, clock=now)
 
-    def provisioner():  # type: ignore[no-untyped-def]
+    def provisioner() -> Provisioner:
         from automation.provisioning import Provisioner
 
         return Provisioner(db, services.changes, settings.orders, settings.tickets, clock=now)
 
-    def fraud():  # type: ignore[no-untyped-def]
+    def fraud() -> FraudDesk:
         from models.fraud.desk import FraudDesk
 
         return FraudDesk(db, settings.fraud, clock=now)

@@ -65,36 +65,30 @@ class Services:
         self.unmasked_roles = unmasked_roles
         self.digests = digests
         self.show_allowlist = show_allowlist
-        self._build = {
-            "devices": devices,
-            "changes": changes,
-            "provisioner": provisioner,
-            "fraud": fraud,
-        }
+        self._devices = devices
+        self._changes = changes
+        self._provisioner = provisioner
+        self._fraud = fraud
 
     @cached_property
     def devices(self) -> DeviceConnector:
         """Opens a device over SSH with the configured credentials."""
-        built: DeviceConnector = self._build["devices"]()
-        return built
+        return self._devices()
 
     @cached_property
     def changes(self) -> ChangeWorkflow:
         """Plan, apply and roll back configuration changes."""
-        built: ChangeWorkflow = self._build["changes"]()
-        return built
+        return self._changes()
 
     @cached_property
     def provisioner(self) -> Provisioner:
         """Fulfil approved orders (mobile lines in place, fixed lines through a change)."""
-        built: Provisioner = self._build["provisioner"]()
-        return built
+        return self._provisioner()
 
     @cached_property
     def fraud(self) -> FraudDesk:
         """Score lines and open fraud cases with the configured model."""
-        built: FraudDesk = self._build["fraud"]()
-        return built
+        return self._fraud()
 
     def unmasked(self, roles: frozenset[Role]) -> bool:
         """Whether these roles see customers' personal data in full."""

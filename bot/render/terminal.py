@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import IO
 
 from rich.console import Console, Group, RenderableType
 from rich.emoji import Emoji, NoEmoji
@@ -42,12 +43,12 @@ def emoji(text: str) -> str:
     return "```".join(parts)
 
 
-def console_for(stream: object = None, *, stderr: bool = False) -> Console:
+def console_for(stream: IO[str] | None = None, *, stderr: bool = False) -> Console:
     """A console for the terminal, or full width without wrapping for a pipe."""
     target = stream or (sys.stderr if stderr else sys.stdout)
     tty = bool(getattr(target, "isatty", lambda: False)())
     return Console(
-        file=target if stream is not None else None,
+        file=stream,
         stderr=stderr,
         highlight=False,
         soft_wrap=True,
@@ -85,8 +86,9 @@ def renderables(reply: Reply) -> list[RenderableType]:
         if button.form is not None:  # what the form would ask, as the words to type
             command += "".join(f" {i.name}=..." for i in button.form.inputs)
         out.append(Text.assemble((f"[{button.label}]", f"bold {style}"), "  ", command))
-    for f in reply.files:
-        out.append(Text(f"file: {f.filename} ({len(f.content):,} bytes)", style="dim"))
+    for attached in reply.files:
+        size = len(attached.content)
+        out.append(Text(f"file: {attached.filename} ({size:,} bytes)", style="dim"))
     return out
 
 
