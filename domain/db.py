@@ -223,6 +223,11 @@ class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        # Every entity is known before the first session: a flush resolves foreign keys to
+        # tables whose modules the caller may never have imported (the CLI's dunning,
+        # which suspends lines through orders, failed on change_requests).
+        import domain.schema  # noqa: F401
+
         self.url = normalise_url(url)
         self.engine = create_engine(self.url, pool_size=pool_size, echo=echo)
         writer = self.engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")

@@ -98,6 +98,12 @@ def cmd_billing_dunning(args: argparse.Namespace, settings: Settings) -> int:
     from domain.billing.runs import business_day, run_dunning
 
     tz = ZoneInfo(settings.scheduler.timezone)
+    today = business_day(datetime.now(UTC), settings.scheduler.timezone)
+    if args.as_of and args.as_of > today:
+        raise DomainError(
+            f"{args.as_of:%Y-%m-%d} has not come yet in {tz.key} (today is {today:%Y-%m-%d})",
+            hint="dunning judges what is overdue on a day that has begun; leave out --as-of",
+        )
     if args.as_of:  # evaluated as the scheduled job would be that morning
         hour, minute = _cron_time(settings.scheduler.dunning_cron)
         now = datetime.combine(args.as_of, time(hour, minute), tz).astimezone(UTC)

@@ -154,3 +154,51 @@ def test_rating_bill_runs_and_the_demo_take_the_billing_lock(
         assert runs.rate_period(overdue, Period(2026, 11)).records == 1  # and, let go, it runs
     finally:
         sb.close()
+
+
+def test_dunning_suspends_from_a_fresh_command_line_process(overdue: Database) -> None:
+    """The CLI opens the database without the rest of Switchboard: a suspension, which
+    goes through an order referring to change requests, must still find every table."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SWITCHBOARD_DATABASE_URL": overdue.url}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "billing", "dunning", "--as-of", "2026-11-20"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 account(s) moved on 2026-11-20" in done.stdout
+    assert states(overdue) == [DunningState.SUSPENDED, DunningState.SUSPENDED]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_database_knows_every_table_whatever_was_imported() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "from domain.db import Database, Base\n"
+        "from sqlalchemy.orm import configure_mappers\n"
+        "Database('sqlite://')\n"
+        "configure_mappers()\n"
+        "print(sum(1 for t in Base.metadata.tables.values() for fk in t.foreign_keys"
+        " if fk.column is not None))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 30
+
+
+def test_the_command_line_refuses_a_day_that_has_not_come(
+    overdue: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", overdue.url)
+    assert main(["billing", "dunning", "--as-of", "9999-12-31"]) == 1
+    _, err = capsys.readouterr()
+    assert err.startswith("error: 9999-12-31 has not come yet in Asia/Kolkata (today is ")
+    assert states(overdue) == [DunningState.CURRENT, DunningState.CURRENT]
