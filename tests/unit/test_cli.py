@@ -85,10 +85,11 @@ def test_digest_preview_prints_the_digest_and_writes_its_chart(
     assert code == 0, err
     assert "Engineer daily digest" in out and f"chart written to {chart}" in out
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    missing = tmp_path / "no-such-folder" / "c.png"
     code, _, err = run(
-        capsys, "digest", "preview", "--name", "engineer-daily", "--out", "/nonexistent/c.png"
+        capsys, "digest", "preview", "--name", "engineer-daily", "--out", str(missing)
     )
-    assert code == 1 and err.startswith("error: cannot write /nonexistent/c.png")
+    assert code == 1 and err.startswith(f"error: cannot write {missing}")
     code, _, err = run(capsys, "digest", "preview", "--name", "nope")
     assert code == 1 and err.startswith("error: no digest 'nope'")
 
