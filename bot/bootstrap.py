@@ -10,12 +10,16 @@ console and tests all start here, so each use-case is wired once.
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import pkgutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import skills
 from bot.access import Access
@@ -39,12 +43,59 @@ if TYPE_CHECKING:
 _KIT = {"registry", "reply", "context", "charts"}
 
 
-def load_skills() -> Registry:
-    """Import every skill module once, so its commands register."""
+def load_skills(*, lazy: bool = False) -> Registry:
+    """Every skill's commands in the registry.
+
+    Eager (the default) imports every skill module. Lazy reads the command index (paths,
+    roles, help and usage of every command) that the last eager load wrote beside the
+    skills, when no skill file changed since; a command's module is then imported when
+    it runs, so a process that answers one command loads one skill.
+    """
+    if lazy and (entries := _read_index()) is not None:
+        REGISTRY.add_indexed(entries)
+        return REGISTRY
     for info in pkgutil.iter_modules(skills.__path__):
         if info.name not in _KIT and not info.name.startswith("_"):
             importlib.import_module(f"skills.{info.name}")
+    _write_index(REGISTRY)
     return REGISTRY
+
+
+_INDEX = Path(skills.__file__).resolve().parent / "__pycache__" / "command-index.json"
+
+
+def _fingerprint() -> list[list[object]]:
+    """Each skill file's name, size and modification time: the index is only as new."""
+    folder = _INDEX.parent.parent
+    return [
+        [f.name, (st := f.stat()).st_size, st.st_mtime_ns] for f in sorted(folder.glob("*.py"))
+    ]
+
+
+def _read_index() -> list[dict[str, Any]] | None:
+    try:
+        data = json.loads(_INDEX.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("files") != _fingerprint():
+        return None
+    entries = data.get("commands")
+    return entries if isinstance(entries, list) else None
+
+
+def _write_index(registry: Registry) -> None:
+    """Best effort: a folder that cannot be written only means loading eagerly next time."""
+    body = json.dumps({"files": _fingerprint(), "commands": registry.index()})
+    try:
+        _INDEX.parent.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=_INDEX.parent, delete=False, suffix=".tmp", encoding="utf-8"
+        ) as f:
+            f.write(body)
+        os.chmod(f.name, 0o644)
+        os.replace(f.name, _INDEX)
+    except OSError:
+        return
 
 
 def open_database(settings: Settings, url: str | None = None, *, migrate: bool = True) -> Database:
@@ -161,7 +212,7 @@ def bootstrap(
         settings=settings,
         db=db,
         access=Access(settings),
-        router=Router(load_skills(), services),
+        router=Router(load_skills(lazy=True), services),
         services=services,
         interrupted=mark_interrupted(db),
     )

@@ -121,6 +121,10 @@ class Router:
         cmd, used = self.registry.find(words)
         if cmd is None:
             return self._unknown(caller, words), Outcome.INVALID, None
+        if cmd.allows(caller.roles):
+            # A command found in the index loads its skill now, and its roles are checked
+            # again from the code itself: a stale index can never let anyone further.
+            cmd = self.registry.load(cmd)
         if not cmd.allows(caller.roles):
             return (
                 Reply.error(

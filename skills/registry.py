@@ -12,6 +12,7 @@ bool field. Access is enforced by the router, never inside a command.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import types
 import typing
@@ -79,6 +80,10 @@ def _is_bool(annotation: Any) -> bool:
     return annotation is bool
 
 
+def _not_loaded(ctx: Context, args: Any) -> Reply:
+    raise RuntimeError("a command from the index runs only after Registry.load()")
+
+
 @dataclass(frozen=True)
 class Command:
     path: tuple[str, ...]
@@ -87,6 +92,14 @@ class Command:
     args: type[Args]
     help: str
     description: str = ""
+    #: The skill module that defines it.
+    module: str = ""
+    #: Usage as the index recorded it, for a command whose module is not loaded yet.
+    usage_text: str = ""
+
+    @property
+    def loaded(self) -> bool:
+        return self.fn is not _not_loaded
 
     @property
     def name(self) -> str:
@@ -110,6 +123,8 @@ class Command:
 
     @property
     def usage(self) -> str:
+        if not self.loaded:
+            return self.usage_text
         parts = ["/" + self.name]
         for name, info in self.args.model_fields.items():
             meta = _extra(info)
@@ -197,7 +212,7 @@ class Registry:
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
 
     def add(self, cmd: Command) -> None:
-        if cmd.path in self.commands:
+        if cmd.path in self.commands and self.commands[cmd.path].loaded:
             other = self.commands[cmd.path].fn
             raise DuplicateCommand(
                 f"/{cmd.name} is registered twice: {other.__module__}.{other.__qualname__} "
@@ -213,6 +228,49 @@ class Registry:
             if cmd is not None:
                 return cmd, n
         return None, 0
+
+    def load(self, cmd: Command) -> Command:
+        """The command with its function and arguments, importing its skill if needed."""
+        if cmd.loaded:
+            return cmd
+        importlib.import_module(cmd.module)  # its decorators fill REGISTRY
+        for source in (self, REGISTRY):
+            loaded = source.commands.get(cmd.path)
+            if loaded is not None and loaded.loaded:
+                self.commands[cmd.path] = loaded
+                return loaded
+        raise LookupError(f"/{cmd.name} is not in {cmd.module} any more")
+
+    def index(self) -> list[dict[str, Any]]:
+        """What help, access and routing need of each command, without its module."""
+        return [
+            {
+                "path": list(c.path),
+                "module": c.module,
+                "roles": sorted(c.roles),
+                "help": c.help,
+                "description": c.description,
+                "usage": c.usage,
+            }
+            for c in self
+        ]
+
+    def add_indexed(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Commands from an index: found, listed and checked at once, loaded when run."""
+        for e in entries:
+            path = tuple(e["path"])
+            if path in self.commands:
+                continue
+            self.commands[path] = Command(
+                path=path,
+                fn=_not_loaded,
+                roles=frozenset(Role(r) for r in e["roles"]),
+                args=NoArgs,
+                help=e["help"],
+                description=e["description"],
+                module=e["module"],
+                usage_text=e["usage"],
+            )
 
     def visible_to(self, roles: frozenset[Role]) -> list[Command]:
         return [c for c in self if c.allows(roles)]
@@ -249,6 +307,7 @@ def command(path: str, *, roles: Iterable[Role], args: type[Args] = NoArgs) -> C
                 args=args,
                 help=help_line.strip(),
                 description=rest.strip(),
+                module=fn.__module__,
             )
         )
         return fn

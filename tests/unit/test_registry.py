@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from domain.config import Role
@@ -112,3 +114,57 @@ def test_find_prefers_the_longest_path() -> None:
     found, used = registry.find(["Config", "plan", "ntp"])
     assert found is CMD and used == 2
     assert registry.find(["config"]) == (None, 0)
+
+
+def test_a_chat_process_loads_only_the_skill_it_runs(tmp_path: Path) -> None:
+    """After one full load wrote the command index, `switchboard chat` finds, checks and
+    lists every command from the index and imports only the skill it runs."""
+    import subprocess
+    import sys
+
+    from bot.bootstrap import _read_index, load_skills
+
+    load_skills()
+    assert _read_index() is not None
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "code = main(['chat', '--as', 'alice', '/ops whoami'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('skills.')))\n"
+        "sys.exit(code)\n"
+    )
+    env = {"SWITCHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "You are Alice Iyer" in done.stdout
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "'skills.ops'" in loaded and "'skills.billing'" not in loaded, loaded
+
+
+def test_an_index_that_grants_more_than_the_code_does_changes_nothing() -> None:
+    """The index is a cache: a command's roles are checked again from its code."""
+    from bot.access import Access
+    from bot.bootstrap import build_services, load_skills
+    from bot.router import Router
+    from domain.config import PROJECT_ROOT, load_settings
+    from domain.db import Database
+    from skills.registry import Registry
+
+    entries = load_skills().index()
+    for e in entries:
+        if e["path"] == ["payment", "record"]:
+            e["roles"] = ["care_agent"]  # the code says admin only
+    forged = Registry()
+    forged.add_indexed(entries)
+    assert not forged.commands[("payment", "record")].loaded
+    settings = load_settings(PROJECT_ROOT / "config.yaml", env={})
+    db = Database("sqlite://")
+    try:
+        router = Router(forged, build_services(settings, db))
+        carol = Access(settings).user("carol")
+        reply = router.handle(carol, "/payment record BA100000001 10 ref=X")
+    finally:
+        db.dispose()
+    assert not reply.ok and "needs the admin role" in reply.text
