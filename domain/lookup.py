@@ -6,23 +6,29 @@ Subjects are what a ticket, an order, a bill, a customer card or a fraud check i
     +91 98765 43210, 098765-43210, 9876543210, 919876543210   a mobile number
     BA100000001                                                an account number
     INV-202610-0000123                                         an invoice number
-    MUM/FTTH/0000002                                           a circuit id
+    MUM/FTTH/0000002, TN/FTTH/O000081                          a circuit id
     C-12                                                       a customer id
-    anything else                                              a device's hostname (where
-                                                               the caller takes devices),
-                                                               or part of a customer's name
+    anything else                                              a device (where the caller
+                                                               takes devices: a hostname,
+                                                               address or serial, or a
+                                                               selector naming one), or
+                                                               part of a customer's name
 
 and `resolve_subject` finds the one thing it names, as a `Subject` with its ids. Each
-caller says which kinds it takes. A miss is NotFound with a hint ("did you mean ..." for
-a near name or hostname); several customers matching a name are listed with their city
-and account so the person can pick one.
+caller says which kinds it takes. The text may be several words as typed (a number
+written `+91 98765 43210` unquoted is three words): every command passes them all. A
+miss is NotFound with a hint ("did you mean ..." for a near name or hostname); several
+customers matching a name are listed with their city and account so the person can
+pick one.
 
 Device selectors are what a change, a search or a device command targets: different keys
 AND together (`site:MUM-AND1 role:core`), the same key ORs (`site:A site:B`), a bare word
 is an exact hostname unless written as a glob (`r1-*`, `*-mum`, `r?-ka`), and `lab` is the
 lab devices. `parse_selector` checks what needs no database (keys, roles, platforms,
 statuses); domain/inventory/queries.py checks sites, vendors and hostnames against the
-inventory and runs the selector.
+inventory and runs the selector, and reads "exactly one device" (`one_device`). In a
+search, a word that is exactly a hostname is that hostname; other plain words are
+search words.
 """
 
 from __future__ import annotations
@@ -41,7 +47,6 @@ from domain.billing.models import Invoice
 from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.errors import DomainError, NotFound
 from domain.inventory.choices import DeviceRole, DeviceStatus, Platform
-from domain.inventory.models import Device
 from domain.inventory.services import near_hostnames
 
 #: Longest stretch of what someone typed that an error message repeats back.
@@ -170,7 +175,9 @@ class Typed:
 _INVOICE = re.compile(r"(?i)INV-?(\d{6})-?(\d{1,12})")
 _ACCOUNT = re.compile(r"(?i)BA[\s-]?(\d{1,18})")
 _CUSTOMER_ID = re.compile(r"(?i)C-?(\d{1,12})")
-_CIRCUIT = re.compile(r"[A-Za-z]{2,5}/[A-Za-z]+/\d{1,12}")
+#: A circuit: region, kind and number; a line an order made has O before its number
+#: (TN/FTTH/O000081, see domain/orders/services.py).
+_CIRCUIT = re.compile(r"[A-Za-z]{2,5}/[A-Za-z]+/[Oo]?\d{1,12}")
 
 
 def classify(text: str) -> Typed:
@@ -213,14 +220,16 @@ class Ambiguous(DomainError):
 
 def resolve_subject(session: Session, text: str, accept: Collection[SubjectKind]) -> Subject:
     """What the text names, among the kinds the caller takes; NotFound with a hint if nothing."""
-    typed = classify(text)
+    try:
+        typed = classify(text)
+    except NotFound:
+        # '21020016887185' is no mobile number, but may be a device's serial.
+        if SubjectKind.DEVICE in accept and (device := _device(session, text)) is not None:
+            return device
+        raise
     if typed.kind == SubjectKind.NAME:
-        if SubjectKind.DEVICE in accept:
-            device = session.scalars(
-                sa.select(Device).where(Device.hostname == typed.key.lower())
-            ).first()
-            if device is not None:
-                return Subject(SubjectKind.DEVICE, device.hostname, device_id=device.id)
+        if SubjectKind.DEVICE in accept and (device := _device(session, text)) is not None:
+            return device
         if SubjectKind.NAME in accept:
             return _by_name(session, typed.key, accept)
         if set(accept) == {SubjectKind.MOBILE}:
@@ -239,6 +248,17 @@ def resolve_subject(session: Session, text: str, accept: Collection[SubjectKind]
             hint=f"use {forms(accept)}",
         )
     return _BY_KEY[typed.kind](session, typed.key, accept)
+
+
+def _device(session: Session, text: str) -> Subject | None:
+    """The one device text names, as /device run reads it (a hostname, address or serial,
+    or a selector that matches exactly one device); None for plain words naming none."""
+    from domain.inventory.queries import one_device_or_none  # it reads selectors from here
+
+    device = one_device_or_none(session, text.split())
+    if device is None:
+        return None
+    return Subject(SubjectKind.DEVICE, device.hostname, device_id=device.id)
 
 
 def _line(sub: Subscription) -> Subject:

@@ -19,6 +19,11 @@ def recent(ctx: Context, args: RecentArgs) -> Reply:
     """The latest audit events, optionally of one user."""
     with ctx.db.read() as s:
         trail = recent_events(s, args.user, max(1, min(args.limit, 200)))
+    if args.user and not trail.total:
+        # Nobody of that name has done anything: a user not configured is a typo, refused
+        # with who there is. (One no longer configured, or an unknown Slack user's id, may
+        # still have events, and those are shown.)
+        ctx.services.known_user(args.user)
     rows = tuple(
         (
             f"{e.at:%Y-%m-%d %H:%M:%S}",

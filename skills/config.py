@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import model_validator
 
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.queries import change_view, config_backup, device_history
@@ -16,6 +18,7 @@ from domain.inventory.queries import one_device
 from skills.context import Context
 from skills.registry import Args, command, key_values, positional
 from skills.reply import Button, Confirm, Field, Reply, Section, Table
+from skills.words import last_word_is
 
 if TYPE_CHECKING:
     from automation.changes import ChangeReport
@@ -59,12 +62,21 @@ class ChangeRef(Args):
 
 
 class DeviceArgs(Args):
-    device: str = positional(metavar="device")
+    """A hostname, address or serial, or a selector (of several words) naming one device."""
+
+    device: list[str] = positional(metavar="device")
 
 
 class DiffArgs(Args):
-    device: str = positional(metavar="device")
+    """As DeviceArgs; a last word of digits after the device is the backup id."""
+
+    device: list[str] = positional(metavar="device")
     backup: int | None = positional(None, metavar="backup-id")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _last_number_is_the_backup(cls, data: Any) -> Any:
+        return last_word_is(data, "device", "backup", when=str.isdigit)
 
 
 def _outcomes(report: ChangeReport) -> Table:
@@ -214,10 +226,10 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
     )
 
 
-def _device(ctx: Context, name: str) -> Device:
+def _device(ctx: Context, words: list[str]) -> Device:
     """The one device a hostname, address, serial or selector names, of any status."""
     with ctx.db.read() as s:
-        return one_device(s, name.split())
+        return one_device(s, words)
 
 
 @command("config history", roles=ENGINEERS, args=DeviceArgs)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import model_validator
+
 from domain.config import Role
 from domain.errors import PolicyViolation
 from domain.inventory.queries import one_device
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
+from skills.words import last_word_is
 
 MAX_ROWS = 200
 
@@ -27,8 +30,16 @@ class CommandOutput:
 
 
 class RunArgs(Args):
-    device: str = positional(metavar="device")
+    """The device may be a selector of several words; the last word is the show command
+    (quote it: "show version"), unless named (command=...)."""
+
+    device: list[str] = positional(metavar="device")
     command: str = positional(metavar="show command")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _last_word_is_the_command(cls, data: Any) -> Any:
+        return last_word_is(data, "device", "command")
 
 
 def allowed(command: str, allowlist: tuple[str, ...]) -> bool:
@@ -45,13 +56,24 @@ def run(ctx: Context, args: RunArgs) -> Reply:
     """Run an allowlisted read-only command on a device: /device run r1-mum "show version"."""
     allowlist = tuple(a.lower() for a in ctx.services.show_allowlist)
     if not allowed(args.command, allowlist):
+        words = [*args.device, args.command]
+        unquoted = next(
+            (i for i in range(1, len(words) - 1) if allowed(" ".join(words[i:]), allowlist)),
+            None,
+        )
+        if unquoted is not None:  # /device run r1-mum show version
+            raise PolicyViolation(
+                f"{args.command!r} is not an allowed read-only command",
+                hint=f"quote the command: /device run {' '.join(words[:unquoted])} "
+                f'"{" ".join(words[unquoted:])}"',
+            )
         raise PolicyViolation(
             f"{args.command!r} is not an allowed read-only command",
             hint=f"allowed: {', '.join(allowlist)}",
         )
     command = " ".join(args.command.split())
     with ctx.db.read() as s:
-        device = one_device(s, args.device.split())
+        device = one_device(s, args.device)
     with ctx.services.devices.session(device) as driver:
         output = driver.show(command)
     title = f"{device.hostname}: {args.command}"

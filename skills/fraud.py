@@ -79,7 +79,8 @@ class Decision(Args):
 
 
 class CheckArgs(Args):
-    msisdn: str = positional(metavar="msisdn")
+    #: A mobile number as people write it, spaces and all: +91 98765 43210.
+    msisdn: list[str] = positional(metavar="msisdn")
 
 
 class CasesArgs(Args):
@@ -90,7 +91,7 @@ class CasesArgs(Args):
 @command("fraud check", roles=VIEWERS, args=CheckArgs)
 def check(ctx: Context, args: CheckArgs) -> Reply:
     """Score one line now over the fraud window: score, likely kind and reasons."""
-    result = ctx.services.fraud.check_line(args.msisdn, ctx.now())
+    result = ctx.services.fraud.check_line(" ".join(args.msisdn), ctx.now())
     s0 = result.score
     if s0 is None:
         return Reply(

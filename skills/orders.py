@@ -15,11 +15,11 @@ from automation.provisioning import FulfilmentReport
 from domain.config import Role
 from domain.errors import DomainError, PolicyViolation
 from domain.orders.choices import OrderState
-from domain.orders.intake import place_order
+from domain.orders.intake import place_order, read_order_words
 from domain.orders.queries import OrderView, order_by_ref, order_list
 from domain.orders.services import approve_order, cancel_order, reject_order
 from skills.context import Context
-from skills.registry import Args, command, positional
+from skills.registry import REGISTRY, Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
 
 ORDER_ROLES = [Role.MANAGER, Role.CARE_AGENT, Role.ENGINEER]
@@ -27,6 +27,9 @@ SELLERS = [Role.CARE_AGENT, Role.MANAGER]
 
 
 class NewOrder(Args):
+    """The customer may be several words (+91 98765 43210): `read_order_words` divides
+    the words at the one that names an offering."""
+
     customer: str = positional(metavar="customer")
     offering: str = positional(metavar="offering")
     where: list[str] | None = positional(None, metavar="site:X port:Y")
@@ -110,7 +113,7 @@ def _place(words: list[str]) -> tuple[str | None, str | None]:
         if key.lower() not in ("site", "port") or not sep or not value:
             raise DomainError(
                 f"unexpected {word!r}",
-                hint="say where a fixed line goes: site:MUM-AND1 port:Gi0/0/5",
+                hint="say where a fixed line goes: site:TN-WHI1 port:Gi0/0/5",
             )
         found[key.lower()] = value
     return found.get("site"), found.get("port")
@@ -136,12 +139,18 @@ def _outcome(ctx: Context, ref: str, lead: str) -> tuple[str, OrderView]:
 
 @command("order new", roles=SELLERS, args=NewOrder)
 def new(ctx: Context, args: NewOrder) -> Reply:
-    """Order a line: /order new BA100000001 POST-399, or FIBRE-100 site:MUM-AND1 port:Gi0/0/5."""
-    site, port = _place(args.where or [])
+    """Order a line: /order new BA100000001 POST-399, or FIBRE-100 site:TN-WHI1 port:Gi0/0/5."""
+    with ctx.db.read() as s:
+        said = read_order_words(s, [args.customer, args.offering, *(args.where or [])])
+    if said.offering is None:
+        return Reply.error(
+            "missing <offering>", hint=f"usage: {REGISTRY.commands[('order', 'new')].usage}"
+        )
+    site, port = _place(list(said.rest))
     placed = place_order(
         ctx.db,
-        customer=args.customer,
-        offering=args.offering,
+        customer=said.customer,
+        offering=said.offering,
         requested_by=ctx.actor,
         orders=ctx.services.orders,
         billing=ctx.services.billing,

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import model_validator
+
 from domain.config import Role
 from domain.errors import DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketStatus
 from domain.faults.queries import TicketEventRow, ticket_list, ticket_view
 from domain.faults.services import file_ticket, give_ticket, note_ticket, set_ticket_status
+from domain.lookup import looks_like_number, parse_selector
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
+from skills.words import last_word_is
 
 WORKERS = [Role.ENGINEER, Role.CARE_AGENT]
 READERS = [Role.ENGINEER, Role.CARE_AGENT, Role.MANAGER]
 
 
 class OpenArgs(Args):
-    about: str = positional(metavar="device|customer|msisdn")
+    """What a ticket is about may be several words (`+91 98765 43210`,
+    `site:MUM-AND1 role:core`); the last word is the title, unless named (title=...)."""
+
+    about: list[str] = positional(metavar="device|customer|msisdn")
     title: str = positional(metavar="title")
     sev: int = 3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _last_word_is_the_title(cls, data: Any) -> Any:
+        return last_word_is(data, "about", "title", unless=looks_like_number)
 
 
 class TicketRef(Args):
@@ -70,7 +84,7 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
     """Open a ticket about a device, a mobile number or a customer: "title" sev=1..4."""
     t = file_ticket(
         ctx.db,
-        args.about,
+        " ".join(args.about),
         title=args.title,
         severity=args.sev,
         reporter=ctx.actor,
@@ -136,14 +150,16 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
         raise DomainError(
             f"unknown filter {unknown[0]!r}", hint="mine, open, breached, site:X, sev=N"
         )
-    site = next((w[5:] for w in words if w.startswith("site:")), None)
+    # site: reads as in a device selector: a value it needs, several OR, unknown ones refused.
+    typed_sites = sorted(w for w in words if w.startswith("site:"))
+    sites = parse_selector(typed_sites).sites if typed_sites else frozenset()
     with ctx.db.read() as s:
         found = ticket_list(
             s,
             now=now,
             assignee=ctx.actor if "mine" in words else None,
             breached="breached" in words,
-            site=site,
+            sites=sites,
             severity=args.sev,
             limit=max(1, min(args.limit, 100)),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from domain.errors import DomainError
 from domain.states import Lifecycle
 
 
@@ -53,6 +54,17 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+
+
+#: A ticket's severity: 1 is the most urgent.
+TICKET_SEVERITIES = (1, 2, 3, 4)
+
+
+def check_severity(severity: int) -> int:
+    """A ticket severity, or one line saying the range (opening a ticket, /ticket list)."""
+    if severity not in TICKET_SEVERITIES:
+        raise DomainError(f"severity {severity} is not 1-4", hint="1 is the most urgent")
+    return severity
 
 
 OPEN_TICKET_STATUSES = frozenset(

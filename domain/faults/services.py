@@ -22,6 +22,7 @@ from domain.faults.choices import (
     TicketEventKind,
     TicketKind,
     TicketStatus,
+    check_severity,
 )
 from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
 
@@ -50,8 +51,7 @@ def open_ticket(
         raise DomainError("a ticket needs a title", hint='quote it: "Link down at Andheri"')
     if len(title) > TITLE_MAX:
         raise DomainError(f"the title is {len(title)} characters; at most {TITLE_MAX}")
-    if severity not in (1, 2, 3, 4):
-        raise DomainError(f"severity {severity} is not 1-4", hint="1 is the most urgent")
+    check_severity(severity)
     ticket = Ticket(
         kind=kind,
         title=title,

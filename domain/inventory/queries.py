@@ -3,14 +3,15 @@
 A `DeviceSelector` (domain/lookup.py) is checked against the inventory here (sites,
 vendors and hostnames that exist, with "did you mean") and applied by one query, which
 every command that targets devices uses: /inventory search, change targeting,
-/device run and /config backup|diff|history.
+/device run and /config backup|diff|history. `one_device` is the one reading of "exactly
+one device" (a hostname, address or serial, or a selector that matches one), for
+/device run, /config backup|diff|history and, through the lookup grammar, /ticket open.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,7 +22,14 @@ from domain.errors import DomainError, NotFound
 from domain.faults.queries import count_open_tickets, open_alarm_count
 from domain.inventory.choices import DeviceRole, DeviceStatus, OperStatus, Platform, SiteKind
 from domain.inventory.models import Device, Interface, Region, Site
-from domain.inventory.services import device_named, find_device, unknown_hostname_hint
+from domain.inventory.services import (
+    SITE_HINT,
+    check_sites,
+    device_named,
+    find_device,
+    near_sites,
+    unknown_hostname_hint,
+)
 from domain.lookup import (
     LAB,
     SELECTOR_HINT,
@@ -36,18 +44,7 @@ from domain.lookup import (
 
 def check_selector(session: Session, selector: DeviceSelector) -> None:
     """Refuse sites, vendors and exact hostnames the inventory does not have."""
-    if selector.sites:
-        have = set(session.scalars(sa.select(Site.code).where(Site.code.in_(selector.sites))))
-        missing = sorted(selector.sites - have)
-        if missing:
-            codes = session.scalars(sa.select(Site.code).limit(5000)).all()
-            close = difflib.get_close_matches(missing[0], codes, n=3)
-            raise NotFound(
-                f"no site {_quoted(missing)}",
-                hint=f"did you mean {', '.join(close)}?"
-                if close
-                else "site codes look like MUM-AND1",
-            )
+    check_sites(session, selector.sites)
     if selector.vendors:
         vendors = {v.lower() for v in session.scalars(sa.select(Device.vendor).distinct()) if v}
         missing = sorted(selector.vendors - vendors)
@@ -120,11 +117,36 @@ def devices_matching(session: Session, selector: DeviceSelector) -> list[Device]
 
 def one_device(session: Session, words: Sequence[str]) -> Device:
     """The one device words name: a hostname, address or serial, or a selector that
-    matches exactly one device (`site:MUM-AND1 role:core`)."""
-    if len(words) == 1 and not _selector_word(words[0]):
-        device = device_named(session, words[0])
-        if device is not None:
-            return device
+    matches exactly one device (`site:MUM-AND1 role:core`, as one word or several).
+
+    Every command that takes one device reads it here: /device run, /config
+    backup|diff|history and, through the lookup grammar, /ticket open."""
+    device = one_device_or_none(session, words)
+    if device is not None:
+        return device
+    # Plain words that name no device by hostname, address or serial: as a selector they
+    # are exact hostnames, refused with a "did you mean" (or "matches 2 devices").
+    return _selected_one(session, _split(words))
+
+
+def one_device_or_none(session: Session, words: Sequence[str]) -> Device | None:
+    """`one_device`, or None when the words are plain words (no `key:value`, glob or
+    `lab`) that name no device by hostname, address or serial, and so may name
+    something else (a customer). A selector must match exactly one device."""
+    words = _split(words)
+    if any(_selector_word(w) for w in words):
+        return _selected_one(session, words)
+    if len(words) == 1:
+        return device_named(session, words[0])
+    return None
+
+
+def _split(words: Sequence[str]) -> list[str]:
+    """Words as typed, a quoted selector ('site:X role:core') split into its words."""
+    return [w for item in words for w in item.split()]
+
+
+def _selected_one(session: Session, words: Sequence[str]) -> Device:
     selector = parse_selector(words)
     found = devices_matching(session, selector)
     if len(found) == 1:
@@ -174,8 +196,30 @@ class DeviceSearch:
         return self.page * PAGE < self.total
 
 
+def search_terms(session: Session, selector: DeviceSelector) -> DeviceSelector:
+    """A search's selector with each search word that is exactly a hostname taken as that
+    hostname, ORed with the other hostnames and globs as a selector takes them: so
+    `r1-mum r2-* status:active` finds what a plan on `r1-mum r2-*` would change, while
+    `r1` still finds every hostname containing it."""
+    if not selector.words:
+        return selector
+    exact = set(
+        session.scalars(sa.select(Device.hostname).where(Device.hostname.in_(selector.words)))
+    )
+    if not exact:
+        return selector
+    return replace(
+        selector,
+        hostnames=selector.hostnames | exact,
+        words=tuple(w for w in selector.words if w not in exact),
+    )
+
+
 def search_devices(session: Session, selector: DeviceSelector, page: int = 1) -> DeviceSearch:
-    """Devices the selector and its search words match, the best hostname match first."""
+    """Devices the selector and its search words match, the best hostname match first.
+
+    A word that is exactly a hostname is that hostname (see `search_terms`)."""
+    selector = search_terms(session, selector)
     check_selector(session, selector)
     query = (
         sa.select(Device, Site.code)
@@ -288,11 +332,10 @@ def site_devices(session: Session, code: str) -> SiteDevices:
     """A site by its code and its devices in hostname order; a typo gets 'did you mean'."""
     found = session.scalars(sa.select(Site).where(Site.code == code.strip().upper())).first()
     if found is None:
-        codes = session.scalars(sa.select(Site.code).limit(5000)).all()
-        close = difflib.get_close_matches(code.strip().upper(), codes, n=3)
+        close = near_sites(session, code)
         raise NotFound(
             f"no site {shown(code)!r}",
-            hint=f"did you mean {', '.join(close)}?" if close else "site codes look like MUM-AND1",
+            hint=f"did you mean {', '.join(close)}?" if close else SITE_HINT,
         )
     devices = session.scalars(
         sa.select(Device).where(Device.site_id == found.id).order_by(Device.hostname)

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from domain.errors import DomainError, NotFound
-from domain.inventory.models import Device
+from domain.inventory.models import Device, Site
+
+SITE_HINT = "site codes look like MUM-AND1"
+
+
+def near_sites(session: Session, code: str, n: int = 3) -> list[str]:
+    """Site codes close to one that does not exist: 'MUM-AND2' finds 'MUM-AND1'."""
+    codes = session.scalars(sa.select(Site.code).limit(5000)).all()
+    return difflib.get_close_matches(code.strip().upper(), codes, n=n)
+
+
+def check_sites(session: Session, codes: Collection[str]) -> None:
+    """Refuse site codes (upper case) the inventory does not have, in one line with a
+    "did you mean": what `site:` takes wherever it is typed (selectors, /ticket list,
+    /alarm list)."""
+    if not codes:
+        return
+    have = set(session.scalars(sa.select(Site.code).where(Site.code.in_(sorted(codes)))))
+    missing = sorted(set(codes) - have)
+    if missing:
+        close = near_sites(session, missing[0])
+        quoted = ", ".join(repr(c) for c in missing)
+        raise NotFound(
+            f"no site {quoted if len(quoted) <= 60 else quoted[:59] + '…'}",
+            hint=f"did you mean {', '.join(close)}?" if close else SITE_HINT,
+        )
 
 
 def near_hostnames(session: Session, word: str, n: int = 3) -> list[str]:

@@ -7,15 +7,18 @@ the caller sends it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.catalog.models import ProductOffering
 from domain.config import BillingSettings, OrderSettings
 from domain.db import Database, utcnow
-from domain.errors import Conflict
+from domain.errors import Conflict, DomainError
+from domain.lookup import SubjectKind, classify, looks_like_number
 from domain.money import SPELLED_OUT
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
@@ -102,3 +105,48 @@ def place_order(
         if seen is None:
             raise Conflict("the order clashed with another one at the same moment") from None
         return seen
+
+
+# -- the words of `/order new` ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderWords:
+    """What `/order new`'s words say: whom for, which offering, and the words after it."""
+
+    customer: str
+    #: None when every word before site:/port: is the customer: the offering is missing.
+    offering: str | None
+    rest: tuple[str, ...]
+
+
+def _placement(word: str) -> bool:
+    key, sep, _ = word.replace("=", ":", 1).partition(":")
+    return bool(sep) and key.lower() in ("site", "port")
+
+
+def read_order_words(session: Session, words: Sequence[str]) -> OrderWords:
+    """Divide `/order new`'s words: the customer may be several words (`+91 98765 43210`),
+    the offering is one word naming a product offering (any case), and what follows it
+    is where a fixed line goes (site:X port:Y).
+
+    When no word after the first names an offering, the last word before any site:/port:
+    is taken as one (so `BA100000001 NOPE` is refused as "no offering 'NOPE'"), unless all
+    of them together are an identifier or a number: then the offering was left out.
+    """
+    words = [w for w in words if w.strip()]
+    codes = {c.upper() for c in session.scalars(sa.select(ProductOffering.code))}
+    at = next((i for i in range(1, len(words)) if words[i].strip().upper() in codes), None)
+    if at is None:
+        plain = len(words)
+        while plain > 1 and _placement(words[plain - 1]):
+            plain -= 1
+        said = " ".join(words[:plain])
+        try:
+            whole = looks_like_number(said) or classify(said).kind != SubjectKind.NAME
+        except DomainError:
+            whole = False
+        if whole or plain < 2:
+            return OrderWords(" ".join(words[:plain]), None, tuple(words[plain:]))
+        at = plain - 1
+    return OrderWords(" ".join(words[:at]), words[at].strip(), tuple(words[at + 1 :]))

@@ -474,7 +474,7 @@ def request_order(
     if fixed and not (site and port):
         raise DomainError(
             f"{product.code} is a fixed line; say where it is delivered",
-            hint="add site:CODE port:INTERFACE, e.g. site:MUM-AND1 port:Gi0/0/5",
+            hint="add site:CODE port:INTERFACE, e.g. site:TN-WHI1 port:Gi0/0/5",
         )
     if not fixed and (site or port):
         raise DomainError(

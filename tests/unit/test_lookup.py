@@ -92,6 +92,8 @@ def test_foreign_numbers_keep_their_country_code() -> None:
         ("inv-202610-2", SubjectKind.INVOICE, "INV-202610-0000002"),
         ("MUM/FTTH/0000002", SubjectKind.CIRCUIT, "MUM/FTTH/0000002"),
         ("mum/ftth/0000002", SubjectKind.CIRCUIT, "MUM/FTTH/0000002"),
+        ("TN/FTTH/O000081", SubjectKind.CIRCUIT, "TN/FTTH/O000081"),  # an order's line
+        ("tn/ftth/o000081", SubjectKind.CIRCUIT, "TN/FTTH/O000081"),
         ("C-12", SubjectKind.CUSTOMER, "12"),
         ("c12", SubjectKind.CUSTOMER, "12"),
         ("Priya  Nair", SubjectKind.NAME, "Priya Nair"),
