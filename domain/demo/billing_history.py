@@ -9,6 +9,11 @@ through `record_payment` (oldest invoice first, the rest is credit); disputes th
 daily dunning job (`dunning_moves`, `apply_dunning`) moves accounts as their bills
 fall overdue, suspending and resuming lines through orders. Nothing in this module
 prices, prorates, taxes or allocates anything itself.
+
+No line is suspended without an order that says why. Besides dunning's, the replay
+makes the suspensions customers asked care for (`request_suspension`, requested by a
+care agent, the customer's reason as the order's note): between the last past bill
+cycle and the usage window, so the line has its usage up to then and none after.
 """
 
 from __future__ import annotations
@@ -36,13 +41,14 @@ from domain.billing.services import (
     resolve_dispute,
 )
 from domain.config import Settings
-from domain.customers.models import BillingAccount
-from domain.demo.columns import DAY, FOREVER
+from domain.customers.choices import SubscriptionState
+from domain.customers.models import BillingAccount, Subscription
+from domain.demo.columns import DAY, FOREVER, epoch
 from domain.demo.monthly_usage import QuietSpans
 from domain.demo.timeline import Timeline
 from domain.orders.choices import OrderAction, OrderState
 from domain.orders.models import ProductOrder
-from domain.orders.services import claim_fulfilment, complete_order
+from domain.orders.services import claim_fulfilment, complete_order, request_suspension
 
 #: How accounts pay their bills, and the share of accounts that pay each way.
 ON_TIME, LATE, IN_PART, NEVER = range(4)
@@ -57,6 +63,18 @@ _REASONS = (
     "International calls I did not make",
     "Charged for a line I had cancelled",
     "Refund not received",
+)
+#: Why customers ask for their line to be suspended, mobile and fixed.
+_MOBILE_HOLDS = (
+    "abroad for a few months, keeping the number",
+    "a second line, not needed for now",
+    "not using the line for a while",
+    "line kept for a family member who is away",
+)
+_FIXED_HOLDS = (
+    "premises closed for renovation",
+    "moving house, service on hold until the new address is ready",
+    "office closed for the season",
 )
 
 
@@ -86,12 +104,56 @@ class PlannedDisputes:
 
 
 @dataclass(frozen=True)
+class PlannedSuspensions:
+    """Lines whose customers ask care to suspend them, one row per line."""
+
+    subscription_id: np.ndarray
+    #: Epoch seconds the customer asks.
+    at: np.ndarray
+    #: The customer's words, the suspend order's note.
+    reason: list[str]
+
+
+NO_SUSPENSIONS = PlannedSuspensions(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [])
+
+
+@dataclass(frozen=True)
 class BillingPlan:
     """How customers behaved over the past bill cycles; no amounts, only intentions."""
 
     months: tuple[Period, ...]
     payments: PlannedPayments
     disputes: PlannedDisputes
+    suspensions: PlannedSuspensions = NO_SUSPENSIONS
+
+
+def plan_suspensions(
+    rng: np.random.Generator,
+    timeline: Timeline,
+    subscription_id: np.ndarray,
+    fixed: np.ndarray,
+    activated: np.ndarray,
+) -> PlannedSuspensions:
+    """When each line's customer asks for it to be suspended, and why.
+
+    Between the end of the last past bill cycle and the start of the usage window (and
+    after the line's activation): the past cycles keep the line's usage as it was, and
+    the usage month has none of it.
+    """
+    n = subscription_id.size
+    latest = timeline.window_start
+    earliest = np.minimum(np.maximum(epoch(timeline.usage_month.start), activated + 3600), latest)
+    at = rng.integers(earliest, latest + 1, n) if n else np.zeros(0, dtype=np.int64)
+    pick = rng.random(n)
+    reason = [
+        "Customer's request: " + holds[int(u * len(holds))]
+        for u, holds in zip(
+            pick.tolist(),
+            (_FIXED_HOLDS if f else _MOBILE_HOLDS for f in fixed.tolist()),
+            strict=True,
+        )
+    ]
+    return PlannedSuspensions(subscription_id.astype(np.int64), at.astype(np.int64), reason)
 
 
 def disputes_for(tickets: int) -> int:
@@ -106,9 +168,11 @@ def plan_billing_history(
     *,
     payment_terms_days: int,
     disputes: int,
+    suspensions: PlannedSuspensions = NO_SUSPENSIONS,
 ) -> BillingPlan:
     """Payment behaviour per account and disputes; resolved ones on the oldest cycle,
-    open ones on the latest (their customers hold that bill's payment back)."""
+    open ones on the latest (their customers hold that bill's payment back). The
+    suspensions customers ask for come along as planned (`plan_suspensions`)."""
     behaviour = rng.choice(len(BEHAVIOUR_SHARES), accounts, p=BEHAVIOUR_SHARES)
     ids = np.arange(1, accounts + 1, dtype=np.int64)
     terms = max(payment_terms_days, 1)
@@ -146,6 +210,7 @@ def plan_billing_history(
             pay_account[kept], pay_cycle[kept], pay_after[kept], pay_share[kept]
         ),
         disputes=PlannedDisputes(who, cycle_of, opened, resolved_after, credit, reasons),
+        suspensions=suspensions,
     )
 
 
@@ -156,6 +221,8 @@ class ReplayReport:
     payments: int = 0
     disputes: int = 0
     dunning_moves: int = 0
+    #: Lines suspended at their customer's request.
+    holds: int = 0
 
 
 def _daily_runs(cron: str, timezone: str, first: date, last: date) -> list[datetime]:
@@ -199,6 +266,9 @@ class BillingReplay:
             settings.scheduler.dunning_cron, settings.scheduler.timezone, first, timeline.as_of
         ):
             self._push(at, "dunning", 0)
+        asks = plan.suspensions
+        for i, t in enumerate(asks.at.tolist()):
+            self._push(datetime.fromtimestamp(t, UTC), "hold", i)
 
     def _push(self, at: datetime, kind: str, index: int) -> None:
         if at < self.now:  # later than the data's now it has not happened
@@ -213,6 +283,7 @@ class BillingReplay:
                 "open": self._open_dispute,
                 "resolve": self._resolve_dispute,
                 "dunning": self._dunning,
+                "hold": self._hold,
             }[kind](at, index)
 
     def finish(self) -> ReplayReport:
@@ -346,22 +417,46 @@ class BillingReplay:
             self.report.dunning_moves += 1
         self._provision_dunning_orders(at)
 
+    def _hold(self, at: datetime, i: int) -> None:
+        """A customer asks care to suspend their line: a suspend order says why."""
+        asks = self.plan.suspensions
+        sub = self.session.get_one(Subscription, int(asks.subscription_id[i]))
+        if sub.state == SubscriptionState.SUSPENDED:
+            # Suspended for debt meanwhile: the customer asks again the next day, once
+            # paying has brought the line back (a time past the data's now never comes).
+            self._push(at + timedelta(days=1), "hold", i)
+            return
+        if sub.state != SubscriptionState.ACTIVE:
+            return
+        order = request_suspension(
+            self.session, sub.id, reason=asks.reason[i], requested_by=CARE_AGENT, now=at
+        )
+        if order.state == OrderState.IN_PROGRESS:
+            self._provision([order.ref], at)
+        self.report.holds += 1
+
     def _provision_dunning_orders(self, at: datetime) -> None:
+        """Dunning's orders for fixed lines, done on their access ports back then."""
+        self._provision(
+            [
+                o.ref
+                for o in self.session.scalars(
+                    sa.select(ProductOrder).where(
+                        ProductOrder.requested_by == DUNNING_ACTOR,
+                        ProductOrder.state == OrderState.IN_PROGRESS,
+                        ProductOrder.fulfilment_started_at.is_(None),
+                    )
+                )
+            ],
+            at,
+        )
+
+    def _provision(self, refs: list[str], at: datetime) -> None:
         """Fixed lines' suspensions and resumptions, done on their access ports back then.
 
         A live system's provisioning worker does this minutes after the order; the
         seeded devices are not reachable, so history says it was done.
         """
-        refs = [
-            o.ref
-            for o in self.session.scalars(
-                sa.select(ProductOrder).where(
-                    ProductOrder.requested_by == DUNNING_ACTOR,
-                    ProductOrder.state == OrderState.IN_PROGRESS,
-                    ProductOrder.fulfilment_started_at.is_(None),
-                )
-            )
-        ]
         for ref in refs:
             claim_fulfilment(self.session, ref, now=at + timedelta(minutes=1))
             complete_order(self.session, ref, now=at + timedelta(minutes=5), tell=False)

@@ -46,6 +46,9 @@ class Customers:
     #: Each line's offering, as an index into reference.OFFERINGS.
     sub_offer: np.ndarray
     sub_fixed: np.ndarray
+    #: Each line's state as of the data's now, before dunning. A suspended one is loaded
+    #: active: its customer asks care to suspend it, and the bill-cycle replay does so
+    #: through an order (see `domain.demo.billing_history.plan_suspensions`).
     sub_state: np.ndarray
     sub_region: np.ndarray
     #: Epoch seconds; NULL_TIME for none.
@@ -219,6 +222,8 @@ def _subscriptions(
     handset = imeis(rng, n)
     imsi = np.char.add("40445", digits(rng, n, 10))
     r = rng.random(n)
+    # A suspended line is one its customer asked care to suspend, by an order made
+    # when the bill cycles are replayed; until then it is active.
     state = np.select(
         [r < 0.93, r < 0.96, r < 0.985],
         [
@@ -281,7 +286,10 @@ def _subscriptions(
         "circuit_id": np.where(fixed, circuit.astype(object), NULL),
         "imsi": np.where(fixed, NULL, imsi.astype(object)),
         "imei": np.where(fixed, NULL, handset.astype(object)),
-        "state": state,
+        # Suspended only through the order the replay makes when its customer asks.
+        "state": np.where(
+            state == SubscriptionState.SUSPENDED.value, SubscriptionState.ACTIVE.value, state
+        ),
         "site_id": np.where(fixed, site_id, NULL_ID),
         "device_id": np.where(fixed, device_id, NULL_ID),
         "port": np.where(fixed, ports, NULL),

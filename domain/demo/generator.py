@@ -9,8 +9,9 @@
 * monthly_usage.py: the usage month in full and the past months' usage abroad, streamed
   in chunks so even the large scale (20 million records) fits in bounded memory;
 * billing_history.py: how customers paid and disputed over the bill cycles before the
-  usage month. The seed replays it through the billing services (rating, bill run,
-  payments, disputes, dunning): no amount is computed here.
+  usage month, and which lines they asked care to suspend. The seed replays it through
+  the services (rating, bill run, payments, disputes, dunning, suspend orders): no
+  amount is computed here, and no line is suspended without an order.
 
 Settings (currency digits, payment terms, SLA hours, number block, lab port) come
 from the configuration's sections. The same seed and as_of date always give the same data.
@@ -24,7 +25,13 @@ from datetime import date
 import numpy as np
 
 from domain.config import Settings
-from domain.demo.billing_history import BillingPlan, disputes_for, plan_billing_history
+from domain.customers.choices import SubscriptionState
+from domain.demo.billing_history import (
+    BillingPlan,
+    disputes_for,
+    plan_billing_history,
+    plan_suspensions,
+)
 from domain.demo.catalog import catalog_tables
 from domain.demo.columns import Columns
 from domain.demo.customers import build_customers
@@ -125,12 +132,21 @@ class Generation:
             **customers.tables,
             **history,
         }
+        # Lines suspended as of now were suspended at their customers' request.
+        held = np.flatnonzero(customers.sub_state == SubscriptionState.SUSPENDED.value)
         self.billing_plan: BillingPlan = plan_billing_history(
             np.random.default_rng([seed, 4]),
             customers.lines.size,
             timeline.past_months,
             payment_terms_days=settings.billing.payment_terms_days,
             disputes=disputes,
+            suspensions=plan_suspensions(
+                np.random.default_rng([seed, 7]),
+                timeline,
+                held + 1,
+                customers.sub_fixed[held],
+                customers.sub_activated[held],
+            ),
         )
         self.usage = SeededUsage(
             seed,

@@ -3,9 +3,9 @@
 All in one transaction, so a failed seed leaves nothing behind. In the order things
 happened: the network, catalog, customers and operations history are bulk-loaded;
 then each past month's usage is loaded, rated and billed by the billing services at
-that month's bill run, with payments, disputes and dunning in between (see
-`domain.demo.billing_history`); last comes the usage month, left received for
-`billing rate` and `billing run`.
+that month's bill run, with payments, disputes, dunning and the suspensions customers
+ask for in between (see `domain.demo.billing_history`); last comes the usage month,
+left received for `billing rate` and `billing run`.
 """
 
 from __future__ import annotations

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from domain.billing.models import Invoice, Payment, PaymentAllocation
+from domain.billing.services import DUNNING_ACTOR
+from domain.config import BillingSettings
+from domain.customers.choices import AccountStatus, DunningState
+from domain.customers.models import BillingAccount
 from domain.db import Database
 from domain.demo.seed import fingerprint, seed
 from domain.errors import DomainError
@@ -22,6 +29,85 @@ def _seeded(url: str, seed_value: int = 7) -> Database:
 def scalar(db: Database, sql: str) -> int:
     with db.engine.connect() as conn:
         return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def unexplained_suspensions(db: Database, as_of: date) -> dict[str, list[tuple[object, ...]]]:
+    """Suspended lines and accounts the data gives no reason for (empty lists: none).
+
+    A suspended line has a completed suspend order with no resume after it, and where
+    dunning asked for it, its account is suspended for debt; a line whose standing
+    order is a suspension is suspended. An account is suspended exactly when dunning
+    has it suspended: a bill of it is still overdue, and one went unpaid for the
+    suspend step's days after its due date (its lines may have been off already, at
+    their customers' request or ended, so no order need show it).
+    """
+    steps = BillingSettings().dunning
+    after = timedelta(days=next(s.after_days for s in steps if s.action == "suspend"))
+    last_order = """
+        SELECT s.id, s.state, b.dunning_state, o.action, o.requested_by
+        FROM subscriptions s JOIN billing_accounts b ON b.id = s.billing_account_id
+        LEFT JOIN product_orders o ON o.id = (
+          SELECT o2.id FROM product_orders o2 WHERE o2.subscription_id = s.id
+            AND o2.state = 'completed' AND o2.action IN ('suspend', 'resume')
+          ORDER BY o2.completed_at DESC, o2.id DESC LIMIT 1)"""
+    with db.engine.connect() as conn:
+        lines = conn.execute(
+            sa.text(
+                f"{last_order} WHERE s.state = 'suspended' AND (o.action IS NULL "
+                "OR o.action <> 'suspend' OR (o.requested_by = :dunning "
+                "AND b.dunning_state <> 'suspended')) ORDER BY s.id"
+            ),
+            {"dunning": DUNNING_ACTOR},
+        ).all()
+        standing = conn.execute(
+            sa.text(
+                f"{last_order} WHERE o.action = 'suspend' AND s.state <> 'suspended' ORDER BY s.id"
+            )
+        ).all()
+        accounts = conn.execute(
+            sa.select(BillingAccount.id, BillingAccount.status, BillingAccount.dunning_state)
+            .where(
+                sa.or_(
+                    BillingAccount.status == AccountStatus.SUSPENDED,
+                    BillingAccount.dunning_state == DunningState.SUSPENDED,
+                )
+            )
+            .order_by(BillingAccount.id)
+        ).all()
+        paid_on = (
+            sa.select(sa.func.max(Payment.received_at))
+            .join(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+            .where(PaymentAllocation.invoice_id == Invoice.id)
+            .scalar_subquery()
+        )
+        bills: dict[int, list[tuple[date, bool, datetime | None]]] = {}
+        for account, due, unpaid, paid in conn.execute(
+            sa.select(
+                Invoice.billing_account_id,
+                Invoice.due_date,
+                Invoice.paid_minor < Invoice.total_minor,
+                paid_on,
+            ).where(Invoice.billing_account_id.in_([a for a, _, _ in accounts]))
+        ):
+            bills.setdefault(account, []).append((due, unpaid, paid))
+    odd: list[tuple[object, ...]] = []
+    for account, status, dunning in accounts:
+        mine = bills.get(account, [])
+        overdue = any(unpaid and due < as_of for due, unpaid, _ in mine)
+        # Unpaid until today, or until the payment that settled it (none: nothing owed).
+        until = [
+            (as_of if unpaid else paid.date() if paid else None, due) for due, unpaid, paid in mine
+        ]
+        long_unpaid = any(u is not None and u >= due + after for u, due in until)
+        if status != AccountStatus.SUSPENDED or dunning != DunningState.SUSPENDED:
+            odd.append((account, status, dunning))
+        elif not (overdue and long_unpaid):
+            odd.append((account, status, dunning, overdue, long_unpaid))
+    return {
+        "lines": [tuple(r) for r in lines],
+        "standing suspensions": [tuple(r) for r in standing],
+        "accounts": odd,
+    }
 
 
 def test_same_seed_same_data_other_seed_other_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -100,6 +186,42 @@ def test_seeded_data_is_consistent(empty_database_url: str) -> None:
         db.dispose()
 
 
+@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
+def test_every_suspended_line_and_account_shows_why(empty_database_url: str) -> None:
+    db = _seeded(empty_database_url)
+    try:
+        assert unexplained_suspensions(db, AS_OF) == {
+            "lines": [],
+            "standing suspensions": [],
+            "accounts": [],
+        }
+        with db.engine.connect() as conn:
+            why: dict[str, int] = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT o.requested_by, COUNT(*) FROM subscriptions s "
+                        "JOIN product_orders o ON o.subscription_id = s.id "
+                        "WHERE s.state = 'suspended' AND o.action = 'suspend' "
+                        "AND o.state = 'completed' GROUP BY o.requested_by"
+                    )
+                ).all()
+            )
+            held = conn.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM product_orders WHERE action = 'suspend' "
+                    "AND requested_by <> :dunning AND (note IS NULL "
+                    "OR note NOT LIKE 'Customer''s request: %')"
+                ),
+                {"dunning": DUNNING_ACTOR},
+            ).scalar_one()
+        # Both ways a seeded line comes to be suspended are there: debt and the
+        # customer's own request, which says why.
+        assert why.get(DUNNING_ACTOR, 0) > 0 and why.get("carol", 0) > 0
+        assert held == 0
+    finally:
+        db.dispose()
+
+
 def test_demo_scale_has_everything_the_skills_need(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from domain.demo.generator import SCALES
 
@@ -110,6 +232,7 @@ def test_demo_scale_has_everything_the_skills_need(tmp_path) -> None:  # type: i
         assert report.counts["subscriptions"] == 5_000
         assert report.counts["usage_records"] >= 500_000
         assert report.seconds < 60
+        assert not any(unexplained_suspensions(db, AS_OF).values())
         with db.engine.connect() as conn:
             kinds = set(conn.execute(sa.text("SELECT DISTINCT kind FROM fraud_labels")).scalars())
             states = set(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from domain.config import Settings
+from domain.customers.choices import SubscriptionState
 from domain.demo.billing_history import disputes_for
 from domain.demo.columns import epoch
 from domain.demo.generator import Generation
@@ -111,3 +112,23 @@ def test_the_billing_plan_holds_intentions_not_amounts() -> None:
         zip(disputes.account_id[open_].tolist(), disputes.cycle[open_].tolist(), strict=True)
     )
     assert not held & set(zip(pay.account_id.tolist(), pay.cycle.tolist(), strict=True))
+
+
+def test_lines_are_suspended_only_by_an_order_their_customers_ask_for() -> None:
+    gen = _generation()
+    subs = gen.tables["subscriptions"]
+    asks = gen.billing_plan.suspensions
+    # No line is loaded suspended: each is active until the replay's order suspends it.
+    assert SubscriptionState.SUSPENDED.value not in set(subs["state"].tolist())
+    held = np.flatnonzero(gen.usage.customers.sub_state == SubscriptionState.SUSPENDED.value)
+    assert held.size > 0
+    assert asks.subscription_id.tolist() == (held + 1).tolist()
+    assert (subs["state"][held] == SubscriptionState.ACTIVE.value).all()
+    # Asked after the last past cycle and the line's activation, before the usage window:
+    # the past cycles keep the line's usage, the usage month has none of it.
+    t = gen.timeline
+    assert (asks.at >= epoch(t.usage_month.start)).all()
+    assert (asks.at <= t.window_start).all()
+    assert (asks.at > subs["activated_at"][held]).all()
+    assert all(r.startswith("Customer's request: ") for r in asks.reason)
+    assert len(asks.reason) == held.size
