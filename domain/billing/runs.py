@@ -1,6 +1,11 @@
 """The billing runs as use-cases: rate a period, run a bill cycle, move accounts through
-dunning. Each owns its lock and its transactions and returns a typed report; the CLI,
-the scheduler, `make demo` and the demo seed call these and only render.
+dunning. Each owns its lock and its transactions and returns a typed report; the CLI
+(`billing rate|run|dunning`), the scheduler's daily dunning job and `make demo` (rating
+and billing the seeded usage once the seed is in) call these and only render.
+
+The demo seed does not call them: it replays its past bill cycles through the engines
+underneath, inside the one transaction the whole seed runs in and without these locks
+(see `domain.demo.billing_history`).
 
 Rating and bill runs share one lock ("billing"), so only one runs at a time across
 processes and replicas; dunning has its own ("dunning"). The engines underneath
