@@ -20,7 +20,6 @@ from netmiko.exceptions import (
     ReadException,
 )
 
-from automation.diffing import ConfigPlan, plan
 from automation.drivers.base import (
     ConfigRejected,
     Credentials,
@@ -28,6 +27,7 @@ from automation.drivers.base import (
     Facts,
     Target,
 )
+from automation.drivers.staging import StagedCLIChanges
 
 #: What CLI devices print when they refuse a line.
 ERROR_PATTERN = r"% ?(Invalid|Incomplete|Ambiguous|Unknown|Error)"
@@ -35,7 +35,7 @@ ERROR_PATTERN = r"% ?(Invalid|Incomplete|Ambiguous|Unknown|Error)"
 RUNNING = {"juniper_junos": "show configuration | display set"}
 
 
-class NetmikoDriver:
+class NetmikoDriver(StagedCLIChanges):
     def __init__(self, target: Target, credentials: Credentials) -> None:
         self.target = target
         info = target.platform.info
@@ -58,8 +58,6 @@ class NetmikoDriver:
                 f"({_first_line(exc)})",
                 hint="check the device is up (`switchboard lab status` for the lab)",
             ) from None
-        self._plan: ConfigPlan | None = None
-        self._applied: ConfigPlan | None = None
 
     def facts(self) -> Facts:
         version = self._conn.send_command("show version")
@@ -80,35 +78,6 @@ class NetmikoDriver:
         output = self._conn.send_command(command, use_textfsm=True)
         return output if isinstance(output, list | str) else str(output)
 
-    def load_candidate(self, lines: Sequence[str]) -> None:
-        self._plan = plan(self.target.platform, self.running_config(), "\n".join(lines))
-
-    def diff(self) -> str:
-        return self._plan.diff if self._plan and not self._plan.empty else ""
-
-    @property
-    def staged(self) -> ConfigPlan | None:
-        return self._plan
-
-    def commit(self) -> None:
-        if self._plan is None or self._plan.empty:
-            return
-        self._send(self._plan.remediation)
-        self._applied, self._plan = self._plan, None
-
-    def confirm(self) -> None:
-        """CLI changes are saved at commit; nothing waits for confirmation."""
-
-    def rollback(self) -> None:
-        if self._applied is None:
-            return
-        self._send(self._applied.rollback)
-        self._applied = None
-
-    def send_lines(self, lines: Sequence[str]) -> None:
-        """Send configuration lines as they are (a restore from a backup)."""
-        self._send(tuple(lines))
-
     def _send(self, lines: Sequence[str]) -> None:
         try:
             self._conn.send_config_set(list(lines), error_pattern=ERROR_PATTERN)
@@ -124,9 +93,6 @@ class NetmikoDriver:
                 f"{self.target.hostname} dropped the session during the change ({_first_line(exc)})"
             ) from None
         self._conn.save_config()
-
-    def discard(self) -> None:
-        self._plan = None
 
     def close(self) -> None:
         with contextlib.suppress(OSError, EOFError):

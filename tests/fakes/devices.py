@@ -25,7 +25,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from automation.diffing import ConfigPlan, plan
 from automation.drivers.base import (
     ConfigRejected,
     Credentials,
@@ -34,6 +33,7 @@ from automation.drivers.base import (
     Target,
 )
 from automation.drivers.cli import ERROR_PATTERN
+from automation.drivers.staging import StagedCLIChanges
 from automation.lab.config import DeviceConfig, baseline
 from domain.inventory.choices import Platform
 
@@ -142,7 +142,7 @@ class FakeNetwork:
     __call__ = connect
 
 
-class FakeDriver:
+class FakeDriver(StagedCLIChanges):
     """A logged-in session to a FakeDevice, with the CLI driver's behaviour: the candidate
     is merged with hier_config, commit sends the remediation lines and saves, rollback
     sends the lines that undo them, a refused line stops the push unsaved."""
@@ -150,8 +150,6 @@ class FakeDriver:
     def __init__(self, target: Target, device: FakeDevice) -> None:
         self.target = target
         self.device = device
-        self._plan: ConfigPlan | None = None
-        self._applied: ConfigPlan | None = None
         self._dropped = False
 
     # -- reads -----------------------------------------------------------------------------
@@ -188,39 +186,7 @@ class FakeDriver:
             )
         return f"{command}\n{INVALID}"
 
-    # -- changes ---------------------------------------------------------------------------
-
-    def load_candidate(self, lines: Sequence[str]) -> None:
-        self._plan = plan(self.target.platform, self.running_config(), "\n".join(lines))
-
-    def diff(self) -> str:
-        return self._plan.diff if self._plan and not self._plan.empty else ""
-
-    @property
-    def staged(self) -> ConfigPlan | None:
-        return self._plan
-
-    def commit(self) -> None:
-        if self._plan is None or self._plan.empty:
-            return
-        self._send(self._plan.remediation)
-        self._applied, self._plan = self._plan, None
-
-    def confirm(self) -> None:
-        """CLI changes are saved at commit; nothing waits for confirmation."""
-
-    def rollback(self) -> None:
-        if self._applied is None:
-            return
-        self._send(self._applied.rollback)
-        self._applied = None
-
-    def send_lines(self, lines: Sequence[str]) -> None:
-        """Send configuration lines as they are (a restore from a backup)."""
-        self._send(tuple(lines))
-
-    def discard(self) -> None:
-        self._plan = None
+    # -- staging, commit and rollback are StagedCLIChanges', as in the real CLI driver ---
 
     def close(self) -> None:
         self._dropped = True
