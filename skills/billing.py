@@ -46,10 +46,6 @@ class DisputeResolve(Args):
     credit: str = "0"
 
 
-def unmasked(ctx: Context) -> bool:
-    return ctx.services.unmasked(ctx.roles)
-
-
 def _invoice_field(inv: InvoiceSummary | None) -> str:
     if inv is None:
         return "none yet"
@@ -110,7 +106,7 @@ def bill(ctx: Context, args: Lookup) -> Reply:
 def items(ctx: Context, args: InvoiceRef) -> Reply:
     """An invoice's lines and the usage that cost the most on it."""
     with ctx.db.read() as s:
-        inv = invoice_items(s, args.invoice, ctx.services.billing, unmasked=unmasked(ctx))
+        inv = invoice_items(s, args.invoice, ctx.services.billing, unmasked=ctx.unmasked)
     lines = Table(
         ("kind", "what", "qty", "amount", "tax"),
         tuple(

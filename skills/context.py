@@ -130,5 +130,10 @@ class Context:
     def db(self) -> Database:
         return self.services.db
 
+    @property
+    def unmasked(self) -> bool:
+        """Whether the caller sees customers' personal data in full."""
+        return self.services.unmasked(self.roles)
+
     def now(self) -> datetime:
         return self.clock()

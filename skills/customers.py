@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from domain.config import Role
 from domain.customers.queries import customer_profile
-from skills.billing import unmasked
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
@@ -21,7 +20,7 @@ class Lookup(Args):
 def customer(ctx: Context, args: Lookup) -> Reply:
     """A customer's profile, accounts, lines, open tickets and orders (private by default)."""
     with ctx.db.read() as s:
-        c = customer_profile(s, " ".join(args.query), ctx.services.billing, unmasked=unmasked(ctx))
+        c = customer_profile(s, " ".join(args.query), ctx.services.billing, unmasked=ctx.unmasked)
     fields = (
         Field("segment", str(c.segment)),
         Field("status", str(c.status)),

@@ -14,7 +14,7 @@ from domain.errors import DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES
 from domain.faults.models import Ticket
 from domain.lookup import CARE, MOBILE_LINE, SubjectKind, resolve_subject
-from domain.orders.choices import OrderState
+from domain.orders.choices import OPEN_ORDER_STATES
 from domain.orders.models import ProductOrder
 
 
@@ -83,14 +83,6 @@ def mask_phone(msisdn: str) -> str:
     return msisdn if len(msisdn) < 8 else msisdn[:2] + "•" * (len(msisdn) - 6) + msisdn[-4:]
 
 
-_OPEN_ORDERS = (
-    OrderState.ACKNOWLEDGED,
-    OrderState.PENDING,
-    OrderState.IN_PROGRESS,
-    OrderState.HELD,
-)
-
-
 def customer_work(session: Session, customer_id: int) -> tuple[list[Ticket], list[ProductOrder]]:
     """A customer's open tickets and orders still in flight."""
     tickets = list(
@@ -104,7 +96,9 @@ def customer_work(session: Session, customer_id: int) -> tuple[list[Ticket], lis
     orders = list(
         session.scalars(
             sa.select(ProductOrder)
-            .where(ProductOrder.customer_id == customer_id, ProductOrder.state.in_(_OPEN_ORDERS))
+            .where(
+                ProductOrder.customer_id == customer_id, ProductOrder.state.in_(OPEN_ORDER_STATES)
+            )
             .order_by(ProductOrder.id.desc())
             .limit(10)
         )

@@ -49,3 +49,8 @@ ORDER_LIFECYCLE = Lifecycle(
         OrderState.CANCELLED: [],
     },
 )
+
+#: States before provisioning starts: the order may still be cancelled.
+CANCELLABLE_ORDER_STATES = (OrderState.ACKNOWLEDGED, OrderState.PENDING, OrderState.HELD)
+#: Orders still in progress (what /customer lists as open work).
+OPEN_ORDER_STATES = (*CANCELLABLE_ORDER_STATES, OrderState.IN_PROGRESS)

@@ -40,17 +40,17 @@ from domain.inventory.choices import DeviceRole, DeviceStatus, InterfaceKind
 from domain.inventory.models import Device, Interface, Region, Site
 from domain.lookup import ORDER_CUSTOMER, resolve_subject
 from domain.money import money
-from domain.orders.choices import ORDER_LIFECYCLE, OrderAction, OrderState
+from domain.orders.choices import (
+    CANCELLABLE_ORDER_STATES,
+    OPEN_ORDER_STATES,
+    ORDER_LIFECYCLE,
+    OrderAction,
+    OrderState,
+)
 from domain.orders.models import ProductOrder
 
 #: Who decides the orders the approval policy approves by itself.
 SYSTEM = "policy"
-
-#: States before provisioning starts: the order may still be cancelled.
-CANCELLABLE = (OrderState.ACKNOWLEDGED, OrderState.PENDING, OrderState.HELD)
-OPEN = (*CANCELLABLE, OrderState.IN_PROGRESS)
-#: Outcomes a requester hears about when someone else brought them about.
-NEWS = (OrderState.COMPLETED, OrderState.FAILED, OrderState.REJECTED, OrderState.CANCELLED)
 
 
 def create_order(
@@ -206,7 +206,7 @@ def cancel_order(
                 "may cancel it",
                 hint=f"ask {order.requested_by} or a manager",
             )
-        if order.state not in CANCELLABLE:
+        if order.state not in CANCELLABLE_ORDER_STATES:
             started = order.state == OrderState.IN_PROGRESS
             raise InvalidTransition(
                 f"order {order.ref} is {order.state}; "
@@ -343,7 +343,7 @@ def find_access_port(session: Session, site_code: str, port: str) -> tuple[Site,
             ProductOrder.device_id == device.id,
             ProductOrder.port == interface.name,
             ProductOrder.action == OrderAction.ADD,
-            ProductOrder.state.in_(OPEN),
+            ProductOrder.state.in_(OPEN_ORDER_STATES),
         )
     )
     if taken:
@@ -362,7 +362,7 @@ def free_vlan(session: Session, device_id: int, orders: OrderSettings) -> int:
             sa.select(ProductOrder.vlan).where(
                 ProductOrder.device_id == device_id,
                 ProductOrder.vlan.is_not(None),
-                ProductOrder.state.in_([*OPEN, OrderState.COMPLETED]),
+                ProductOrder.state.in_([*OPEN_ORDER_STATES, OrderState.COMPLETED]),
             )
         )
     )
@@ -750,7 +750,7 @@ def _state_order(
         sa.select(ProductOrder).where(
             ProductOrder.subscription_id == sub.id,
             ProductOrder.action == action,
-            ProductOrder.state.in_(OPEN),
+            ProductOrder.state.in_(OPEN_ORDER_STATES),
         )
     ).first()
     if open_one is not None:
