@@ -6,10 +6,10 @@ from domain.config import Role
 from domain.inventory.queries import (
     device_card,
     device_interfaces,
+    one_device,
     search_devices,
     site_devices,
 )
-from domain.inventory.services import find_device
 from domain.lookup import parse_selector
 from skills.context import Context
 from skills.registry import Args, command, positional
@@ -137,7 +137,7 @@ def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
 def facts(ctx: Context, args: DeviceArgs) -> Reply:
     """Live facts from the device itself (over SSH), with a timeout."""
     with ctx.db.read() as s:
-        d = find_device(s, args.device)
+        d = one_device(s, [args.device])
     with ctx.services.devices.impatient(10.0).session(d) as driver:
         f = driver.facts()
     fields = (

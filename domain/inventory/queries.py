@@ -26,7 +26,6 @@ from domain.inventory.services import (
     SITE_HINT,
     check_sites,
     device_named,
-    find_device,
     near_sites,
     unknown_hostname_hint,
 )
@@ -274,8 +273,8 @@ class DeviceCard:
 
 
 def device_card(session: Session, text: str, now: datetime | None = None) -> DeviceCard:
-    """A device (by hostname, address or serial) with where it is and what is open on it."""
-    d = find_device(session, text)
+    """A device (as `one_device` reads it) with where it is and what is open on it."""
+    d = one_device(session, [text])
     site = session.get_one(Site, d.site_id)
     region = session.get_one(Region, site.region_id)
     counts = dict(
@@ -367,8 +366,8 @@ class DeviceInterfaces:
 
 
 def device_interfaces(session: Session, text: str) -> DeviceInterfaces:
-    """A device (by hostname, address or serial) and its interfaces in their order."""
-    d = find_device(session, text)
+    """A device (as `one_device` reads it) and its interfaces in their order."""
+    d = one_device(session, [text])
     rows = session.scalars(
         sa.select(Interface).where(Interface.device_id == d.id).order_by(Interface.id)
     ).all()

@@ -94,9 +94,3 @@ def device_named(session: Session, text: str) -> Device | None:
     return found[0] if found else None
 
 
-def find_device(session: Session, text: str) -> Device:
-    """A device by hostname, management address or serial; a typo gets 'did you mean'."""
-    device = device_named(session, text)
-    if device is None:
-        raise NotFound(f"no device {text.strip()!r}", hint=unknown_hostname_hint(session, text))
-    return device
