@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from nornir.core.task import Result, Task
 
 from automation import diffing, drivers, intents
-from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Driver, Target
+from automation.drivers.base import ConfigRejected, DeviceUnreachable, Driver, Target
 from automation.inventory import nornir_for, select_targets
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
@@ -37,14 +37,12 @@ from domain.changes.services import (
     running_lock,
 )
 from domain.changes.services import unlock_devices as release
-from domain.config import AutomationSettings, DeviceSettings
+from domain.config import AutomationSettings
 from domain.db import Database, make_ref, parse_ref, utcnow
 from domain.errors import Conflict, DomainError, PolicyViolation
 from domain.inventory.choices import Platform
 from domain.inventory.models import Device
 
-#: Opens a device: (where, who) -> a connected driver (`DeviceConnector`, or a test's own).
-Connector = Callable[[Target, Credentials], Driver]
 Progress = Callable[[str], None]
 
 
@@ -100,23 +98,15 @@ class ChangeWorkflow:
         self,
         db: Database,
         automation: AutomationSettings,
-        devices: DeviceSettings | drivers.DeviceConnector,
-        connector: Connector | None = None,
+        connector: drivers.DeviceConnector,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """`devices` is the connector bootstrap built (or the settings to build one from);
-        `connector` replaces the real libraries, as tests do with an in-memory driver."""
+        """`connector` opens devices (bootstrap builds it; tests give it an in-memory
+        opener with `DeviceConnector.from_settings(..., opener=...)`)."""
         self.db = db
         self.policy = automation
-        if isinstance(devices, drivers.DeviceConnector):
-            self.connector: Connector = connector or devices
-            self.credentials = devices.credentials
-        else:
-            opener = drivers.DeviceConnector.from_settings(
-                devices, automation.napalm_platforms, opener=connector
-            )
-            self.connector = opener
-            self.credentials = opener.credentials
+        self.connector = connector
+        self.credentials = connector.credentials
         self.clock = clock
 
     # -- plan -----------------------------------------------------------------------------
@@ -142,7 +132,7 @@ class ChangeWorkflow:
                 str(task.host.hostname),
                 int(task.host.port or 22),
             )
-            driver = self.connector(target, self.credentials)
+            driver = self.connector(target)
             try:
                 running = driver.running_config()
                 driver.load_candidate(lines[task.host.name])
@@ -342,7 +332,7 @@ class ChangeWorkflow:
             intended = intents.render(template, device.platform, params)
             target = drivers.target_of(device)
             try:
-                driver = self.connector(target, self.credentials)
+                driver = self.connector(target)
             except DeviceUnreachable as exc:
                 return Result(host=task.host, result=(TargetState.FAILED, str(exc)))
             try:
@@ -390,7 +380,7 @@ class ChangeWorkflow:
     ) -> tuple[TargetState, str]:
         """After a dropped session: a new one restores the backup, or says it could not."""
         try:
-            again = self.connector(target, self.credentials)
+            again = self.connector(target)
         except DeviceUnreachable as exc:
             return TargetState.FAILED, f"{lost}; could not log in again to roll back ({exc})"
         try:
@@ -468,7 +458,7 @@ class ChangeWorkflow:
             for target_id, device in work:
                 target = drivers.target_of(device)
                 try:
-                    driver = self.connector(target, self.credentials)
+                    driver = self.connector(target)
                     try:
                         self._restore(driver, device, backups.get(device.id))
                     finally:

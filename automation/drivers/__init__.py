@@ -67,11 +67,10 @@ class DeviceConnector:
     ) -> DeviceConnector:
         return cls(credentials_from(devices), tuple(napalm_platforms), opener)
 
-    def __call__(self, target: Target, credentials: Credentials | None = None) -> Driver:
-        creds = credentials or self.credentials
+    def __call__(self, target: Target) -> Driver:
         if self.opener is not None:
-            return self.opener(target, creds)
-        return connect(target, creds, self.napalm_platforms)
+            return self.opener(target, self.credentials)
+        return connect(target, self.credentials, self.napalm_platforms)
 
     def impatient(self, connect_timeout_s: float) -> DeviceConnector:
         """The same, waiting at most `connect_timeout_s` for a device to answer."""

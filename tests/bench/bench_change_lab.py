@@ -6,6 +6,7 @@ import socket
 import time
 
 from automation.changes import ChangeWorkflow
+from automation.drivers import DeviceConnector
 from automation.lab.lab import Lab, lab_devices
 from bot.bench import BENCH_AS_OF, BenchContext, Measurement, benchmark
 from domain.changes.choices import ChangeState
@@ -57,7 +58,9 @@ def change_on_lab(ctx: BenchContext) -> Measurement:
     devices = [d for d in lab_devices(db) if d.platform == "cisco_ios"][:DEVICES]
     assert len(devices) == DEVICES, len(devices)
     hosts = [d.hostname for d in devices]
-    creds = DeviceSettings(username="bench", password="bench-pw", connect_timeout_s=10)
+    creds = DeviceConnector.from_settings(
+        DeviceSettings(username="bench", password="bench-pw", connect_timeout_s=10)
+    )
     with Lab(devices, username="bench", password="bench-pw"):
         fast = ChangeWorkflow(
             db,

@@ -14,8 +14,9 @@ device's words), `reachable = False` (nothing answers: DeviceUnreachable on conn
 `drop_after_lines` (the session dies after that many config lines of one push, once or
 every time), `hold` (a push waits for the test to let it go: a change in flight).
 
-The network is a connector (`automation.changes.Connector`):
-`ChangeWorkflow(db, automation, device_settings, connector=network)`.
+The network is an opener (`automation.drivers.Opener`):
+`ChangeWorkflow(db, automation, DeviceConnector.from_settings(settings, opener=network))`,
+or `bot.bootstrap.build_services(settings, db, opener=network)`.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from automation.changes import ChangeReport, ChangeWorkflow
+from automation.drivers import DeviceConnector
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, DeviceLock
 from domain.config import AutomationSettings, ChangeWindow, DeviceSettings, Freeze
@@ -74,7 +75,8 @@ def workflow(
     automation = AutomationSettings(**{"batch_size": 2, "workers": 4, **policy})
     devices = DeviceSettings(username="netops", password="lab-pw")
     clock: Callable[[], datetime] = lambda: at  # noqa: E731
-    return ChangeWorkflow(db, automation, devices, connector=network, clock=clock)
+    connector = DeviceConnector.from_settings(devices, opener=network)
+    return ChangeWorkflow(db, automation, connector, clock=clock)
 
 
 def states(report: ChangeReport) -> dict[str, TargetState]:

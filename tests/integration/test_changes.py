@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from automation.changes import ChangeWorkflow
+from automation.drivers import DeviceConnector
 from automation.lab.lab import Lab
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
@@ -23,7 +24,7 @@ CISCO = ["r1-mum", "r2-del", "r4-tn"]
 def workflow(db: Database, **policy: object) -> ChangeWorkflow:
     automation = AutomationSettings(**{"batch_size": 2, "workers": 8, **policy})
     devices = DeviceSettings(username="netops", password="lab-pw", connect_timeout_s=5)
-    return ChangeWorkflow(db, automation, devices)
+    return ChangeWorkflow(db, automation, DeviceConnector.from_settings(devices))
 
 
 def targets(db: Database, ref: str) -> dict[str, ChangeTarget]:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from automation.changes import Connector
 from automation.diffing import plan
+from automation.drivers import Opener
 from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Driver, Target
 from domain.inventory.choices import Platform
 from tests.fakes.devices import FakeNetwork
@@ -28,7 +28,7 @@ def network() -> FakeNetwork:
 
 
 def test_diff_commit_and_rollback_as_the_cli_driver_does(network: FakeNetwork) -> None:
-    connect: Connector = network  # what ChangeWorkflow takes (checked by mypy)
+    connect: Opener = network  # what DeviceConnector takes (checked by mypy)
     driver: Driver = connect(target(), CREDS)
     before = driver.running_config()
     assert "ntp server 10.0.0.1" in before and " description uplink" in before
