@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from domain.billing.queries import InvoiceSummary, bill_view, explain_invoice, invoice_items
+from domain.billing.queries import (
+    InvoiceExplained,
+    InvoiceSummary,
+    bill_view,
+    explain_invoice,
+    invoice_items,
+)
 from domain.billing.services import dispute_invoice, settle_dispute, take_payment
 from domain.config import Role
 from domain.customers.choices import PaymentMethod
 from domain.db import utcnow
-from domain.money import parse_money
+from domain.money import Amount, parse_money
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
@@ -53,6 +59,43 @@ def _invoice_field(inv: InvoiceSummary | None) -> str:
         f"{inv.number} ({inv.period_start:%b %Y}): {inv.total}, "
         f"due {inv.due_date:%d %b}, {inv.state}" + (", disputed" if inv.disputed else "")
     )
+
+
+def _explanation(e: InvoiceExplained) -> list[str]:
+    """The explanation in plain words, the headline first."""
+    if e.previous is None or e.previous_total is None:
+        return [f"This is the first invoice of the account: {e.total!s}."] + [
+            f"{c.what}: {c.now!s}." for c in e.changes
+        ]
+    delta = e.total.minor - e.previous_total.minor
+    way = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
+    head = (
+        f"{e.invoice} is {e.total!s}, {way} "
+        f"{_like(abs(delta), e.total)!s} from {e.previous_total!s} "
+        f"on {e.previous}."
+        if delta
+        else f"{e.invoice} is {e.total!s}, the same as {e.previous}."
+    )
+    out = [head]
+    for c in e.changes:
+        new, old = c.now.minor, c.before.minor
+        if old == 0:
+            out.append(f"New this time: {c.what}, {c.now!s}.")
+        elif new == 0:
+            out.append(f"No {c.what} this time (was {c.before!s}).")
+        else:
+            change = "more" if new > old else "less"
+            out.append(
+                f"{c.what}: {c.now!s}, {_like(abs(new - old), c.now)!s} "
+                f"{change} than last time."
+            )
+    if e.disputed:
+        out.append("This invoice is under dispute.")
+    return out
+
+
+def _like(minor: int, amount: Amount) -> Amount:
+    return Amount(minor, amount.currency, amount.minor_digits)
 
 
 @command("bill", roles=CARE, args=Lookup)
@@ -153,7 +196,7 @@ def explain(ctx: Context, args: InvoiceRef) -> Reply:
     """Why a bill is what it is: what changed against the previous one, in plain words."""
     with ctx.db.read() as s:
         explained = explain_invoice(s, args.invoice, ctx.services.billing)
-    sentences = explained.sentences()
+    sentences = _explanation(explained)
     return Reply(
         text=sentences[0],
         sections=tuple(Section(text=t) for t in sentences[1:]) or (),

@@ -7,7 +7,6 @@ as numbers (`switchboard chat --json`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -228,42 +227,6 @@ class InvoiceExplained:
     #: Groups that differ from the previous invoice (every group on a first invoice).
     changes: list[BillChange]
     disputed: bool
-
-    def sentences(self, money: Callable[[Amount], str] = str) -> list[str]:
-        """The explanation in plain words, the headline first."""
-        if self.previous is None or self.previous_total is None:
-            return [f"This is the first invoice of the account: {money(self.total)}."] + [
-                f"{c.what}: {money(c.now)}." for c in self.changes
-            ]
-        delta = self.total.minor - self.previous_total.minor
-        way = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
-        head = (
-            f"{self.invoice} is {money(self.total)}, {way} "
-            f"{money(_amount(abs(delta), self.total))} from {money(self.previous_total)} "
-            f"on {self.previous}."
-            if delta
-            else f"{self.invoice} is {money(self.total)}, the same as {self.previous}."
-        )
-        out = [head]
-        for c in self.changes:
-            new, old = c.now.minor, c.before.minor
-            if old == 0:
-                out.append(f"New this time: {c.what}, {money(c.now)}.")
-            elif new == 0:
-                out.append(f"No {c.what} this time (was {money(c.before)}).")
-            else:
-                change = "more" if new > old else "less"
-                out.append(
-                    f"{c.what}: {money(c.now)}, {money(_amount(abs(new - old), c.now))} "
-                    f"{change} than last time."
-                )
-        if self.disputed:
-            out.append("This invoice is under dispute.")
-        return out
-
-
-def _amount(minor: int, like: Amount) -> Amount:
-    return Amount(minor, like.currency, like.minor_digits)
 
 
 def explain_invoice(session: Session, number: str, billing: BillingSettings) -> InvoiceExplained:
