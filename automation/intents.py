@@ -3,20 +3,27 @@
 Every variable is checked before rendering (VLANs 1-4094, addresses and prefixes
 through `ipaddress`, text printable, single-line and bounded), so no value can carry
 a second CLI line into a device.
+
+A field typed `SecretStr` (an SNMP community; any key or password to come) is a secret:
+only `render` reads its value, for the device. Everything shown to people goes through
+`shown_params` (the values, masked) and `domain.secrets.mask_config` (config text and
+diffs), and a refused secret is described by its length, never echoed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from domain.errors import DomainError
 from domain.inventory.choices import Platform
+from domain.secrets import mask_values
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = Environment(
@@ -29,10 +36,18 @@ _ENV = Environment(
 )  # device CLI, not HTML: values are validated instead
 
 
-def _single_line(value: str) -> str:
-    if not value.isprintable():
+_T = TypeVar("_T", str, SecretStr)
+
+
+def _text(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def _single_line(value: _T) -> _T:
+    text = _text(value)
+    if not text.isprintable():
         raise ValueError("must be one line of printable text (no newlines or control keys)")
-    if any(c in value for c in '^"'):
+    if any(c in text for c in '^"'):
         raise ValueError('may not contain ^ or "')
     return value
 
@@ -40,8 +55,8 @@ def _single_line(value: str) -> str:
 def _shaped(pattern: str, example: str) -> AfterValidator:
     compiled = re.compile(pattern)
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
+    def check(value: _T) -> _T:
+        if not compiled.fullmatch(_text(value)):
             raise ValueError(f"must look like {example}")
         return value
 
@@ -85,7 +100,7 @@ class Syslog(Intent):
 class Snmp(Intent):
     """An SNMP community and location."""
 
-    community: Annotated[str, _shaped(r"[A-Za-z0-9_-]{8,32}", "8-32 letters, digits, _ or -")]
+    community: Annotated[SecretStr, _shaped(r"[A-Za-z0-9_-]{8,32}", "8-32 letters, digits, _ or -")]
     access: Literal["ro", "rw"] = "ro"
     location: Text | None = None
 
@@ -175,9 +190,29 @@ def validate(name: str, params: dict[str, Any]) -> Intent:
                 f"template {name} has no value {field}", hint=_usage(name, model)
             ) from None
         msg = err["msg"].removeprefix("Value error, ")
-        raise DomainError(
-            f"{field}: {msg} (got {err.get('input')!r})", hint=_usage(name, model)
-        ) from None
+        given = err.get("input")
+        got = repr(given)
+        if err["loc"] and err["loc"][0] in secret_fields(name):
+            size = len(str(given))  # a secret is described, never echoed
+            got = f"a value of {size} character{'' if size == 1 else 's'}"
+        raise DomainError(f"{field}: {msg} (got {got})", hint=_usage(name, model)) from None
+
+
+def _holds_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or any(_holds_secret(a) for a in get_args(annotation))
+
+
+def secret_fields(name: str) -> frozenset[str]:
+    """The values of template `name` that are secrets (typed `SecretStr`)."""
+    model = INTENTS.get(name)
+    if model is None:
+        return frozenset()
+    return frozenset(k for k, f in model.model_fields.items() if _holds_secret(f.annotation))
+
+
+def shown_params(name: str, params: Mapping[str, Any]) -> dict[str, str]:
+    """A change's values as they may be shown: each secret as `********`."""
+    return mask_values(params, secret_fields(name))
 
 
 def _usage(name: str, model: type[Intent]) -> str:
@@ -188,5 +223,7 @@ def _usage(name: str, model: type[Intent]) -> str:
 def render(name: str, platform: Platform, params: dict[str, Any]) -> list[str]:
     """The configuration lines an intent stands for on a platform."""
     intent = validate(name, params)
-    text = _ENV.get_template(f"{family(platform)}/{name}.j2").render(**dict(intent))
+    # The one place a secret's value is read: to send it to the device.
+    values = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in intent}
+    text = _ENV.get_template(f"{family(platform)}/{name}.j2").render(**values)
     return [line for line in text.splitlines() if line.strip()]

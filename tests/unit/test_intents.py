@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automation.intents import INTENTS, render
+from automation.intents import INTENTS, render, secret_fields, shown_params, validate
+from domain.audit.services import redact
 from domain.errors import DomainError
 from domain.inventory.choices import Platform
+from domain.secrets import MASK, is_secret_name, mask_config
 
 
 def test_ios_and_junos_render_the_same_intent() -> None:
@@ -117,3 +119,72 @@ def test_every_intent_has_a_template_for_each_family() -> None:
     for name in INTENTS:
         for fam in ("ios", "junos"):
             assert (TEMPLATES / fam / f"{name}.j2").exists()
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+#: A valid set of values for each template that has a secret (the sweep below needs one).
+WITH_SECRETS: dict[str, dict[str, str]] = {
+    "snmp": {"community": "Comm-2024_Mum", "access": "rw", "location": "Andheri"},
+}
+
+#: Secret values that every secret field refuses (bad shape, a CLI line, too long).
+BAD_SECRETS = ["bad!", "tiny", "has spaces in it", "Comm2024x\nusername evil", "x" * 80]
+
+
+def _secret_fields() -> list[tuple[str, str]]:
+    return [(name, f) for name in INTENTS for f in sorted(secret_fields(name))]
+
+
+def test_the_snmp_community_is_a_secret() -> None:
+    assert ("snmp", "community") in _secret_fields()
+
+
+def test_every_template_with_a_secret_has_values_to_try() -> None:
+    assert {name for name, _ in _secret_fields()} == set(WITH_SECRETS)
+
+
+@pytest.mark.parametrize(("name", "field"), _secret_fields())
+def test_a_secret_is_masked_wherever_it_is_shown(name: str, field: str) -> None:
+    values = WITH_SECRETS[name]
+    secret = values[field]
+    shown = shown_params(name, values)
+    assert shown[field] == MASK
+    assert {k: v for k, v in shown.items() if k != field} == {
+        k: v for k, v in values.items() if k != field
+    }
+    # change views and the audit cannot see the types; the name alone must say "secret".
+    assert is_secret_name(field)
+    assert secret not in redact(f"/config plan {name} r1-mum {field}={secret}")
+    # Rendered for the device it is there in full; as config text shown, it is masked.
+    for platform in (Platform.CISCO_IOS, Platform.JUNIPER_JUNOS):
+        text = "\n".join(render(name, platform, values))
+        assert secret in text
+        assert secret not in mask_config(text)
+        assert MASK in mask_config(text)
+    assert secret not in repr(validate(name, values))
+
+
+@pytest.mark.parametrize(("name", "field"), _secret_fields())
+@pytest.mark.parametrize("bad", BAD_SECRETS)
+def test_a_refused_secret_is_never_echoed(name: str, field: str, bad: str) -> None:
+    with pytest.raises(DomainError) as exc:
+        validate(name, {**WITH_SECRETS[name], field: bad})
+    said = f"{exc.value} {exc.value.hint}"
+    assert bad not in said
+    assert str(exc.value).startswith(f"{field}: ")
+    assert str(exc.value).endswith(f"(got a value of {len(bad)} characters)")
+
+
+@pytest.mark.parametrize(("name", "field"), _secret_fields())
+@given(st.text(min_size=5, max_size=60).map(lambda t: "Ω" + t))  # Ω marks what was typed
+def test_no_refused_secret_is_echoed(name: str, field: str, bad: str) -> None:
+    with pytest.raises(DomainError) as exc:
+        validate(name, {**WITH_SECRETS[name], field: bad})
+    assert "Ω" not in f"{exc.value} {exc.value.hint}"
+
+
+def test_a_value_that_is_not_secret_is_still_quoted_when_refused() -> None:
+    with pytest.raises(DomainError) as exc:
+        validate("snmp", {"community": "Comm2024x", "location": "a\nb"})
+    assert str(exc.value).endswith("(got 'a\\nb')")
