@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from domain.audit.choices import Outcome
 from domain.audit.models import AuditEvent, ProcessedRequest
 from domain.db import Database, utcnow
+from domain.secrets import is_secret_name, mask_config
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
@@ -153,9 +154,8 @@ def verify_chain(session: Session) -> ChainCheck:
 
 # -- redaction ---------------------------------------------------------------------------
 
-_SECRET_KV = re.compile(
-    r"(?i)\b(password|passwd|secret|token|api[_-]?key|community|enable)=(\"[^\"]*\"|'[^']*'|\S+)"
-)
+#: `name=value` as typed; the value is one shell word (quotes may join several).
+_KV = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)=((?:\"[^\"]*\"|'[^']*'|[^\s\"'])+)")
 _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
 _LONG_DIGITS = re.compile(r"(?<![\d-])(?:\d[ -]?){12,19}(?![\d-])")
 
@@ -181,9 +181,18 @@ def _mask_number(match: re.Match[str]) -> str:
     return raw
 
 
+def _redact_kv(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return f"{name}=[redacted]" if is_secret_name(name) else match.group(0)
+
+
 def redact(text: str) -> str:
-    """Hide secrets, identity numbers (Aadhaar) and card numbers; keep the last 4 digits."""
-    text = _SECRET_KV.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+    """Hide secrets, identity numbers (Aadhaar) and card numbers; keep the last 4 digits.
+
+    A secret is a value whose name says so (`community=`, `auth_key=`, a misspelt
+    `comunity=` too) or one inside a configuration line (`snmp-server community X`).
+    """
+    text = mask_config(_KV.sub(_redact_kv, text))
     text = _SLACK_TOKEN.sub("[redacted token]", text)
     return _LONG_DIGITS.sub(_mask_number, text)
 

@@ -18,6 +18,33 @@ from domain.audit.services import redact
         ("/bill 919876543210", "/bill 919876543210"),
         ("/ticket show T-12", "/ticket show T-12"),
         ("/bill items INV-202610-0000123", "/bill items INV-202610-0000123"),
+        # Secrets typed as name=value: every name that says "secret", misspelt ones too.
+        ("/config plan snmp r1 community=bad!", "/config plan snmp r1 community=[redacted]"),
+        ("/config plan snmp r1 comunity=Comm2024x", "/config plan snmp r1 comunity=[redacted]"),
+        (
+            "/x secret=s3 key=k3 auth_key=a3",
+            "/x secret=[redacted] key=[redacted] auth_key=[redacted]",
+        ),
+        ("/x enable-password=e3 md5-key=m3", "/x enable-password=[redacted] md5-key=[redacted]"),
+        ("/x password='two words' next", "/x password=[redacted] next"),
+        ('/x community=ab"c d"e next', "/x community=[redacted] next"),
+        ("/x PASSWORD=Up3", "/x PASSWORD=[redacted]"),
+        (
+            "/config plan snmp r1-mum community=Comm2024x location=Andheri access=ro",
+            "/config plan snmp r1-mum community=[redacted] location=Andheri access=ro",
+        ),
+        (
+            "/config plan ntp site:MUM-AND1 servers=10.0.0.1",
+            "/config plan ntp site:MUM-AND1 servers=10.0.0.1",
+        ),
+        # A secret in a configuration line (a device's error quoted in a reply).
+        (
+            "CR-4 failed: r1 refused the change: Invalid input detected at command: "
+            "snmp-server community Comm2024x RO",
+            "CR-4 failed: r1 refused the change: Invalid input detected at command: "
+            "snmp-server community ******** RO",
+        ),
+        ("username ops secret 0 Plain1x", "username ops secret 0 ********"),
     ],
 )
 def test_redaction(typed: str, kept: str) -> None:
