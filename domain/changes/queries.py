@@ -14,6 +14,7 @@ from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import get_change
 from domain.errors import DomainError
 from domain.inventory.models import Device
+from domain.secrets import mask_config, mask_values
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class ChangeTargetRow:
 
 @dataclass(frozen=True)
 class ChangeView:
-    """A change and each of its devices, in the order planned."""
+    """A change and each of its devices, in the order planned; secrets masked (a secret
+    value shows as `********`, in the values, the diffs, the errors and the summary)."""
 
     ref: str
     state: ChangeState
@@ -61,17 +63,26 @@ def change_view(session: Session, ref: str) -> ChangeView:
         ref=change.ref,
         state=change.state,
         template=change.template,
-        params=dict(change.params),
+        params=mask_values(change.params),
         targets=change.targets,
         risk=change.risk,
         needs_second_approval=change.needs_second_approval,
         requested_by=change.requested_by,
         approved_by=change.approved_by,
-        summary=change.summary,
+        summary=mask_config(change.summary),
         created_at=change.created_at,
         started_at=change.started_at,
         finished_at=change.finished_at,
-        devices=[ChangeTargetRow(h, t.state, t.canary, t.diff, t.error) for h, t in rows],
+        devices=[
+            ChangeTargetRow(
+                h,
+                t.state,
+                t.canary,
+                mask_config(t.diff),
+                mask_config(t.error) if t.error else t.error,
+            )
+            for h, t in rows
+        ],
     )
 
 
