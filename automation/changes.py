@@ -1,23 +1,34 @@
 """The change workflow: plan, approve, apply (canary, then batches), verify, roll back.
 
-plan     render the template per device, back up and diff against the running config
-         (devices with nothing to change are skipped), and record a ChangeRequest.
-apply    check policy (windows, freezes, size, a second engineer for core devices), lock
-         the devices in the database, push to a canary first and then in batches with
-         Nornir's threaded runner, verify each device, roll back any device that fails,
-         and the whole change when the canary fails.
-rollback undo a change on every device it touched.
+plan      read each device's running config and merge the intended lines into it with
+          hier_config: the diff, the lines to send and the lines that undo them. A device
+          ends the plan as `pending` (to change), `unchanged` (the read shows it already
+          as intended), `unreachable` or `failed`. A plan with an unread device is a
+          failed plan and cannot be applied; one with nothing to change is `unchanged`.
+apply     check policy (windows, freezes, a second engineer for core devices), lock the
+          devices, push to a canary first and then in batches with Nornir's threaded
+          runner. Each device is read again at apply: the lines sent and the lines that
+          undo them are computed then, and kept with a backup of what it ran. After the
+          push a read must show every intended line (verified); otherwise the device is
+          put back as it was at apply (rolled back).
+rollback  a change like any other: planned from the lines that undo what the change
+          pushed, merged into each device's running config now, so it takes away only
+          what its change added and puts back only what its change removed. If that would
+          undo a later change's lines it is refused, naming the change (an admin may force
+          it). It is then applied with /config apply, under the same windows, freezes and
+          second approval.
 
-Each device's work is a plain function run by Nornir; results are recorded as devices
-finish, so a progress message can follow along and a crash leaves a readable trail.
+Each device's work is a plain function run by Nornir; it never raises (every failure
+becomes the device's outcome in words), results are recorded as devices finish, so a
+progress message can follow along and a crash leaves a readable trail.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,22 +39,35 @@ from automation import diffing, drivers, intents
 from automation.drivers.base import ConfigRejected, DeviceUnreachable, Driver, Target
 from automation.inventory import nornir_for, select_targets
 from domain.changes.choices import ChangeState, Risk, TargetState
-from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
+from domain.changes.models import ChangeRequest, ChangeTarget
 from domain.changes.services import (
     approve_change,
     get_change,
     lock_devices,
     move_change,
+    new_backup,
     running_lock,
 )
 from domain.changes.services import unlock_devices as release
 from domain.config import AutomationSettings
 from domain.db import Database, make_ref, parse_ref, utcnow
-from domain.errors import Conflict, DomainError, PolicyViolation
-from domain.inventory.choices import Platform
+from domain.errors import Conflict, PolicyViolation
 from domain.inventory.models import Device
+from domain.secrets import mask_config
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+#: Outcomes that mean a device did not end as the change meant.
+TROUBLE = (
+    TargetState.FAILED,
+    TargetState.UNREACHABLE,
+    TargetState.ROLLED_BACK,
+    TargetState.INTERRUPTED,
+)
+#: A device in one of these may hold lines the change pushed.
+TOUCHED = (TargetState.VERIFIED, TargetState.PUSHED, TargetState.INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -62,29 +86,57 @@ class ChangeReport:
     outcomes: list[DeviceOutcome] = field(default_factory=list)
     #: For a plan: how many devices the targets matched, "3 devices matched role:core".
     matched: str = ""
+    #: "plan" for a plan's report, "apply" for an apply's.
+    stage: str = "apply"
 
     def count(self, state: TargetState) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
 
     @property
+    def counts(self) -> str:
+        """'2 changed and verified, 1 unreachable', every state with its count."""
+        parts = [f"{self.count(s)} {s.label}" for s in TargetState if self.count(s)]
+        return ", ".join(parts) or "no device"
+
+    @property
     def summary(self) -> str:
-        parts = [
-            f"{self.count(s)} {s.value.replace('_', ' ')}" for s in TargetState if self.count(s)
-        ]
-        return f"{self.ref} {self.state.value.replace('_', ' ')}: {', '.join(parts) or 'nothing'}"
+        verb = self.state.label
+        if self.stage == "plan":
+            verb = {
+                ChangeState.PLANNED: "planned",
+                ChangeState.FAILED: "plan failed",
+                ChangeState.UNCHANGED: "unchanged, nothing to apply",
+            }.get(self.state, verb)
+        return f"{self.ref} {verb}: {self.counts}"
 
     @property
     def detailed(self) -> str:
         """The summary and, for each device that did not take the change, what happened."""
-        trouble = [
-            f"{o.hostname}: {o.detail}"
-            for o in self.outcomes
-            if o.state in (TargetState.FAILED, TargetState.ROLLED_BACK) and o.detail
-        ]
-        if not trouble:
+        said: dict[str, list[str]] = {}  # the same words once, with every device they fit
+        for o in self.outcomes:
+            if o.state in (*TROUBLE, TargetState.SKIPPED) and o.detail:
+                said.setdefault(o.detail, []).append(o.hostname)
+        if not said:
             return self.summary
+        trouble = [f"{', '.join(hosts)}: {detail}" for detail, hosts in said.items()]
         more = f" (and {len(trouble) - 5} more)" if len(trouble) > 5 else ""
         return f"{self.summary}. " + "; ".join(trouble[:5]) + more
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One device read for a plan: what it runs and what the change would do to it."""
+
+    state: TargetState
+    detail: str
+    running: str = ""
+    plan: diffing.ConfigPlan | None = None
+
+
+def _words(exc: BaseException) -> str:
+    """An exception's first line, for a device's outcome."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _risk(devices: Sequence[Device], core_roles: Collection[str]) -> Risk:
@@ -117,104 +169,162 @@ class ChangeWorkflow:
         intents.validate(template, params)  # a bad value is refused before any device
         selection = select_targets(self.db, targets)
         devices = selection.devices
+        self._check_size(devices)
+        intended = {
+            d.hostname: "\n".join(intents.render(template, d.platform, params)) for d in devices
+        }
+        reads = self._read(devices, intended)
+        return self._record_plan(
+            template,
+            {k: str(v) for k, v in params.items()},
+            " ".join(targets),
+            devices,
+            intended,
+            reads,
+            requested_by,
+            matched=selection.sentence,
+        )
+
+    def _check_size(self, devices: Sequence[Device]) -> None:
         limit = self.policy.max_devices_per_change
         if len(devices) > limit:
             raise PolicyViolation(
                 f"{len(devices)} devices is more than a change may touch ({limit})",
                 hint="split it, or narrow the targets",
             )
-        lines = {d.hostname: intents.render(template, d.platform, params) for d in devices}
 
-        def plan_one(task: Task) -> Result:
-            target = Target(
-                task.host.name,
-                Platform(task.host.platform),
-                str(task.host.hostname),
-                int(task.host.port or 22),
-            )
-            driver = self.connector(target)
+    def _read(self, devices: Sequence[Device], intended: dict[str, str]) -> dict[str, _Read]:
+        """Read every device in parallel and plan its lines; never raises."""
+        by_host = {d.hostname: d for d in devices}
+
+        def read_one(task: Task) -> Result:
+            device = by_host[task.host.name]
             try:
-                running = driver.running_config()
-                driver.load_candidate(lines[task.host.name])
-                staged = getattr(driver, "staged", None)
-                rollback = "\n".join(staged.rollback) if staged else ""
+                with self.connector.session(device) as driver:
+                    running = driver.running_config()
+            except DeviceUnreachable as exc:
+                return Result(host=task.host, result=_Read(TargetState.UNREACHABLE, _words(exc)))
+            except Exception as exc:  # a driver's surprise is this device's outcome
+                log.warning("reading %s failed: %r", device.hostname, exc)
                 return Result(
                     host=task.host,
-                    result={"running": running, "diff": driver.diff(), "rollback": rollback},
+                    result=_Read(TargetState.FAILED, f"could not read it: {_words(exc)}"),
                 )
-            finally:
-                driver.close()
+            try:
+                plan = diffing.plan(device.platform, running, intended[device.hostname])
+            except Exception as exc:
+                log.warning("planning %s failed: %r", device.hostname, exc)
+                return Result(
+                    host=task.host,
+                    result=_Read(
+                        TargetState.FAILED,
+                        f"could not merge the change into its configuration: {_words(exc)}",
+                        running,
+                    ),
+                )
+            if plan.empty:
+                return Result(
+                    host=task.host,
+                    result=_Read(TargetState.UNCHANGED, "already as intended", running, plan),
+                )
+            return Result(host=task.host, result=_Read(TargetState.PENDING, "", running, plan))
 
         results = nornir_for(devices, self.credentials, self.policy.workers).run(
-            task=plan_one, name="plan"
+            task=read_one, name="read"
         )
+        out = {}
+        for d in devices:
+            r = results[d.hostname]
+            out[d.hostname] = (
+                _Read(TargetState.FAILED, f"could not read it: {_words(r.exception)}")
+                if r.failed
+                else r[0].result
+            )
+        return out
+
+    def _record_plan(
+        self,
+        template: str,
+        params: dict[str, str],
+        targets: str,
+        devices: Sequence[Device],
+        intended: dict[str, str],
+        reads: dict[str, _Read],
+        requested_by: str,
+        *,
+        matched: str = "",
+        reverts_id: int | None = None,
+        forced_by: str | None = None,
+    ) -> tuple[ChangeRequest, ChangeReport]:
+        """Keep a plan: the change, each device's outcome and lines, and its backups."""
         now = self.clock()
+        found = [reads[d.hostname].state for d in devices]
+        state = (
+            ChangeState.FAILED
+            if any(st in (TargetState.FAILED, TargetState.UNREACHABLE) for st in found)
+            else ChangeState.PLANNED
+            if TargetState.PENDING in found
+            else ChangeState.UNCHANGED
+        )
         with self.db.transaction() as s:
             change = ChangeRequest(
                 template=template,
-                params={k: str(v) for k, v in params.items()},
-                targets=" ".join(targets),
-                state=ChangeState.PLANNED,
+                params=params,
+                targets=targets,
+                state=state,
                 risk=_risk(devices, self.policy.second_approval_roles),
                 needs_second_approval=any(
                     d.role.value in self.policy.second_approval_roles for d in devices
                 ),
                 requested_by=requested_by,
                 created_at=now,
+                finished_at=None if state == ChangeState.PLANNED else now,
+                reverts_id=reverts_id,
+                forced_by=forced_by,
             )
             s.add(change)
             s.flush()
-            report = ChangeReport(change.ref, ChangeState.PLANNED, matched=selection.sentence)
+            report = ChangeReport(change.ref, state, matched=matched, stage="plan")
             first = True
             for d in devices:
-                r = results[d.hostname]
-                if r.failed:
-                    error = _error_text(r.exception or r.result)
+                read = reads[d.hostname]
+                if read.running:
                     s.add(
-                        ChangeTarget(
-                            change_id=change.id,
-                            device_id=d.id,
-                            state=TargetState.FAILED,
-                            error=f"could not plan: {error}",
+                        new_backup(
+                            d.id, read.running, f"before {change.ref} was planned", now, change.id
                         )
                     )
-                    report.outcomes.append(DeviceOutcome(d.hostname, TargetState.FAILED, error))
-                    continue
-                data = r[0].result
-                s.add(
-                    ConfigBackup(
-                        device_id=d.id,
-                        change_id=change.id,
-                        taken_at=now,
-                        reason=f"before {change.ref}",
-                        config=data["running"],
-                        sha256=hashlib.sha256(data["running"].encode()).hexdigest(),
-                    )
-                )
-                state = TargetState.PENDING if data["diff"] else TargetState.SKIPPED
+                pending = read.state == TargetState.PENDING
+                plan = read.plan
                 s.add(
                     ChangeTarget(
                         change_id=change.id,
                         device_id=d.id,
-                        state=state,
-                        canary=first and state == TargetState.PENDING,
-                        diff=data["diff"],
-                        rollback=data["rollback"],
+                        state=read.state,
+                        canary=first and pending,
+                        diff=mask_config(plan.diff) if plan and pending else "",
+                        intended=intended[d.hostname],
+                        rollback="\n".join(plan.rollback) if plan else "",
+                        error=read.detail
+                        if not pending and read.state != TargetState.UNCHANGED
+                        else None,
                     )
                 )
-                first = first and state != TargetState.PENDING
-                report.outcomes.append(
-                    DeviceOutcome(d.hostname, state, data["diff"] or "already as intended")
-                )
-            change.summary = report.summary
+                first = first and not pending
+                detail = mask_config(plan.diff if plan and pending else read.detail)
+                report.outcomes.append(DeviceOutcome(d.hostname, read.state, detail))
+            change.summary = report.detailed
         return change, report
 
     # -- apply ------------------------------------------------------------------------------
 
     def check_window(self, at: datetime) -> None:
-        """Refuse outside every change window, or inside a freeze."""
+        """Refuse inside a freeze (its days are the operator's local days), or outside
+        every change window (a window that ends before it starts runs past midnight,
+        into the next day)."""
         for freeze in self.policy.freezes:
-            if freeze.start <= at.date() <= freeze.end:
+            day = at.astimezone(ZoneInfo(freeze.timezone)).date()
+            if freeze.start <= day <= freeze.end:
                 raise PolicyViolation(
                     f"changes are frozen until {freeze.end} ({freeze.reason})",
                     hint="ask a manager about an emergency change",
@@ -224,8 +334,13 @@ class ChangeWorkflow:
             return
         for w in windows:
             local = at.astimezone(ZoneInfo(w.timezone))
-            day = local.strftime("%a").lower()
-            if day in w.days and w.start <= local.time() <= w.end:
+            today = local.strftime("%a").lower()
+            yesterday = (local - timedelta(days=1)).strftime("%a").lower()
+            now = local.time().replace(tzinfo=None)
+            if w.start <= w.end:
+                if today in w.days and w.start <= now <= w.end:
+                    return
+            elif (today in w.days and now >= w.start) or (yesterday in w.days and now <= w.end):
                 return
         spans = "; ".join(
             f"{','.join(w.days)} {w.start:%H:%M}-{w.end:%H:%M} {w.timezone}" for w in windows
@@ -250,7 +365,9 @@ class ChangeWorkflow:
         now = self.clock()
         self.check_window(now)
         with self.db.transaction() as s:
-            change = approve_change(s, ref, actor, now=now)
+            change = approve_change(
+                s, ref, actor, now=now, second_approval_roles=self.policy.second_approval_roles
+            )
             pending = s.execute(
                 sa.select(ChangeTarget, Device)
                 .join(Device, Device.id == ChangeTarget.device_id)
@@ -263,140 +380,198 @@ class ChangeWorkflow:
                 s, change, [d.id for _, d in pending], {d.id: d.hostname for _, d in pending}, now
             )
             move_change(s, change.ref, ChangeState.RUNNING, now=now)
-            change_id, ref = change.id, change.ref
+            change_id, ref, reverts_id = change.id, change.ref, change.reverts_id
             params, template = dict(change.params), change.template
-            work = [(t.id, d, t.canary) for t, d in pending]
-            backups = {
-                b.device_id: b.config
-                for b in s.scalars(
-                    sa.select(ConfigBackup).where(ConfigBackup.change_id == change_id)
+            work = [
+                _Work(
+                    t.id,
+                    d,
+                    t.canary,
+                    t.intended or "\n".join(intents.render(template, d.platform, params)),
                 )
-            }
+                for t, d in pending
+            ]
+            s.flush()  # the approval, the locks and RUNNING, before the rows are let go
             s.expunge_all()
         report = ChangeReport(ref, ChangeState.RUNNING)
         canary_failed = False
         finished = False
         try:
-            canary = [w for w in work if w[2]] if self.policy.canary else []
+            canary = [w for w in work if w.canary] if self.policy.canary else []
             rest = [w for w in work if w not in canary]
             if canary:
-                note(f"{ref}: canary {canary[0][1].hostname}")
-                self._push(template, params, canary, backups, report, note, len(work))
-                canary_failed = report.outcomes[-1].state != TargetState.VERIFIED
+                note(f"{ref}: canary {canary[0].device.hostname}")
+                self._push(ref, canary, report, note, len(work))
+                canary_failed = report.outcomes[-1].state in TROUBLE
                 if canary_failed:
-                    why = "not pushed: the canary failed"
-                    for target_id, device, _ in rest:
-                        self._record(target_id, TargetState.SKIPPED, why)
+                    why = f"not pushed: the canary {canary[0].device.hostname} did not take it"
+                    for w in rest:
+                        self._record(w.target_id, TargetState.SKIPPED, why)
                         report.outcomes.append(
-                            DeviceOutcome(device.hostname, TargetState.SKIPPED, why)
+                            DeviceOutcome(w.device.hostname, TargetState.SKIPPED, why)
                         )
                     rest = []
             size = self.policy.batch_size
             for i in range(0, len(rest), size):
-                self._push(template, params, rest[i : i + size], backups, report, note, len(work))
+                self._push(ref, rest[i : i + size], report, note, len(work))
             finished = True
         finally:
-            failed = not finished or any(
-                o.state in (TargetState.FAILED, TargetState.ROLLED_BACK) for o in report.outcomes
-            )
-            final = (
-                ChangeState.ROLLED_BACK
-                if canary_failed
-                else ChangeState.FAILED
-                if failed
-                else ChangeState.SUCCEEDED
-            )
+            report.state = self._final_state(report, finished, canary_failed)
             with self.db.transaction() as s:
-                move_change(s, ref, final, now=self.clock())
-                get_change(s, ref).summary = ChangeReport(ref, final, report.outcomes).detailed
+                move_change(s, ref, report.state, now=self.clock())
+                get_change(s, ref).summary = report.detailed
                 release(s, change_id)
-            report.state = final
+                if reverts_id is not None:
+                    self._mark_reverted(s, reverts_id, report)
         note(report.summary)
         return report
 
+    @staticmethod
+    def _final_state(report: ChangeReport, finished: bool, canary_failed: bool) -> ChangeState:
+        states = {o.state for o in report.outcomes}
+        if canary_failed:
+            # Only a canary that took lines and gave them back makes a rolled-back change.
+            return (
+                ChangeState.ROLLED_BACK
+                if states & {TargetState.ROLLED_BACK} and TargetState.VERIFIED not in states
+                else ChangeState.FAILED
+            )
+        if not finished or states & set(TROUBLE):
+            return ChangeState.FAILED
+        if TargetState.VERIFIED in states:
+            return ChangeState.SUCCEEDED
+        return ChangeState.UNCHANGED  # every device already as intended: nothing was done
+
+    def _mark_reverted(self, s: Any, reverts_id: int, report: ChangeReport) -> None:
+        """A rollback's devices that now hold none of the other change's lines."""
+        undone = {
+            o.hostname
+            for o in report.outcomes
+            if o.state in (TargetState.VERIFIED, TargetState.UNCHANGED)
+        }
+        rows = s.execute(
+            sa.select(ChangeTarget, Device.hostname)
+            .join(Device, Device.id == ChangeTarget.device_id)
+            .where(ChangeTarget.change_id == reverts_id)
+        ).all()
+        left = 0
+        for target, hostname in rows:
+            if _holds_lines(target):
+                if hostname in undone:
+                    target.state = TargetState.ROLLED_BACK
+                    target.finished_at = self.clock()
+                else:
+                    left += 1
+        original = s.get_one(ChangeRequest, reverts_id)
+        if not left and original.state != ChangeState.ROLLED_BACK:
+            move_change(s, original.ref, ChangeState.ROLLED_BACK, now=self.clock())
+            original.summary = f"{original.ref} rolled back by {report.ref}"
+
     def _push(
         self,
-        template: str,
-        params: dict[str, Any],
-        batch: list[tuple[int, Device, bool]],
-        backups: dict[int, str],
+        ref: str,
+        batch: list[_Work],
         report: ChangeReport,
         note: Progress,
         total: int,
     ) -> None:
-        by_host = {d.hostname: (tid, d) for tid, d, _ in batch}
+        by_host = {w.device.hostname: w for w in batch}
 
         def push_one(task: Task) -> Result:
-            target_id, device = by_host[task.host.name]
-            self._record(target_id, None, None, started=True)
-            intended = intents.render(template, device.platform, params)
-            target = drivers.target_of(device)
+            work = by_host[task.host.name]
+            self._record(work.target_id, TargetState.PUSHED, None, started=True)
             try:
-                driver = self.connector(target)
-            except DeviceUnreachable as exc:
-                return Result(host=task.host, result=(TargetState.FAILED, str(exc)))
-            try:
-                driver.load_candidate(intended)
-                try:
-                    driver.commit()
-                    missing = diffing.missing_lines(
-                        device.platform, driver.running_config(), "\n".join(intended)
-                    )
-                    if not missing:
-                        driver.confirm()
-                        return Result(host=task.host, result=(TargetState.VERIFIED, "verified"))
-                    why = f"post-check: {len(missing)} intended line(s) missing ({missing[0]})"
-                except ConfigRejected as exc:
-                    why = str(exc)
-                self._restore(driver, device, backups.get(device.id))
-                return Result(
-                    host=task.host, result=(TargetState.ROLLED_BACK, f"{why}; rolled back")
-                )
-            except DeviceUnreachable as exc:
-                # The session died mid-change: log in again and put the backup back.
-                return Result(
-                    host=task.host, result=self._restore_again(target, device, exc, backups)
-                )
-            finally:
-                driver.close()
+                outcome = self._push_one(ref, work)
+            except Exception as exc:  # never a traceback: the device's outcome, in words
+                log.warning("%s on %s failed: %r", ref, work.device.hostname, exc)
+                outcome = (TargetState.FAILED, f"stopped: {_words(exc)}; check the device")
+            return Result(host=task.host, result=outcome)
 
-        results = nornir_for([d for _, d, _ in batch], self.credentials, self.policy.workers).run(
+        results = nornir_for([w.device for w in batch], self.credentials, self.policy.workers).run(
             task=push_one, name="apply"
         )
-        for host, (target_id, device) in by_host.items():
+        for host, work in by_host.items():
             r = results[host]
             state, detail = (
-                (TargetState.FAILED, _error_text(r.exception)) if r.failed else r[0].result
+                (TargetState.FAILED, f"stopped: {_words(r.exception)}") if r.failed else r[0].result
             )
-            self._record(target_id, state, detail if state != TargetState.VERIFIED else None)
-            report.outcomes.append(DeviceOutcome(device.hostname, state, detail))
+            detail = mask_config(detail)  # a device quoting a refused line may quote a secret
+            self._record(work.target_id, state, detail if state in TROUBLE else None)
+            report.outcomes.append(DeviceOutcome(host, state, detail))
             note(
-                f"{report.ref}: {len(report.outcomes)}/{total} devices done "
-                f"({device.hostname} {state.value.replace('_', ' ')})"
+                f"{report.ref}: {len(report.outcomes)}/{total} devices done ({host} {state.label})"
             )
 
+    def _push_one(self, ref: str, work: _Work) -> tuple[TargetState, str]:
+        """Read, push, read back; put the device back as it was when anything goes wrong."""
+        device = work.device
+        target = drivers.target_of(device)
+        try:
+            driver = self.connector(target)
+        except DeviceUnreachable as exc:
+            return TargetState.UNREACHABLE, _words(exc)
+        before: str | None = None
+        try:
+            before = driver.running_config()
+            planned = diffing.plan(device.platform, before, work.intended)
+            if planned.empty:
+                return TargetState.UNCHANGED, "already as intended (read at apply)"
+            self._record_push(work, before, planned, ref)
+            driver.load_candidate(work.intended.splitlines())
+            try:
+                driver.commit()
+                missing = diffing.missing_lines(
+                    device.platform, driver.running_config(), work.intended
+                )
+                if not missing:
+                    driver.confirm()
+                    return TargetState.VERIFIED, "changed and verified"
+                why = f"post-check: {len(missing)} intended line(s) missing ({missing[0].strip()})"
+            except ConfigRejected as exc:
+                why = _words(exc)
+            try:
+                self._restore(driver, device, before)
+            except (DeviceUnreachable, ConfigRejected) as exc:
+                return (
+                    TargetState.FAILED,
+                    f"{why}; the roll back failed too ({exc}), check the device",
+                )
+            return TargetState.ROLLED_BACK, f"{why}; rolled back"
+        except DeviceUnreachable as exc:
+            if before is None:
+                return TargetState.UNREACHABLE, f"{_words(exc)} (before any line was sent)"
+            # The session died mid-change: log in again and put it back as it was.
+            return self._restore_again(target, device, exc, before)
+        finally:
+            driver.close()
+
+    def _record_push(self, work: _Work, before: str, planned: diffing.ConfigPlan, ref: str) -> None:
+        """Before a line is sent: what the device ran, the lines to send and to undo."""
+        with self.db.transaction() as s:
+            s.add(new_backup(work.device.id, before, f"before {ref} was applied", self.clock()))
+            target = s.get_one(ChangeTarget, work.target_id)
+            target.pushed = "\n".join(planned.remediation)
+            target.rollback = "\n".join(planned.rollback)
+
     def _restore_again(
-        self, target: Any, device: Device, lost: DeviceUnreachable, backups: dict[int, str]
+        self, target: Target, device: Device, lost: DeviceUnreachable, before: str
     ) -> tuple[TargetState, str]:
-        """After a dropped session: a new one restores the backup, or says it could not."""
+        """After a dropped session: a new one restores the device, or says it could not."""
         try:
             again = self.connector(target)
         except DeviceUnreachable as exc:
             return TargetState.FAILED, f"{lost}; could not log in again to roll back ({exc})"
         try:
-            self._restore(again, device, backups.get(device.id))
+            self._restore(again, device, before)
         except (DeviceUnreachable, ConfigRejected) as exc:
             return TargetState.FAILED, f"{lost}; the roll back failed too ({exc}), check the device"
         finally:
             again.close()
         return TargetState.ROLLED_BACK, f"{lost}; logged in again and rolled back"
 
-    def _restore(self, driver: Driver, device: Device, backup: str | None) -> None:
-        """Put a device back as its backup was: the lines that undo whatever got applied."""
-        if backup is None:
-            driver.rollback()
-            return
-        lines = diffing.restore(device.platform, driver.running_config(), backup)
+    def _restore(self, driver: Driver, device: Device, before: str) -> None:
+        """Put a device back as it ran before this push: the lines that undo the push."""
+        lines = diffing.restore(device.platform, driver.running_config(), before)
         send = getattr(driver, "send_lines", None)
         if lines and send is not None:
             send(lines)
@@ -407,8 +582,7 @@ class ChangeWorkflow:
         self, target_id: int, state: TargetState | None, error: str | None, started: bool = False
     ) -> None:
         with self.db.transaction() as s:
-            target = s.get(ChangeTarget, target_id)
-            assert target is not None
+            target = s.get_one(ChangeTarget, target_id)
             if started:
                 target.started_at = self.clock()
                 return
@@ -417,70 +591,176 @@ class ChangeWorkflow:
             target.error = error
             target.finished_at = self.clock()
 
-    # -- rollback and recovery -----------------------------------------------------------------
+    # -- rollback ----------------------------------------------------------------------------
 
-    def rollback(self, ref: str, actor: str, progress: Progress | None = None) -> ChangeReport:
-        """Undo a finished change on every device it left changed."""
-        note = progress or (lambda _t: None)
-        with self.db.transaction() as s:
-            change = get_change(s, ref)
-            if change.state not in (
+    def plan_rollback(
+        self, ref: str, actor: str, *, force: bool = False, may_force: bool = False
+    ) -> tuple[ChangeRequest, ChangeReport]:
+        """Plan the change that undoes `ref` on every device it left changed.
+
+        Each device's undo lines (kept when `ref` was applied) are merged into what it
+        runs now. Refused when that would take away a later change's lines, naming it;
+        `force` (for those who `may_force`) plans it anyway and records who forced it.
+        """
+        with self.db.read() as s:
+            original = get_change(s, ref)
+            if original.state not in (
                 ChangeState.SUCCEEDED,
                 ChangeState.FAILED,
                 ChangeState.INTERRUPTED,
             ):
-                raise DomainError(
-                    f"change {change.ref} is {change.state}; only a finished "
-                    "change can be rolled back"
+                raise PolicyViolation(
+                    f"{original.ref} is {original.state.label}; only a change that ran "
+                    "and left devices changed can be rolled back",
+                    hint=f"/config show {original.ref}",
                 )
-            rows = s.execute(
-                sa.select(ChangeTarget, Device)
-                .join(Device, Device.id == ChangeTarget.device_id)
+            open_rollback = s.scalar(
+                sa.select(ChangeRequest)
                 .where(
-                    ChangeTarget.change_id == change.id,
-                    ChangeTarget.state.in_(
-                        [TargetState.VERIFIED, TargetState.PUSHED, TargetState.INTERRUPTED]
+                    ChangeRequest.reverts_id == original.id,
+                    ChangeRequest.state.in_(
+                        [ChangeState.PLANNED, ChangeState.APPROVED, ChangeState.RUNNING]
                     ),
                 )
-            ).all()
-            lock_devices(s, change, [d.id for _, d in rows], {d.id: d.hostname for _, d in rows})
-            backups = {
-                b.device_id: b.config
-                for b in s.scalars(
-                    sa.select(ConfigBackup).where(ConfigBackup.change_id == change.id)
+                .limit(1)
+            )
+            if open_rollback is not None:
+                raise Conflict(
+                    f"{open_rollback.ref} already rolls back {original.ref}",
+                    hint=f"/config apply {open_rollback.ref} "
+                    f"(or /config cancel {open_rollback.ref})",
                 )
-            }
-            work = [(t.id, d) for t, d in rows]
-            change_id, ref = change.id, change.ref
+            rows = [
+                (t, d)
+                for t, d in s.execute(
+                    sa.select(ChangeTarget, Device)
+                    .join(Device, Device.id == ChangeTarget.device_id)
+                    .where(ChangeTarget.change_id == original.id)
+                    .order_by(ChangeTarget.id)
+                ).all()
+                if _holds_lines(t)
+            ]
+            if not rows:
+                raise PolicyViolation(
+                    f"{original.ref} left no device changed; there is nothing to roll back",
+                    hint=f"/config show {original.ref}",
+                )
+            devices = [d for _, d in rows]
+            self._check_size(devices)
+            undo = {d.hostname: t.rollback or self._undo_lines(s, original, t, d) for t, d in rows}
+            later = _later_changes(s, original, [d.id for d in devices])
+            original_ref, original_id = original.ref, original.id
             s.expunge_all()
-        report = ChangeReport(ref, ChangeState.ROLLED_BACK)
-        try:
-            for target_id, device in work:
-                target = drivers.target_of(device)
-                try:
-                    driver = self.connector(target)
-                    try:
-                        self._restore(driver, device, backups.get(device.id))
-                    finally:
-                        driver.close()
-                    state, detail = TargetState.ROLLED_BACK, "restored from the backup"
-                except DomainError as exc:
-                    state, detail = TargetState.FAILED, f"could not roll back: {exc}"
-                self._record(target_id, state, None if state == TargetState.ROLLED_BACK else detail)
-                report.outcomes.append(DeviceOutcome(device.hostname, state, detail))
-                note(f"{ref}: rolled back {len(report.outcomes)}/{len(work)}")
-        finally:
-            with self.db.transaction() as s:
-                change = get_change(s, ref)
-                if all(o.state == TargetState.ROLLED_BACK for o in report.outcomes):
-                    move_change(s, ref, ChangeState.ROLLED_BACK, now=self.clock())
-                else:
-                    report.state = change.state
-                change.summary = report.summary
-                release(s, change_id)
-        return report
+        reads = self._read(devices, undo)
+        conflicts = [
+            (other_ref, d.hostname, undone[0].strip())
+            for d in devices
+            if reads[d.hostname].running
+            for other_ref, other_lines in later.get(d.id, [])
+            if (
+                undone := diffing.undone_by(
+                    d.platform, reads[d.hostname].running, undo[d.hostname], other_lines
+                )
+            )
+        ]
+        if conflicts and not (force and may_force):
+            other, host, line = conflicts[0]
+            more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+            if force:
+                raise PolicyViolation(
+                    "only an admin may force a rollback over a later change",
+                    hint=f"roll back {other} first: /config rollback {other}",
+                )
+            raise PolicyViolation(
+                f"rolling back {original_ref} would undo {other} on {host} ({line}){more}",
+                hint=f"roll back {other} first (/config rollback {other}); "
+                f"an admin may force it: /config rollback {original_ref} force",
+            )
+        forced = ", ".join(sorted({c[0] for c in conflicts}))
+        return self._record_plan(
+            "rollback",
+            {"of": original_ref},
+            " ".join(d.hostname for d in devices),
+            devices,
+            undo,
+            reads,
+            actor,
+            matched=f"rolls back {original_ref} on {len(devices)} device"
+            + ("" if len(devices) == 1 else "s")
+            + (f"; forced over {forced}" if conflicts else ""),
+            reverts_id=original_id,
+            forced_by=actor if conflicts else None,
+        )
+
+    @staticmethod
+    def _undo_lines(s: Any, original: ChangeRequest, target: ChangeTarget, device: Device) -> str:
+        """For a change kept before undo lines were: recompute them from its plan backup."""
+        from domain.changes.models import ConfigBackup
+
+        backup = s.scalar(
+            sa.select(ConfigBackup.config)
+            .where(ConfigBackup.change_id == original.id, ConfigBackup.device_id == device.id)
+            .order_by(ConfigBackup.id)
+            .limit(1)
+        )
+        intended = target.intended or "\n".join(
+            intents.render(original.template, device.platform, dict(original.params))
+        )
+        if backup is None:
+            raise PolicyViolation(
+                f"{original.ref} kept no backup of {device.hostname}; it cannot be undone safely",
+                hint=f"/config history {device.hostname}",
+            )
+        return "\n".join(diffing.plan(device.platform, backup, intended).rollback)
+
+    def undo(self, ref: str, actor: str, progress: Progress | None = None) -> ChangeReport:
+        """Plan the rollback of `ref` and apply it at once (provisioning cleaning up after
+        itself): the same change, with the same policy, as a person's rollback."""
+        change, report = self.plan_rollback(ref, actor)
+        if change.state != ChangeState.PLANNED:
+            return report
+        return self.apply(change.ref, actor, progress)
 
 
-def _error_text(error: Any) -> str:
-    text = str(error).strip() if error is not None else "failed"
-    return text.splitlines()[0] if text else type(error).__name__
+@dataclass(frozen=True)
+class _Work:
+    """One device to push in an apply: its target row, the device and its lines."""
+
+    target_id: int
+    device: Device
+    canary: bool
+    intended: str
+
+
+def _holds_lines(target: ChangeTarget) -> bool:
+    """A device of a change that may hold lines it pushed."""
+    return target.state in TOUCHED or (target.state == TargetState.FAILED and bool(target.pushed))
+
+
+def _later_changes(
+    s: Any, original: ChangeRequest, device_ids: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """Changes applied on these devices after `original`, with the lines each wanted,
+    by device: a rollback must not take those away."""
+    if original.started_at is None:
+        return {}
+    rows = s.execute(
+        sa.select(ChangeTarget, ChangeRequest, Device)
+        .join(ChangeRequest, ChangeRequest.id == ChangeTarget.change_id)
+        .join(Device, Device.id == ChangeTarget.device_id)
+        .where(
+            ChangeTarget.device_id.in_(device_ids),
+            ChangeTarget.change_id != original.id,
+            ChangeRequest.started_at > original.started_at,
+            ChangeRequest.state != ChangeState.ROLLED_BACK,
+            ChangeTarget.state.in_(list(TOUCHED)),
+        )
+        .order_by(ChangeRequest.started_at)
+    ).all()
+    out: dict[int, list[tuple[str, str]]] = {}
+    for target, change, device in rows:
+        lines = target.intended or "\n".join(
+            intents.render(change.template, device.platform, dict(change.params))
+        )
+        out.setdefault(device.id, []).append((change.ref, lines))
+    return out

@@ -112,9 +112,9 @@ class Provisioner:
             with self.db.transaction() as s:
                 get_order(s, ref).change_request_id = change.id
             planned = plan.outcomes[0]
-            if planned.state == TargetState.FAILED:
+            if planned.state in (TargetState.FAILED, TargetState.UNREACHABLE):
                 return self._fail(ref, f"{where}: {planned.detail}", change_ref, tell)
-            if planned.state == TargetState.SKIPPED:
+            if planned.state == TargetState.UNCHANGED:
                 return self._complete(ref, change_ref, tell, f"{where} was already as intended")
             report = self.workflow.apply(change.ref, approver, progress=note)
             if report.state == ChangeState.SUCCEEDED:
@@ -124,7 +124,8 @@ class Provisioner:
                 # The device did not roll itself back (it stopped answering mid-change):
                 # put back what the change left, as far as the device lets us.
                 try:
-                    self.workflow.rollback(change.ref, approver)
+                    undo = self.workflow.undo(change.ref, approver)
+                    detail = f"{detail}; {undo.summary}"
                 except DomainError as exc:
                     detail = f"{detail}; rollback: {exc}"
             return self._fail(ref, f"{where}: {detail}", change_ref, tell)

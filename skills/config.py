@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import model_validator
 
@@ -15,6 +15,7 @@ from domain.changes.services import cancel_change, record_backup
 from domain.config import Role
 from domain.inventory.models import Device
 from domain.inventory.queries import one_device
+from domain.secrets import mask_lines
 from skills.context import Context
 from skills.registry import Args, command, key_values, positional
 from skills.reply import Button, Confirm, Field, Reply, Section, Table
@@ -22,6 +23,7 @@ from skills.words import last_word_is
 
 if TYPE_CHECKING:
     from automation.changes import ChangeReport
+    from domain.changes.models import ChangeRequest
 
 ENGINEERS = [Role.ENGINEER]
 MAX_DIFF_LINES = 12
@@ -85,8 +87,63 @@ def _outcomes(report: ChangeReport) -> Table:
         detail = o.detail.splitlines()
         if len(detail) > MAX_DIFF_LINES:
             detail = [*detail[:MAX_DIFF_LINES], f"... {len(detail) - MAX_DIFF_LINES} more lines"]
-        rows.append((o.hostname, o.state.value.replace("_", " "), "\n".join(detail)))
+        rows.append((o.hostname, o.state.label, "\n".join(detail)))
     return Table(("device", "state", "diff or result"), tuple(rows))
+
+
+def _planned(ctx: Context, change: ChangeRequest, report: ChangeReport, what: str) -> Reply:
+    """A plan (a change or a rollback) as the engineer reads it: what the selector caught,
+    each device's diff or outcome, who may apply it, and Apply only when it can be."""
+    pending = report.count(TargetState.PENDING)
+    fields = (
+        Field("devices", str(len(report.outcomes))),
+        Field("to change", str(pending)),
+        Field("risk", change.risk.value),
+        Field("approval", "another engineer" if change.needs_second_approval else "any engineer"),
+    )
+    buttons: tuple[Button, ...] = ()
+    if change.state == ChangeState.PLANNED:
+        buttons = (
+            Button(
+                "Apply",
+                f"/config apply {change.ref}",
+                style="primary",
+                confirm=Confirm(
+                    f"Apply {change.ref}?", f"Push {what} to {pending} device(s).", "Apply"
+                ),
+            ),
+            Button("Cancel", f"/config cancel {change.ref}"),
+        )
+    # How many devices the selector matched comes first: a selector that caught more (or
+    # fewer) devices than meant is seen before the diffs.
+    if change.state == ChangeState.FAILED:
+        unread = report.count(TargetState.UNREACHABLE) + report.count(TargetState.FAILED)
+        outcome = (
+            f"{report.summary}. {unread} device(s) could not be read, so it cannot be applied; "
+            "plan it again when they answer, or leave them out of the targets"
+        )
+    elif change.state == ChangeState.UNCHANGED:
+        outcome = f"{change.ref}: every device is already as intended; nothing to apply"
+    else:
+        outcome = f"{change.ref}: {what} on {pending} device(s); {report.counts}"
+        if change.needs_second_approval:
+            outcome += f". Another engineer applies it: /config apply {change.ref}"
+    return Reply(
+        text=f"{report.matched}. {outcome}" if report.matched else outcome,
+        sections=(Section(fields=fields),),
+        tables=(_outcomes(report),),
+        buttons=buttons,
+        ok=change.state != ChangeState.FAILED,
+        meta={"change": change.ref},
+        data=ChangePlanned(
+            change.ref,
+            change.template,
+            report.matched,
+            change.risk,
+            change.needs_second_approval,
+            report,
+        ),
+    )
 
 
 @command("config plan", roles=ENGINEERS, args=PlanArgs)
@@ -101,51 +158,7 @@ def plan(ctx: Context, args: PlanArgs) -> Reply:
     change, report = ctx.services.changes.plan(
         args.template, args.targets, dict(args.values), requested_by=ctx.actor
     )
-    pending = report.count(TargetState.PENDING)
-    fields = (
-        Field("devices", str(len(report.outcomes))),
-        Field("to change", str(pending)),
-        Field("risk", change.risk.value),
-        Field("approval", "another engineer" if change.needs_second_approval else "any engineer"),
-    )
-    buttons: tuple[Button, ...] = ()
-    if pending:
-        buttons = (
-            Button(
-                "Apply",
-                f"/config apply {change.ref}",
-                style="primary",
-                confirm=Confirm(
-                    f"Apply {change.ref}?", f"Push {args.template} to {pending} device(s).", "Apply"
-                ),
-            ),
-            Button("Cancel", f"/config cancel {change.ref}"),
-        )
-    # How many devices the selector matched comes first: a selector that caught more (or
-    # fewer) devices than meant is seen before the diffs.
-    unread = report.count(TargetState.FAILED)
-    text = f"{report.matched}. " + (
-        f"{change.ref}: {args.template} on {pending} device(s)"
-        if pending
-        else f"{change.ref}: nothing to apply; {unread} device(s) could not be read"
-        if unread
-        else f"{change.ref}: every device is already as intended; nothing to apply"
-    )
-    return Reply(
-        text=text,
-        sections=(Section(fields=fields),),
-        tables=(_outcomes(report),),
-        buttons=buttons,
-        meta={"change": change.ref},
-        data=ChangePlanned(
-            change.ref,
-            args.template,
-            report.matched,
-            change.risk,
-            change.needs_second_approval,
-            report,
-        ),
-    )
+    return _planned(ctx, change, report, args.template)
 
 
 @command("config apply", roles=ENGINEERS, args=ChangeRef)
@@ -153,19 +166,22 @@ def apply(ctx: Context, args: ChangeRef) -> Reply:
     """Apply a planned change: canary first, then batches; failures are rolled back."""
     report = ctx.services.changes.apply(args.change, ctx.actor, progress=ctx.progress)
     buttons: tuple[Button, ...] = ()
-    if report.state in (ChangeState.SUCCEEDED, ChangeState.FAILED):
+    if report.count(TargetState.VERIFIED) or report.state == ChangeState.FAILED:
         buttons = (
             Button(
                 "Roll back",
                 f"/config rollback {report.ref}",
                 style="danger",
                 confirm=Confirm(
-                    f"Roll back {report.ref}?", "Restore every device it changed.", "Roll back"
+                    f"Plan the roll back of {report.ref}?",
+                    "Plans a change that undoes it on every device it changed; "
+                    "you see the diff before anything is sent.",
+                    "Plan roll back",
                 ),
             ),
         )
     return Reply(
-        text=report.summary,
+        text=report.detailed,
         tables=(_outcomes(report),),
         buttons=buttons,
         ok=report.state == ChangeState.SUCCEEDED,
@@ -173,16 +189,23 @@ def apply(ctx: Context, args: ChangeRef) -> Reply:
     )
 
 
-@command("config rollback", roles=ENGINEERS, args=ChangeRef)
-def rollback(ctx: Context, args: ChangeRef) -> Reply:
-    """Undo a change on every device it changed, from the backups taken before it."""
-    report = ctx.services.changes.rollback(args.change, ctx.actor, progress=ctx.progress)
-    return Reply(
-        text=report.summary,
-        tables=(_outcomes(report),),
-        ok=report.state == ChangeState.ROLLED_BACK,
-        data=report,
+class RollbackArgs(Args):
+    change: str = positional(metavar="change")
+    #: `force`: plan it even over a later change's lines (admins only; audited).
+    force: Literal["force"] | None = positional(None, metavar="force")
+
+
+@command("config rollback", roles=ENGINEERS, args=RollbackArgs)
+def rollback(ctx: Context, args: RollbackArgs) -> Reply:
+    """Plan the change that undoes a change on every device it changed; apply it as any
+    change (/config apply). Refused over a later change's lines unless an admin forces it."""
+    change, report = ctx.services.changes.plan_rollback(
+        args.change,
+        ctx.actor,
+        force=args.force is not None,
+        may_force=Role.ADMIN in ctx.roles,
     )
+    return _planned(ctx, change, report, f"the roll back of {change.params.get('of', args.change)}")
 
 
 @command("config cancel", roles=ENGINEERS, args=ChangeRef)
@@ -199,7 +222,7 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
         change = change_view(s, args.change)
     params = " ".join(f"{k}={v}" for k, v in change.params.items())
     fields = (
-        Field("state", change.state.value),
+        Field("state", change.state.label),
         Field("template", change.template),
         Field("values", params or "-"),
         Field("targets", change.targets),
@@ -212,7 +235,7 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
         tuple(
             (
                 t.hostname,
-                t.state.value.replace("_", " "),
+                t.state.label,
                 t.error or (t.diff.splitlines() or [""])[0],
             )
             for t in change.devices
@@ -247,8 +270,8 @@ def history(ctx: Context, args: DeviceArgs) -> Reply:
                     (
                         c.ref,
                         c.template,
-                        c.state.value,
-                        c.device_state.value,
+                        c.state.label,
+                        c.device_state.label,
                         c.requested_by,
                         f"{c.created_at:%Y-%m-%d %H:%M}",
                     )
@@ -291,7 +314,7 @@ def diff(ctx: Context, args: DiffArgs) -> Reply:
     with ctx.db.read() as s:
         saved = config_backup(s, device, args.backup)
     running = _running(ctx, device)
-    body = list(
+    body = mask_lines(
         difflib.unified_diff(
             config_lines(saved.config),
             config_lines(running),

@@ -38,6 +38,10 @@ class ChangeRequest(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: For a rollback: the change it undoes.
+    reverts_id: Mapped[int | None] = mapped_column(sa.ForeignKey("change_requests.id"))
+    #: An admin who forced a rollback over a later change's lines.
+    forced_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     devices: Mapped[list[ChangeTarget]] = relationship(
         back_populates="change", order_by="ChangeTarget.id"
@@ -61,7 +65,14 @@ class ChangeTarget(Base):
         enum_column(TargetState), default=TargetState.PENDING
     )
     canary: Mapped[bool] = mapped_column(default=False)
+    #: What is shown: the diff of the running config, secrets masked.
     diff: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The configuration lines this change wants on the device (rendered from the
+    #: template, or for a rollback the lines that undo the other change).
+    intended: Mapped[str | None] = mapped_column(sa.Text)
+    #: The lines sent to the device at apply (computed then against its running config).
+    pushed: Mapped[str | None] = mapped_column(sa.Text)
+    #: The lines that undo what was pushed (at plan: what would undo the planned lines).
     rollback: Mapped[str] = mapped_column(sa.Text, default="")
     error: Mapped[str | None] = mapped_column(sa.Text)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,15 +22,43 @@ def get_change(session: Session, ref: str) -> ChangeRequest:
 
 
 def approve_change(
-    session: Session, ref: str, approver: str, now: datetime | None = None
+    session: Session,
+    ref: str,
+    approver: str,
+    now: datetime | None = None,
+    second_approval_roles: Collection[str] = (),
 ) -> ChangeRequest:
-    """Approve a planned change; one touching core devices needs a second engineer."""
+    """Approve a planned change; one touching devices of `second_approval_roles` needs
+    an engineer other than the one who planned it."""
     now = now or utcnow()
     change = get_change(session, ref)
-    if change.needs_second_approval and change.requested_by == approver:
+    if change.state in (ChangeState.FAILED, ChangeState.UNCHANGED) and change.started_at is None:
+        why = (
+            "every device was already as intended when it was planned"
+            if change.state == ChangeState.UNCHANGED
+            else f"its plan failed ({change.summary.partition(': ')[2] or 'see the plan'})"
+        )
         raise PolicyViolation(
-            f"{change.ref} touches core devices; another engineer must approve it",
-            hint=f"ask a colleague to run /config approve {change.ref}",
+            f"{change.ref} cannot be applied: {why}",
+            hint=f"/config show {change.ref}, then plan it again",
+        )
+    if change.needs_second_approval and change.requested_by == approver:
+        held = session.execute(
+            sa.select(Device.hostname, Device.role)
+            .join(ChangeTarget, ChangeTarget.device_id == Device.id)
+            .where(ChangeTarget.change_id == change.id)
+            .order_by(Device.hostname)
+        ).all()
+        named = [(h, r.value) for h, r in held if r.value in second_approval_roles]
+        roles = sorted({r for _, r in named}) or sorted(second_approval_roles) or ["these"]
+        hosts = ", ".join(h for h, _ in named[:3]) + (
+            f" and {len(named) - 3} more" if len(named) > 3 else ""
+        )
+        raise PolicyViolation(
+            f"{change.ref} touches {' and '.join(roles)} devices"
+            + (f" ({hosts})" if hosts else "")
+            + f"; an engineer other than {approver} must apply it",
+            hint=f"ask a colleague to run /config apply {change.ref}",
         )
     CHANGE_LIFECYCLE.check(change.ref, change.state, ChangeState.APPROVED)
     change.state = ChangeState.APPROVED
@@ -51,6 +80,7 @@ def move_change(
         ChangeState.SUCCEEDED,
         ChangeState.FAILED,
         ChangeState.INTERRUPTED,
+        ChangeState.UNCHANGED,
     ):
         change.finished_at = now
     return change

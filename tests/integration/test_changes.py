@@ -54,21 +54,30 @@ def test_plan_apply_verify_and_roll_back(lab_db: tuple[Database, Lab]) -> None:
     progress: list[str] = []
     report = flow.apply(change.ref, "bob", progress.append)
     assert report.state == ChangeState.SUCCEEDED, report.summary
-    assert report.summary == f"{change.ref} succeeded: 3 verified"
+    assert report.summary == f"{change.ref} succeeded: 3 changed and verified"
     assert progress[0] == f"{change.ref}: canary r1-mum"
     assert progress[-1] == report.summary
     for h in CISCO:
         assert "ntp server 10.0.0.9" in lab.configs[h].text()
         assert "ntp server 10.0.0.9" in lab.configs[h].startup_text()
-    back = flow.rollback(change.ref, "bob")
-    assert back.state == ChangeState.ROLLED_BACK
+    # The roll back is a change of its own: planned (with its diff), then applied.
+    undo, undo_plan = flow.plan_rollback(change.ref, "bob")
+    assert undo.state == ChangeState.PLANNED and undo.reverts_id == change.id
+    assert all("- ntp server 10.0.0.9" in o.detail for o in undo_plan.outcomes)
+    assert {h: lab.configs[h].text() for h in CISCO} != before  # nothing sent at plan
+    back = flow.apply(undo.ref, "alice")
+    assert back.summary == f"{undo.ref} succeeded: 3 changed and verified"
     assert {h: lab.configs[h].text() for h in CISCO} == before
+    with db.read() as s:
+        assert s.get_one(ChangeRequest, change.id).state == ChangeState.ROLLED_BACK
 
 
-def test_a_device_already_as_intended_is_skipped(lab_db: tuple[Database, Lab]) -> None:
+def test_a_device_already_as_intended_is_unchanged(lab_db: tuple[Database, Lab]) -> None:
     db, _ = lab_db
-    _, plan = workflow(db).plan("ntp", ["r1-mum"], {"servers": "10.0.0.1"}, "alice")
-    assert [o.state for o in plan.outcomes] == [TargetState.SKIPPED]
+    change, plan = workflow(db).plan("ntp", ["r1-mum"], {"servers": "10.0.0.1"}, "alice")
+    assert [o.state for o in plan.outcomes] == [TargetState.UNCHANGED]
+    assert change.state == ChangeState.UNCHANGED
+    assert plan.summary == f"{change.ref} unchanged, nothing to apply: 1 unchanged"
 
 
 def test_a_failing_canary_stops_the_change(lab_db: tuple[Database, Lab]) -> None:
@@ -193,24 +202,34 @@ def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     db, lab = lab_db
     router, access = lab_router(db)
     planned = router.handle(access.user("alice"), "/config plan ntp r1-mum servers=10.0.0.5")
-    assert planned.ok and planned.text.endswith(": ntp on 1 device(s)")
     ref = planned.meta["change"]
-    assert planned.text == f"1 device matched r1-mum. {ref}: ntp on 1 device(s)"
+    assert planned.ok
+    assert planned.text == f"1 device matched r1-mum. {ref}: ntp on 1 device(s); 1 to change"
     assert [b.command for b in planned.buttons] == [f"/config apply {ref}", f"/config cancel {ref}"]
     steps: list[str] = []
     applied = router.handle(access.user("bob"), f"/config apply {ref}", progress=steps.append)
-    assert applied.text == f"{ref} succeeded: 1 verified"
+    assert applied.text == f"{ref} succeeded: 1 changed and verified"
     assert steps[-1] == applied.text
     assert "ntp server 10.0.0.5" in lab.configs["r1-mum"].text()
     again = router.handle(access.user("bob"), f"/config apply {ref}")
     assert not again.ok and again.text == f"change {ref} is succeeded; it cannot move to approved"
     shown = router.handle(access.user("alice"), f"/config show {ref}")
-    assert shown.text == f"{ref} succeeded: 1 verified"
+    assert shown.text == f"{ref} succeeded: 1 changed and verified"
     refused = router.handle(access.user("carol"), f"/config rollback {ref}")
     assert refused.text == "/config rollback needs the engineer role; you have care_agent"
-    undone = router.handle(access.user("alice"), f"/config rollback {ref}")
-    assert undone.text == f"{ref} rolled back: 1 rolled back"
+    undo = router.handle(access.user("alice"), f"/config rollback {ref}")
+    back = undo.meta["change"]
+    assert undo.text == (
+        f"rolls back {ref} on 1 device. {back}: the roll back of {ref} on 1 device(s); 1 to change"
+    )
+    assert [b.command for b in undo.buttons] == [f"/config apply {back}", f"/config cancel {back}"]
+    assert "ntp server 10.0.0.5" in lab.configs["r1-mum"].text()  # planned, not yet sent
+    undone = router.handle(access.user("bob"), f"/config apply {back}")
+    assert undone.text == f"{back} succeeded: 1 changed and verified"
     assert "ntp server 10.0.0.5" not in lab.configs["r1-mum"].text()
+    assert router.handle(access.user("bob"), f"/config show {ref}").text == (
+        f"{ref} rolled back by {back}"
+    )
 
 
 def test_targets_by_hostname_glob_site_and_role(lab_db: tuple[Database, Lab]) -> None:
