@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from domain.show_commands import check_entry
+
 CONFIG_ENV = "SWITCHBOARD_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -158,19 +160,37 @@ class DeviceSettings(Section):
     connect_timeout_s: float = Field(default=10.0, gt=0)
     #: How long one command may take on a device.
     command_timeout_s: float = Field(default=30.0, gt=0)
-    #: Read-only commands `/device run` may send.
+    #: Read-only commands `/device run` may send, each with the arguments it takes:
+    #: keywords, values (`<interface>`, `<address>`, `<prefix>`, `<mask>`, `<number>`,
+    #: `<word>`), `[optional|choice]` and `{one|other}`. Any may end in one
+    #: `| include|exclude|begin|section <regex>`; see domain/show_commands.py.
     show_allowlist: tuple[str, ...] = (
         "show version",
-        "show interfaces",
-        "show ip interface brief",
-        "show running-config",
         "show clock",
         "show inventory",
+        "show logging",
+        "show interfaces [<interface>|status|description]",
+        "show ip interface [brief|<interface>]",
+        "show running-config [interface <interface>]",
+        "show ip route [vrf <word>] [<address> [<mask>]|<prefix>]",
+        "show ip arp",
+        "show ntp associations",
+        "show lldp neighbors [detail]",
+        "show cdp neighbors [detail]",
     )
     #: The simulated device lab.
     lab: LabSettings = LabSettings()
 
     _blank = field_validator("password", "enable_secret", mode="before")(_blank_to_none)
+
+    @field_validator("show_allowlist")
+    @classmethod
+    def _show_grammar(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        if not entries:
+            raise ValueError("list at least one read-only command, e.g. show version")
+        for entry in entries:
+            check_entry(entry)  # ValueError: one line naming the entry and its fault
+        return entries
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

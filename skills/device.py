@@ -1,4 +1,8 @@
-"""Read-only commands on a device, from an allowlist, parsed into tables where possible."""
+"""Read-only commands on a device, from an allowlist, parsed into tables where possible.
+
+What may be sent is decided by the show-command grammar (domain/show_commands.py) before
+any device is contacted, and what is sent is the command it rebuilt, never the text typed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pydantic import model_validator
 from domain.config import Role
 from domain.errors import PolicyViolation
 from domain.inventory.queries import one_device
+from domain.show_commands import ShowCommand, ShowGrammar, grammar
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
@@ -42,41 +47,42 @@ class RunArgs(Args):
         return last_word_is(data, "device", "command")
 
 
-def allowed(command: str, allowlist: tuple[str, ...]) -> bool:
-    """An allowlisted command, alone or followed by its arguments; never a pipe or a second
-    line."""
-    if not command.isprintable() or any(c in command for c in "|;`$"):
-        return False
-    text = " ".join(command.split()).lower()
-    return any(text == a or text.startswith(a + " ") for a in allowlist)
+def read_only(args: RunArgs, allowed: ShowGrammar) -> ShowCommand:
+    """The command as the grammar rebuilt it, or the refusal naming the word refused.
+
+    An unquoted command (`/device run r1-mum show version`) reaches here split: the
+    device words hold its start. When they do, the whole of it is what is judged, and a
+    command the grammar takes gets a hint to quote it."""
+    words = [*args.device, args.command]
+    starts = allowed.first_words()
+    split = next(
+        (
+            i
+            for i in range(1, len(words) - 1)
+            if len(words[i]) > 1 and any(w.startswith(words[i].lower()) for w in starts)
+        ),
+        None,
+    )
+    if split is None:
+        return allowed.parse(args.command)
+    typed = " ".join(words[split:])
+    allowed.parse(typed)  # refused as a whole: the refusal names the word at fault
+    raise PolicyViolation(
+        f"{args.command!r} is not an allowed read-only command",
+        hint=f'quote the command: /device run {" ".join(words[:split])} "{typed}"',
+    )
 
 
 @command("device run", roles=[Role.ENGINEER], args=RunArgs)
 def run(ctx: Context, args: RunArgs) -> Reply:
     """Run an allowlisted read-only command on a device: /device run r1-mum "show version"."""
-    allowlist = tuple(a.lower() for a in ctx.services.show_allowlist)
-    if not allowed(args.command, allowlist):
-        words = [*args.device, args.command]
-        unquoted = next(
-            (i for i in range(1, len(words) - 1) if allowed(" ".join(words[i:]), allowlist)),
-            None,
-        )
-        if unquoted is not None:  # /device run r1-mum show version
-            raise PolicyViolation(
-                f"{args.command!r} is not an allowed read-only command",
-                hint=f"quote the command: /device run {' '.join(words[:unquoted])} "
-                f'"{" ".join(words[unquoted:])}"',
-            )
-        raise PolicyViolation(
-            f"{args.command!r} is not an allowed read-only command",
-            hint=f"allowed: {', '.join(allowlist)}",
-        )
-    command = " ".join(args.command.split())
+    shown = read_only(args, grammar(tuple(ctx.services.show_allowlist)))
+    command = str(shown)
     with ctx.db.read() as s:
         device = one_device(s, args.device)
     with ctx.services.devices.session(device) as driver:
         output = driver.show(command)
-    title = f"{device.hostname}: {args.command}"
+    title = f"{device.hostname}: {command}"
     if isinstance(output, list) and output and isinstance(output[0], dict):
         data = CommandOutput(device.hostname, command, output[:MAX_ROWS], None, len(output))
     else:

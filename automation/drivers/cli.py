@@ -18,6 +18,7 @@ from netmiko.exceptions import (
     NetmikoAuthenticationException,
     NetmikoTimeoutException,
     ReadException,
+    ReadTimeout,
 )
 
 from automation.drivers.base import (
@@ -28,11 +29,50 @@ from automation.drivers.base import (
     Target,
 )
 from automation.drivers.staging import StagedCLIChanges
+from domain.errors import DomainError
 
 #: What CLI devices print when they refuse a line.
 ERROR_PATTERN = r"% ?(Invalid|Incomplete|Ambiguous|Unknown|Error)"
 
 RUNNING = {"juniper_junos": "show configuration | display set"}
+
+#: How a device says it will not run a read-only command, in the first lines it prints:
+#: `% Invalid input` (IOS, IOS-XR, EOS), `% Invalid command` (NX-OS), `syntax error`
+#: (Junos), `Error: Unrecognized command` (VRP), `Error: Bad command` (SR OS).
+SHOW_REFUSED = re.compile(
+    r"\s*(% ?(Invalid|Incomplete|Ambiguous|Unknown|Bad)|syntax error|error:"
+    r"|(unknown|unrecognized|invalid|bad) command)",
+    re.IGNORECASE,
+)
+
+
+class CommandFailed(DomainError):
+    """The device refused a read-only command, or did not finish it in time."""
+
+
+def show_refusal(output: str) -> str | None:
+    """The device's refusal at the top of a command's output (past the `^` marker line),
+    or None when it ran the command."""
+    lines = [x.strip() for x in output.splitlines() if x.strip() and x.strip() != "^"]
+    return next((x for x in lines[:3] if SHOW_REFUSED.match(x)), None)
+
+
+def show_timed_out(target: Target, command: str, waited_s: float | None) -> CommandFailed:
+    """The one-line error for a read-only command the device did not finish in time."""
+    within = f"within {waited_s:g} s" if waited_s else "in time"
+    return CommandFailed(
+        f"{target.hostname} did not finish `{command}` {within}",
+        hint="narrow it with | include or | section, or raise devices.command_timeout_s "
+        "in config.yaml",
+    )
+
+
+def show_refused(target: Target, command: str, refusal: str) -> CommandFailed:
+    """The one-line error for a read-only command the device would not run."""
+    return CommandFailed(
+        f"{target.hostname} refused `{command}`: {refusal}",
+        hint=f"{target.platform.value} may not have this command, or not with these arguments",
+    )
 
 
 class NetmikoDriver(StagedCLIChanges):
@@ -75,8 +115,25 @@ class NetmikoDriver(StagedCLIChanges):
         return str(self._conn.send_command(command))
 
     def show(self, command: str) -> str | list[dict[str, str]]:
-        output = self._conn.send_command(command, use_textfsm=True)
-        return output if isinstance(output, list | str) else str(output)
+        # A TextFSM template parses a command's whole output, not lines a modifier kept.
+        parse = "|" not in command
+        try:
+            output = self._conn.send_command(command, use_textfsm=parse)
+        except ReadTimeout:
+            waited = self._conn.read_timeout_override or 10.0  # Netmiko's own default
+            raise show_timed_out(self.target, command, waited) from None
+        except (OSError, EOFError, NetmikoTimeoutException, ReadException) as exc:
+            raise DeviceUnreachable(
+                f"{self.target.hostname} dropped the session during `{command}` "
+                f"({_first_line(exc)})"
+            ) from None
+        if isinstance(output, list):
+            return output
+        text = str(output)
+        refusal = show_refusal(text)
+        if refusal is not None:
+            raise show_refused(self.target, command, refusal)
+        return text
 
     def _send(self, lines: Sequence[str]) -> None:
         try:

@@ -3,13 +3,21 @@ it) and rollback, all done by the device's own NAPALM driver."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from napalm import get_network_driver
-from napalm.base.exceptions import ConnectionException, MergeConfigException
+from napalm.base.exceptions import (
+    CommandErrorException,
+    CommandTimeoutException,
+    ConnectionException,
+    MergeConfigException,
+)
+from netmiko.exceptions import ReadException, ReadTimeout
 
 from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Facts, Target
+from automation.drivers.cli import show_refusal, show_refused, show_timed_out
 
 
 class NapalmDriver:
@@ -59,7 +67,25 @@ class NapalmDriver:
         return str(self._device.get_config(retrieve="running")["running"])
 
     def show(self, command: str) -> str | list[dict[str, str]]:
-        return str(self._device.cli([command])[command])
+        try:
+            output = str(self._device.cli([command])[command])
+        except (CommandTimeoutException, ReadTimeout, TimeoutError):
+            # IOS-XR raises the first; SSH-based drivers (ios, nxos_ssh) let Netmiko's out.
+            waited = getattr(self._device, "timeout", None)
+            raise show_timed_out(self.target, command, waited) from None
+        except CommandErrorException as exc:  # EOS: {command: the device's refusal}
+            said = _first_line(exc)
+            said = re.sub(r"^\{'.*?': ['\"](.*)['\"]\}$", r"\1", said)
+            raise show_refused(self.target, command, said) from None
+        except (ConnectionException, ReadException, OSError, EOFError) as exc:
+            raise DeviceUnreachable(
+                f"{self.target.hostname} dropped the session during `{command}` "
+                f"({_first_line(exc)})"
+            ) from None
+        refusal = show_refusal(output)
+        if refusal is not None:
+            raise show_refused(self.target, command, refusal)
+        return output
 
     def load_candidate(self, lines: Sequence[str]) -> None:
         try:
@@ -96,3 +122,8 @@ class NapalmDriver:
 
     def close(self) -> None:
         self._device.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
