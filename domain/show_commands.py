@@ -399,13 +399,15 @@ class ShowGrammar:
         words = tokens[: pipes[0]] if pipes else tokens
         if len(words) > MAX_WORDS:
             raise CommandRefused(
-                words[MAX_WORDS], f"more than {MAX_WORDS} words", self._allowed_hint(())
+                words[MAX_WORDS],
+                f"{_shown(words[MAX_WORDS])!r} is one word too many: at most {MAX_WORDS}",
+                self._allowed_hint(()),
             )
         for word in words:
             if word.lower() == "file" or _URL.match(word):
                 raise CommandRefused(
                     word,
-                    f"{_shown(word)!r} names a file: /device run only reads",
+                    f"{_shown(word)!r} names a file or file system: /device run only reads",
                     self._allowed_hint(()),
                 )
         normalised = self._match(words)
@@ -413,14 +415,6 @@ class ShowGrammar:
             return ShowCommand(normalised)
         modifier, pattern = _modifier(tokens[pipes[0] + 1 :], " ".join(normalised))
         return ShowCommand(normalised, modifier, pattern)
-
-    def accepts(self, text: str) -> bool:
-        """Whether parse() would take the text."""
-        try:
-            self.parse(text)
-        except CommandRefused:
-            return False
-        return True
 
     def first_words(self) -> tuple[str, ...]:
         """The keywords a command may start with (show)."""

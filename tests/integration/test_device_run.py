@@ -84,7 +84,7 @@ ISSUE_EXAMPLES = {
         "'version\\u2028reload' holds a line break, U+2028 (LINE SEPARATOR): one command, one line"
     ),
     '/device run r1-mum "show running-config flash:pwn.cfg"': (
-        "'flash:pwn.cfg' names a file: /device run only reads"
+        "'flash:pwn.cfg' names a file or file system: /device run only reads"
     ),
     '/device run r1-mum "reload"': "'reload' is not a read-only command /device run allows",
 }
@@ -122,7 +122,7 @@ def test_an_unquoted_command_gets_a_hint_to_quote_it(world: Database) -> None:
     assert (reply.ok, reply.text) == (False, "'br' is not an allowed read-only command")
     assert reply.hint == 'quote the command: /device run r1-mum "sh ip int br"'
     reply = router.handle(access.user("alice"), "/device run r1-mum show ip route vrf a:b")
-    assert reply.text == "'a:b' names a file: /device run only reads"
+    assert reply.text == "'a:b' names a file or file system: /device run only reads"
     assert network["r1-mum"].sessions == 0
 
 
