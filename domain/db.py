@@ -83,13 +83,11 @@ def enum_column(enum: type[StrEnum], **kw: Any) -> sa.Enum:
 
 def get_by_ref(session: Session, model: type[T], text: str, noun: str) -> T:
     """The entity a human reference ("T-12") names, or NotFound."""
-    number = parse_ref(model.ref_prefix, text, noun)  # type: ignore[attr-defined]
+    prefix: str = model.ref_prefix  # type: ignore[attr-defined]
+    number = parse_ref(prefix, text, noun)
     found = session.get(model, number)
     if found is None:
-        raise NotFound(
-            f"no {noun} {make_ref(model.ref_prefix, number)}",  # type: ignore[attr-defined]
-            hint=f"check the number; `/{noun.split()[0]} list` shows recent ones",
-        )
+        raise NotFound(f"no {noun} {make_ref(prefix, number)}", hint=_ref_hint(prefix))
     return found
 
 
@@ -100,12 +98,45 @@ def make_ref(prefix: str, number: int) -> str:
     return f"{prefix}-{number}"
 
 
+#: The integers every database here stores (SQLite INTEGER, PostgreSQL BIGINT): ids,
+#: backup ids and every number a command passes on to a query must lie in this range.
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+
+#: Where each kind of reference is listed, for the hint when a number names nothing.
+_LISTED_BY = {
+    "A": "`/alarm list` shows the open alarms",
+    "T": "`/ticket list` shows recent ones",
+    "O": "`/order list` shows recent ones",
+    "F": "`/fraud cases` shows the open cases",
+    "CR": "`/config history <device>` shows a device's changes",
+}
+
+
+def _ref_hint(prefix: str) -> str:
+    listed = _LISTED_BY.get(prefix)
+    return f"check the number; {listed}" if listed else "check the number"
+
+
 def parse_ref(prefix: str, text: str, noun: str) -> int:
-    """Turn "T-12", "t12" or "12" into 12; refuse anything else with a hint."""
-    m = re.fullmatch(rf"(?:{re.escape(prefix)}-?)?(\d{{1,12}})", text.strip(), re.IGNORECASE)
+    """Turn "T-12", "t12" or "12" into 12; refuse anything else with a hint.
+
+    A number too large for any id is NotFound like any other number that names nothing.
+    """
+    m = re.fullmatch(rf"(?:{re.escape(prefix)}-?)?([0-9]+)", text.strip(), re.IGNORECASE)
     if not m:
-        raise NotFound(f"{text!r} is not a {noun} reference", hint=f"use the form {prefix}-12")
-    return int(m.group(1))
+        raise NotFound(
+            f"{_cut(text.strip())!r} is not a {noun} reference", hint=f"use the form {prefix}-12"
+        )
+    digits = m.group(1).lstrip("0") or "0"
+    if len(digits) > len(str(INT_MAX)) or int(digits) > INT_MAX:
+        raise NotFound(f"no {noun} {prefix}-{_cut(digits)}", hint=_ref_hint(prefix))
+    return int(digits)
+
+
+def _cut(text: str, most: int = 40) -> str:
+    """Typed text short enough to repeat in a one-line error."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 # -- engine and unit of work ------------------------------------------------------------

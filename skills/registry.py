@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 from pydantic.fields import FieldInfo
 
 from domain.config import Role
+from domain.db import INT_MAX, INT_MIN
 from skills.context import Context
 from skills.reply import Reply
 
@@ -36,6 +37,22 @@ class Args(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_the_database(cls, value: Any) -> Any:
+        """Every whole number a command takes (a page, a limit, a backup id) is one the
+        database can hold; a larger one is refused here, once for every command."""
+        for number in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(number, bool) or not isinstance(number, int):
+                continue
+            if not INT_MIN <= number <= INT_MAX:
+                digits = len(str(abs(number)))
+                written = str(number) if digits <= 24 else f"a {digits}-digit number"
+                if number > INT_MAX:
+                    raise ValueError(f"{written} is too large; at most {INT_MAX}")
+                raise ValueError(f"{written} is too small; at least {INT_MIN}")
+        return value
 
 
 class NoArgs(Args):
