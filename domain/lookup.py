@@ -541,6 +541,22 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"did you mean {close[0]}? " if close else ""
 
 
+def selector_words(words: Sequence[str], *, search: bool = False) -> list[str]:
+    """Words as typed, a quoted selector ('site:X role:core') split into its words.
+
+    In a search, a quoted phrase of plain words ('andheri exchange') stays one search
+    phrase; one holding a `key:value` or a glob is a selector like any other.
+    """
+    out: list[str] = []
+    for word in words:
+        pieces = word.split()
+        if len(pieces) > 1 and (not search or any(":" in p or is_glob(p) for p in pieces)):
+            out += pieces
+        else:
+            out.append(word)
+    return out
+
+
 def parse_selector(words: Sequence[str], *, search: bool = False) -> DeviceSelector:
     """A selector from typed words; one-line errors with the valid values as hints.
 
@@ -553,12 +569,12 @@ def parse_selector(words: Sequence[str], *, search: bool = False) -> DeviceSelec
     lab = False
     values: dict[SelectorKey, set[str]] = {k: set() for k in SelectorKey}
     terms: list[str] = []
-    for raw in words:
+    for raw in selector_words(words, search=search):
         word = raw.strip()
         if not word:
             continue
         spaced = any(c.isspace() for c in word)
-        if not word.isprintable() or (spaced and not search):
+        if not word.isprintable():
             raise DomainError(f"{shown(word)!r} is not a hostname or selector", hint=SELECTOR_HINT)
         key, sep, value = word.partition(":")
         if sep and not spaced:

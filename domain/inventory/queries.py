@@ -37,6 +37,7 @@ from domain.lookup import (
     glob_like,
     is_glob,
     parse_selector,
+    selector_words,
     shown,
 )
 
@@ -125,24 +126,19 @@ def one_device(session: Session, words: Sequence[str]) -> Device:
         return device
     # Plain words that name no device by hostname, address or serial: as a selector they
     # are exact hostnames, refused with a "did you mean" (or "matches 2 devices").
-    return _selected_one(session, _split(words))
+    return _selected_one(session, selector_words(words))
 
 
 def one_device_or_none(session: Session, words: Sequence[str]) -> Device | None:
     """`one_device`, or None when the words are plain words (no `key:value`, glob or
     `lab`) that name no device by hostname, address or serial, and so may name
     something else (a customer). A selector must match exactly one device."""
-    words = _split(words)
+    words = selector_words(words)
     if any(_selector_word(w) for w in words):
         return _selected_one(session, words)
     if len(words) == 1:
         return device_named(session, words[0])
     return None
-
-
-def _split(words: Sequence[str]) -> list[str]:
-    """Words as typed, a quoted selector ('site:X role:core') split into its words."""
-    return [w for item in words for w in item.split()]
 
 
 def _selected_one(session: Session, words: Sequence[str]) -> Device:
@@ -236,9 +232,16 @@ def search_devices(session: Session, selector: DeviceSelector, page: int = 1) ->
         )
     page = max(1, page)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(
-        query.order_by(rank.desc(), Device.hostname).offset((page - 1) * PAGE).limit(PAGE)
-    ).all()
+    # A page past the end is empty without asking: its offset may be beyond any integer
+    # the database takes.
+    offset = (page - 1) * PAGE
+    rows = (
+        session.execute(
+            query.order_by(rank.desc(), Device.hostname).offset(offset).limit(PAGE)
+        ).all()
+        if offset < total
+        else []
+    )
     return DeviceSearch(
         total,
         page,

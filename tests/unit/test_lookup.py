@@ -18,6 +18,7 @@ from domain.lookup import (
     glob_like,
     normalise_msisdn,
     parse_selector,
+    selector_words,
 )
 
 # -- subjects ----------------------------------------------------------------------------------
@@ -210,6 +211,45 @@ def test_selector_errors_are_one_line_with_a_hint(
         parse_selector(words)
     assert str(err.value) == message
     assert err.value.hint.startswith(hint), err.value.hint
+
+
+def test_a_quoted_selector_is_its_words() -> None:
+    """`/config plan ntp "site:MUM-AND1 role:core"` targets what the unquoted words do."""
+    quoted = parse_selector(["site:MUM-AND1 role:core", "r1-* r2-*"])
+    assert quoted == parse_selector(["site:MUM-AND1", "role:core", "r1-*", "r2-*"])
+    assert selector_words(["r1-mum  r2-mum", "lab"]) == ["r1-mum", "r2-mum", "lab"]
+    with pytest.raises(DomainError) as err:
+        parse_selector(["platform:foo role:core"])
+    assert (str(err.value), err.value.hint) == (
+        "no platform 'foo'",
+        "platforms: " + ", ".join(p.value for p in Platform),
+    )
+
+
+def test_in_a_search_a_quoted_phrase_stays_a_phrase_unless_it_holds_a_selector() -> None:
+    assert parse_selector(["Andheri Exchange"], search=True).words == ("andheri exchange",)
+    found = parse_selector(["andheri role:core"], search=True)
+    assert found.words == ("andheri",) and found.roles == {DeviceRole.CORE}
+    assert parse_selector(["r1-* mum"], search=True).globs == {"r1-*"}
+    with pytest.raises(DomainError, match="no role 'wizard'"):
+        parse_selector(["andheri role:wizard"], search=True)
+
+
+@pytest.mark.parametrize(
+    ("word", "key", "choices"),
+    [
+        ("platform", "platforms", Platform),
+        ("role", "roles", DeviceRole),
+        ("status", "states", DeviceStatus),
+    ],
+)
+def test_every_unknown_value_names_itself_and_lists_every_valid_one(
+    word: str, key: str, choices: type[Platform] | type[DeviceRole] | type[DeviceStatus]
+) -> None:
+    with pytest.raises(DomainError) as err:
+        parse_selector([f"{word}:Zzzz"])
+    assert str(err.value) == f"no {word} 'zzzz'"
+    assert err.value.hint == f"{key}: " + ", ".join(c.value for c in choices)
 
 
 def test_search_takes_plain_words_as_search_words_and_may_be_empty() -> None:
