@@ -175,7 +175,7 @@ class Router:
         group = [c for c in self.registry.under(first) if c.allows(caller.roles)]
         if group and len(words) == 1:
             lines = "\n".join(f"{c.usage}  {c.help}" for c in group)
-            return Reply.error(f"/{first} needs a subcommand", f"one of:\n{lines}")
+            return Reply.error(f"`/{first}` needs a subcommand", f"one of:\n{lines}")
         typed = " ".join(words[:2]).lower()
         names = [c.name for c in self.registry.visible_to(caller.roles)]
         close = difflib.get_close_matches(typed, names, n=1, cutoff=0.6)
