@@ -3,12 +3,18 @@
 FakeNOS answers `show running-config` from a fixed template and has no config mode on
 most platforms; the lab keeps each device's running and startup configuration here so
 that pushed lines show up in a later session and a rollback can be seen to work.
+
+It also keeps what a commit-confirm needs on the device side: named candidate copies
+(EOS configuration sessions, `automation.lab.sessions`) and the one commit that waits for
+confirmation, with a timer thread that reverts it if no confirmation comes, whether or
+not the SSH session that made it is still there.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 #: Commands that open a sub-mode; the lines after them belong to that section.
@@ -50,6 +56,22 @@ class Faults:
     drop_once: bool = False
     #: Seconds each config line takes (a slow device, a change that runs a while).
     slow_line_s: float = 0.0
+    #: End the SSH session right after a commit (the change cut the management path off).
+    drop_after_commit: bool = False
+
+
+@dataclass
+class PendingCommit:
+    """A commit that is running but reverts by itself unless confirmed in time."""
+
+    session: str
+    before: dict[str, list[str]]
+    deadline: float  # time.monotonic()
+    timer: threading.Timer = field(repr=False)
+
+    @property
+    def seconds_left(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
 
 
 @dataclass
@@ -62,6 +84,13 @@ class DeviceConfig:
     startup: dict[str, list[str]] = field(default_factory=dict)
     faults: Faults = field(default_factory=Faults)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    #: Named configuration sessions: candidate copies that become running on commit.
+    sessions: dict[str, DeviceConfig] = field(default_factory=dict, repr=False)
+    #: The commit waiting for confirmation, if any (one at a time, as on EOS).
+    pending: PendingCommit | None = field(default=None, repr=False)
+    #: Commit timers run out after at most this many seconds, whatever the command asked:
+    #: a test sees a revert without waiting the minutes a driver asks for.
+    commit_timer_cap_s: float | None = None
 
     def apply(self, line: str, context: str | None) -> str | None:
         """Apply one config line in a section (or at top level); returns the new context.
@@ -124,6 +153,56 @@ class DeviceConfig:
         with self.lock:
             self.startup = {k: list(v) for k, v in self.sections.items()}
 
+    def candidate(self) -> DeviceConfig:
+        """A copy of the running configuration to edit apart from it (a session)."""
+        with self.lock:
+            return DeviceConfig(self.hostname, self.version, _copy(self.sections))
+
+    def commit(self, candidate: DeviceConfig, session: str, timer_s: float | None = None) -> float:
+        """Make a candidate the running config; with `timer_s`, it reverts by itself after
+        that many seconds (capped by `commit_timer_cap_s`) unless `confirm()` comes first.
+        Returns the seconds the timer was set to (0 without one)."""
+        with self.lock:
+            if timer_s is not None and self.pending is not None:
+                raise ValueError(
+                    f"session {self.pending.session} already has a commit timer pending"
+                )
+            before = _copy(self.sections)
+            with candidate.lock:
+                self.sections = _copy(candidate.sections)
+            if timer_s is None:
+                return 0.0
+            if self.commit_timer_cap_s is not None:
+                timer_s = min(timer_s, self.commit_timer_cap_s)
+            timer = threading.Timer(timer_s, self._expire, args=(session,))
+            timer.daemon = True
+            self.pending = PendingCommit(session, before, time.monotonic() + timer_s, timer)
+            timer.start()
+            return timer_s
+
+    def confirm(self, session: str) -> bool:
+        """Keep the pending commit of `session`; False when it has none (any more)."""
+        with self.lock:
+            if self.pending is None or self.pending.session != session:
+                return False
+            self.pending.timer.cancel()
+            self.pending = None
+            return True
+
+    def revert(self, session: str) -> bool:
+        """Put back the running config from before the pending commit of `session`, now."""
+        with self.lock:
+            if self.pending is None or self.pending.session != session:
+                return False
+            self.pending.timer.cancel()
+            self.sections, self.pending = self.pending.before, None
+            return True
+
+    def _expire(self, session: str) -> None:
+        # The timer thread: no confirmation came in time. Only the running config goes
+        # back; a `write memory` made meanwhile stays in the startup config (see sessions).
+        self.revert(session)
+
     def text(self) -> str:
         """The configuration as `show running-config` prints it."""
         with self.lock:
@@ -143,6 +222,10 @@ class DeviceConfig:
         with self.lock:
             saved = DeviceConfig(self.hostname, self.version, dict(self.startup))
         return saved.text().replace("Current configuration", "Startup configuration")
+
+
+def _copy(sections: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in sections.items()}
 
 
 def baseline(

@@ -3,6 +3,7 @@
 Exec and enable modes answer from FakeNOS's platform commands (show version, ...);
 `configure terminal`, config lines, `end`, `exit` and `write memory` act on the
 device's DeviceConfig, and `show running-config` / `show startup-config` print it.
+EOS devices also have configuration sessions with a commit timer (`automation.lab.sessions`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from fakenos.plugins.shell.cmd_shell import CMDShell
 
+from automation.lab import sessions
 from automation.lab.config import DeviceConfig
 
 INVALID = "% Invalid input detected at '^' marker."
@@ -25,6 +27,7 @@ class LabShell(CMDShell):
         self.context: str | None = None  # the config section we are in
         self.in_config = False
         self.config_lines = 0
+        self.session: str | None = None  # the EOS configuration session we are in
         self.dropped = threading.Event()
 
     # cmd.Cmd dispatches "show ..." to do_show when it exists; route everything here.
@@ -37,13 +40,16 @@ class LabShell(CMDShell):
         return self._exec(line)
 
     def _prompt(self, suffix: str) -> None:
-        self.prompt = f"{self.base_prompt}{suffix}"
+        self.prompt = f"{self.base_prompt}{sessions.mode(self, suffix)}"
 
     def _exec(self, line: str) -> bool:
         enabled = self.prompt.endswith("#")
         words = line.lower()
         if words in ("exit", "logout", "quit"):
             return True
+        answered = sessions.exec_command(self, line, enabled)
+        if answered is not None:
+            return answered
         if words in ("configure terminal", "conf t", "configure"):
             if not enabled:
                 self.writeline(INVALID)
@@ -72,6 +78,10 @@ class LabShell(CMDShell):
         return bool(self.default(line))
 
     def _config(self, line: str) -> bool:
+        if self.session is not None:
+            answered = sessions.session_command(self, line)
+            if answered is not None:
+                return answered
         lowered = line.lower()
         if lowered in ("end", "\x1a"):
             self.in_config = False
@@ -103,7 +113,7 @@ class LabShell(CMDShell):
         if (faults.reject is not None and faults.reject.search(line)) or not line.isprintable():
             self.writeline(f"{line}\n{INVALID}")
             return False
-        context = self.device.apply(line, self.context)
+        context = sessions.editing(self).apply(line, self.context)
         if context != self.context:
             self.context = context
             self._prompt(
