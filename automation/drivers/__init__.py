@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from automation.drivers.base import Credentials, Driver, Target
 from domain.config import DeviceSettings
+from domain.inventory.choices import Platform
 from domain.inventory.models import Device
 
 
@@ -35,11 +36,21 @@ def credentials_from(settings: DeviceSettings) -> Credentials:
 def connect(
     target: Target, credentials: Credentials, napalm_platforms: Collection[str] = ()
 ) -> Driver:
-    """Open the driver the target's platform calls for."""
+    """Open the driver the target's platform calls for: NAPALM where configured, else the
+    CLI, with the device's own commit-confirm where it has one (EOS sessions with a commit
+    timer, IOS-XR and Junos `commit confirmed`)."""
     if target.platform.value in napalm_platforms and target.platform.info.napalm_driver:
         from automation.drivers.napalm_driver import NapalmDriver
 
         return NapalmDriver(target, credentials)
+    if target.platform is Platform.ARISTA_EOS:
+        from automation.drivers.eos_session import EosSessionDriver
+
+        return EosSessionDriver(target, credentials)
+    if target.platform in (Platform.CISCO_XR, Platform.JUNIPER_JUNOS):
+        from automation.drivers.commit_confirmed import CommitConfirmedDriver
+
+        return CommitConfirmedDriver(target, credentials)
     from automation.drivers.cli import NetmikoDriver
 
     return NetmikoDriver(target, credentials)

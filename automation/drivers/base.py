@@ -55,6 +55,16 @@ class Driver(Protocol):
 
     target: Target
 
+    @property
+    def confirm_within_s(self) -> float | None:
+        """Seconds a commit stays pending before the device itself reverts it, unless
+        confirm() comes first; None when a commit is final at once (then only the
+        post-check and a restore from the backup protect a push)."""
+
+    @property
+    def awaiting_confirm(self) -> bool:
+        """A commit is running on the device and reverts by itself unless confirmed."""
+
     def facts(self) -> Facts: ...
 
     def running_config(self) -> str: ...
@@ -76,7 +86,7 @@ class Driver(Protocol):
         already, and one that is never confirmed reverts by itself."""
 
     def rollback(self) -> None:
-        """Undo the last commit."""
+        """Undo the last commit (a pending one is reverted on the device at once)."""
 
     def discard(self) -> None:
         """Forget the staged lines."""

@@ -4,13 +4,19 @@ Before a change: the running config. The candidate is merged into it with hier_c
 which gives the lines to send (remediation) and the lines that undo them (rollback).
 Commit sends them with send_config_set, stops at the first error line the device
 prints, and saves.
+
+Devices with a commit-confirm of their own (EOS sessions, IOS-XR and Junos
+`commit confirmed`) subclass this: `_configure(lines, hold=True)` leaves the change
+running but pending, `_confirm_commit()` keeps it, and the device reverts it by itself
+if the confirmation never comes (`automation.drivers.eos_session`,
+`automation.drivers.commit_confirmed`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from netmiko import ConnectHandler
 from netmiko.exceptions import (
@@ -76,6 +82,13 @@ def show_refused(target: Target, command: str, refusal: str) -> CommandFailed:
 
 
 class NetmikoDriver(StagedCLIChanges):
+    #: Seconds a commit waits for confirm() before the device reverts it by itself; None
+    #: here: IOS-style devices have no commit-confirm, a commit is final at once.
+    confirm_within_s: float | None = None
+    #: What the device prints when it refuses a line.
+    error_pattern = ERROR_PATTERN
+    _awaiting_confirm = False
+
     def __init__(self, target: Target, credentials: Credentials) -> None:
         self.target = target
         info = target.platform.info
@@ -100,7 +113,7 @@ class NetmikoDriver(StagedCLIChanges):
             ) from None
 
     def facts(self) -> Facts:
-        version = self._conn.send_command("show version")
+        version = str(self._conn.send_command("show version"))
         return Facts(
             hostname=self.target.hostname,
             vendor=self.target.platform.info.vendor,
@@ -135,13 +148,52 @@ class NetmikoDriver(StagedCLIChanges):
             raise show_refused(self.target, command, refusal)
         return text
 
-    def _send(self, lines: Sequence[str]) -> None:
+    @property
+    def awaiting_confirm(self) -> bool:
+        """A commit is running on the device and reverts by itself unless confirmed."""
+        return self._awaiting_confirm
+
+    def commit(self) -> None:
+        # The change is the one push a device may hold for confirmation; rollbacks and
+        # restores (`_send` from elsewhere) are final at once.
+        if self._plan is None or self._plan.empty:
+            return
+        self._send(self._plan.remediation, hold=self.confirm_within_s is not None)
+        self._applied, self._plan = self._plan, None
+
+    def confirm(self) -> None:
+        if self._awaiting_confirm:
+            with self._device_errors():
+                self._confirm_commit()
+            self._awaiting_confirm = False
+
+    def _send(self, lines: Sequence[str], hold: bool = False) -> None:
+        with self._device_errors():
+            self._configure(lines, hold)
+        self._awaiting_confirm = hold
+
+    def _configure(self, lines: Sequence[str], hold: bool) -> None:
+        """Send lines in config mode and make them stick; with `hold`, leave the commit
+        pending confirmation (only drivers whose device has commit-confirm get it)."""
+        self._conn.send_config_set(list(lines), error_pattern=self.error_pattern)
+        self._conn.save_config()
+
+    def _confirm_commit(self) -> None:
+        """Keep a commit `_configure(..., hold=True)` left pending."""
+
+    def _abandon_config_mode(self) -> None:
+        """Leave config mode after a refused line, keeping nothing of the change."""
+        self._conn.exit_config_mode()
+
+    @contextlib.contextmanager
+    def _device_errors(self) -> Iterator[None]:
+        """The device's refusals and a lost session, as the errors a change reports."""
         try:
-            self._conn.send_config_set(list(lines), error_pattern=ERROR_PATTERN)
+            yield
         except ConfigInvalidException as exc:
             # Netmiko stops at the refused line and leaves the device in config mode.
-            with contextlib.suppress(OSError, EOFError, ValueError):
-                self._conn.exit_config_mode()
+            with contextlib.suppress(OSError, EOFError, ValueError, ReadException):
+                self._abandon_config_mode()
             raise ConfigRejected(
                 f"{self.target.hostname} refused the change: {_first_line(exc)}"
             ) from None
@@ -149,7 +201,6 @@ class NetmikoDriver(StagedCLIChanges):
             raise DeviceUnreachable(
                 f"{self.target.hostname} dropped the session during the change ({_first_line(exc)})"
             ) from None
-        self._conn.save_config()
 
     def close(self) -> None:
         with contextlib.suppress(OSError, EOFError):

@@ -11,6 +11,7 @@ from napalm import get_network_driver
 from napalm.base.exceptions import (
     CommandErrorException,
     CommandTimeoutException,
+    CommitConfirmException,
     ConnectionException,
     MergeConfigException,
 )
@@ -35,6 +36,7 @@ class NapalmDriver:
                 f"{target.platform} has no NAPALM driver",
                 hint="use the CLI (Netmiko) driver for this platform",
             )
+        self._napalm_name = name
         args = {"port": target.port, **(optional_args or {})}
         if credentials.enable_secret:
             args.setdefault("secret", credentials.enable_secret)
@@ -98,19 +100,38 @@ class NapalmDriver:
 
     #: Seconds a commit stays pending before the device reverts it on its own.
     REVERT_IN_S = 300
+    #: NAPALM drivers whose commit_config takes revert_in (ios only where `archive` is set
+    #: up; iosxr and nxos raise NotImplementedError, so a commit there is final at once).
+    REVERTING = frozenset({"eos", "junos", "ios", "mock"})
+    _pending = False
+    _revert_refused = False
+
+    @property
+    def confirm_within_s(self) -> float | None:
+        if self._napalm_name in self.REVERTING and not self._revert_refused:
+            return float(self.REVERT_IN_S)
+        return None
+
+    @property
+    def awaiting_confirm(self) -> bool:
+        return self._pending
 
     def commit(self) -> None:
-        # Commit-confirm where the driver has it: if Switchboard dies before the post-check
-        # confirms, the device reverts by itself.
+        # Commit-confirm where the driver has it: if the session is cut off, or Switchboard
+        # dies, before the post-check confirms, the device reverts by itself.
+        if self.confirm_within_s is None:
+            self._device.commit_config()
+            return
         try:
             self._device.commit_config(revert_in=self.REVERT_IN_S)
             self._pending = True
-        except NotImplementedError:
+        except (NotImplementedError, CommitConfirmException):
+            # Refused before anything was sent (an IOS device without `archive`).
+            self._revert_refused = True
             self._device.commit_config()
-            self._pending = False
 
     def confirm(self) -> None:
-        if getattr(self, "_pending", False):
+        if self._pending:
             self._device.confirm_commit()
             self._pending = False
 
