@@ -19,7 +19,9 @@ from fakenos.plugins.servers.ssh_server_paramiko import ParamikoSshServer
 
 from automation.lab.config import DeviceConfig, baseline
 from automation.lab.shell import LabShell
+from automation.lab.show import PLACEHOLDER_MODELS, Chassis
 from domain.db import Database
+from domain.inventory.choices import OperStatus, Platform
 from domain.inventory.models import Device, Interface
 
 log = logging.getLogger(__name__)
@@ -31,15 +33,36 @@ logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 
 @dataclass(frozen=True)
 class LabDevice:
+    """One simulated device: its inventory row as far as the device itself tells it."""
+
     hostname: str
     platform: str
     port: int
     os_version: str
+    #: (name, description, address "10.0.1.1/30" or None), in inventory order.
     interfaces: tuple[tuple[str, str, str | None], ...] = ()
+    #: Model and serial `show version` and `show inventory` print; a device built without
+    #: an inventory row gets a placeholder of its platform.
+    model: str = ""
+    serial: str = ""
+    vendor: str = ""
+    #: Interfaces whose link the inventory has down.
+    links_down: tuple[str, ...] = ()
+
+    def chassis(self) -> Chassis:
+        """The device's hardware, as its show commands describe it (booted now)."""
+        known = self.platform in {p.value for p in Platform}
+        return Chassis(
+            platform=self.platform,
+            model=self.model or PLACEHOLDER_MODELS.get(self.platform, "LAB-1000"),
+            serial=self.serial or f"LAB{self.port:08d}",
+            vendor=self.vendor or (Platform(self.platform).info.vendor if known else ""),
+            links_down=frozenset(self.links_down),
+        )
 
 
 def lab_devices(db: Database) -> list[LabDevice]:
-    """The inventory's lab devices with their interfaces, in port order."""
+    """The inventory's lab devices with their model, serial and interfaces, in port order."""
     with db.read() as s:
         devices = s.scalars(sa.select(Device).where(Device.lab).order_by(Device.mgmt_port)).all()
         out = []
@@ -54,6 +77,10 @@ def lab_devices(db: Database) -> list[LabDevice]:
                     d.mgmt_port,
                     d.os_version,
                     tuple((i.name, i.description, i.ip_address) for i in ifaces),
+                    model=d.model,
+                    serial=d.serial,
+                    vendor=d.vendor,
+                    links_down=tuple(i.name for i in ifaces if i.oper_status == OperStatus.DOWN),
                 )
             )
     return out
@@ -87,7 +114,11 @@ class Lab:
             password=self.password,
             address=self.host,
             ssh_banner=f"{device.hostname} (Switchboard lab)",
-            shell_configuration={"base_prompt": device.hostname, "device": config},
+            shell_configuration={
+                "base_prompt": device.hostname,
+                "device": config,
+                "chassis": device.chassis(),
+            },
         )
         server.start()
         self._servers[device.hostname] = server

@@ -1,8 +1,9 @@
 """The lab's CLI: FakeNOS's shell with a stateful IOS-style configuration mode.
 
-Exec and enable modes answer from FakeNOS's platform commands (show version, ...);
-`configure terminal`, config lines, `end`, `exit` and `write memory` act on the
-device's DeviceConfig, and `show running-config` / `show startup-config` print it.
+Exec and enable modes answer show commands from the device itself (`automation.lab.show`:
+show version, interfaces, running-config, ... from its inventory row and DeviceConfig),
+and anything else from FakeNOS's platform commands; `configure terminal`, config lines,
+`end`, `exit` and `write memory` act on the device's DeviceConfig.
 EOS devices also have configuration sessions with a commit timer (`automation.lab.sessions`).
 """
 
@@ -16,14 +17,18 @@ from fakenos.plugins.shell.cmd_shell import CMDShell
 
 from automation.lab import sessions
 from automation.lab.config import DeviceConfig
+from automation.lab.show import Chassis, show_command
 
 INVALID = "% Invalid input detected at '^' marker."
 
 
 class LabShell(CMDShell):
-    def __init__(self, *args: Any, device: DeviceConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, device: DeviceConfig, chassis: Chassis | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.device = device
+        self.chassis = chassis  # model, serial, ...: what show version says it is
         self.context: str | None = None  # the config section we are in
         self.in_config = False
         self.config_lines = 0
@@ -60,11 +65,9 @@ class LabShell(CMDShell):
             self.writeline("Enter configuration commands, one per line.  End with CNTL/Z.")
             self._prompt("(config)#")
             return False
-        if enabled and words in ("show running-config", "show run", "more system:running-config"):
-            self.writeline(self.device.text())
-            return False
-        if enabled and words in ("show startup-config", "show start"):
-            self.writeline(self.device.startup_text())
+        shown = show_command(line, self.device, self.chassis, enabled=enabled)
+        if shown is not None:
+            self.writeline(shown)
             return False
         if enabled and words in (
             "write memory",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ from automation.drivers.base import (
 from automation.drivers.cli import ERROR_PATTERN
 from automation.drivers.staging import StagedCLIChanges
 from automation.lab.config import DeviceConfig, baseline
+from automation.lab.show import PLACEHOLDER_MODELS, Chassis, show_command
 from domain.inventory.choices import Platform
 
 #: What an IOS-style device prints for a line it does not take.
@@ -73,6 +75,21 @@ class FakeDevice:
     sessions: int = 0
     #: Fires when a push reaches `hold` (the test then knows the change is in flight).
     holding: threading.Event = field(default_factory=threading.Event)
+    #: When it booted: `show version` counts its uptime from here.
+    booted_at: float = field(default_factory=time.time)
+    #: Interfaces whose link is down (its show commands say so).
+    links_down: frozenset[str] = frozenset()
+
+    def chassis(self) -> Chassis:
+        """What its show commands say it is, as a lab device's do."""
+        return Chassis(
+            self.platform.value,
+            self.model,
+            self.serial,
+            self.platform.info.vendor,
+            links_down=self.links_down,
+            booted_at=self.booted_at,
+        )
 
     def running(self) -> str:
         return self.config.text()
@@ -97,15 +114,25 @@ class FakeNetwork:
         lines: Sequence[str] = (),
         version: str = "17.6",
         password: str | None = None,
+        model: str | None = None,
+        serial: str | None = None,
     ) -> FakeDevice:
-        """A device with a believable, saved baseline configuration (and `lines` on top)."""
+        """A device with a believable, saved baseline configuration (and `lines` on top);
+        model and serial as its inventory row has them (placeholders when not given)."""
         config = baseline(hostname, list(interfaces), version)
         context: str | None = None
         for line in lines:
             context = _apply(config, line, context)
         config.save()
-        serial = f"FOC{len(self.devices) + 1:04d}"
-        device = FakeDevice(hostname, Platform(platform), config, serial=serial, password=password)
+        platform = Platform(platform)
+        device = FakeDevice(
+            hostname,
+            platform,
+            config,
+            model=model or PLACEHOLDER_MODELS.get(platform.value, "ASR-920"),
+            serial=serial or f"FOC{len(self.devices) + 1:04d}",
+            password=password,
+        )
         self.devices[hostname] = device
         return device
 
@@ -173,19 +200,11 @@ class FakeDriver(StagedCLIChanges):
     def show(self, command: str) -> str | list[dict[str, str]]:
         self._alive()
         words = " ".join(command.split())
-        if words in ("show running-config", "show run"):
-            return self.device.running()
-        if words in ("show startup-config", "show start"):
-            return self.device.startup()
         if words in self.device.outputs:
             return self.device.outputs[words]
-        if words == "show version":
-            return (
-                f"Cisco IOS XE Software, Version {self.device.config.version}\n"
-                f"cisco {self.device.model} (1RU) processor\n"
-                f"Processor board ID {self.device.serial}"
-            )
-        return f"{command}\n{INVALID}"
+        # The lab's own answers (show version, interfaces, running-config, ...), raw text.
+        shown = show_command(words, self.device.config, self.device.chassis())
+        return f"{command}\n{INVALID}" if shown is None else shown
 
     # -- staging, commit and rollback are StagedCLIChanges', as in the real CLI driver ---
 
