@@ -216,6 +216,10 @@ class Freeze(Section):
     end: date
     #: Shown to whoever tries to change something.
     reason: str
+    #: Whose days start and end are (a freeze starts at local midnight).
+    timezone: str = "Asia/Kolkata"
+
+    _tz = field_validator("timezone")(lambda v: _check_timezone(v))
 
     @model_validator(mode="after")
     def _ordered(self) -> Freeze:

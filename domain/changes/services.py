@@ -50,14 +50,17 @@ def approve_change(
             .order_by(Device.hostname)
         ).all()
         named = [(h, r.value) for h, r in held if r.value in second_approval_roles]
-        roles = sorted({r for _, r in named}) or sorted(second_approval_roles) or ["these"]
+        roles = sorted({r for _, r in named})
         hosts = ", ".join(h for h, _ in named[:3]) + (
             f" and {len(named) - 3} more" if len(named) > 3 else ""
         )
+        why = (
+            f"touches {' and '.join(roles)} devices ({hosts})"
+            if named
+            else "needs a second engineer"
+        )
         raise PolicyViolation(
-            f"{change.ref} touches {' and '.join(roles)} devices"
-            + (f" ({hosts})" if hosts else "")
-            + f"; an engineer other than {approver} must apply it",
+            f"{change.ref} {why}; an engineer other than {approver} must apply it",
             hint=f"ask a colleague to run /config apply {change.ref}",
         )
     CHANGE_LIFECYCLE.check(change.ref, change.state, ChangeState.APPROVED)

@@ -230,7 +230,10 @@ def test_core_change_needs_another_engineer(world: Database) -> None:
         s.add(cr)
         s.flush()
         ref = cr.ref
-    with pytest.raises(PolicyViolation, match="another engineer"), world.transaction() as s:
+    with (
+        pytest.raises(PolicyViolation, match="an engineer other than alice must apply it"),
+        world.transaction() as s,
+    ):
         approve_change(s, ref, "alice")
     with world.transaction() as s:
         approve_change(s, ref, "bob")
