@@ -86,7 +86,9 @@ def _default(info: FieldInfo) -> str:
                 ", ".join(f"{k}: {v}" for k, v in item.model_dump(mode="json").items())
                 for item in value
             )
-        return "[" + ", ".join(str(v.value if isinstance(v, Enum) else v) for v in value) + "]"
+        items = [str(v.value if isinstance(v, Enum) else v) for v in value]
+        # Strings in code spans: `<interface>` would otherwise vanish as an HTML tag.
+        return ", ".join(f"`{v}`" if isinstance(v, str) else v for v in items) or "[]"
     return f"`{value}`" if isinstance(value, str) else str(value)
 
 
