@@ -117,8 +117,9 @@ class NetmikoDriver(StagedCLIChanges):
         return Facts(
             hostname=self.target.hostname,
             vendor=self.target.platform.info.vendor,
-            model=_find(r"[Cc]isco (\S+) .*processor|Model: (\S+)", version) or "",
-            os_version=_find(r"Version ([^\s,]+)", version) or "",
+            model=_find(r"[Cc]isco (\S+) .*processor|Model: (\S+)|(?m:^Arista (\S+))", version)
+            or "",
+            os_version=_find(r"Version ([^\s,]+)|Software image version: (\S+)", version) or "",
             serial=_find(r"Processor board ID (\S+)|Serial number: (\S+)", version) or "",
             uptime_s=None,
         )

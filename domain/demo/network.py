@@ -107,7 +107,11 @@ def _sites_and_devices(
     ) -> int:
         candidates = models_by_role[role]
         if platform is not None:
-            candidates = [m for m in ref.DEVICE_MODELS if m.platform == platform] or candidates
+            candidates = [m for m in candidates if m.platform == platform] or [
+                m
+                for m in ref.DEVICE_MODELS
+                if m.platform == platform and DeviceRole.FIREWALL not in m.roles
+            ]
         m = candidates[int(rng.integers(0, len(candidates)))]
         did = len(devices["id"]) + 1
         abbr = {
