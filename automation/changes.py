@@ -26,6 +26,7 @@ progress message can follow along and a crash leaves a readable trail.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,6 +67,8 @@ TROUBLE = (
     TargetState.ROLLED_BACK,
     TargetState.INTERRUPTED,
 )
+#: Seconds between logins to a device that dropped the session after a commit.
+RELOGIN_EVERY_S = 2.0
 #: A device in one of these may hold lines the change pushed.
 TOUCHED = (TargetState.VERIFIED, TargetState.PUSHED, TargetState.INTERRUPTED)
 
@@ -540,8 +543,11 @@ class ChangeWorkflow:
         except DeviceUnreachable as exc:
             if before is None:
                 return TargetState.UNREACHABLE, f"{_words(exc)} (before any line was sent)"
-            # The session died mid-change: log in again and put it back as it was.
-            return self._restore_again(target, device, exc, before)
+            # The session died mid-change: log in again and put it back as it was (on a
+            # device with a commit timer, it may have put itself back by then).
+            return self._restore_again(
+                target, device, exc, before, getattr(driver, "confirm_within_s", None)
+            )
         finally:
             driver.close()
 
@@ -554,14 +560,39 @@ class ChangeWorkflow:
             target.rollback = "\n".join(planned.rollback)
 
     def _restore_again(
-        self, target: Target, device: Device, lost: DeviceUnreachable, before: str
+        self,
+        target: Target,
+        device: Device,
+        lost: DeviceUnreachable,
+        before: str,
+        reverts_within_s: float | None = None,
     ) -> tuple[TargetState, str]:
-        """After a dropped session: a new one restores the device, or says it could not."""
+        """After a dropped session: a new one restores the device, or says it could not.
+
+        A device whose commit reverts by itself unless confirmed (EOS session timer,
+        Junos and IOS-XR commit confirmed) may stay out of reach until it has: it is
+        tried again until its timer (and half a minute) has run out, and read."""
+        deadline = time.monotonic() + (reverts_within_s + 30 if reverts_within_s else 0)
+        while True:
+            try:
+                again = self.connector(target)
+                break
+            except DeviceUnreachable as exc:
+                if time.monotonic() >= deadline:
+                    waited = " after its commit timer ran out" if reverts_within_s else ""
+                    return (
+                        TargetState.FAILED,
+                        f"{lost}; could not log in again{waited} to roll back ({exc})",
+                    )
+                time.sleep(min(RELOGIN_EVERY_S, max(0.0, deadline - time.monotonic())))
         try:
-            again = self.connector(target)
-        except DeviceUnreachable as exc:
-            return TargetState.FAILED, f"{lost}; could not log in again to roll back ({exc})"
-        try:
+            left = diffing.restore(device.platform, again.running_config(), before)
+            if not left:
+                return TargetState.ROLLED_BACK, (
+                    f"{lost}; the device reverted the change itself (commit timer)"
+                    if reverts_within_s
+                    else f"{lost}; logged in again: nothing of the change was left"
+                )
             self._restore(again, device, before)
         except (DeviceUnreachable, ConfigRejected) as exc:
             return TargetState.FAILED, f"{lost}; the roll back failed too ({exc}), check the device"

@@ -175,6 +175,10 @@ class FakeDriver(StagedCLIChanges):
     is merged with hier_config, commit sends the remediation lines and saves, rollback
     sends the lines that undo them, a refused line stops the push unsaved."""
 
+    #: As the IOS CLI: a commit is final at once (no device-side timer).
+    confirm_within_s: float | None = None
+    awaiting_confirm = False
+
     def __init__(self, target: Target, device: FakeDevice) -> None:
         self.target = target
         self.device = device

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -259,3 +260,47 @@ def test_targets_by_hostname_glob_site_and_role(lab_db: tuple[Database, Lab]) ->
     for hostile in ("%", "_", "r1' OR '1'='1", "role:wizard"):
         with pytest.raises(DomainError):
             select_devices(db, [hostile])
+
+
+def test_an_eos_push_that_cuts_management_off_is_reverted_by_the_device_itself(
+    lab_db: tuple[Database, Lab],
+) -> None:
+    """EOS commits through a configuration session with a commit timer: when the change
+    takes the management session away, nobody can confirm it and the device reverts it.
+    The workflow logs in again once the device answers, reads it, and says so."""
+    import threading
+
+    db, lab = lab_db
+    device = lab.configs["r3-ka"]
+    before = device.text()
+    device.commit_timer_cap_s = 3  # the driver asks for 120 s; the lab makes it 3
+    device.faults.drop_after_commit = True
+
+    def management_path_down_until_the_timer_reverts() -> None:
+        while device.pending is None:
+            time.sleep(0.02)
+        lab.stop_device("r3-ka")  # no SSH while the change holds
+        while device.pending is not None:
+            time.sleep(0.05)
+        device.faults.drop_after_commit = False
+        lab.start()  # reverted: the device answers again
+
+    outage = threading.Thread(target=management_path_down_until_the_timer_reverts)
+    outage.start()
+    flow = ChangeWorkflow(
+        db,
+        AutomationSettings(workers=2),
+        DeviceConnector.from_settings(
+            DeviceSettings(
+                username="netops", password="lab-pw", connect_timeout_s=2, command_timeout_s=2
+            )
+        ),
+    )
+    change, _ = flow.plan("ntp", ["r3-ka"], {"servers": "10.0.0.44"}, "alice")
+    report = flow.apply(change.ref, "bob")
+    outage.join(30)
+    (outcome,) = report.outcomes
+    assert outcome.state == TargetState.ROLLED_BACK, outcome.detail
+    assert outcome.detail.endswith("; the device reverted the change itself (commit timer)")
+    assert report.state == ChangeState.ROLLED_BACK
+    assert device.text() == before
