@@ -78,7 +78,8 @@ class DiffArgs(Args):
     @model_validator(mode="before")
     @classmethod
     def _last_number_is_the_backup(cls, data: Any) -> Any:
-        return last_word_is(data, "device", "backup", when=str.isdigit)
+        # A negative number is a (bad) backup id too, not a hostname.
+        return last_word_is(data, "device", "backup", when=lambda w: w.lstrip("-").isdigit())
 
 
 def _outcomes(report: ChangeReport) -> Table:

@@ -14,6 +14,7 @@ from pydantic import model_validator
 from domain.config import Role
 from domain.errors import PolicyViolation
 from domain.inventory.queries import one_device
+from domain.secrets import mask_config
 from domain.show_commands import ShowCommand, ShowGrammar, grammar
 from skills.context import Context
 from skills.registry import Args, command, positional
@@ -82,6 +83,8 @@ def run(ctx: Context, args: RunArgs) -> Reply:
         device = one_device(s, args.device)
     with ctx.services.devices.session(device) as driver:
         output = driver.show(command)
+    if isinstance(output, str):  # `show running-config` holds communities and keys
+        output = mask_config(output)
     title = f"{device.hostname}: {command}"
     if isinstance(output, list) and output and isinstance(output[0], dict):
         data = CommandOutput(device.hostname, command, output[:MAX_ROWS], None, len(output))

@@ -137,6 +137,7 @@ class NapalmDriver:
 
     def rollback(self) -> None:
         self._device.rollback()
+        self._pending = False  # the device is back; nothing waits for a confirm
 
     def discard(self) -> None:
         self._device.discard_config()
