@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 
 #: Commands that open a sub-mode; the lines after them belong to that section.
 SECTION = re.compile(
-    r"^(interface|router|line|ip access-list|ipv6 access-list|vlan \d|vrf definition|"
+    r"^(interface|router|line|ip access-list|ipv6 access-list|vlan \d+|vrf definition|"
     r"policy-map|class-map|route-map|ip vrf|controller|key chain)\b"
 )
 
 
 #: Negations IOS keeps in the running config; any other `no X` with no X just does nothing.
+#: Not `no shutdown`: an interface that is up shows neither line, on IOS as on EOS.
 KEPT_NEGATIONS = re.compile(
-    r"^no (ip address|shutdown|ip domain lookup|ip domain-lookup|service pad|ip http server|"
+    r"^no (ip address|ip domain lookup|ip domain-lookup|service pad|ip http server|"
     r"switchport|cdp enable|ip redirects|ip proxy-arp)$"
 )
 
@@ -96,7 +97,7 @@ class DeviceConfig:
         """Apply one config line in a section (or at top level); returns the new context.
 
         `no X` removes X (and lines that extend it, as IOS does for `no description`);
-        the negations IOS shows (`no ip address`, `no shutdown`) are kept in its place.
+        the negations IOS shows (`no ip address`, `no cdp enable`) are kept in its place.
         """
         line = " ".join(line.split())
         if context is not None and (GLOBAL.match(line) or SECTION.match(line)):
