@@ -35,8 +35,26 @@ _HIER = {
 #: Lines of `show running-config` that are not configuration.
 _NOISE = ("Building configuration", "Current configuration", "Startup configuration", "end")
 
-#: Commands that hold one value on IOS-style devices: a new value replaces the old one.
-_ONE_VALUE = ("banner motd ", "banner login ", "banner exec ", "logging trap ")
+#: Commands that hold one value on IOS-style devices: a new value replaces the old one,
+#: and undoing it puts the old one back (not `no <new value>`, which leaves nothing).
+#: hier_config's drivers know some of these per platform; this makes them the same on all.
+_ONE_VALUE: tuple[tuple[str, ...], ...] = (
+    ("banner motd ",),
+    ("banner login ",),
+    ("banner exec ",),
+    ("logging trap ",),
+    ("snmp-server location ",),
+    ("snmp-server contact ",),
+    ("hostname ",),
+    ("interface ", "description "),
+    ("interface ", "switchport access vlan "),
+    ("interface ", "switchport mode "),
+    ("interface ", "mtu "),
+    ("vlan ", "name "),
+)
+#: `ip address A M` on an interface, but not a secondary address (there may be several).
+#: (The group is the rule's key: every primary address shares it.)
+_PRIMARY_ADDRESS = MatchRule(re_search=r"^(ip address) \S+ \S+$")
 
 #: `banner motd ^text^` on one line (not the `^C` that opens a multi-line banner).
 _BANNER_ONE_LINE = re.compile(r"^(banner \S+) (\S)(?!C$)(.*)\2\s*$")
@@ -76,8 +94,21 @@ def _driver(platform: DevicePlatform) -> HConfigDriverBase:
     driver = get_hconfig_driver(_HIER.get(platform, Platform.GENERIC))
     if platform != DevicePlatform.JUNIPER_JUNOS:
         driver.rules.idempotent_commands.extend(
-            IdempotentCommandsRule(match_rules=(MatchRule(startswith=prefix),))
-            for prefix in _ONE_VALUE
+            IdempotentCommandsRule(match_rules=tuple(MatchRule(startswith=p) for p in path))
+            for path in _ONE_VALUE
+        )
+        # A secondary address is one more, not the address replaced (hier_config's IOS rule
+        # takes every `ip address` as one value).
+        driver.rules.idempotent_commands[:] = [
+            rule
+            for rule in driver.rules.idempotent_commands
+            if [str(m.startswith or "").strip() for m in rule.match_rules]
+            != ["interface", "ip address"]
+        ]
+        driver.rules.idempotent_commands.append(
+            IdempotentCommandsRule(
+                match_rules=(MatchRule(startswith="interface "), _PRIMARY_ADDRESS)
+            )
         )
     return driver
 

@@ -76,23 +76,11 @@ def _has_template(family: str, name: str) -> bool:
 
 
 #: Cases that fail because of a known bug outside this test's reach, with the bug.
-KNOWN_BUGS = {
-    ("interface_description", Platform.ARISTA_EOS): (
-        "automation/diffing.py: hier_config's EOS driver does not hold an interface's "
-        "description as one value (its IOS driver does), so replacing `description uplink` "
-        "plans the undo line `no description <new>` and the rollback leaves the interface "
-        "with no description instead of `description uplink`"
-    ),
-}
-
 CASES = [
     pytest.param(
         name,
         platform,
         id=f"{name}-{platform.value}",
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name, platform])]
-        if (name, platform) in KNOWN_BUGS
-        else [],
     )
     for name in intents.INTENTS
     for platform in _lab_platforms()

@@ -205,6 +205,6 @@ def test_a_fixed_line_is_suspended_and_resumed_through_the_order_path(
     (report,) = provisioner.run_pending()
     assert report.ref == resume and "is active again" in report.text
     block = lab.configs["r2-del"].text().split(f"interface {PORT}\n", 1)[1].split("!", 1)[0]
-    assert not re.search(r"^ shutdown$", block, re.M) and " no shutdown" in block
+    assert not re.search(r"^ shutdown$", block, re.M)  # as IOS shows an open port
     with db.read() as s:
         assert s.get_one(Subscription, sub_id).state == SubscriptionState.ACTIVE
