@@ -532,13 +532,18 @@ class ChangeWorkflow:
                 why = f"post-check: {len(missing)} intended line(s) missing ({missing[0].strip()})"
             except ConfigRejected as exc:
                 why = _words(exc)
+            except DeviceUnreachable:
+                raise
+            except Exception as exc:  # the read-back could not be understood: not verified
+                log.warning("%s: post-check on %s failed: %r", ref, device.hostname, exc)
+                why = f"post-check could not read the change back ({_words(exc)})"
             try:
                 self._restore(driver, device, before)
-            except (DeviceUnreachable, ConfigRejected) as exc:
-                return (
-                    TargetState.FAILED,
-                    f"{why}; the roll back failed too ({exc}), check the device",
-                )
+            except DeviceUnreachable:
+                raise
+            except Exception as exc:
+                failed_too = f"the roll back failed too ({_words(exc)}), check the device"
+                return TargetState.FAILED, f"{why}; {failed_too}"
             return TargetState.ROLLED_BACK, f"{why}; rolled back"
         except DeviceUnreachable as exc:
             if before is None:
@@ -782,8 +787,12 @@ def _later_changes(
         .where(
             ChangeTarget.device_id.in_(device_ids),
             ChangeTarget.change_id != original.id,
-            ChangeRequest.started_at > original.started_at,
+            # At or after: two changes applied within one clock tick are both "later"
+            # (an earlier one's lines are never taken away by this undo anyway).
+            ChangeRequest.started_at >= original.started_at,
             ChangeRequest.state != ChangeState.ROLLED_BACK,
+            # A rollback only puts back what was there before the change it undid.
+            ChangeRequest.reverts_id.is_(None),
             ChangeTarget.state.in_(list(TOUCHED)),
         )
         .order_by(ChangeRequest.started_at)

@@ -35,7 +35,8 @@ KEPT_NEGATIONS = re.compile(
 SINGLE_VALUED = re.compile(
     r"^(description|ip address(?!.* secondary)|mtu|speed|duplex|bandwidth|encapsulation|"
     r"hostname|switchport access vlan|switchport mode|logging buffered|ip domain name|"
-    r"snmp-server location|snmp-server contact|clock timezone|banner motd|exec-timeout)\b"
+    r"snmp-server location|snmp-server contact|clock timezone|banner motd|exec-timeout|"
+    r"logging trap|name)\b"
 )
 
 #: Global commands: typed inside a section they leave it, as on IOS.

@@ -42,7 +42,8 @@ def approve_change(
             f"{change.ref} cannot be applied: {why}",
             hint=f"/config show {change.ref}, then plan it again",
         )
-    if change.needs_second_approval and change.requested_by == approver:
+    if change.requested_by == approver:
+        # The rule is the policy now, not when the change was planned.
         held = session.execute(
             sa.select(Device.hostname, Device.role)
             .join(ChangeTarget, ChangeTarget.device_id == Device.id)
@@ -50,19 +51,20 @@ def approve_change(
             .order_by(Device.hostname)
         ).all()
         named = [(h, r.value) for h, r in held if r.value in second_approval_roles]
-        roles = sorted({r for _, r in named})
-        hosts = ", ".join(h for h, _ in named[:3]) + (
-            f" and {len(named) - 3} more" if len(named) > 3 else ""
-        )
-        why = (
-            f"touches {' and '.join(roles)} devices ({hosts})"
-            if named
-            else "needs a second engineer"
-        )
-        raise PolicyViolation(
-            f"{change.ref} {why}; an engineer other than {approver} must apply it",
-            hint=f"ask a colleague to run /config apply {change.ref}",
-        )
+        if named or change.needs_second_approval:
+            roles = sorted({r for _, r in named})
+            hosts = ", ".join(h for h, _ in named[:3]) + (
+                f" and {len(named) - 3} more" if len(named) > 3 else ""
+            )
+            why = (
+                f"touches {' and '.join(roles)} devices ({hosts})"
+                if named
+                else "needs a second engineer"
+            )
+            raise PolicyViolation(
+                f"{change.ref} {why}; an engineer other than {approver} must apply it",
+                hint=f"ask a colleague to run /config apply {change.ref}",
+            )
     CHANGE_LIFECYCLE.check(change.ref, change.state, ChangeState.APPROVED)
     change.state = ChangeState.APPROVED
     change.approved_by = approver

@@ -164,7 +164,9 @@ def test_a_freeze_refuses_changes_with_its_reason_and_lifts_after_its_last_day(
     with pytest.raises(PolicyViolation, match="frozen until 2027-01-02"):
         both.apply(change.ref, "bob")
     after = workflow(world, network, datetime(2027, 1, 3, 6, 0, tzinfo=UTC), freezes=YEAR_END)
-    assert after.apply(change.ref, "bob").summary == f"{change.ref} succeeded: 1 changed and verified"
+    assert (
+        after.apply(change.ref, "bob").summary == f"{change.ref} succeeded: 1 changed and verified"
+    )
 
 
 def test_a_freeze_starts_at_midnight_where_the_operator_is(
@@ -278,7 +280,9 @@ def test_the_requester_may_apply_a_change_on_access_devices_alone(
     flow = workflow(world, network)
     change, _ = flow.plan("ntp", ACCESS, {"servers": "10.0.0.9"}, requested_by="alice")
     assert change.needs_second_approval is False
-    assert flow.apply(change.ref, "alice").summary == f"{change.ref} succeeded: 3 changed and verified"
+    assert (
+        flow.apply(change.ref, "alice").summary == f"{change.ref} succeeded: 3 changed and verified"
+    )
 
 
 def test_the_roles_that_need_a_second_engineer_come_from_the_policy(
@@ -420,3 +424,79 @@ def test_a_banner_change_can_be_planned(world: Database, network: FakeNetwork) -
     flow = workflow(world, network)
     _, plan = flow.plan("banner", ["r1-mum"], {"text": "Authorised access only"}, "alice")
     assert [o.state for o in plan.outcomes] == [TargetState.PENDING]
+
+
+# -- rollback is a change like any other -------------------------------------------------------
+
+
+def roll_back(flow: ChangeWorkflow, ref: str, planner: str = "alice", applier: str = "bob"):  # type: ignore[no-untyped-def]
+    undo, _ = flow.plan_rollback(ref, planner)
+    return undo, flow.apply(undo.ref, applier)
+
+
+def test_changing_a_value_twice_and_rolling_each_back_gives_each_old_value(
+    world: Database, network: FakeNetwork
+) -> None:
+    flow = workflow(world, network)
+    baseline = network["r1-mum"].running()
+    first, _ = flow.plan("syslog", ["r1-mum"], {"host": "10.9.9.9", "level": "warnings"}, "alice")
+    assert flow.apply(first.ref, "bob").state == ChangeState.SUCCEEDED
+    second, _ = flow.plan("syslog", ["r1-mum"], {"host": "10.9.9.9", "level": "errors"}, "alice")
+    assert flow.apply(second.ref, "bob").state == ChangeState.SUCCEEDED
+    running = network["r1-mum"].running()
+    assert "logging trap errors" in running and "logging trap warnings" not in running
+    # The first cannot be rolled back while the second holds the same lines.
+    with pytest.raises(PolicyViolation, match=f"would undo {second.ref} on r1-mum"):
+        flow.plan_rollback(first.ref, "alice")
+    _, back = roll_back(flow, second.ref)
+    assert back.state == ChangeState.SUCCEEDED
+    assert "logging trap warnings" in network["r1-mum"].running()
+    _, back = roll_back(flow, first.ref)
+    assert back.state == ChangeState.SUCCEEDED
+    assert network["r1-mum"].running() == baseline
+    assert change_state(world, first.ref)[0] == ChangeState.ROLLED_BACK
+
+
+def test_a_rollback_waits_for_its_window_and_thaws_with_the_freeze(
+    world: Database, network: FakeNetwork
+) -> None:
+    open_now = workflow(world, network)
+    change, _ = open_now.plan("ntp", ["r1-mum"], {"servers": "10.0.0.9"}, "alice")
+    open_now.apply(change.ref, "bob")
+    frozen = workflow(world, network, datetime(2026, 12, 28, 6, 0, tzinfo=UTC), freezes=YEAR_END)
+    undo, plan = frozen.plan_rollback(change.ref, "alice")  # planning is always allowed
+    assert [o.state for o in plan.outcomes] == [TargetState.PENDING]
+    with pytest.raises(PolicyViolation, match="frozen until 2027-01-02"):
+        frozen.apply(undo.ref, "bob")
+    assert "ntp server 10.0.0.9" in network["r1-mum"].running()
+    closed = workflow(world, network, change_windows=WEEKEND_NIGHTS)  # a Wednesday
+    with pytest.raises(PolicyViolation, match="outside the change windows"):
+        closed.apply(undo.ref, "bob")
+    assert open_now.apply(undo.ref, "bob").state == ChangeState.SUCCEEDED
+    assert "ntp server 10.0.0.9" not in network["r1-mum"].running()
+
+
+def test_a_rollback_on_a_core_device_needs_another_engineer(
+    world: Database, network: FakeNetwork
+) -> None:
+    flow = workflow(world, network)
+    change, _ = flow.plan("ntp", ["cr1-mum"], {"servers": "10.0.0.9"}, "alice")
+    flow.apply(change.ref, "bob")
+    undo, _ = flow.plan_rollback(change.ref, "bob")
+    assert undo.needs_second_approval
+    with pytest.raises(PolicyViolation, match="an engineer other than bob must apply it"):
+        flow.apply(undo.ref, "bob")
+    assert "ntp server 10.0.0.9" in network["cr1-mum"].running()
+    assert flow.apply(undo.ref, "alice").state == ChangeState.SUCCEEDED
+
+
+def test_the_second_engineer_rule_is_the_policy_at_apply_not_at_plan(
+    world: Database, network: FakeNetwork
+) -> None:
+    planned_under = workflow(world, network, second_approval_roles=("core",))
+    change, _ = planned_under.plan("ntp", ["pe1-mum"], {"servers": "10.0.0.9"}, "alice")
+    assert change.needs_second_approval is False
+    stricter = workflow(world, network, second_approval_roles=("core", "pe"))
+    with pytest.raises(PolicyViolation, match=r"touches pe devices \(pe1-mum\)"):
+        stricter.apply(change.ref, "alice")
+    assert untouched(network, "pe1-mum")
