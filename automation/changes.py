@@ -384,6 +384,7 @@ class ChangeWorkflow:
             )
             move_change(s, change.ref, ChangeState.RUNNING, now=now)
             change_id, ref, reverts_id = change.id, change.ref, change.reverts_id
+            forced_by = change.forced_by
             params, template = dict(change.params), change.template
             work = [
                 _Work(
@@ -426,6 +427,12 @@ class ChangeWorkflow:
                 release(s, change_id)
                 if reverts_id is not None:
                     self._mark_reverted(s, reverts_id, report)
+                    if params.get("over") and report.count(TargetState.VERIFIED):
+                        for other in str(params["over"]).split(", "):
+                            overridden = get_change(s, other)
+                            overridden.summary += (
+                                f"; partly undone by {ref}, a rollback forced by {forced_by}"
+                            )
         note(report.summary)
         return report
 
@@ -715,7 +722,7 @@ class ChangeWorkflow:
         forced = ", ".join(sorted({c[0] for c in conflicts}))
         return self._record_plan(
             "rollback",
-            {"of": original_ref},
+            {"of": original_ref, **({"over": forced} if conflicts else {})},
             " ".join(d.hostname for d in devices),
             devices,
             undo,

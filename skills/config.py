@@ -82,14 +82,17 @@ class DiffArgs(Args):
         return last_word_is(data, "device", "backup", when=lambda w: w.lstrip("-").isdigit())
 
 
+def _cut(text: str) -> str:
+    """A diff or result for a table cell: its first lines, saying how many more there are."""
+    lines = text.splitlines()
+    if len(lines) > MAX_DIFF_LINES:
+        lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more lines"]
+    return "\n".join(lines)
+
+
 def _outcomes(report: ChangeReport) -> Table:
-    rows = []
-    for o in report.outcomes:
-        detail = o.detail.splitlines()
-        if len(detail) > MAX_DIFF_LINES:
-            detail = [*detail[:MAX_DIFF_LINES], f"... {len(detail) - MAX_DIFF_LINES} more lines"]
-        rows.append((o.hostname, o.state.label, "\n".join(detail)))
-    return Table(("device", "state", "diff or result"), tuple(rows))
+    rows = tuple((o.hostname, o.state.label, _cut(o.detail)) for o in report.outcomes)
+    return Table(("device", "state", "diff or result"), rows)
 
 
 def _planned(ctx: Context, change: ChangeRequest, report: ChangeReport, what: str) -> Reply:
@@ -231,16 +234,13 @@ def show(ctx: Context, args: ChangeRef) -> Reply:
         Field("approved by", change.approved_by or "-"),
         Field("risk", change.risk),
     )
+    if change.reverts:
+        fields += (Field("rolls back", change.reverts),)
+    if change.forced_by:
+        fields += (Field("forced by", f"{change.forced_by}, over a later change's lines"),)
     table = Table(
         ("device", "state", "detail"),
-        tuple(
-            (
-                t.hostname,
-                t.state.label,
-                t.error or (t.diff.splitlines() or [""])[0],
-            )
-            for t in change.devices
-        ),
+        tuple((t.hostname, t.state.label, _cut(t.error or t.diff or "-")) for t in change.devices),
     )
     return Reply(
         text=change.summary or f"{change.ref} {change.state}",

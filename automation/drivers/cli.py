@@ -126,7 +126,13 @@ class NetmikoDriver(StagedCLIChanges):
 
     def running_config(self) -> str:
         command = RUNNING.get(self.target.platform.value, "show running-config")
-        return str(self._conn.send_command(command))
+        try:
+            return str(self._conn.send_command(command))
+        except (OSError, EOFError, NetmikoTimeoutException, ReadException) as exc:
+            # A session that stops answering mid-change: what it holds must be checked.
+            raise DeviceUnreachable(
+                f"{self.target.hostname} stopped answering `{command}` ({_first_line(exc)})"
+            ) from None
 
     def show(self, command: str) -> str | list[dict[str, str]]:
         # A TextFSM template parses a command's whole output, not lines a modifier kept.

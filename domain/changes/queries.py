@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import get_change
+from domain.db import make_ref
 from domain.errors import DomainError
 from domain.inventory.models import Device
 from domain.secrets import mask_config, mask_values
@@ -48,6 +49,9 @@ class ChangeView:
     started_at: datetime | None
     finished_at: datetime | None
     devices: list[ChangeTargetRow]
+    #: For a rollback: the change it undoes; and the admin who forced it over later ones.
+    reverts: str | None = None
+    forced_by: str | None = None
 
 
 def change_view(session: Session, ref: str) -> ChangeView:
@@ -73,6 +77,10 @@ def change_view(session: Session, ref: str) -> ChangeView:
         created_at=change.created_at,
         started_at=change.started_at,
         finished_at=change.finished_at,
+        reverts=make_ref(ChangeRequest.ref_prefix, change.reverts_id)
+        if change.reverts_id is not None
+        else None,
+        forced_by=change.forced_by,
         devices=[
             ChangeTargetRow(
                 h,

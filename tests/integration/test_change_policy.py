@@ -500,3 +500,23 @@ def test_the_second_engineer_rule_is_the_policy_at_apply_not_at_plan(
     with pytest.raises(PolicyViolation, match=r"touches pe devices \(pe1-mum\)"):
         stricter.apply(change.ref, "alice")
     assert untouched(network, "pe1-mum")
+
+
+def test_a_forced_rollback_says_who_forced_it_and_over_what(
+    world: Database, network: FakeNetwork
+) -> None:
+    flow = workflow(world, network)
+    first, _ = flow.plan("ntp", ["r1-mum"], {"servers": "10.0.0.27"}, "alice")
+    flow.apply(first.ref, "bob")
+    later, _ = flow.plan("ntp", ["r1-mum"], {"servers": "10.0.0.27,10.0.0.28"}, "alice")
+    flow.apply(later.ref, "bob")
+    with pytest.raises(PolicyViolation, match="only an admin may force"):
+        flow.plan_rollback(first.ref, "alice", force=True, may_force=False)
+    undo, plan = flow.plan_rollback(first.ref, "root", force=True, may_force=True)
+    assert plan.matched == f"rolls back {first.ref} on 1 device; forced over {later.ref}"
+    assert (undo.forced_by, undo.params) == ("root", {"of": first.ref, "over": later.ref})
+    assert flow.apply(undo.ref, "bob").state == ChangeState.SUCCEEDED
+    assert "ntp server 10.0.0.27" not in network["r1-mum"].running()
+    state, summary = change_state(world, later.ref)
+    assert state == ChangeState.SUCCEEDED
+    assert summary.endswith(f"; partly undone by {undo.ref}, a rollback forced by root")

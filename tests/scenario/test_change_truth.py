@@ -184,6 +184,9 @@ def test_a_rollback_that_would_undo_a_later_change_is_refused_naming_it(
     assert "only an admin may force" in words(not_admin)
     forced = net.ask("root", f"/config rollback {first} force")
     assert f"forced over {later}" in words(forced)
+    shown = words(net.ask("bob", f"/config show {rollback_ref(forced)}"))
+    assert "rolls back" in shown and first in shown
+    assert "forced by" in shown and "root, over a later change" in shown
     assert "ntp server 10.0.0.27" in lab.configs["r4-tn"].text()  # planned, nothing sent
     with net.sb.db.read() as s:
         change = s.scalars(sa.select(ChangeRequest).where(ChangeRequest.forced_by == "root")).one()
