@@ -330,7 +330,8 @@ class ChangeWorkflow:
             if freeze.start <= day <= freeze.end:
                 raise PolicyViolation(
                     f"changes are frozen until {freeze.end} ({freeze.reason})",
-                    hint="ask a manager about an emergency change",
+                    hint=f"changes run again from {freeze.end + timedelta(days=1)}; "
+                    "the freeze is set in automation.freezes",
                 )
         windows = self.policy.change_windows
         if not windows:

@@ -154,13 +154,16 @@ def config_backup(session: Session, device: Device, backup_id: int | None = None
     query = sa.select(ConfigBackup).where(ConfigBackup.device_id == device.id)
     query = (
         query.where(ConfigBackup.id == backup_id)
-        if backup_id
+        if backup_id is not None
         else query.order_by(ConfigBackup.id.desc()).limit(1)
     )
     saved = session.scalars(query).first()
     if saved is None:
         raise DomainError(
-            f"{device.hostname} has no such backup",
-            hint=f"/config backup {device.hostname}, or /config history",
+            f"{device.hostname} has no backup {backup_id}"
+            if backup_id is not None
+            else f"{device.hostname} has no backup yet",
+            hint=f"/config history {device.hostname} lists its backups; "
+            f"/config backup {device.hostname} takes one",
         )
     return saved

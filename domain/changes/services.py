@@ -102,6 +102,16 @@ class ChangeCancelled:
 def cancel_change(db: Database, ref: str, actor: str, *, now: datetime) -> ChangeCancelled:
     """Cancel a change that has not run, in one transaction."""
     with db.transaction() as s:
+        change = get_change(s, ref)
+        if change.state not in (ChangeState.PLANNED, ChangeState.APPROVED):
+            ran = change.started_at is not None
+            raise PolicyViolation(
+                f"{change.ref} is {change.state.label}; only a change that has not run "
+                "can be cancelled",
+                hint=f"/config rollback {change.ref} plans its undo"
+                if ran and change.state != ChangeState.ROLLED_BACK
+                else f"/config show {change.ref}",
+            )
         change = move_change(s, ref, ChangeState.CANCELLED, now=now)
         return ChangeCancelled(change.ref, change.state, actor, now)
 

@@ -150,7 +150,9 @@ def test_a_freeze_refuses_changes_with_its_reason_and_lifts_after_its_last_day(
     with pytest.raises(PolicyViolation) as refused:
         frozen.apply(change.ref, "bob")
     assert str(refused.value) == "changes are frozen until 2027-01-02 (year-end freeze)"
-    assert refused.value.hint == "ask a manager about an emergency change"
+    assert refused.value.hint == (
+        "changes run again from 2027-01-03; the freeze is set in automation.freezes"
+    )
     assert untouched(network, "r1-mum")
     # A freeze wins over an open window.
     windows = (ChangeWindow(start=time(0, 0), end=time(23, 59)),)
@@ -520,3 +522,19 @@ def test_a_forced_rollback_says_who_forced_it_and_over_what(
     state, summary = change_state(world, later.ref)
     assert state == ChangeState.SUCCEEDED
     assert summary.endswith(f"; partly undone by {undo.ref}, a rollback forced by root")
+
+
+def test_cancelling_a_change_that_ran_points_to_its_rollback(
+    world: Database, network: FakeNetwork
+) -> None:
+    from domain.changes.services import cancel_change
+
+    flow = workflow(world, network)
+    change, _ = flow.plan("ntp", ["r1-mum"], {"servers": "10.0.0.9"}, "alice")
+    flow.apply(change.ref, "bob")
+    with pytest.raises(PolicyViolation) as refused:
+        cancel_change(world, change.ref, "alice", now=WEDNESDAY)
+    assert str(refused.value) == (
+        f"{change.ref} is succeeded; only a change that has not run can be cancelled"
+    )
+    assert refused.value.hint == f"/config rollback {change.ref} plans its undo"

@@ -32,5 +32,11 @@ def test_backup_then_history_and_diff(lab_db: tuple[Database, Lab]) -> None:
     assert "configuration" not in body.lower()
 
     missing = router.handle(alice, "/config diff r1-mum 999999")
-    assert (missing.ok, missing.text) == (False, "r1-mum has no such backup")
-    assert missing.hint == "/config backup r1-mum, or /config history"
+    assert (missing.ok, missing.text) == (False, "r1-mum has no backup 999999")
+    assert missing.hint == (
+        "/config history r1-mum lists its backups; /config backup r1-mum takes one"
+    )
+    # 0 and negative numbers are backup ids too (none has them), not "the latest".
+    for number in ("0", "-5"):
+        none = router.handle(alice, f"/config diff r1-mum {number}")
+        assert (none.ok, none.text) == (False, f"r1-mum has no backup {number}")

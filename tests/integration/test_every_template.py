@@ -1,9 +1,10 @@
 """Every template on every lab platform that uses it, over real SSH: render, plan, apply,
 verify, plan the rollback, apply it, and the device runs exactly what it ran before.
 
-The cases come from the code (the intents, the template folders, the lab's platforms),
-so a new template or platform is tested here the day it lands; an intent without an
-example below fails, it is never skipped.
+The cases come from the code (the intents, the template each lab platform renders from,
+the lab's platforms), so a new template or platform is tested here the day it lands; an
+intent without an example below fails, it is never skipped. A template a platform does
+not have (`intents.supported`) is refused before any device is read (unit tests).
 """
 
 from __future__ import annotations
@@ -67,34 +68,31 @@ def _lab_platforms() -> list[Platform]:
     return sorted(LAB_PLATFORMS, key=lambda p: p.value)
 
 
-def _families() -> set[str]:
-    return {intents.family(p) for p in LAB_PLATFORMS}
-
-
-def _has_template(family: str, name: str) -> bool:
-    return (intents.TEMPLATES / family / f"{name}.j2").is_file()
-
-
-#: Cases that fail because of a known bug outside this test's reach, with the bug.
 CASES = [
-    pytest.param(
-        name,
-        platform,
-        id=f"{name}-{platform.value}",
-    )
+    pytest.param(name, platform, id=f"{name}-{platform.value}")
     for name in intents.INTENTS
     for platform in _lab_platforms()
-    if _has_template(intents.family(platform), name)
+    if intents.supported(name, platform)
 ]
 
 
-def test_every_template_of_a_lab_family_is_an_intent_with_cases() -> None:
-    for family in sorted(_families()):
-        files = {p.stem for p in (intents.TEMPLATES / family).glob("*.j2")}
-        assert files, f"no templates in {family}/"
-        assert files <= set(intents.INTENTS), f"{family}/ templates no intent renders"
-        covered = {c.values[0] for c in CASES if intents.family(c.values[1]) == family}
-        assert covered == files
+def test_every_template_a_lab_platform_renders_from_is_an_intent_with_a_case() -> None:
+    covered = {(c.values[0], c.values[1]) for c in CASES}
+    for platform in _lab_platforms():
+        folders = {platform.value, intents.DIALECTS.get(platform, platform.value)}
+        for folder in sorted(folders):
+            files = {p.stem for p in (intents.TEMPLATES / folder).glob("*.j2")}
+            assert files <= set(intents.INTENTS), f"{folder}/ templates no intent renders"
+        # Its own folder's templates always apply; every intent it supports is a case.
+        own = {p.stem for p in (intents.TEMPLATES / platform.value).glob("*.j2")}
+        assert {(n, platform) for n in own} <= covered
+        assert {n for n, p in covered if p == platform} == {
+            n for n in intents.INTENTS if intents.supported(n, platform)
+        }
+    # EOS speaks its own ACL dialect, and it runs over SSH here.
+    assert ("acl_entry", Platform.ARISTA_EOS) in covered
+    eos_acl = intents.template_file("acl_entry", Platform.ARISTA_EOS)
+    assert eos_acl == intents.TEMPLATES / "arista_eos" / "acl_entry.j2"
 
 
 def test_every_intent_has_an_example() -> None:

@@ -536,7 +536,7 @@ def test_every_command_that_takes_one_device_takes_the_same_forms(
     assert said(f'/device run {named} "show version"') == "reached r3-ka"
     assert said(f"/config backup {named}") == "reached r3-ka"
     assert said(f"/config history {named}").startswith("r3-ka: ")
-    assert said(f"/config diff {named} 999999") == "r3-ka has no such backup"
+    assert said(f"/config diff {named} 999999") == "r3-ka has no backup 999999"
     with db.read() as s:
         backup = max(
             (b.id for b in s.scalars(sa.select(ConfigBackup).where(ConfigBackup.device_id == 7))),
