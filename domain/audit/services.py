@@ -76,9 +76,9 @@ def record_event(
         channel=channel[:64],
         via=via[:20],
         command=command[:120],
-        arguments=redact(arguments)[:4000],
+        arguments=visible(redact(arguments))[:4000],
         outcome=outcome,
-        detail=redact(detail)[:4000],
+        detail=visible(redact(detail))[:4000],
         duration_ms=duration_ms,
         prev_hash=prev or GENESIS,
         hash="",
@@ -184,6 +184,12 @@ def _mask_number(match: re.Match[str]) -> str:
 def _redact_kv(match: re.Match[str]) -> str:
     name = match.group(1)
     return f"{name}=[redacted]" if is_secret_name(name) else match.group(0)
+
+
+def visible(text: str) -> str:
+    """Control characters and line separators spelled out (`\\r`, `\\u2028`): an audit row
+    reads as what was typed, and no typed character can fake a second line in it."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def redact(text: str) -> str:

@@ -49,3 +49,11 @@ from domain.audit.services import redact
 )
 def test_redaction(typed: str, kept: str) -> None:
     assert redact(typed) == kept
+
+
+@pytest.mark.parametrize("separator", ["\r", "\n", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_typed_line_break_is_spelled_out_in_the_audit(separator: str) -> None:
+    from domain.audit.services import visible
+
+    shown = visible(f"show version{separator}reload")
+    assert shown.isprintable() and shown.startswith("show version\\") and shown.endswith("reload")
