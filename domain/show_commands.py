@@ -33,8 +33,13 @@ What someone types is tokenised and matched against every entry (`ShowGrammar.pa
   `flash:`-style URLs), chaining (`;`, `&`, `&&`, `||`, backticks, `$(`), and any word the
   grammar does not know at that point, with a hint saying what is allowed there.
 
-What reaches a device is the `ShowCommand` rebuilt from the tokens (`str(command)`):
-full lowercase keywords, checked values, single spaces; never the text as typed.
+What reaches a device is the command rebuilt from the tokens (`ShowCommand.base`): full
+lowercase keywords, checked values, single spaces; never the text as typed, and never
+the modifier. The modifier runs here, on the output once its secrets are masked
+(`ShowCommand.keep`, with IOS's meaning: `include`/`exclude` keep the lines the regex
+finds or not, `begin` starts at the first line it finds, `section` keeps each line it
+finds with the lines indented under it). So a regex only ever sees `********` where a
+secret was, and cannot tell a right guess of one from a wrong one.
 """
 
 from __future__ import annotations
@@ -110,13 +115,53 @@ class ShowCommand:
 
     @property
     def base(self) -> str:
-        """The command without its modifier (what parsers such as TextFSM key on)."""
+        """The command without its modifier: what is sent to the device."""
         return " ".join(self.words)
+
+    def keep(self, text: str) -> str:
+        """What the modifier leaves of a command's output (all of it when there is none)."""
+        if self.modifier is None or self.pattern is None:
+            return text
+        return apply_modifier(text, self.modifier, self.pattern)
 
     def __str__(self) -> str:
         if self.modifier is None:
             return self.base
         return f"{self.base} | {self.modifier} {self.pattern}"
+
+
+def apply_modifier(text: str, modifier: str, pattern: str) -> str:
+    """`text` as `| modifier pattern` leaves it on IOS; the regex is searched in each line.
+
+    `include` keeps the lines it finds, `exclude` the others, `begin` everything from
+    the first line it finds; `section` keeps every line it finds together with the lines
+    indented deeper under it (a top-level `router ospf 1` with its body, and on IOS also
+    a matching line inside another section, with what is under that line).
+    """
+    regex = re.compile(pattern)
+    lines = text.splitlines()
+    if modifier == "include":
+        kept = [x for x in lines if regex.search(x)]
+    elif modifier == "exclude":
+        kept = [x for x in lines if not regex.search(x)]
+    elif modifier == "begin":
+        start = next((i for i, x in enumerate(lines) if regex.search(x)), len(lines))
+        kept = lines[start:]
+    elif modifier == "section":
+        kept = []
+        under: int | None = None  # the indent of the line whose body is being kept
+        for line in lines:
+            indent = len(line) - len(line.lstrip(" \t")) if line.strip() else 0
+            if under is not None and indent > under:
+                kept.append(line)
+                continue
+            under = None
+            if regex.search(line):
+                kept.append(line)
+                under = indent
+    else:
+        raise ValueError(f"{modifier!r} is not an output modifier: {', '.join(MODIFIERS)}")
+    return "\n".join(kept)
 
 
 # -- placeholders ------------------------------------------------------------------------------
@@ -168,9 +213,14 @@ class Placeholder:
     check: Callable[[str], str | None] = field(compare=False)
 
     @property
+    def example(self) -> str:
+        """One value of this kind, as a hint shows it (the first of `examples`)."""
+        return re.split(r",? \(|, ", self.examples, maxsplit=1)[0]
+
+    @property
     def short(self) -> str:
         """The kind with one example, for a list of what may come next."""
-        return f"{self.noun} ({self.examples.split(', ')[0]})" if self.examples else self.noun
+        return f"{self.noun} ({self.example})" if self.examples else self.noun
 
     def take(self, tokens: Sequence[str], i: int) -> tuple[str, int] | None:
         """The checked value at tokens[i] and how many tokens it used, or None."""

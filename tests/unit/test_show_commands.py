@@ -327,3 +327,76 @@ def test_good_entries_load_and_take_effect() -> None:
     assert str(mine.parse("sh vlan id 10")) == "show vlan id 10"
     assert "incomplete" in str(refused("show vlan", mine))
     assert str(mine.parse("sh ip bgp sum")) == "show ip bgp summary"
+
+
+def test_a_hint_names_one_example_of_each_kind() -> None:
+    assert refused("show ip route vrf").hint == "after 'show ip route vrf' comes a name (MGMT)"
+    assert refused("show running-config interface").hint == (
+        "after 'show running-config interface' comes an interface name (Gi0/1)"
+    )
+
+
+# -- the modifier runs on Switchboard's side, on masked output ---------------------------------
+
+RUNNING = """\
+hostname r1-mum
+interface GigabitEthernet0/0/1
+ description uplink to r2
+ ip address 10.0.1.1 255.255.255.252
+ ip ospf 1 area 0
+!
+router ospf 1
+ router-id 10.0.0.1
+ passive-interface default
+snmp-server community ******** RO
+line vty 0 4
+ transport input ssh
+end"""
+
+
+def keep(modifier_and_pattern: str, text: str = RUNNING) -> list[str]:
+    command = G.parse(f"show running-config | {modifier_and_pattern}")
+    assert command.base == "show running-config"  # all that is sent
+    return command.keep(text).splitlines()
+
+
+def test_include_and_exclude_search_each_line() -> None:
+    assert keep("include community") == ["snmp-server community ******** RO"]
+    assert keep("include ospf [0-9]") == [" ip ospf 1 area 0", "router ospf 1"]
+    assert keep("exclude ^\\s") == [
+        "hostname r1-mum",
+        "interface GigabitEthernet0/0/1",
+        "!",
+        "router ospf 1",
+        "snmp-server community ******** RO",
+        "line vty 0 4",
+        "end",
+    ]
+    # Case counts, as on IOS.
+    assert keep("include HOSTNAME") == []
+
+
+def test_begin_starts_at_the_first_line_found() -> None:
+    assert keep("begin ^router") == RUNNING.splitlines()[6:]
+    assert keep("begin nothing-like-this") == []
+
+
+def test_section_keeps_each_line_found_with_what_is_indented_under_it() -> None:
+    assert keep("section ^interface") == RUNNING.splitlines()[1:5]
+    assert keep("sec ^router ospf") == [
+        "router ospf 1",
+        " router-id 10.0.0.1",
+        " passive-interface default",
+    ]
+    # A line inside another section is kept with what is under it, not its parent (IOS).
+    assert keep("section ip ospf") == [" ip ospf 1 area 0"]
+    assert keep("section vty") == ["line vty 0 4", " transport input ssh"]
+
+
+def test_a_regex_sees_only_the_mask_so_a_guess_at_a_secret_tells_nothing() -> None:
+    """The output is masked before the modifier runs: a right guess and a wrong one give
+    the same answer, so a secret cannot be read a character at a time."""
+    for guess in ("S", "S3", "S3c", "X", "Z9"):
+        for modifier in MODIFIERS:
+            assert keep(f"{modifier} community {guess}") == keep(f"{modifier} community Q"), guess
+    assert keep("include community \\*+ RO") == ["snmp-server community ******** RO"]
