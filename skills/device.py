@@ -1,7 +1,9 @@
 """Read-only commands on a device, from an allowlist, parsed into tables where possible.
 
 What may be sent is decided by the show-command grammar (domain/show_commands.py) before
-any device is contacted, and what is sent is the command it rebuilt, never the text typed.
+any device is contacted, and what is sent is the command it rebuilt, never the text typed
+and never its output modifier: `| include`, `| section` and the like run here, on the
+output with its secrets masked, as IOS would run them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from skills.reply import Field, Reply, Section, Table
 from skills.words import last_word_is
 
 MAX_ROWS = 200
+#: Most characters of text shown (a Slack section holds 3,000, with the code fence).
+MAX_TEXT = 2900
 
 
 @dataclass(frozen=True)
@@ -78,29 +82,47 @@ def read_only(args: RunArgs, allowed: ShowGrammar) -> ShowCommand:
 def run(ctx: Context, args: RunArgs) -> Reply:
     """Run an allowlisted read-only command on a device: /device run r1-mum "show version"."""
     shown = read_only(args, grammar(tuple(ctx.services.show_allowlist)))
-    command = str(shown)
+    # What was typed after `|` may be a guess at a secret: it is shown masked too.
+    command = mask_config(str(shown))
     with ctx.db.read() as s:
         device = one_device(s, args.device)
     with ctx.services.devices.session(device) as driver:
-        output = driver.show(command)
-    if isinstance(output, str):  # `show running-config` holds communities and keys
-        output = mask_config(output)
+        # The modifier never reaches the device: it runs here, on the masked output, so
+        # that a regex cannot tell a right guess at a secret from a wrong one.
+        output = driver.show(shown.base, parse=shown.modifier is None)
     title = f"{device.hostname}: {command}"
-    if isinstance(output, list) and output and isinstance(output[0], dict):
-        data = CommandOutput(device.hostname, command, output[:MAX_ROWS], None, len(output))
-    else:
-        data = CommandOutput(device.hostname, command, None, str(output), 1)
-    if isinstance(output, list) and len(output) == 1 and isinstance(output[0], dict):
-        # One record (show version): label and value read better than a one-row table.
+    if isinstance(output, list) and output:
+        return _rows(
+            title, CommandOutput(device.hostname, command, output[:MAX_ROWS], None, len(output))
+        )
+    text = shown.keep(mask_config(str(output)))
+    data = CommandOutput(device.hostname, command, None, text, 1)
+    if not text.strip():
+        said = (
+            f"`| {shown.modifier} {shown.pattern}` kept no line of the output"
+            if shown.modifier
+            else "the device printed nothing"
+        )
+        return Reply(text=title, sections=(Section(text=said),), data=data)
+    if len(text) > MAX_TEXT:
+        title += (
+            f" (the first {MAX_TEXT:,} of {len(text):,} characters; "
+            "narrow it with | include, | begin or | section)"
+        )
+    return Reply(text=title, sections=(Section(text=f"```{text[:MAX_TEXT]}```"),), data=data)
+
+
+def _rows(title: str, data: CommandOutput) -> Reply:
+    """Parsed records: one (show version) as label and value, several as a table."""
+    records = data.records or []
+    if data.total == 1:
         fields = tuple(
             Field(k, ", ".join(map(str, v)) if isinstance(v, list) else str(v))
-            for k, v in output[0].items()
+            for k, v in records[0].items()
             if v not in ("", [], None)
         )
         return Reply(text=title, sections=(Section(fields=fields),), data=data)
-    if isinstance(output, list) and output and isinstance(output[0], dict):
-        columns = tuple(output[0])
-        rows = tuple(tuple(str(r.get(c, "")) for c in columns) for r in output[:MAX_ROWS])
-        more = f" (first {MAX_ROWS} of {len(output)})" if len(output) > MAX_ROWS else ""
-        return Reply(text=title + more, tables=(Table(columns, rows),), data=data)
-    return Reply(text=title, sections=(Section(text=f"```{str(output)[:2900]}```"),), data=data)
+    columns = tuple(records[0])
+    rows = tuple(tuple(str(r.get(c, "")) for c in columns) for r in records)
+    more = f" (first {MAX_ROWS} of {data.total})" if data.total > MAX_ROWS else ""
+    return Reply(text=title + more, tables=(Table(columns, rows),), data=data)

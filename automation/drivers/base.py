@@ -69,8 +69,11 @@ class Driver(Protocol):
 
     def running_config(self) -> str: ...
 
-    def show(self, command: str) -> str | list[dict[str, str]]:
-        """A read-only command's output: parsed rows where a TextFSM template exists."""
+    def show(self, command: str, parse: bool = True) -> str | list[dict[str, str]]:
+        """What a read-only command printed, its secrets masked: with `parse`, the rows
+        of the TextFSM template that reads it, else (or when none does) the text; the
+        device's refusal or a timeout is CommandFailed. Send no output modifier: the
+        caller filters the masked text (`domain.show_commands.ShowCommand.keep`)."""
 
     def load_candidate(self, lines: Sequence[str]) -> None:
         """Stage lines to merge into the running configuration."""

@@ -15,6 +15,7 @@ if the confirmation never comes (`automation.drivers.eos_session`,
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterator, Sequence
 
@@ -26,6 +27,9 @@ from netmiko.exceptions import (
     ReadException,
     ReadTimeout,
 )
+from netmiko.utilities import get_structured_data_textfsm
+from paramiko.ssh_exception import SSHException
+from textfsm.parser import Error as TextFSMError
 
 from automation.drivers.base import (
     ConfigRejected,
@@ -36,6 +40,11 @@ from automation.drivers.base import (
 )
 from automation.drivers.staging import StagedCLIChanges
 from domain.errors import DomainError
+from domain.secrets import mask_config
+
+# Paramiko logs a device that is not there, or not speaking SSH, as an ERROR with a
+# traceback on stderr; the driver says it once, in one line (DeviceUnreachable).
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 
 #: What CLI devices print when they refuse a line.
 ERROR_PATTERN = r"% ?(Invalid|Incomplete|Ambiguous|Unknown|Error)"
@@ -54,6 +63,36 @@ SHOW_REFUSED = re.compile(
 
 class CommandFailed(DomainError):
     """The device refused a read-only command, or did not finish it in time."""
+
+
+def show_output(target: Target, command: str, text: str, parse: bool) -> str | list[dict[str, str]]:
+    """What a read-only command printed, as a driver's show() returns it.
+
+    The device's refusal is CommandFailed, in one line of its words. Secrets are masked
+    (`domain.secrets.mask_config`) before anything else reads the text, parsers too: a
+    parsed row has no line left to mask by. With `parse`, the rows of the ntc-templates
+    template for the platform and command; the text when there is none, or it does not
+    read this output (a template that meets what it does not expect fails, it never
+    guesses)."""
+    refusal = show_refusal(text)
+    if refusal is not None:
+        raise show_refused(target, command, mask_config(refusal))
+    text = mask_config(text)
+    if not parse:
+        return text
+    return parsed_rows(target, command, text) or text
+
+
+def parsed_rows(target: Target, command: str, text: str) -> list[dict[str, str]] | None:
+    """`text` read by the TextFSM template for the target's platform and `command`, as
+    Netmiko's use_textfsm reads it; None when no template reads it."""
+    try:
+        rows = get_structured_data_textfsm(
+            text, platform=target.platform.info.netmiko_device_type, command=command
+        )
+    except (TextFSMError, ValueError):  # a state error, or no ntc-templates installed
+        return None
+    return rows if isinstance(rows, list) and rows else None
 
 
 def show_refusal(output: str) -> str | None:
@@ -105,10 +144,22 @@ class NetmikoDriver(StagedCLIChanges):
             )
             if info.netmiko_device_type.startswith(("cisco", "arista")):
                 self._conn.enable()
-        except (NetmikoTimeoutException, NetmikoAuthenticationException, OSError) as exc:
+        except NetmikoAuthenticationException:
+            raise DeviceUnreachable(
+                f"{target.hostname} refused the login on {target.host}:{target.port}",
+                hint="check the device credentials (SWITCHBOARD_DEVICE_USER / _PASSWORD)",
+            ) from None
+        except (
+            NetmikoTimeoutException,
+            SSHException,
+            ReadException,
+            OSError,
+            EOFError,
+            ValueError,  # Netmiko's word for a prompt or enable mode it could not find
+        ) as exc:
             raise DeviceUnreachable(
                 f"{target.hostname} does not answer on {target.host}:{target.port} "
-                f"({_first_line(exc)})",
+                f"({one_line(exc)})",
                 hint="check the device is up (`switchboard lab status` for the lab)",
             ) from None
 
@@ -131,29 +182,20 @@ class NetmikoDriver(StagedCLIChanges):
         except (OSError, EOFError, NetmikoTimeoutException, ReadException) as exc:
             # A session that stops answering mid-change: what it holds must be checked.
             raise DeviceUnreachable(
-                f"{self.target.hostname} stopped answering `{command}` ({_first_line(exc)})"
+                f"{self.target.hostname} stopped answering `{command}` ({one_line(exc)})"
             ) from None
 
-    def show(self, command: str) -> str | list[dict[str, str]]:
-        # A TextFSM template parses a command's whole output, not lines a modifier kept.
-        parse = "|" not in command
+    def show(self, command: str, parse: bool = True) -> str | list[dict[str, str]]:
         try:
-            output = self._conn.send_command(command, use_textfsm=parse)
+            output = self._conn.send_command(command)
         except ReadTimeout:
             waited = self._conn.read_timeout_override or 10.0  # Netmiko's own default
             raise show_timed_out(self.target, command, waited) from None
-        except (OSError, EOFError, NetmikoTimeoutException, ReadException) as exc:
+        except (OSError, EOFError, NetmikoTimeoutException, ReadException, SSHException) as exc:
             raise DeviceUnreachable(
-                f"{self.target.hostname} dropped the session during `{command}` "
-                f"({_first_line(exc)})"
+                f"{self.target.hostname} dropped the session during `{command}` ({one_line(exc)})"
             ) from None
-        if isinstance(output, list):
-            return output
-        text = str(output)
-        refusal = show_refusal(text)
-        if refusal is not None:
-            raise show_refused(self.target, command, refusal)
-        return text
+        return show_output(self.target, command, str(output), parse)
 
     @property
     def awaiting_confirm(self) -> bool:
@@ -202,11 +244,11 @@ class NetmikoDriver(StagedCLIChanges):
             with contextlib.suppress(OSError, EOFError, ValueError, ReadException):
                 self._abandon_config_mode()
             raise ConfigRejected(
-                f"{self.target.hostname} refused the change: {_first_line(exc)}"
+                f"{self.target.hostname} refused the change: {one_line(exc)}"
             ) from None
         except (OSError, EOFError, NetmikoTimeoutException, ReadException) as exc:
             raise DeviceUnreachable(
-                f"{self.target.hostname} dropped the session during the change ({_first_line(exc)})"
+                f"{self.target.hostname} dropped the session during the change ({one_line(exc)})"
             ) from None
 
     def close(self) -> None:
@@ -221,6 +263,13 @@ def _find(pattern: str, text: str) -> str | None:
     return next((g for g in match.groups() if g), None)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def one_line(exc: BaseException) -> str:
+    """What an exception says, in one line. Netmiko's and NAPALM's messages run to a dozen
+    lines of advice ("Common causes of this problem are: ..."); the first line that says
+    something is kept, with the line after it when it only announces one (ends in ':')."""
+    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]

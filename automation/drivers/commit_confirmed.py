@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from automation.drivers.base import ConfigRejected, Credentials, Target
-from automation.drivers.cli import NetmikoDriver, _first_line
+from automation.drivers.cli import NetmikoDriver, one_line
 from domain.inventory.choices import Platform
 
 #: What Junos prints when it refuses a line.
@@ -58,7 +58,7 @@ class CommitConfirmedDriver(NetmikoDriver):
             with contextlib.suppress(OSError, EOFError, ValueError):
                 self._abandon_config_mode()
             raise ConfigRejected(
-                f"{self.target.hostname} refused the commit: {_first_line(exc)}"
+                f"{self.target.hostname} refused the commit: {one_line(exc)}"
             ) from None
         self._conn.exit_config_mode()
 

@@ -3,6 +3,7 @@ it) and rollback, all done by the device's own NAPALM driver."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -15,10 +16,15 @@ from napalm.base.exceptions import (
     ConnectionException,
     MergeConfigException,
 )
-from netmiko.exceptions import ReadException, ReadTimeout
+from netmiko.exceptions import NetmikoAuthenticationException, ReadException, ReadTimeout
+from paramiko.ssh_exception import SSHException
 
 from automation.drivers.base import ConfigRejected, Credentials, DeviceUnreachable, Facts, Target
-from automation.drivers.cli import show_refusal, show_refused, show_timed_out
+from automation.drivers.cli import one_line, show_output, show_refused, show_timed_out
+
+# NAPALM's drivers log a device that does not answer as an ERROR (on stderr when nothing
+# else takes the log), in Netmiko's dozen lines; the driver says it once, in one line.
+logging.getLogger("napalm").setLevel(logging.CRITICAL)
 
 
 class NapalmDriver:
@@ -49,9 +55,16 @@ class NapalmDriver:
         )
         try:
             self._device.open()
-        except (ConnectionException, OSError) as exc:
+        except NetmikoAuthenticationException:
             raise DeviceUnreachable(
-                f"{target.hostname} does not answer NAPALM on {target.host}:{target.port} ({exc})"
+                f"{target.hostname} refused the login on {target.host}:{target.port}",
+                hint="check the device credentials (SWITCHBOARD_DEVICE_USER / _PASSWORD)",
+            ) from None
+        except (ConnectionException, SSHException, ReadException, OSError, EOFError) as exc:
+            raise DeviceUnreachable(
+                f"{target.hostname} does not answer NAPALM on {target.host}:{target.port} "
+                f"({one_line(exc)})",
+                hint="check the device is up (`switchboard lab status` for the lab)",
             ) from None
 
     def facts(self) -> Facts:
@@ -68,7 +81,7 @@ class NapalmDriver:
     def running_config(self) -> str:
         return str(self._device.get_config(retrieve="running")["running"])
 
-    def show(self, command: str) -> str | list[dict[str, str]]:
+    def show(self, command: str, parse: bool = True) -> str | list[dict[str, str]]:
         try:
             output = str(self._device.cli([command])[command])
         except (CommandTimeoutException, ReadTimeout, TimeoutError):
@@ -76,18 +89,14 @@ class NapalmDriver:
             waited = getattr(self._device, "timeout", None)
             raise show_timed_out(self.target, command, waited) from None
         except CommandErrorException as exc:  # EOS: {command: the device's refusal}
-            said = _first_line(exc)
+            said = one_line(exc)
             said = re.sub(r"^\{'.*?': ['\"](.*)['\"]\}$", r"\1", said)
             raise show_refused(self.target, command, said) from None
         except (ConnectionException, ReadException, OSError, EOFError) as exc:
             raise DeviceUnreachable(
-                f"{self.target.hostname} dropped the session during `{command}` "
-                f"({_first_line(exc)})"
+                f"{self.target.hostname} dropped the session during `{command}` ({one_line(exc)})"
             ) from None
-        refusal = show_refusal(output)
-        if refusal is not None:
-            raise show_refused(self.target, command, refusal)
-        return output
+        return show_output(self.target, command, output, parse)
 
     def load_candidate(self, lines: Sequence[str]) -> None:
         try:
@@ -144,8 +153,3 @@ class NapalmDriver:
 
     def close(self) -> None:
         self._device.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

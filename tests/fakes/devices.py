@@ -39,6 +39,7 @@ from automation.drivers.staging import StagedCLIChanges
 from automation.lab.config import DeviceConfig, baseline
 from automation.lab.show import PLACEHOLDER_MODELS, Chassis, show_command
 from domain.inventory.choices import Platform
+from domain.secrets import mask_config
 
 #: What an IOS-style device prints for a line it does not take.
 INVALID = "% Invalid input detected at '^' marker."
@@ -201,14 +202,16 @@ class FakeDriver(StagedCLIChanges):
         self._alive()
         return self.device.running()
 
-    def show(self, command: str) -> str | list[dict[str, str]]:
+    def show(self, command: str, parse: bool = True) -> str | list[dict[str, str]]:
+        """What the device prints, always as text (as for a command no template reads,
+        whatever `parse` asks), its secrets masked as the real drivers mask them."""
         self._alive()
         words = " ".join(command.split())
         if words in self.device.outputs:
-            return self.device.outputs[words]
+            return mask_config(self.device.outputs[words])
         # The lab's own answers (show version, interfaces, running-config, ...), raw text.
         shown = show_command(words, self.device.config, self.device.chassis())
-        return f"{command}\n{INVALID}" if shown is None else shown
+        return f"{command}\n{INVALID}" if shown is None else mask_config(shown)
 
     # -- staging, commit and rollback are StagedCLIChanges', as in the real CLI driver ---
 
