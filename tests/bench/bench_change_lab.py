@@ -30,9 +30,10 @@ LAB = Scale(
 
 
 def _free_base(count: int) -> int:
+    # Every port of the block: another lab (a test run beside this) may hold any of them.
     for base in range(20_000, 60_000, 1_000):
         try:
-            for port in (base, base + count - 1):
+            for port in range(base, base + count):
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port))
         except OSError:
