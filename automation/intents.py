@@ -1,4 +1,9 @@
-"""Config intents: Jinja2 templates per platform family, fed only validated values.
+"""Config intents: Jinja2 templates per platform, fed only validated values.
+
+A platform's template is `templates/<platform>/<name>.j2`, else the one of the family
+whose dialect the platform really speaks (`DIALECTS`). A platform with neither has no
+template: the intent is refused for it (`check_platforms`, `render`), never sent in a
+dialect the device does not speak.
 
 Every variable is checked before rendering (VLANs 1-4094, addresses and prefixes
 through `ipaddress`, text printable, single-line and bounded), so no value can carry
@@ -13,7 +18,7 @@ diffs), and a refused secret is described by its length, never echoed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -163,12 +168,83 @@ INTENTS: dict[str, type[Intent]] = {
     "acl_entry": AclEntry,
 }
 
-_FAMILY = {Platform.JUNIPER_JUNOS: "junos"}
+#: The family folder whose dialect a platform really speaks, tried after its own folder.
+#: IOS XR and NX-OS look like IOS but differ (commit, ACL and banner syntax); VRP and SR OS
+#: are other languages: they have templates only where their own folder has one.
+DIALECTS: dict[Platform, str] = {
+    Platform.CISCO_IOS: "ios",
+    Platform.ARISTA_EOS: "ios",
+    Platform.JUNIPER_JUNOS: "junos",
+}
+
+#: Family templates a platform does not take although it speaks the family otherwise.
+UNSPOKEN: dict[Platform, frozenset[str]] = {
+    # EOS has no one-line `banner motd ^text^`: it reads the text up to a line `EOF`,
+    # which neither the lab nor the diff knows yet.
+    Platform.ARISTA_EOS: frozenset({"banner"}),
+}
 
 
-def family(platform: Platform) -> str:
-    """IOS-like CLIs (IOS, IOS XR, NX-OS, EOS, VRP, SR OS) share the `ios` templates."""
-    return _FAMILY.get(platform, "ios")
+def template_file(name: str, platform: Platform) -> Path | None:
+    """The template `name` renders from on `platform`; None when the platform has none."""
+    own = TEMPLATES / platform.value / f"{name}.j2"
+    if own.is_file():
+        return own
+    family = DIALECTS.get(platform)
+    if family is None or name in UNSPOKEN.get(platform, frozenset()):
+        return None
+    shared = TEMPLATES / family / f"{name}.j2"
+    return shared if shared.is_file() else None
+
+
+def supported(name: str, platform: Platform) -> bool:
+    """Whether template `name` exists in a dialect `platform` speaks."""
+    return template_file(name, platform) is not None
+
+
+def check_platforms(name: str, platforms: Iterable[Platform] | Mapping[str, Platform]) -> None:
+    """Refuse template `name` unless every device's platform has it (DomainError).
+
+    `platforms` has one entry per device; given as {hostname: platform}, the refusal also
+    names the devices.
+    """
+    if name not in INTENTS:
+        raise DomainError(f"no template {name!r}", hint=f"templates: {', '.join(INTENTS)}")
+    if isinstance(platforms, Mapping):
+        hosts: dict[Platform, list[str]] = {}
+        for host, platform in platforms.items():
+            hosts.setdefault(platform, []).append(host)
+        given = list(platforms.values())
+    else:
+        given = list(platforms)
+        hosts = {}
+    missing = [p for p in Platform if p in given and not supported(name, p)]
+    if not missing:
+        return
+    parts = []
+    for platform in missing:
+        count = given.count(platform)
+        names = sorted(hosts.get(platform, []))
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        which = f": {shown}" if shown else ""
+        parts.append(f"{platform.value} ({count} device{'' if count == 1 else 's'}{which})")
+    raise _no_template(name, parts, given)
+
+
+def _no_template(name: str, parts: list[str], given: Iterable[Platform]) -> DomainError:
+    having = [p for p in Platform if supported(name, p)]
+    if not having:
+        return DomainError(f"{name} has no template for {_and(parts)}", hint="no platform has one")
+    example = next((p for p in having if p in given), having[0])
+    return DomainError(
+        f"{name} has no template for {_and(parts)}",
+        hint=f"templates exist for {', '.join(p.value for p in having)}; "
+        f"narrow the targets, e.g. platform:{example.value}",
+    )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def validate(name: str, params: dict[str, Any]) -> Intent:
@@ -223,7 +299,10 @@ def _usage(name: str, model: type[Intent]) -> str:
 def render(name: str, platform: Platform, params: dict[str, Any]) -> list[str]:
     """The configuration lines an intent stands for on a platform."""
     intent = validate(name, params)
+    source = template_file(name, platform)
+    if source is None:
+        raise _no_template(name, [platform.value], [platform])
     # The one place a secret's value is read: to send it to the device.
     values = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in intent}
-    text = _ENV.get_template(f"{family(platform)}/{name}.j2").render(**values)
+    text = _ENV.get_template(source.relative_to(TEMPLATES).as_posix()).render(**values)
     return [line for line in text.splitlines() if line.strip()]

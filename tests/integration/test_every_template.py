@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from automation import intents
 from automation.changes import ChangeWorkflow
-from automation.drivers import DeviceConnector
+from automation.drivers import Credentials, DeviceConnector, Driver, Target, connect
 from automation.lab.lab import Lab, lab_devices
 from domain.changes.choices import ChangeState, TargetState
 from domain.changes.models import ChangeRequest
@@ -27,6 +27,7 @@ from domain.config import AutomationSettings, DeviceSettings
 from domain.db import Database
 from domain.demo.reference import LAB_PLATFORMS
 from domain.demo.seed import seed
+from domain.errors import DomainError
 from domain.inventory.choices import Platform
 from domain.inventory.models import Device, Interface
 from domain.secrets import mask_config
@@ -240,3 +241,36 @@ def test_template_plans_applies_verifies_and_rolls_back(
     assert device.text() == before_text
     with db.read() as s:
         assert s.get_one(ChangeRequest, change.id).state == ChangeState.ROLLED_BACK
+
+
+def test_a_template_a_lab_platform_lacks_is_refused_before_any_device_is_read(
+    lab_db: tuple[Database, Lab],
+) -> None:
+    db, lab = lab_db
+    lacking = [
+        (n, p) for n in intents.INTENTS for p in _lab_platforms() if not intents.supported(n, p)
+    ]
+    assert ("banner", Platform.ARISTA_EOS) in lacking  # EOS reads a banner up to `EOF`
+    opened: list[str] = []
+
+    def opener(target: Target, credentials: Credentials) -> Driver:
+        opened.append(target.hostname)
+        return connect(target, credentials)
+
+    devices = DeviceSettings(username="netops", password="lab-pw", connect_timeout_s=5)
+    flow = ChangeWorkflow(
+        db, AutomationSettings(), DeviceConnector.from_settings(devices, (), opener)
+    )
+    with db.read() as s:
+        changes = s.scalar(sa.select(sa.func.count()).select_from(ChangeRequest))
+    for name, platform in lacking:
+        hosts = [_device(db, p)[0] for p in _lab_platforms()]  # with a platform that has it
+        before = {h: lab.configs[h].text() for h in hosts}
+        with pytest.raises(DomainError) as exc:
+            flow.plan(name, hosts, _params(name, _device(db, platform)[1]), requested_by="alice")
+        assert str(exc.value).startswith(f"{name} has no template for {platform.value}")
+        assert exc.value.hint and "narrow the targets, e.g. platform:" in exc.value.hint
+        assert opened == [], f"{name} read {opened} before refusing {platform.value}"
+        assert {h: lab.configs[h].text() for h in hosts} == before
+    with db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ChangeRequest)) == changes

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automation.intents import INTENTS, render, secret_fields, shown_params, validate
+from automation.intents import (
+    INTENTS,
+    TEMPLATES,
+    check_platforms,
+    render,
+    secret_fields,
+    shown_params,
+    supported,
+    template_file,
+    validate,
+)
 from domain.audit.services import redact
 from domain.errors import DomainError
 from domain.inventory.choices import Platform
@@ -34,7 +46,7 @@ def test_ios_and_junos_render_the_same_intent() -> None:
     ]
     assert render(
         "acl_entry",
-        Platform.ARISTA_EOS,
+        Platform.CISCO_IOS,
         {
             "acl": "EDGE-IN",
             "sequence": "10",
@@ -114,11 +126,139 @@ def test_no_text_value_can_add_a_line(text: str) -> None:
 
 
 def test_every_intent_has_a_template_for_each_family() -> None:
-    from automation.intents import TEMPLATES
-
     for name in INTENTS:
         for fam in ("ios", "junos"):
             assert (TEMPLATES / fam / f"{name}.j2").exists()
+
+
+# -- a dialect per platform ----------------------------------------------------------------
+
+#: One valid set of values per intent, to render on every platform.
+VALUES: dict[str, dict[str, Any]] = {
+    "ntp": {"servers": "10.0.0.9"},
+    "syslog": {"host": "10.0.1.10", "level": "warnings"},
+    "snmp": {"community": "lab-ro-Comm1", "location": "MUM rack 4"},
+    "banner": {"text": "Authorised access only"},
+    "interface_description": {"interface": "Ethernet1", "description": "to cust 42"},
+    "vlan": {"vlan": 1042, "name": "CUST-1042"},
+    "customer_access_port": {"interface": "Ethernet5", "vlan": 1042, "description": "CUST"},
+    "customer_port_state": {"interface": "Ethernet5", "state": "down"},
+    "acl_entry": {
+        "acl": "CUST-IN",
+        "sequence": 10,
+        "action": "deny",
+        "protocol": "tcp",
+        "source": "10.20.0.0/16",
+        "destination": "192.0.2.0/24",
+    },
+}
+
+#: The template folders each platform may render from: its own, and the family it speaks.
+SPOKEN: dict[Platform, set[str]] = {
+    Platform.CISCO_IOS: {"cisco_ios", "ios"},
+    Platform.ARISTA_EOS: {"arista_eos", "ios"},
+    Platform.JUNIPER_JUNOS: {"juniper_junos", "junos"},
+}
+
+PAIRS = [(n, p) for n in INTENTS for p in Platform]
+
+
+def test_every_intent_has_values_to_render() -> None:
+    assert set(VALUES) == set(INTENTS)
+
+
+def test_every_template_folder_is_a_family_or_a_platform() -> None:
+    folders = {d.name for d in TEMPLATES.iterdir() if d.is_dir() and d.name != "__pycache__"}
+    assert folders <= {"ios", "junos"} | {p.value for p in Platform}
+    for folder in folders:
+        assert {f.stem for f in (TEMPLATES / folder).glob("*.j2")} <= set(INTENTS), folder
+
+
+@pytest.mark.parametrize(("name", "platform"), PAIRS, ids=[f"{n}-{p}" for n, p in PAIRS])
+def test_each_platform_renders_its_own_dialect_or_is_refused(name: str, platform: Platform) -> None:
+    source = template_file(name, platform)
+    if source is not None:
+        assert supported(name, platform)
+        assert source.is_file()
+        assert source.parent.name in SPOKEN.get(platform, {platform.value}), source
+        lines = render(name, platform, dict(VALUES[name]))
+        assert lines
+        check_platforms(name, [platform, platform])  # no refusal
+        return
+    assert not supported(name, platform)
+    having = [p.value for p in Platform if supported(name, p)]
+    hint = f"templates exist for {', '.join(having)}; narrow the targets, e.g. platform:{having[0]}"
+    with pytest.raises(DomainError) as exc:
+        render(name, platform, dict(VALUES[name]))
+    assert (str(exc.value), exc.value.hint) == (f"{name} has no template for {platform}", hint)
+    with pytest.raises(DomainError) as exc:
+        check_platforms(name, {"r1-x": platform, "r2-x": platform})
+    said = f"{name} has no template for {platform} (2 devices: r1-x, r2-x)"
+    assert (str(exc.value), exc.value.hint) == (said, hint)
+
+
+def test_only_the_platforms_that_speak_a_family_take_its_templates() -> None:
+    for platform in (Platform.CISCO_XR, Platform.CISCO_NXOS, Platform.HUAWEI_VRP):
+        for name in INTENTS:
+            assert not supported(name, platform), f"{name} on {platform}"
+    for name in INTENTS:
+        assert not supported(name, Platform.NOKIA_SROS)
+        assert supported(name, Platform.CISCO_IOS) and supported(name, Platform.JUNIPER_JUNOS)
+
+
+def test_eos_speaks_its_own_acl_and_takes_no_ios_banner() -> None:
+    assert template_file("acl_entry", Platform.ARISTA_EOS) == TEMPLATES / "arista_eos/acl_entry.j2"
+    assert render("acl_entry", Platform.ARISTA_EOS, dict(VALUES["acl_entry"])) == [
+        "ip access-list CUST-IN",
+        " 10 deny tcp 10.20.0.0/16 192.0.2.0/24",
+    ]
+    wide = {**VALUES["acl_entry"], "source": "0.0.0.0/0", "destination": "192.0.2.7/32"}
+    assert render("acl_entry", Platform.ARISTA_EOS, wide)[1] == " 10 deny tcp any host 192.0.2.7"
+    assert render("snmp", Platform.ARISTA_EOS, {"community": "lab-ro-Comm1", "access": "rw"}) == [
+        "snmp-server community lab-ro-Comm1 rw"
+    ]
+    # What EOS takes as IOS does comes from the ios folder.
+    assert template_file("ntp", Platform.ARISTA_EOS) == TEMPLATES / "ios/ntp.j2"
+    assert not supported("banner", Platform.ARISTA_EOS)
+    for name in INTENTS:
+        if supported(name, Platform.ARISTA_EOS):
+            text = "\n".join(render(name, Platform.ARISTA_EOS, dict(VALUES[name])))
+            assert "extended" not in text and "^" not in text and " RO" not in text
+
+
+def test_a_mixed_selection_is_refused_naming_the_platforms_without_the_template() -> None:
+    devices = {
+        "agg02-mum": Platform.HUAWEI_VRP,
+        "agg01-mum": Platform.HUAWEI_VRP,
+        "agg03-mum": Platform.HUAWEI_VRP,
+        "agg04-mum": Platform.HUAWEI_VRP,
+        "sw01-mum": Platform.ARISTA_EOS,
+        "pe01-del": Platform.NOKIA_SROS,
+    }
+    with pytest.raises(DomainError) as exc:
+        check_platforms("ntp", devices)
+    assert str(exc.value) == (
+        "ntp has no template for huawei_vrp (4 devices: agg01-mum, agg02-mum, agg03-mum "
+        "and 1 more) and nokia_sros (1 device: pe01-del)"
+    )
+    # The example is a platform the selection has devices of, when it has one.
+    assert exc.value.hint == (
+        "templates exist for cisco_ios, arista_eos, juniper_junos; "
+        "narrow the targets, e.g. platform:arista_eos"
+    )
+    with pytest.raises(DomainError) as exc:
+        check_platforms("ntp", [Platform.CISCO_XR] * 3)
+    assert str(exc.value) == "ntp has no template for cisco_xr (3 devices)"
+    assert exc.value.hint.endswith("e.g. platform:cisco_ios")
+    check_platforms("ntp", {"r1-mum": Platform.CISCO_IOS, "sw01-mum": Platform.ARISTA_EOS})
+    check_platforms("ntp", [])
+
+
+def test_an_unknown_template_is_refused_whatever_the_platforms() -> None:
+    with pytest.raises(DomainError) as exc:
+        check_platforms("firewall", [Platform.CISCO_IOS])
+    assert str(exc.value) == "no template 'firewall'"
+    assert exc.value.hint and "ntp" in exc.value.hint
 
 
 # -- secrets -------------------------------------------------------------------------------
@@ -157,7 +297,7 @@ def test_a_secret_is_masked_wherever_it_is_shown(name: str, field: str) -> None:
     assert is_secret_name(field)
     assert secret not in redact(f"/config plan {name} r1-mum {field}={secret}")
     # Rendered for the device it is there in full; as config text shown, it is masked.
-    for platform in (Platform.CISCO_IOS, Platform.JUNIPER_JUNOS):
+    for platform in [p for p in Platform if supported(name, p)]:
         text = "\n".join(render(name, platform, values))
         assert secret in text
         assert secret not in mask_config(text)
