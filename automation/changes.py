@@ -173,6 +173,8 @@ class ChangeWorkflow:
         selection = select_targets(self.db, targets)
         devices = selection.devices
         self._check_size(devices)
+        # A template only goes to platforms whose dialect it is written in.
+        intents.check_platforms(template, {d.hostname: d.platform for d in devices})
         intended = {
             d.hostname: "\n".join(intents.render(template, d.platform, params)) for d in devices
         }

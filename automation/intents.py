@@ -110,10 +110,19 @@ class Snmp(Intent):
     location: Text | None = None
 
 
+def _banner_text(value: str) -> str:
+    # A banner is kept between delimiters; these would end it, or vanish, on the way.
+    if value.strip() in ("!", "%", "EOF") or not any(c.isalnum() for c in value):
+        raise ValueError("must say something in letters or digits (not just !, % or EOF)")
+    if value != value.strip():
+        raise ValueError("must not start or end with a space")
+    return value
+
+
 class Banner(Intent):
     """The login banner."""
 
-    text: Text
+    text: Annotated[Text, AfterValidator(_banner_text)]
 
 
 class InterfaceDescription(Intent):

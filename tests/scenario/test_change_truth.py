@@ -190,7 +190,7 @@ def test_a_rollback_that_would_undo_a_later_change_is_refused_naming_it(
     assert "ntp server 10.0.0.27" in lab.configs["r4-tn"].text()  # planned, nothing sent
     with net.sb.db.read() as s:
         change = s.scalars(sa.select(ChangeRequest).where(ChangeRequest.forced_by == "root")).one()
-        assert change.params == {"of": first}
+        assert change.params == {"of": first, "over": later}
 
 
 def test_a_secret_is_never_posted_or_audited_in_clear(net: Served, lab: Lab) -> None:

@@ -328,3 +328,9 @@ def test_a_value_that_is_not_secret_is_still_quoted_when_refused() -> None:
     with pytest.raises(DomainError) as exc:
         validate("snmp", {"community": "Comm2024x", "location": "a\nb"})
     assert str(exc.value).endswith("(got 'a\\nb')")
+
+
+@pytest.mark.parametrize("text", ["!", "%", "EOF", " EOF ", "!!!", "...", " padded", "padded "])
+def test_a_banner_that_would_end_or_vanish_on_the_way_is_refused(text: str) -> None:
+    with pytest.raises(DomainError, match=r"^text: must"):
+        validate("banner", {"text": text})
