@@ -538,3 +538,18 @@ def test_cancelling_a_change_that_ran_points_to_its_rollback(
         f"{change.ref} is succeeded; only a change that has not run can be cancelled"
     )
     assert refused.value.hint == f"/config rollback {change.ref} plans its undo"
+
+
+def test_a_rollback_over_a_later_change_of_the_same_description_is_refused(
+    world: Database, network: FakeNetwork
+) -> None:
+    flow = workflow(world, network)
+    port = {"interface": "GigabitEthernet0/0/0"}
+    first, _ = flow.plan("interface_description", ["r1-mum"], {**port, "description": "A"}, "alice")
+    flow.apply(first.ref, "bob")
+    later, _ = flow.plan("interface_description", ["r1-mum"], {**port, "description": "B"}, "alice")
+    flow.apply(later.ref, "bob")
+    # Undoing the first would put `description uplink` back over the later `description B`.
+    with pytest.raises(PolicyViolation, match=f"would undo {later.ref} on r1-mum"):
+        flow.plan_rollback(first.ref, "alice")
+    assert " description B" in network["r1-mum"].running()
