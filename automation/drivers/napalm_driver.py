@@ -55,15 +55,23 @@ class NapalmDriver:
         )
         try:
             self._device.open()
-        except NetmikoAuthenticationException:
+        except (
+            NetmikoAuthenticationException,
+            ConnectionException,
+            SSHException,
+            ReadException,
+            OSError,
+            EOFError,
+        ) as exc:
+            said = one_line(exc)
+            # NAPALM's IOS-XR driver reports a refused login as a ConnectionException.
+            if isinstance(exc, NetmikoAuthenticationException) or said.startswith("Authentication"):
+                raise DeviceUnreachable(
+                    f"{target.hostname} refused the login on {target.host}:{target.port}",
+                    hint="check the device credentials (SWITCHBOARD_DEVICE_USER / _PASSWORD)",
+                ) from None
             raise DeviceUnreachable(
-                f"{target.hostname} refused the login on {target.host}:{target.port}",
-                hint="check the device credentials (SWITCHBOARD_DEVICE_USER / _PASSWORD)",
-            ) from None
-        except (ConnectionException, SSHException, ReadException, OSError, EOFError) as exc:
-            raise DeviceUnreachable(
-                f"{target.hostname} does not answer NAPALM on {target.host}:{target.port} "
-                f"({one_line(exc)})",
+                f"{target.hostname} does not answer NAPALM on {target.host}:{target.port} ({said})",
                 hint="check the device is up (`switchboard lab status` for the lab)",
             ) from None
 
