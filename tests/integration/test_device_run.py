@@ -157,7 +157,8 @@ def test_a_command_the_device_does_not_finish_is_one_line(lab_db: tuple[Database
     assert routed.outcome == Outcome.FAILED
     assert routed.reply.text == "r1-mum did not finish `show running-config` within 2 s"
     assert routed.reply.hint == (
-        "narrow it with | include or | section, or raise devices.command_timeout_s in config.yaml"
+        "raise devices.command_timeout_s in config.yaml, or ask for a part (an interface's "
+        "config, one route)"
     )
     # Once it answers again, so does /device run.
     assert router.handle(alice, '/device run r1-mum "show clock"').ok
