@@ -99,7 +99,7 @@ def run(ctx: Context, args: RunArgs) -> Reply:
     data = CommandOutput(device.hostname, command, None, text, 1)
     if not text.strip():
         said = (
-            f"`| {shown.modifier} {shown.pattern}` kept no line of the output"
+            f"`{mask_config(f'| {shown.modifier} {shown.pattern}')}` kept no line of the output"
             if shown.modifier
             else "the device printed nothing"
         )
