@@ -56,6 +56,18 @@ def console_for(stream: IO[str] | None = None, *, stderr: bool = False) -> Conso
     )
 
 
+#: `*bold*` in Slack's mrkdwn: stars around a word, not a mask (`********`) or `S*`.
+_BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+
+
+def plain(text: str) -> str:
+    """Slack's mrkdwn for a terminal: code fences dropped with their text kept as it is,
+    `*bold*` marks dropped outside them. Device output (`*09:00`, `S*` routes) and
+    masked secrets (`********`) stay as they were."""
+    parts = text.split("```")
+    return "".join(part if i % 2 else _BOLD.sub(r"\1", part) for i, part in enumerate(parts))
+
+
 def renderables(reply: Reply) -> list[RenderableType]:
     out: list[RenderableType] = []
     head = Text(emoji(reply.text), style="bold" if reply.ok else "bold red")
@@ -64,8 +76,7 @@ def renderables(reply: Reply) -> list[RenderableType]:
         out.append(Text(f"hint: {reply.hint}", style="dim"))
     for section in reply.sections:
         if section.text:
-            # Slack's mrkdwn marks (bold, code fences) mean nothing in a terminal.
-            out.append(Text(emoji(section.text).replace("```", "").replace("*", "")))
+            out.append(Text(plain(emoji(section.text))))
         if section.fields:
             grid = RichTable.grid(padding=(0, 2))
             grid.add_column(style="cyan", no_wrap=True)

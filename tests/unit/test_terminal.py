@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+import pytest
+
 from bot.render.terminal import console_for, emoji, render
 from domain.money import Amount
 from skills.reply import Field, Reply, Section, Table
@@ -85,3 +87,23 @@ def test_json_carries_the_typed_result_beside_the_text() -> None:
         "state": "sent",
     }
     assert str(Amount(47182)) == "₹471.82"
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "shown"),
+    [
+        ("*Open tickets* for you", "Open tickets for you"),
+        ("```snmp-server community ******** RO```", "snmp-server community ******** RO"),
+        (
+            "```S*    0.0.0.0/0 [1/0] via 10.0.0.1\n*09:00:01.123 UTC```",
+            "S*    0.0.0.0/0 [1/0] via 10.0.0.1\n*09:00:01.123 UTC",
+        ),
+        ("community ******** kept, *bold* dropped", "community ******** kept, bold dropped"),
+    ],
+)
+def test_the_terminal_drops_slack_marks_but_never_a_mask_or_device_output(
+    mrkdwn: str, shown: str
+) -> None:
+    from bot.render.terminal import plain
+
+    assert plain(mrkdwn) == shown
