@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
@@ -24,6 +24,9 @@ from bot.bootstrap import Switchboard, bootstrap
 from bot.server import Service, build_service, server
 from domain.config import PROJECT_ROOT, load_settings
 from tests.fakes.slack_api import Call, FakeSlack
+
+if TYPE_CHECKING:
+    from automation.lab.lab import Lab
 
 SECRET = "test-signing-secret"
 ALERTS_TOKEN = "alerts-test-token"
@@ -250,3 +253,31 @@ def served_groups(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
     config = tmp_path / "config.yaml"
     config.write_text(text.replace("  groups: {}", "  groups: {S0NOC: [engineer]}"))
     yield from _serve(tmp_path, sqlite_template, config)
+
+
+def seeded_lab(folder: Path, seed_number: int) -> Iterator[tuple[Path, Lab]]:
+    """A SMALL seeded database and its device lab over SSH (for a module's fixture)."""
+    from automation.lab.lab import Lab, lab_devices
+    from domain.db import Database
+    from domain.demo.seed import seed
+    from tests.conftest import free_ports
+    from tests.world import AS_OF, SMALL
+
+    path = folder / "seeded.db"
+    db = Database(f"sqlite:///{path}")
+    seed(db, SMALL, seed=seed_number, as_of=AS_OF, lab_base_port=free_ports(SMALL.lab_devices)[0])
+    with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:
+        db.dispose()
+        yield path, lab
+
+
+def serve_with_lab(tmp_path: Path, seeded: Path) -> Iterator[Served]:
+    """`serve` on a copy of a seeded database, with the lab's device login."""
+    yield from _serve(
+        tmp_path, seeded, SWITCHBOARD_DEVICE_USER="netops", SWITCHBOARD_DEVICE_PASSWORD="lab-pw"
+    )
+
+
+def words(call: Call) -> str:
+    """Everything a message says: its text and its blocks."""
+    return call.params.get("text", "") + json.dumps(call.params.get("blocks") or [])

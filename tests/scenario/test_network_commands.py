@@ -10,39 +10,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from automation.lab.lab import Lab, lab_devices
-from domain.db import Database
-from domain.demo.seed import seed
+from automation.lab.lab import Lab
 from domain.faults.models import Alarm
 from domain.inventory.models import Device
-from tests.conftest import free_ports
-from tests.fakes.slack_api import Call
-from tests.scenario.conftest import Served, _serve
-from tests.world import AS_OF, SMALL
+from tests.scenario.conftest import Served, seeded_lab, serve_with_lab, words
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Lab]]:
-    path = tmp_path_factory.mktemp("net") / "seeded.db"
-    db = Database(f"sqlite:///{path}")
-    seed(db, SMALL, seed=11, as_of=AS_OF, lab_base_port=free_ports(SMALL.lab_devices)[0])
-    with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:
-        db.dispose()
-        yield path, lab
+    yield from seeded_lab(tmp_path_factory.mktemp("net"), 11)
 
 
 @pytest.fixture
 def net(tmp_path: Path, seeded: tuple[Path, Lab]) -> Iterator[Served]:
-    yield from _serve(
-        tmp_path,
-        seeded[0],
-        SWITCHBOARD_DEVICE_USER="netops",
-        SWITCHBOARD_DEVICE_PASSWORD="lab-pw",
-    )
-
-
-def words(call: Call) -> str:
-    return call.params.get("text", "") + json.dumps(call.params.get("blocks") or [])
+    yield from serve_with_lab(tmp_path, seeded[0])
 
 
 def test_an_engineer_works_the_network_from_slack(net: Served) -> None:
