@@ -40,7 +40,7 @@ from automation import diffing, drivers, intents
 from automation.drivers.base import ConfigRejected, DeviceUnreachable, Driver, Target
 from automation.inventory import nornir_for, select_targets
 from domain.changes.choices import ChangeState, Risk, TargetState
-from domain.changes.models import ChangeRequest, ChangeTarget
+from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup
 from domain.changes.services import (
     approve_change,
     get_change,
@@ -52,8 +52,9 @@ from domain.changes.services import (
 from domain.changes.services import unlock_devices as release
 from domain.config import AutomationSettings
 from domain.db import Database, make_ref, parse_ref, utcnow
-from domain.errors import Conflict, PolicyViolation
+from domain.errors import Conflict, DomainError, PolicyViolation
 from domain.inventory.models import Device
+from domain.inventory.queries import interface_names
 from domain.secrets import mask_config
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class ChangeReport:
     matched: str = ""
     #: "plan" for a plan's report, "apply" for an apply's.
     stage: str = "apply"
+    #: After an apply: some device may hold lines it pushed (so a rollback has work).
+    holds_lines: bool = False
 
     def count(self, state: TargetState) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
@@ -175,6 +178,8 @@ class ChangeWorkflow:
         self._check_size(devices)
         # A template only goes to platforms whose dialect it is written in.
         intents.check_platforms(template, {d.hostname: d.platform for d in devices})
+        if "interface" in params:
+            params = {**params, "interface": self._one_interface(str(params["interface"]), devices)}
         intended = {
             d.hostname: "\n".join(intents.render(template, d.platform, params)) for d in devices
         }
@@ -189,6 +194,29 @@ class ChangeWorkflow:
             requested_by,
             matched=selection.sentence,
         )
+
+    def _one_interface(self, typed: str, devices: Sequence[Device]) -> str:
+        """The interface a change names, by its full name (Gi0/0/1 is GigabitEthernet0/0/1),
+        which every targeted device must have in the inventory."""
+        from netutils.interface import canonical_interface_name
+
+        name = canonical_interface_name(typed)
+        with self.db.read() as s:
+            held = interface_names(s, [d.id for d in devices])
+        for d in devices:
+            names = held[d.id]
+            if names and name not in names:  # an inventory without ports cannot say
+                shown = ", ".join(names[:6]) + (
+                    f" and {len(names) - 6} more" if len(names) > 6 else ""
+                )
+                raise DomainError(
+                    f"{d.hostname} has no interface {name}"
+                    + (f" (typed {typed})" if name != typed else ""),
+                    hint=f"its interfaces: {shown}"
+                    if names
+                    else f"/inventory interfaces {d.hostname} lists what it has",
+                )
+        return name
 
     def _check_size(self, devices: Sequence[Device]) -> None:
         limit = self.policy.max_devices_per_change
@@ -389,12 +417,27 @@ class ChangeWorkflow:
             change_id, ref, reverts_id = change.id, change.ref, change.reverts_id
             forced_by = change.forced_by
             params, template = dict(change.params), change.template
+            planned_on = {
+                b.device_id: b.config
+                for b in s.scalars(
+                    sa.select(ConfigBackup)
+                    .where(ConfigBackup.change_id == change.id)
+                    .order_by(ConfigBackup.id)
+                )
+            }
+            keep: dict[int, list[tuple[str, str]]] = {}
+            if reverts_id is not None and change.forced_by is None:
+                keep = _later_changes(
+                    s, s.get_one(ChangeRequest, reverts_id), [d.id for _, d in pending]
+                )
             work = [
                 _Work(
                     t.id,
                     d,
                     t.canary,
                     t.intended or "\n".join(intents.render(template, d.platform, params)),
+                    planned_on.get(d.id),
+                    tuple(keep.get(d.id, [])),
                 )
                 for t, d in pending
             ]
@@ -428,6 +471,12 @@ class ChangeWorkflow:
                 move_change(s, ref, report.state, now=self.clock())
                 get_change(s, ref).summary = report.detailed
                 release(s, change_id)
+                report.holds_lines = any(
+                    _holds_lines(t)
+                    for t in s.scalars(
+                        sa.select(ChangeTarget).where(ChangeTarget.change_id == change_id)
+                    )
+                )
                 if reverts_id is not None:
                     self._mark_reverted(s, reverts_id, report)
                     if params.get("over") and report.count(TargetState.VERIFIED):
@@ -449,7 +498,7 @@ class ChangeWorkflow:
                 if states & {TargetState.ROLLED_BACK} and TargetState.VERIFIED not in states
                 else ChangeState.FAILED
             )
-        if not finished or states & set(TROUBLE):
+        if not finished or states & {*TROUBLE, TargetState.SKIPPED}:
             return ChangeState.FAILED
         if TargetState.VERIFIED in states:
             return ChangeState.SUCCEEDED
@@ -457,11 +506,7 @@ class ChangeWorkflow:
 
     def _mark_reverted(self, s: Any, reverts_id: int, report: ChangeReport) -> None:
         """A rollback's devices that now hold none of the other change's lines."""
-        undone = {
-            o.hostname
-            for o in report.outcomes
-            if o.state in (TargetState.VERIFIED, TargetState.UNCHANGED)
-        }
+        undone = {o.hostname for o in report.outcomes if o.state == TargetState.VERIFIED}
         rows = s.execute(
             sa.select(ChangeTarget, Device.hostname)
             .join(Device, Device.id == ChangeTarget.device_id)
@@ -529,6 +574,9 @@ class ChangeWorkflow:
             planned = diffing.plan(device.platform, before, work.intended)
             if planned.empty:
                 return TargetState.UNCHANGED, "already as intended (read at apply)"
+            drift = self._drift(ref, work, before, planned)
+            if drift:
+                return TargetState.SKIPPED, drift
             self._record_push(work, before, planned, ref)
             driver.load_candidate(work.intended.splitlines())
             try:
@@ -565,6 +613,34 @@ class ChangeWorkflow:
             )
         finally:
             driver.close()
+
+    @staticmethod
+    def _drift(ref: str, work: _Work, before: str, planned: diffing.ConfigPlan) -> str:
+        """Why the lines to send now are not the ones approved ("" when they are): the
+        device changed since the plan, or a rollback would now undo a later change."""
+        platform = work.device.platform
+        if work.planned_on is not None:
+            # Both ways: the lines to send, and what they would replace on the device.
+            approved = diffing.plan(platform, work.planned_on, work.intended)
+            if (approved.remediation, approved.rollback) != (planned.remediation, planned.rollback):
+                was = [*approved.remediation, *approved.rollback]
+                now = [*planned.remediation, *planned.rollback]
+                seen = next((ln for ln in now if ln not in was), None) or next(
+                    (ln for ln in was if ln not in now), ""
+                )
+                return (
+                    f"not pushed: {work.device.hostname} changed since {ref} was planned, "
+                    f"so the lines to send are not the ones approved ({seen.strip()}); "
+                    "plan it again"
+                )
+        for other, lines in work.keep:
+            undone = diffing.undone_by(platform, before, work.intended, lines)
+            if undone:
+                return (
+                    f"not pushed: it would now undo {other} ({undone[0].strip()}); "
+                    f"roll back {other} first, or plan this rollback again"
+                )
+        return ""
 
     def _record_push(self, work: _Work, before: str, planned: diffing.ConfigPlan, ref: str) -> None:
         """Before a line is sent: what the device ran, the lines to send and to undo."""
@@ -770,12 +846,16 @@ class ChangeWorkflow:
 
 @dataclass(frozen=True)
 class _Work:
-    """One device to push in an apply: its target row, the device and its lines."""
+    """One device to push in an apply: its target row, the device and its lines, what it
+    ran when the change was planned, and (for a rollback) the later changes' lines it
+    must not take away."""
 
     target_id: int
     device: Device
     canary: bool
     intended: str
+    planned_on: str | None = None
+    keep: tuple[tuple[str, str], ...] = ()
 
 
 def _holds_lines(target: ChangeTarget) -> bool:

@@ -114,8 +114,8 @@ def _banner_text(value: str) -> str:
     # A banner is kept between delimiters; these would end it, or vanish, on the way.
     if value.strip() in ("!", "%", "EOF") or not any(c.isalnum() for c in value):
         raise ValueError("must say something in letters or digits (not just !, % or EOF)")
-    if value != value.strip():
-        raise ValueError("must not start or end with a space")
+    if value != value.strip() or "  " in value:
+        raise ValueError("must not start or end with a space, or have two in a row")
     return value
 
 

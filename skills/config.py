@@ -170,7 +170,7 @@ def apply(ctx: Context, args: ChangeRef) -> Reply:
     """Apply a planned change: canary first, then batches; failures are rolled back."""
     report = ctx.services.changes.apply(args.change, ctx.actor, progress=ctx.progress)
     buttons: tuple[Button, ...] = ()
-    if report.count(TargetState.VERIFIED) or report.state == ChangeState.FAILED:
+    if report.holds_lines:  # only when a device may hold what it pushed
         buttons = (
             Button(
                 "Roll back",

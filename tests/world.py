@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from automation.drivers import Opener
 from bot.access import Access
 from bot.bootstrap import build_services, load_skills
 from bot.router import Router
@@ -142,10 +143,19 @@ def lab_settings() -> Settings:
 
 
 def make_router(
-    db: Database, settings: Settings, clock: Callable[[], datetime] | None = None
+    db: Database,
+    settings: Settings,
+    clock: Callable[[], datetime] | None = None,
+    opener: Opener | None = None,
 ) -> Router:
-    """A router over the services bootstrap would build (the clock pinned when given)."""
-    services = build_services(settings, db, **({"clock": clock} if clock else {}))
+    """A router over the services bootstrap would build (the clock pinned, and devices
+    opened in memory, when given)."""
+    services = build_services(
+        settings,
+        db,
+        **({"clock": clock} if clock else {}),
+        **({"opener": opener} if opener else {}),
+    )
     return Router(load_skills(), services)
 
 

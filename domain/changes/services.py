@@ -42,6 +42,14 @@ def approve_change(
             f"{change.ref} cannot be applied: {why}",
             hint=f"/config show {change.ref}, then plan it again",
         )
+    if change.state != ChangeState.PLANNED:
+        ran = change.started_at is not None
+        raise PolicyViolation(
+            f"{change.ref} is {change.state.label}; only a planned change can be applied",
+            hint=f"/config rollback {change.ref} plans its undo"
+            if ran and change.state in (ChangeState.SUCCEEDED, ChangeState.FAILED)
+            else f"/config show {change.ref}",
+        )
     if change.requested_by == approver:
         # The rule is the policy now, not when the change was planned.
         held = session.execute(

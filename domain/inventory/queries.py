@@ -383,3 +383,16 @@ def device_interfaces(session: Session, text: str) -> DeviceInterfaces:
             for i in rows
         ),
     )
+
+
+def interface_names(session: Session, device_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each device's interface names as the inventory holds them, in order."""
+    names: dict[int, list[str]] = {i: [] for i in device_ids}
+    rows = session.execute(
+        sa.select(Interface.device_id, Interface.name)
+        .where(Interface.device_id.in_(list(device_ids)))
+        .order_by(Interface.device_id, Interface.id)
+    ).all()
+    for device_id, name in rows:
+        names[device_id].append(name)
+    return names

@@ -22,9 +22,9 @@ from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.models import ChangeRequest, DeviceLock
 from domain.config import AutomationSettings, ChangeWindow, DeviceSettings, Freeze
 from domain.db import Database
-from domain.errors import PolicyViolation
-from domain.inventory.choices import DeviceRole, Platform
-from domain.inventory.models import Device
+from domain.errors import DomainError, PolicyViolation
+from domain.inventory.choices import DeviceRole, InterfaceKind, Platform
+from domain.inventory.models import Device, Interface
 from tests.fakes.devices import FakeNetwork
 from tests.world import reset_sequences
 
@@ -38,6 +38,7 @@ DEVICES = [
     ("pe1-mum", DeviceRole.PE, 6004),
 ]
 ACCESS = ["r1-mum", "r2-mum", "r3-mum"]
+UPLINK = "GigabitEthernet0/0/0"
 #: A Wednesday morning in Mumbai, outside any weekend window.
 WEDNESDAY = datetime(2026, 11, 25, 4, 30, tzinfo=UTC)  # 10:00 in Asia/Kolkata
 
@@ -62,10 +63,13 @@ def network(world: Database) -> FakeNetwork:
                     mgmt_port=port,
                 )
             )
+        # Each device's uplink, in the inventory as on the device.
+        for n in range(1, len(DEVICES) + 1):
+            s.add(Interface(device_id=n, name=UPLINK, kind=InterfaceKind.ETHERNET, speed_mbps=1000))
     reset_sequences(world)
     fake = FakeNetwork()
     for hostname, _, _ in DEVICES:
-        fake.add(hostname, interfaces=(("GigabitEthernet0/0/0", "uplink", "10.0.1.1/30"),))
+        fake.add(hostname, interfaces=((UPLINK, "uplink", "10.0.1.1/30"),))
     return fake
 
 
@@ -553,3 +557,88 @@ def test_a_rollback_over_a_later_change_of_the_same_description_is_refused(
     with pytest.raises(PolicyViolation, match=f"would undo {later.ref} on r1-mum"):
         flow.plan_rollback(first.ref, "alice")
     assert " description B" in network["r1-mum"].running()
+
+
+def test_a_device_changed_between_plan_and_apply_is_not_sent_unapproved_lines(
+    world: Database, network: FakeNetwork
+) -> None:
+    flow = workflow(world, network)
+    first, _ = flow.plan("ntp", ["r1-mum"], {"servers": "10.0.0.27"}, "alice")
+    flow.apply(first.ref, "bob")
+    undo, _ = flow.plan_rollback(first.ref, "alice")  # approved diff: - ntp 10.0.0.27
+    # Meanwhile a later change wants that same server too.
+    later, _ = flow.plan("ntp", ["r1-mum"], {"servers": "10.0.0.27,10.0.0.28"}, "alice")
+    flow.apply(later.ref, "bob")
+    report = flow.apply(undo.ref, "bob")
+    assert report.state == ChangeState.FAILED
+    assert states(report) == {"r1-mum": TargetState.SKIPPED}
+    assert detail(report, "r1-mum").startswith(f"not pushed: it would now undo {later.ref}")
+    assert "ntp server 10.0.0.27" in network["r1-mum"].running()
+    assert change_state(world, first.ref)[0] == ChangeState.SUCCEEDED  # not "rolled back"
+
+
+def test_a_rollback_whose_lines_a_later_change_already_replaced_changes_nothing_and_says_so(
+    world: Database, network: FakeNetwork
+) -> None:
+    flow = workflow(world, network)
+    port = {"interface": "GigabitEthernet0/0/0"}
+    first, _ = flow.plan("interface_description", ["r1-mum"], {**port, "description": "A"}, "a")
+    flow.apply(first.ref, "bob")
+    undo, _ = flow.plan_rollback(first.ref, "alice")  # approved: description uplink
+    network["r1-mum"].config.apply("description typed by hand", "interface GigabitEthernet0/0/0")
+    report = flow.apply(undo.ref, "bob")
+    assert states(report) == {"r1-mum": TargetState.SKIPPED}
+    assert "changed since" in detail(report, "r1-mum") and "plan it again" in detail(
+        report, "r1-mum"
+    )
+    assert " description typed by hand" in network["r1-mum"].running()
+
+
+def test_roll_back_is_offered_only_when_a_device_may_hold_the_change(
+    world: Database, network: FakeNetwork
+) -> None:
+    from bot.access import Access
+    from tests.world import lab_settings, make_router
+
+    settings = lab_settings()
+    router = make_router(world, settings, clock=lambda: WEDNESDAY, opener=network)
+    alice, bob = Access(settings).user("alice"), Access(settings).user("bob")
+    planned = router.handle(alice, "/config plan ntp r1-mum r2-mum servers=10.0.0.9")
+    network["r1-mum"].reachable = False  # the canary: nothing is pushed anywhere
+    failed = router.handle(bob, f"/config apply {planned.meta['change']}")
+    assert not failed.ok and " failed: " in failed.text
+    assert failed.buttons == ()
+    network["r1-mum"].reachable = True
+    planned = router.handle(alice, "/config plan ntp r1-mum r2-mum servers=10.0.0.8")
+    applied = router.handle(bob, f"/config apply {planned.meta['change']}")
+    assert [b.command for b in applied.buttons] == [f"/config rollback {planned.meta['change']}"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("Gi9/9/9", "r1-mum has no interface GigabitEthernet9/9/9 (typed Gi9/9/9)"),
+        ("Ethernet1", "r1-mum has no interface Ethernet1"),
+    ],
+)
+def test_an_interface_the_device_does_not_have_is_refused_before_any_device(
+    world: Database, network: FakeNetwork, typed: str, said: str
+) -> None:
+    flow = workflow(world, network)
+    with pytest.raises(DomainError) as refused:
+        flow.plan(
+            "interface_description", ["r1-mum"], {"interface": typed, "description": "x"}, "a"
+        )
+    assert str(refused.value) == said
+    assert refused.value.hint is not None and refused.value.hint.startswith("its interfaces: ")
+    assert network["r1-mum"].sessions == 0
+
+
+def test_a_short_interface_name_is_the_full_one(world: Database, network: FakeNetwork) -> None:
+    flow = workflow(world, network)
+    port, short = UPLINK, UPLINK.replace("GigabitEthernet", "Gi")
+    change, plan = flow.plan(
+        "interface_description", ["r1-mum"], {"interface": short, "description": "x"}, "a"
+    )
+    assert change.params["interface"] == port
+    assert f"interface {port}" in plan.outcomes[0].detail

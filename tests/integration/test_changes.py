@@ -213,7 +213,9 @@ def test_config_commands_in_chat(lab_db: tuple[Database, Lab]) -> None:
     assert steps[-1] == applied.text
     assert "ntp server 10.0.0.5" in lab.configs["r1-mum"].text()
     again = router.handle(access.user("bob"), f"/config apply {ref}")
-    assert not again.ok and again.text == f"change {ref} is succeeded; it cannot move to approved"
+    assert not again.ok
+    assert again.text == f"{ref} is succeeded; only a planned change can be applied"
+    assert again.hint == f"/config rollback {ref} plans its undo"
     shown = router.handle(access.user("alice"), f"/config show {ref}")
     assert shown.text == f"{ref} succeeded: 1 changed and verified"
     refused = router.handle(access.user("carol"), f"/config rollback {ref}")
