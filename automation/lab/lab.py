@@ -122,6 +122,11 @@ class Lab:
         )
         server.start()
         self._servers[device.hostname] = server
+        # FakeNOS calls listen() from its own thread, so a client that connects as soon as
+        # start() returns can be refused (a busy machine shows it). Listening here first
+        # makes the device up when start() returns; the thread's own listen() is harmless.
+        if server._socket is not None:
+            server._socket.listen(16)
 
     def start(self) -> None:
         """Start every device (in parallel); already running ones are left alone."""
