@@ -330,7 +330,9 @@ def test_a_value_that_is_not_secret_is_still_quoted_when_refused() -> None:
     assert str(exc.value).endswith("(got 'a\\nb')")
 
 
-@pytest.mark.parametrize("text", ["!", "%", "EOF", " EOF ", "!!!", "...", " padded", "padded ", "two  spaces"])
+@pytest.mark.parametrize(
+    "text", ["!", "%", "EOF", " EOF ", "!!!", "...", " padded", "padded ", "two  spaces"]
+)
 def test_a_banner_that_would_end_or_vanish_on_the_way_is_refused(text: str) -> None:
     with pytest.raises(DomainError, match=r"^text: must"):
         validate("banner", {"text": text})
