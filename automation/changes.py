@@ -608,9 +608,7 @@ class ChangeWorkflow:
                 return TargetState.UNREACHABLE, f"{_words(exc)} (before any line was sent)"
             # The session died mid-change: log in again and put it back as it was (on a
             # device with a commit timer, it may have put itself back by then).
-            return self._restore_again(
-                target, device, exc, before, getattr(driver, "confirm_within_s", None)
-            )
+            return self._restore_again(target, device, exc, before, driver.confirm_within_s)
         finally:
             driver.close()
 
@@ -817,8 +815,6 @@ class ChangeWorkflow:
     @staticmethod
     def _undo_lines(s: Any, original: ChangeRequest, target: ChangeTarget, device: Device) -> str:
         """For a change kept before undo lines were: recompute them from its plan backup."""
-        from domain.changes.models import ConfigBackup
-
         backup = s.scalar(
             sa.select(ConfigBackup.config)
             .where(ConfigBackup.change_id == original.id, ConfigBackup.device_id == device.id)
