@@ -238,7 +238,7 @@ class ChangeWorkflow:
             except DeviceUnreachable as exc:
                 return Result(host=task.host, result=_Read(TargetState.UNREACHABLE, _words(exc)))
             except Exception as exc:  # a driver's surprise is this device's outcome
-                log.warning("reading %s failed: %r", device.hostname, exc)
+                log.warning("reading %s failed: %s", device.hostname, mask_config(repr(exc)))
                 return Result(
                     host=task.host,
                     result=_Read(TargetState.FAILED, f"could not read it: {_words(exc)}"),
@@ -246,7 +246,7 @@ class ChangeWorkflow:
             try:
                 plan = diffing.plan(device.platform, running, intended[device.hostname])
             except Exception as exc:
-                log.warning("planning %s failed: %r", device.hostname, exc)
+                log.warning("planning %s failed: %s", device.hostname, mask_config(repr(exc)))
                 return Result(
                     host=task.host,
                     result=_Read(
@@ -541,7 +541,9 @@ class ChangeWorkflow:
             try:
                 outcome = self._push_one(ref, work)
             except Exception as exc:  # never a traceback: the device's outcome, in words
-                log.warning("%s on %s failed: %r", ref, work.device.hostname, exc)
+                log.warning(
+                    "%s on %s failed: %s", ref, work.device.hostname, mask_config(repr(exc))
+                )
                 outcome = (TargetState.FAILED, f"stopped: {_words(exc)}; check the device")
             return Result(host=task.host, result=outcome)
 
@@ -593,7 +595,9 @@ class ChangeWorkflow:
             except DeviceUnreachable:
                 raise
             except Exception as exc:  # the read-back could not be understood: not verified
-                log.warning("%s: post-check on %s failed: %r", ref, device.hostname, exc)
+                log.warning(
+                    "%s: post-check on %s failed: %s", ref, device.hostname, mask_config(repr(exc))
+                )
                 why = f"post-check could not read the change back ({_words(exc)})"
             try:
                 self._restore(driver, device, before)
