@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from domain.config import Role
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.queries import AlarmView, StormSummary, alarm_by_ref, alarm_list
 from domain.faults.services import ack_alarm
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Form, Input, Reply, Section, Table
-
-VIEWERS = [Role.ENGINEER, Role.MANAGER]
 
 
 class ListArgs(Args):
@@ -22,7 +19,7 @@ class AlarmRef(Args):
     alarm: str = positional(metavar="A-id")
 
 
-@command("alarm list", roles=VIEWERS, args=ListArgs)
+@command("alarm list", args=ListArgs)
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """Raised alarms, worst first; filter by severity, site code or device."""
     with ctx.db.read() as s:
@@ -133,7 +130,7 @@ def storm_card(b: StormSummary) -> Reply:
     )
 
 
-@command("alarm show", roles=VIEWERS, args=AlarmRef)
+@command("alarm show", args=AlarmRef)
 def show(ctx: Context, args: AlarmRef) -> Reply:
     """One alarm with its device, state, ticket, correlation and labels."""
     with ctx.db.read() as s:
@@ -141,7 +138,7 @@ def show(ctx: Context, args: AlarmRef) -> Reply:
     return alarm_card(view)
 
 
-@command("alarm ack", roles=[Role.ENGINEER], args=AlarmRef)
+@command("alarm ack", args=AlarmRef)
 def ack(ctx: Context, args: AlarmRef) -> Reply:
     """Acknowledge an alarm: you are on it."""
     done = ack_alarm(ctx.db, args.alarm, ctx.actor, now=ctx.now())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from domain.audit.queries import recent_events
-from domain.config import Role
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Reply, Table
@@ -14,7 +13,7 @@ class RecentArgs(Args):
     limit: int = 20
 
 
-@command("audit recent", roles=[Role.ADMIN], args=RecentArgs)
+@command("audit recent", args=RecentArgs)
 def recent(ctx: Context, args: RecentArgs) -> Reply:
     """The latest audit events, optionally of one user."""
     with ctx.db.read() as s:

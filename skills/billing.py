@@ -12,15 +12,12 @@ from domain.billing.queries import (
     invoice_items,
 )
 from domain.billing.services import dispute_invoice, settle_dispute, take_payment
-from domain.config import Role
 from domain.customers.choices import PaymentMethod
 from domain.db import utcnow
 from domain.money import Amount, parse_money
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
-
-CARE = [Role.CARE_AGENT, Role.MANAGER]
 
 
 class Lookup(Args):
@@ -86,8 +83,7 @@ def _explanation(e: InvoiceExplained) -> list[str]:
         else:
             change = "more" if new > old else "less"
             out.append(
-                f"{c.what}: {c.now!s}, {_like(abs(new - old), c.now)!s} "
-                f"{change} than last time."
+                f"{c.what}: {c.now!s}, {_like(abs(new - old), c.now)!s} {change} than last time."
             )
     if e.disputed:
         out.append("This invoice is under dispute.")
@@ -98,7 +94,7 @@ def _like(minor: int, amount: Amount) -> Amount:
     return Amount(minor, amount.currency, amount.minor_digits)
 
 
-@command("bill", roles=CARE, args=Lookup)
+@command("bill", args=Lookup)
 def bill(ctx: Context, args: Lookup) -> Reply:
     """A customer's bill: balance, last invoice, payments, unbilled usage, dunning, disputes."""
     with ctx.db.read() as s:
@@ -145,7 +141,7 @@ def bill(ctx: Context, args: Lookup) -> Reply:
     )
 
 
-@command("bill items", roles=CARE, args=InvoiceRef)
+@command("bill items", args=InvoiceRef)
 def items(ctx: Context, args: InvoiceRef) -> Reply:
     """An invoice's lines and the usage that cost the most on it."""
     with ctx.db.read() as s:
@@ -191,7 +187,7 @@ def items(ctx: Context, args: InvoiceRef) -> Reply:
     )
 
 
-@command("bill explain", roles=CARE, args=InvoiceRef)
+@command("bill explain", args=InvoiceRef)
 def explain(ctx: Context, args: InvoiceRef) -> Reply:
     """Why a bill is what it is: what changed against the previous one, in plain words."""
     with ctx.db.read() as s:
@@ -205,7 +201,7 @@ def explain(ctx: Context, args: InvoiceRef) -> Reply:
     )
 
 
-@command("payment record", roles=[Role.ADMIN], args=PaymentArgs)
+@command("payment record", args=PaymentArgs)
 def payment(ctx: Context, args: PaymentArgs) -> Reply:
     """Record a payment on an account: amount ref=... [method=upi] [date=YYYY-MM-DD]."""
     billing = ctx.services.billing
@@ -243,7 +239,7 @@ def payment(ctx: Context, args: PaymentArgs) -> Reply:
     )
 
 
-@command("dispute open", roles=CARE, args=DisputeOpen)
+@command("dispute open", args=DisputeOpen)
 def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
     """Open a billing dispute on an invoice: a ticket linked to it, the invoice marked."""
     r = dispute_invoice(
@@ -273,7 +269,7 @@ def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
     )
 
 
-@command("dispute resolve", roles=CARE, args=DisputeResolve)
+@command("dispute resolve", args=DisputeResolve)
 def dispute_resolve(ctx: Context, args: DisputeResolve) -> Reply:
     """Resolve a billing dispute; credit=AMOUNT puts a credit on the next invoice."""
     billing = ctx.services.billing

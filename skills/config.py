@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from automation.changes import ChangeReport
     from domain.changes.models import ChangeRequest
 
-ENGINEERS = [Role.ENGINEER]
 MAX_DIFF_LINES = 12
 
 
@@ -150,7 +149,7 @@ def _planned(ctx: Context, change: ChangeRequest, report: ChangeReport, what: st
     )
 
 
-@command("config plan", roles=ENGINEERS, args=PlanArgs)
+@command("config plan", args=PlanArgs)
 def plan(ctx: Context, args: PlanArgs) -> Reply:
     """Plan a change from a template on devices: /config plan ntp site:MUM-AND1 servers=10.0.0.1."""
     from automation.intents import INTENTS  # Jinja2: only when a change is planned
@@ -165,7 +164,7 @@ def plan(ctx: Context, args: PlanArgs) -> Reply:
     return _planned(ctx, change, report, args.template)
 
 
-@command("config apply", roles=ENGINEERS, args=ChangeRef)
+@command("config apply", args=ChangeRef)
 def apply(ctx: Context, args: ChangeRef) -> Reply:
     """Apply a planned change: canary first, then batches; failures are rolled back."""
     report = ctx.services.changes.apply(args.change, ctx.actor, progress=ctx.progress)
@@ -199,7 +198,7 @@ class RollbackArgs(Args):
     force: Literal["force"] | None = positional(None, metavar="force")
 
 
-@command("config rollback", roles=ENGINEERS, args=RollbackArgs)
+@command("config rollback", args=RollbackArgs)
 def rollback(ctx: Context, args: RollbackArgs) -> Reply:
     """Plan the change that undoes a change on every device it changed; apply it as any
     change (/config apply). Refused over a later change's lines unless an admin forces it."""
@@ -212,14 +211,14 @@ def rollback(ctx: Context, args: RollbackArgs) -> Reply:
     return _planned(ctx, change, report, f"the roll back of {change.params.get('of', args.change)}")
 
 
-@command("config cancel", roles=ENGINEERS, args=ChangeRef)
+@command("config cancel", args=ChangeRef)
 def cancel(ctx: Context, args: ChangeRef) -> Reply:
     """Cancel a change that has not run."""
     done = cancel_change(ctx.db, args.change, ctx.actor, now=ctx.now())
     return Reply(text=f"{done.change} cancelled by {ctx.actor}", data=done)
 
 
-@command("config show", roles=ENGINEERS, args=ChangeRef)
+@command("config show", args=ChangeRef)
 def show(ctx: Context, args: ChangeRef) -> Reply:
     """Show a change: what, where, who, and each device's outcome."""
     with ctx.db.read() as s:
@@ -256,7 +255,7 @@ def _device(ctx: Context, words: list[str]) -> Device:
         return one_device(s, words)
 
 
-@command("config history", roles=ENGINEERS, args=DeviceArgs)
+@command("config history", args=DeviceArgs)
 def history(ctx: Context, args: DeviceArgs) -> Reply:
     """The changes that touched a device, newest first, and its backups."""
     device = _device(ctx, args.device)
@@ -295,7 +294,7 @@ def _running(ctx: Context, device: Device) -> str:
         return driver.running_config()
 
 
-@command("config backup", roles=ENGINEERS, args=DeviceArgs)
+@command("config backup", args=DeviceArgs)
 def backup(ctx: Context, args: DeviceArgs) -> Reply:
     """Back up a device's running configuration now."""
     device = _device(ctx, args.device)
@@ -306,7 +305,7 @@ def backup(ctx: Context, args: DeviceArgs) -> Reply:
     )
 
 
-@command("config diff", roles=ENGINEERS, args=DiffArgs)
+@command("config diff", args=DiffArgs)
 def diff(ctx: Context, args: DiffArgs) -> Reply:
     """What changed on a device since its latest backup (or the backup named)."""
     from automation.diffing import config_lines  # hier_config: only when a diff is asked for

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from domain.config import Role
 from domain.customers.queries import customer_profile
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
-
-VIEWERS = [Role.CARE_AGENT, Role.MANAGER, Role.FRAUD_ANALYST, Role.ENGINEER]
 
 
 class Lookup(Args):
@@ -16,7 +13,7 @@ class Lookup(Args):
     share: bool = False
 
 
-@command("customer", roles=VIEWERS, args=Lookup)
+@command("customer", args=Lookup)
 def customer(ctx: Context, args: Lookup) -> Reply:
     """A customer's profile, accounts, lines, open tickets and orders (private by default)."""
     with ctx.db.read() as s:

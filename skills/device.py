@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import model_validator
 
-from domain.config import Role
 from domain.errors import PolicyViolation
 from domain.inventory.queries import one_device
 from domain.secrets import mask_config
@@ -78,7 +77,7 @@ def read_only(args: RunArgs, allowed: ShowGrammar) -> ShowCommand:
     )
 
 
-@command("device run", roles=[Role.ENGINEER], args=RunArgs)
+@command("device run", args=RunArgs)
 def run(ctx: Context, args: RunArgs) -> Reply:
     """Run an allowlisted read-only command on a device: /device run r1-mum "show version"."""
     shown = read_only(args, grammar(tuple(ctx.services.show_allowlist)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.config import Role
 from domain.jobs import join_digest, leave_digest
 from domain.money import money
 from domain.reports import DigestFigures, Span, digest_figures
@@ -18,8 +17,6 @@ from skills.charts import Panel, render_png
 from skills.context import Context, Services
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, File, Reply, Section
-
-READERS = [Role.MANAGER, Role.ENGINEER, Role.FRAUD_ANALYST, Role.CARE_AGENT]
 
 
 @dataclass(frozen=True)
@@ -204,7 +201,7 @@ class DigestName(Args):
     name: str = positional(metavar="digest")
 
 
-@command("digest list", roles=READERS)
+@command("digest list")
 def list_(ctx: Context, args: Args) -> Reply:
     """The digests there are, when they go out and where."""
     fields = tuple(
@@ -222,7 +219,7 @@ def list_(ctx: Context, args: Args) -> Reply:
     )
 
 
-@command("digest preview", roles=READERS, args=DigestName)
+@command("digest preview", args=DigestName)
 def preview(ctx: Context, args: DigestName) -> Reply:
     """The digest as it would go out now, with its chart; only you see it."""
     reply = build_digest(ctx.services, args.name, ctx.now())
@@ -237,7 +234,7 @@ def preview(ctx: Context, args: DigestName) -> Reply:
     )
 
 
-@command("digest subscribe", roles=READERS, args=DigestName)
+@command("digest subscribe", args=DigestName)
 def subscribe_(ctx: Context, args: DigestName) -> Reply:
     """Get a digest in a direct message when it goes out."""
     spec = ctx.services.digest(args.name)
@@ -251,7 +248,7 @@ def subscribe_(ctx: Context, args: DigestName) -> Reply:
     )
 
 
-@command("digest unsubscribe", roles=READERS, args=DigestName)
+@command("digest unsubscribe", args=DigestName)
 def unsubscribe_(ctx: Context, args: DigestName) -> Reply:
     """Stop getting a digest by direct message."""
     spec = ctx.services.digest(args.name)

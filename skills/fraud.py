@@ -9,16 +9,12 @@ a label that `switchboard fraud train --from-db` learns from.
 
 from __future__ import annotations
 
-from domain.config import Role
 from domain.fraud.choices import CaseState
 from domain.fraud.queries import CaseView, case_by_ref, case_list
 from domain.fraud.services import confirm_fraud, dismiss_fraud
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
-
-ANALYSTS = [Role.FRAUD_ANALYST]
-VIEWERS = [Role.FRAUD_ANALYST, Role.MANAGER]
 
 
 def case_card(case: CaseView) -> Reply:
@@ -88,7 +84,7 @@ class CasesArgs(Args):
     limit: int = 25
 
 
-@command("fraud check", roles=VIEWERS, args=CheckArgs)
+@command("fraud check", args=CheckArgs)
 def check(ctx: Context, args: CheckArgs) -> Reply:
     """Score one line now over the fraud window: score, likely kind and reasons."""
     result = ctx.services.fraud.check_line(" ".join(args.msisdn), ctx.now())
@@ -119,7 +115,7 @@ def check(ctx: Context, args: CheckArgs) -> Reply:
     )
 
 
-@command("fraud cases", roles=VIEWERS, args=CasesArgs)
+@command("fraud cases", args=CasesArgs)
 def cases(ctx: Context, args: CasesArgs) -> Reply:
     """Fraud cases: open ones by score (or confirmed / dismissed, newest first)."""
     with ctx.db.read() as s:
@@ -144,7 +140,7 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
     return Reply(text=f"{total} {what}fraud case(s){shown}", tables=(table,), data=found)
 
 
-@command("fraud explain", roles=VIEWERS, args=CaseRef)
+@command("fraud explain", args=CaseRef)
 def explain(ctx: Context, args: CaseRef) -> Reply:
     """Why a line was flagged: its score, likely kind and the facts that drove it."""
     with ctx.db.read() as s:
@@ -152,7 +148,7 @@ def explain(ctx: Context, args: CaseRef) -> Reply:
     return case_card(view)
 
 
-@command("fraud confirm", roles=ANALYSTS, args=Decision)
+@command("fraud confirm", args=Decision)
 def confirm(ctx: Context, args: Decision) -> Reply:
     """Confirm fraud: the line is suspended through an order and the decision kept."""
     done = confirm_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now())
@@ -163,7 +159,7 @@ def confirm(ctx: Context, args: Decision) -> Reply:
     )
 
 
-@command("fraud dismiss", roles=ANALYSTS, args=Decision)
+@command("fraud dismiss", args=Decision)
 def dismiss(ctx: Context, args: Decision) -> Reply:
     """Dismiss a case as ordinary use; the model learns from it at its next training."""
     done = dismiss_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now())

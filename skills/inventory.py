@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain.config import Role
 from domain.inventory.queries import (
     device_card,
     device_interfaces,
@@ -14,8 +13,6 @@ from domain.lookup import parse_selector
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
-
-VIEWERS = [Role.ENGINEER, Role.MANAGER]
 
 
 class DeviceArgs(Args):
@@ -31,7 +28,7 @@ class SiteArgs(Args):
     site: str = positional(metavar="site-code")
 
 
-@command("inventory show", roles=VIEWERS, args=DeviceArgs)
+@command("inventory show", args=DeviceArgs)
 def show(ctx: Context, args: DeviceArgs) -> Reply:
     """A device's card: where it is, what it runs, its interfaces, alarms and tickets."""
     with ctx.db.read() as s:
@@ -59,7 +56,7 @@ def show(ctx: Context, args: DeviceArgs) -> Reply:
     )
 
 
-@command("inventory search", roles=VIEWERS, args=SearchArgs)
+@command("inventory search", args=SearchArgs)
 def search(ctx: Context, args: SearchArgs) -> Reply:
     """Find devices by words, globs (r1-*) and site: role: platform: status: vendor: lab."""
     selector = parse_selector(args.words, search=True)
@@ -87,7 +84,7 @@ def search(ctx: Context, args: SearchArgs) -> Reply:
     )
 
 
-@command("inventory site", roles=VIEWERS, args=SiteArgs)
+@command("inventory site", args=SiteArgs)
 def site(ctx: Context, args: SiteArgs) -> Reply:
     """A site and its devices."""
     with ctx.db.read() as s:
@@ -111,7 +108,7 @@ def site(ctx: Context, args: SiteArgs) -> Reply:
     )
 
 
-@command("inventory interfaces", roles=VIEWERS, args=DeviceArgs)
+@command("inventory interfaces", args=DeviceArgs)
 def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
     """A device's interfaces with their state."""
     with ctx.db.read() as s:
@@ -133,7 +130,7 @@ def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
     return Reply(text=f"{found.hostname}: {len(rows)} interfaces", tables=(table,), data=found)
 
 
-@command("inventory facts", roles=VIEWERS, args=DeviceArgs)
+@command("inventory facts", args=DeviceArgs)
 def facts(ctx: Context, args: DeviceArgs) -> Reply:
     """Live facts from the device itself (over SSH), with a timeout."""
     with ctx.db.read() as s:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain.config import Role
 from domain.faults.choices import PerceivedSeverity
 from domain.faults.health import health_of
 from domain.inventory.choices import DeviceStatus
@@ -10,14 +9,12 @@ from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
 
-VIEWERS = [Role.ENGINEER, Role.MANAGER]
-
 
 class HealthArgs(Args):
     scope: str | None = positional(None, metavar="region|site")
 
 
-@command("network health", roles=VIEWERS, args=HealthArgs)
+@command("network health", args=HealthArgs)
 def health(ctx: Context, args: HealthArgs) -> Reply:
     """Devices up and down, availability (24 h, 30 days), open alarms, worst sites, MTTR."""
     with ctx.db.read() as s:

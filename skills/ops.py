@@ -9,8 +9,6 @@ from skills.context import Context
 from skills.registry import REGISTRY, Args, Command, NoArgs, command, positional
 from skills.reply import Field, Reply, Section, Table
 
-EVERYONE = list(Role)
-
 
 @dataclass(frozen=True)
 class CommandHelp:
@@ -40,7 +38,7 @@ class HelpArgs(Args):
     topic: list[str] = positional([], metavar="command")
 
 
-@command("ops help", roles=EVERYONE, args=HelpArgs)
+@command("ops help", args=HelpArgs)
 def show_help(ctx: Context, args: HelpArgs) -> Reply:
     """List the commands you may run, or explain one: /ops help order approve."""
     mine = REGISTRY.visible_to(ctx.roles)
@@ -68,7 +66,7 @@ def show_help(ctx: Context, args: HelpArgs) -> Reply:
     )
 
 
-@command("ops whoami", roles=EVERYONE, args=NoArgs)
+@command("ops whoami", args=NoArgs)
 def whoami(ctx: Context, args: NoArgs) -> Reply:
     """Show who you are to Switchboard and your roles."""
     me = Identity(ctx.actor, ctx.services.display_name(ctx.actor), tuple(sorted(ctx.roles)))

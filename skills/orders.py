@@ -22,9 +22,6 @@ from skills.context import Context
 from skills.registry import REGISTRY, Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
 
-ORDER_ROLES = [Role.MANAGER, Role.CARE_AGENT, Role.ENGINEER]
-SELLERS = [Role.CARE_AGENT, Role.MANAGER]
-
 
 class NewOrder(Args):
     """The customer may be several words (+91 98765 43210): `read_order_words` divides
@@ -137,7 +134,7 @@ def _outcome(ctx: Context, ref: str, lead: str) -> tuple[str, OrderView]:
     return f"{lead}; {said}", view
 
 
-@command("order new", roles=SELLERS, args=NewOrder)
+@command("order new", args=NewOrder)
 def new(ctx: Context, args: NewOrder) -> Reply:
     """Order a line: /order new BA100000001 POST-399, or FIBRE-100 site:TN-WHI1 port:Gi0/0/5."""
     with ctx.db.read() as s:
@@ -189,7 +186,7 @@ def new(ctx: Context, args: NewOrder) -> Reply:
     )
 
 
-@command("order show", roles=ORDER_ROLES, args=OrderRef)
+@command("order show", args=OrderRef)
 def show(ctx: Context, args: OrderRef) -> Reply:
     """Show an order, with Approve / Reject while it waits for a decision."""
     with ctx.db.read() as s:
@@ -197,7 +194,7 @@ def show(ctx: Context, args: OrderRef) -> Reply:
     return order_card(view)
 
 
-@command("order list", roles=ORDER_ROLES, args=ListArgs)
+@command("order list", args=ListArgs)
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """List recent orders, optionally in one state (pending, inProgress, ...)."""
     with ctx.db.read() as s:
@@ -244,19 +241,19 @@ def _decide(ctx: Context, args: Decision, approve: bool) -> Reply:
     )
 
 
-@command("order approve", roles=[Role.MANAGER], args=Decision)
+@command("order approve", args=Decision)
 def approve(ctx: Context, args: Decision) -> Reply:
     """Approve a pending order and provision it; the requester cannot approve their own."""
     return _decide(ctx, args, approve=True)
 
 
-@command("order reject", roles=[Role.MANAGER], args=Decision)
+@command("order reject", args=Decision)
 def reject(ctx: Context, args: Decision) -> Reply:
     """Reject a pending order, with an optional note=... for the requester."""
     return _decide(ctx, args, approve=False)
 
 
-@command("order cancel", roles=ORDER_ROLES, args=Decision)
+@command("order cancel", args=Decision)
 def cancel(ctx: Context, args: Decision) -> Reply:
     """Cancel an order before provisioning starts (its requester, or a manager)."""
     manager = bool({Role.MANAGER, Role.ADMIN} & ctx.roles)

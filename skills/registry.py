@@ -1,8 +1,11 @@
 """The skill registry: a decorator that records a command's metadata, nothing more.
 
-    @command("order approve", roles=[Role.MANAGER], args=OrderRef)
+    @command("order approve", args=OrderRef)
     def approve(ctx: Context, args: OrderRef) -> Reply:
         '''Approve a pending order; someone other than the requester must do it.'''
+
+Who may run a command is not said here: it is the command's row in the policy table
+(`domain/policy.py`), and a command the table does not name cannot be registered.
 
 The docstring's first line is the help. Arguments come from the text (already split
 by shlex) into a typed `Args` model: positional words fill the fields marked
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 from pydantic.fields import FieldInfo
 
+from domain import policy
 from domain.config import Role
 from domain.db import INT_MAX, INT_MIN
 from skills.context import Context
@@ -124,7 +128,7 @@ class Command:
 
     def allows(self, roles: frozenset[Role]) -> bool:
         """Admins may run everything; anyone else needs one of the command's roles."""
-        return Role.ADMIN in roles or bool(roles & self.roles)
+        return policy.allowed(roles, self.roles)
 
     @property
     def slash(self) -> str:
@@ -281,7 +285,8 @@ class Registry:
             self.commands[path] = Command(
                 path=path,
                 fn=_not_loaded,
-                roles=frozenset(Role(r) for r in e["roles"]),
+                # From the policy table, never from the index: the index is a cache.
+                roles=policy.command_roles(" ".join(path)),
                 args=NoArgs,
                 help=e["help"],
                 description=e["description"],
@@ -308,19 +313,21 @@ REGISTRY = Registry()
 F = TypeVar("F", bound=Callable[..., Reply])
 
 
-def command(path: str, *, roles: Iterable[Role], args: type[Args] = NoArgs) -> Callable[[F], F]:
-    """Register a skill command. Records metadata only; the function is unchanged."""
+def command(path: str, *, args: type[Args] = NoArgs) -> Callable[[F], F]:
+    """Register a skill command. Records metadata only; the function is unchanged.
+    Its roles are its row in the policy table."""
 
     def register(fn: F) -> F:
         doc = inspect.getdoc(fn) or ""
         help_line, _, rest = doc.partition("\n")
         if not help_line:
             raise ValueError(f"{fn.__qualname__}: the docstring's first line is the help; add one")
+        words = tuple(path.lower().split())
         REGISTRY.add(
             Command(
-                path=tuple(path.lower().split()),
+                path=words,
                 fn=fn,
-                roles=frozenset(roles),
+                roles=policy.command_roles(" ".join(words)),
                 args=args,
                 help=help_line.strip(),
                 description=rest.strip(),

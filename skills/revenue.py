@@ -9,13 +9,11 @@ from domain.billing.revenue import (
     revenue_report,
     window,
 )
-from domain.config import BillingSettings, Role
+from domain.config import BillingSettings
 from domain.money import money
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Field, Reply, Section, Table
-
-MONEY_ROLES = [Role.MANAGER]
 
 
 class PeriodArgs(Args):
@@ -27,7 +25,7 @@ def _row(f: RevenueFigures, billing: BillingSettings) -> tuple[str, ...]:
     return tuple(money(getattr(f, m).minor, billing, whole=True) for m in METRICS)
 
 
-@command("revenue", roles=MONEY_ROLES, args=PeriodArgs)
+@command("revenue", args=PeriodArgs)
 def revenue_(ctx: Context, args: PeriodArgs) -> Reply:
     """Billed, collected, outstanding, overdue and unbilled usage, by segment and region."""
     today = ctx.now().date()
@@ -56,7 +54,7 @@ def revenue_(ctx: Context, args: PeriodArgs) -> Reply:
     )
 
 
-@command("revenue assurance", roles=MONEY_ROLES, args=PeriodArgs)
+@command("revenue assurance", args=PeriodArgs)
 def assurance_(ctx: Context, args: PeriodArgs) -> Reply:
     """Reconcile a month's rated usage with what its invoices billed; list the gaps."""
     w = window(args.period, ctx.now().date())

@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import model_validator
 
-from domain.config import Role
 from domain.errors import DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketStatus
 from domain.faults.queries import TicketEventRow, ticket_list, ticket_view
@@ -16,9 +15,6 @@ from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
 from skills.words import last_word_is
-
-WORKERS = [Role.ENGINEER, Role.CARE_AGENT]
-READERS = [Role.ENGINEER, Role.CARE_AGENT, Role.MANAGER]
 
 
 class OpenArgs(Args):
@@ -79,7 +75,7 @@ def _buttons(ref: str, status: TicketStatus) -> tuple[Button, ...]:
     return ()
 
 
-@command("ticket open", roles=WORKERS, args=OpenArgs)
+@command("ticket open", args=OpenArgs)
 def open_(ctx: Context, args: OpenArgs) -> Reply:
     """Open a ticket about a device, a mobile number or a customer: "title" sev=1..4."""
     t = file_ticket(
@@ -107,7 +103,7 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
     )
 
 
-@command("ticket show", roles=READERS, args=TicketRef)
+@command("ticket show", args=TicketRef)
 def show(ctx: Context, args: TicketRef) -> Reply:
     """A ticket with its whole history."""
     with ctx.db.read() as s:
@@ -138,7 +134,7 @@ def show(ctx: Context, args: TicketRef) -> Reply:
     )
 
 
-@command("ticket list", roles=READERS, args=ListArgs)
+@command("ticket list", args=ListArgs)
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """Tickets: mine, open, breached, site:X, sev=N (open tickets unless you say otherwise)."""
     now = ctx.now()
@@ -185,14 +181,14 @@ def _user(ctx: Context, name: str) -> str:
     return ctx.services.known_user(who)
 
 
-@command("ticket assign", roles=WORKERS, args=AssignArgs)
+@command("ticket assign", args=AssignArgs)
 def assign(ctx: Context, args: AssignArgs) -> Reply:
     """Give a ticket to someone (`me` for yourself)."""
     t = give_ticket(ctx.db, args.ticket, _user(ctx, args.user), actor=ctx.actor, now=ctx.now())
     return Reply(text=f"{t.ref} assigned to {t.assignee}", data=t)
 
 
-@command("ticket note", roles=WORKERS, args=TextArgs)
+@command("ticket note", args=TextArgs)
 def note(ctx: Context, args: TextArgs) -> Reply:
     """Add a note to a ticket's history."""
     t = note_ticket(ctx.db, args.ticket, args.text, actor=ctx.actor, now=ctx.now())
@@ -208,14 +204,14 @@ def _status(text: str) -> TicketStatus:
     )
 
 
-@command("ticket status", roles=WORKERS, args=StatusArgs)
+@command("ticket status", args=StatusArgs)
 def status(ctx: Context, args: StatusArgs) -> Reply:
     """Move a ticket to another state (inProgress, pending, held, ...)."""
     t = set_ticket_status(ctx.db, args.ticket, _status(args.status), actor=ctx.actor, now=ctx.now())
     return Reply(text=f"{t.ref} is now {t.status.value}", buttons=_buttons(t.ref, t.status), data=t)
 
 
-@command("ticket resolve", roles=WORKERS, args=TextArgs)
+@command("ticket resolve", args=TextArgs)
 def resolve(ctx: Context, args: TextArgs) -> Reply:
     """Resolve a ticket, saying what fixed it."""
     t = set_ticket_status(
@@ -225,7 +221,7 @@ def resolve(ctx: Context, args: TextArgs) -> Reply:
     return Reply(text=f"{t.ref} resolved{late}", buttons=_buttons(t.ref, t.status), data=t)
 
 
-@command("ticket close", roles=WORKERS, args=TicketRef)
+@command("ticket close", args=TicketRef)
 def close(ctx: Context, args: TicketRef) -> Reply:
     """Close a resolved ticket."""
     t = set_ticket_status(ctx.db, args.ticket, TicketStatus.CLOSED, actor=ctx.actor, now=ctx.now())

@@ -1,4 +1,4 @@
-"""`switchboard config check|reference`."""
+"""`switchboard config check|reference|roles`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ def cmd_config_reference(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_config_roles(args: argparse.Namespace, settings: Settings) -> int:
+    from domain.policy import table_markdown
+
+    print(table_markdown())
+    return 0
+
+
 def register(sub: Subcommands) -> None:
     cfg = add_command(sub, "config", lambda a, s: 0, "configuration")
     cfgs = cfg.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
@@ -36,3 +43,8 @@ def register(sub: Subcommands) -> None:
     cfgs.add_parser(
         "reference", help="print every config key with its type, default and meaning"
     ).set_defaults(handler=cmd_config_reference)
+    cfgs.add_parser(
+        "roles",
+        help="print the policy table: who may run each command, read each digest "
+        "section and work each kind of ticket",
+    ).set_defaults(handler=cmd_config_roles)

@@ -96,7 +96,7 @@ def test_registering_a_name_twice_fails() -> None:
 def test_decorator_needs_a_help_line() -> None:
     with pytest.raises(ValueError, match="first line is the help"):
 
-        @command("nohelp test", roles=[Role.ADMIN])
+        @command("nohelp test")
         def nohelp(ctx: Context, args: Args) -> Reply:
             return Reply(text="")
 
