@@ -1,8 +1,9 @@
 """What digests report: the numbers of each section over a window, from grouped queries.
 
 Every function reads only; the window is [start, end) in UTC. A figure another view
-shows too (open alarms, tickets past SLA, orders awaiting approval, open fraud cases)
-comes from that area's queries module, so the digest and the command agree.
+shows too (billed, collected, outstanding, open alarms, tickets past SLA, orders
+awaiting approval, open fraud cases, the collected-per-day chart) comes from
+`domain.figures`, with its window rules, so the digest and the command agree.
 """
 
 from __future__ import annotations
@@ -15,27 +16,32 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.billing.models import Payment, UsageRecord
-from domain.billing.revenue import Window, revenue
+from domain.billing.models import UsageRecord
 from domain.changes.choices import ChangeState
 from domain.changes.models import ChangeRequest
 from domain.config import BillingSettings
 from domain.faults.choices import OPEN_TICKET_STATUSES
 from domain.faults.health import health_by_region, network_health
 from domain.faults.models import Alarm, Ticket
-from domain.faults.queries import (
-    count_open_tickets,
+from domain.figures import (
+    Window,
+    collected_per_day,
+    fraud_cases,
+    money_total,
+    month_to_date,
     open_alarm_count,
     open_alarms_by_site,
     open_tickets_by_site,
+    orders_awaiting_approval,
+    same_days_month_before,
+    tickets_past_sla,
 )
 from domain.fraud.choices import CaseState
 from domain.fraud.models import FraudCase
-from domain.fraud.queries import count_cases
 from domain.money import Amount
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
-from domain.orders.queries import count_orders, list_orders
+from domain.orders.queries import list_orders
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ def ticket_section(session: Session, span: Span) -> TicketSection:
     return TicketSection(
         opened=_count(session, Ticket.created_at, span),
         resolved=_count(session, Ticket.resolved_at, span),
-        breached_open=count_open_tickets(session, now=span.end, breached=True),
+        breached_open=tickets_past_sla(session, span.end),
         resolved_late=_count(
             session, Ticket.resolved_at, span, Ticket.resolved_at > Ticket.sla_due_at
         ),
@@ -148,7 +154,7 @@ def order_section(session: Session, span: Span, limit: int = 5) -> OrderSection:
     waiting = list_orders(session, OrderState.PENDING, limit, oldest_first=True)
     return OrderSection(
         pending=[(r.ref, r.customer, r.requested_by) for r in waiting],
-        pending_total=count_orders(session, OrderState.PENDING),
+        pending_total=orders_awaiting_approval(session),
         completed=_count(
             session, ProductOrder.completed_at, span, ProductOrder.state == OrderState.COMPLETED
         ),
@@ -173,34 +179,27 @@ class RevenueSection:
 def revenue_section(
     session: Session, span: Span, billing: BillingSettings | None = None
 ) -> RevenueSection:
-    """This month so far against the same days of the month before."""
+    """This month so far (the 1st included on the 1st) against the same days of the
+    month before, and collected per day over the last seven days."""
     today = span.end.date()
-    start = today.replace(day=1)
-    prev_start = (start - timedelta(days=1)).replace(day=1)
-    prev_end = min(prev_start + (today - start), start)
-    now = revenue(
-        session,
-        Window(start, today, f"{start:%B} to date"),
-        today,
-        ("billed", "collected", "outstanding"),
-    )
-    before = revenue(
-        session,
-        Window(prev_start, prev_end, f"{prev_start:%B}, same days"),
-        today,
-        ("billed", "collected"),
-    )
+    now, before = month_to_date(today), same_days_month_before(today)
+
+    def amount(metric: str, w: Window) -> Amount:
+        return Amount.of(money_total(session, metric, w, today), billing)
+
     week = Span(span.end - timedelta(days=7), span.end)
-    per_day = _per_day(session, Payment.received_at, span=week, value=Payment.amount_minor)
     return RevenueSection(
-        collected_per_day={d: Amount.of(v, billing) for d, v in per_day.items()},
-        label=now.window.label,
-        billed=Amount.of(now.totals["billed"], billing),
-        collected=Amount.of(now.totals["collected"], billing),
-        outstanding=Amount.of(now.totals["outstanding"], billing),
-        previous_label=before.window.label,
-        previous_billed=Amount.of(before.totals["billed"], billing),
-        previous_collected=Amount.of(before.totals["collected"], billing),
+        collected_per_day={
+            d: Amount.of(v, billing)
+            for d, v in collected_per_day(session, week.days, today).items()
+        },
+        label=now.label,
+        billed=amount("billed", now),
+        collected=amount("collected", now),
+        outstanding=amount("outstanding", now),
+        previous_label=before.label,
+        previous_billed=amount("billed", before),
+        previous_collected=amount("collected", before),
     )
 
 
@@ -238,7 +237,7 @@ def fraud_section(
         dismissed=_count(
             session, FraudCase.decided_at, span, FraudCase.state == CaseState.DISMISSED
         ),
-        open_now=count_cases(session, CaseState.OPEN),
+        open_now=fraud_cases(session, CaseState.OPEN),
         loss_prevented=Amount.of(int(charged or 0) * 30 // 7, billing),
     )
 

@@ -1,62 +1,52 @@
 """Revenue: billed, collected, outstanding, overdue and unbilled, by segment and region;
 and revenue assurance, which reconciles rated usage with what invoices billed.
 
-Every figure is one grouped query; nothing loops over records in Python.
+The money figures and their windows are `domain.figures`'s, shared with the digests;
+nothing loops over records in Python.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.billing.choices import UNPAID_INVOICE_STATES, LineKind, UsageState
-from domain.billing.models import Invoice, InvoiceLine, Payment, UsageRecord
+from domain.billing.choices import LineKind, UsageState
+from domain.billing.models import Invoice, InvoiceLine, UsageRecord
 from domain.config import BillingSettings
-from domain.customers.models import BillingAccount, Customer, Subscription
+from domain.customers.models import BillingAccount, Subscription
 from domain.errors import DomainError
-from domain.inventory.models import Region
+from domain.figures import (
+    MONEY,
+    Window,
+    cycle,
+    day,
+    money_by_group,
+    money_totals,
+    month_to_date,
+)
 from domain.money import Amount
 
-METRICS = ("billed", "collected", "outstanding", "overdue", "unbilled")
-
-
-@dataclass(frozen=True)
-class Window:
-    start: date
-    end: date  # exclusive
-    label: str
-    #: A whole bill cycle: "billed" means the invoices for it, not those issued in it.
-    cycle: bool = False
-
-    @property
-    def start_at(self) -> datetime:
-        return datetime.combine(self.start, time(), UTC)
-
-    @property
-    def end_at(self) -> datetime:
-        return datetime.combine(self.end, time(), UTC)
+#: Each money figure, in the order tables show them (`domain.figures.MONEY`).
+METRICS = MONEY
 
 
 def window(text: str, today: date) -> Window:
-    """'today', 'month' (this month so far) or 'YYYY-MM'."""
+    """'today', 'month' (this month so far, the 1st included on the 1st) or 'YYYY-MM'."""
     word = (text or "month").strip().lower()
     if word == "today":
-        return Window(today, today + timedelta(days=1), f"{today:%d %b %Y}")
+        return day(today)
     if word == "month":
-        start = today.replace(day=1)
-        return Window(start, today + timedelta(days=1), f"{start:%B %Y} to date")
+        return month_to_date(today)
     try:
         start = datetime.strptime(word, "%Y-%m").date()
     except ValueError:
         raise DomainError(
             f"{text!r} is not a period", hint="use today, month or a month like 2026-10"
         ) from None
-    end = (start + timedelta(days=32)).replace(day=1)
-    return Window(start, end, f"{start:%B %Y}", cycle=True)
+    return cycle(start)
 
 
 @dataclass
@@ -74,64 +64,12 @@ def revenue(
     """The money of a period: what was billed for it and collected in it, what is owed now.
 
     For a month (YYYY-MM) "billed" is that bill cycle's invoices; for today or this
-    month so far, the invoices issued in the window.
+    month so far, the invoices issued in the window. Each figure is `domain.figures`'s
+    query, the one the digests call too; by group, the same queries grouped.
     """
-    region = Region.name.label("region")
-    segment = Customer.segment.label("segment")
-
-    def grouped(metric: str, account: Any, query: Any) -> None:
-        if metric not in metrics:
-            return
-        rows = session.execute(
-            query.add_columns(segment, region)
-            .join(BillingAccount, BillingAccount.id == account)
-            .join(Customer, Customer.id == BillingAccount.customer_id)
-            .join(Region, Region.id == Customer.region_id)
-            .group_by(segment, region)
-        ).all()
-        for value, seg, reg in rows:
-            key = (str(seg), str(reg))
-            out.by_group.setdefault(key, dict.fromkeys(METRICS, 0))[metric] += int(value or 0)
-            out.totals[metric] += int(value or 0)
-
     out = Revenue(w)
-    grouped(
-        "billed",
-        Invoice.billing_account_id,
-        sa.select(sa.func.sum(Invoice.total_minor)).where(
-            Invoice.period_start == w.start
-            if w.cycle
-            else sa.and_(Invoice.issued_at >= w.start_at, Invoice.issued_at < w.end_at)
-        ),
-    )
-    grouped(
-        "collected",
-        Payment.billing_account_id,
-        sa.select(sa.func.sum(Payment.amount_minor)).where(
-            Payment.received_at >= w.start_at, Payment.received_at < w.end_at
-        ),
-    )
-    due = Invoice.total_minor - Invoice.paid_minor
-    grouped(
-        "outstanding",
-        Invoice.billing_account_id,
-        sa.select(sa.func.sum(due)).where(Invoice.state.in_(UNPAID_INVOICE_STATES)),
-    )
-    grouped(
-        "overdue",
-        Invoice.billing_account_id,
-        sa.select(sa.func.sum(due)).where(
-            Invoice.state.in_(UNPAID_INVOICE_STATES), Invoice.due_date < today
-        ),
-    )
-    grouped(
-        "unbilled",
-        Subscription.billing_account_id,
-        sa.select(sa.func.sum(UsageRecord.charge_minor))
-        .select_from(UsageRecord)
-        .join(Subscription, Subscription.id == UsageRecord.subscription_id)
-        .where(UsageRecord.state == UsageState.RATED),
-    )
+    out.totals.update(money_totals(session, w, today, metrics))
+    out.by_group = money_by_group(session, w, today, metrics)
     if "unbilled" in metrics:
         out.unrated_records = (
             session.scalar(

@@ -17,7 +17,7 @@ from domain.errors import NotFound
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.intake import DEVICE_DOWN
 from domain.faults.models import Alarm
-from domain.faults.queries import open_alarms_by_severity, open_alarms_by_site
+from domain.figures import open_alarms_by_severity, open_alarms_by_site
 from domain.inventory.choices import DeviceStatus
 from domain.inventory.models import Device, Region, Site
 

@@ -1,11 +1,9 @@
 """What fault views show: alarm lists and cards, storm summaries, open alarms and tickets.
 
 Every function reads only and takes a session. A figure that several views show (open
-alarms, open alarms by site, tickets past their SLA) is counted here once, so `/alarm
-list`, `/network health`, `/ticket list` and the digests agree.
-
-An open alarm is a raised one that is not filed under a root cause: a symptom of a
-device that is down counts once, in its root-cause alarm (as `/alarm list` shows it).
+alarms, open alarms by site, tickets past their SLA) is counted once, in
+`domain.figures`, so `/alarm list`, `/network health`, `/ticket list` and the digests
+agree; the lists here use the same definitions.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ from domain.customers.models import Customer, Subscription
 from domain.db import get_by_ref, make_ref
 from domain.errors import DomainError
 from domain.faults.choices import (
-    OPEN_TICKET_STATUSES,
     AlarmState,
     PerceivedSeverity,
     TicketEventKind,
@@ -32,6 +29,11 @@ from domain.faults.choices import (
     check_severity,
 )
 from domain.faults.models import Alarm, AlarmStorm, Ticket
+from domain.figures import count_open_tickets as count_open_tickets
+from domain.figures import open_alarm, open_tickets_query
+from domain.figures import open_alarm_count as open_alarm_count
+from domain.figures import open_alarms_by_severity as open_alarms_by_severity
+from domain.figures import open_alarms_by_site as open_alarms_by_site
 from domain.inventory.models import Device, Site
 from domain.inventory.services import SITE_HINT, check_sites, near_hostnames, near_sites
 from domain.lookup import shown
@@ -40,11 +42,6 @@ from domain.lookup import shown
 SEVERITY_ORDER = {s: i for i, s in enumerate(PerceivedSeverity)}
 
 # -- alarms ------------------------------------------------------------------------------
-
-
-def _open_alarm() -> sa.ColumnElement[bool]:
-    """The one definition of an open alarm (see the module's docstring)."""
-    return sa.and_(Alarm.state != AlarmState.CLEARED, Alarm.parent_id.is_(None))
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ def _raised_query(
         sa.select(Alarm, Device.hostname, Site.code)
         .outerjoin(Device, Device.id == Alarm.device_id)
         .outerjoin(Site, Site.id == Device.site_id)
-        .where(_open_alarm())
+        .where(open_alarm())
     )
     severities = {s.value for s in PerceivedSeverity}
     wanted: dict[str, set[str]] = {"severity": set(), "site": set(), "device": set()}
@@ -211,48 +208,6 @@ def symptoms_of(session: Session, alarm_id: int) -> int:
     )
 
 
-def open_alarms_by_severity(
-    session: Session,
-    site_scope: sa.ColumnElement[bool] | None = None,
-    *,
-    device_id: int | None = None,
-) -> dict[PerceivedSeverity, int]:
-    """Open alarms per severity: everywhere, on the devices of the sites in `site_scope`,
-    or on one device."""
-    query = sa.select(Alarm.perceived_severity, sa.func.count()).where(_open_alarm())
-    if device_id is not None:
-        query = query.where(Alarm.device_id == device_id)
-    if site_scope is not None:
-        query = query.where(
-            Alarm.device_id.in_(
-                sa.select(Device.id).join(Site, Site.id == Device.site_id).where(site_scope)
-            )
-        )
-    return {k: int(v) for k, v in session.execute(query.group_by(Alarm.perceived_severity))}
-
-
-def open_alarm_count(session: Session, device_id: int | None = None) -> int:
-    """Open alarms in the whole network, or on one device."""
-    return sum(open_alarms_by_severity(session, device_id=device_id).values())
-
-
-def open_alarms_by_site(
-    session: Session, limit: int, site_scope: sa.ColumnElement[bool] | None = None
-) -> list[tuple[str, int]]:
-    """The sites with the most open alarms, most first (within `site_scope` when given)."""
-    n = sa.func.count(Alarm.id).label("n")
-    query = (
-        sa.select(Site.code, n)
-        .join(Device, Device.site_id == Site.id)
-        .join(Alarm, Alarm.device_id == Device.id)
-        .where(_open_alarm())
-    )
-    if site_scope is not None:
-        query = query.where(site_scope)
-    rows = session.execute(query.group_by(Site.code).order_by(n.desc(), Site.code).limit(limit))
-    return [(str(c), int(k)) for c, k in rows]
-
-
 # -- storms ------------------------------------------------------------------------------
 
 
@@ -304,36 +259,6 @@ def storm_summary(session: Session, storm_id: int) -> StormSummary | None:
 # -- tickets -----------------------------------------------------------------------------
 
 
-def _open_tickets_query(
-    *,
-    now: datetime,
-    assignee: str | None = None,
-    breached: bool = False,
-    breached_since: datetime | None = None,
-    sites: Collection[str] = (),
-    severity: int | None = None,
-    device_id: int | None = None,
-) -> sa.Select[Ticket]:
-    query = sa.select(Ticket).where(Ticket.status.in_(OPEN_TICKET_STATUSES))
-    if device_id is not None:
-        query = query.where(Ticket.device_id == device_id)
-    if assignee is not None:
-        query = query.where(Ticket.assignee == assignee)
-    if breached or breached_since is not None:
-        query = query.where(Ticket.sla_due_at < now)
-    if breached_since is not None:
-        query = query.where(Ticket.sla_due_at >= breached_since)
-    if sites:
-        query = (
-            query.join(Device, Device.id == Ticket.device_id)
-            .join(Site, Site.id == Device.site_id)
-            .where(Site.code.in_(sorted(c.upper() for c in sites)))
-        )
-    if severity is not None:
-        query = query.where(Ticket.severity == severity)
-    return query
-
-
 def open_tickets(
     session: Session,
     *,
@@ -350,7 +275,7 @@ def open_tickets(
     `breached` keeps those past their SLA at `now`; `breached_since` those whose SLA
     ran out between then and `now`.
     """
-    query = _open_tickets_query(
+    query = open_tickets_query(
         now=now,
         assignee=assignee,
         breached=breached,
@@ -359,45 +284,6 @@ def open_tickets(
         severity=severity,
     ).order_by(Ticket.sla_due_at)
     return list(session.scalars(query if limit is None else query.limit(limit)))
-
-
-def count_open_tickets(
-    session: Session,
-    *,
-    now: datetime,
-    assignee: str | None = None,
-    breached: bool = False,
-    sites: Collection[str] = (),
-    severity: int | None = None,
-    device_id: int | None = None,
-) -> int:
-    """How many tickets `open_tickets` would list without a limit (the same query), or
-    how many are open on one device."""
-    query = _open_tickets_query(
-        now=now,
-        assignee=assignee,
-        breached=breached,
-        sites=sites,
-        severity=severity,
-        device_id=device_id,
-    )
-    return int(session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0)
-
-
-def open_tickets_by_site(session: Session, limit: int) -> list[tuple[str, int]]:
-    """The sites with the most open tickets on their devices, most first."""
-    n = sa.func.count().label("n")
-    rows = session.execute(
-        sa.select(Site.code, n)
-        .select_from(Ticket)
-        .join(Device, Device.id == Ticket.device_id)
-        .join(Site, Site.id == Device.site_id)
-        .where(Ticket.status.in_(OPEN_TICKET_STATUSES))
-        .group_by(Site.code)
-        .order_by(n.desc(), Site.code)
-        .limit(limit)
-    )
-    return [(str(c), int(k)) for c, k in rows]
 
 
 @dataclass(frozen=True)
