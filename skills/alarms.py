@@ -7,7 +7,10 @@ from domain.faults.queries import AlarmView, StormSummary, alarm_by_ref, alarm_l
 from domain.faults.services import ack_alarm
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Field, Form, Input, Reply, Section, Table
+from skills.reply import Button, Field, Form, Input, Reply, Section, Table, showing
+
+#: The most alarms one list shows (the worst of the newest 500 open ones are picked).
+MAX_LIMIT = 500
 
 
 class ListArgs(Args):
@@ -23,7 +26,7 @@ class AlarmRef(Args):
 def list_(ctx: Context, args: ListArgs) -> Reply:
     """Raised alarms, worst first; filter by severity, site code or device."""
     with ctx.db.read() as s:
-        found = alarm_list(s, args.filters, max(1, args.limit))
+        found = alarm_list(s, args.filters, max(1, min(args.limit, MAX_LIMIT)))
     rows = found.rows
     table = Table(
         ("alarm", "severity", "device", "site", "what", "raised (UTC)", "ack"),
@@ -40,7 +43,14 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
             for a in rows
         ),
     )
-    return Reply(text=f"{len(rows)} raised alarm(s)", tables=(table,), data=found)
+    head = showing(
+        "raised alarm(s)",
+        len(rows),
+        found.total,
+        cap=MAX_LIMIT,
+        narrow="a severity (critical), a site code or a hostname",
+    )
+    return Reply(text=head, tables=(table,), data=found)
 
 
 _ICON = {

@@ -14,7 +14,7 @@ from domain.fraud.queries import CaseView, case_by_ref, case_list
 from domain.fraud.services import confirm_fraud, dismiss_fraud
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
+from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
 
 
 def case_card(case: CaseView) -> Reply:
@@ -79,6 +79,10 @@ class CheckArgs(Args):
     msisdn: list[str] = positional(metavar="msisdn")
 
 
+#: The most cases one list shows.
+MAX_LIMIT = 200
+
+
 class CasesArgs(Args):
     state: CaseState | None = positional(CaseState.OPEN, metavar="open|confirmed|dismissed")
     limit: int = 25
@@ -119,7 +123,7 @@ def check(ctx: Context, args: CheckArgs) -> Reply:
 def cases(ctx: Context, args: CasesArgs) -> Reply:
     """Fraud cases: open ones by score (or confirmed / dismissed, newest first)."""
     with ctx.db.read() as s:
-        found = case_list(s, args.state, max(1, min(args.limit, 200)))
+        found = case_list(s, args.state, max(1, min(args.limit, MAX_LIMIT)))
     rows, total = found.cases, found.total
     table = Table(
         ("case", "line", "score", "likely", "state", "opened (UTC)"),
@@ -136,8 +140,14 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
         ),
     )
     what = f"{args.state} " if args.state else ""
-    shown = f"; the {len(rows)} first shown" if total > len(rows) else ""
-    return Reply(text=f"{total} {what}fraud case(s){shown}", tables=(table,), data=found)
+    head = showing(
+        f"{what}fraud case(s)",
+        len(rows),
+        total,
+        cap=MAX_LIMIT,
+        narrow="a state (open, confirmed, dismissed)",
+    )
+    return Reply(text=head, tables=(table,), data=found)
 
 
 @command("fraud explain", args=CaseRef)

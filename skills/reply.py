@@ -122,6 +122,38 @@ class Reply:
         return out
 
 
+def showing(
+    what: str,
+    shown: int,
+    total: int,
+    *,
+    cap: int | None = None,
+    narrow: str = "",
+    page: str = "",
+) -> str:
+    """The head of a list: "66 open tickets" when every one is shown; when the list is
+    cut, "66 open tickets, showing 20 of 66" and how to see the rest: the next `page`
+    (the words to type), `limit=` up to `cap`, or the filters that `narrow` it.
+
+    Every list command says so through this, so no list is ever cut silently.
+    """
+    head = f"{total:,} {what}"
+    if shown >= total:
+        return head
+    ways = []
+    if page:
+        ways.append(f"next page: {page}")
+    if cap is not None and cap > shown:
+        ways.append(
+            f"limit={total} shows them all" if total <= cap else f"limit={cap} shows {cap:,}"
+        )
+    if narrow:
+        ways.append(f"narrow with {narrow}")
+    if not ways:
+        ways.append("narrow the search to see the rest")
+    return f"{head}, showing {shown:,} of {total:,}; " + ", or ".join(ways)
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values: numbers stay numbers, times are ISO 8601, enums their value.
 
