@@ -155,6 +155,59 @@ def may_work_ticket(roles: Iterable[Role], kind: TicketKind) -> bool:
     return allowed(roles, TICKET_KINDS[kind])
 
 
+#: What a ticket of each kind is called when someone is told who works it.
+TICKET_KIND_NAMES: Mapping[TicketKind, str] = {
+    TicketKind.INCIDENT: "network incident",
+    TicketKind.PROVISIONING: "provisioning ticket",
+    TicketKind.SERVICE_REQUEST: "customer service request",
+    TicketKind.BILLING_DISPUTE: "billing dispute",
+    TicketKind.FRAUD: "fraud ticket",
+}
+
+
+def _and(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
+def people(roles: Iterable[Role]) -> str:
+    """The roles as the people who hold them: "managers and fraud analysts"."""
+    held = [r for r in Role if r in frozenset(roles) and r != ADMIN] or [ADMIN]
+    return _and([r.value.replace("_", " ") + "s" for r in held])
+
+
+def readable(roles: Iterable[Role], sections: Iterable[str]) -> tuple[str, ...]:
+    """The sections (in their order) that someone with `roles` may read."""
+    held = frozenset(roles)
+    return tuple(s for s in sections if may_read_section(held, s))
+
+
+def readable_by_all(audience: Iterable[Role], sections: Iterable[str]) -> tuple[str, ...]:
+    """The sections every one of `audience` may read: what a channel of them is shown."""
+    roles = frozenset(audience)
+    return tuple(s for s in sections if roles and all(may_read_section({r}, s) for r in roles))
+
+
+def left_out(sections: Iterable[str]) -> str:
+    """Who the sections are for: "the revenue section is for managers; the fraud section
+    is for managers and fraud analysts"."""
+    by_roles: dict[frozenset[Role], list[str]] = {}
+    for s in sections:
+        by_roles.setdefault(DIGEST_SECTIONS[s], []).append(s)
+    return "; ".join(
+        f"the {_and(names)} section{'s are' if len(names) > 1 else ' is'} for {people(roles)}"
+        for roles, names in by_roles.items()
+    )
+
+
+def ticket_refusal(ref: str, kind: TicketKind, roles: Iterable[Role]) -> str:
+    """Why someone may not work this ticket: its kind, who works it, what they hold."""
+    have = ", ".join(sorted(r.value for r in roles)) or "no role"
+    return (
+        f"{ref} is a {TICKET_KIND_NAMES[kind]}: {people(TICKET_KINDS[kind])} work those "
+        f"(you have {have})"
+    )
+
+
 def _names(roles: frozenset[Role]) -> str:
     if roles == EVERYONE:
         return "everyone"

@@ -6,14 +6,16 @@ from typing import Any
 
 from pydantic import model_validator
 
+from domain import policy
 from domain.errors import DomainError
-from domain.faults.choices import OPEN_TICKET_STATUSES, TicketStatus
+from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.queries import TicketEventRow, ticket_list, ticket_view
 from domain.faults.services import file_ticket, give_ticket, note_ticket, set_ticket_status
+from domain.figures import PAST_SLA
 from domain.lookup import looks_like_number, parse_selector
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Field, Reply, Section, Table
+from skills.reply import Button, Field, Reply, Section, Table, showing
 from skills.words import last_word_is
 
 
@@ -61,18 +63,27 @@ def _event_text(e: TicketEventRow) -> str:
     return " ".join(p for p in (f"{e.kind.value}:", move, e.text) if p)
 
 
-def _buttons(ref: str, status: TicketStatus) -> tuple[Button, ...]:
+def _buttons(ctx: Context, ref: str, kind: TicketKind, status: TicketStatus) -> tuple[Button, ...]:
+    """The next steps, only those the reader may take: their roles work this kind of
+    ticket and may run the button's command (a click is checked again anyway)."""
+    if not policy.may_work_ticket(ctx.roles, kind):
+        return ()
+    steps: tuple[Button, ...] = ()
     if status in OPEN_TICKET_STATUSES:
-        take = Button("Take it", f"/ticket assign {ref} me")
-        if status == TicketStatus.IN_PROGRESS:
-            return (take,)
-        return (take, Button("In progress", f"/ticket status {ref} inProgress"))
-    if status == TicketStatus.RESOLVED:
-        return (
+        steps = (Button("Take it", f"/ticket assign {ref} me"),)
+        if status != TicketStatus.IN_PROGRESS:
+            steps += (Button("In progress", f"/ticket status {ref} inProgress"),)
+    elif status == TicketStatus.RESOLVED:
+        steps = (
             Button("Close", f"/ticket close {ref}", style="primary"),
             Button("Reopen", f"/ticket status {ref} inProgress"),
         )
-    return ()
+    return tuple(b for b in steps if policy.may_run(ctx.roles, _path(b.command)))
+
+
+def _path(typed: str) -> str:
+    """The command a button's typed twin runs: "/ticket close T-1" -> "ticket close"."""
+    return " ".join(typed.lstrip("/").split()[:2])
 
 
 @command("ticket open", args=OpenArgs)
@@ -84,6 +95,7 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
         title=args.title,
         severity=args.sev,
         reporter=ctx.actor,
+        roles=ctx.roles,
         sla_hours=ctx.services.tickets.sla_hours,
         now=ctx.now(),
     )
@@ -98,7 +110,7 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
                 )
             ),
         ),
-        buttons=_buttons(t.ref, t.status),
+        buttons=_buttons(ctx, t.ref, t.kind, t.status),
         data=t,
     )
 
@@ -129,7 +141,7 @@ def show(ctx: Context, args: TicketRef) -> Reply:
         text=f"{t.ref}: {t.title}",
         sections=(Section(fields=fields),),
         tables=(history,),
-        buttons=_buttons(t.ref, t.status),
+        buttons=_buttons(ctx, t.ref, t.kind, t.status),
         data=t,
     )
 
@@ -173,7 +185,9 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
             for t in found.rows
         ),
     )
-    return Reply(text=f"{len(found.rows)} open ticket(s)", tables=(table,), data=found)
+    what = f"ticket(s) {PAST_SLA}" if "breached" in words else "open ticket(s)"
+    head = showing(what, len(found.rows), found.total, cap=100, narrow="mine, site:X, sev=N")
+    return Reply(text=head, tables=(table,), data=found)
 
 
 def _user(ctx: Context, name: str) -> str:
@@ -184,14 +198,21 @@ def _user(ctx: Context, name: str) -> str:
 @command("ticket assign", args=AssignArgs)
 def assign(ctx: Context, args: AssignArgs) -> Reply:
     """Give a ticket to someone (`me` for yourself)."""
-    t = give_ticket(ctx.db, args.ticket, _user(ctx, args.user), actor=ctx.actor, now=ctx.now())
+    t = give_ticket(
+        ctx.db,
+        args.ticket,
+        _user(ctx, args.user),
+        actor=ctx.actor,
+        roles=ctx.roles,
+        now=ctx.now(),
+    )
     return Reply(text=f"{t.ref} assigned to {t.assignee}", data=t)
 
 
 @command("ticket note", args=TextArgs)
 def note(ctx: Context, args: TextArgs) -> Reply:
     """Add a note to a ticket's history."""
-    t = note_ticket(ctx.db, args.ticket, args.text, actor=ctx.actor, now=ctx.now())
+    t = note_ticket(ctx.db, args.ticket, args.text, actor=ctx.actor, roles=ctx.roles, now=ctx.now())
     return Reply(text=f"note added to {t.ref}", data=t)
 
 
@@ -207,22 +228,43 @@ def _status(text: str) -> TicketStatus:
 @command("ticket status", args=StatusArgs)
 def status(ctx: Context, args: StatusArgs) -> Reply:
     """Move a ticket to another state (inProgress, pending, held, ...)."""
-    t = set_ticket_status(ctx.db, args.ticket, _status(args.status), actor=ctx.actor, now=ctx.now())
-    return Reply(text=f"{t.ref} is now {t.status.value}", buttons=_buttons(t.ref, t.status), data=t)
+    t = set_ticket_status(
+        ctx.db,
+        args.ticket,
+        _status(args.status),
+        actor=ctx.actor,
+        roles=ctx.roles,
+        now=ctx.now(),
+    )
+    return Reply(
+        text=f"{t.ref} is now {t.status.value}",
+        buttons=_buttons(ctx, t.ref, t.kind, t.status),
+        data=t,
+    )
 
 
 @command("ticket resolve", args=TextArgs)
 def resolve(ctx: Context, args: TextArgs) -> Reply:
     """Resolve a ticket, saying what fixed it."""
     t = set_ticket_status(
-        ctx.db, args.ticket, TicketStatus.RESOLVED, actor=ctx.actor, note=args.text, now=ctx.now()
+        ctx.db,
+        args.ticket,
+        TicketStatus.RESOLVED,
+        actor=ctx.actor,
+        roles=ctx.roles,
+        note=args.text,
+        now=ctx.now(),
     )
     late = " (after its SLA)" if t.breached else ""
-    return Reply(text=f"{t.ref} resolved{late}", buttons=_buttons(t.ref, t.status), data=t)
+    return Reply(
+        text=f"{t.ref} resolved{late}", buttons=_buttons(ctx, t.ref, t.kind, t.status), data=t
+    )
 
 
 @command("ticket close", args=TicketRef)
 def close(ctx: Context, args: TicketRef) -> Reply:
     """Close a resolved ticket."""
-    t = set_ticket_status(ctx.db, args.ticket, TicketStatus.CLOSED, actor=ctx.actor, now=ctx.now())
+    t = set_ticket_status(
+        ctx.db, args.ticket, TicketStatus.CLOSED, actor=ctx.actor, roles=ctx.roles, now=ctx.now()
+    )
     return Reply(text=f"{t.ref} closed", data=t)

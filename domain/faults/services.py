@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,8 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain import policy
+from domain.config import Role
 from domain.db import Database, get_by_ref, utcnow
-from domain.errors import DomainError
+from domain.errors import DomainError, PolicyViolation
 from domain.faults.choices import (
     ALARM_LIFECYCLE,
     TICKET_LIFECYCLE,
@@ -195,6 +197,25 @@ def _summary(ticket: Ticket, now: datetime) -> TicketSummary:
     )
 
 
+def check_may_work(ref: str, kind: TicketKind, roles: Iterable[Role]) -> None:
+    """Refuse, in one line naming the kind and who works it, someone whose roles do not
+    work tickets of this kind (policy.TICKET_KINDS)."""
+    held = frozenset(roles)
+    if not policy.may_work_ticket(held, kind):
+        raise PolicyViolation(
+            policy.ticket_refusal(ref, kind, held),
+            hint=f"ask one of them to take it; /ticket show {ref} says who has it"
+            if ref.startswith("T-")
+            else "ask one of them to open it",
+        )
+
+
+def _workable(session: Session, ref: str, roles: Iterable[Role]) -> Ticket:
+    ticket = get_ticket(session, ref)
+    check_may_work(ticket.ref, ticket.kind, roles)
+    return ticket
+
+
 def file_ticket(
     db: Database,
     about: str,
@@ -202,18 +223,23 @@ def file_ticket(
     title: str,
     severity: int,
     reporter: str,
+    roles: Iterable[Role],
     sla_hours: Mapping[int, float],
     now: datetime,
 ) -> TicketSummary:
     """Open a ticket about what `about` names (a device, a line, an account or a customer,
     as the lookup grammar reads it), in one transaction.
 
-    About a device it is an incident; about a line, account or customer, a request.
+    About a device it is an incident; about a line, account or customer, a request; the
+    reporter's roles must work that kind (policy.TICKET_KINDS).
     """
     from domain.lookup import TICKET_SUBJECT, resolve_subject
 
     with db.transaction() as s:
         subject = resolve_subject(s, about, TICKET_SUBJECT)
+        kind = TicketKind.INCIDENT if subject.device_id else TicketKind.SERVICE_REQUEST
+        check_severity(severity)  # what was typed is checked before who typed it
+        check_may_work(f"a ticket about {about}", kind, roles)
         ticket = open_ticket(
             s,
             title=title,
@@ -221,7 +247,7 @@ def file_ticket(
             reporter=reporter,
             sla_hours=sla_hours,
             now=now,
-            kind=TicketKind.INCIDENT if subject.device_id else TicketKind.SERVICE_REQUEST,
+            kind=kind,
             device_id=subject.device_id,
             subscription_id=subject.subscription_id,
             customer_id=subject.customer_id,
@@ -230,25 +256,37 @@ def file_ticket(
 
 
 def give_ticket(
-    db: Database, ref: str, assignee: str, *, actor: str, now: datetime
+    db: Database, ref: str, assignee: str, *, actor: str, roles: Iterable[Role], now: datetime
 ) -> TicketSummary:
-    """Assign a ticket to someone, in one transaction."""
+    """Assign a ticket to someone, in one transaction (if the actor works its kind)."""
     with db.transaction() as s:
+        _workable(s, ref, roles)
         return _summary(assign_ticket(s, ref, assignee, actor, now=now), now)
 
 
-def note_ticket(db: Database, ref: str, text: str, *, actor: str, now: datetime) -> TicketSummary:
-    """Add a note to a ticket's history, in one transaction."""
+def note_ticket(
+    db: Database, ref: str, text: str, *, actor: str, roles: Iterable[Role], now: datetime
+) -> TicketSummary:
+    """Add a note to a ticket's history, in one transaction (if the actor works its kind)."""
     with db.transaction() as s:
+        _workable(s, ref, roles)
         return _summary(add_note(s, ref, text, actor, now=now), now)
 
 
 def set_ticket_status(
-    db: Database, ref: str, to: TicketStatus, *, actor: str, note: str = "", now: datetime
+    db: Database,
+    ref: str,
+    to: TicketStatus,
+    *,
+    actor: str,
+    roles: Iterable[Role],
+    note: str = "",
+    now: datetime,
 ) -> TicketSummary:
     """Move a ticket to another status (resolve it with a note saying what fixed it),
-    in one transaction."""
+    in one transaction, if the actor works its kind."""
     with db.transaction() as s:
+        _workable(s, ref, roles)
         return _summary(move_ticket(s, ref, to, actor, note=note, now=now), now)
 
 

@@ -546,7 +546,7 @@ def test_every_command_that_takes_one_device_takes_the_same_forms(
         backup = record_backup(db, 7, "hostname r3-ka", "test", utcnow()).backup
     assert said(f"/config diff {named} {backup}") == "reached r3-ka"  # the backup id read
 
-    opened = router.handle(ACCESS.user("carol"), f'/ticket open {named} "Fan failed" sev=2')
+    opened = router.handle(alice, f'/ticket open {named} "Fan failed" sev=2')
     assert opened.ok, (opened.text, opened.hint)
     with db.read() as s:
         ticket = s.scalars(sa.select(Ticket).order_by(Ticket.id.desc())).first()
