@@ -372,6 +372,10 @@ class DigestSettings(Section):
     timezone: str = "Asia/Kolkata"
     #: Channel it is posted to.
     channel: str | None = None
+    #: Who reads that channel: it is shown only the sections every one of these roles may
+    #: read (the policy table's digest sections). Left out, the roles that may read every
+    #: section the digest names (manager-daily: managers); none, and the channel gets none.
+    audience: tuple[Role, ...] = ()
     #: People it is sent to by direct message (besides subscribers).
     users: tuple[str, ...] = ()
     #: What it reports: network, tickets, orders, revenue, fraud, changes.
