@@ -2,11 +2,13 @@
 
 `Provisioner.fulfil` claims the order once, plans the change on the access device at
 the order's port (`customer_access_port` for a new line, `customer_port_state` to
-shut or open the port for a suspension or a resumption), applies it through the change
-workflow (backup, push, verify, roll back a device that fails) and records how it
-ended: the line active (or suspended) with billing counting from that moment, or the
-order failed with the reason, the change rolled back and a provisioning ticket opened.
-Orders that touch no device (mobile lines) are fulfilled in the database alone.
+shut or open the port for a suspension or a resumption; for a cease, the rollback of
+the change that provisioned the line), applies it through the change workflow (backup,
+push, verify, roll back a device that fails) and records how it ended: the line active,
+suspended or ceased, billed from (or up to) that moment, or the order failed with the
+reason, the change rolled back and a provisioning ticket opened. Orders that touch no
+device (mobile lines: a number and SIM) are fulfilled in the database alone; a new fixed
+line that names no access port fails, saying so, and never becomes a mobile number.
 
 `run_pending` is the provisioning worker's pass: every approved order nobody has
 started, such as those approved by policy through `POST /orders` or the fixed-line
@@ -21,16 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from domain.changes.choices import ChangeState, TargetState
+from domain.changes.models import ChangeRequest
 from domain.config import OrderSettings, TicketSettings
 from domain.customers.models import Subscription
-from domain.db import Database, utcnow
+from domain.db import Database, make_ref, utcnow
 from domain.errors import DomainError, PolicyViolation
 from domain.inventory.models import Device
 from domain.orders.choices import OrderAction, OrderState
 from domain.orders.models import ProductOrder
+from domain.orders.queries import service_of
 from domain.orders.services import (
     SYSTEM,
     claim_fulfilment,
@@ -41,6 +46,7 @@ from domain.orders.services import (
     needs_network,
     orders_to_fulfil,
     port_description,
+    unplaced_fixed_line,
 )
 
 if TYPE_CHECKING:
@@ -91,6 +97,10 @@ class Provisioner:
         with self.db.read() as s:
             order = get_order(s, ref)
             network, tell = needs_network(order), actor != order.requested_by
+            started = order.state != OrderState.IN_PROGRESS or order.fulfilment_started_at
+            unplaced = None if started else unplaced_fixed_line(s, order)
+        if unplaced is not None:
+            return self._fail(ref, unplaced, None, tell)
         if not network:
             with self.db.transaction() as s:
                 order = fulfil_in_place(s, ref, orders=self.orders, now=now, tell=tell)
@@ -103,11 +113,28 @@ class Provisioner:
             hostname = s.get_one(Device, claimed.device_id).hostname
             template, params = _intent(s, claimed)
             port, approver = claimed.port, claimed.decided_by or SYSTEM
+            undoes = provisioning_change(s, claimed) if template == CEASE else None
         where = f"{hostname} {port}"
         change_ref: str | None = None
         try:
             note(f"{ref}: {template} on {where}")
-            change, plan = self.workflow.plan(template, [hostname], params, f"order {ref}")
+            if template == CEASE:
+                if undoes is None:
+                    return self._fail(
+                        ref,
+                        f"{where}: no change that provisioned this line is on record to undo; "
+                        "remove its port configuration by hand, then cease it again",
+                        None,
+                        tell,
+                    )
+                # The change that undoes the provisioning one, forced over the line's own
+                # later port changes (a suspension's shutdown, a resumption's no shutdown):
+                # a cease takes away everything the line had on its port.
+                change, plan = self.workflow.plan_rollback(
+                    undoes, approver, force=True, may_force=True
+                )
+            else:
+                change, plan = self.workflow.plan(template, [hostname], params, f"order {ref}")
             change_ref = change.ref
             with self.db.transaction() as s:
                 get_order(s, ref).change_request_id = change.id
@@ -118,7 +145,8 @@ class Provisioner:
                 return self._complete(ref, change_ref, tell, f"{where} was already as intended")
             report = self.workflow.apply(change.ref, approver, progress=note)
             if report.state == ChangeState.SUCCEEDED:
-                return self._complete(ref, change_ref, tell, f"{where} configured and verified")
+                done = "configuration removed" if template == CEASE else "configured"
+                return self._complete(ref, change_ref, tell, f"{where} {done} and verified")
             detail = report.outcomes[-1].detail if report.outcomes else report.summary
             if report.state == ChangeState.FAILED:
                 # The device did not roll itself back (it stopped answering mid-change):
@@ -171,7 +199,30 @@ class Provisioner:
             )
 
 
+#: A cease is not a template: it is the rollback of the change that provisioned the line.
+CEASE = "rollback"
+
+
+def provisioning_change(s: Session, order: ProductOrder) -> str | None:
+    """The change that configured the port of the line `order` acts on (its new-line
+    order's), if one is on record."""
+    change_id = s.scalar(
+        sa.select(ProductOrder.change_request_id)
+        .where(
+            ProductOrder.subscription_id == order.subscription_id,
+            ProductOrder.action == OrderAction.ADD,
+            ProductOrder.state == OrderState.COMPLETED,
+            ProductOrder.change_request_id.is_not(None),
+        )
+        .order_by(ProductOrder.id.desc())
+        .limit(1)
+    )
+    return make_ref(ChangeRequest.ref_prefix, change_id) if change_id else None
+
+
 def _intent(s: Session, order: ProductOrder) -> tuple[str, dict[str, Any]]:
+    if order.action == OrderAction.TERMINATE:
+        return CEASE, {}
     if order.action == OrderAction.ADD:
         return "customer_access_port", {
             "interface": order.port,
@@ -180,6 +231,16 @@ def _intent(s: Session, order: ProductOrder) -> tuple[str, dict[str, Any]]:
         }
     state = "down" if order.action == OrderAction.SUSPEND else "up"
     return "customer_port_state", {"interface": order.port, "state": state}
+
+
+def _freed(s: Session, order: ProductOrder) -> str:
+    """What a cease gave back: the port and VLAN, or the number (retired, never reused)."""
+    sub = s.get_one(Subscription, order.subscription_id)
+    if sub.msisdn:
+        return f", billed to {sub.terminated_at:%d %b %Y}; the number is retired, never reused"
+    service = service_of(s, sub.id)
+    vlan = f" and VLAN {service.vlan}" if service.vlan is not None else ""
+    return f", billed to {sub.terminated_at:%d %b %Y}; {service.device} {service.port}{vlan} free"
 
 
 def _report(s: Session, order: ProductOrder, how: str = "") -> FulfilmentReport:
@@ -191,7 +252,10 @@ def _report(s: Session, order: ProductOrder, how: str = "") -> FulfilmentReport:
         OrderAction.ADD: f"{line} is active",
         OrderAction.SUSPEND: f"{line} is suspended",
         OrderAction.RESUME: f"{line} is active again",
+        OrderAction.TERMINATE: f"{line} is ceased",
     }.get(order.action, f"{order.ref} is done")
+    if order.action == OrderAction.TERMINATE:
+        done += _freed(s, order)
     return FulfilmentReport(
         order.ref,
         order.state,

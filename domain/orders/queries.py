@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.catalog.choices import Segment
+from domain.catalog.choices import ProductLine, Segment
 from domain.catalog.models import ProductOffering
 from domain.changes.choices import ChangeState
 from domain.changes.models import ChangeRequest
@@ -22,7 +22,7 @@ from domain.customers.models import Customer, Subscription
 from domain.db import get_by_ref
 from domain.inventory.models import Device, Site
 from domain.money import SPELLED_OUT, Amount
-from domain.orders.choices import OrderAction, OrderState
+from domain.orders.choices import OPEN_ORDER_STATES, OrderAction, OrderState
 from domain.orders.models import ProductOrder
 
 
@@ -46,6 +46,8 @@ class OrderView:
     #: The line the order made or acts on, and its state.
     line: str | None
     line_state: SubscriptionState | None
+    #: What the line holds: number and SIM, or device, port and VLAN (`ServiceView.holds`).
+    service: str | None
     #: Where a fixed line is delivered.
     site: str | None
     device: str | None
@@ -92,6 +94,7 @@ def order_view(
         updated_at=order.updated_at,
         line=line.identifier if line else None,
         line_state=line.state if line else None,
+        service=service_of(session, line.id).holds if line else None,
         site=site.code if site else None,
         device=device.hostname if device else None,
         port=order.port,
@@ -192,3 +195,87 @@ def count_orders(session: Session, state: OrderState | None = None) -> int:
     if state is not None:
         query = query.where(ProductOrder.state == state)
     return int(session.scalar(query) or 0)
+
+
+# -- what a line holds, and which access ports are in use -----------------------------------
+
+
+def ports_in_use(session: Session, device_ids: list[int]) -> dict[tuple[int, str], str]:
+    """(device id, port) -> what holds it: a live line's circuit ("circuit X") or an open
+    order for a new line ("order O-N"). A ceased line (terminated) holds nothing.
+
+    The one reading of "taken" for ordering a port and for `/inventory interfaces free`."""
+    held: dict[tuple[int, str], str] = {}
+    for device_id, port, order_id in session.execute(
+        sa.select(ProductOrder.device_id, ProductOrder.port, ProductOrder.id).where(
+            ProductOrder.device_id.in_(device_ids),
+            ProductOrder.port.is_not(None),
+            ProductOrder.action == OrderAction.ADD,
+            ProductOrder.state.in_(OPEN_ORDER_STATES),
+        )
+    ):
+        if device_id is not None and port:
+            held[(device_id, port)] = f"order {ProductOrder.ref_prefix}-{order_id}"
+    for device_id, port, circuit in session.execute(
+        sa.select(Subscription.device_id, Subscription.port, Subscription.circuit_id).where(
+            Subscription.device_id.in_(device_ids),
+            Subscription.port.is_not(None),
+            Subscription.state != SubscriptionState.TERMINATED,
+        )
+    ):
+        if device_id is not None and port:
+            held[(device_id, port)] = f"circuit {circuit}"
+    return held
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """What a line holds, as its records say: a number and SIM (mobile), or an access
+    device, port and VLAN (fixed line, enterprise access)."""
+
+    line: str
+    state: SubscriptionState
+    fixed: bool
+    msisdn: str | None
+    sim: str | None
+    device: str | None
+    port: str | None
+    vlan: int | None
+
+    @property
+    def holds(self) -> str:
+        """In words: "number 917000000001, SIM 404450000000001" or "r2-del Gi0/0/5 VLAN 2000"."""
+        if not self.fixed:
+            return f"number {self.msisdn or '-'}, SIM {self.sim or 'none recorded'}"
+        if self.device is None:
+            return "no access port recorded"
+        vlan = f" VLAN {self.vlan}" if self.vlan is not None else " (no VLAN recorded)"
+        return f"{self.device} {self.port}{vlan}"
+
+
+def service_of(session: Session, subscription_id: int) -> ServiceView:
+    """A line's service record: its number and SIM, or its device, port and the VLAN of the
+    order that provisioned it."""
+    sub = session.get_one(Subscription, subscription_id)
+    offering = session.get_one(ProductOffering, sub.offering_id)
+    device = session.get(Device, sub.device_id) if sub.device_id else None
+    vlan = session.scalar(
+        sa.select(ProductOrder.vlan)
+        .where(
+            ProductOrder.subscription_id == sub.id,
+            ProductOrder.action == OrderAction.ADD,
+            ProductOrder.vlan.is_not(None),
+        )
+        .order_by(ProductOrder.id.desc())
+        .limit(1)
+    )
+    return ServiceView(
+        line=sub.identifier,
+        state=sub.state,
+        fixed=ProductLine(offering.product_line).fixed,
+        msisdn=sub.msisdn,
+        sim=sub.imsi,
+        device=device.hostname if device else None,
+        port=sub.port,
+        vlan=vlan,
+    )

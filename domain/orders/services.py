@@ -38,7 +38,7 @@ from domain.faults.models import Ticket
 from domain.faults.services import TITLE_MAX, open_ticket
 from domain.inventory.choices import DeviceRole, DeviceStatus, InterfaceKind
 from domain.inventory.models import Device, Interface, Region, Site
-from domain.lookup import ORDER_CUSTOMER, resolve_subject
+from domain.lookup import ORDER_CUSTOMER, SubjectKind, resolve_subject
 from domain.money import money
 from domain.orders.choices import (
     CANCELLABLE_ORDER_STATES,
@@ -48,6 +48,7 @@ from domain.orders.choices import (
     OrderState,
 )
 from domain.orders.models import ProductOrder
+from domain.orders.queries import ports_in_use
 
 #: Who decides the orders the approval policy approves by itself.
 SYSTEM = "policy"
@@ -318,7 +319,7 @@ def find_access_port(session: Session, site_code: str, port: str) -> tuple[Site,
     if not found:
         raise NotFound(
             f"no port {iface} on {', '.join(d.hostname for d in devices)} at {site.code}",
-            hint=f"/inventory interfaces {devices[0].hostname} lists the ports",
+            hint=f"/inventory interfaces site:{site.code} free lists the free ports",
         )
     if len(found) > 1:
         raise DomainError(
@@ -330,39 +331,35 @@ def find_access_port(session: Session, site_code: str, port: str) -> tuple[Site,
         raise PolicyViolation(
             f"{device.hostname} {interface.name} is not a customer port "
             f"({interface.description or interface.kind})",
-            hint=f"pick a free Ethernet port: /inventory interfaces {device.hostname}",
+            hint=f"pick a free Ethernet port: /inventory interfaces {device.hostname} free",
         )
-    taken = session.scalar(
-        sa.select(Subscription.circuit_id).where(
-            Subscription.device_id == device.id,
-            Subscription.port == interface.name,
-            Subscription.state != SubscriptionState.TERMINATED,
-        )
-    ) or session.scalar(
-        sa.select(ProductOrder.id).where(
-            ProductOrder.device_id == device.id,
-            ProductOrder.port == interface.name,
-            ProductOrder.action == OrderAction.ADD,
-            ProductOrder.state.in_(OPEN_ORDER_STATES),
-        )
-    )
+    taken = ports_in_use(session, [device.id]).get((device.id, interface.name))
     if taken:
-        what = f"circuit {taken}" if isinstance(taken, str) else f"order O-{taken}"
         raise PolicyViolation(
-            f"{device.hostname} {interface.name} is taken by {what}",
-            hint=f"pick a free port: /inventory interfaces {device.hostname}",
+            f"{device.hostname} {interface.name} is taken by {taken}",
+            hint=f"pick a free port: /inventory interfaces {device.hostname} free",
         )
     return site, device, interface.name
 
 
 def free_vlan(session: Session, device_id: int, orders: OrderSettings) -> int:
-    """The lowest customer VLAN not used on the device by a live or open order."""
+    """The lowest customer VLAN on the device that no open order for a new line and no
+    live line holds (a ceased line's VLAN is free again)."""
     used = set(
         session.scalars(
-            sa.select(ProductOrder.vlan).where(
+            sa.select(ProductOrder.vlan)
+            .outerjoin(Subscription, Subscription.id == ProductOrder.subscription_id)
+            .where(
                 ProductOrder.device_id == device_id,
+                ProductOrder.action == OrderAction.ADD,
                 ProductOrder.vlan.is_not(None),
-                ProductOrder.state.in_([*OPEN_ORDER_STATES, OrderState.COMPLETED]),
+                sa.or_(
+                    ProductOrder.state.in_(OPEN_ORDER_STATES),
+                    sa.and_(
+                        ProductOrder.state == OrderState.COMPLETED,
+                        Subscription.state != SubscriptionState.TERMINATED,
+                    ),
+                ),
             )
         )
     )
@@ -393,6 +390,37 @@ def next_msisdn(session: Session, prefix: str) -> str:
     return msisdn
 
 
+#: The home network of new SIMs (MCC 404, MNC 45): an IMSI is these and ten digits.
+HOME_PLMN = "40445"
+
+
+def next_imsi(session: Session) -> str:
+    """The SIM (IMSI) for a new mobile line: the next after the highest one issued."""
+    top = session.scalar(
+        sa.select(sa.func.max(Subscription.imsi)).where(
+            Subscription.imsi.like(HOME_PLMN + "%"), sa.func.length(Subscription.imsi) == 15
+        )
+    )
+    return str(int(top) + 1) if top else HOME_PLMN + "0000000001"
+
+
+def is_fixed(session: Session, order: ProductOrder) -> bool:
+    """The order is for a fixed line or enterprise access (a circuit on an access port)."""
+    if order.offering_id is None:
+        return order.device_id is not None
+    return ProductLine(session.get_one(ProductOffering, order.offering_id).product_line).fixed
+
+
+#: What names a line to suspend, resume or cease: its number or circuit id.
+ORDER_LINE = frozenset({SubjectKind.MOBILE, SubjectKind.CIRCUIT})
+
+
+def find_line(session: Session, text: str) -> Subscription:
+    """The line a number or circuit id names (`/order suspend|resume|cease`)."""
+    subject = resolve_subject(session, text, ORDER_LINE)
+    return session.get_one(Subscription, subject.subscription_id)
+
+
 # -- the approval policy ------------------------------------------------------------------
 
 
@@ -420,6 +448,12 @@ def approval_policy(
     """Apply the configured policy (`orders` and `billing.auto_approve_below`)."""
     if order.action in (OrderAction.SUSPEND, OrderAction.RESUME):
         return PolicyDecision(True, (f"{order.action} orders are carried out as asked",))
+    if order.action == OrderAction.TERMINATE:
+        # A cease ends a billed line for good: the same segments that need a manager to
+        # start one need a manager to end one.
+        if customer.segment.value in orders.manager_segments:
+            return PolicyDecision(False, (f"cease of a {customer.segment} customer's line",))
+        return PolicyDecision(True, ("cease orders of consumer lines are carried out as asked",))
     amount = order.one_off_minor + order.monthly_minor
     reasons = []
     if customer.segment.value in orders.manager_segments:
@@ -533,7 +567,22 @@ def needs_network(order: ProductOrder) -> bool:
             OrderAction.ADD,
             OrderAction.SUSPEND,
             OrderAction.RESUME,
+            OrderAction.TERMINATE,
         )
+    )
+
+
+def unplaced_fixed_line(session: Session, order: ProductOrder) -> str | None:
+    """Why a new fixed line cannot be provisioned: it names no access port (an order
+    recorded without one). None when it can. A fixed line never becomes a mobile number."""
+    if order.action != OrderAction.ADD or order.device_id is not None:
+        return None
+    if not is_fixed(session, order):
+        return None
+    code = session.get_one(ProductOffering, order.offering_id).code
+    return (
+        f"{code} is a fixed line and {order.ref} names no access port, so nothing was "
+        "provisioned; order it again with site:CODE port:INTERFACE"
     )
 
 
@@ -594,7 +643,9 @@ def _new_subscription(
         state=SubscriptionState.PENDING_ACTIVE,
         created_at=now,
     )
-    if needs_network(order):
+    if ProductLine(product.product_line).fixed:
+        if order.device_id is None or not order.port:
+            raise PolicyViolation(unplaced_fixed_line(session, order) or f"{order.ref} has no port")
         region = session.scalar(
             sa.select(Region.code)
             .join(Site, Site.region_id == Region.id)
@@ -605,6 +656,7 @@ def _new_subscription(
         sub.site_id, sub.device_id, sub.port = order.site_id, order.device_id, order.port
     else:
         sub.msisdn = next_msisdn(session, orders.msisdn_prefix)
+        sub.imsi = next_imsi(session)
     session.add(sub)
     session.flush()
     return sub
@@ -725,6 +777,34 @@ def request_resume(
     )
 
 
+def request_cease(
+    session: Session,
+    subscription_id: int,
+    *,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+    orders: OrderSettings | None = None,
+) -> ProductOrder:
+    """A TERMINATE (cease) order, through the approval policy (see `_state_order`).
+
+    Done, the line is terminated at that moment and billed up to that day; a mobile
+    number stays on the ceased line's record and is never handed out again (new numbers
+    come from the top of the block); a fixed line's port configuration is removed by
+    undoing the change that provisioned it, and its port and VLAN are free again.
+    """
+    return _state_order(
+        session,
+        subscription_id,
+        OrderAction.TERMINATE,
+        SubscriptionState.TERMINATED,
+        reason=reason,
+        requested_by=requested_by,
+        now=now,
+        orders=orders or OrderSettings(),
+    )
+
+
 def _state_order(
     session: Session,
     subscription_id: int,
@@ -734,6 +814,7 @@ def _state_order(
     reason: str,
     requested_by: str,
     now: datetime,
+    orders: OrderSettings | None = None,
 ) -> ProductOrder:
     """Suspend or resume a line through an order, inside the caller's transaction.
 
@@ -769,7 +850,18 @@ def _state_order(
         note=reason,
         now=now,
     )
-    order.policy_note = f"approved by policy: {action} orders are carried out as asked"
+    if action == OrderAction.TERMINATE:
+        customer = session.get_one(Customer, sub.customer_id)
+        account = session.get_one(BillingAccount, sub.billing_account_id)
+        decision = approval_policy(
+            order, customer, account, orders or OrderSettings(), BillingSettings()
+        )
+        order.policy_note = decision.note
+        if not decision.approve:
+            _moved(order, OrderState.PENDING, now)
+            return order
+    else:
+        order.policy_note = f"approved by policy: {action} orders are carried out as asked"
     _approve_by_policy(order, now)
     if not needs_network(order):
         claim_fulfilment(session, order.ref, now=now)

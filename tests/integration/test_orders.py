@@ -305,7 +305,7 @@ def test_cancel_before_provisioning_by_the_requester_or_a_manager(shop: Database
         (
             "/order new BA100000001 FIBRE-100 site:MUM-AND1 port:Gi0/0/9",
             "no port Gi0/0/9 on r1-mum at MUM-AND1",
-            "/inventory interfaces r1-mum",
+            "/inventory interfaces site:MUM-AND1 free",
         ),
         (
             "/order new BA100000001 FIBRE-100 site:MUM-AND1 port:Gi0/0/0",
