@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.figures import PAST_SLA
 from domain.jobs import join_digest, leave_digest
 from domain.money import money
 from domain.reports import DigestFigures, Span, digest_figures
@@ -84,7 +85,7 @@ def build_digest(services: Services, name: str, now: datetime) -> Reply:
                     fields=(
                         Field("opened", f"{t.opened:,}"),
                         Field("resolved", f"{t.resolved:,}"),
-                        Field("open past SLA", f"{t.breached_open:,}"),
+                        Field(PAST_SLA, f"{t.breached_open:,}"),
                         Field("resolved late", f"{t.resolved_late:,}"),
                         Field("oldest open", oldest or "none"),
                     ),

@@ -81,7 +81,7 @@ def test_open_alarms_and_late_tickets_agree_across_views(world: Database) -> Non
 
     digest = router.handle(alice, "/digest preview engineer-daily")
     assert _fields(digest, "*Network*")["open now"] == "1"
-    assert _fields(digest, "*Tickets*")["open past SLA"] == "2"
+    assert _fields(digest, "*Tickets*")["open past SLA (due before now)"] == "2"
     by_site = _fields(digest, "*Changes and open work by site*")
     assert by_site["open alarms by site"] == "MUM-AND1 1"
     assert by_site["open tickets by site"] == "MUM-AND1 3"
