@@ -20,7 +20,7 @@ from domain.orders.queries import OrderView, order_by_ref, order_list
 from domain.orders.services import approve_order, cancel_order, reject_order
 from skills.context import Context
 from skills.registry import REGISTRY, Args, command, positional
-from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table
+from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
 
 
 class NewOrder(Args):
@@ -213,7 +213,9 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
     )
     what = f" {args.state}" if args.state else ""
     return Reply(
-        text=f"{len(rows)} latest{what} orders",
+        text=showing(
+            f"latest{what} orders", len(rows), found.total, cap=100, narrow="a state (pending, ...)"
+        ),
         tables=(
             Table(
                 ("order", "action", "state", "customer", "requested by", "first bill", "created"),
