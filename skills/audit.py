@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.audit.queries import recent_events
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Reply, Table
+from skills.reply import Reply, Table, showing
 
 
 class RecentArgs(Args):
@@ -35,7 +35,7 @@ def recent(ctx: Context, args: RecentArgs) -> Reply:
     )
     who = f" by {args.user}" if args.user else ""
     return Reply(
-        text=f"{len(rows)} latest audit events{who}",
+        text=showing(f"latest audit events{who}", len(rows), trail.total, cap=200, narrow="a user"),
         tables=(Table(columns=("at (UTC)", "who", "command", "outcome", "as typed"), rows=rows),),
         ephemeral=True,
         data=trail,
