@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from domain.audit.choices import Outcome
 from domain.audit.models import AuditEvent, ProcessedRequest
 from domain.db import Database, utcnow
-from domain.secrets import is_secret_name, mask_config
+from domain.privacy import AUDIT_KEEPS, mask_text
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
@@ -154,37 +153,6 @@ def verify_chain(session: Session) -> ChainCheck:
 
 # -- redaction ---------------------------------------------------------------------------
 
-#: `name=value` as typed; the value is one shell word (quotes may join several).
-_KV = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)=((?:\"[^\"]*\"|'[^']*'|[^\s\"'])+)")
-_SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
-_LONG_DIGITS = re.compile(r"(?<![\d-])(?:\d[ -]?){12,19}(?![\d-])")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _mask_number(match: re.Match[str]) -> str:
-    raw = match.group(0)
-    digits = re.sub(r"\D", "", raw)
-    trailing = raw[len(raw.rstrip(" -")) :]
-    if len(digits) == 12 and digits.startswith("91") and digits[2] in "6789":
-        return raw  # a mobile number: care work is audited by the number it concerns
-    if len(digits) == 12 or (13 <= len(digits) <= 19 and _luhn_ok(digits)):
-        return "X" * (len(digits) - 4) + digits[-4:] + trailing  # identity or card number
-    return raw
-
-
-def _redact_kv(match: re.Match[str]) -> str:
-    name = match.group(1)
-    return f"{name}=[redacted]" if is_secret_name(name) else match.group(0)
-
 
 def visible(text: str) -> str:
     """Control characters and line separators spelled out (`\\r`, `\\u2028`): an audit row
@@ -193,14 +161,10 @@ def visible(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Hide secrets, identity numbers (Aadhaar) and card numbers; keep the last 4 digits.
-
-    A secret is a value whose name says so (`community=`, `auth_key=`, a misspelt
-    `comunity=` too) or one inside a configuration line (`snmp-server community X`).
-    """
-    text = mask_config(_KV.sub(_redact_kv, text))
-    text = _SLACK_TOKEN.sub("[redacted token]", text)
-    return _LONG_DIGITS.sub(_mask_number, text)
+    """Secrets, identity and card numbers and e-mail addresses masked as everywhere else
+    (domain/privacy.py); mobile numbers are kept: care work is audited by the number it
+    concerns."""
+    return mask_text(text, keep=AUDIT_KEEPS)
 
 
 # -- idempotency ---------------------------------------------------------------------------

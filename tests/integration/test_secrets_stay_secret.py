@@ -79,7 +79,7 @@ def test_a_refused_community_is_kept_nowhere(
     events = audit_table(world)
     assert "config plan" in events  # the refusal is audited...
     assert secret not in events  # ...without the secret
-    assert "[redacted]" in events
+    assert MASK in events
     assert network["r1-mum"].received == []
 
 
@@ -104,5 +104,5 @@ def test_a_community_goes_to_the_device_and_shows_masked(
     assert any(f"snmp-server community {MASK} RO" in t.diff for t in change.data.devices)
 
     events = audit_table(world)
-    assert "community=[redacted]" in events
+    assert f"community={MASK}" in events
     assert COMMUNITY not in events
