@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from domain import policy
+from domain.config import Role
 from domain.db import Base, Database, UtcDateTime, utcnow
+from domain.errors import PolicyViolation
 
 #: APScheduler's SQLAlchemy job store, in our schema so migrations own it. The
 #: columns are the ones APScheduler 3 defines; it only reads and writes rows here.
@@ -80,8 +84,25 @@ class DigestSubscriber:
     changed: bool
 
 
-def join_digest(db: Database, digest: str, username: str) -> DigestSubscriber:
-    """Subscribe someone to a digest, in one transaction; asking twice changes nothing."""
+def join_digest(
+    db: Database,
+    digest: str,
+    username: str,
+    *,
+    roles: Iterable[Role],
+    sections: Sequence[str],
+) -> DigestSubscriber:
+    """Subscribe someone to a digest, in one transaction; asking twice changes nothing.
+
+    Only someone whose roles may read every section of it (policy.DIGEST_SECTIONS): a
+    subscription is to the whole digest, so nobody signs up for figures they may not see.
+    """
+    hidden = [s for s in sections if s not in policy.readable(roles, sections)]
+    if hidden:
+        raise PolicyViolation(
+            f"you may not subscribe to {digest}: {policy.left_out(hidden)}",
+            hint=f"/digest preview {digest} shows the part you may read",
+        )
     with db.transaction() as s:
         return DigestSubscriber(digest, username, True, subscribe(s, digest, username))
 

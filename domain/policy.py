@@ -9,7 +9,7 @@ README.md by a test) are all read from it. An admin may do everything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from domain.config import Role
 from domain.faults.choices import TicketKind
@@ -165,14 +165,15 @@ TICKET_KIND_NAMES: Mapping[TicketKind, str] = {
 }
 
 
-def _and(words: list[str]) -> str:
+def joined(words: Sequence[str]) -> str:
+    """Words as a sentence lists them: "a, b and c"."""
     return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
 
 
 def people(roles: Iterable[Role]) -> str:
     """The roles as the people who hold them: "managers and fraud analysts"."""
     held = [r for r in Role if r in frozenset(roles) and r != ADMIN] or [ADMIN]
-    return _and([r.value.replace("_", " ") + "s" for r in held])
+    return joined([r.value.replace("_", " ") + "s" for r in held])
 
 
 def readable(roles: Iterable[Role], sections: Iterable[str]) -> tuple[str, ...]:
@@ -187,6 +188,14 @@ def readable_by_all(audience: Iterable[Role], sections: Iterable[str]) -> tuple[
     return tuple(s for s in sections if roles and all(may_read_section({r}, s) for r in roles))
 
 
+def full_readers(sections: Iterable[str]) -> frozenset[Role]:
+    """The roles (an admin aside) that may read every one of the sections."""
+    wanted = tuple(sections)
+    return frozenset(
+        r for r in Role if r != ADMIN and all(may_read_section({r}, s) for s in wanted)
+    )
+
+
 def left_out(sections: Iterable[str]) -> str:
     """Who the sections are for: "the revenue section is for managers; the fraud section
     is for managers and fraud analysts"."""
@@ -194,7 +203,7 @@ def left_out(sections: Iterable[str]) -> str:
     for s in sections:
         by_roles.setdefault(DIGEST_SECTIONS[s], []).append(s)
     return "; ".join(
-        f"the {_and(names)} section{'s are' if len(names) > 1 else ' is'} for {people(roles)}"
+        f"the {joined(names)} section{'s are' if len(names) > 1 else ' is'} for {people(roles)}"
         for roles, names in by_roles.items()
     )
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain import policy
+from domain.config import DigestSettings, Role
+
 from domain.figures import PAST_SLA
 from domain.jobs import join_digest, leave_digest
 from domain.money import money
@@ -28,6 +31,9 @@ class Digest:
     at: datetime
     timezone: str
     figures: DigestFigures
+    #: The sections its reader may see, in the digest's order, and the ones left out.
+    sections: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
 
 def _change(now: int, before: int) -> str:
@@ -37,17 +43,42 @@ def _change(now: int, before: int) -> str:
     return f"{pct:+.0f}%"
 
 
-def build_digest(services: Services, name: str, now: datetime) -> Reply:
-    """The digest `name` for the 24 hours before `now`, with its chart as a PNG file."""
+def audience(spec: DigestSettings) -> frozenset[Role]:
+    """Who reads the digest's channel: its configured audience, else the roles that may
+    read every section it names."""
+    return frozenset(spec.audience) or policy.full_readers(spec.sections)
+
+
+def build_digest(
+    services: Services, name: str, now: datetime, *, roles: frozenset[Role] | None = None
+) -> Reply:
+    """The digest `name` for the 24 hours before `now`, with its chart as a PNG file,
+    for a reader with `roles`: only the sections (and buttons) those roles may see.
+
+    Without `roles` it is the digest as its channel gets it: the sections (and buttons)
+    every role of the channel's `audience` may see. Either way it says what it left out.
+    """
     spec = services.digest(name)
+    channel = audience(spec)
+    if roles is None:
+        shown = policy.readable_by_all(channel, spec.sections)
+    else:
+        shown = policy.readable(roles, spec.sections)
+
+    def may_press(path: str) -> bool:
+        if roles is None:
+            return bool(channel) and all(policy.may_run({r}, path) for r in channel)
+        return policy.may_run(roles, path)
+
+    hidden = tuple(s for s in spec.sections if s not in shown)
     span = Span(now - timedelta(days=1), now)
     billing = services.billing
     sections: list[Section] = []
     buttons: list[Button] = []
     panels: list[Panel] = []
     with services.db.read() as s:
-        figures = digest_figures(s, spec.sections, span, billing)
-    for part in spec.sections:
+        figures = digest_figures(s, shown, span, billing)
+    for part in shown:
         if part == "network" and (n := figures.network) is not None:
             worst = sorted(n.availability, key=lambda r: r[1])[:3]
             sections.append(
@@ -111,8 +142,10 @@ def build_digest(services: Services, name: str, now: datetime) -> Reply:
                 )
             )
             for ref, _, _ in o.pending[:3]:
-                buttons.append(Button(f"Approve {ref}", f"/order approve {ref}", "primary"))
-                buttons.append(Button(f"Reject {ref}", f"/order reject {ref}", "danger"))
+                if may_press("order approve"):
+                    buttons.append(Button(f"Approve {ref}", f"/order approve {ref}", "primary"))
+                if may_press("order reject"):
+                    buttons.append(Button(f"Reject {ref}", f"/order reject {ref}", "danger"))
         elif part == "revenue" and (r := figures.revenue) is not None:
             sections.append(
                 Section(
@@ -176,6 +209,9 @@ def build_digest(services: Services, name: str, now: datetime) -> Reply:
                     ),
                 )
             )
+    if hidden:
+        not_here = "Not in this channel" if roles is None else "Not shown to you"
+        sections.append(Section(text=f"_{not_here}: {policy.left_out(hidden)}._"))
     files: tuple[File, ...] = ()
     if panels:
         png = render_png(f"{spec.name}, 7 days to {now:%d %b %Y %H:%M} UTC", panels)
@@ -187,8 +223,12 @@ def build_digest(services: Services, name: str, now: datetime) -> Reply:
         sections=tuple(sections),
         buttons=tuple(buttons),
         files=files,
-        meta={"panels": [{"title": p.title, "series": list(p.series)} for p in panels]},
-        data=Digest(spec.name, now, spec.timezone, figures),
+        meta={
+            "panels": [{"title": p.title, "series": list(p.series)} for p in panels],
+            "sections": list(shown),
+            "left_out": list(hidden),
+        },
+        data=Digest(spec.name, now, spec.timezone, figures, shown, hidden),
     )
 
 
@@ -222,8 +262,9 @@ def list_(ctx: Context, args: Args) -> Reply:
 
 @command("digest preview", args=DigestName)
 def preview(ctx: Context, args: DigestName) -> Reply:
-    """The digest as it would go out now, with its chart; only you see it."""
-    reply = build_digest(ctx.services, args.name, ctx.now())
+    """The digest as it would go out now, with its chart; only you see it, and only the
+    sections your roles may read."""
+    reply = build_digest(ctx.services, args.name, ctx.now(), roles=ctx.roles)
     return Reply(
         text=reply.text,
         sections=reply.sections,
@@ -239,11 +280,12 @@ def preview(ctx: Context, args: DigestName) -> Reply:
 def subscribe_(ctx: Context, args: DigestName) -> Reply:
     """Get a digest in a direct message when it goes out."""
     spec = ctx.services.digest(args.name)
-    done = join_digest(ctx.db, spec.name, ctx.actor)
+    done = join_digest(ctx.db, spec.name, ctx.actor, roles=ctx.roles, sections=spec.sections)
     if not done.changed:
         return Reply(text=f"You already get {spec.name}", ephemeral=True, data=done)
     return Reply(
-        text=f"You will get {spec.name} by direct message ({spec.cron}, {spec.timezone})",
+        text=f"You will get {spec.name} by direct message ({spec.cron}, {spec.timezone}): "
+        f"{policy.joined(spec.sections)}",
         ephemeral=True,
         data=done,
     )
