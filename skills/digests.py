@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 
 from domain import policy
 from domain.config import DigestSettings, Role
-
 from domain.figures import PAST_SLA
 from domain.jobs import join_digest, leave_digest
 from domain.money import money
 from domain.reports import DigestFigures, Span, digest_figures
-from skills.charts import Panel, render_png
+from skills.charts import Panel, render_png, value_ticks
 from skills.context import Context, Services
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, File, Reply, Section
@@ -165,13 +164,12 @@ def build_digest(
                     ),
                 )
             )
-            major = 10**billing.minor_digits
             panels.append(
                 Panel(
                     "Collected per day",
-                    {"collected": {d: v.minor // major for d, v in r.collected_per_day.items()}},
+                    {"collected": {d: v.minor for d, v in r.collected_per_day.items()}},
                     bars=True,
-                    unit=billing.currency,
+                    money=billing,
                 )
             )
         elif part == "fraud" and (f := figures.fraud) is not None:
@@ -224,7 +222,10 @@ def build_digest(
         buttons=tuple(buttons),
         files=files,
         meta={
-            "panels": [{"title": p.title, "series": list(p.series)} for p in panels],
+            "panels": [
+                {"title": p.title, "series": list(p.series), "axis": [t for _, t in value_ticks(p)]}
+                for p in panels
+            ],
             "sections": list(shown),
             "left_out": list(hidden),
         },
