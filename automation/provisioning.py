@@ -243,6 +243,11 @@ def _freed(s: Session, order: ProductOrder) -> str:
     return f", billed to {sub.terminated_at:%d %b %Y}; {service.device} {service.port}{vlan} free"
 
 
+def fulfilment_report(s: Session, ref: str) -> FulfilmentReport:
+    """How an order stands, in the words fulfilment uses (an order done in place)."""
+    return _report(s, get_order(s, ref))
+
+
 def _report(s: Session, order: ProductOrder, how: str = "") -> FulfilmentReport:
     sub = s.get(Subscription, order.subscription_id) if order.subscription_id else None
     line = sub.identifier if sub is not None else None

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
-from bot.render.blockkit import to_message
+from bot.render.blockkit import Message, to_message
+from domain import policy
 from domain.billing import runs as billing_runs
 from domain.billing.runs import DunningRun
+from domain.config import Role
 from domain.db import utcnow
 from domain.faults.queries import open_tickets
 from domain.fraud.queries import case_view
@@ -33,25 +35,34 @@ def send_digest(
 ) -> list[str]:
     """Build a digest and send it to its channel, its users and its subscribers.
 
+    The channel gets the sections its audience may read; each person by direct message
+    the sections their configured roles may read, and nothing when that is none.
     Returns where it went (channels and user names).
     """
     spec = sb.services.digest(name)
-    reply = build_digest(sb.services, name, now or utcnow())
-    message = to_message(reply)
+    at = now or utcnow()
     sent = []
     if spec.channel:
+        message = to_message(build_digest(sb.services, name, at))
         posted = outbound.post(spec.channel, message).result(timeout=120)
         if message.files:
             outbound.upload(posted["channel"], message, thread=posted["ts"]).result(timeout=120)
         sent.append(spec.channel)
     with sb.db.read() as s:
         subscribed = subscribers(s, name)
+    built: dict[frozenset[Role], Message] = {}  # one build per set of roles
     for user in dict.fromkeys([*spec.users, *subscribed]):
         person = sb.settings.users.get(user)
         if person is None or not person.slack_id:
             log.warning("digest %s: %s has no Slack id; not sent", name, user)
             continue
-        outbound.direct(person.slack_id, message).result(timeout=120)
+        roles = frozenset(person.roles)
+        if not policy.readable(roles, spec.sections):
+            log.warning("digest %s: %s may read none of its sections; not sent", name, user)
+            continue
+        if roles not in built:
+            built[roles] = to_message(build_digest(sb.services, name, at, roles=roles))
+        outbound.direct(person.slack_id, built[roles]).result(timeout=120)
         sent.append(user)
     return sent
 

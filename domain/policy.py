@@ -71,6 +71,9 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "payment record": _roles(ADMIN),
     # Orders
     "order new": _roles(CARE, MANAGER),
+    "order suspend": _roles(CARE, MANAGER),
+    "order resume": _roles(CARE, MANAGER),
+    "order cease": _roles(CARE, MANAGER),
     "order approve": _roles(MANAGER),
     "order reject": _roles(MANAGER),
     "order cancel": _roles(CARE, ENGINEER, MANAGER),

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from automation.provisioning import FulfilmentReport
+from automation.provisioning import FulfilmentReport, fulfilment_report
 from domain.config import Role
 from domain.errors import DomainError, PolicyViolation
 from domain.orders.choices import OrderState
 from domain.orders.intake import place_order, read_order_words
 from domain.orders.queries import OrderView, order_by_ref, order_list
-from domain.orders.services import approve_order, cancel_order, reject_order
+from domain.orders.services import (
+    approve_order,
+    cancel_order,
+    find_line,
+    reject_order,
+    request_cease,
+    request_resume,
+    request_suspension,
+)
 from skills.context import Context
 from skills.registry import REGISTRY, Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
@@ -42,6 +50,13 @@ class Decision(Args):
     note: str = ""
 
 
+class LineOrder(Args):
+    """The line may be several words (+91 98765 43210)."""
+
+    line: list[str] = positional(metavar="number|circuit")
+    note: str = ""
+
+
 class ListArgs(Args):
     state: OrderState | None = positional(None, metavar="state")
     limit: int = 20
@@ -59,6 +74,8 @@ def order_card(order: OrderView) -> Reply:
     ]
     if order.line is not None:
         fields.append(Field("line", f"{order.line} ({order.line_state})"))
+    if order.service is not None:
+        fields.append(Field("holds", order.service))
     if order.device is not None and order.site is not None:
         vlan = f" vlan {order.vlan}" if order.vlan else ""
         fields.append(Field("where", f"{order.site} {order.device} {order.port}{vlan}"))
@@ -267,3 +284,78 @@ def cancel(ctx: Context, args: Decision) -> Reply:
         meta={"order": done.order, "state": str(done.state)},
         data=done,
     )
+
+
+# -- suspend, resume and cease a line ------------------------------------------------------------
+
+_LINE_ORDERS = {
+    "suspend": request_suspension,
+    "resume": request_resume,
+}
+
+
+def _line_order(ctx: Context, args: LineOrder, action: str) -> Reply:
+    """Order a suspension, resumption or cease of a line, through the approval policy, and
+    fulfil it at once when approved (a mobile line in the database, a fixed line on its
+    access port)."""
+    reason = args.note or f"{action} asked by {ctx.actor}"
+    with ctx.db.transaction() as s:
+        sub = find_line(s, " ".join(args.line))
+        line = sub.identifier
+        if action == "cease":
+            order = request_cease(
+                s,
+                sub.id,
+                reason=reason,
+                requested_by=ctx.actor,
+                now=ctx.now(),
+                orders=ctx.services.orders,
+            )
+        else:
+            order = _LINE_ORDERS[action](
+                s, sub.id, reason=reason, requested_by=ctx.actor, now=ctx.now()
+            )
+        ref, state, policy = order.ref, order.state, order.policy_note or ""
+        by, new = order.requested_by, order.created_at == ctx.now()
+    what = f"{ref}: {action} {line}"
+    if not new:  # an open order of the same kind for the line: asked twice, done once
+        return Reply(
+            text=f"{what} was already ordered by {by} ({state})",
+            hint=f"/order show {ref}",
+            meta={"order": ref, "state": str(state)},
+        )
+    if state == OrderState.PENDING:
+        return Reply(
+            text=f"{what} waits for a manager ({policy.removeprefix('a manager decides: ')})",
+            hint=f"it is in {ctx.services.channels.orders} for a manager to decide",
+            meta={"order": ref, "state": str(state)},
+        )
+    if state == OrderState.COMPLETED:  # a mobile line: done in the database at once
+        with ctx.db.read() as s:
+            said = fulfilment_report(s, ref).text.removeprefix(f"{ref} ")
+            view = order_by_ref(s, ref, ctx.services.billing)
+        return Reply(
+            text=f"{what} approved by policy; {said}",
+            meta={"order": ref, "state": str(state), "line": line},
+            data=view,
+        )
+    text, view = _outcome(ctx, ref, f"{what} approved by policy")
+    return Reply(text=text, meta={"order": ref, "state": str(view.state)}, data=view)
+
+
+@command("order suspend", args=LineOrder)
+def suspend(ctx: Context, args: LineOrder) -> Reply:
+    """Suspend a line (number or circuit): a mobile line is barred, a fixed line's port shut."""
+    return _line_order(ctx, args, "suspend")
+
+
+@command("order resume", args=LineOrder)
+def resume(ctx: Context, args: LineOrder) -> Reply:
+    """Resume a suspended line: a mobile line is unbarred, a fixed line's port opened again."""
+    return _line_order(ctx, args, "resume")
+
+
+@command("order cease", args=LineOrder)
+def cease(ctx: Context, args: LineOrder) -> Reply:
+    """Cease a line for good: billing stops that day, the port and VLAN or number are freed."""
+    return _line_order(ctx, args, "cease")

@@ -836,6 +836,10 @@ def _state_order(
     ).first()
     if open_one is not None:
         return open_one
+    if sub.state == to:
+        raise InvalidTransition(
+            f"{sub.identifier} is already {to}", hint=f"/customer {sub.identifier}"
+        )
     SUBSCRIPTION_LIFECYCLE.check(sub.identifier, sub.state, to)
     order = create_order(
         session,
