@@ -49,7 +49,7 @@ def test_a_digest_goes_to_its_channel_with_its_chart_and_to_subscribers(
     # erin, a fraud analyst, gets the fraud section alone, which has no chart
     dm = str(posts[1].params["blocks"])
     assert "*Fraud*" in dm and "*Revenue" not in dm
-    assert "Not shown to you: the network, tickets and orders sections are for" in dm
+    assert "Not shown to you: the network section is for engineers and managers;" in dm
     uploads = slack.calls_to("files.completeUploadExternal")
     assert len(uploads) == 1  # the chart, in the channel's thread
     assert slack.calls_to("upload")[0].params["bytes"] > 10_000
