@@ -144,6 +144,14 @@ def jobs_from_config(settings: Settings) -> list[JobSpec]:
             IntervalTrigger(minutes=settings.fraud.score_every_minutes, timezone=sched.timezone),
         )
     )
+    jobs.append(
+        JobSpec(
+            "audit-anchor",
+            "audit_anchor",
+            "",
+            IntervalTrigger(minutes=settings.audit.anchor_every_minutes, timezone=sched.timezone),
+        )
+    )
     return jobs
 
 

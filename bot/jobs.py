@@ -1,5 +1,5 @@
-"""What scheduled jobs do: digests, dunning, SLA warnings and fraud scoring, sent through
-the outbound queue.
+"""What scheduled jobs do: digests, dunning, SLA warnings, fraud scoring and audit anchors,
+sent through the outbound queue.
 
 `runners(...)` gives the scheduler one callable per job kind; each takes the job's
 argument (a digest's name, or nothing).
@@ -15,6 +15,7 @@ from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import Message, to_message
 from domain import policy
+from domain.audit.services import anchor_chain
 from domain.billing import runs as billing_runs
 from domain.billing.runs import DunningRun
 from domain.config import Role
@@ -139,8 +140,22 @@ def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None
     return len(run.opened)
 
 
+def anchor_audit(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> str:
+    """Write the audit chain's head to the anchor file when it moved; post it if configured."""
+    settings = sb.settings.audit
+    run = anchor_chain(sb.db, sb.settings.resolve_path(settings.anchor_file), now)
+    if run.result == "written" and run.anchor is not None and settings.anchor_channel:
+        reply = Reply(
+            text=f":lock: Audit anchor: event {run.anchor.event} at {run.anchor.at}",
+            sections=(Section(text=f"`{run.anchor.describe()}`"),),
+        )
+        outbound.post(settings.anchor_channel, to_message(reply)).result(timeout=120)
+    return run.result
+
+
 def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], None]]:
     return {
+        "audit_anchor": lambda _: _log(anchor_audit(sb, outbound), "audit anchor:"),
         "fraud_scoring": lambda _: _log(score_fraud(sb, outbound), "fraud cases opened:"),
         "digest": lambda name: _log(send_digest(sb, outbound, name), f"digest {name} sent to"),
         "dunning": lambda _: _log(run_dunning(sb, outbound), "dunning moved accounts:"),

@@ -270,6 +270,12 @@ class BillingSettings(Section):
     )
     #: Consumer orders below this amount (in major units) approve themselves.
     auto_approve_below: float = Field(default=1000.0, ge=0)
+    #: A credit above this amount (in major units) waits for a manager other than the
+    #: one who asked for it; so does any credit on a dispute its resolver opened.
+    credit_approval_above: float = Field(default=5000.0, ge=0)
+    #: The largest amount one payment or credit may be (in major units); larger ones
+    #: are refused as typing mistakes.
+    max_amount: float = Field(default=10_000_000.0, gt=0, le=1e12)
 
     @field_validator("dunning")
     @classmethod
@@ -415,6 +421,22 @@ class SchedulerSettings(Section):
         return cron
 
 
+class AuditSettings(Section):
+    """The audit trail's key and its anchor outside the database (README: Audit trail)."""
+
+    #: Keys that seal audit events, one `<id> <hex key>` per line, newest last (mode
+    #: 0600); made by `switchboard audit init`. SWITCHBOARD_AUDIT_KEY, when set, seals
+    #: instead. Without either, one is created here on first use, with a warning.
+    #: Keep it out of database backups.
+    key_file: str = "var/audit.key"
+    #: Append-only file the chain head is written to: time, last event, its seal, an HMAC.
+    anchor_file: str = "var/audit-anchors.log"
+    #: How often the scheduler anchors the chain head (only when it moved).
+    anchor_every_minutes: int = Field(default=10, ge=1, le=1440)
+    #: A channel each scheduled anchor is also posted to (empty: none).
+    anchor_channel: str = ""
+
+
 class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     slack: SlackSettings = SlackSettings()
@@ -431,6 +453,8 @@ class Settings(Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     tickets: TicketSettings = TicketSettings()
     alerts: AlertSettings = AlertSettings()
+    #: The audit trail: sealing key and anchor.
+    audit: AuditSettings = AuditSettings()
     #: Scheduled digests.
     digests: tuple[DigestSettings, ...] = ()
     #: Where the settings were read from; relative paths are resolved against its folder.

@@ -24,6 +24,9 @@ from domain.migrate import upgrade
 from tests.world import AS_OF, SMALL, populate_world
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# Tests (and the `switchboard` processes they start) seal audit events with a fixed key,
+# so none creates a key file under var/ and warns about it; the key's own tests set theirs.
+os.environ.setdefault("SWITCHBOARD_AUDIT_KEY", "5a" * 32)
 BACKENDS = ["sqlite", "postgresql"]
 
 

@@ -1,4 +1,4 @@
-"""Audit entities: AuditEvent (append-only, hash-chained), ProcessedRequest (idempotency)."""
+"""Audit entities: AuditEvent (append-only, HMAC-chained), ProcessedRequest (idempotency)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
     duration_ms: Mapped[int] = mapped_column(default=0)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: The seal: HMAC-SHA256 over the previous seal and this row, with the key `key_id`
+    #: names (the key itself is never in the database; see domain/audit/keys.py).
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: Which audit key sealed the row; "" for rows sealed with plain SHA-256 before keys.
+    key_id: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
 
 
 class ProcessedRequest(Base):

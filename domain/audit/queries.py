@@ -1,4 +1,4 @@
-"""What audit views show: the latest events."""
+"""What audit views show: the latest events, and the head of the chain."""
 
 from __future__ import annotations
 
@@ -63,3 +63,19 @@ def recent_events(session: Session, actor: str | None = None, limit: int = 20) -
             for e in session.scalars(query)
         ],
     )
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest audit event and its seal: what an anchor records."""
+
+    event: int
+    seal: str
+
+
+def chain_head(session: Session) -> ChainHead | None:
+    """The newest event's id and seal; None when the trail is empty."""
+    row = session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return None if row is None else ChainHead(int(row.id), str(row.hash))

@@ -1,12 +1,21 @@
-"""Audit services: append-only, hash-chained events; redaction; the idempotency ledger."""
+"""Audit services: append-only, HMAC-chained events and their anchors; redaction; the
+idempotency ledger.
+
+Each event's seal is an HMAC-SHA256, with an audit key kept outside the database
+(domain/audit/keys.py), over the previous event's seal and the event's own content and
+id; the row records the key's id. A writer with database access but not the key can
+neither edit, insert nor recompute a row unnoticed; cutting off the newest rows is
+noticed through the anchor file (domain/audit/anchors.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import cast
 
 import sqlalchemy as sa
@@ -14,18 +23,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from domain.audit.anchors import Anchor, append_anchor, read_anchors
 from domain.audit.choices import Outcome
+from domain.audit.keys import AuditKey, AuditKeyError, Keyring, keyring, sealing_keyring
 from domain.audit.models import AuditEvent, ProcessedRequest
+from domain.audit.queries import chain_head
 from domain.db import Database, utcnow
+from domain.errors import DomainError
 from domain.privacy import AUDIT_KEEPS, mask_text
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
 
 
-def _digest(prev_hash: str, event: AuditEvent) -> str:
-    fields: list[object] = [
-        prev_hash,
+def _content(event: AuditEvent) -> list[object]:
+    return [
         event.at.isoformat(),
         event.actor,
         event.roles,
@@ -36,6 +48,11 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
         event.detail,
         event.duration_ms,
     ]
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    """The unkeyed SHA-256 seal of rows written before audit keys (key_id "")."""
+    fields: list[object] = [prev_hash, *_content(event)]
     # `via` came with revision 0002; rows from before it carry "" and keep their seals.
     if event.via:
         fields.append(event.via)
@@ -45,6 +62,13 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
         separators=(",", ":"),
     )
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _seal(prev_hash: str, event: AuditEvent, key: AuditKey) -> str:
+    """HMAC-SHA256 over the previous seal, the event's id, content and the key's id."""
+    fields = ["v2", key.id, event.id, prev_hash, *_content(event), event.via]
+    body = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return key.mac(body.encode())
 
 
 def record_event(
@@ -61,14 +85,15 @@ def record_event(
     duration_ms: int = 0,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event, sealed with the hash of the one before it."""
+    """Append one event, sealed with an HMAC over the seal of the one before it."""
+    key = sealing_keyring().sealing  # from memory; the key file is read when it changes
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     # (On SQLite the write transaction already holds the database's single write lock.)
-    prev = session.scalars(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).one_or_none()
+    # Under the chain lock the next id is the head's plus one, so the seal can cover it.
+    head = chain_head(session)
     event = AuditEvent(
+        id=head.event + 1 if head else 1,
         at=at or utcnow(),
         actor=actor[:64],
         roles=",".join(sorted(str(r) for r in roles))[:120],
@@ -79,10 +104,11 @@ def record_event(
         outcome=outcome,
         detail=visible(redact(detail))[:4000],
         duration_ms=duration_ms,
-        prev_hash=prev or GENESIS,
+        prev_hash=head.seal if head else GENESIS,
         hash="",
+        key_id=key.id,
     )
-    event.hash = _digest(event.prev_hash, event)
+    event.hash = _seal(event.prev_hash, event, key)
     session.add(event)
     session.flush()
     return event
@@ -119,36 +145,222 @@ def audit(
         )
 
 
+# -- verifying and anchoring ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with the trail, naming the first event it concerns."""
+
+    event: int
+    reason: str
+
+    def describe(self) -> str:
+        return f"audit event {self.event}: {self.reason}"
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     events: int
     first_broken: int | None = None
     reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    #: The newest event, and the newest one a signed anchor vouches for.
+    last_event: int = 0
+    anchored_through: int = 0
+    anchored_at: str = ""
+    #: Events newer than the last anchor (fine, but not yet protected against truncation).
+    unanchored: int = 0
+    #: Events sealed with plain SHA-256 before audit keys, vouched for by the first keyed one.
+    unkeyed: int = 0
+    key_ids: tuple[str, ...] = ()
 
     @property
     def intact(self) -> bool:
-        return self.first_broken is None
+        return not self.findings
 
 
-def verify_chain(session: Session) -> ChainCheck:
-    """Recompute every seal in order; name the first row that does not match."""
+def _check_row(event: AuditEvent, prev: str, keys: Keyring | None, keyed_yet: bool) -> str:
+    """Why `event` is not what was sealed, or ""."""
+    if event.prev_hash != prev:
+        return "it does not point at the row before it (a row was removed or inserted)"
+    if not event.key_id:
+        if keyed_yet:
+            return (
+                "it is sealed without a key after events sealed with one "
+                "(the chain was recomputed without the key)"
+            )
+        if _digest(prev, event) != event.hash:
+            return "its contents do not match its seal (the row was changed)"
+        return ""
+    key = keys.get(event.key_id) if keys else None
+    if key is None:
+        return (
+            f"it names audit key {event.key_id}, which is not among the keys here "
+            "(sealed with another key, or a rotated key is missing)"
+        )
+    if _seal(prev, event, key) != event.hash:
+        return "its contents do not match its seal (the row was changed)"
+    return ""
+
+
+def seal_matches(session: Session, event_id: int, keys: Keyring) -> bool:
+    """Whether one event's seal checks with the key it names (or is a pre-key row)."""
+    event = session.get(AuditEvent, event_id)
+    if event is None:
+        return False
+    return not _check_row(event, event.prev_hash, keys, keyed_yet=bool(event.key_id))
+
+
+def verify_chain(
+    session: Session, keys: Keyring | None = None, anchors: Sequence[Anchor] = ()
+) -> ChainCheck:
+    """Recompute every seal in order and hold the chain against the anchors.
+
+    The first row that does not match is named; a signed anchor naming an event that is
+    gone, or a seal that differs, shows the newest rows were cut off or rewritten.
+    """
+    keys = keys or keyring()
+    findings: list[Finding] = []
+    anchored = {a.event for a in anchors if a.signed}
+    seals: dict[int, str] = {}
     prev = GENESIS
-    count = 0
+    count = unkeyed = last = 0
+    keyed_yet = False
+    used: dict[str, None] = {}
     query = sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=5000)
     for event in session.execute(query).scalars():
         count += 1
-        if event.prev_hash != prev:
-            return ChainCheck(
-                count,
-                event.id,
-                "it does not point at the row before it (a row was removed or inserted)",
+        last = event.id
+        if event.id in anchored:
+            seals[event.id] = event.hash
+        if findings:
+            continue  # rows after a break cannot be trusted; count them and keep their seals
+        if event.key_id and keys is None:
+            raise AuditKeyError(
+                "no audit key here: the seals cannot be checked",
+                "set SWITCHBOARD_AUDIT_KEY or restore the key file (audit.key_file)",
             )
-        if _digest(prev, event) != event.hash:
-            return ChainCheck(
-                count, event.id, "its contents do not match its seal (the row was changed)"
-            )
+        why = _check_row(event, prev, keys, keyed_yet)
+        if why:
+            findings.append(Finding(event.id, why))
+            continue
+        if event.key_id:
+            keyed_yet = True
+            used[event.key_id] = None
+        else:
+            unkeyed += 1
         prev = event.hash
-    return ChainCheck(count)
+
+    anchored_through, anchored_at = 0, ""
+    bad = [a for a in anchors if not a.signed]
+    if bad:
+        a = bad[0]
+        findings.append(
+            Finding(
+                a.event,
+                f"anchor line {a.line} is not signed by an audit key here "
+                "(the line was edited, or its key is missing)",
+            )
+        )
+    cut = [a for a in anchors if a.signed and a.event > last]
+    if cut:
+        a = max(cut, key=lambda x: x.event)
+        findings.append(
+            Finding(
+                last + 1,
+                f"gone: the anchor of {a.at} names event {a.event}, the trail ends at "
+                f"{last or 'nothing'} (the newest events were cut off)",
+            )
+        )
+    for a in anchors:
+        if not a.signed or a.event > last:
+            continue
+        if a.event not in seals:
+            findings.append(Finding(a.event, f"gone, although the anchor of {a.at} names it"))
+            break
+        if seals[a.event] != a.seal:
+            findings.append(
+                Finding(
+                    a.event,
+                    f"its seal differs from the one anchored at {a.at} "
+                    "(the events up to it were rewritten)",
+                )
+            )
+            break
+        if a.event >= anchored_through:
+            anchored_through, anchored_at = a.event, a.at
+    if count and not keyed_yet and not anchored_through and not findings:
+        findings.append(
+            Finding(
+                1,
+                f"none of the {count:,} events is sealed with a key or anchored "
+                "(plain SHA-256 seals anyone with database access can recompute)",
+            )
+        )
+    first = findings[0] if findings else None
+    return ChainCheck(
+        events=count,
+        first_broken=first.event if first else None,
+        reason=first.reason if first else "",
+        findings=tuple(findings),
+        last_event=last,
+        anchored_through=anchored_through,
+        anchored_at=anchored_at,
+        unanchored=_count_after(session, anchored_through) if count else 0,
+        unkeyed=unkeyed,
+        key_ids=tuple(used),
+    )
+
+
+def _count_after(session: Session, event_id: int) -> int:
+    query = sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.id > event_id)
+    return int(session.scalar(query) or 0)
+
+
+def verify_trail(db: Database, anchor_file: Path) -> ChainCheck:
+    """`switchboard audit verify`: the chain, held against the anchor file."""
+    keys = keyring()
+    if keys is None:
+        raise AuditKeyError(
+            "no audit key here: the seals cannot be checked",
+            "set SWITCHBOARD_AUDIT_KEY or restore the key file (audit.key_file); "
+            "`switchboard audit init` is for a new installation only",
+        )
+    anchors = read_anchors(anchor_file, keys)
+    with db.read() as s:
+        return verify_chain(s, keys, anchors)
+
+
+@dataclass(frozen=True)
+class AnchorRun:
+    """What `anchor_chain` did: the anchor written or already there, or none."""
+
+    anchor: Anchor | None
+    #: "written", "unchanged" (the newest anchor already names the head), or "empty".
+    result: str
+
+
+def anchor_chain(db: Database, anchor_file: Path, now: datetime | None = None) -> AnchorRun:
+    """Write the chain head to the anchor file, unless the newest anchor names it already.
+
+    The head's own seal is checked with its key first: a forged last row is refused, not
+    vouched for.
+    """
+    keys = sealing_keyring()
+    with db.read() as s:
+        head = chain_head(s)
+        if head is None:
+            return AnchorRun(None, "empty")
+        if not seal_matches(s, head.event, keys):
+            raise DomainError(
+                f"audit event {head.event} does not match its seal, so it is not anchored",
+                "run `switchboard audit verify` to see what was changed",
+            )
+    signed = [a for a in read_anchors(anchor_file, keys) if a.signed]
+    if signed and (signed[-1].event, signed[-1].seal) == (head.event, head.seal):
+        return AnchorRun(signed[-1], "unchanged")
+    return AnchorRun(append_anchor(anchor_file, head, keys.sealing, now or utcnow()), "written")
 
 
 # -- redaction ---------------------------------------------------------------------------
