@@ -1,9 +1,15 @@
-"""Money as people read it: integer minor units to "₹1,234.50", and back."""
+"""Money as people read it: integer minor units to "₹1,234.50", and back.
+
+`parse_money` is the one door amounts come in by (chat, payment files): it refuses
+rather than guesses. The dates money carries are read and checked here too.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from domain.config import BillingSettings
 from domain.errors import DomainError
@@ -53,17 +59,99 @@ class Amount:
         )
 
 
+#: What an amount may look like once its currency sign is off: digits with optional
+#: group separators (1,499 or 1,00,000), then a point and the decimals. No sign, no
+#: exponent (1e9), no words: anything else is refused, never guessed.
+_AMOUNT = re.compile(r"[0-9]+(?:[,_][0-9]+)*(?:\.[0-9]+)?")
+_CURRENCY_WORDS = re.compile(r"^(?:rs\.?|inr|usd|eur|gbp)\s*", re.IGNORECASE)
+#: The earliest date money may carry; anything before is a typing mistake.
+EARLIEST_DAY = date(2000, 1, 1)
+#: How far ahead of now a payment may be dated (a bank in another time zone).
+AHEAD = timedelta(days=1)
+
+
+def shown(text: str, width: int = 24) -> str:
+    """Text as typed, cut so that a refusal stays one short line."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def max_amount_minor(billing: BillingSettings) -> int:
+    """`billing.max_amount` in the minor unit."""
+    return int(Decimal(str(billing.max_amount)).scaleb(billing.minor_digits))
+
+
 def parse_money(text: str, billing: BillingSettings | None = None) -> int:
-    """ "1499", "1,499.50" or "₹1499.5" in minor units; a clear error otherwise."""
+    """ "1499", "1,499.50" or "₹1499.5" in minor units; a one-line refusal otherwise.
+
+    The one door for amounts: positive, decimal, at most the currency's minor digits,
+    at most `billing.max_amount`.
+    """
     billing = billing or BillingSettings()
-    cleaned = text.strip().lstrip("₹$€£").replace(",", "").replace("_", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(f"{text!r} is not an amount", hint="write it like 1499.50") from None
-    if not value.is_finite() or value.as_tuple().exponent < -billing.minor_digits:  # type: ignore[operator]
+    digits = billing.minor_digits
+    like = "1499.50" if digits else "1499"
+    cleaned = _CURRENCY_WORDS.sub("", text.strip().lstrip("₹$€£").strip())
+    typed = shown(text.strip())
+    if cleaned.startswith("-") and _AMOUNT.fullmatch(cleaned[1:]):
         raise DomainError(
-            f"{text!r} has more than {billing.minor_digits} decimals",
-            hint="write it like 1499.50",
+            f"{typed!r} is below zero; an amount is more than zero", hint=f"write it like {like}"
         )
-    return int(value.scaleb(billing.minor_digits))
+    if not _AMOUNT.fullmatch(cleaned):
+        raise DomainError(
+            f"{typed!r} is not an amount",
+            hint=f"write it like {like}: digits, and a point before at most {digits} decimals",
+        )
+    value = Decimal(cleaned.replace(",", "").replace("_", ""))
+    if -value.as_tuple().exponent > digits:  # type: ignore[operator]
+        raise DomainError(
+            f"{typed!r} has more than {digits} decimals",
+            hint=f"write it like {like}",
+        )
+    minor = int(value.scaleb(digits))
+    if minor <= 0:
+        raise DomainError(
+            f"{typed!r} is zero; an amount is more than zero", hint=f"write it like {like}"
+        )
+    ceiling = max_amount_minor(billing)
+    if minor > ceiling:
+        raise DomainError(
+            f"{typed!r} is more than {money(ceiling, billing)}, the largest amount taken",
+            hint="check the amount; billing.max_amount in config.yaml sets the limit",
+        )
+    return minor
+
+
+def parse_day(text: str) -> date:
+    """A date written YYYY-MM-DD; a one-line refusal otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DomainError(
+            f"{shown(text)!r} is not a date", hint="write it like 2026-11-20"
+        ) from None
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date or time ("2026-11-02", "2026-11-02T10:00:00Z"), in UTC when no
+    offset is written; a one-line refusal otherwise."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise DomainError(
+            f"{shown(text)!r} is not a date", hint="write it like 2026-11-02T10:00:00Z"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def check_money_date(when: datetime, now: datetime) -> None:
+    """Money is dated from `EARLIEST_DAY` to a day after now; a one-line refusal otherwise."""
+    if when.date() < EARLIEST_DAY:
+        raise DomainError(
+            f"{when:%Y-%m-%d} is before {EARLIEST_DAY:%Y-%m-%d}, the earliest date taken",
+            hint="check the year",
+        )
+    if when > now + AHEAD:
+        raise DomainError(
+            f"{when:%Y-%m-%d} has not come yet (today is {now:%Y-%m-%d})",
+            hint="date money on the day it was received",
+        )

@@ -69,6 +69,10 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "dispute open": _roles(CARE, MANAGER),
     "dispute resolve": _roles(CARE, MANAGER),
     "payment record": _roles(ADMIN),
+    # A credit that waits for a second person (domain/approvals.py): never its asker
+    "credit approve": _roles(MANAGER),
+    "credit reject": _roles(MANAGER),
+    "credit list": _roles(CARE, MANAGER),
     # Orders
     "order new": _roles(CARE, MANAGER),
     "order suspend": _roles(CARE, MANAGER),

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from domain.billing.queries import (
     InvoiceExplained,
     InvoiceSummary,
+    PendingCredit,
     bill_view,
+    credits_waiting,
     explain_invoice,
     invoice_items,
 )
-from domain.billing.services import dispute_invoice, settle_dispute, take_payment
+from domain.billing.services import (
+    approve_credit,
+    dispute_invoice,
+    reject_credit,
+    settle_dispute,
+    take_payment,
+)
 from domain.customers.choices import PaymentMethod
-from domain.db import utcnow
-from domain.money import Amount, parse_money
+from domain.money import Amount, parse_day, parse_money
 from skills.context import Context
 from skills.registry import Args, command, positional
-from skills.reply import Button, Field, Reply, Section, Table
+from skills.reply import Button, Field, Form, Input, Reply, Section, Table
 
 
 class Lookup(Args):
@@ -46,7 +53,43 @@ class DisputeOpen(Args):
 class DisputeResolve(Args):
     ticket: str = positional(metavar="T-id")
     resolution: str = positional(metavar="resolution")
-    credit: str = "0"
+    credit: str = ""
+
+
+class CreditRef(Args):
+    credit: str = positional(metavar="CRD-id")
+    note: str = ""
+
+
+class CreditRejection(Args):
+    credit: str = positional(metavar="CRD-id")
+    reason: str = positional(metavar="reason")
+
+
+class CreditList(Args):
+    limit: int = 20
+
+
+def credit_buttons(ref: str, *, named: bool = False) -> tuple[Button, ...]:
+    """Approve / Reject for a credit that waits; each runs its typed twin."""
+    tail = f" {ref}" if named else ""
+    return (
+        Button(f"Approve{tail}", f"/credit approve {ref}", style="primary"),
+        Button(
+            f"Reject{tail}",
+            f"/credit reject {ref}",
+            style="danger",
+            form=Form(
+                f"Reject {ref}",
+                (Input("reason", "Why? The care agent sees this.", multiline=True),),
+                submit="Reject",
+            ),
+        ),
+    )
+
+
+def _pending_words(p: PendingCredit) -> str:
+    return f"{p.credit} {p.amount} on {p.invoice} by {p.requested_by}, waits for a manager"
 
 
 def _invoice_field(inv: InvoiceSummary | None) -> str:
@@ -83,10 +126,21 @@ def _explanation(e: InvoiceExplained) -> list[str]:
         else:
             change = "more" if new > old else "less"
             out.append(
-                f"{c.what}: {c.now!s}, {_like(abs(new - old), c.now)!s} {change} than last time."
+                f"{c.what[:1].upper()}{c.what[1:]}: {c.now!s}, "
+                f"{_like(abs(new - old), c.now)!s} {change} than last time."
             )
     if e.disputed:
         out.append("This invoice is under dispute.")
+    for c in e.credits:
+        if c.state == "pending":
+            out.append(
+                f"{c.ref} would credit {c.amount}: it waits for a manager and is on no bill yet."
+            )
+        else:
+            on = f"carried by {c.billed_on}" if c.billed_on else "on the next invoice"
+            out.append(f"{c.ref} credits {c.amount}, {on}.")
+    if e.credits:
+        out.append(f"{e.creditable} of {e.charged} still creditable.")
     return out
 
 
@@ -126,6 +180,19 @@ def bill(ctx: Context, args: Lookup) -> Reply:
             ", ".join(f"{d.ticket} on {d.invoice}" for d in b.open_disputes) or "none",
         ),
     ]
+    if b.pending_credits:
+        more = len(b.pending_credits) < b.pending_total
+        fields.append(
+            Field(
+                "pending credits",
+                "; ".join(_pending_words(p) for p in b.pending_credits)
+                + (
+                    f" (showing {len(b.pending_credits)} of {b.pending_total}: /credit list)"
+                    if more
+                    else ""
+                ),
+            )
+        )
     buttons = []
     if last is not None:
         buttons = [
@@ -206,14 +273,10 @@ def payment(ctx: Context, args: PaymentArgs) -> Reply:
     """Record a payment on an account: amount ref=... [method=upi] [date=YYYY-MM-DD]."""
     billing = ctx.services.billing
     amount = parse_money(args.amount, billing)
-    received = ctx.now()
+    now = ctx.now()
+    received = now
     if args.date:
-        try:
-            received = datetime.combine(
-                datetime.fromisoformat(args.date).date(), time(12), utcnow().tzinfo
-            )
-        except ValueError:
-            return Reply.error(f"{args.date!r} is not a date", hint="date=2026-11-20")
+        received = datetime.combine(parse_day(args.date), time(12), UTC)
     r = take_payment(
         ctx.db,
         billing,
@@ -222,6 +285,7 @@ def payment(ctx: Context, args: PaymentArgs) -> Reply:
         reference=args.ref,
         method=args.method,
         received_at=received,
+        now=now,
     )
     settled = ", ".join(f"{a.invoice} {a.amount} ({a.state})" for a in r.allocations)
     fields = [
@@ -271,16 +335,85 @@ def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
 
 @command("dispute resolve", args=DisputeResolve)
 def dispute_resolve(ctx: Context, args: DisputeResolve) -> Reply:
-    """Resolve a billing dispute; credit=AMOUNT puts a credit on the next invoice."""
+    """Resolve a billing dispute; credit=AMOUNT puts a credit on the next invoice.
+
+    A credit never passes what the invoice may still be credited. One above
+    billing.credit_approval_above, or on a dispute you opened, waits for a manager.
+    """
     billing = ctx.services.billing
     r = settle_dispute(
         ctx.db,
         billing,
         args.ticket,
         args.resolution,
-        credit_minor=parse_money(args.credit, billing),
+        credit_minor=parse_money(args.credit, billing) if args.credit.strip() else 0,
         actor=ctx.actor,
         now=ctx.now(),
     )
-    tail = f"; {r.adjustment} credits {r.credit} on the next invoice" if r.adjustment else ""
-    return Reply(text=f"{r.ticket} resolved{tail or '; no credit'}", ephemeral=True, data=r)
+    left = f"{r.creditable} of {r.charged} still creditable on {r.invoice}"
+    if r.pending:
+        return Reply(
+            text=f"{r.ticket} resolved; credit {r.pending} of {r.credit} waits for a manager "
+            f"({r.why}); {left}",
+            hint=f"a manager other than {ctx.actor} approves it: /credit approve {r.pending}",
+            buttons=credit_buttons(r.pending),
+            ephemeral=True,
+            data=r,
+        )
+    did = f"{r.adjustment} credits {r.credit} on the next invoice" if r.adjustment else "no credit"
+    return Reply(text=f"{r.ticket} resolved; {did}; {left}", ephemeral=True, data=r)
+
+
+@command("credit approve", args=CreditRef)
+def credit_approve(ctx: Context, args: CreditRef) -> Reply:
+    """Approve a credit that waits: it goes on the next invoice. Never your own."""
+    billing = ctx.services.billing
+    r = approve_credit(ctx.db, billing, args.credit, ctx.actor, note=args.note, now=ctx.now())
+    return Reply(
+        text=f"{r.credit} approved by {r.by}: {r.adjustment} credits {r.amount} on the next "
+        f"invoice; {r.creditable} of {r.charged} still creditable on {r.invoice}",
+        meta={"credit": r.credit, "state": str(r.state)},
+        data=r,
+    )
+
+
+@command("credit reject", args=CreditRejection)
+def credit_reject(ctx: Context, args: CreditRejection) -> Reply:
+    """Reject a credit that waits, saying why: /credit reject CRD-4 "charges are right"."""
+    billing = ctx.services.billing
+    r = reject_credit(ctx.db, billing, args.credit, ctx.actor, note=args.reason, now=ctx.now())
+    return Reply(
+        text=f"{r.credit} rejected by {r.by}: nothing is credited; {r.creditable} of "
+        f"{r.charged} still creditable on {r.invoice}",
+        meta={"credit": r.credit, "state": str(r.state)},
+        data=r,
+    )
+
+
+#: How many of the listed credits get their own Approve / Reject buttons.
+BUTTONS_FOR = 5
+
+
+@command("credit list", args=CreditList)
+def credit_list(ctx: Context, args: CreditList) -> Reply:
+    """Credits that wait for a manager, oldest first, with Approve / Reject."""
+    with ctx.db.read() as s:
+        shown, total = credits_waiting(s, ctx.services.billing, limit=args.limit)
+    if not shown:
+        return Reply(text="No credit waits for a manager", data=shown)
+    more = (
+        f" (showing {len(shown)} of {total}; limit={min(total, 200)} shows more)"
+        if len(shown) < total
+        else ""
+    )
+    return Reply(
+        text=f"{total} credit(s) wait for a manager{more}",
+        tables=(
+            Table(
+                ("credit", "amount", "invoice", "asked by", "why"),
+                tuple((p.credit, str(p.amount), p.invoice, p.requested_by, p.why) for p in shown),
+            ),
+        ),
+        buttons=tuple(b for p in shown[:BUTTONS_FOR] for b in credit_buttons(p.credit, named=True)),
+        data=shown,
+    )

@@ -44,6 +44,24 @@ INVOICE_LIFECYCLE = Lifecycle(
 UNPAID_INVOICE_STATES = frozenset({InvoiceState.SENT, InvoiceState.PARTIALLY_PAID})
 
 
+class CreditState(StrEnum):
+    """A credit that needs a second person: it waits, then is approved or rejected."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+CREDIT_LIFECYCLE = Lifecycle(
+    "credit",
+    {
+        CreditState.PENDING: [CreditState.APPROVED, CreditState.REJECTED],
+        CreditState.APPROVED: [],
+        CreditState.REJECTED: [],
+    },
+)
+
+
 class LineKind(StrEnum):
     RECURRING = "recurring"
     ONE_OFF = "one_off"

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from domain.billing.choices import Direction, InvoiceState, LineKind, UsageState
+from domain.billing.choices import CreditState, Direction, InvoiceState, LineKind, UsageState
 from domain.catalog.choices import Service, Zone
 from domain.customers.choices import PaymentMethod
 from domain.db import Base, BigId, UtcDateTime, enum_column, make_ref, utcnow
@@ -177,6 +177,47 @@ class Adjustment(Base):
     billed_invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"), index=True)
 
     __table_args__ = (sa.CheckConstraint("amount_minor <> 0", name="not_zero"),)
+
+    @property
+    def ref(self) -> str:
+        return make_ref(self.ref_prefix, self.id)
+
+
+class CreditRequest(Base):
+    """A credit that waits for a second person (a manager) before it becomes an adjustment.
+
+    A credit above `billing.credit_approval_above`, or on a dispute its resolver opened,
+    is kept here as pending; it counts against what the invoice may still be credited, so
+    nothing approved later can pass that. Approval issues the Adjustment; rejection
+    frees the room again.
+    """
+
+    __tablename__ = "credit_requests"
+    ref_prefix = "CRD"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    billing_account_id: Mapped[int] = mapped_column(sa.ForeignKey("billing_accounts.id"))
+    invoice_id: Mapped[int] = mapped_column(sa.ForeignKey("invoices.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"))
+    #: The credit, before tax, in the minor unit; positive.
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    #: Why it needs a second person, in words ("above ₹5,000.00").
+    why: Mapped[str] = mapped_column(sa.String(200))
+    requested_by: Mapped[str] = mapped_column(sa.String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    state: Mapped[CreditState] = mapped_column(
+        enum_column(CreditState), default=CreditState.PENDING, index=True
+    )
+    # Deciding is compare-and-set on the state, so two managers cannot both decide it.
+    __mapper_args__ = {"version_id_col": state, "version_id_generator": False}
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The adjustment an approval issued.
+    adjustment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("adjustments.id"))
+
+    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="positive"),)
 
     @property
     def ref(self) -> str:

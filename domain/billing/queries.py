@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from domain.billing.choices import InvoiceState, LineKind
-from domain.billing.models import Invoice, InvoiceLine, UsageRecord
+from domain.billing.models import Adjustment, CreditRequest, Invoice, InvoiceLine, UsageRecord
 from domain.billing.services import (
+    credit_room,
     invoice_by_number,
     latest_invoices,
     open_disputes,
+    pending_credits,
     previous_invoice,
     recent_payments,
     top_usage,
@@ -67,6 +69,40 @@ class DisputeRow:
 
 
 @dataclass(frozen=True)
+class PendingCredit:
+    """A credit that waits for a manager: not on any bill, not in the balance."""
+
+    credit: str
+    invoice: str
+    amount: Amount
+    requested_by: str
+    why: str
+
+
+def _pending(session: Session, request: CreditRequest, billing: BillingSettings) -> PendingCredit:
+    invoice = session.get_one(Invoice, request.invoice_id)
+    return PendingCredit(
+        request.ref,
+        invoice.number,
+        Amount.of(request.amount_minor, billing),
+        request.requested_by,
+        request.why,
+    )
+
+
+def credits_waiting(
+    session: Session, billing: BillingSettings, limit: int = 20
+) -> tuple[list[PendingCredit], int]:
+    """Credits waiting for a manager, oldest first (at most `limit`), and how many in all."""
+    found, total = pending_credits(session, limit=limit)
+    return [_pending(session, r, billing) for r in found], total
+
+
+#: How many pending credits `/bill` lists before saying how many more there are.
+PENDING_SHOWN = 5
+
+
+@dataclass(frozen=True)
 class BillView:
     """What `/bill` tells about an account."""
 
@@ -83,6 +119,9 @@ class BillView:
     #: The latest payments, newest first.
     payments: list[PaymentRow]
     open_disputes: list[DisputeRow]
+    #: Credits waiting for a manager (the first `PENDING_SHOWN`), and how many in all.
+    pending_credits: list[PendingCredit]
+    pending_total: int
 
 
 def _invoice(inv: Invoice, billing: BillingSettings) -> InvoiceSummary:
@@ -103,6 +142,7 @@ def bill_view(session: Session, query: str, billing: BillingSettings) -> BillVie
     invoices = latest_invoices(session, account.id, 1)
     last = invoices[0] if invoices else None
     unbilled = unbilled_usage(session, account.id, since=last.next_period_start if last else None)
+    pending, pending_total = pending_credits(session, account_id=account.id, limit=PENDING_SHOWN)
     return BillView(
         customer=customer.name,
         segment=customer.segment,
@@ -124,6 +164,8 @@ def bill_view(session: Session, query: str, billing: BillingSettings) -> BillVie
         open_disputes=[
             DisputeRow(t.ref, number) for t, number in open_disputes(session, account.id)
         ],
+        pending_credits=[_pending(session, r, billing) for r in pending],
+        pending_total=pending_total,
     )
 
 
@@ -216,8 +258,24 @@ class BillChange:
 
 
 @dataclass(frozen=True)
+class CreditOnInvoice:
+    """A credit given on an invoice (an adjustment a later bill carries), or one pending."""
+
+    ref: str
+    amount: Amount
+    #: "applied" (an adjustment) or "pending" (waits for a manager).
+    state: str
+    #: The invoice that carried an applied credit; None until a bill run does.
+    billed_on: str | None
+
+
+@dataclass(frozen=True)
 class InvoiceExplained:
-    """What changed against the previous invoice, biggest change first."""
+    """What changed against the previous invoice, biggest change first.
+
+    Every group (tax too) is computed from the same lines for both invoices, so the
+    changes add up to the difference of the totals and no group is named two ways.
+    """
 
     invoice: str
     total: Amount
@@ -227,13 +285,24 @@ class InvoiceExplained:
     #: Groups that differ from the previous invoice (every group on a first invoice).
     changes: list[BillChange]
     disputed: bool
+    #: Credits given on this invoice and credits waiting for a manager.
+    credits: list[CreditOnInvoice]
+    #: What the invoice may still be credited, of its charges before tax.
+    creditable: Amount
+    charged: Amount
 
 
 def explain_invoice(session: Session, number: str, billing: BillingSettings) -> InvoiceExplained:
     """Why the invoice a number names is what it is, against the one before it."""
     invoice = invoice_by_number(session, number)
     before = previous_invoice(session, invoice)
-    now_lines = _line_groups(session, invoice.id)
+    both = [invoice.id] + ([before.id] if before else [])
+    level = _usage_level(session, both)
+    now_lines = _line_groups(session, invoice, level)
+    room = credit_room(session, invoice)
+    credits = _credits_on(session, invoice, billing)
+    creditable = Amount.of(room.left_minor, billing)
+    charged = Amount.of(room.charged_minor, billing)
     if before is None:
         return InvoiceExplained(
             invoice.number,
@@ -243,16 +312,20 @@ def explain_invoice(session: Session, number: str, billing: BillingSettings) -> 
             [
                 BillChange(what, Amount.of(amount, billing), Amount.of(0, billing))
                 for what, amount in sorted(now_lines.items(), key=lambda kv: -abs(kv[1]))
+                if amount
             ],
             invoice.disputed,
+            credits,
+            creditable,
+            charged,
         )
-    then_lines = _line_groups(session, before.id)
+    then_lines = _line_groups(session, before, level)
     changes = [
         (what, now_lines.get(what, 0), then_lines.get(what, 0))
         for what in now_lines.keys() | then_lines.keys()
         if now_lines.get(what, 0) != then_lines.get(what, 0)
     ]
-    changes.sort(key=lambda c: -abs(c[1] - c[2]))
+    changes.sort(key=lambda c: (-abs(c[1] - c[2]), c[0]))
     return InvoiceExplained(
         invoice.number,
         Amount.of(invoice.total_minor, billing),
@@ -263,47 +336,106 @@ def explain_invoice(session: Session, number: str, billing: BillingSettings) -> 
             for what, new, old in changes
         ],
         invoice.disputed,
+        credits,
+        creditable,
+        charged,
     )
+
+
+def _credits_on(
+    session: Session, invoice: Invoice, billing: BillingSettings
+) -> list[CreditOnInvoice]:
+    applied = session.execute(
+        sa.select(Adjustment.id, Adjustment.amount_minor, Invoice.number)
+        .outerjoin(Invoice, Invoice.id == Adjustment.billed_invoice_id)
+        .where(Adjustment.invoice_id == invoice.id, Adjustment.amount_minor < 0)
+        .order_by(Adjustment.id)
+    ).all()
+    pending, _ = pending_credits(session, invoice_id=invoice.id)
+    return [
+        CreditOnInvoice(f"ADJ-{i}", Amount.of(-amount, billing), "applied", billed)
+        for i, amount, billed in applied
+    ] + [
+        CreditOnInvoice(r.ref, Amount.of(r.amount_minor, billing), "pending", None) for r in pending
+    ]
 
 
 _SERVICE_WORDS = {Service.VOICE: "calls", Service.SMS: "SMS", Service.DATA: "data"}
 
 
-def _line_groups(session: Session, invoice_id: int) -> dict[str, int]:
-    """What an invoice charged, before tax, in groups people recognise.
+def _usage_level(session: Session, invoice_ids: list[int]) -> str:
+    """How finely usage can be told apart on every one of these invoices, alike.
 
-    Usage is grouped from the rated records it billed (service, zone, roaming), so the
-    words do not depend on how lines are described; other lines by their kind.
+    "zone" when each invoice's usage records add up to its usage lines, service by
+    service (calls to the Gulf, roaming data); "service" when every usage line names
+    its service; "usage" otherwise (one group). The invoices compared are told apart
+    the same way, so a group is never named one way on one and another way on the other.
+    """
+    lines = session.execute(
+        sa.select(
+            InvoiceLine.invoice_id, InvoiceLine.service, sa.func.sum(InvoiceLine.amount_minor)
+        )
+        .where(InvoiceLine.invoice_id.in_(invoice_ids), InvoiceLine.kind == LineKind.USAGE)
+        .group_by(InvoiceLine.invoice_id, InvoiceLine.service)
+    ).all()
+    records = session.execute(
+        sa.select(
+            UsageRecord.invoice_id, UsageRecord.service, sa.func.sum(UsageRecord.charge_minor)
+        )
+        .where(UsageRecord.invoice_id.in_(invoice_ids), UsageRecord.charge_minor > 0)
+        .group_by(UsageRecord.invoice_id, UsageRecord.service)
+    ).all()
+    by_line = {(i, svc): int(a or 0) for i, svc, a in lines if a}
+    by_record = {(i, svc): int(a or 0) for i, svc, a in records}
+    if by_line == by_record:
+        return "zone"
+    if all(svc is not None for _, svc in by_line):
+        return "service"
+    return "usage"
+
+
+def _line_groups(session: Session, invoice: Invoice, level: str) -> dict[str, int]:
+    """What an invoice charged, in groups people recognise, with its tax as one group.
+
+    Usage is grouped as finely as `level` allows (see `_usage_level`); other lines by
+    their kind. The groups add up to the invoice's total.
     """
     groups: dict[str, int] = {}
-    usage = session.execute(
-        sa.select(
-            UsageRecord.service,
-            UsageRecord.zone,
-            UsageRecord.roaming,
-            sa.func.sum(UsageRecord.charge_minor),
-        )
-        .where(UsageRecord.invoice_id == invoice_id, UsageRecord.charge_minor > 0)
-        .group_by(UsageRecord.service, UsageRecord.zone, UsageRecord.roaming)
-    ).all()
-    for service, zone, roaming, amount in usage:
-        what = _SERVICE_WORDS[service]
-        if roaming:
-            label = f"roaming {what}"
-        elif zone in (None, Zone.NATIONAL):
-            label = f"{what} beyond the allowance"
-        else:
-            label = f"{what} to {ZONE_PLACES[zone]}"
-        groups[label] = groups.get(label, 0) + int(amount or 0)
+
+    def add(label: str, amount: int) -> None:
+        groups[label] = groups.get(label, 0) + amount
+
+    if level == "zone":
+        usage = session.execute(
+            sa.select(
+                UsageRecord.service,
+                UsageRecord.zone,
+                UsageRecord.roaming,
+                sa.func.sum(UsageRecord.charge_minor),
+            )
+            .where(UsageRecord.invoice_id == invoice.id, UsageRecord.charge_minor > 0)
+            .group_by(UsageRecord.service, UsageRecord.zone, UsageRecord.roaming)
+        ).all()
+        for service, zone, roaming, amount in usage:
+            what = _SERVICE_WORDS[service]
+            if roaming:
+                label = f"roaming {what}"
+            elif zone in (None, Zone.NATIONAL):
+                label = f"{what} beyond the allowance"
+            else:
+                label = f"{what} to {ZONE_PLACES[zone]}"
+            add(label, int(amount or 0))
     lines = session.execute(
-        sa.select(InvoiceLine.kind, sa.func.sum(InvoiceLine.amount_minor))
-        .where(InvoiceLine.invoice_id == invoice_id)
-        .group_by(InvoiceLine.kind)
+        sa.select(InvoiceLine.kind, InvoiceLine.service, sa.func.sum(InvoiceLine.amount_minor))
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .group_by(InvoiceLine.kind, InvoiceLine.service)
     ).all()
-    for kind, amount in lines:
+    for kind, line_service, amount in lines:
         if kind == LineKind.USAGE:
-            if not usage:  # billed before records were linked to invoices
-                groups["usage beyond the allowance"] = int(amount)
+            if level == "service" and line_service is not None:
+                add(f"{_SERVICE_WORDS[line_service]} beyond the allowance", int(amount or 0))
+            elif level == "usage":
+                add("usage beyond the allowance", int(amount or 0))
             continue
         label = {
             LineKind.RECURRING: "monthly charges",
@@ -311,5 +443,6 @@ def _line_groups(session: Session, invoice_id: int) -> dict[str, int]:
             LineKind.ADJUSTMENT: "adjustments",
             LineKind.DISCOUNT: "discounts",
         }[kind]
-        groups[label] = int(amount)
+        add(label, int(amount or 0))
+    add("tax", invoice.tax_minor)
     return groups

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.approvals import require_second_person, same_person
 from domain.billing.choices import (
+    CREDIT_LIFECYCLE,
     INVOICE_LIFECYCLE,
     UNPAID_INVOICE_STATES,
+    CreditState,
     InvoiceState,
     UsageState,
 )
 from domain.billing.models import (
     Adjustment,
+    CreditRequest,
     Invoice,
     Payment,
     PaymentAllocation,
@@ -27,15 +32,17 @@ from domain.billing.models import (
 from domain.config import BillingSettings, DunningStep
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod, SubscriptionState
 from domain.customers.models import BillingAccount, Subscription
-from domain.db import Database
-from domain.errors import Conflict, DomainError
+from domain.db import Database, get_by_ref, utcnow
+from domain.errors import Conflict, DomainError, InvalidTransition
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
-from domain.faults.services import get_ticket, move_ticket, open_ticket
-from domain.money import Amount, parse_money
+from domain.faults.services import add_note, get_ticket, move_ticket, open_ticket
+from domain.money import Amount, check_money_date, money, parse_moment, parse_money, shown
 from domain.orders.choices import OrderAction
 from domain.orders.models import ProductOrder
 from domain.orders.services import request_resume, request_suspension
+
+T = TypeVar("T")
 
 
 def invoice_by_number(session: Session, number: str) -> Invoice:
@@ -93,14 +100,20 @@ def record_payment(
     reference: str,
     method: PaymentMethod,
     received_at: datetime,
+    now: datetime | None = None,
 ) -> PaymentResult:
     """Record money received and settle the oldest invoices first; the rest is credit.
 
     The reference is unique: the same payment twice is refused, never counted twice.
+    The date must be sane (`check_money_date`); whether the account leaves dunning is
+    judged today, not on the payment's date, so a back-dated payment clears nothing
+    that is overdue now.
     """
+    now = now or utcnow()
     reference = reference.strip()
     if amount_minor <= 0:
         raise DomainError("a payment must be more than zero", hint="amount=1499.00")
+    check_money_date(received_at, now)
     if not reference or len(reference) > 40:
         raise DomainError("a payment needs a reference of 1-40 characters", hint="ref=UTR123456")
     seen = session.scalar(sa.select(Payment.id).where(Payment.reference == reference))
@@ -143,10 +156,10 @@ def record_payment(
     payment.unallocated_minor = left
     account.balance_minor -= amount_minor
     cleared = False
-    if account.dunning_state != DunningState.CURRENT and not _overdue(
-        session, account.id, received_at.date()
+    if account.dunning_state != DunningState.CURRENT and (
+        account.balance_minor <= 0 or not _overdue(session, account.id, now.date())
     ):
-        _leave_dunning(session, account, received_at, "paid")
+        _leave_dunning(session, account, now, "paid")
         cleared = True
     return PaymentResult(payment, tuple(done), left, cleared)
 
@@ -193,7 +206,8 @@ def dunning_moves(session: Session, steps: Sequence[DunningStep], today: date) -
     """Accounts whose dunning state should change today, from their oldest unpaid due date.
 
     Steps only move forward while money is overdue; an account with nothing overdue
-    any more is current again. One grouped query finds them all.
+    any more, or in credit (its balance covers every invoice), is current again. One
+    grouped query finds them all.
     """
     oldest = (
         sa.select(
@@ -209,6 +223,7 @@ def dunning_moves(session: Session, steps: Sequence[DunningStep], today: date) -
             BillingAccount.id,
             BillingAccount.account_number,
             BillingAccount.dunning_state,
+            BillingAccount.balance_minor,
             oldest.c.due,
         )
         .outerjoin(oldest, oldest.c.account_id == BillingAccount.id)
@@ -217,8 +232,8 @@ def dunning_moves(session: Session, steps: Sequence[DunningStep], today: date) -
         )
     ).all()
     moves = []
-    for account_id, number, state, due in rows:
-        if due is None:
+    for account_id, number, state, balance, due in rows:
+        if due is None or balance <= 0:  # nothing overdue, or in credit: owes nothing
             target, days = DunningState.CURRENT, 0
         else:
             days = (today - due).days
@@ -428,6 +443,89 @@ def open_dispute(
     return ticket
 
 
+# -- credits: never more than was charged, and a second person above a limit ---------------
+
+
+@dataclass(frozen=True)
+class CreditRule:
+    """When a credit waits for a manager: above an amount, or on a dispute its resolver
+    opened. Amounts are written with `billing`'s currency."""
+
+    billing: BillingSettings
+
+    @property
+    def approval_above_minor(self) -> int:
+        return round(self.billing.credit_approval_above * 10**self.billing.minor_digits)
+
+    def needs_approval(self, credit_minor: int, actor: str, ticket: Ticket | None) -> str:
+        """Why a credit needs a second person, in words; "" when it does not."""
+        why = []
+        if credit_minor > self.approval_above_minor:
+            why.append(f"it is above {money(self.approval_above_minor, self.billing)}")
+        if ticket is not None and same_person(ticket.reporter, actor):
+            why.append(f"{actor} opened {ticket.ref} too")
+        return " and ".join(why)
+
+
+@dataclass(frozen=True)
+class CreditRoom:
+    """What an invoice may still be credited: its charges (before tax), less the credits
+    already given on it and those waiting for approval."""
+
+    charged_minor: int
+    credited_minor: int
+    pending_minor: int
+
+    @property
+    def left_minor(self) -> int:
+        return max(0, self.charged_minor - self.credited_minor - self.pending_minor)
+
+
+def credit_room(session: Session, invoice: Invoice) -> CreditRoom:
+    """Charges, credits given and credits pending on an invoice: one query each."""
+    credited = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(-Adjustment.amount_minor), 0)).where(
+            Adjustment.invoice_id == invoice.id, Adjustment.amount_minor < 0
+        )
+    )
+    pending = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(CreditRequest.amount_minor), 0)).where(
+            CreditRequest.invoice_id == invoice.id, CreditRequest.state == CreditState.PENDING
+        )
+    )
+    return CreditRoom(invoice.subtotal_minor, int(credited or 0), int(pending or 0))
+
+
+def lock_invoice(session: Session, invoice_id: int) -> Invoice:
+    """The invoice, its row held until the transaction ends, so two credits on it are
+    weighed one after the other (PostgreSQL: FOR UPDATE; SQLite has one writer anyway)."""
+    return session.scalars(
+        sa.select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _refuse_over_room(
+    credit_minor: int, room: CreditRoom, invoice: Invoice, billing: BillingSettings
+) -> None:
+    if credit_minor <= room.left_minor:
+        return
+    given = []
+    if room.credited_minor:
+        given.append(f"{money(room.credited_minor, billing)} credited")
+    if room.pending_minor:
+        given.append(f"{money(room.pending_minor, billing)} waiting for approval")
+    raise DomainError(
+        f"a credit of {money(credit_minor, billing)} is more than the "
+        f"{money(room.left_minor, billing)} of {money(room.charged_minor, billing)} still "
+        f"creditable on {invoice.number}",
+        hint=(f"{' and '.join(given)} already; " if given else "")
+        + f"credit at most {money(room.left_minor, billing)}: /bill explain {invoice.number}",
+    )
+
+
 def resolve_dispute(
     session: Session,
     ref: str,
@@ -436,31 +534,51 @@ def resolve_dispute(
     credit_minor: int,
     actor: str,
     now: datetime,
-) -> tuple[Ticket, Adjustment | None]:
-    """Resolve a dispute; a credit becomes an adjustment on the account's next invoice."""
+    rule: CreditRule | None = None,
+) -> tuple[Ticket, Adjustment | None, CreditRequest | None]:
+    """Resolve a dispute; a credit becomes an adjustment on the account's next invoice,
+    or, when `rule` says it needs a second person, a pending credit request.
+
+    The credits on an invoice never pass its charges, whoever asks: the invoice's row is
+    held while they are added up. Without a rule (the demo's history) a credit is taken
+    as approved.
+    """
+    billing = rule.billing if rule else BillingSettings()
     ticket = get_ticket(session, ref)
     if ticket.kind != TicketKind.BILLING_DISPUTE or ticket.invoice_id is None:
         raise DomainError(
             f"{ticket.ref} is not a billing dispute", hint="/ticket resolve for others"
         )
-    invoice = session.get(Invoice, ticket.invoice_id)
-    assert invoice is not None
+    invoice = lock_invoice(session, ticket.invoice_id)
     if credit_minor < 0:
         raise DomainError("a credit is a positive amount", hint="credit=250.00")
-    if credit_minor > invoice.subtotal_minor:
-        raise DomainError(
-            f"a credit of more than the invoice's charges ({invoice.subtotal_minor / 100:,.2f}) "
-            "is not a correction",
-            hint="credit at most the disputed charges, before tax",
-        )
+    if credit_minor:
+        _refuse_over_room(credit_minor, credit_room(session, invoice), invoice, billing)
     move_ticket(session, ticket.ref, TicketStatus.RESOLVED, actor, note=resolution, now=now)
     invoice.disputed = False
+    why = rule.needs_approval(credit_minor, actor, ticket) if rule and credit_minor else ""
+    reason = f"Credit for dispute {ticket.ref} on {invoice.number}"[:200]
+    if why:
+        request = CreditRequest(
+            billing_account_id=invoice.billing_account_id,
+            invoice_id=invoice.id,
+            ticket_id=ticket.id,
+            amount_minor=credit_minor,
+            reason=reason,
+            why=why[:200],
+            requested_by=actor,
+            requested_at=now,
+            state=CreditState.PENDING,
+        )
+        session.add(request)
+        session.flush()
+        return ticket, None, request
     adjustment = None
     if credit_minor:
         adjustment = Adjustment(
             billing_account_id=invoice.billing_account_id,
             amount_minor=-credit_minor,
-            reason=f"Credit for dispute {ticket.ref} on {invoice.number}"[:200],
+            reason=reason,
             invoice_id=invoice.id,
             ticket_id=ticket.id,
             created_by=actor,
@@ -468,7 +586,100 @@ def resolve_dispute(
         )
         session.add(adjustment)
         session.flush()
-    return ticket, adjustment
+    return ticket, adjustment, None
+
+
+def decide_credit(
+    session: Session,
+    ref: str,
+    approver: str,
+    *,
+    approve: bool,
+    note: str,
+    now: datetime,
+    billing: BillingSettings,
+) -> CreditRequest:
+    """Approve (the adjustment is issued) or reject a pending credit, once.
+
+    Nobody decides a credit they asked for or whose dispute they opened; the invoice's
+    row is held, so an approval is weighed against every other credit on it.
+    """
+    request = get_by_ref(session, CreditRequest, ref, "credit")
+    invoice = lock_invoice(session, request.invoice_id)
+    session.refresh(request)
+    if request.state != CreditState.PENDING:
+        at = f" at {request.decided_at:%Y-%m-%d %H:%M} UTC" if request.decided_at else ""
+        raise InvalidTransition(
+            f"{request.ref} was already {request.state} by {request.decided_by}{at}; "
+            "nothing was done",
+            hint="/credit list shows the credits that wait for a decision",
+        )
+    ticket = session.get(Ticket, request.ticket_id) if request.ticket_id else None
+    require_second_person(
+        request.ref,
+        approver,
+        [
+            (request.requested_by, "asked for"),
+            (ticket.reporter if ticket else "", "opened the dispute behind"),
+        ],
+        who="a manager",
+        hint="ask another manager: /credit list shows what waits",
+    )
+    to = CreditState.APPROVED if approve else CreditState.REJECTED
+    if not approve and not note.strip():
+        raise DomainError(
+            f"say why {request.ref} is rejected", hint=f'/credit reject {request.ref} "why"'
+        )
+    CREDIT_LIFECYCLE.check(request.ref, request.state, to)
+    if approve:
+        room = credit_room(session, invoice)
+        mine = CreditRoom(
+            room.charged_minor, room.credited_minor, room.pending_minor - request.amount_minor
+        )
+        _refuse_over_room(request.amount_minor, mine, invoice, billing)
+        adjustment = Adjustment(
+            billing_account_id=request.billing_account_id,
+            amount_minor=-request.amount_minor,
+            reason=request.reason,
+            invoice_id=request.invoice_id,
+            ticket_id=request.ticket_id,
+            created_by=request.requested_by,
+            created_at=now,
+        )
+        session.add(adjustment)
+        session.flush()
+        request.adjustment_id = adjustment.id
+    request.state = to
+    request.decided_by = approver
+    request.decided_at = now
+    request.decision_note = note.strip()[:500] or None
+    if ticket is not None:
+        said = f"credit {request.ref} of {money(request.amount_minor, billing)} {to} by {approver}"
+        add_note(
+            session, ticket.ref, said + (f": {note.strip()}" if note.strip() else ""), approver, now
+        )
+    session.flush()
+    return request
+
+
+def pending_credits(
+    session: Session,
+    *,
+    account_id: int | None = None,
+    invoice_id: int | None = None,
+    limit: int | None = None,
+) -> tuple[list[CreditRequest], int]:
+    """Credits waiting for a manager, oldest first, and how many there are in all."""
+    where = [CreditRequest.state == CreditState.PENDING]
+    if account_id is not None:
+        where.append(CreditRequest.billing_account_id == account_id)
+    if invoice_id is not None:
+        where.append(CreditRequest.invoice_id == invoice_id)
+    total = session.scalar(sa.select(sa.func.count()).select_from(CreditRequest).where(*where))
+    rows = session.scalars(
+        sa.select(CreditRequest).where(*where).order_by(CreditRequest.id).limit(limit)
+    )
+    return list(rows), int(total or 0)
 
 
 def open_disputes(session: Session, account_id: int) -> list[tuple[Ticket, str]]:
@@ -499,15 +710,25 @@ class PaymentImport:
     total_minor: int = 0
     #: References already recorded (a file imported twice): not counted again.
     duplicates: int = 0
-    #: One line per line skipped, naming the line and the problem.
-    skipped: list[str] = field(default_factory=list)
+    #: One line per refused row, naming the row (the header is row 1) and the problem.
+    #: When there is any, the whole file was refused: nothing of it is stored.
+    refused: list[str] = field(default_factory=list)
 
 
-def import_payments(db: Database, text: str, billing: BillingSettings) -> PaymentImport:
-    """Record a bank or gateway file of payments; bad lines are reported, never guessed.
+class _FileRefused(Exception):
+    """Rolls back a payment file's transaction when one of its rows is refused."""
 
-    Good lines go in one transaction, each allocated oldest invoice first.
+
+def import_payments(
+    db: Database, text: str, billing: BillingSettings, now: datetime | None = None
+) -> PaymentImport:
+    """Record a bank or gateway file of payments, all of it or nothing.
+
+    Every row is checked (amount, date, method, reference, account) and every refused
+    row reported; a file with one refused row stores nothing, so fixing it and importing
+    it again is safe. References already recorded are counted, not recorded again.
     """
+    now = now or utcnow()
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in PAYMENT_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -516,56 +737,79 @@ def import_payments(db: Database, text: str, billing: BillingSettings) -> Paymen
             hint="the header is: " + ",".join(PAYMENT_COLUMNS),
         )
     out = PaymentImport()
+    refused: list[tuple[int, str]] = []
     good: list[tuple[int, str, str, int, datetime, PaymentMethod]] = []
+    seen: dict[str, int] = {}
     for number, row in enumerate(reader, start=2):
         try:
-            amount = parse_money(row["amount"] or "", billing)
-            when = datetime.fromisoformat((row["received_at"] or "").strip().replace("Z", "+00:00"))
-            method = PaymentMethod((row["method"] or "").strip().lower())
+            reference = (row["reference"] or "").strip()
+            if not reference or len(reference) > 40:
+                raise DomainError("reference must be 1-40 characters")
+            if reference in seen:
+                raise DomainError(f"reference {reference} is on row {seen[reference]} too")
+            seen[reference] = number
+            amount = _cell("amount", parse_money, row["amount"] or "", billing)
+            when = _cell("received_at", parse_moment, row["received_at"] or "")
+            _cell("received_at", check_money_date, when, now)
+            method = _method(row["method"] or "")
         except DomainError as exc:
-            out.skipped.append(f"line {number}: {exc}")
+            refused.append((number, str(exc)))
             continue
-        except ValueError:
-            bad = "received_at" if not _is_date(row["received_at"]) else "method"
-            out.skipped.append(f"line {number}: {bad} {row[bad]!r} is not valid")
-            continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        good.append((number, row["reference"] or "", row["account"] or "", amount, when, method))
-    with db.transaction() as session:
-        accounts: dict[str, BillingAccount | None] = {}
-        for number, reference, account_number, amount, when, method in good:
-            key = account_number.strip().upper()
-            if key not in accounts:
-                accounts[key] = session.scalars(
-                    sa.select(BillingAccount).where(BillingAccount.account_number == key)
-                ).one_or_none()
-            account = accounts[key]
-            if account is None:
-                out.skipped.append(f"line {number}: no billing account {account_number!r}")
-                continue
-            if session.scalar(sa.select(Payment.id).where(Payment.reference == reference.strip())):
-                out.duplicates += 1
-                continue
-            try:
-                record_payment(
-                    session, account, amount, reference=reference, method=method, received_at=when
-                )
-            except DomainError as exc:
-                out.skipped.append(f"line {number}: {exc}")
-                continue
-            out.recorded += 1
-            out.total_minor += amount
-    out.skipped.sort(key=lambda text: int(text.split()[1].rstrip(":")))
+        good.append((number, reference, row["account"] or "", amount, when, method))
+    try:
+        with db.transaction() as session:
+            accounts: dict[str, BillingAccount | None] = {}
+            for number, reference, account_number, amount, when, method in good:
+                key = account_number.strip().upper()
+                if key not in accounts:
+                    accounts[key] = session.scalars(
+                        sa.select(BillingAccount).where(BillingAccount.account_number == key)
+                    ).one_or_none()
+                account = accounts[key]
+                if account is None:
+                    refused.append((number, f"no billing account {shown(account_number)!r}"))
+                    continue
+                if session.scalar(sa.select(Payment.id).where(Payment.reference == reference)):
+                    out.duplicates += 1
+                    continue
+                try:
+                    record_payment(
+                        session,
+                        account,
+                        amount,
+                        reference=reference,
+                        method=method,
+                        received_at=when,
+                        now=now,
+                    )
+                except DomainError as exc:
+                    refused.append((number, str(exc)))
+                    continue
+                out.recorded += 1
+                out.total_minor += amount
+            if refused:
+                raise _FileRefused
+    except _FileRefused:
+        return PaymentImport(refused=[f"row {n}: {why}" for n, why in sorted(refused)])
     return out
 
 
-def _is_date(text: str | None) -> bool:
+def _cell(column: str, read: Callable[..., T], *args: Any) -> T:
+    """A cell read by `read(*args)`; its refusal names the column."""
     try:
-        datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
+        return read(*args)
+    except DomainError as exc:
+        raise DomainError(f"{column} {exc}", hint=exc.hint) from None
+
+
+def _method(text: str) -> PaymentMethod:
+    try:
+        return PaymentMethod(text.strip().lower())
     except ValueError:
-        return False
-    return True
+        methods = ", ".join(m.value for m in PaymentMethod)
+        raise DomainError(
+            f"method {shown(text)!r} is not one of {methods}", hint=f"one of {methods}"
+        ) from None
 
 
 # -- the care desk's money use-cases: each owns its transaction and returns what happened --
@@ -600,6 +844,7 @@ def take_payment(
     reference: str,
     method: PaymentMethod,
     received_at: datetime,
+    now: datetime | None = None,
 ) -> PaymentRecorded:
     """Record one payment on an account, oldest invoice first, in one transaction."""
     from domain.customers.services import account_by_number
@@ -607,7 +852,13 @@ def take_payment(
     with db.transaction() as s:
         account = account_by_number(s, account_number)
         r = record_payment(
-            s, account, amount_minor, reference=reference, method=method, received_at=received_at
+            s,
+            account,
+            amount_minor,
+            reference=reference,
+            method=method,
+            received_at=received_at,
+            now=now,
         )
         return PaymentRecorded(
             account=account.account_number,
@@ -651,8 +902,15 @@ class DisputeResolved:
     ticket: str
     invoice: str
     credit: Amount
-    #: The credit's adjustment (on the account's next invoice); None without a credit.
+    #: The credit's adjustment (on the account's next invoice); None without a credit or
+    #: while it waits for approval.
     adjustment: str | None
+    #: The pending credit (CRD-n) when it waits for a manager, and why.
+    pending: str | None
+    why: str
+    #: What the invoice may still be credited after this, and what it charged.
+    creditable: Amount
+    charged: Amount
 
 
 def settle_dispute(
@@ -665,15 +923,95 @@ def settle_dispute(
     actor: str,
     now: datetime,
 ) -> DisputeResolved:
-    """Resolve a billing dispute, with an optional credit, in one transaction."""
+    """Resolve a billing dispute, with an optional credit, in one transaction.
+
+    A credit never passes what the invoice may still be credited; one above
+    `billing.credit_approval_above`, or on a dispute `actor` opened, waits for a manager.
+    """
     with db.transaction() as s:
-        ticket, adjustment = resolve_dispute(
-            s, ticket_ref, resolution, credit_minor=credit_minor, actor=actor, now=now
+        ticket, adjustment, request = resolve_dispute(
+            s,
+            ticket_ref,
+            resolution,
+            credit_minor=credit_minor,
+            actor=actor,
+            now=now,
+            rule=CreditRule(billing),
         )
         invoice = s.get_one(Invoice, ticket.invoice_id)
+        room = credit_room(s, invoice)
         return DisputeResolved(
             ticket.ref,
             invoice.number,
             Amount.of(credit_minor, billing),
             adjustment.ref if adjustment else None,
+            request.ref if request else None,
+            request.why if request else "",
+            Amount.of(room.left_minor, billing),
+            Amount.of(room.charged_minor, billing),
         )
+
+
+@dataclass(frozen=True)
+class CreditDecided:
+    credit: str
+    state: CreditState
+    amount: Amount
+    invoice: str
+    ticket: str | None
+    requested_by: str
+    #: Who decided, when, and what they said.
+    by: str
+    at: datetime
+    note: str | None
+    #: The adjustment an approval issued.
+    adjustment: str | None
+    creditable: Amount
+    charged: Amount
+
+
+def _decided(s: Session, request: CreditRequest, billing: BillingSettings) -> CreditDecided:
+    invoice = s.get_one(Invoice, request.invoice_id)
+    ticket = s.get(Ticket, request.ticket_id) if request.ticket_id else None
+    room = credit_room(s, invoice)
+    assert request.decided_by is not None and request.decided_at is not None
+    return CreditDecided(
+        request.ref,
+        request.state,
+        Amount.of(request.amount_minor, billing),
+        invoice.number,
+        ticket.ref if ticket else None,
+        request.requested_by,
+        request.decided_by,
+        request.decided_at,
+        request.decision_note,
+        f"ADJ-{request.adjustment_id}" if request.adjustment_id else None,
+        Amount.of(room.left_minor, billing),
+        Amount.of(room.charged_minor, billing),
+    )
+
+
+def approve_credit(
+    db: Database,
+    billing: BillingSettings,
+    ref: str,
+    approver: str,
+    *,
+    note: str = "",
+    now: datetime,
+) -> CreditDecided:
+    """Approve a pending credit: its adjustment goes on the next invoice. One transaction."""
+    with db.transaction() as s:
+        request = decide_credit(s, ref, approver, approve=True, note=note, now=now, billing=billing)
+        return _decided(s, request, billing)
+
+
+def reject_credit(
+    db: Database, billing: BillingSettings, ref: str, approver: str, *, note: str, now: datetime
+) -> CreditDecided:
+    """Reject a pending credit, saying why; the invoice may be credited that much again."""
+    with db.transaction() as s:
+        request = decide_credit(
+            s, ref, approver, approve=False, note=note, now=now, billing=billing
+        )
+        return _decided(s, request, billing)
