@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain import policy
 from domain.config import Role, Settings
 from domain.errors import DomainError
 
@@ -58,6 +59,9 @@ class Access:
 
 
 def refusal(command: str, caller: Caller, needed: frozenset[Role]) -> str:
-    want = " or ".join(sorted(r.value for r in needed)) or "admin"
+    """Why the caller may not run the command: the roles its row in the policy table names."""
     have = ", ".join(caller.role_names) or "no role"
+    if needed >= policy.STAFF:
+        return f"/{command} needs a role; you have {have}"
+    want = " or ".join(sorted(r.value for r in needed)) or "admin"
     return f"/{command} needs the {want} role; you have {have}"

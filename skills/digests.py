@@ -209,7 +209,7 @@ def build_digest(
             )
     if hidden:
         not_here = "Not in this channel" if roles is None else "Not shown to you"
-        sections.append(Section(text=f"_{not_here}: {policy.left_out(hidden)}._"))
+        sections.append(Section(text=f"{not_here}: {policy.left_out(hidden)}."))
     files: tuple[File, ...] = ()
     if panels:
         png = render_png(f"{spec.name}, 7 days to {now:%d %b %Y %H:%M} UTC", panels)
