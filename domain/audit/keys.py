@@ -23,7 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.config import AuditSettings, Settings, default_config_path
+from domain.config import (
+    AuditSettings,
+    ConfigError,
+    Settings,
+    default_config_path,
+    load_settings,
+)
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -220,17 +226,36 @@ _cache: dict[tuple[object, ...], Keyring] = {}
 
 def configure(settings: Settings, env: Mapping[str, str] | None = None) -> None:
     """Use the keys `settings` name (the composition root calls this once)."""
+    use_source(KeySource.from_settings(settings, env))
+
+
+def use_source(source: KeySource | None) -> KeySource | None:
+    """Seal and verify with the keys from `source` (None: the default); returns the last."""
     global _source
     with _lock:
-        _source = KeySource.from_settings(settings, env)
+        previous, _source = _source, source
         _cache.clear()
+    return previous
+
+
+#: Key sources read from the default config file (by its path), for processes whose
+#: composition root did not call `configure`.
+_defaults: dict[Path, KeySource] = {}
 
 
 def current_source() -> KeySource:
-    """The configured key source, else the default key file beside the default config."""
+    """The configured key source, else the one the default config file names."""
     if _source is not None:
         return _source
-    return KeySource(default_config_path().parent / AuditSettings().key_file)
+    path = default_config_path()
+    found = _defaults.get(path)
+    if found is None:
+        try:
+            found = KeySource.from_settings(load_settings(path))
+        except ConfigError:  # the process reports its config; the default file still seals
+            found = KeySource(path.parent / AuditSettings().key_file)
+        _defaults[path] = found
+    return found
 
 
 def _stamp(source: KeySource) -> tuple[object, ...]:

@@ -154,9 +154,11 @@ class Finding:
 
     event: int
     reason: str
+    #: How the event is wrong: "is broken" (its row) or "is missing" (cut off).
+    state: str = "is broken"
 
     def describe(self) -> str:
-        return f"audit event {self.event}: {self.reason}"
+        return f"audit event {self.event} {self.state}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,9 @@ def verify_chain(
         findings.append(
             Finding(
                 a.event,
-                f"anchor line {a.line} is not signed by an audit key here "
-                "(the line was edited, or its key is missing)",
+                f"anchor line {a.line} naming it is not signed by an audit key here "
+                "(the line was edited or forged, or its key is missing)",
+                "is unconfirmed",
             )
         )
     cut = [a for a in anchors if a.signed and a.event > last]
@@ -269,15 +272,18 @@ def verify_chain(
         findings.append(
             Finding(
                 last + 1,
-                f"gone: the anchor of {a.at} names event {a.event}, the trail ends at "
+                f"the anchor of {a.at} names event {a.event}, the trail ends at "
                 f"{last or 'nothing'} (the newest events were cut off)",
+                "is missing",
             )
         )
     for a in anchors:
         if not a.signed or a.event > last:
             continue
         if a.event not in seals:
-            findings.append(Finding(a.event, f"gone, although the anchor of {a.at} names it"))
+            findings.append(
+                Finding(a.event, f"the anchor of {a.at} names it (it was deleted)", "is missing")
+            )
             break
         if seals[a.event] != a.seal:
             findings.append(
