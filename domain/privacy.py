@@ -23,8 +23,9 @@ audit keeps mobile numbers (`keep=AUDIT_KEEPS`): care work is audited by the num
 it concerns. Ordinary numbers are left alone: amounts, dates, invoice and account
 numbers, IP addresses, hostnames.
 
-`mask_phone`, `mask_identity`, `mask_email`, `mask_name`, `mask_address` mask one value
-whose kind is known (a customer's record), in the same style.
+`mask_phone`, `mask_identity`, `mask_email`, `mask_name`, `mask_reference`, `mask_line`
+mask one value whose kind is known (a customer's record), in the same style; `Audience`
+says who reads a reply, and so which of them apply (domain/customers/queries.py).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import NotFound
-from domain.lookup import COUNTRY_CODE, NATIONAL_DIGITS, normalise_msisdn
+from domain.errors import DomainError, NotFound
+from domain.lookup import COUNTRY_CODE, NATIONAL_DIGITS, SubjectKind, classify, normalise_msisdn
 from domain.secrets import MASK, is_secret_name, mask_config
 
 #: What stands for a hidden character of a number or a name.
@@ -52,6 +53,24 @@ class Kind(StrEnum):
     EMAIL = "email"
     SECRET = "secret"
 
+
+class Audience(StrEnum):
+    """Who reads a reply, which decides how much of a customer it shows."""
+
+    #: One reader whose roles may see personal data in full (`access.unmasked_roles`),
+    #: privately (an ephemeral reply).
+    FULL = "full"
+    #: One reader without such a role, privately: the name, account and lines they work
+    #: with; identity number, phone and e-mail with their last four digits, the city.
+    PRIVATE = "private"
+    #: Everyone in a channel (a reply that is not ephemeral, a posted message): as
+    #: PRIVATE, and the name as its first word and initial (Priya N.), account numbers
+    #: and lines with their last four digits, free text scanned.
+    CHANNEL = "channel"
+
+
+#: A device's hostname as the inventory keeps it (lower case); customers' names are not.
+_HOSTNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 #: What the audit keeps in clear: the number care work was about (`/bill 919876543210`).
 AUDIT_KEEPS = frozenset({Kind.MOBILE})
@@ -163,12 +182,31 @@ def mask_name(name: str) -> str:
     words = name.split()
     if len(words) <= 1:
         return name[:1] + DOT * 3 if name else name
-    return f"{words[0]} {words[-1][:1]}."
+    return f"{words[0]} {words[1][:1]}."
 
 
-def mask_address(address: str, city: str) -> str:
-    """An address as the masked views show it: its city only."""
-    return city
+def mask_line(identifier: str) -> str:
+    """A line as a channel may read it: a mobile number as `mask_phone`, a circuit id as
+    `mask_reference`."""
+    return mask_phone(identifier) if identifier.isdigit() else mask_reference(identifier)
+
+
+def mask_subject(label: str) -> str:
+    """What a ticket or order is about, as domain/lookup.py labels it (a hostname, a mobile
+    number, a circuit id, an account number or a customer's name), as a channel may read
+    it: a device as it is, a line or account with its last four digits, a name as its
+    first word and initial."""
+    try:
+        typed = classify(label)
+    except DomainError:
+        return mask_text(label)
+    if typed.kind == SubjectKind.MOBILE:
+        return mask_phone(typed.key)
+    if typed.kind in (SubjectKind.CIRCUIT, SubjectKind.ACCOUNT):
+        return mask_reference(label)
+    if typed.kind != SubjectKind.NAME or _HOSTNAME.fullmatch(label):
+        return label  # an invoice number, a customer id or a device: nobody's personal data
+    return mask_name(label)
 
 
 def mask_reference(reference: str) -> str:

@@ -86,7 +86,8 @@ _PATTERNS = tuple(
         rf"(?i){_LINE}community{_SP}(?P<v>[^\s;\"{{]+)(?=[ \t]*[{{;])",
         # `username U [privilege 15] secret|password [N] X`, `enable secret [level N] [N] X`,
         # `ppp chap password [N] X`, `password 7 X` under `line vty`; Junos `secret "x"`
-        rf"(?i){_WORD}(?:secret|password){_SP}{_LEVEL}?{_TYPE}?(?!encryption\b){_V}",
+        # (not the `=` of `password = x` in prose: domain/privacy.py masks its value)
+        rf"(?i){_WORD}(?:secret|password){_SP}{_LEVEL}?{_TYPE}?(?!encryption\b)(?![=:](?:\s|$)){_V}",
         # `ip ospf message-digest-key 1 md5 [N] X`, `ntp authentication-key 1 md5 X`
         rf"(?i){_WORD}(?:message-digest|authentication)-key{_SP}[0-9]+{_SP}md5{_SP}{_TYPE}?{_V}",
         # `ip ospf authentication-key [N] X`, Junos `authentication-key "x"`

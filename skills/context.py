@@ -26,6 +26,7 @@ from domain.config import (
 )
 from domain.db import Database, utcnow
 from domain.errors import NotFound
+from domain.privacy import Audience
 
 if TYPE_CHECKING:
     from automation.changes import ChangeWorkflow
@@ -134,6 +135,13 @@ class Context:
     def unmasked(self) -> bool:
         """Whether the caller sees customers' personal data in full."""
         return self.services.unmasked(self.roles)
+
+    def audience(self, *, ephemeral: bool) -> Audience:
+        """Who reads a reply: a public one everyone in the channel, so it is masked for
+        them whoever asked; a private one the caller, in full if their roles allow."""
+        if not ephemeral:
+            return Audience.CHANNEL
+        return Audience.FULL if self.unmasked else Audience.PRIVATE
 
     def now(self) -> datetime:
         return self.clock()

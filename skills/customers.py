@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.customers.queries import customer_profile
+from domain.privacy import Audience
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table
@@ -15,9 +16,11 @@ class Lookup(Args):
 
 @command("customer", args=Lookup)
 def customer(ctx: Context, args: Lookup) -> Reply:
-    """A customer's profile, accounts, lines, open tickets and orders (private by default)."""
+    """A customer's profile, accounts, lines, open tickets and orders (private by default;
+    --share posts it to the channel, masked for everyone there)."""
+    audience = ctx.audience(ephemeral=not args.share)
     with ctx.db.read() as s:
-        c = customer_profile(s, " ".join(args.query), ctx.services.billing, unmasked=ctx.unmasked)
+        c = customer_profile(s, " ".join(args.query), ctx.services.billing, audience=audience)
     fields = (
         Field("segment", str(c.segment)),
         Field("status", str(c.status)),
@@ -64,7 +67,12 @@ def customer(ctx: Context, args: Lookup) -> Reply:
                 title="Orders in flight",
             )
         )
-    buttons = tuple(Button(f"Bill {a.account}", f"/bill {a.account}") for a in c.accounts[:3])
+    # A button carries its command, account number and all, to everyone who sees it.
+    buttons = (
+        ()
+        if audience == Audience.CHANNEL
+        else tuple(Button(f"Bill {a.account}", f"/bill {a.account}") for a in c.accounts[:3])
+    )
     return Reply(
         text=f"{c.name}",
         sections=(Section(fields=fields),),

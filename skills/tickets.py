@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from pydantic import model_validator
@@ -13,6 +14,7 @@ from domain.faults.queries import TicketEventRow, ticket_list, ticket_view
 from domain.faults.services import file_ticket, give_ticket, note_ticket, set_ticket_status
 from domain.figures import PAST_SLA
 from domain.lookup import looks_like_number, parse_selector
+from domain.privacy import Audience, mask_subject, mask_text
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table, showing
@@ -35,6 +37,10 @@ class OpenArgs(Args):
 
 class TicketRef(Args):
     ticket: str = positional(metavar="T-id")
+
+
+class ShowArgs(TicketRef):
+    private: bool = False
 
 
 class AssignArgs(Args):
@@ -115,11 +121,21 @@ def open_(ctx: Context, args: OpenArgs) -> Reply:
     )
 
 
-@command("ticket show", args=TicketRef)
-def show(ctx: Context, args: TicketRef) -> Reply:
-    """A ticket with its whole history."""
+@command("ticket show", args=ShowArgs)
+def show(ctx: Context, args: ShowArgs) -> Reply:
+    """A ticket with its whole history (in the channel, its customer masked; --private
+    shows it to you alone, in full if your role may see it)."""
+    audience = ctx.audience(ephemeral=args.private)
     with ctx.db.read() as s:
         t = ticket_view(s, args.ticket, ctx.now())
+    # Free text is masked when stored; older rows are masked here as well.
+    t = dataclasses.replace(
+        t,
+        title=mask_text(t.title),
+        about=t.about if audience != Audience.CHANNEL else tuple(map(mask_subject, t.about)),
+        resolution=mask_text(t.resolution) if t.resolution else t.resolution,
+        history=tuple(dataclasses.replace(e, text=mask_text(e.text)) for e in t.history),
+    )
     fields = (
         Field("status", t.status.value),
         Field("severity", str(t.severity)),
@@ -142,6 +158,7 @@ def show(ctx: Context, args: TicketRef) -> Reply:
         sections=(Section(fields=fields),),
         tables=(history,),
         buttons=_buttons(ctx, t.ref, t.kind, t.status),
+        ephemeral=args.private,
         data=t,
     )
 
@@ -178,7 +195,7 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
                 t.ref,
                 str(t.severity),
                 t.status.value,
-                t.title[:50],
+                mask_text(t.title)[:50],
                 t.assignee or "-",
                 "BREACHED" if t.breached else f"{t.sla_due_at:%m-%d %H:%M}",
             )

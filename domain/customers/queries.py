@@ -1,8 +1,11 @@
 """What care views of a customer show: who they are, what they hold, what is open for them.
 
-Reads only, each taking a session. Personal data comes back masked unless the caller's
-roles may see it in full, so a reply's text and its data (`switchboard chat --json`)
-show the same.
+Reads only, each taking a session. Personal data comes back masked for its audience
+(domain/privacy.py's `Audience`), so a reply's text and its data (`switchboard chat
+--json`) show the same: in full to one reader whose roles may see it; to one who may not,
+the identity number's and phone's last four digits, the e-mail's first letter and domain
+and the city; to a channel, the name's first word and initial, and account numbers and
+lines with their last four digits too.
 """
 
 from __future__ import annotations
@@ -15,10 +18,20 @@ from sqlalchemy.orm import Session
 from domain.catalog.choices import Segment
 from domain.config import BillingSettings
 from domain.customers.choices import CustomerStatus, DunningState, IdDocument, SubscriptionState
-from domain.customers.services import customer_work, mask_identity, mask_phone, resolve_customer
+from domain.customers.services import customer_work, resolve_customer
 from domain.faults.choices import TicketKind, TicketStatus
 from domain.money import Amount
 from domain.orders.choices import OrderAction, OrderState
+from domain.privacy import (
+    Audience,
+    mask_email,
+    mask_identity,
+    mask_line,
+    mask_name,
+    mask_phone,
+    mask_reference,
+    mask_text,
+)
 
 #: The lines a profile lists; `lines_total` says how many there are.
 PROFILE_LINES = 20
@@ -57,7 +70,7 @@ class OrderInFlight:
 
 @dataclass(frozen=True)
 class CustomerProfile:
-    """What `/customer` tells: masked unless shown in full (`unmasked`)."""
+    """What `/customer` tells: masked for its audience unless shown in full (`unmasked`)."""
 
     customer: str
     name: str
@@ -80,33 +93,48 @@ class CustomerProfile:
 
 
 def customer_profile(
-    session: Session, query: str, billing: BillingSettings, *, unmasked: bool = False
+    session: Session,
+    query: str,
+    billing: BillingSettings,
+    *,
+    audience: Audience = Audience.CHANNEL,
 ) -> CustomerProfile:
     """The customer a care agent names (number, account, invoice, circuit or name)."""
     c, _ = resolve_customer(session, query)
     tickets, orders = customer_work(session, c.id)
     subscriptions = sorted(c.subscriptions, key=lambda x: x.id)
+    full = audience == Audience.FULL
+    channel = audience == Audience.CHANNEL
     return CustomerProfile(
         customer=f"C-{c.id}",
-        name=c.name,
+        name=mask_name(c.name) if channel else c.name,
         segment=c.segment,
         status=c.status,
         id_document=c.id_document,
-        id_number=c.id_number if unmasked else mask_identity(c.id_number),
-        phone=c.phone if unmasked else mask_phone(c.phone),
-        email=c.email if unmasked else c.email[:1] + "•••@" + c.email.partition("@")[2],
-        address=c.address if unmasked else c.city,
+        id_number=c.id_number if full else mask_identity(c.id_number),
+        phone=c.phone if full else mask_phone(c.phone),
+        email=c.email if full else mask_email(c.email),
+        address=c.address if full else c.city,
         since=c.created_at,
         accounts=[
-            AccountRow(a.account_number, Amount.of(a.balance_minor, billing), a.dunning_state)
+            AccountRow(
+                mask_reference(a.account_number) if channel else a.account_number,
+                Amount.of(a.balance_minor, billing),
+                a.dunning_state,
+            )
             for a in c.accounts
         ],
         lines=[
-            LineRow(sub.identifier, sub.offering.name, sub.state, sub.activated_at)
+            LineRow(
+                mask_line(sub.identifier) if channel else sub.identifier,
+                sub.offering.name,
+                sub.state,
+                sub.activated_at,
+            )
             for sub in subscriptions[:PROFILE_LINES]
         ],
         lines_total=len(subscriptions),
-        open_tickets=[OpenTicket(t.ref, t.kind, t.status, t.title) for t in tickets],
+        open_tickets=[OpenTicket(t.ref, t.kind, t.status, mask_text(t.title)) for t in tickets],
         orders_in_flight=[OrderInFlight(o.ref, o.action, o.state, o.requested_by) for o in orders],
-        unmasked=unmasked,
+        unmasked=full,
     )

@@ -17,6 +17,9 @@ from domain.lookup import CARE, MOBILE_LINE, SubjectKind, resolve_subject
 from domain.orders.choices import OPEN_ORDER_STATES
 from domain.orders.models import ProductOrder
 
+# How a phone number is masked is domain/privacy.py's; billing's views import it from here.
+from domain.privacy import mask_phone as mask_phone
+
 
 def subscription_by_msisdn(session: Session, text: str) -> Subscription:
     """The mobile line a number names, however it is written (domain/lookup.py's rule)."""
@@ -70,17 +73,7 @@ def resolve_account(session: Session, query: str) -> BillingAccount:
     return accounts[0]
 
 
-# -- what people may see --------------------------------------------------------------------
-
-
-def mask_identity(number: str) -> str:
-    """An identity number with all but its last four characters hidden."""
-    return "•" * max(0, len(number) - 4) + number[-4:]
-
-
-def mask_phone(msisdn: str) -> str:
-    """A phone number with the middle hidden: 91••••••3210."""
-    return msisdn if len(msisdn) < 8 else msisdn[:2] + "•" * (len(msisdn) - 6) + msisdn[-4:]
+# -- a customer's open work ------------------------------------------------------------------
 
 
 def customer_work(session: Session, customer_id: int) -> tuple[list[Ticket], list[ProductOrder]]:

@@ -27,6 +27,7 @@ from domain.faults.choices import (
     check_severity,
 )
 from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
+from domain.privacy import mask_text
 
 TITLE_MAX = 200
 
@@ -48,7 +49,9 @@ def open_ticket(
 ) -> Ticket:
     """Open a ticket with its SLA due time from its severity."""
     now = now or utcnow()
-    title = " ".join(title.split())
+    # Identifiers and secrets typed into a title or description are masked before they
+    # are stored; the original is not kept (domain/privacy.py).
+    title = mask_text(" ".join(title.split()))
     if not title:
         raise DomainError("a ticket needs a title", hint='quote it: "Link down at Andheri"')
     if len(title) > TITLE_MAX:
@@ -57,7 +60,7 @@ def open_ticket(
     ticket = Ticket(
         kind=kind,
         title=title,
-        description=description,
+        description=mask_text(description),
         severity=severity,
         status=TicketStatus.ACKNOWLEDGED,
         reporter=reporter,
@@ -97,6 +100,7 @@ def move_ticket(
 ) -> Ticket:
     """Move a ticket to another status, if TMF621 allows it; kept in its history."""
     now = now or utcnow()
+    note = mask_text(note)
     ticket = get_ticket(session, ref)
     TICKET_LIFECYCLE.check(ticket.ref, ticket.status, to)
     if to == TicketStatus.RESOLVED and not (note or ticket.resolution):
@@ -156,7 +160,7 @@ def _history(
             ticket_id=ticket.id,
             actor=actor,
             kind=kind,
-            text=text,
+            text=mask_text(text),
             at=at,
             from_status=from_status,
             to_status=to_status,
@@ -307,8 +311,15 @@ def raise_alarm(
     service_affecting: bool = False,
     now: datetime | None = None,
 ) -> tuple[Alarm, bool]:
-    """Raise or update the alarm for a fingerprint; returns (alarm, is_new)."""
+    """Raise or update the alarm for a fingerprint; returns (alarm, is_new).
+
+    What monitoring sent is scanned as a person's text is: identifiers and secrets in the
+    summary, description and label values are masked before they are stored.
+    """
     now = now or utcnow()
+    summary, description = mask_text(summary), mask_text(description)
+    if labels:
+        labels = {k: mask_text(v) if isinstance(v, str) else v for k, v in labels.items()}
     alarm = session.scalars(
         sa.select(Alarm).where(Alarm.fingerprint == fingerprint).with_for_update()
     ).one_or_none()

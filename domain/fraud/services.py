@@ -18,6 +18,7 @@ from domain.fraud.models import FraudCase, FraudLabel
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.services import request_suspension
+from domain.privacy import mask_text
 
 
 def get_case(session: Session, ref: str) -> FraudCase:
@@ -40,7 +41,7 @@ def decide_case(
     case.state = to
     case.decided_by = analyst
     case.decided_at = now
-    case.note = note or None
+    case.note = mask_text(note) or None
     session.add(
         FraudLabel(
             subscription_id=case.subscription_id,

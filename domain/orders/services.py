@@ -49,6 +49,7 @@ from domain.orders.choices import (
 )
 from domain.orders.models import ProductOrder
 from domain.orders.queries import ports_in_use
+from domain.privacy import mask_text
 
 #: Who decides the orders the approval policy approves by itself.
 SYSTEM = "policy"
@@ -86,7 +87,7 @@ def create_order(
         one_off_minor=one_off_minor,
         monthly_minor=monthly_minor,
         requested_by=requested_by,
-        note=note or None,
+        note=mask_text(note) if note else None,
         external_id=external_id,
         created_at=now,
         updated_at=now,
@@ -152,7 +153,7 @@ def decide_order(
     _moved(order, to, now)
     order.decided_by = approver
     order.decided_at = now
-    order.decision_note = note or None
+    order.decision_note = mask_text(note) or None
     if not approve:
         order.requester_due = True
     return order
@@ -223,7 +224,7 @@ def cancel_order(
         _moved(order, OrderState.CANCELLED, now)
         order.decided_by = order.decided_by or actor
         order.decided_at = order.decided_at or now
-        order.decision_note = note or order.decision_note
+        order.decision_note = mask_text(note) or order.decision_note
         order.requester_due = actor != order.requested_by
         return OrderDecided(order.ref, order.state, actor, now, order.decision_note)
 

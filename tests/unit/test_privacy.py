@@ -1,0 +1,229 @@
+"""The one scanner (domain/privacy.py): identifiers and secrets in any text are masked,
+ordinary numbers are left alone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.privacy import (
+    AUDIT_KEEPS,
+    Kind,
+    find,
+    luhn_ok,
+    mask_name,
+    mask_subject,
+    mask_text,
+    verhoeff_digit,
+    verhoeff_ok,
+)
+from domain.secrets import MASK
+
+DIGIT = st.sampled_from("0123456789")
+LETTER = st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@st.composite
+def aadhaar(draw: st.DrawFn) -> str:
+    """A valid Aadhaar number as people write it: whole, or 4-4-4 with spaces or dashes."""
+    body = draw(st.sampled_from("23456789")) + "".join(
+        draw(st.lists(DIGIT, min_size=10, max_size=10))
+    )
+    number = body + verhoeff_digit(body)
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    return sep.join((number[:4], number[4:8], number[8:]))
+
+
+@st.composite
+def pan(draw: st.DrawFn) -> str:
+    """A PAN: three letters, the holder's kind, a letter, four digits, a letter."""
+    letters = "".join(draw(st.lists(LETTER, min_size=3, max_size=3)))
+    kind = draw(st.sampled_from("ABCFGHJLPT"))
+    rest = draw(LETTER) + "".join(draw(st.lists(DIGIT, min_size=4, max_size=4))) + draw(LETTER)
+    written = letters + kind + rest
+    return written.lower() if draw(st.booleans()) else written
+
+
+@st.composite
+def card(draw: st.DrawFn) -> str:
+    """A Luhn-valid card number of 13-19 digits, whole or in groups of four."""
+    n = draw(st.integers(13, 19))
+    body = draw(st.sampled_from("3456")) + "".join(
+        draw(st.lists(DIGIT, min_size=n - 2, max_size=n - 2))
+    )
+    check = next(d for d in "0123456789" if luhn_ok(body + d))
+    number = body + check
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    return sep.join(number[i : i + 4] for i in range(0, n, 4))
+
+
+@st.composite
+def secret(draw: st.DrawFn) -> tuple[str, str]:
+    """`password=value`-style text, and the value."""
+    name = draw(st.sampled_from(["password", "Password", "secret", "token", "passwd", "api_token"]))
+    sep = draw(st.sampled_from(["=", ": ", ":", " = "]))
+    value = draw(st.from_regex(r"[A-Za-z]{3,8}[0-9]{2,6}[A-Za-z0-9!#%]{0,6}", fullmatch=True))
+    return f"{name}{sep}{value}", value
+
+
+WORD = st.from_regex(r"[a-z]{2,9}", fullmatch=True).filter(
+    lambda w: w not in {"password", "secret", "token", "passwd", "key", "enable"}
+)
+FILLER = st.lists(WORD, max_size=6).map(" ".join)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+@settings(max_examples=300)
+@given(before=FILLER, number=aadhaar(), after=FILLER)
+def test_no_aadhaar_survives(before: str, number: str, after: str) -> None:
+    out = mask_text(f"{before} {number} {after}")
+    assert number not in out and _digits(number) not in _digits(out)
+    assert _digits(number)[-4:] in out  # the last four are kept
+    assert _digits(number) not in _digits(mask_text(number, keep=AUDIT_KEEPS))
+
+
+@settings(max_examples=300)
+@given(before=FILLER, written=pan(), after=FILLER)
+def test_no_pan_survives(before: str, written: str, after: str) -> None:
+    out = mask_text(f"{before} {written}, {after}")
+    assert written not in out and written.upper() not in out
+    assert [f.kind for f in find(written)] == [Kind.PAN]
+
+
+@settings(max_examples=300)
+@given(before=FILLER, number=card(), after=FILLER)
+def test_no_card_number_survives(before: str, number: str, after: str) -> None:
+    out = mask_text(f"{before} {number} {after}")
+    assert number not in out and _digits(number) not in _digits(out)
+    assert out.count(_digits(number)[-4:]) >= 1
+
+
+@settings(max_examples=300)
+@given(before=FILLER, typed=secret(), after=FILLER)
+def test_no_secret_value_survives(before: str, typed: tuple[str, str], after: str) -> None:
+    text, value = typed
+    out = mask_text(f"{before} {text} {after}")
+    assert value not in out and MASK in out
+
+
+@settings(max_examples=200)
+@given(
+    parts=st.lists(
+        st.one_of(aadhaar(), pan(), card(), secret().map(lambda s: s[0]), WORD), max_size=8
+    )
+)
+def test_identifiers_mixed_in_one_text_are_all_masked(parts: list[str]) -> None:
+    out = mask_text(" and ".join(parts))
+    for part in parts:
+        if re.fullmatch(r"[a-z]+", part):
+            continue
+        assert part not in out
+
+
+ORDINARY = st.one_of(
+    st.builds(
+        "INV-{}{:02d}-{:07d}".format,
+        st.integers(2020, 2030),
+        st.integers(1, 12),
+        st.integers(0, 9_999_999),
+    ),
+    st.builds("₹{:,}.{:02d}".format, st.integers(0, 99_999_999), st.integers(0, 99)),
+    st.builds("{}.{:02d}".format, st.integers(0, 9_999_999), st.integers(0, 99)),
+    st.builds(
+        "{}-{:02d}-{:02d}".format, st.integers(1990, 2040), st.integers(1, 12), st.integers(1, 28)
+    ),
+    st.builds(
+        "{:02d}/{:02d}/{}".format, st.integers(1, 28), st.integers(1, 12), st.integers(1990, 2040)
+    ),
+    st.builds("{}.{}.{}.{}".format, *[st.integers(0, 255)] * 4),
+    st.builds("{}.{}.{}.{}:{}".format, *[st.integers(0, 255)] * 4, st.integers(1, 65535)),
+    st.builds(
+        "{}{}-{}".format,
+        st.sampled_from(["r", "sw", "core", "pe"]),
+        st.integers(1, 99),
+        st.sampled_from(["mum", "and1", "del"]),
+    ),
+    st.builds("BA{:09d}".format, st.integers(0, 999_999_999)),
+    st.builds("T-{}".format, st.integers(1, 10**9)),
+    st.builds("O-{}".format, st.integers(1, 10**9)),
+    st.builds("{}".format, st.integers(0, 999_999_999)),
+    st.builds("MUM/FTTH/{:07d}".format, st.integers(0, 9_999_999)),
+    st.builds("Gi0/0/{}".format, st.integers(0, 48)),
+    st.builds("vlan {}".format, st.integers(1, 4094)),
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(ORDINARY, WORD), min_size=1, max_size=8))
+def test_ordinary_numbers_are_left_alone(parts: list[tuple[str, str]]) -> None:
+    text = " ".join(f"{number} {word}" for number, word in parts)
+    assert mask_text(text) == text
+    assert find(text) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        # An Aadhaar number that starts like a mobile number is still an Aadhaar number.
+        ("aadhaar 9198 7654 3216", "aadhaar ••••••••3216"),
+        ("aadhaar 919876543216", "aadhaar ••••••••3216"),
+        ("PAN ABCPE1234F", "PAN ••••••234F"),
+        ("password: hunter22", f"password: {MASK}"),
+        ("Password = hunter22 next", f"Password = {MASK} next"),
+        ("call +91 98765 43210 today", "call 91••••••3210 today"),
+        ("call 098765-43210 today", "call 91••••••3210 today"),
+        ("mail priya.nair@example.in", "mail p•••@example.in"),
+        ("card 4111-1111-1111-1111.", "card ••••••••••••1111."),
+        ("snmp-server community Comm2024x RO", f"snmp-server community {MASK} RO"),
+        ("bot xoxb-1234-abcd", f"bot {MASK}"),
+        # Not an identifier: a wrong check digit, a landline grouping, a reference.
+        ("aadhaar 2345 6789 0123", "aadhaar 2345 6789 0123"),
+        ("INV-202610-0000123 on BA100000001", "INV-202610-0000123 on BA100000001"),
+        (
+            "uplink 10.0.0.1 on r1-mum at 2026-10-01 12:30",
+            "uplink 10.0.0.1 on r1-mum at 2026-10-01 12:30",
+        ),
+    ],
+)
+def test_what_the_scanner_masks(typed: str, shown: str) -> None:
+    assert verhoeff_ok("919876543216") and not verhoeff_ok("234567890123")
+    assert mask_text(typed) == shown
+
+
+def test_the_audit_keeps_mobile_numbers_and_masks_the_rest() -> None:
+    typed = "/bill 919876543210 aadhaar 9198 7654 3216 password=x1y2z3"
+    assert (
+        mask_text(typed, keep=AUDIT_KEEPS)
+        == f"/bill 919876543210 aadhaar ••••••••3216 password={MASK}"
+    )
+
+
+def test_masking_twice_changes_nothing_more() -> None:
+    once = mask_text("9876543210 ABCPE1234F 4111111111111111 priya@example.in secret=abc123")
+    assert mask_text(once) == once
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("r1-mum", "r1-mum"),
+        ("919876543210", "91••••••3210"),
+        ("Priya Nair", "Priya N."),
+        ("Tata Steel Ltd", "Tata S."),
+        ("MUM/FTTH/0000002", "MUM/FTTH/•••0002"),
+        ("BA100000001", "BA•••••0001"),
+    ],
+)
+def test_what_a_ticket_is_about_as_a_channel_reads_it(label: str, shown: str) -> None:
+    assert mask_subject(label) == shown
+
+
+def test_a_name_keeps_its_first_word_and_an_initial() -> None:
+    assert mask_name("Harpreet Singh Hegde") == "Harpreet S."
+    assert mask_name("Madonna") == "M•••"
