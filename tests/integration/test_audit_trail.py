@@ -461,3 +461,54 @@ def test_a_short_key_in_the_environment_is_one_line(
         "this one has 2",
         "hint: make one with `switchboard audit init`",
     ]
+
+
+# -- the scheduled anchor ------------------------------------------------------------------
+
+
+def test_the_scheduled_anchor_writes_the_head_and_posts_it_when_it_moved(
+    db: Database, key_file: Path, tmp_path: Path
+) -> None:
+    from automation.scheduler import jobs_from_config
+    from bot.bootstrap import bootstrap
+    from bot.jobs import anchor_audit, runners
+    from bot.outbound import Outbound
+    from bot.slack.edge import web_client
+    from domain.config import PROJECT_ROOT, load_settings
+    from tests.fakes.slack_api import FakeSlack
+
+    with FakeSlack() as slack:
+        base = load_settings(
+            PROJECT_ROOT / "config.yaml",
+            env={"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_API_URL": slack.api_url},
+        )
+        settings = base.model_copy(
+            update={
+                "audit": base.audit.model_copy(
+                    update={
+                        "anchor_file": str(tmp_path / "anchors.log"),
+                        "anchor_channel": "#audit",
+                        "anchor_every_minutes": 5,
+                    }
+                )
+            }
+        )
+        job = {j.id: j for j in jobs_from_config(settings)}["audit-anchor"]
+        assert (job.kind, str(job.trigger)) == ("audit_anchor", "interval[0:05:00]")
+        sb = bootstrap(settings, database_url=db.url)
+        outbound = Outbound(web_client(settings.slack), per_channel_s=0.2)
+        try:
+            assert "audit_anchor" in runners(sb, outbound)
+            assert anchor_audit(sb, outbound) == "empty"
+            ids = write_morning(db)
+            assert anchor_audit(sb, outbound) == "written"
+            assert anchor_audit(sb, outbound) == "unchanged"
+        finally:
+            outbound.stop()
+            sb.close()
+        posts = slack.calls_to("chat.postMessage")
+    line = (tmp_path / "anchors.log").read_text().splitlines()
+    assert len(line) == 1 and f" event={ids[-1]} " in line[0]
+    assert [p.params["channel"] for p in posts] == ["#audit"]
+    assert posts[0].params["text"].startswith(f":lock: Audit anchor: event {ids[-1]} at ")
+    assert verify_trail(db, tmp_path / "anchors.log").intact
