@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from domain.inventory.queries import (
+    FREE_WORDS,
     device_card,
     device_interfaces,
+    free_access_ports,
     one_device,
     search_devices,
     site_devices,
@@ -22,6 +24,10 @@ class DeviceArgs(Args):
 class SearchArgs(Args):
     words: list[str] = positional([], metavar="words")
     page: int = 1
+
+
+class InterfacesArgs(Args):
+    words: list[str] = positional(metavar="device|site:X [free]")
 
 
 class SiteArgs(Args):
@@ -108,11 +114,13 @@ def site(ctx: Context, args: SiteArgs) -> Reply:
     )
 
 
-@command("inventory interfaces", args=DeviceArgs)
-def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
-    """A device's interfaces with their state."""
+@command("inventory interfaces", args=InterfacesArgs)
+def interfaces(ctx: Context, args: InterfacesArgs) -> Reply:
+    """A device's interfaces; with `free`, the free customer ports (r4-tn free, site:X free)."""
+    if any(w.strip().lower() in FREE_WORDS for w in args.words):
+        return _free_ports(ctx, args.words)
     with ctx.db.read() as s:
-        found = device_interfaces(s, args.device)
+        found = device_interfaces(s, " ".join(args.words))
     rows = found.interfaces
     table = Table(
         ("interface", "state", "speed", "address", "description"),
@@ -128,6 +136,38 @@ def interfaces(ctx: Context, args: DeviceArgs) -> Reply:
         ),
     )
     return Reply(text=f"{found.hostname}: {len(rows)} interfaces", tables=(table,), data=found)
+
+
+def _free_ports(ctx: Context, words: list[str]) -> Reply:
+    with ctx.db.read() as s:
+        found = free_access_ports(s, words)
+    rows = found.ports
+    table = Table(
+        ("device", "site", "port", "state", "speed"),
+        tuple(
+            (
+                p.hostname,
+                p.site,
+                p.name,
+                p.oper_status.value,
+                f"{p.speed_mbps:,} Mb/s" if p.speed_mbps else "-",
+            )
+            for p in rows
+        ),
+    )
+    devices = ", ".join(found.devices)
+    first = rows[0] if rows else None
+    return Reply(
+        text=f"{len(rows)} free customer port(s) on {devices}",
+        tables=(table,),
+        hint=(
+            f"order a fixed line on one: /order new <account> FIBRE-100 site:{first.site} "
+            f"port:{first.hostname}:{first.name}"
+            if first
+            else "every customer port there is taken; try another access device"
+        ),
+        data=found,
+    )
 
 
 @command("inventory facts", args=DeviceArgs)

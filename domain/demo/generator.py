@@ -125,6 +125,7 @@ class Generation:
             orders=scale.orders,
             sla_hours=settings.tickets.sla_hours,
             minor_per_major=minor_per_major,
+            access_ports=network.access_ports,
         )
         self.tables: dict[str, Columns] = {
             **network.tables,

@@ -41,6 +41,7 @@ def build_history(
     orders: int,
     sla_hours: Mapping[int, float],
     minor_per_major: int,
+    access_ports: Mapping[int, list[str]] | None = None,
 ) -> dict[str, Columns]:
     """The tables of the operations history, in load order."""
     alarm_rows = _alarms(rng, timeline, devices, alarms)
@@ -52,7 +53,9 @@ def build_history(
         "ticket_events": events,
         "change_requests": change_requests,
         "change_targets": targets,
-        "product_orders": _orders(rng, timeline, customers, orders, minor_per_major),
+        "product_orders": _orders(
+            rng, timeline, customers, orders, minor_per_major, devices, access_ports or {}
+        ),
     }
 
 
@@ -345,7 +348,15 @@ def _orders(
     customers: Customers,
     n: int,
     minor_per_major: int,
+    devices: Columns,
+    access_ports: Mapping[int, list[str]],
 ) -> Columns:
+    """Past and open orders. A completed order is the one that made its customer's first
+    line (its offering, and for a fixed line its device, port and a VLAN); an open order
+    for a fixed line waits on a free port of a lab access device, so approving it
+    provisions over SSH. The lower half of each lab access device's customer ports stays
+    free for new orders (/inventory interfaces site:X free); when the upper halves are
+    taken, further open orders are for a mobile offering of the customer's segment."""
     states = list(OrderState)
     # Every state appears; the rest are mostly completed.
     state = np.array(
@@ -381,6 +392,11 @@ def _orders(
             for c, done in zip(cust, completed, strict=True)
         ]
     )
+    subs = customers.tables["subscriptions"]
+    completed_fixed = completed & (sub_link != NULL_ID)
+    offer = np.where(completed_fixed, customers.sub_offer[np.maximum(sub_link, 1) - 1], offer)
+    place = _order_places(offer, state, sub_link, subs, devices, access_ports, enterprise)
+    offer = place["offer"]
     fee = np.array([o.monthly_fee * minor_per_major for o in offers])[offer]
     one_off = np.array([o.one_off_fee * minor_per_major for o in offers])[offer]
     return {
@@ -390,9 +406,10 @@ def _orders(
         "customer_id": cust,
         "offering_id": offer + 1,
         "subscription_id": sub_link,
-        "site_id": np.full(n, NULL_ID),
-        "device_id": np.full(n, NULL_ID),
-        "port": np.full(n, None, dtype=object),
+        "site_id": place["site_id"],
+        "device_id": place["device_id"],
+        "port": place["port"],
+        "vlan": place["vlan"],
         "one_off_minor": one_off,
         "monthly_minor": fee,
         "requested_by": requesters[rng.integers(0, 3, n)],
@@ -414,3 +431,70 @@ def _orders(
             NULL_TIME,
         ),
     }
+
+
+def _order_places(
+    offer: np.ndarray,
+    state: np.ndarray,
+    sub_link: np.ndarray,
+    subs: Columns,
+    devices: Columns,
+    access_ports: Mapping[int, list[str]],
+    enterprise: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Where each order's fixed line is: its line's port (completed), a lab access port
+    (open), none (mobile, or a fixed order that ended without a line)."""
+    n = offer.size
+    fixed_offer = np.array([o.product_line.fixed for o in ref.OFFERINGS])
+    site_id = np.full(n, NULL_ID, dtype=np.int64)
+    device_id = np.full(n, NULL_ID, dtype=np.int64)
+    port = np.full(n, None, dtype=object)
+    vlan = np.full(n, None, dtype=object)
+    offer = offer.copy()
+    lab_access = [
+        d
+        for d in sorted(access_ports)
+        if devices["lab"][d - 1] and devices["status"][d - 1] == "active"
+    ]
+    # Upper half of each lab access device's customer ports, highest first, round robin.
+    free = [
+        (d, p)
+        for k in range(max((len(access_ports[d]) for d in lab_access), default=0))
+        for d in lab_access
+        if k < len(access_ports[d]) // 2
+        for p in [access_ports[d][len(access_ports[d]) - 1 - k]]
+    ]
+    next_vlan: dict[int, int] = {}
+    mobile = {
+        seg: next(
+            i for i, o in enumerate(ref.OFFERINGS) if o.segment == seg and not o.product_line.fixed
+        )
+        for seg in (Segment.CONSUMER, Segment.ENTERPRISE)
+    }
+    open_states = {
+        s.value
+        for s in (
+            OrderState.ACKNOWLEDGED,
+            OrderState.PENDING,
+            OrderState.HELD,
+            OrderState.IN_PROGRESS,
+        )
+    }
+    for i in np.flatnonzero(fixed_offer[offer]):
+        d = NULL_ID
+        if state[i] == OrderState.COMPLETED.value and sub_link[i] != NULL_ID:
+            j = sub_link[i] - 1
+            d, where = int(subs["device_id"][j]), subs["port"][j]
+            site_id[i] = subs["site_id"][j]
+        elif state[i] in open_states:
+            if not free:
+                offer[i] = mobile[Segment.ENTERPRISE if enterprise[i] else Segment.CONSUMER]
+                continue
+            d, where = free.pop(0)
+            site_id[i] = devices["site_id"][d - 1]
+        if d == NULL_ID:
+            continue
+        device_id[i], port[i] = d, where
+        vlan[i] = next_vlan.get(d, 2000)
+        next_vlan[d] = int(vlan[i]) + 1
+    return {"offer": offer, "site_id": site_id, "device_id": device_id, "port": port, "vlan": vlan}

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from domain.db import utcnow
 from domain.errors import DomainError, NotFound
 from domain.faults.queries import count_open_tickets, open_alarm_count
-from domain.inventory.choices import DeviceRole, DeviceStatus, OperStatus, Platform, SiteKind
+from domain.inventory.choices import (
+    DeviceRole,
+    DeviceStatus,
+    InterfaceKind,
+    OperStatus,
+    Platform,
+    SiteKind,
+)
 from domain.inventory.models import Device, Interface, Region, Site
 from domain.inventory.services import (
     SITE_HINT,
@@ -40,6 +47,7 @@ from domain.lookup import (
     selector_words,
     shown,
 )
+from domain.orders.queries import ports_in_use
 
 
 def check_selector(session: Session, selector: DeviceSelector) -> None:
@@ -396,3 +404,76 @@ def interface_names(session: Session, device_ids: Sequence[int]) -> dict[int, li
     for device_id, name in rows:
         names[device_id].append(name)
     return names
+
+
+#: The words that ask `/inventory interfaces` for free customer ports only.
+FREE_WORDS = frozenset({"free", "status:free"})
+
+
+@dataclass(frozen=True)
+class FreePort:
+    hostname: str
+    site: str
+    name: str
+    oper_status: OperStatus
+    speed_mbps: int | None
+
+
+@dataclass(frozen=True)
+class FreePorts:
+    """Free customer ports of the active access devices words name."""
+
+    #: The access devices looked at, in hostname order.
+    devices: tuple[str, ...]
+    ports: tuple[FreePort, ...]
+
+
+def free_access_ports(session: Session, words: Sequence[str]) -> FreePorts:
+    """The ports a new fixed line can be ordered on: Ethernet ports without an address on
+    an active access device (a hostname, or a selector such as site:TN-WHI1), that no
+    live line or open order holds (`ports_in_use`, the rule `/order new` checks)."""
+    words = [w for w in selector_words(words) if w.strip().lower() not in FREE_WORDS]
+    if not words:
+        raise DomainError(
+            "free ports of which device or site?",
+            hint="/inventory interfaces site:TN-WHI1 free, or /inventory interfaces r4-tn free",
+        )
+    one = one_device_or_none(session, words)
+    devices = [one] if one is not None else devices_matching(session, parse_selector(words))
+    access = [d for d in devices if d.role == DeviceRole.ACCESS and d.status == DeviceStatus.ACTIVE]
+    if not access:
+        said = " ".join(words)
+        raise NotFound(
+            f"{shown(said)} has no active access device; customer ports are on access devices",
+            hint="/inventory search role:access lists them",
+        )
+    taken = ports_in_use(session, [d.id for d in access])
+    sites = dict(
+        session.execute(
+            sa.select(Site.id, Site.code).where(Site.id.in_({d.site_id for d in access}))
+        ).all()
+    )
+    rows = session.scalars(
+        sa.select(Interface)
+        .where(
+            Interface.device_id.in_([d.id for d in access]),
+            Interface.kind == InterfaceKind.ETHERNET,
+            Interface.ip_address.is_(None),
+        )
+        .order_by(Interface.device_id, Interface.id)
+    ).all()
+    by_id = {d.id: d for d in access}
+    return FreePorts(
+        tuple(sorted(d.hostname for d in access)),
+        tuple(
+            FreePort(
+                by_id[i.device_id].hostname,
+                sites[by_id[i.device_id].site_id],
+                i.name,
+                i.oper_status,
+                i.speed_mbps,
+            )
+            for i in sorted(rows, key=lambda i: (by_id[i.device_id].hostname, i.id))
+            if (i.device_id, i.name) not in taken
+        ),
+    )

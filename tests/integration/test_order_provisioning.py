@@ -23,6 +23,7 @@ from domain.db import Database
 from domain.faults.choices import TicketKind
 from domain.faults.models import Ticket
 from domain.orders.choices import OrderState
+from domain.orders.models import ProductOrder
 from domain.orders.services import get_order, request_resume, request_suspension
 from tests.fakes.slack_api import FakeSlack
 from tests.world import lab_router, lab_settings
@@ -67,6 +68,17 @@ def test_a_fixed_line_goes_from_order_to_active_on_the_lab(lab_db: tuple[Databas
     router.clock = lambda: NOW
     ref = order_fibre(router, access, good_consumer(db))
     assert "switchport access vlan" not in lab.configs["r2-del"].text()
+    with db.read() as s:
+        # The lowest VLAN no live line or open order holds on r2-del (the seed's open
+        # orders wait on its upper ports).
+        held = s.scalars(
+            sa.select(ProductOrder.vlan).where(
+                ProductOrder.device_id == get_order(s, ref).device_id,
+                ProductOrder.id != get_order(s, ref).id,
+            )
+        ).all()
+        vlan = min(set(range(2000, 3000)) - set(held))
+        assert get_order(s, ref).vlan == vlan
 
     steps: list[str] = []
     reply = router.handle(access.user("dave"), f"/order approve {ref}", progress=steps.append)
@@ -79,13 +91,13 @@ def test_a_fixed_line_goes_from_order_to_active_on_the_lab(lab_db: tuple[Databas
     assert steps[0] == f"{ref}: customer_access_port on r2-del {PORT}"
     running = lab.configs["r2-del"].text()
     block = running.split(f"interface {PORT}\n", 1)[1].split("!", 1)[0]
-    assert " switchport mode access\n" in block and " switchport access vlan 2000\n" in block
+    assert " switchport mode access\n" in block and f" switchport access vlan {vlan}\n" in block
     assert re.search(r" description DEL/FTTH/O\d{6} ", block)
-    assert "switchport access vlan 2000" in lab.configs["r2-del"].startup_text()
+    assert f"switchport access vlan {vlan}" in lab.configs["r2-del"].startup_text()
 
     with db.read() as s:
         order = get_order(s, ref)
-        assert (order.state, order.completed_at, order.vlan) == (OrderState.COMPLETED, NOW, 2000)
+        assert (order.state, order.completed_at, order.vlan) == (OrderState.COMPLETED, NOW, vlan)
         sub = s.get_one(Subscription, order.subscription_id)
         assert (sub.state, sub.activated_at, sub.port) == (SubscriptionState.ACTIVE, NOW, PORT)
         change = s.get_one(ChangeRequest, order.change_request_id)
@@ -94,7 +106,7 @@ def test_a_fixed_line_goes_from_order_to_active_on_the_lab(lab_db: tuple[Databas
 
     shown = router.handle(access.user("carol"), f"/order show {ref}")
     fields = {f.label: f.value for f in shown.sections[0].fields}
-    assert fields["where"] == f"DEL-WOR1 r2-del {PORT} vlan 2000"
+    assert fields["where"] == f"DEL-WOR1 r2-del {PORT} vlan {vlan}"
     assert fields["line"].endswith("(active)")
     again = router.handle(access.user("root"), f"/order approve {ref}")
     assert not again.ok and again.text == f"order {ref} was already decided by dave (completed)"
