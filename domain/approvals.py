@@ -22,7 +22,7 @@ def require_second_person(
     approver: str,
     parties: Iterable[tuple[str, str]],
     *,
-    who: str = "someone else",
+    who: str = "someone",
     hint: str,
 ) -> None:
     """Refuse `approver` if they are one of `parties` ((name, what they did) pairs).

@@ -1,4 +1,8 @@
-"""`switchboard billing rate|run|payments|dunning`."""
+"""`switchboard billing rate|run|payments|dunning`.
+
+`billing payments FILE` records a payment file all or nothing: one refused row (named by
+its row number, the header being row 1) refuses the file and stores none of it.
+"""
 
 from __future__ import annotations
 
@@ -84,13 +88,21 @@ def cmd_billing_payments(args: argparse.Namespace, settings: Settings) -> int:
         r = import_payments(db, text, settings.billing)
     finally:
         db.dispose()
+    if r.refused:
+        err.print(
+            f"error: {args.file} refused, nothing of it was recorded: "
+            f"{len(r.refused):,} row(s) have a problem (the header is row 1)",
+            markup=False,
+        )
+        for line in r.refused:
+            err.print(f"  {line}", markup=False)
+        err.print("hint: fix those rows and import the whole file again", markup=False)
+        return 1
     out.print(
         f"{r.recorded:,} payment(s) recorded, {money(r.total_minor, settings.billing)}; "
-        f"{r.duplicates:,} already recorded; {len(r.skipped):,} line(s) skipped"
+        f"{r.duplicates:,} already recorded"
     )
-    for line in r.skipped:
-        err.print(f"  {line}")
-    return 1 if r.skipped else 0
+    return 0
 
 
 def cmd_billing_dunning(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,7 +158,9 @@ def register(sub: Subcommands) -> None:
     bu.set_defaults(handler=cmd_billing_run)
     bu.add_argument("--period", required=True, help="the bill cycle, YYYY-MM")
     bu.add_argument("--database", help="database URL (default: the configured one)")
-    bp = bls.add_parser("payments", help="record a CSV file of payments, oldest invoice first")
+    bp = bls.add_parser(
+        "payments", help="record a CSV file of payments, oldest invoice first; all rows or none"
+    )
     bp.set_defaults(handler=cmd_billing_payments)
     bp.add_argument("file", help="CSV with reference,account,amount,received_at,method")
     bp.add_argument("--database", help="database URL (default: the configured one)")

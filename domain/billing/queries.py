@@ -7,7 +7,7 @@ as numbers (`switchboard chat --json`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from domain.catalog.choices import ZONE_PLACES, Segment, Service, Zone
 from domain.config import BillingSettings
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod
 from domain.customers.services import mask_phone, resolve_account
-from domain.money import Amount
+from domain.money import SPELLED_OUT, Amount
 
 # -- an account's bill ------------------------------------------------------------------
 
@@ -76,7 +76,8 @@ class PendingCredit:
     invoice: str
     amount: Amount
     requested_by: str
-    why: str
+    #: Why it needs a manager, in words (amounts written out).
+    why: str = field(metadata=SPELLED_OUT)
 
 
 def _pending(session: Session, request: CreditRequest, billing: BillingSettings) -> PendingCredit:

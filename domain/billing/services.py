@@ -37,7 +37,15 @@ from domain.errors import Conflict, DomainError, InvalidTransition
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
 from domain.faults.services import add_note, get_ticket, move_ticket, open_ticket
-from domain.money import Amount, check_money_date, money, parse_moment, parse_money, shown
+from domain.money import (
+    SPELLED_OUT,
+    Amount,
+    check_money_date,
+    money,
+    parse_moment,
+    parse_money,
+    shown,
+)
 from domain.orders.choices import OrderAction
 from domain.orders.models import ProductOrder
 from domain.orders.services import request_resume, request_suspension
@@ -907,7 +915,8 @@ class DisputeResolved:
     adjustment: str | None
     #: The pending credit (CRD-n) when it waits for a manager, and why.
     pending: str | None
-    why: str
+    #: Why it needs a manager, in words (amounts written out).
+    why: str = field(metadata=SPELLED_OUT)
     #: What the invoice may still be credited after this, and what it charged.
     creditable: Amount
     charged: Amount
