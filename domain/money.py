@@ -147,11 +147,12 @@ def check_money_date(when: datetime, now: datetime) -> None:
     """Money is dated from `EARLIEST_DAY` to a day after now; a one-line refusal otherwise."""
     if when.date() < EARLIEST_DAY:
         raise DomainError(
-            f"{when:%Y-%m-%d} is before {EARLIEST_DAY:%Y-%m-%d}, the earliest date taken",
+            f"{when.date().isoformat()} is before {EARLIEST_DAY.isoformat()}, "
+            "the earliest date taken",
             hint="check the year",
         )
     if when > now + AHEAD:
         raise DomainError(
-            f"{when:%Y-%m-%d} has not come yet (today is {now:%Y-%m-%d})",
+            f"{when.date().isoformat()} has not come yet (today is {now.date().isoformat()})",
             hint="date money on the day it was received",
         )

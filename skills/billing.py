@@ -57,12 +57,12 @@ class DisputeResolve(Args):
 
 
 class CreditRef(Args):
-    credit: str = positional(metavar="CRD-id")
+    ref: str = positional(metavar="CRD-id")
     note: str = ""
 
 
 class CreditRejection(Args):
-    credit: str = positional(metavar="CRD-id")
+    ref: str = positional(metavar="CRD-id")
     reason: str = positional(metavar="reason")
 
 
@@ -368,7 +368,7 @@ def dispute_resolve(ctx: Context, args: DisputeResolve) -> Reply:
 def credit_approve(ctx: Context, args: CreditRef) -> Reply:
     """Approve a credit that waits: it goes on the next invoice. Never your own."""
     billing = ctx.services.billing
-    r = approve_credit(ctx.db, billing, args.credit, ctx.actor, note=args.note, now=ctx.now())
+    r = approve_credit(ctx.db, billing, args.ref, ctx.actor, note=args.note, now=ctx.now())
     return Reply(
         text=f"{r.credit} approved by {r.by}: {r.adjustment} credits {r.amount} on the next "
         f"invoice; {r.creditable} of {r.charged} still creditable on {r.invoice}",
@@ -381,7 +381,7 @@ def credit_approve(ctx: Context, args: CreditRef) -> Reply:
 def credit_reject(ctx: Context, args: CreditRejection) -> Reply:
     """Reject a credit that waits, saying why: /credit reject CRD-4 "charges are right"."""
     billing = ctx.services.billing
-    r = reject_credit(ctx.db, billing, args.credit, ctx.actor, note=args.reason, now=ctx.now())
+    r = reject_credit(ctx.db, billing, args.ref, ctx.actor, note=args.reason, now=ctx.now())
     return Reply(
         text=f"{r.credit} rejected by {r.by}: nothing is credited; {r.creditable} of "
         f"{r.charged} still creditable on {r.invoice}",
