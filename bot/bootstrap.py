@@ -99,7 +99,11 @@ def _write_index(registry: Registry) -> None:
 
 
 def open_database(settings: Settings, url: str | None = None, *, migrate: bool = True) -> Database:
-    """The configured database (or `url`), its schema brought up to date."""
+    """The configured database (or `url`), its schema brought up to date, and the audit
+    keys the settings name for sealing what this process writes to it."""
+    from domain.audit.keys import configure
+
+    configure(settings)
     db = Database(
         url or settings.database_url,
         pool_size=settings.database.pool_size,

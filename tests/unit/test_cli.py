@@ -217,7 +217,8 @@ def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     for text in ("/ops whoami", "/ops help"):
         assert run(capsys, "--config", str(cfg), "chat", "--as", "zed", text)[0] == 0
     code, out, _ = run(capsys, "--config", str(cfg), "audit", "verify")
-    assert (code, out.strip()) == (0, "OK: 2 audit events, the chain is intact")
+    assert code == 0
+    assert out.startswith("OK: 2 audit events, the chain is intact (sealed with key "), out
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE audit_events SET outcome = 'refused' WHERE id = 1"))
