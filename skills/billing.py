@@ -400,7 +400,7 @@ def credit_list(ctx: Context, args: CreditList) -> Reply:
     with ctx.db.read() as s:
         shown, total = credits_waiting(s, ctx.services.billing, limit=args.limit)
     if not shown:
-        return Reply(text="No credit waits for a manager", data=shown)
+        return Reply(text="No credit waits for a manager", ephemeral=True, data=shown)
     more = (
         f" (showing {len(shown)} of {total}; limit={min(total, 200)} shows more)"
         if len(shown) < total
@@ -415,5 +415,6 @@ def credit_list(ctx: Context, args: CreditList) -> Reply:
             ),
         ),
         buttons=tuple(b for p in shown[:BUTTONS_FOR] for b in credit_buttons(p.credit, named=True)),
+        ephemeral=True,
         data=shown,
     )
