@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field as PydanticField
 from pydantic import model_validator
 
 from domain.changes.choices import ChangeState, Risk, TargetState
@@ -18,7 +19,7 @@ from domain.inventory.queries import one_device
 from domain.secrets import mask_lines
 from skills.context import Context
 from skills.registry import Args, command, key_values, positional
-from skills.reply import Button, Confirm, Field, Reply, Section, Table
+from skills.reply import Button, Confirm, Field, Reply, Section, Table, showing
 from skills.words import last_word_is
 
 if TYPE_CHECKING:
@@ -62,10 +63,20 @@ class ChangeRef(Args):
     change: str = positional(metavar="change")
 
 
+#: The most changes or backups `/config history` lists at once.
+HISTORY_CAP = 500
+
+
 class DeviceArgs(Args):
     """A hostname, address or serial, or a selector (of several words) naming one device."""
 
     device: list[str] = positional(metavar="device")
+
+
+class HistoryArgs(DeviceArgs):
+    """As DeviceArgs, with how many of the newest changes and backups to list."""
+
+    limit: int = PydanticField(20, ge=1, le=HISTORY_CAP)
 
 
 class DiffArgs(Args):
@@ -255,14 +266,17 @@ def _device(ctx: Context, words: list[str]) -> Device:
         return one_device(s, words)
 
 
-@command("config history", args=DeviceArgs)
-def history(ctx: Context, args: DeviceArgs) -> Reply:
+@command("config history", args=HistoryArgs)
+def history(ctx: Context, args: HistoryArgs) -> Reply:
     """The changes that touched a device, newest first, and its backups."""
     device = _device(ctx, args.device)
     with ctx.db.read() as s:
-        h = device_history(s, device)
+        h = device_history(s, device, changes=args.limit, backups=args.limit)
     return Reply(
-        text=f"{device.hostname}: {len(h.changes)} change(s), {len(h.backups)} backup(s)",
+        text=f"{device.hostname}: "
+        + showing("change(s)", len(h.changes), h.changes_total, cap=HISTORY_CAP)
+        + "; "
+        + showing("backup(s)", len(h.backups), h.backups_total, cap=HISTORY_CAP),
         tables=(
             Table(
                 ("change", "template", "change state", "this device", "by", "when"),

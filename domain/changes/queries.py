@@ -120,6 +120,9 @@ class DeviceHistory:
     device: str
     changes: list[DeviceChange]
     backups: list[BackupRow]
+    #: How many there are in all; the lists hold the newest of them.
+    changes_total: int = 0
+    backups_total: int = 0
 
 
 def device_history(
@@ -139,6 +142,16 @@ def device_history(
         .order_by(ConfigBackup.id.desc())
         .limit(backups)
     ).all()
+    changes_total = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ChangeTarget)
+        .where(ChangeTarget.device_id == device.id)
+    )
+    backups_total = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ConfigBackup)
+        .where(ConfigBackup.device_id == device.id)
+    )
     return DeviceHistory(
         device.hostname,
         [
@@ -146,6 +159,8 @@ def device_history(
             for c, t in touched
         ],
         [BackupRow(i, at, why) for i, at, why in kept],
+        changes_total or 0,
+        backups_total or 0,
     )
 
 

@@ -40,3 +40,19 @@ def test_backup_then_history_and_diff(lab_db: tuple[Database, Lab]) -> None:
     for number in ("0", "-5"):
         none = router.handle(alice, f"/config diff r1-mum {number}")
         assert (none.ok, none.text) == (False, f"r1-mum has no backup {number}")
+
+
+def test_history_says_when_it_is_cut(lab_db: tuple[Database, Lab]) -> None:
+    """/config history listed the newest 20 changes and 10 backups without saying more existed."""
+    db, _ = lab_db
+    router, access = lab_router(db)
+    alice = access.user("alice")
+    for _ in range(3):
+        assert router.handle(alice, "/config backup r1-mum").ok
+    cut = router.handle(alice, "/config history r1-mum limit=2")
+    assert len(cut.tables[1].rows) == 2
+    assert "3 backup(s), showing 2 of 3; limit=3 shows them all" in cut.text, cut.text
+    whole = router.handle(alice, "/config history r1-mum limit=3")
+    assert whole.text.endswith("; 3 backup(s)") and "showing" not in whole.text, whole.text
+    too_many = router.handle(alice, "/config history r1-mum limit=501")
+    assert not too_many.ok and "limit" in too_many.text
