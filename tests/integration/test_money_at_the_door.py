@@ -174,3 +174,41 @@ def test_the_cli_refuses_a_bad_file_and_records_a_good_one(
     out, err = capsys.readouterr()
     assert out.strip() == "1 payment(s) recorded, ₹470.82; 0 already recorded"
     assert stored(invoiced) == (1, 0, 0)
+
+
+def test_a_back_dated_payment_does_not_clear_what_is_overdue_today(invoiced: Database) -> None:
+    """October's invoice (due 16 Nov) is overdue on 20 Nov; a payment dated 10 Nov that does
+    not cover it leaves the account in dunning (it was judged on the payment's date)."""
+    from domain.billing.services import record_payment
+    from domain.customers.choices import DunningState, PaymentMethod
+    from domain.customers.models import BillingAccount
+
+    with invoiced.transaction() as s:
+        account = s.get_one(BillingAccount, 1)
+        account.dunning_state = DunningState.REMINDED
+        r = record_payment(
+            s,
+            account,
+            10000,
+            reference="UTR-BACK",
+            method=PaymentMethod.UPI,
+            received_at=NOW.replace(day=10),
+            now=NOW,
+        )
+        assert not r.cleared_dunning and account.dunning_state == DunningState.REMINDED
+
+
+def test_an_account_in_credit_is_not_dunned(invoiced: Database) -> None:
+    from domain.billing.services import dunning_moves
+    from domain.config import DunningStep
+    from domain.customers.choices import DunningState
+    from domain.customers.models import BillingAccount
+
+    steps = (DunningStep(after_days=1, action="reminder"),)
+    with invoiced.read() as s:
+        (move,) = dunning_moves(s, steps, NOW.date())  # overdue and owing: reminded
+        assert move.after == DunningState.REMINDED
+    with invoiced.transaction() as s:  # money kept on the account covers more than is due
+        s.get_one(BillingAccount, 1).balance_minor = -100
+    with invoiced.read() as s:
+        assert dunning_moves(s, steps, NOW.date()) == []
