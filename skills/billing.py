@@ -104,9 +104,10 @@ def _invoice_field(inv: InvoiceSummary | None) -> str:
 def _explanation(e: InvoiceExplained) -> list[str]:
     """The explanation in plain words, the headline first."""
     if e.previous is None or e.previous_total is None:
-        return [f"This is the first invoice of the account: {e.total!s}."] + [
-            f"{c.what}: {c.now!s}." for c in e.changes
+        first = [f"This is the first invoice of the account: {e.total!s}."] + [
+            f"{c.what[:1].upper()}{c.what[1:]}: {c.now!s}." for c in e.changes
         ]
+        return first + _credit_sentences(e)
     delta = e.total.minor - e.previous_total.minor
     way = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
     head = (
@@ -129,6 +130,12 @@ def _explanation(e: InvoiceExplained) -> list[str]:
                 f"{c.what[:1].upper()}{c.what[1:]}: {c.now!s}, "
                 f"{_like(abs(new - old), c.now)!s} {change} than last time."
             )
+    return out + _credit_sentences(e)
+
+
+def _credit_sentences(e: InvoiceExplained) -> list[str]:
+    """Whether it is disputed, the credits on it (applied or pending), what is left."""
+    out = []
     if e.disputed:
         out.append("This invoice is under dispute.")
     for c in e.credits:
