@@ -66,6 +66,10 @@ class CreditRejection(Args):
     reason: str = positional(metavar="reason")
 
 
+#: The most credits one /credit list shows.
+CREDIT_LIST_CAP = 200
+
+
 class CreditList(Args):
     limit: int = 20
 
@@ -404,12 +408,16 @@ BUTTONS_FOR = 5
 @command("credit list", args=CreditList)
 def credit_list(ctx: Context, args: CreditList) -> Reply:
     """Credits that wait for a manager, oldest first, with Approve / Reject."""
+    if not 1 <= args.limit <= CREDIT_LIST_CAP:
+        return Reply.error(
+            f"limit={args.limit} is not from 1 to {CREDIT_LIST_CAP}", hint="/credit list limit=50"
+        )
     with ctx.db.read() as s:
         shown, total = credits_waiting(s, ctx.services.billing, limit=args.limit)
     if not shown:
         return Reply(text="No credit waits for a manager", ephemeral=True, data=shown)
     more = (
-        f" (showing {len(shown)} of {total}; limit={min(total, 200)} shows more)"
+        f" (showing {len(shown)} of {total}; limit={min(total, CREDIT_LIST_CAP)} shows more)"
         if len(shown) < total
         else ""
     )
