@@ -331,34 +331,42 @@ _BY_KEY = {
 
 #: How many customers a name search lists before asking for more of the name.
 NAME_MATCHES = 6
+#: How many of the customers an ambiguous name matches are listed to choose from.
+SHOWN_MATCHES = 5
 
 
-def customers_named(session: Session, name: str, limit: int = NAME_MATCHES) -> list[Customer]:
-    """Customers with exactly this name (in any case), else those whose name contains it."""
+def _name_matches(session: Session, name: str) -> sa.ColumnElement[bool]:
+    """Customers with exactly this name (in any case) if there are any, else those whose
+    name contains it."""
     name = " ".join(name.split())
     if len(name) < 3:
         raise DomainError(
             f"{name!r} is too short to search customers by",
             hint="give at least 3 letters of the name, a mobile number or an account number",
         )
-    exact = list(
-        session.scalars(
-            sa.select(Customer)
-            .where(sa.func.lower(Customer.name) == name.lower())
-            .order_by(Customer.id)
-            .limit(limit)
-        )
-    )
-    if exact:
+    exact = sa.func.lower(Customer.name) == name.lower()
+    if session.scalar(sa.select(Customer.id).where(exact).limit(1)) is not None:
         return exact
-    return list(
+    return Customer.name.ilike(f"%{escape_like(name)}%", escape="\\")
+
+
+def customers_named(
+    session: Session, name: str, limit: int = NAME_MATCHES
+) -> tuple[list[Customer], int]:
+    """The first `limit` customers a name matches (exactly, else by containing it), and
+    how many it matches in all."""
+    where = _name_matches(session, name)
+    found = list(
         session.scalars(
-            sa.select(Customer)
-            .where(Customer.name.ilike(f"%{escape_like(name)}%", escape="\\"))
-            .order_by(Customer.name, Customer.id)
-            .limit(limit)
+            sa.select(Customer).where(where).order_by(Customer.name, Customer.id).limit(limit)
         )
     )
+    total = (
+        len(found)
+        if len(found) < limit
+        else session.scalar(sa.select(sa.func.count()).select_from(Customer).where(where)) or 0
+    )
+    return found, total
 
 
 def near_names(session: Session, name: str, n: int = 3) -> list[str]:
@@ -397,16 +405,17 @@ def _either(names: Sequence[str]) -> str:
 
 
 def _by_name(session: Session, name: str, accept: Collection[SubjectKind]) -> Subject:
-    found = customers_named(session, name)
-    if len(found) == 1:
+    found, total = customers_named(session, name, limit=SHOWN_MATCHES)
+    if total == 1:
         return Subject(SubjectKind.NAME, found[0].name, customer_id=found[0].id)
     if found:
         listed = ", ".join(
             f"{c.name} ({c.city}, {c.accounts[0].account_number if c.accounts else 'no account'})"
-            for c in found[:5]
+            for c in found
         )
+        cut = f", showing {len(found)} of {total:,}" if total > len(found) else ""
         raise Ambiguous(
-            f"{shown(name)!r} matches several customers: {listed}",
+            f"{shown(name)!r} matches {total:,} customers{cut}: {listed}",
             hint="use the full name, a mobile number or an account number",
         )
     close = near_names(session, name)

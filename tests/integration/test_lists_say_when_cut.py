@@ -83,3 +83,24 @@ def test_the_past_sla_list_counts_them_all_as_the_digest_does(demo: Database) ->
     digest = _ask(router, "alice", "/digest preview engineer-daily")
     assert late.data.total > 3
     assert late.text.startswith(f"{digest.data.figures.tickets.breached_open:,} ticket(s) open")
+
+
+def test_a_name_many_customers_share_says_how_many_it_matched(demo: Database) -> None:
+    """`/bill Harpreet` listed 5 of 57 matches as if they were all."""
+    from collections import Counter
+
+    from domain.customers.models import Customer
+
+    with demo.read() as s:
+        firsts = Counter(n.split()[0] for n in s.scalars(sa.select(Customer.name)))
+    name, _ = firsts.most_common(1)[0]
+    with demo.read() as s:  # a first name also found inside other names counts those too
+        many = s.scalar(sa.select(sa.func.count()).where(Customer.name.ilike(f"%{name}%")))
+    assert many > 5, "the demo has a first name shared by more than five customers"
+    router = make_router(demo, SETTINGS, clock=lambda: NOW)
+    for text in (f"/bill {name}", f"/customer {name}"):
+        reply = router.handle(ACCESS.user("carol"), text)
+        assert not reply.ok
+        head = f"'{name}' matches {many:,} customers, showing 5 of {many:,}: "
+        assert reply.text.startswith(head), reply.text
+        assert reply.text.count("(") == 5 and "full name" in (reply.hint or "")

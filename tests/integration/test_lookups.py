@@ -291,7 +291,7 @@ def test_names_accounts_invoices_and_devices_in_the_one_grammar(
     carol = ACCESS.user("carol")
     several = router.handle(carol, "/customer Priya")
     assert several.text == (
-        "'Priya' matches several customers: Priya Nair (Mumbai, BA100000001), "
+        "'Priya' matches 2 customers: Priya Nair (Mumbai, BA100000001), "
         "Priya Sharma (Pune, BA100000002)"
     )
     assert several.hint == "use the full name, a mobile number or an account number"
