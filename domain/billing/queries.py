@@ -29,8 +29,9 @@ from domain.billing.services import (
 from domain.catalog.choices import ZONE_PLACES, Segment, Service, Zone
 from domain.config import BillingSettings
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod
-from domain.customers.services import mask_phone, resolve_account
+from domain.customers.services import resolve_account
 from domain.money import SPELLED_OUT, Amount
+from domain.privacy import mask_phone
 
 # -- an account's bill ------------------------------------------------------------------
 

@@ -17,9 +17,6 @@ from domain.lookup import CARE, MOBILE_LINE, SubjectKind, resolve_subject
 from domain.orders.choices import OPEN_ORDER_STATES
 from domain.orders.models import ProductOrder
 
-# How a phone number is masked is domain/privacy.py's; billing's views import it from here.
-from domain.privacy import mask_phone as mask_phone
-
 
 def subscription_by_msisdn(session: Session, text: str) -> Subscription:
     """The mobile line a number names, however it is written (domain/lookup.py's rule)."""
