@@ -438,8 +438,10 @@ def free_access_ports(session: Session, words: Sequence[str]) -> FreePorts:
             "free ports of which device or site?",
             hint="/inventory interfaces site:TN-WHI1 free, or /inventory interfaces r4-tn free",
         )
-    one = one_device_or_none(session, words)
-    devices = [one] if one is not None else devices_matching(session, parse_selector(words))
+    if any(_selector_word(w) for w in words):
+        devices = devices_matching(session, parse_selector(words))
+    else:
+        devices = [one_device(session, words)]
     access = [d for d in devices if d.role == DeviceRole.ACCESS and d.status == DeviceStatus.ACTIVE]
     if not access:
         said = " ".join(words)

@@ -323,6 +323,12 @@ def find_access_port(session: Session, site_code: str, port: str) -> tuple[Site,
             hint=f"/inventory interfaces site:{site.code} free lists the free ports",
         )
     if len(found) > 1:
+        # The same port name on two access devices: the free one, if only one is free
+        # (the reply names the device, so nothing is guessed silently).
+        held = ports_in_use(session, [d.id for d in devices])
+        free = [(d, i) for d, i in found if (d.id, i.name) not in held]
+        found = free if len(free) == 1 else found
+    if len(found) > 1:
         raise DomainError(
             f"{iface} is on {len(found)} devices at {site.code}",
             hint=f"name the device: port:{found[0][0].hostname}:{found[0][1].name}",
