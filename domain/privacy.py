@@ -216,6 +216,30 @@ def mask_reference(reference: str) -> str:
     return "".join(c if i >= tail or not c.isdigit() else DOT for i, c in enumerate(reference))
 
 
+#: Words in an alert label's name that say its value is a person or their line.
+_PERSONAL_LABELS = frozenset(
+    {"customer", "subscriber", "name", "owner", "contact", "person", "user", "msisdn", "account"}
+)
+
+
+def mask_label(name: str, value: str) -> str:
+    """An alert label's value as a channel may read it: a mobile number, account or circuit
+    with its last four digits wherever it is; under a label that names a person
+    (customer, subscriber, contact, ...) a name as its first word and initial; anything
+    else (a device, an interface, a severity) as it is."""
+    if set(re.split(r"[^a-z]+", name.lower())) & _PERSONAL_LABELS:
+        return mask_subject(value)
+    try:
+        typed = classify(value)
+    except DomainError:
+        return value
+    if typed.kind == SubjectKind.MOBILE:
+        return mask_phone(typed.key)
+    if typed.kind in (SubjectKind.CIRCUIT, SubjectKind.ACCOUNT):
+        return mask_reference(value)
+    return value
+
+
 # -- finding in free text ------------------------------------------------------------------
 
 #: `name=value` or `name: value`; the value is one word, or quoted.

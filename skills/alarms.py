@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from domain.faults.choices import AlarmState, PerceivedSeverity
 from domain.faults.queries import AlarmView, StormSummary, alarm_by_ref, alarm_list
 from domain.faults.services import ack_alarm
+from domain.privacy import mask_label
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Form, Input, Reply, Section, Table, showing
@@ -62,7 +65,11 @@ _ICON = {
 
 
 def alarm_card(a: AlarmView) -> Reply:
-    """An alarm as people see it, in `/alarm show` and in its channel message."""
+    """An alarm as people see it, in `/alarm show` and in its channel message: both are
+    read by a channel, so labels that name a customer or their line are masked."""
+    a = dataclasses.replace(
+        a, labels={k: mask_label(k, v) if isinstance(v, str) else v for k, v in a.labels.items()}
+    )
     hostname = a.hostname
     cleared = a.state == AlarmState.CLEARED
     icon = ":white_check_mark:" if cleared else _ICON.get(a.severity, ":white_circle:")

@@ -161,9 +161,11 @@ def _like(minor: int, amount: Amount) -> Amount:
 
 @command("bill", args=Lookup)
 def bill(ctx: Context, args: Lookup) -> Reply:
-    """A customer's bill: balance, last invoice, payments, unbilled usage, dunning, disputes."""
+    """A customer's bill: balance, last invoice, payments, unbilled usage, dunning, disputes
+    (private by default; --share posts it to the channel, masked for everyone there)."""
+    audience = ctx.audience(ephemeral=not args.share)
     with ctx.db.read() as s:
-        b = bill_view(s, " ".join(args.query), ctx.services.billing)
+        b = bill_view(s, " ".join(args.query), ctx.services.billing, audience=audience)
     unbilled, last = b.unbilled, b.last_invoice
     fields = [
         Field("customer", f"{b.customer} ({b.segment})"),
@@ -223,7 +225,9 @@ def bill(ctx: Context, args: Lookup) -> Reply:
 def items(ctx: Context, args: InvoiceRef) -> Reply:
     """An invoice's lines and the usage that cost the most on it."""
     with ctx.db.read() as s:
-        inv = invoice_items(s, args.invoice, ctx.services.billing, unmasked=ctx.unmasked)
+        inv = invoice_items(
+            s, args.invoice, ctx.services.billing, audience=ctx.audience(ephemeral=not args.share)
+        )
     lines = Table(
         ("kind", "what", "qty", "amount", "tax"),
         tuple(
@@ -307,9 +311,11 @@ def payment(ctx: Context, args: PaymentArgs) -> Reply:
         fields.append(Field("credit kept", str(r.credit)))
     if r.cleared_dunning:
         fields.append(Field("dunning", "cleared: nothing is overdue any more"))
+    # Private to the caller, like every care answer about one customer's account.
     return Reply(
         text=f"{r.amount} recorded on {r.account} ({r.reference})",
         sections=(Section(fields=tuple(fields)),),
+        ephemeral=True,
         data=r,
     )
 

@@ -9,16 +9,22 @@ a label that `switchboard fraud train --from-db` learns from.
 
 from __future__ import annotations
 
+import dataclasses
+
 from domain.fraud.choices import CaseState
 from domain.fraud.queries import CaseView, case_by_ref, case_list
-from domain.fraud.services import confirm_fraud, dismiss_fraud
+from domain.fraud.services import CaseDecided, confirm_fraud, dismiss_fraud
+from domain.privacy import Audience, mask_line
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
 
 
-def case_card(case: CaseView) -> Reply:
-    """A case as the fraud channel shows it, with the analyst's buttons while open."""
+def case_card(case: CaseView, *, audience: Audience = Audience.CHANNEL) -> Reply:
+    """A case as the fraud channel shows it, with the analyst's buttons while open: its
+    line masked for the channel, in full only privately to a role that may see it."""
+    if audience != Audience.FULL:
+        case = dataclasses.replace(case, line=mask_line(case.line))
     msisdn = case.line
     kind = str(case.kind).replace("_", " ") if case.kind else "unusual use"
     fields = [
@@ -61,12 +67,20 @@ def case_card(case: CaseView) -> Reply:
             Section(text="\n".join(f"• {r}" for r in case.reasons) or "no reasons recorded"),
         ),
         buttons=buttons,
+        ephemeral=audience != Audience.CHANNEL,
         data=case,
     )
 
 
+def _decided(done: CaseDecided) -> CaseDecided:
+    """A decision as the channel reads it: the line masked."""
+    return dataclasses.replace(done, line=mask_line(done.line))
+
+
 class CaseRef(Args):
     case: str = positional(metavar="F-id")
+    #: Only to you, the line in full if your roles may see it.
+    private: bool = False
 
 
 class Decision(Args):
@@ -124,7 +138,10 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
     """Fraud cases: open ones by score (or confirmed / dismissed, newest first)."""
     with ctx.db.read() as s:
         found = case_list(s, args.state, max(1, min(args.limit, MAX_LIMIT)))
-    rows, total = found.cases, found.total
+    # A list is read by the channel: each case's line is masked.
+    rows = [dataclasses.replace(v, line=mask_line(v.line)) for v in found.cases]
+    found = dataclasses.replace(found, cases=rows)
+    total = found.total
     table = Table(
         ("case", "line", "score", "likely", "state", "opened (UTC)"),
         tuple(
@@ -152,16 +169,17 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
 
 @command("fraud explain", args=CaseRef)
 def explain(ctx: Context, args: CaseRef) -> Reply:
-    """Why a line was flagged: its score, likely kind and the facts that drove it."""
+    """Why a line was flagged: its score, likely kind and the facts that drove it (the line
+    masked in the channel; --private shows it only to you, in full if your roles allow)."""
     with ctx.db.read() as s:
         view = case_by_ref(s, args.case)
-    return case_card(view)
+    return case_card(view, audience=ctx.audience(ephemeral=args.private))
 
 
 @command("fraud confirm", args=Decision)
 def confirm(ctx: Context, args: Decision) -> Reply:
     """Confirm fraud: the line is suspended through an order and the decision kept."""
-    done = confirm_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now())
+    done = _decided(confirm_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now()))
     return Reply(
         text=f"{done.case} confirmed by {ctx.actor}; {done.order} suspends "
         f"{done.line} ({done.order_state})",
@@ -172,5 +190,5 @@ def confirm(ctx: Context, args: Decision) -> Reply:
 @command("fraud dismiss", args=Decision)
 def dismiss(ctx: Context, args: Decision) -> Reply:
     """Dismiss a case as ordinary use; the model learns from it at its next training."""
-    done = dismiss_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now())
+    done = _decided(dismiss_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now()))
     return Reply(text=f"{done.case} dismissed by {ctx.actor}", data=done)

@@ -31,7 +31,7 @@ from domain.config import BillingSettings
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod
 from domain.customers.services import resolve_account
 from domain.money import SPELLED_OUT, Amount
-from domain.privacy import mask_phone
+from domain.privacy import Audience, mask_name, mask_phone, mask_reference
 
 # -- an account's bill ------------------------------------------------------------------
 
@@ -137,8 +137,16 @@ def _invoice(inv: Invoice, billing: BillingSettings) -> InvoiceSummary:
     )
 
 
-def bill_view(session: Session, query: str, billing: BillingSettings) -> BillView:
-    """The bill of the account a care agent names (a number, account, invoice or name)."""
+def bill_view(
+    session: Session,
+    query: str,
+    billing: BillingSettings,
+    *,
+    audience: Audience = Audience.CHANNEL,
+) -> BillView:
+    """The bill of the account a care agent names (a number, account, invoice or name);
+    for a channel, the customer's first name and initial and the account's last four."""
+    channel = audience == Audience.CHANNEL
     account = resolve_account(session, query)
     customer = account.customer
     invoices = latest_invoices(session, account.id, 1)
@@ -146,9 +154,9 @@ def bill_view(session: Session, query: str, billing: BillingSettings) -> BillVie
     unbilled = unbilled_usage(session, account.id, since=last.next_period_start if last else None)
     pending, pending_total = pending_credits(session, account_id=account.id, limit=PENDING_SHOWN)
     return BillView(
-        customer=customer.name,
+        customer=mask_name(customer.name) if channel else customer.name,
         segment=customer.segment,
-        account=account.account_number,
+        account=mask_reference(account.account_number) if channel else account.account_number,
         account_status=account.status,
         balance=Amount.of(account.balance_minor, billing),
         credit_limit=Amount.of(account.credit_limit_minor, billing),
@@ -211,9 +219,14 @@ class InvoiceItems:
 
 
 def invoice_items(
-    session: Session, number: str, billing: BillingSettings, *, unmasked: bool = False
+    session: Session,
+    number: str,
+    billing: BillingSettings,
+    *,
+    audience: Audience = Audience.CHANNEL,
 ) -> InvoiceItems:
-    """The invoice a number names (lookup grammar), its lines and its costliest usage."""
+    """The invoice a number names (lookup grammar), its lines and its costliest usage; the
+    other party's number in full only to a reader who may see it (`Audience.FULL`)."""
     inv = invoice_by_number(session, number)
     return InvoiceItems(
         invoice=inv.number,
@@ -236,7 +249,7 @@ def invoice_items(
                 u.started_at,
                 u.service,
                 u.roaming,
-                u.counterpart if unmasked else mask_phone(u.counterpart),
+                u.counterpart if audience == Audience.FULL else mask_phone(u.counterpart),
                 u.counterpart_country,
                 u.duration_s,
                 u.volume_bytes,
