@@ -35,13 +35,14 @@ def customer(ctx: Context, args: Lookup) -> Reply:
         ),
     )
     lines = Table(
-        ("line", "plan", "state", "since"),
+        ("line", "plan", "state", "since", "holds"),
         tuple(
             (
                 line.line,
                 line.plan,
                 str(line.state),
                 f"{line.since:%d %b %Y}" if line.since else "-",
+                line.holds,
             )
             for line in c.lines
         ),

@@ -99,6 +99,8 @@ class Subscription(Base):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("devices.id"))
     port: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The customer VLAN the fixed line was given on that port.
+    vlan: Mapped[int | None] = mapped_column(sa.Integer)
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     terminated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

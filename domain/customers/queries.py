@@ -22,6 +22,7 @@ from domain.customers.services import customer_work, resolve_customer
 from domain.faults.choices import TicketKind, TicketStatus
 from domain.money import Amount
 from domain.orders.choices import OrderAction, OrderState
+from domain.orders.queries import ServiceView, service_of
 from domain.privacy import (
     Audience,
     mask_email,
@@ -50,6 +51,8 @@ class LineRow:
     plan: str
     state: SubscriptionState
     since: datetime | None
+    #: What the line holds: its SIM, or its access device, port and VLAN.
+    holds: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,15 @@ class CustomerProfile:
     unmasked: bool
 
 
+def _holds(service: ServiceView, *, full: bool) -> str:
+    """What a line holds, as its records say; a SIM's number in full only to `full`."""
+    if not service.fixed:
+        if not service.sim:
+            return "SIM: none recorded"
+        return f"SIM {service.sim if full else mask_line(service.sim)}"
+    return service.holds
+
+
 def customer_profile(
     session: Session,
     query: str,
@@ -130,6 +142,7 @@ def customer_profile(
                 sub.offering.name,
                 sub.state,
                 sub.activated_at,
+                _holds(service_of(session, sub.id), full=full),
             )
             for sub in subscriptions[:PROFILE_LINES]
         ],

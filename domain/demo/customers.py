@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from domain.catalog.choices import ProductLine, Segment
+from domain.config import AccessVlans
 from domain.customers.choices import (
     AccountStatus,
     CustomerStatus,
@@ -28,6 +29,9 @@ from domain.demo.columns import (
 from domain.demo.network import Network
 from domain.demo.timeline import USAGE_DAYS, Timeline
 from domain.demo.usage import imeis
+
+#: The demo operator gives customer VLANs from the default range.
+ACCESS_VLANS = AccessVlans()
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,7 @@ def _subscriptions(
     site_id = np.full(n, NULL_ID, dtype=np.int64)
     device_id = np.full(n, NULL_ID, dtype=np.int64)
     ports = np.full(n, "", dtype=object)
+    vlans = np.full(n, NULL_ID, dtype=np.int64)
     devices, sites = network.tables["devices"], network.tables["sites"]
     access = [(d, p) for d, p in network.access_ports.items() if not devices["lab"][d - 1]]
     dev_site = devices["site_id"]
@@ -277,6 +282,9 @@ def _subscriptions(
         ports[i] = (
             f"{plist[k % len(plist)]}.{100 + k // len(plist)}" if k >= len(plist) else plist[k]
         )
+        # The k-th line on a device gets the k-th customer VLAN (config's access_vlans).
+        if k < ACCESS_VLANS.last - ACCESS_VLANS.first + 1:
+            vlans[i] = ACCESS_VLANS.first + k
     subscriptions = {
         "id": ids,
         "customer_id": cust_ix + 1,
@@ -293,6 +301,7 @@ def _subscriptions(
         "site_id": np.where(fixed, site_id, NULL_ID),
         "device_id": np.where(fixed, device_id, NULL_ID),
         "port": np.where(fixed, ports, NULL),
+        "vlan": np.where(fixed, vlans, NULL_ID),
         "activated_at": activated_col,
         "terminated_at": terminated_at,
         "created_at": np.where(pending, now - rng.integers(1, 5, n) * DAY, activated - DAY),

@@ -495,6 +495,11 @@ def _order_places(
         if d == NULL_ID:
             continue
         device_id[i], port[i] = d, where
+        if state[i] == OrderState.COMPLETED.value:
+            # The line it made holds the VLAN it was given.
+            held = int(subs["vlan"][sub_link[i] - 1])
+            vlan[i] = None if held == NULL_ID else held
+            continue
         vlan[i] = next_vlan.get(d, 2000)
         next_vlan[d] = int(vlan[i]) + 1
     return {"offer": offer, "site_id": site_id, "device_id": device_id, "port": port, "vlan": vlan}

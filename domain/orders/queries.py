@@ -254,21 +254,10 @@ class ServiceView:
 
 
 def service_of(session: Session, subscription_id: int) -> ServiceView:
-    """A line's service record: its number and SIM, or its device, port and the VLAN of the
-    order that provisioned it."""
+    """A line's service record: its number and SIM, or its device, port and VLAN."""
     sub = session.get_one(Subscription, subscription_id)
     offering = session.get_one(ProductOffering, sub.offering_id)
     device = session.get(Device, sub.device_id) if sub.device_id else None
-    vlan = session.scalar(
-        sa.select(ProductOrder.vlan)
-        .where(
-            ProductOrder.subscription_id == sub.id,
-            ProductOrder.action == OrderAction.ADD,
-            ProductOrder.vlan.is_not(None),
-        )
-        .order_by(ProductOrder.id.desc())
-        .limit(1)
-    )
     return ServiceView(
         line=sub.identifier,
         state=sub.state,
@@ -277,5 +266,5 @@ def service_of(session: Session, subscription_id: int) -> ServiceView:
         sim=sub.imsi,
         device=device.hostname if device else None,
         port=sub.port,
-        vlan=vlan,
+        vlan=sub.vlan,
     )

@@ -370,6 +370,15 @@ def free_vlan(session: Session, device_id: int, orders: OrderSettings) -> int:
             )
         )
     )
+    used.update(
+        session.scalars(
+            sa.select(Subscription.vlan).where(
+                Subscription.device_id == device_id,
+                Subscription.vlan.is_not(None),
+                Subscription.state != SubscriptionState.TERMINATED,
+            )
+        )
+    )
     vlans = orders.access_vlans
     for vlan in range(vlans.first, vlans.last + 1):
         if vlan not in used:
@@ -661,6 +670,7 @@ def _new_subscription(
         kind = "ILL" if product.product_line == ProductLine.LEASED_LINE else "FTTH"
         sub.circuit_id = f"{region or 'XX'}/{kind}/O{order.id:06d}"
         sub.site_id, sub.device_id, sub.port = order.site_id, order.device_id, order.port
+        sub.vlan = order.vlan
     else:
         sub.msisdn = next_msisdn(session, orders.msisdn_prefix)
         sub.imsi = next_imsi(session)
