@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.approvals import same_person
 from domain.changes.choices import CHANGE_LIFECYCLE, ChangeState, TargetState
 from domain.changes.models import ChangeRequest, ChangeTarget, ConfigBackup, DeviceLock
 from domain.db import Database, get_by_ref, make_ref, utcnow
@@ -50,7 +51,7 @@ def approve_change(
             if ran and change.state in (ChangeState.SUCCEEDED, ChangeState.FAILED)
             else f"/config show {change.ref}",
         )
-    if change.requested_by == approver:
+    if same_person(change.requested_by, approver):
         # The rule is the policy now, not when the change was planned.
         held = session.execute(
             sa.select(Device.hostname, Device.role)

@@ -19,6 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.approvals import require_second_person
 from domain.catalog.choices import ProductLine, Segment
 from domain.catalog.models import ProductOffering
 from domain.config import BillingSettings, OrderSettings, TicketSettings
@@ -140,11 +141,13 @@ def decide_order(
     """Approve (-> inProgress) or reject an order; the requester cannot decide their own."""
     now = now or utcnow()
     order = get_order(session, ref)
-    if order.requested_by == approver:
-        raise PolicyViolation(
-            f"{approver} requested {order.ref}; someone else must approve or reject it",
-            hint="ask another manager",
-        )
+    require_second_person(
+        order.ref,
+        approver,
+        [(order.requested_by, "requested")],
+        who="a manager",
+        hint="ask another manager",
+    )
     to = OrderState.IN_PROGRESS if approve else OrderState.REJECTED
     if order.state != OrderState.PENDING and order.decided_by:
         raise PolicyViolation(

@@ -108,7 +108,8 @@ def test_approval_is_decided_once_by_someone_else(router: Router, world: Databas
     ref = pending_order(world, requester="dave")
     own = router.handle(ACCESS.user("dave"), f"/order approve {ref}")
     assert (
-        not own.ok and own.text == f"dave requested {ref}; someone else must approve or reject it"
+        not own.ok
+        and own.text == f"dave requested {ref}; a manager other than dave must approve or reject it"
     )
     ref = pending_order(world)
     first = router.handle(ACCESS.user("dave"), f"/order approve {ref}")

@@ -224,7 +224,7 @@ def test_a_manager_other_than_the_requester_decides_once(shop: Database) -> None
     own = ask(router, "dave", f"/order approve {ref}")
     assert (own.ok, own.text) == (
         False,
-        f"dave requested {ref}; someone else must approve or reject it",
+        f"dave requested {ref}; a manager other than dave must approve or reject it",
     )
     ref = ask(router, "carol", "/order new BA100000002 BIZ-MOB-799").meta["order"]
     for who in ("carol", "alice", "erin"):
