@@ -103,6 +103,15 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "ops whoami": EVERYONE,
 }
 
+#: What some commands do beyond their own row, and who may do it: the command's roles
+#: run it, these roles may also do this part of it.
+ACTIONS: Mapping[str, frozenset[Role]] = {
+    # Anyone who may cancel orders cancels their own; these cancel anyone's.
+    "order cancel, an order someone else requested": _roles(MANAGER),
+    # A rollback that would undo a later change is refused unless forced.
+    "config rollback --force, over a later change": frozenset(),
+}
+
 #: digest section -> the roles that may read it: the same as the command that shows
 #: the same figures, so a digest never shows what its reader could not ask for.
 DIGEST_SECTIONS: Mapping[str, frozenset[Role]] = {
@@ -152,6 +161,11 @@ def allowed(roles: Iterable[Role], needed: frozenset[Role]) -> bool:
 
 def may_run(roles: Iterable[Role], path: str) -> bool:
     return allowed(roles, command_roles(path))
+
+
+def may(roles: Iterable[Role], action: str) -> bool:
+    """Whether `roles` may do an action of ACTIONS (a KeyError names a missing one)."""
+    return allowed(roles, ACTIONS[action])
 
 
 def may_read_section(roles: Iterable[Role], section: str) -> bool:
@@ -236,6 +250,8 @@ def table_markdown() -> str:
     """The policy as the README shows it: commands, digest sections, ticket kinds."""
     lines = ["| Command | Roles |", "|---|---|"]
     lines += [f"| `/{path}` | {_names(roles)} |" for path, roles in sorted(COMMANDS.items())]
+    lines += ["", "| Beyond a command's row | Roles |", "|---|---|"]
+    lines += [f"| {what} | {_names(roles) or 'admin'} |" for what, roles in ACTIONS.items()]
     lines += ["", "| Digest section | Roles that see it |", "|---|---|"]
     lines += [f"| {name} | {_names(roles)} |" for name, roles in DIGEST_SECTIONS.items()]
     lines += ["", "| Ticket kind | Roles that work it |", "|---|---|"]

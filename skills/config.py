@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field as PydanticField
 from pydantic import model_validator
 
+from domain import policy
 from domain.changes.choices import ChangeState, Risk, TargetState
 from domain.changes.queries import change_view, config_backup, device_history
 from domain.changes.services import cancel_change, record_backup
-from domain.config import Role
 from domain.inventory.models import Device
 from domain.inventory.queries import one_device
 from domain.secrets import mask_lines
@@ -217,7 +217,7 @@ def rollback(ctx: Context, args: RollbackArgs) -> Reply:
         args.change,
         ctx.actor,
         force=args.force is not None,
-        may_force=Role.ADMIN in ctx.roles,
+        may_force=policy.may(ctx.roles, "config rollback --force, over a later change"),
     )
     return _planned(ctx, change, report, f"the roll back of {change.params.get('of', args.change)}")
 

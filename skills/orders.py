@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automation.provisioning import FulfilmentReport, fulfilment_report
-from domain.config import Role
+from domain import policy
 from domain.errors import DomainError, PolicyViolation
 from domain.orders.choices import OrderState
 from domain.orders.intake import place_order, read_order_words
@@ -275,7 +275,7 @@ def reject(ctx: Context, args: Decision) -> Reply:
 @command("order cancel", args=Decision)
 def cancel(ctx: Context, args: Decision) -> Reply:
     """Cancel an order before provisioning starts (its requester, or a manager)."""
-    manager = bool({Role.MANAGER, Role.ADMIN} & ctx.roles)
+    manager = policy.may(ctx.roles, "order cancel, an order someone else requested")
     done = cancel_order(
         ctx.db, args.order, ctx.actor, manager=manager, note=args.note, now=ctx.now()
     )

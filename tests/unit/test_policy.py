@@ -56,3 +56,24 @@ def test_the_readme_table_is_the_generated_one() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     shown = readme.split(policy.START, 1)[1].split(policy.END, 1)[0].strip()
     assert shown == policy.table_markdown().strip(), "run: switchboard config roles, and paste it"
+
+
+def test_no_role_is_named_outside_the_policy_table() -> None:
+    """Who may do what is decided in domain/policy.py only: no skill, listener or job
+    compares roles of its own (`Role.MANAGER in ctx.roles`)."""
+    import re
+
+    named = re.compile(r"\bRole\.[A-Z_]+\b")
+    found = [
+        f"{path.relative_to(PROJECT_ROOT)}:{n}: {line.strip()}"
+        for folder in ("skills", "bot", "automation")
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if named.search(line)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_every_action_beyond_a_command_names_a_command() -> None:
+    for action in policy.ACTIONS:
+        assert action.split(",")[0].split(" --")[0] in policy.COMMANDS, action
