@@ -134,12 +134,22 @@ class ChannelSettings(Section):
     changes: str = "#net-changes"
     #: Orders awaiting approval, with Approve / Reject.
     orders: str = "#orders"
+    #: Credits awaiting a manager, with Approve / Reject; unset: the orders channel.
+    approvals: str | None = None
     #: New fraud cases, with Confirm & suspend / Dismiss.
     fraud: str = "#fraud-alerts"
     #: Daily dunning report.
     billing: str = "#care-billing"
     #: Default channel for digests.
     digests: str = "#ops-digest"
+
+    _blank = field_validator("approvals", mode="before")(_blank_to_none)
+
+    @property
+    def credits(self) -> str:
+        """Where credits awaiting a manager go: `approvals`, or the orders channel (where
+        managers already decide) when a config written before it does not set it."""
+        return self.approvals or self.orders
 
 
 class LabSettings(Section):

@@ -216,6 +216,12 @@ class CreditRequest(Base):
     decision_note: Mapped[str | None] = mapped_column(sa.String(500))
     #: The adjustment an approval issued.
     adjustment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("adjustments.id"))
+    #: The credit's card in the approvals channel, and whether it is behind the credit.
+    slack_channel: Mapped[str | None] = mapped_column(sa.String(32))
+    slack_ts: Mapped[str | None] = mapped_column(sa.String(32))
+    channel_due: Mapped[bool | None] = mapped_column(default=False, server_default=sa.false())
+    #: The requester has not yet been told how the credit was decided.
+    requester_due: Mapped[bool | None] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="positive"),)
 

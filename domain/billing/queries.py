@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.billing.choices import InvoiceState, LineKind
+from domain.billing.choices import CreditState, InvoiceState, LineKind
 from domain.billing.models import Adjustment, CreditRequest, Invoice, InvoiceLine, UsageRecord
 from domain.billing.services import (
     credit_room,
@@ -29,9 +29,12 @@ from domain.billing.services import (
 from domain.catalog.choices import ZONE_PLACES, Segment, Service, Zone
 from domain.config import BillingSettings
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod
+from domain.customers.models import BillingAccount
 from domain.customers.services import resolve_account
+from domain.db import make_ref
+from domain.faults.models import Ticket
 from domain.money import SPELLED_OUT, Amount
-from domain.privacy import Audience, mask_name, mask_phone, mask_reference
+from domain.privacy import Audience, mask_name, mask_phone, mask_reference, mask_text
 
 # -- an account's bill ------------------------------------------------------------------
 
@@ -98,6 +101,70 @@ def credits_waiting(
     """Credits waiting for a manager, oldest first (at most `limit`), and how many in all."""
     found, total = pending_credits(session, limit=limit)
     return [_pending(session, r, billing) for r in found], total
+
+
+@dataclass(frozen=True)
+class CreditView:
+    """A credit as its card in the approvals channel shows it, waiting or decided."""
+
+    credit: str
+    state: CreditState
+    amount: Amount
+    customer: str
+    account: str
+    invoice: str
+    #: The dispute it settles, if any.
+    ticket: str | None
+    requested_by: str
+    requested_at: datetime
+    #: Why it needs a manager, in words (amounts written out).
+    why: str = field(metadata=SPELLED_OUT)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    #: The adjustment an approval issued.
+    adjustment: str | None = None
+
+
+def credit_view(
+    session: Session,
+    credit_id: int,
+    billing: BillingSettings,
+    *,
+    audience: Audience = Audience.CHANNEL,
+) -> CreditView:
+    """One credit request; for a channel, the customer's first name and initial, the
+    account's last four and the manager's note scanned."""
+    request = session.get_one(CreditRequest, credit_id)
+    invoice = session.get_one(Invoice, request.invoice_id)
+    account = session.get_one(BillingAccount, request.billing_account_id)
+    customer = account.customer
+    ticket = session.get(Ticket, request.ticket_id) if request.ticket_id else None
+    channel = audience == Audience.CHANNEL
+    return CreditView(
+        credit=request.ref,
+        state=request.state,
+        amount=Amount.of(request.amount_minor, billing),
+        customer=mask_name(customer.name) if channel else customer.name,
+        account=mask_reference(account.account_number) if channel else account.account_number,
+        invoice=invoice.number,
+        ticket=ticket.ref if ticket else None,
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        why=request.why,
+        decided_by=request.decided_by,
+        decided_at=request.decided_at,
+        decision_note=(
+            mask_text(request.decision_note)
+            if channel and request.decision_note
+            else request.decision_note
+        ),
+        adjustment=(
+            make_ref(Adjustment.ref_prefix, request.adjustment_id)
+            if request.adjustment_id
+            else None
+        ),
+    )
 
 
 #: How many pending credits `/bill` lists before saying how many more there are.

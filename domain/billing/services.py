@@ -577,6 +577,7 @@ def resolve_dispute(
             requested_by=actor,
             requested_at=now,
             state=CreditState.PENDING,
+            channel_due=True,  # the worker posts it to the approvals channel
         )
         session.add(request)
         session.flush()
@@ -661,6 +662,9 @@ def decide_credit(
     request.decided_by = approver
     request.decided_at = now
     request.decision_note = note.strip()[:500] or None
+    # Its card in the approvals channel shows the decision; whoever asked hears it.
+    request.channel_due = True
+    request.requester_due = True
     if ticket is not None:
         said = f"credit {request.ref} of {money(request.amount_minor, billing)} {to} by {approver}"
         add_note(
@@ -688,6 +692,65 @@ def pending_credits(
         sa.select(CreditRequest).where(*where).order_by(CreditRequest.id).limit(limit)
     )
     return list(rows), int(total or 0)
+
+
+# -- credits' messages: the approvals channel and the requester, as orders have -------------
+
+
+def credits_to_announce(session: Session, limit: int = 50) -> list[CreditRequest]:
+    """Credits whose card in the approvals channel is missing or behind, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(CreditRequest)
+            .where(CreditRequest.channel_due.is_(True))
+            .order_by(CreditRequest.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_credit_announced(
+    db: Database, credit_id: int, *, channel: str | None, ts: str | None, seen: CreditState
+) -> None:
+    """The channel's card shows the credit as it was in state `seen`.
+
+    Plain UPDATEs, not the ORM: the state is the row's version, and a manager deciding
+    the credit meanwhile must leave it due, not fail the worker.
+    """
+    with db.transaction() as s:
+        if channel and ts:
+            s.execute(
+                sa.update(CreditRequest)
+                .where(CreditRequest.id == credit_id)
+                .values(slack_channel=channel, slack_ts=ts)
+            )
+        s.execute(
+            sa.update(CreditRequest)
+            .where(CreditRequest.id == credit_id, CreditRequest.state == seen)
+            .values(channel_due=False)
+        )
+
+
+def credits_to_tell(session: Session, limit: int = 50) -> list[CreditRequest]:
+    """Decided credits whose requester has not yet heard the decision."""
+    return list(
+        session.scalars(
+            sa.select(CreditRequest)
+            .where(CreditRequest.requester_due.is_(True))
+            .order_by(CreditRequest.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_credit_told(db: Database, credit_id: int) -> None:
+    """The requester has been told how their credit was decided."""
+    with db.transaction() as s:
+        s.execute(
+            sa.update(CreditRequest)
+            .where(CreditRequest.id == credit_id)
+            .values(requester_due=False)
+        )
 
 
 def open_disputes(session: Session, account_id: int) -> list[tuple[Ticket, str]]:
