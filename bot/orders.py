@@ -14,8 +14,12 @@ token, 413 over `orders.max_body_bytes`, 422 naming the first bad field or what 
 order cannot be (unknown customer, port taken, ...), each with `error` and `hint`.
 
 The worker (one replica at a time, a named database lock) provisions approved orders
-nobody has started, posts pending orders to the orders channel with Approve / Reject
-and keeps those messages up to date, and tells each requester how their order ended.
+nobody has started, and runs one loop over what is due in a channel: pending orders in
+the orders channel and pending credits in the approvals channel (`channels.approvals`,
+else the orders channel), each posted once with Approve / Reject and its message updated
+in place once decided. It tells each requester how their order or credit ended, by direct
+message. A send Slack refuses is logged in one line and not retried; one that does not
+reach Slack is logged in one line and tried again at the next pass.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from http.client import HTTPException
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,6 +43,14 @@ from bot.outbound import Outbound
 from bot.render.blockkit import to_message
 from bot.webhooks import Rejected
 from bot.worker import Loop
+from domain.billing.choices import CreditState
+from domain.billing.queries import CreditView, credit_view
+from domain.billing.services import (
+    credits_to_announce,
+    credits_to_tell,
+    mark_credit_announced,
+    mark_credit_told,
+)
 from domain.config import OrderSettings, Settings
 from domain.db import Database, utcnow
 from domain.errors import Conflict, DatabaseUnavailable, DomainError
@@ -49,6 +63,8 @@ from domain.orders.services import (
     orders_to_announce,
     orders_to_tell,
 )
+from domain.privacy import Audience
+from skills.billing import credit_card, credit_outcome
 from skills.orders import order_card
 from skills.reply import Reply
 
@@ -135,6 +151,17 @@ def receive(
 
 # -- the worker ------------------------------------------------------------------------------
 
+#: What a failed send to Slack raises: Slack's refusal (after the client's own retries), or
+#: no answer at all (refused connection, reset, timeout).
+SEND_ERRORS: tuple[type[Exception], ...] = (SlackApiError, OSError, HTTPException)
+
+
+def _send_error(exc: Exception) -> str:
+    """A failed send in one line: Slack's error code, or the exception's class and words."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return f"{type(exc).__name__}: {exc}"
+
 
 @dataclass
 class WorkerPass:
@@ -142,6 +169,34 @@ class WorkerPass:
     posted: int = 0
     updated: int = 0
     told: int = 0
+
+
+@dataclass(frozen=True)
+class ChannelDue:
+    """A thing whose message in a channel is missing or behind (an order, a credit)."""
+
+    #: What it is, for the log ("order O-2").
+    what: str
+    card: Reply
+    #: Its message, once posted.
+    channel: str | None
+    ts: str | None
+    #: Where to post it while it has no message; None when there is nothing to show (it
+    #: was decided before it was ever posted).
+    post_to: str | None
+    #: Record that the message shows it: (channel, ts) of a new post, or (None, None).
+    mark: Callable[[str | None, str | None], None]
+
+
+@dataclass(frozen=True)
+class OutcomeDue:
+    """Someone to tell how the thing they asked for ended (an order, a credit)."""
+
+    what: str
+    requester: str
+    reply: Reply
+    #: Record that they have been told.
+    mark: Callable[[], None]
 
 
 def news(order: OrderView) -> str:
@@ -160,7 +215,22 @@ def news(order: OrderView) -> str:
     return f"Your order {order.ref} was {order.state} by {order.decided_by}"
 
 
+def credit_news(credit: CreditView) -> str:
+    """What a care agent is told about the credit they asked for."""
+    said = f"Your credit {credit.credit} of {credit.amount} on {credit.invoice}"
+    if credit.state == CreditState.APPROVED:
+        return (
+            f"{said} was approved by {credit.decided_by}: {credit.adjustment} credits it on "
+            "the next invoice"
+        )
+    return f"{said} was {credit_outcome(credit)}"
+
+
 class OrderWorker(Loop):
+    """Provisions approved orders, and keeps the orders' and credits' messages: their cards
+    in the managers' channels (posted while they wait, then updated in place) and a direct
+    message to whoever asked once they are decided."""
+
     name = "order-worker"
 
     def __init__(
@@ -185,60 +255,126 @@ class OrderWorker(Loop):
                 return None
             done = WorkerPass()
             done.provisioned = len(self.provisioner.run_pending())
-            self._announce(done)
-            self._tell(done)
+            self._announce(done, self._orders_due() + self._credits_due())
+            self._tell(done, self._order_outcomes() + self._credit_outcomes())
             return done
 
-    def _announce(self, done: WorkerPass) -> None:
-        work: list[tuple[int, datetime, Reply, str | None, str | None, bool]] = []
-        billing = self.sb.settings.billing
-        with self.sb.db.read() as s:
+    # -- what is due ---------------------------------------------------------------------
+
+    def _orders_due(self) -> list[ChannelDue]:
+        db, billing = self.sb.db, self.sb.settings.billing
+        with db.read() as s:
             due = [
                 (o.id, o.updated_at, o.slack_channel, o.slack_ts, order_view(s, o.id, billing))
                 for o in orders_to_announce(s)
             ]
-        for order_id, seen, channel, ts, v in due:
-            pending = v.state == OrderState.PENDING
-            work.append((order_id, seen, order_card(v), channel, ts, pending))
-        for order_id, seen, card, channel, ts, pending in work:
-            message = to_message(card)
-            posted: dict[str, Any] = {}
-            try:
-                if ts and channel:
-                    self.outbound.update(channel, ts, message).result(timeout=SEND_TIMEOUT_S)
-                    done.updated += 1
-                elif pending:
-                    resp = self.outbound.post(self.sb.settings.channels.orders, message).result(
-                        timeout=SEND_TIMEOUT_S
-                    )
-                    posted = {"channel": resp.get("channel"), "ts": resp.get("ts")}
-                    done.posted += 1
-                # else: decided before it was ever posted; nothing to show or update.
-            except SlackApiError as exc:
-                log.warning("order message not sent: %s", exc.response.get("error"))
-            mark_announced(
-                self.sb.db, order_id, channel=posted.get("channel"), ts=posted.get("ts"), seen=seen
+        return [
+            ChannelDue(
+                f"order {v.ref}",
+                order_card(v),
+                channel,
+                ts,
+                self.sb.settings.channels.orders if v.state == OrderState.PENDING else None,
+                partial(_mark_order, db, order_id, seen=seen),
             )
+            for order_id, seen, channel, ts, v in due
+        ]
 
-    def _tell(self, done: WorkerPass) -> None:
-        work: list[tuple[int, str, str, Reply]] = []
+    def _credits_due(self) -> list[ChannelDue]:
+        db, billing = self.sb.db, self.sb.settings.billing
+        with db.read() as s:
+            due = [
+                (c.id, c.slack_channel, c.slack_ts, credit_view(s, c.id, billing))
+                for c in credits_to_announce(s)
+            ]
+        return [
+            ChannelDue(
+                f"credit {v.credit}",
+                credit_card(v),
+                channel,
+                ts,
+                self.sb.settings.channels.credits if v.state == CreditState.PENDING else None,
+                partial(_mark_credit, db, credit_id, seen=v.state),
+            )
+            for credit_id, channel, ts, v in due
+        ]
+
+    def _order_outcomes(self) -> list[OutcomeDue]:
         billing = self.sb.settings.billing
         with self.sb.db.read() as s:
             due = [(o.id, order_view(s, o.id, billing)) for o in orders_to_tell(s)]
-        for order_id, v in due:
-            text = news(v)
-            reply = Reply(text, sections=order_card(v).sections)
-            work.append((order_id, v.requested_by, text, reply))
-        for order_id, requester, _text, reply in work:
-            user = self._slack_id(requester)
+        return [
+            OutcomeDue(
+                f"order {v.ref}",
+                v.requested_by,
+                Reply(news(v), sections=order_card(v).sections),
+                partial(mark_told, self.sb.db, order_id),
+            )
+            for order_id, v in due
+        ]
+
+    def _credit_outcomes(self) -> list[OutcomeDue]:
+        billing = self.sb.settings.billing
+        with self.sb.db.read() as s:
+            due = [
+                (c.id, credit_view(s, c.id, billing, audience=Audience.PRIVATE))
+                for c in credits_to_tell(s)
+            ]
+        return [
+            OutcomeDue(
+                f"credit {v.credit}",
+                v.requested_by,
+                Reply(credit_news(v), sections=credit_card(v).sections),
+                partial(mark_credit_told, self.sb.db, credit_id),
+            )
+            for credit_id, v in due
+        ]
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _announce(self, done: WorkerPass, due: list[ChannelDue]) -> None:
+        """Post what has no message yet and update the rest in place, each once."""
+        for item in due:
+            message = to_message(item.card)
+            posted: dict[str, Any] = {}
+            try:
+                if item.ts and item.channel:
+                    self.outbound.update(item.channel, item.ts, message).result(
+                        timeout=SEND_TIMEOUT_S
+                    )
+                    done.updated += 1
+                elif item.post_to:
+                    resp = self.outbound.post(item.post_to, message).result(timeout=SEND_TIMEOUT_S)
+                    posted = {"channel": resp.get("channel"), "ts": resp.get("ts")}
+                    done.posted += 1
+                # else: decided before it was ever posted; nothing to show or update.
+            except SEND_ERRORS as exc:
+                log.warning("%s message not sent: %s", item.what, _send_error(exc))
+                if not isinstance(exc, SlackApiError):
+                    continue  # Slack not reached: it stays due for the next pass
+                # Slack said no (after the client's retries): retrying would not change it.
+            item.mark(posted.get("channel"), posted.get("ts"))
+
+    def _tell(self, done: WorkerPass, due: list[OutcomeDue]) -> None:
+        """A direct message to each requester, once."""
+        for item in due:
+            user = self._slack_id(item.requester)
             if user is not None:
-                message = to_message(reply)
                 try:
-                    self.outbound.direct(user, message).result(timeout=SEND_TIMEOUT_S)
+                    self.outbound.direct(user, to_message(item.reply)).result(
+                        timeout=SEND_TIMEOUT_S
+                    )
                     done.told += 1
-                except SlackApiError as exc:
-                    log.warning("could not tell %s: %s", requester, exc.response.get("error"))
-            mark_told(self.sb.db, order_id)
+                except SEND_ERRORS as exc:
+                    log.warning(
+                        "could not tell %s about %s: %s",
+                        item.requester,
+                        item.what,
+                        _send_error(exc),
+                    )
+                    if not isinstance(exc, SlackApiError):
+                        continue  # not reached: try again next pass
+            item.mark()
 
     def _slack_id(self, name: str) -> str | None:
         """The requester's Slack id: from the config, or the name itself when it is one."""
@@ -246,3 +382,15 @@ class OrderWorker(Loop):
         if user is not None:
             return user.slack_id
         return name if re.fullmatch(r"[UW][A-Z0-9]{6,}", name) else None
+
+
+def _mark_order(
+    db: Database, order_id: int, channel: str | None, ts: str | None, *, seen: datetime
+) -> None:
+    mark_announced(db, order_id, channel=channel, ts=ts, seen=seen)
+
+
+def _mark_credit(
+    db: Database, credit_id: int, channel: str | None, ts: str | None, *, seen: CreditState
+) -> None:
+    mark_credit_announced(db, credit_id, channel=channel, ts=ts, seen=seen)

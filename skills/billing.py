@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
+from domain.billing.choices import CreditState
 from domain.billing.queries import (
+    CreditView,
     InvoiceExplained,
     InvoiceSummary,
     PendingCredit,
@@ -94,6 +96,39 @@ def credit_buttons(ref: str, *, named: bool = False) -> tuple[Button, ...]:
 
 def _pending_words(p: PendingCredit) -> str:
     return f"{p.credit} {p.amount} on {p.invoice} by {p.requested_by}, waits for a manager"
+
+
+def credit_outcome(c: CreditView) -> str:
+    """Where a credit stands, in words: waiting, or who decided it and why."""
+    if c.state == CreditState.PENDING:
+        return "waits for a manager"
+    why = f": {c.decision_note}" if c.decision_note else ""
+    return f"{c.state} by {c.decided_by}{why}"
+
+
+def credit_card(c: CreditView) -> Reply:
+    """A credit as the approvals channel shows it: Approve / Reject while it waits, then
+    who decided it (the same message, updated)."""
+    fields = [
+        Field("state", str(c.state)),
+        Field("customer", f"{c.customer} ({c.account})"),
+        Field("invoice", c.invoice + (f", dispute {c.ticket}" if c.ticket else "")),
+        Field("amount", str(c.amount)),
+        Field("asked by", f"{c.requested_by} at {c.requested_at:%Y-%m-%d %H:%M} UTC"),
+        Field("needs a manager because", c.why),
+    ]
+    if c.decided_by and c.decided_at:
+        fields.append(Field("decided by", f"{c.decided_by} at {c.decided_at:%Y-%m-%d %H:%M} UTC"))
+    if c.decision_note:
+        fields.append(Field("decision note", c.decision_note))
+    if c.adjustment:
+        fields.append(Field("credited by", f"{c.adjustment}, on the next invoice"))
+    return Reply(
+        text=f"Credit {c.credit}: {c.amount} on {c.invoice}, {credit_outcome(c)}",
+        sections=(Section(fields=tuple(fields)),),
+        buttons=credit_buttons(c.credit) if c.state == CreditState.PENDING else (),
+        data=c,
+    )
 
 
 def _invoice_field(inv: InvoiceSummary | None) -> str:
