@@ -14,17 +14,14 @@ from dataclasses import replace
 from automation.provisioning import FulfilmentReport, fulfilment_report
 from domain import policy
 from domain.errors import DomainError, PolicyViolation
-from domain.orders.choices import OrderState
+from domain.orders.choices import OrderAction, OrderState
 from domain.orders.intake import place_order, read_order_words
 from domain.orders.queries import OrderView, order_by_ref, order_list
 from domain.orders.services import (
     approve_order,
     cancel_order,
-    find_line,
+    order_for_line,
     reject_order,
-    request_cease,
-    request_resume,
-    request_suspension,
 )
 from skills.context import Context
 from skills.registry import REGISTRY, Args, command, positional
@@ -173,11 +170,11 @@ def new(ctx: Context, args: NewOrder) -> Reply:
         note=args.note,
         now=ctx.now(),
     )
-    ref, state, policy, line = placed.ref, placed.state, placed.policy_note or "", placed.line
+    ref, state, rule, line = placed.ref, placed.state, placed.policy_note or "", placed.line
     what = f"{ref}: {placed.offering} for {placed.customer}"
     if state == OrderState.PENDING:
         return Reply(
-            text=f"{what} waits for a manager ({policy.removeprefix('a manager decides: ')})",
+            text=f"{what} waits for a manager ({rule.removeprefix('a manager decides: ')})",
             hint=f"it is in {ctx.services.channels.orders} for a manager to decide",
             buttons=(
                 Button(
@@ -289,8 +286,9 @@ def cancel(ctx: Context, args: Decision) -> Reply:
 # -- suspend, resume and cease a line ------------------------------------------------------------
 
 _LINE_ORDERS = {
-    "suspend": request_suspension,
-    "resume": request_resume,
+    "suspend": OrderAction.SUSPEND,
+    "resume": OrderAction.RESUME,
+    "cease": OrderAction.TERMINATE,
 }
 
 
@@ -299,24 +297,17 @@ def _line_order(ctx: Context, args: LineOrder, action: str) -> Reply:
     fulfil it at once when approved (a mobile line in the database, a fixed line on its
     access port)."""
     reason = args.note or f"{action} asked by {ctx.actor}"
-    with ctx.db.transaction() as s:
-        sub = find_line(s, " ".join(args.line))
-        line = sub.identifier
-        if action == "cease":
-            order = request_cease(
-                s,
-                sub.id,
-                reason=reason,
-                requested_by=ctx.actor,
-                now=ctx.now(),
-                orders=ctx.services.orders,
-            )
-        else:
-            order = _LINE_ORDERS[action](
-                s, sub.id, reason=reason, requested_by=ctx.actor, now=ctx.now()
-            )
-        ref, state, policy = order.ref, order.state, order.policy_note or ""
-        by, new = order.requested_by, order.created_at == ctx.now()
+    done = order_for_line(
+        ctx.db,
+        " ".join(args.line),
+        _LINE_ORDERS[action],
+        reason=reason,
+        requested_by=ctx.actor,
+        now=ctx.now(),
+        orders=ctx.services.orders,
+    )
+    ref, state, rule, line = done.ref, done.state, done.policy_note, done.line
+    by, new = done.requested_by, done.new
     what = f"{ref}: {action} {line}"
     if not new:  # an open order of the same kind for the line: asked twice, done once
         return Reply(
@@ -326,7 +317,7 @@ def _line_order(ctx: Context, args: LineOrder, action: str) -> Reply:
         )
     if state == OrderState.PENDING:
         return Reply(
-            text=f"{what} waits for a manager ({policy.removeprefix('a manager decides: ')})",
+            text=f"{what} waits for a manager ({rule.removeprefix('a manager decides: ')})",
             hint=f"it is in {ctx.services.channels.orders} for a manager to decide",
             meta={"order": ref, "state": str(state)},
         )

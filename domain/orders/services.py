@@ -825,6 +825,52 @@ def request_cease(
     )
 
 
+@dataclass(frozen=True)
+class LineOrdered:
+    """What asking to suspend, resume or cease a line left: the order (new, or the open
+    one of the same kind asked for before) and the line."""
+
+    ref: str
+    state: OrderState
+    policy_note: str
+    requested_by: str
+    line: str
+    new: bool
+
+
+def order_for_line(
+    db: Database,
+    line: str,
+    action: OrderAction,
+    *,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+    orders: OrderSettings,
+) -> LineOrdered:
+    """Suspend, resume or cease the line a number or circuit id names, in one
+    transaction, through the approval policy (`/order suspend|resume|cease`)."""
+    with db.transaction() as s:
+        sub = find_line(s, line)
+        if action == OrderAction.TERMINATE:
+            order = request_cease(
+                s, sub.id, reason=reason, requested_by=requested_by, now=now, orders=orders
+            )
+        elif action in (OrderAction.SUSPEND, OrderAction.RESUME):
+            ask = request_suspension if action == OrderAction.SUSPEND else request_resume
+            order = ask(s, sub.id, reason=reason, requested_by=requested_by, now=now)
+        else:
+            raise ValueError(f"a line is not ordered to {action}")
+        return LineOrdered(
+            order.ref,
+            order.state,
+            order.policy_note or "",
+            order.requested_by,
+            sub.identifier,
+            new=order.created_at == now,
+        )
+
+
 def _state_order(
     session: Session,
     subscription_id: int,
