@@ -220,6 +220,16 @@ def _first_problem(exc: ValidationError, cmd: Command) -> str:
     label = (_extra(info).get("metavar") if info else None) or name
     if err["type"] == "missing":
         return f"missing <{label}>"
+    bound = err.get("ctx") or {}
+    given = f"{label}={err.get('input')}"
+    if err["type"] == "less_than_equal":
+        return f"{given} is too large; at most {bound['le']}"
+    if err["type"] == "less_than":
+        return f"{given} is too large; it must be below {bound['lt']}"
+    if err["type"] == "greater_than_equal":
+        return f"{given} is too small; at least {bound['ge']}"
+    if err["type"] == "greater_than":
+        return f"{given} is too small; it must be above {bound['gt']}"
     msg = err["msg"].removeprefix("Value error, ")
     return f"{label}: {msg}"
 
