@@ -55,7 +55,8 @@ from domain.db import Database, make_ref, parse_ref, utcnow
 from domain.errors import Conflict, DomainError, PolicyViolation
 from domain.inventory.models import Device
 from domain.inventory.queries import interface_names
-from domain.secrets import mask_config
+from domain.privacy import Kind, refuse_identifiers
+from domain.secrets import is_secret_name, mask_config
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,27 @@ TROUBLE = (
     TargetState.ROLLED_BACK,
     TargetState.INTERRUPTED,
 )
+
+#: What the text a person types into a change (a banner, a description, a location) may
+#: not carry. It cannot be masked on the way in, as free text elsewhere is: it goes to the
+#: device as typed. It is refused instead, so it is neither stored nor shown.
+NOT_IN_CONFIG = frozenset({Kind.AADHAAR, Kind.PAN, Kind.CARD, Kind.MOBILE, Kind.SECRET})
+
+
+def refuse_personal_data(params: dict[str, Any]) -> None:
+    """DomainError when a change's text carries an identity, card or mobile number or a
+    secret; a secret's own parameter (an SNMP community) is one, and is masked as one."""
+    for name, value in params.items():
+        if not is_secret_name(name):
+            refuse_identifiers(
+                f"{name}=",
+                str(value),
+                NOT_IN_CONFIG,
+                why="a device's configuration is read by everyone who reads the device, "
+                "and its diff is shown in the changes channel",
+            )
+
+
 #: Seconds between logins to a device that dropped the session after a commit.
 RELOGIN_EVERY_S = 2.0
 #: A device in one of these may hold lines the change pushed.
@@ -173,6 +195,7 @@ class ChangeWorkflow:
         self, template: str, targets: Sequence[str], params: dict[str, Any], requested_by: str
     ) -> tuple[ChangeRequest, ChangeReport]:
         intents.validate(template, params)  # a bad value is refused before any device
+        refuse_personal_data(params)
         selection = select_targets(self.db, targets)
         devices = selection.devices
         self._check_size(devices)

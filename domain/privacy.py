@@ -311,15 +311,15 @@ def _digit_findings(text: str) -> Iterator[Finding]:
                 i += 1
 
 
-def _named_findings(text: str) -> Iterator[Finding]:
+def _named_findings(text: str, at: int = 0) -> Iterator[Finding]:
     for m in _NAMED.finditer(text):
         name = m["name"]
         colon = ":" in m["sep"]
-        if colon and name.lower() in _COLON_TOO_COMMON:
-            continue
-        if is_secret_name(name):
-            start = m.start("v")
-            yield Finding(Kind.SECRET, start, m.end("v"), MASK)
+        if is_secret_name(name) and not (colon and name.lower() in _COLON_TOO_COMMON):
+            yield Finding(Kind.SECRET, at + m.start("v"), at + m.end("v"), MASK)
+        else:
+            # A value that is no secret may hold one: note="app password=x".
+            yield from _named_findings(m["v"], at + m.start("v"))
 
 
 def find(text: str) -> list[Finding]:
@@ -344,6 +344,29 @@ def find(text: str) -> list[Finding]:
         if free(f.start, f.end):
             found.append(f)
     return sorted(found, key=lambda f: f.start)
+
+
+#: How each kind of finding is named in a sentence.
+SAID = {
+    Kind.AADHAAR: "an Aadhaar number",
+    Kind.PAN: "a PAN",
+    Kind.CARD: "a card number",
+    Kind.MOBILE: "a mobile number",
+    Kind.EMAIL: "an e-mail address",
+    Kind.SECRET: "a secret",
+}
+
+
+def refuse_identifiers(what: str, text: str, kinds: Collection[Kind], *, why: str) -> None:
+    """For text that cannot be masked because it is used as typed (a device's
+    configuration): DomainError naming the first identifier of `kinds` in it, masked."""
+    for f in find(text):
+        if f.kind in kinds:
+            raise DomainError(
+                f"{what} carries {SAID[f.kind]} ({f.masked}); {why}",
+                hint="leave it out: a customer's details belong on their ticket, "
+                "a secret in the setting made for it",
+            )
 
 
 def mask_text(text: str, *, keep: Collection[Kind] = ()) -> str:

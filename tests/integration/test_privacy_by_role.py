@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 from domain.audit.models import AuditEvent
 from domain.billing.choices import InvoiceState
 from domain.billing.models import Invoice
+from domain.changes.models import ChangeRequest, ChangeTarget
 from domain.db import Database
 from domain.faults.choices import PerceivedSeverity
 from domain.faults.intake import AlertEvent, file_alerts
 from domain.faults.models import Alarm, Ticket, TicketEvent
 from domain.fraud.models import FraudCase
+from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
+from domain.orders.services import create_order, move_order
 from domain.privacy import luhn_ok, verhoeff_digit
 from tests.world import NOW, lab_router
 
@@ -55,6 +58,8 @@ def _stored(db: Database) -> str:
             *s.execute(sa.select(ProductOrder.note, ProductOrder.decision_note)).all(),
             *s.execute(sa.select(FraudCase.note)).all(),
             *s.execute(sa.select(Alarm.summary, Alarm.description, Alarm.labels)).all(),
+            *s.execute(sa.select(ChangeRequest.params, ChangeRequest.summary)).all(),
+            *s.execute(sa.select(ChangeTarget.intended, ChangeTarget.diff)).all(),
         ]
     return "\n".join(" ".join(str(v) for v in row) for row in rows)
 
@@ -245,14 +250,36 @@ WORDS = st.lists(st.from_regex(r"[a-z]{3,8}", fullmatch=True), min_size=1, max_s
 def test_no_identifier_typed_into_a_ticket_survives_storage_display_or_audit(
     world: Database, before: str, typed: str, after: str
 ) -> None:
+    """Ticket titles and notes, order notes (new, approve, reject, cancel) and a change's
+    text (refused: it would go to the device as typed)."""
     router, access = lab_router(world)
-    alice = access.user("alice")
+    alice, carol, dave = access.user("alice"), access.user("carol"), access.user("dave")
+    with world.transaction() as s:
+        pending = []
+        for _ in range(3):
+            order = create_order(s, customer_id=1, offering_id=1, requested_by="carol")
+            move_order(s, order.ref, OrderState.PENDING, now=NOW)
+            pending.append(order.ref)
     opened = router.handle(alice, f'/ticket open r1-mum "{before} {typed} {after}"')
     assert opened.ok, opened.text
     ref = opened.text.split()[0]
     noted = router.handle(alice, f'/ticket note {ref} "{after} {typed}"')
     assert noted.ok, noted.text
     shown = router.handle(alice, f"/ticket show {ref}")
+    text = f"{before} {typed} {after}"
+    replies = [opened, shown]
+    ordered = router.handle(carol, f'/order new BA100000001 POST-399 note="{text}"')
+    assert ordered.ok, ordered.text
+    replies.append(ordered)
+    for who, verb, ref in zip(
+        (dave, dave, carol), ("approve", "reject", "cancel"), pending, strict=True
+    ):
+        decided = router.handle(who, f'/order {verb} {ref} note="{text}"')
+        assert decided.ok, decided.text
+        replies += [decided, router.handle(dave, f"/order show {ref}")]
+    planned = router.handle(alice, f'/config plan banner r1-mum text="{text}"')
+    assert not planned.ok and planned.text.startswith("text= carries "), planned.text
+    replies.append(planned)
     value = typed.split("=")[-1].split(": ")[-1]
-    for text in (_shown(opened), _shown(shown), _stored(world), _audit(world)):
-        assert _gone(text, value)
+    for shown_or_kept in (*map(_shown, replies), _stored(world), _audit(world)):
+        assert _gone(shown_or_kept, value)
