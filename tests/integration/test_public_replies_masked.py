@@ -38,7 +38,7 @@ from tests.fakes.devices import FakeNetwork
 from tests.integration.test_json_results import EXAMPLES, _history, _settings
 from tests.integration.test_json_results import model_dir as model_dir  # the fixture
 from tests.integration.test_privacy_by_role import _shown
-from tests.world import NOW
+from tests.world import NOW, lab_router
 
 SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
 ACCESS = Access(SETTINGS)
@@ -158,3 +158,29 @@ def test_no_public_reply_names_a_customer_in_full(router: Router) -> None:
     assert not leaks, f"public replies that name a customer in full: {leaks}"
     # The sweep reached the replies that name customers: shared lookups, cases, alarms.
     assert {"customer", "bill", "bill items", "fraud explain", "alarm show"} <= set(public)
+
+
+def test_full_data_only_privately_and_only_to_an_unmasking_role(world: Database) -> None:
+    _history(world)
+    router, access = lab_router(world)
+    erin, root, carol = access.user("erin"), access.user("root"), access.user("carol")
+
+    card = router.handle(erin, "/fraud explain F-1")
+    assert not card.ephemeral and card.text.startswith(":rotating_light: F-1: 91••••••3210 ")
+    own = router.handle(erin, "/fraud explain F-1 --private")
+    assert own.ephemeral and "919876543210" not in _shown(own)
+    full = router.handle(root, "/fraud explain F-1 --private")
+    assert (
+        full.ephemeral
+        and {f.label: f.value for f in full.sections[0].fields}["line"] == "919876543210"
+    )
+
+    shared = router.handle(carol, "/bill 9876543210 --share")
+    fields = {f.label: f.value for f in shared.sections[0].fields}
+    assert not shared.ephemeral and shared.text == "Bill for BA•••••0001"
+    assert fields["customer"] == "Priya N. (consumer)"
+    private = router.handle(carol, "/bill 9876543210")
+    assert private.ephemeral and private.text == "Bill for BA100000001"
+
+    paid = router.handle(root, "/payment record BA100000001 10 ref=UTR-PRIV")
+    assert paid.ok and paid.ephemeral
