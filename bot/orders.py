@@ -302,7 +302,10 @@ class OrderWorker(Loop):
     def _order_outcomes(self) -> list[OutcomeDue]:
         billing = self.sb.settings.billing
         with self.sb.db.read() as s:
-            due = [(o.id, order_view(s, o.id, billing)) for o in orders_to_tell(s)]
+            due = [
+                (o.id, order_view(s, o.id, billing, audience=Audience.PRIVATE))
+                for o in orders_to_tell(s)
+            ]
         return [
             OutcomeDue(
                 f"order {v.ref}",

@@ -23,6 +23,7 @@ from domain.orders.services import (
     order_for_line,
     reject_order,
 )
+from domain.privacy import Audience
 from skills.context import Context
 from skills.registry import REGISTRY, Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
@@ -139,13 +140,21 @@ def _fulfil(ctx: Context, ref: str) -> FulfilmentReport | str:
     return report if report is not None else "provisioning is already under way"
 
 
-def _outcome(ctx: Context, ref: str, lead: str) -> tuple[str, OrderView]:
+def _outcome(
+    ctx: Context, ref: str, lead: str, audience: Audience = Audience.CHANNEL
+) -> tuple[str, OrderView]:
     """Fulfil an approved order now: what to say, and the order as it stands after."""
     done = _fulfil(ctx, ref)
     said = done.text.removeprefix(f"{ref} ") if isinstance(done, FulfilmentReport) else done
     with ctx.db.read() as s:
-        view = order_by_ref(s, ref, ctx.services.billing)
+        view = order_by_ref(s, ref, ctx.services.billing, audience=audience)
     return f"{lead}; {said}", view
+
+
+def _private(ctx: Context) -> Audience:
+    """Who reads an answer about one customer's order: the caller alone (it names the
+    customer and their line), in full if their roles allow."""
+    return ctx.audience(ephemeral=True)
 
 
 @command("order new", args=NewOrder)
@@ -170,10 +179,15 @@ def new(ctx: Context, args: NewOrder) -> Reply:
         note=args.note,
         now=ctx.now(),
     )
-    ref, state, rule, line = placed.ref, placed.state, placed.policy_note or "", placed.line
+    ref, state, rule = placed.ref, placed.state, placed.policy_note or ""
+    with ctx.db.read() as s:
+        view = order_by_ref(s, ref, ctx.services.billing, audience=_private(ctx))
+    line = view.line
+    placed = replace(placed, customer=view.customer, line=line)
     what = f"{ref}: {placed.offering} for {placed.customer}"
     if state == OrderState.PENDING:
         return Reply(
+            ephemeral=True,
             text=f"{what} waits for a manager ({rule.removeprefix('a manager decides: ')})",
             hint=f"it is in {ctx.services.channels.orders} for a manager to decide",
             buttons=(
@@ -188,12 +202,14 @@ def new(ctx: Context, args: NewOrder) -> Reply:
         )
     if state == OrderState.COMPLETED and line is not None:
         return Reply(
+            ephemeral=True,
             text=f"{what} approved by policy; {line} is active",
             meta={"order": ref, "state": str(state), "line": line},
             data=placed,
         )
-    text, view = _outcome(ctx, ref, f"{what} approved by policy")
+    text, view = _outcome(ctx, ref, f"{what} approved by policy", _private(ctx))
     return Reply(
+        ephemeral=True,
         text=text,
         meta={"order": ref, "state": str(view.state)},
         data=replace(placed, state=view.state, line=view.line),
@@ -204,8 +220,8 @@ def new(ctx: Context, args: NewOrder) -> Reply:
 def show(ctx: Context, args: OrderRef) -> Reply:
     """Show an order, with Approve / Reject while it waits for a decision."""
     with ctx.db.read() as s:
-        view = order_by_ref(s, args.order, ctx.services.billing)
-    return order_card(view)
+        view = order_by_ref(s, args.order, ctx.services.billing, audience=_private(ctx))
+    return replace(order_card(view), ephemeral=True)
 
 
 @command("order list", args=ListArgs)
@@ -311,12 +327,14 @@ def _line_order(ctx: Context, args: LineOrder, action: str) -> Reply:
     what = f"{ref}: {action} {line}"
     if not new:  # an open order of the same kind for the line: asked twice, done once
         return Reply(
+            ephemeral=True,
             text=f"{what} was already ordered by {by} ({state})",
             hint=f"/order show {ref}",
             meta={"order": ref, "state": str(state)},
         )
     if state == OrderState.PENDING:
         return Reply(
+            ephemeral=True,
             text=f"{what} waits for a manager ({rule.removeprefix('a manager decides: ')})",
             hint=f"it is in {ctx.services.channels.orders} for a manager to decide",
             meta={"order": ref, "state": str(state)},
@@ -324,14 +342,17 @@ def _line_order(ctx: Context, args: LineOrder, action: str) -> Reply:
     if state == OrderState.COMPLETED:  # a mobile line: done in the database at once
         with ctx.db.read() as s:
             said = fulfilment_report(s, ref).text.removeprefix(f"{ref} ")
-            view = order_by_ref(s, ref, ctx.services.billing)
+            view = order_by_ref(s, ref, ctx.services.billing, audience=_private(ctx))
         return Reply(
+            ephemeral=True,
             text=f"{what} approved by policy; {said}",
             meta={"order": ref, "state": str(state), "line": line},
             data=view,
         )
-    text, view = _outcome(ctx, ref, f"{what} approved by policy")
-    return Reply(text=text, meta={"order": ref, "state": str(view.state)}, data=view)
+    text, view = _outcome(ctx, ref, f"{what} approved by policy", _private(ctx))
+    return Reply(
+        ephemeral=True, text=text, meta={"order": ref, "state": str(view.state)}, data=view
+    )
 
 
 @command("order suspend", args=LineOrder)

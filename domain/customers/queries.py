@@ -22,7 +22,7 @@ from domain.customers.services import customer_work, resolve_customer
 from domain.faults.choices import TicketKind, TicketStatus
 from domain.money import Amount
 from domain.orders.choices import OrderAction, OrderState
-from domain.orders.queries import ServiceView, service_of
+from domain.orders.queries import service_of
 from domain.privacy import (
     Audience,
     mask_email,
@@ -95,15 +95,6 @@ class CustomerProfile:
     unmasked: bool
 
 
-def _holds(service: ServiceView, *, full: bool) -> str:
-    """What a line holds, as its records say; a SIM's number in full only to `full`."""
-    if not service.fixed:
-        if not service.sim:
-            return "SIM: none recorded"
-        return f"SIM {service.sim if full else mask_line(service.sim)}"
-    return service.holds
-
-
 def customer_profile(
     session: Session,
     query: str,
@@ -142,7 +133,7 @@ def customer_profile(
                 sub.offering.name,
                 sub.state,
                 sub.activated_at,
-                _holds(service_of(session, sub.id), full=full),
+                service_of(session, sub.id).shown_to(audience),
             )
             for sub in subscriptions[:PROFILE_LINES]
         ],

@@ -24,6 +24,7 @@ from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.queries import order_by_key, order_view
 from domain.orders.services import request_order
+from domain.privacy import Audience
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class PlacedOrder:
 
 
 def _placed(session: Session, order: ProductOrder, *, repeated: bool = False) -> PlacedOrder:
-    view = order_view(session, order.id)
+    # Whoever placed it (a care agent, or the ordering system) is told the new line.
+    view = order_view(session, order.id, audience=Audience.FULL)
     return PlacedOrder(
         ref=order.ref,
         state=order.state,

@@ -24,6 +24,7 @@ from domain.inventory.models import Device, Site
 from domain.money import SPELLED_OUT, Amount
 from domain.orders.choices import OPEN_ORDER_STATES, OrderAction, OrderState
 from domain.orders.models import ProductOrder
+from domain.privacy import Audience, mask_line, mask_name
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,15 @@ class OrderView:
 
 
 def order_view(
-    session: Session, order_id: int, billing: BillingSettings | None = None
+    session: Session,
+    order_id: int,
+    billing: BillingSettings | None = None,
+    *,
+    audience: Audience = Audience.CHANNEL,
 ) -> OrderView:
-    """The order `order_id` as its card shows it."""
+    """The order `order_id` as its card shows it to `audience`: an order's card is posted
+    to a channel, so by default its customer is a first name and initial and its line and
+    SIM show their last four digits."""
     order = session.get_one(ProductOrder, order_id)
     customer = session.get_one(Customer, order.customer_id)
     offering = session.get(ProductOffering, order.offering_id) if order.offering_id else None
@@ -83,7 +90,7 @@ def order_view(
         ref=order.ref,
         action=order.action,
         state=order.state,
-        customer=customer.name,
+        customer=mask_name(customer.name) if audience == Audience.CHANNEL else customer.name,
         segment=customer.segment,
         offering=offering.code if offering else None,
         offering_name=offering.name if offering else None,
@@ -92,9 +99,11 @@ def order_view(
         requested_by=order.requested_by,
         created_at=order.created_at,
         updated_at=order.updated_at,
-        line=line.identifier if line else None,
+        line=(mask_line(line.identifier) if audience == Audience.CHANNEL else line.identifier)
+        if line
+        else None,
         line_state=line.state if line else None,
-        service=service_of(session, line.id).holds if line else None,
+        service=service_of(session, line.id).shown_to(audience) if line else None,
         site=site.code if site else None,
         device=device.hostname if device else None,
         port=order.port,
@@ -111,9 +120,16 @@ def order_view(
     )
 
 
-def order_by_ref(session: Session, ref: str, billing: BillingSettings | None = None) -> OrderView:
-    """The order a reference names (O-1042), as its card shows it."""
-    return order_view(session, get_by_ref(session, ProductOrder, ref, "order").id, billing)
+def order_by_ref(
+    session: Session,
+    ref: str,
+    billing: BillingSettings | None = None,
+    *,
+    audience: Audience = Audience.CHANNEL,
+) -> OrderView:
+    """The order a reference names (O-1042), as its card shows it to `audience`."""
+    order_id = get_by_ref(session, ProductOrder, ref, "order").id
+    return order_view(session, order_id, billing, audience=audience)
 
 
 def order_by_key(session: Session, external_id: str) -> ProductOrder | None:
@@ -160,7 +176,7 @@ def list_orders(
             o.ref,
             o.action,
             o.state,
-            name,
+            mask_name(name),  # lists are read in channels and digests
             o.requested_by,
             Amount.of(o.one_off_minor + o.monthly_minor, billing),
             o.created_at,
@@ -241,6 +257,19 @@ class ServiceView:
     device: str | None
     port: str | None
     vlan: int | None
+
+    def shown_to(self, audience: Audience) -> str:
+        """`holds` for `audience`: in a channel the number and SIM show their last four
+        digits; a SIM is shown in full only to a reader who may see personal data."""
+        if self.fixed:
+            return self.holds
+        number = self.msisdn or "-"
+        if audience == Audience.CHANNEL:
+            number = mask_line(number)
+        sim = "none recorded"
+        if self.sim:
+            sim = self.sim if audience == Audience.FULL else mask_line(self.sim)
+        return f"number {number}, SIM {sim}"
 
     @property
     def holds(self) -> str:

@@ -47,4 +47,5 @@ def test_each_line_says_what_it_holds(db: Database) -> None:
     assert row[-1].startswith(f"{device} {port} VLAN "), row
     mobile_rows = router.handle(ACCESS.user("carol"), f"/customer {number}").tables[0].rows
     (held,) = [r[-1] for r in mobile_rows if r[0] == number]
-    assert held.startswith("SIM ") and imsi not in held and held.endswith(imsi[-4:])
+    assert held.startswith(f"number {number}, SIM ") and imsi not in held
+    assert held.endswith(imsi[-4:])

@@ -343,7 +343,7 @@ def test_a_fixed_order_waits_with_its_port_and_vlan_and_the_list_shows_it(shop: 
     listed = ask(router, "alice", "/order list pending")
     assert listed.text == "1 latest pending orders"
     assert listed.tables[0].rows == (
-        ("O-1", "add", "pending", "Priya Nair", "carol", "₹1,799.00", "2026-11-20"),
+        ("O-1", "add", "pending", "Priya N.", "carol", "₹1,799.00", "2026-11-20"),
     )
     assert ask(router, "alice", "/order list completed").tables[0].rows == ()
 

@@ -75,6 +75,8 @@ def test_post_orders_places_orders_once_and_the_pending_one_reaches_the_managers
     )
     actions = next(b for b in post.params["blocks"] if b["type"] == "actions")["elements"]
     assert actions[0]["value"] == "/order approve O-2"
+    # Everyone in the channel reads the card: the customer is a first name and initial.
+    assert "Priya N." in words(post) and "Priya Nair" not in words(post)
     assert json.loads(actions[1]["value"])["command"] == "/order reject O-2"  # asks why first
     message = {"ts": "1700000001.000100", "blocks": post.params["blocks"]}
     shop.click("erin", actions[0], message, channel="C0ORDERS")  # no manager: refused
@@ -163,7 +165,9 @@ def test_every_order_command_over_signed_slack_requests(shop: Served) -> None:
     )
     assert "/order cancel O-1" in words(created)
     listed = shop.ask("alice", "/order list pending")
-    assert listed.params["text"] == "1 latest pending orders" and "Priya Nair" in words(listed)
+    # A list is read in the channel: the customer is a first name and initial there.
+    assert listed.params["text"] == "1 latest pending orders" and "Priya N." in words(listed)
+    assert "Priya Nair" not in words(listed)
     shown = shop.ask("dave", "/order show O-1")
     assert "/order approve O-1" in words(shown) and "/order reject O-1" in words(shown)
     approved = shop.ask("dave", "/order approve O-1")
