@@ -49,16 +49,6 @@ USERS = [ACCESS.user(n) for n in ("alice", "carol", "dave", "erin", "root")]
 
 #: Order cards still carry the customer's full name (skills/orders.py, being finished by
 #: the orders work of #16); everything else in them is checked. Empty this when it lands.
-NAME_LEFT_TO_ORDERS = {
-    "order new",
-    "order show",
-    "order list",
-    "order suspend",
-    "order resume",
-    "order cease",
-}
-
-
 def _masked_reader(command: str, listed: str) -> str:
     """The example's user, or when they have an unmasking role, one who may run the command
     without one; `listed` (an admin) when only an unmasking role may run it."""
@@ -142,8 +132,6 @@ def router(request: pytest.FixtureRequest, world: Database, model_dir: Path) -> 
 def test_no_public_reply_names_a_customer_in_full(router: Router) -> None:
     identifiers = _identifiers(router.services.db)
     assert {"Priya Nair", "919876543210", "9876543210", "BA100000001"} <= identifiers
-    with router.services.db.read() as s:
-        names_kept = set(s.scalars(sa.select(Customer.name)))
     public, leaks = [], []
     for command, listed, text in [*_public_examples(), ("alarm show", "alice", "/alarm show A-3")]:
         user = _masked_reader(command, listed)
@@ -153,11 +141,12 @@ def test_no_public_reply_names_a_customer_in_full(router: Router) -> None:
             continue
         public.append(command)
         shown = _shown(reply) + json.dumps(to_message(reply).blocks, ensure_ascii=False)
-        names = names_kept if command in NAME_LEFT_TO_ORDERS else set()
-        leaks += [(text, v) for v in sorted(identifiers - names) if v in shown]
+        leaks += [(text, v) for v in sorted(identifiers) if v in shown]
     assert not leaks, f"public replies that name a customer in full: {leaks}"
     # The sweep reached the replies that name customers: shared lookups, cases, alarms.
-    assert {"customer", "bill", "bill items", "fraud explain", "alarm show"} <= set(public)
+    assert {"customer", "bill", "bill items", "fraud explain", "alarm show", "order list"} <= set(
+        public
+    )
 
 
 def test_full_data_only_privately_and_only_to_an_unmasking_role(world: Database) -> None:
