@@ -72,7 +72,7 @@ def dunning_report(run: DunningRun) -> Reply | None:
     """The day's dunning as the billing channel reads it; None when nothing happened."""
     if not run.moved and not run.failed:
         return None
-    lines = [o.describe() for o in (*run.failed, *run.moved)]
+    lines = [o.describe(channel=True) for o in (*run.failed, *run.moved)]
     text = f"Dunning on {run.day:%d %b %Y}: {len(run.moved)} account(s) moved"
     if run.failed:
         text += f", {len(run.failed)} failed"

@@ -28,6 +28,7 @@ from domain.billing.services import DunningMove, apply_dunning, dunning_moves
 from domain.config import BillingSettings, DunningStep
 from domain.db import Database, utcnow
 from domain.errors import Conflict
+from domain.privacy import mask_reference, mask_text
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,15 @@ class DunningOutcome:
     #: Why the move failed; empty when it was made.
     error: str = ""
 
-    def describe(self) -> str:
+    def describe(self, *, channel: bool = False) -> str:
+        """One line; for a channel the account shows its last four digits."""
         m = self.move
+        account = mask_reference(m.account) if channel else m.account
         if self.error:
-            return f"{m.account}: could not move from {m.before} to {m.after}: {self.error}"
+            error = mask_text(self.error).replace(m.account, account)
+            return f"{account}: could not move from {m.before} to {m.after}: {error}"
         tail = f" (orders {', '.join(self.orders)})" if self.orders else ""
-        return f"{m.account}: {m.before} -> {m.after}, {m.days_overdue} days overdue{tail}"
+        return f"{account}: {m.before} -> {m.after}, {m.days_overdue} days overdue{tail}"
 
 
 @dataclass

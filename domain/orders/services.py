@@ -50,7 +50,7 @@ from domain.orders.choices import (
 )
 from domain.orders.models import ProductOrder
 from domain.orders.queries import ports_in_use
-from domain.privacy import mask_text
+from domain.privacy import mask_name, mask_text
 
 #: Who decides the orders the approval policy approves by itself.
 SYSTEM = "policy"
@@ -683,9 +683,10 @@ def _new_subscription(
 
 
 def port_description(session: Session, order: ProductOrder) -> str:
-    """What the access port says about its customer: circuit id and name, CLI-safe."""
+    """What the access port says about its customer: circuit id and the name as a first
+    name and initial (device configs are read and shown widely), CLI-safe."""
     sub = session.get_one(Subscription, order.subscription_id)
-    name = session.get_one(Customer, order.customer_id).name
+    name = mask_name(session.get_one(Customer, order.customer_id).name)
     text = f"{sub.circuit_id} {name}"
     return "".join(c for c in text if c.isprintable() and c not in '^"')[:200]
 

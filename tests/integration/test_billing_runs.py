@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 from rich.console import Console
 
 from bot.bootstrap import Switchboard, bootstrap
@@ -82,6 +83,12 @@ def test_the_scheduled_job_judges_due_dates_by_the_operators_day(
     (post,) = slack.calls_to("chat.postMessage")
     assert post.params["channel"] == sb.settings.channels.billing
     assert post.params["text"] == "Dunning on 31 Oct 2026: 2 account(s) moved"
+    # The billing channel reads it: accounts show their last four digits, no more.
+    with sb.db.read() as s:
+        numbers = list(s.scalars(sa.select(BillingAccount.account_number)))
+    body = str(post.params["blocks"])
+    assert numbers and not [n for n in numbers if n in body], body
+    assert all(n[-4:] in body for n in numbers), body
 
 
 def test_one_accounts_failure_does_not_stop_the_others_and_is_reported(

@@ -92,7 +92,9 @@ def test_a_fixed_line_goes_from_order_to_active_on_the_lab(lab_db: tuple[Databas
     running = lab.configs["r2-del"].text()
     block = running.split(f"interface {PORT}\n", 1)[1].split("!", 1)[0]
     assert " switchport mode access\n" in block and f" switchport access vlan {vlan}\n" in block
-    assert re.search(r" description DEL/FTTH/O\d{6} ", block)
+    # A device's config is read widely: the port names the customer by first name and
+    # initial after the circuit, never in full.
+    assert re.search(r" description DEL/FTTH/O\d{6} [A-Z][a-z]+ [A-Z]\.\n", block), block
     assert f"switchport access vlan {vlan}" in lab.configs["r2-del"].startup_text()
 
     with db.read() as s:
