@@ -219,9 +219,9 @@ def new(ctx: Context, args: NewOrder) -> Reply:
 @command("order show", args=OrderRef)
 def show(ctx: Context, args: OrderRef) -> Reply:
     """Show an order, with Approve / Reject while it waits for a decision."""
-    with ctx.db.read() as s:
-        view = order_by_ref(s, args.order, ctx.services.billing, audience=_private(ctx))
-    return replace(order_card(view), ephemeral=True)
+    with ctx.db.read() as s:  # the card is posted where it was asked: masked for a channel
+        view = order_by_ref(s, args.order, ctx.services.billing)
+    return order_card(view)
 
 
 @command("order list", args=ListArgs)
