@@ -59,11 +59,22 @@ class Amount:
         )
 
 
-#: What an amount may look like once its currency sign is off: digits with optional
-#: group separators (1,499 or 1,00,000), then a point and the decimals. No sign, no
-#: exponent (1e9), no words: anything else is refused, never guessed.
-_AMOUNT = re.compile(r"[0-9]+(?:[,_][0-9]+)*(?:\.[0-9]+)?")
-_CURRENCY_WORDS = re.compile(r"^(?:rs\.?|inr|usd|eur|gbp)\s*", re.IGNORECASE)
+#: What an amount may look like once its currency is off: digits, grouped by commas
+#: only where groups really end (1,499 and 12,345,678, or the Indian 1,49,950 and
+#: 1,00,000), then a point and the decimals. No sign, no exponent (1e9), no underscore,
+#: no comma as a decimal point (1499,50): anything else is refused, never guessed.
+_AMOUNT = re.compile(r"(?P<whole>[0-9]+(?:[,_][0-9]+)*)(?:\.(?P<fraction>[0-9]+))?")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3}")
+#: How people write the currency of an amount, besides its ISO code and symbol.
+_CURRENCY_NAMES = {"INR": ("rs.", "rs")}
+#: Other currencies' codes and signs, recognised so that they are refused by name.
+_FOREIGN = re.compile(
+    r"^(?:(?P<code>usd|eur|gbp|aed|sgd|jpy|aud|cad|chf|cny|sar|npr|lkr|bdt|pkr|inr)\s*"
+    r"|(?P<sign>[$€£¥]))|(?:\s*(?P<tail>usd|eur|gbp|aed|sgd|jpy|aud|cad|chf|cny|sar|npr"
+    r"|lkr|bdt|pkr|inr))$",
+    re.IGNORECASE,
+)
+_SIGN_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 #: The earliest date money may carry; anything before is a typing mistake.
 EARLIEST_DAY = date(2000, 1, 1)
 #: How far ahead of now a payment may be dated (a bank in another time zone).
@@ -90,18 +101,26 @@ def parse_money(text: str, billing: BillingSettings | None = None) -> int:
     billing = billing or BillingSettings()
     digits = billing.minor_digits
     like = "1499.50" if digits else "1499"
-    cleaned = _CURRENCY_WORDS.sub("", text.strip().lstrip("₹$€£").strip())
     typed = shown(text.strip())
+    cleaned = _without_currency(text, billing, typed, like)
     if cleaned.startswith("-") and _AMOUNT.fullmatch(cleaned[1:]):
         raise DomainError(
             f"{typed!r} is below zero; an amount is more than zero", hint=f"write it like {like}"
         )
-    if not _AMOUNT.fullmatch(cleaned):
+    parts = _AMOUNT.fullmatch(cleaned)
+    if not parts:
         raise DomainError(
             f"{typed!r} is not an amount",
             hint=f"write it like {like}: digits, and a point before at most {digits} decimals",
         )
-    value = Decimal(cleaned.replace(",", "").replace("_", ""))
+    whole = parts["whole"]
+    if not whole.isdigit() and not _GROUPED.fullmatch(whole):
+        raise DomainError(
+            f"{typed!r} is not an amount: digits are grouped only by commas, in thousands "
+            "(1,499) or lakhs (1,49,950)",
+            hint=f"write it like {like} or 1,{like[1:]}; decimals follow a point",
+        )
+    value = Decimal(cleaned.replace(",", ""))
     if -value.as_tuple().exponent > digits:  # type: ignore[operator]
         raise DomainError(
             f"{typed!r} has more than {digits} decimals",
@@ -119,6 +138,30 @@ def parse_money(text: str, billing: BillingSettings | None = None) -> int:
             hint="check the amount; billing.max_amount in config.yaml sets the limit",
         )
     return minor
+
+
+def _without_currency(text: str, billing: BillingSettings, typed: str, like: str) -> str:
+    """The amount with the account's currency (its sign, code or name, before or after it)
+    taken off; an amount in another currency is refused, naming it."""
+    own = billing.currency
+    t = text.strip()
+    symbol = _SYMBOLS.get(own)
+    if symbol and t.startswith(symbol):
+        return t[len(symbol) :].strip()
+    low = t.lower()
+    for word in sorted((own.lower(), *_CURRENCY_NAMES.get(own, ())), key=len, reverse=True):
+        if low.startswith(word):
+            return t[len(word) :].strip()
+        if low.endswith(word) and low[: -len(word)].strip()[-1:].isdigit():
+            return t[: -len(word)].strip()
+    foreign = _FOREIGN.search(t)
+    if foreign:
+        code = (foreign["code"] or foreign["tail"] or _SIGN_CODES[foreign["sign"]]).upper()
+        raise DomainError(
+            f"{typed!r} is in {code}; amounts here are in {own}",
+            hint=f"write the amount in {own}, like {symbol or own + ' '}{like}",
+        )
+    return t
 
 
 def parse_day(text: str) -> date:
