@@ -129,7 +129,8 @@ TICKET_KINDS: Mapping[TicketKind, frozenset[Role]] = {
     TicketKind.INCIDENT: _roles(ENGINEER),
     TicketKind.PROVISIONING: _roles(ENGINEER),
     TicketKind.SERVICE_REQUEST: _roles(CARE, ENGINEER),
-    TicketKind.BILLING_DISPUTE: _roles(CARE),
+    # Managers settle disputes too (/dispute resolve), and decide the credits they ask.
+    TicketKind.BILLING_DISPUTE: _roles(CARE, MANAGER),
     TicketKind.FRAUD: _roles(CARE),
 }
 

@@ -215,12 +215,14 @@ def _user(ctx: Context, name: str) -> str:
 @command("ticket assign", args=AssignArgs)
 def assign(ctx: Context, args: AssignArgs) -> Reply:
     """Give a ticket to someone (`me` for yourself)."""
+    who = _user(ctx, args.user)
     t = give_ticket(
         ctx.db,
         args.ticket,
-        _user(ctx, args.user),
+        who,
         actor=ctx.actor,
         roles=ctx.roles,
+        assignee_roles=ctx.services.users[who].roles,
         now=ctx.now(),
     )
     return Reply(text=f"{t.ref} assigned to {t.assignee}", data=t)

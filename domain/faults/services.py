@@ -260,11 +260,28 @@ def file_ticket(
 
 
 def give_ticket(
-    db: Database, ref: str, assignee: str, *, actor: str, roles: Iterable[Role], now: datetime
+    db: Database,
+    ref: str,
+    assignee: str,
+    *,
+    actor: str,
+    roles: Iterable[Role],
+    assignee_roles: Iterable[Role],
+    now: datetime,
 ) -> TicketSummary:
-    """Assign a ticket to someone, in one transaction (if the actor works its kind)."""
+    """Assign a ticket to someone, in one transaction: the actor and the assignee must
+    both work its kind (nobody is handed a ticket they may not move)."""
     with db.transaction() as s:
-        _workable(s, ref, roles)
+        ticket = _workable(s, ref, roles)
+        theirs = frozenset(assignee_roles)
+        if not policy.may_work_ticket(theirs, ticket.kind):
+            have = ", ".join(sorted(r.value for r in theirs)) or "no role"
+            raise PolicyViolation(
+                f"{ticket.ref} is a {policy.TICKET_KIND_NAMES[ticket.kind]}: "
+                f"{policy.people(policy.TICKET_KINDS[ticket.kind])} work those, and "
+                f"{assignee} has {have}",
+                hint=f"assign it to one of them, or `/ticket assign {ticket.ref} me`",
+            )
         return _summary(assign_ticket(s, ref, assignee, actor, now=now), now)
 
 

@@ -282,3 +282,32 @@ def test_a_care_agent_cannot_resolve_or_close_a_core_incident(router: Router) ->
     assert router.handle(carol, f"/ticket show {ref}").buttons == ()
     assert router.handle(alice, f'/ticket resolve {ref} "BGP session re-established"').ok
     assert router.handle(alice, f"/ticket close {ref}").text == f"{ref} closed"
+
+
+@pytest.mark.parametrize("kind", list(TicketKind), ids=[k.value for k in TicketKind])
+def test_a_ticket_is_given_only_to_someone_who_works_its_kind(
+    router: Router, kind: TicketKind
+) -> None:
+    """carol gave a billing dispute to alice, an engineer who may not move it."""
+    giver = next(
+        (
+            ACCESS.user(u)
+            for u in ("carol", "alice")
+            if policy.may_work_ticket(ACCESS.user(u).roles, kind)
+        ),
+        None,
+    )
+    assert giver is not None, kind
+    for user in sorted(SETTINGS.users):
+        ref = _ticket(router.db, kind)
+        reply = router.handle(giver, f"/ticket assign {ref} {user}")
+        theirs = ACCESS.user(user).roles
+        if policy.may_work_ticket(theirs, kind):
+            assert (reply.ok, reply.text) == (True, f"{ref} assigned to {user}"), reply.text
+        else:
+            have = ", ".join(sorted(r.value for r in theirs)) or "no role"
+            assert (reply.ok, reply.text) == (
+                False,
+                f"{ref} is a {policy.TICKET_KIND_NAMES[kind]}: "
+                f"{policy.people(policy.TICKET_KINDS[kind])} work those, and {user} has {have}",
+            ), reply.text
