@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.cli.base import Parser, Subcommands, add_command, err, out
@@ -82,7 +83,8 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.resolve_path(settings.audit.anchor_file)
     db = open_database(settings)
     try:
-        check = verify_trail(db, path)
+        every = timedelta(minutes=settings.audit.anchor_every_minutes)
+        check = verify_trail(db, path, every)
     finally:
         db.dispose()
     if check.intact:

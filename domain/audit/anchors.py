@@ -31,7 +31,10 @@ _LINE = re.compile(
 
 @dataclass(frozen=True)
 class Anchor:
-    """One line of the anchor file; `signed` when its HMAC checks with a key we hold."""
+    """One line of the anchor file; `signed` when its HMAC checks with a key we hold.
+
+    A line that is not an anchor at all (`readable` False) names no event.
+    """
 
     line: int
     at: str
@@ -39,6 +42,7 @@ class Anchor:
     seal: str
     key_id: str
     signed: bool
+    readable: bool = True
 
     def describe(self) -> str:
         return f"{self.at} event={self.event} seal={self.seal} key={self.key_id}"
@@ -49,7 +53,7 @@ def _body(at: str, event: int, seal: str, key_id: str) -> str:
 
 
 def read_anchors(path: Path, keys: Keyring | None) -> list[Anchor]:
-    """Every line of the anchor file, in order; a line that does not parse is unsigned."""
+    """Every line of the anchor file, in order; a line that does not parse is unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -64,7 +68,7 @@ def read_anchors(path: Path, keys: Keyring | None) -> list[Anchor]:
         m = _LINE.match(raw.strip())
         if not m:
             if raw.strip():
-                anchors.append(Anchor(number, raw.strip()[:40], 0, "", "", False))
+                anchors.append(Anchor(number, "", 0, "", "", False, readable=False))
             continue
         key = keys.get(m["key"]) if keys else None
         body = _body(m["at"], int(m["event"]), m["seal"], m["key"])

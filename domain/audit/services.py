@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -28,6 +28,7 @@ from domain.audit.choices import Outcome
 from domain.audit.keys import AuditKey, AuditKeyError, Keyring, keyring, sealing_keyring
 from domain.audit.models import AuditEvent, ProcessedRequest
 from domain.audit.queries import chain_head
+from domain.config import AuditSettings
 from domain.db import Database, utcnow
 from domain.errors import DomainError
 from domain.privacy import AUDIT_KEEPS, mask_text
@@ -156,8 +157,12 @@ class Finding:
     reason: str
     #: How the event is wrong: "is broken" (its row) or "is missing" (cut off).
     state: str = "is broken"
+    #: What the finding is about when that is not an event (an anchor line, the file).
+    subject: str = ""
 
     def describe(self) -> str:
+        if self.subject:
+            return f"{self.subject}: {self.reason}" if self.reason else self.subject
         return f"audit event {self.event} {self.state}: {self.reason}"
 
 
@@ -206,6 +211,26 @@ def _check_row(event: AuditEvent, prev: str, keys: Keyring | None, keyed_yet: bo
     return ""
 
 
+def _age(keys: Keyring, kid: str) -> int:
+    """A key's place in the key file (oldest 0); -1 for no key."""
+    return next((i for i, k in enumerate(keys.keys) if k.id == kid), -1)
+
+
+def _key_went_back(event: AuditEvent, newest: tuple[str, int], keys: Keyring | None) -> str:
+    """Why `event` is sealed with a key older than one that already sealed an earlier
+    event, or "". Keys only move forward (the key file's order), so an older key sealing
+    after a newer one is a rotated-out, perhaps leaked, key still in use."""
+    if not event.key_id or keys is None or not newest[0]:
+        return ""
+    if _age(keys, event.key_id) >= _age(keys, newest[0]):
+        return ""
+    return (
+        f"it is sealed with audit key {event.key_id}, older than key {newest[0]} that "
+        f"already sealed event {newest[1]} (keys only move forward: a rotated-out key "
+        "sealed it)"
+    )
+
+
 def seal_matches(session: Session, event_id: int, keys: Keyring) -> bool:
     """Whether one event's seal checks with the key it names (or is a pre-key row)."""
     event = session.get(AuditEvent, event_id)
@@ -214,8 +239,35 @@ def seal_matches(session: Session, event_id: int, keys: Keyring) -> bool:
     return not _check_row(event, event.prev_hash, keys, keyed_yet=bool(event.key_id))
 
 
+def _anchor_keys_went_back(
+    anchors: Sequence[Anchor], anchor_file: str, keys: Keyring | None
+) -> list[Finding]:
+    """The first anchor line signed with a key older than an earlier line's (keys only
+    move forward, so a rotated-out key signed it)."""
+    newest: Anchor | None = None
+    for a in anchors:
+        if not a.signed or keys is None:
+            continue
+        if newest is not None and _age(keys, a.key_id) < _age(keys, newest.key_id):
+            return [
+                Finding(
+                    a.event,
+                    f"it is signed with audit key {a.key_id}, older than key {newest.key_id} "
+                    f"of line {newest.line} (keys only move forward: a rotated-out key "
+                    "signed it)",
+                    subject=f"anchor line {a.line} of {anchor_file}",
+                )
+            ]
+        if newest is None or _age(keys, a.key_id) > _age(keys, newest.key_id):
+            newest = a
+    return []
+
+
 def verify_chain(
-    session: Session, keys: Keyring | None = None, anchors: Sequence[Anchor] = ()
+    session: Session,
+    keys: Keyring | None = None,
+    anchors: Sequence[Anchor] = (),
+    anchor_file: str = "the anchor file",
 ) -> ChainCheck:
     """Recompute every seal in order and hold the chain against the anchors.
 
@@ -230,6 +282,8 @@ def verify_chain(
     count = unkeyed = last = 0
     keyed_yet = False
     used: dict[str, None] = {}
+    #: The newest key that sealed an event so far, and the first event it sealed.
+    newest: tuple[str, int] = ("", 0)
     query = sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=5000)
     for event in session.execute(query).scalars():
         count += 1
@@ -243,19 +297,32 @@ def verify_chain(
                 "no audit key here: the seals cannot be checked",
                 "set SWITCHBOARD_AUDIT_KEY or restore the key file (audit.key_file)",
             )
-        why = _check_row(event, prev, keys, keyed_yet)
+        why = _check_row(event, prev, keys, keyed_yet) or _key_went_back(event, newest, keys)
         if why:
             findings.append(Finding(event.id, why))
             continue
         if event.key_id:
             keyed_yet = True
             used[event.key_id] = None
+            if keys is not None and _age(keys, event.key_id) > _age(keys, newest[0]):
+                newest = (event.key_id, event.id)
         else:
             unkeyed += 1
         prev = event.hash
 
     anchored_through, anchored_at = 0, ""
-    bad = [a for a in anchors if not a.signed]
+    unreadable = [a for a in anchors if not a.readable]
+    if unreadable:
+        findings.append(
+            Finding(
+                0,
+                "",
+                subject=f"anchor line {unreadable[0].line} of {anchor_file} is not an anchor "
+                "(unreadable)",
+            )
+        )
+    findings.extend(_anchor_keys_went_back(anchors, anchor_file, keys))
+    bad = [a for a in anchors if a.readable and not a.signed]
     if bad:
         a = bad[0]
         findings.append(
@@ -324,8 +391,60 @@ def _count_after(session: Session, event_id: int) -> int:
     return int(session.scalar(query) or 0)
 
 
-def verify_trail(db: Database, anchor_file: Path) -> ChainCheck:
-    """`switchboard audit verify`: the chain, held against the anchor file."""
+def _anchors_expected(
+    session: Session, anchors: Sequence[Anchor], anchor_file: Path, due_before: datetime
+) -> list[Finding]:
+    """No signed anchor at all, although events are older than two anchor intervals:
+    the scheduler would have anchored them, so the anchor file was removed or emptied
+    (or nothing anchors this trail). A trail younger than that is fine (a fresh install)."""
+    if any(a.signed for a in anchors):
+        return []
+    row = session.execute(
+        sa.select(sa.func.min(AuditEvent.id), sa.func.max(AuditEvent.id)).where(
+            AuditEvent.at < due_before
+        )
+    ).first()
+    if row is None or row[1] is None:
+        return []
+    where = "no anchor file" if not anchor_file.exists() else "no anchor in"
+    return [
+        Finding(
+            int(row[0]),
+            f"events up to {row[1]} are older than two anchor intervals, so anchors were "
+            "expected (the file was removed or emptied, or nothing anchors this trail: "
+            "`serve` runs the anchor job)",
+            subject=f"{where} {anchor_file}",
+        )
+    ]
+
+
+def _empty_with_activity(session: Session, check: ChainCheck) -> list[Finding]:
+    """An empty trail on a database that handled Slack deliveries: the events were deleted
+    (every delivery is a command, click or refusal, each of which writes one)."""
+    if check.events:
+        return []
+    handled = int(session.scalar(sa.select(sa.func.count()).select_from(ProcessedRequest)) or 0)
+    if not handled:
+        return []
+    return [
+        Finding(
+            1,
+            f"the database handled {handled:,} Slack deliveries (processed_requests) but holds "
+            "no audit event (the events were deleted)",
+            subject="the audit trail is empty",
+        )
+    ]
+
+
+def verify_trail(
+    db: Database,
+    anchor_file: Path,
+    anchor_every: timedelta | None = None,
+    now: datetime | None = None,
+) -> ChainCheck:
+    """`switchboard audit verify`: the chain, held against the anchor file; an anchor
+    file missing or empty for a trail older than two anchor intervals (`anchor_every`),
+    and an empty trail on a database with activity, are findings too."""
     keys = keyring()
     if keys is None:
         raise AuditKeyError(
@@ -333,9 +452,18 @@ def verify_trail(db: Database, anchor_file: Path) -> ChainCheck:
             "set SWITCHBOARD_AUDIT_KEY or restore the key file (audit.key_file); "
             "`switchboard audit init` is for a new installation only",
         )
+    every = anchor_every or timedelta(minutes=AuditSettings().anchor_every_minutes)
     anchors = read_anchors(anchor_file, keys)
     with db.read() as s:
-        return verify_chain(s, keys, anchors)
+        check = verify_chain(s, keys, anchors, str(anchor_file))
+        more = _anchors_expected(s, anchors, anchor_file, (now or utcnow()) - 2 * every)
+        more += _empty_with_activity(s, check)
+    if not more:
+        return check
+    findings = (*check.findings, *more)
+    return replace(
+        check, findings=findings, first_broken=findings[0].event, reason=findings[0].reason
+    )
 
 
 @dataclass(frozen=True)

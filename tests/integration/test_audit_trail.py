@@ -19,20 +19,26 @@ import sqlalchemy as sa
 
 from bot.cli import main
 from domain.audit import keys
+from domain.audit.anchors import append_anchor
 from domain.audit.choices import Outcome
 from domain.audit.keys import AuditKey, KeySource, init_key_file, key_id, rotate_key_file
 from domain.audit.models import AuditEvent
+from domain.audit.queries import ChainHead
 from domain.audit.services import (
     GENESIS,
     _digest,
     _seal,
     anchor_chain,
     audit,
+    claim_delivery,
     verify_trail,
 )
 from domain.db import Database
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+#: How long ago the morning began: its events are younger than two anchor intervals
+#: (20 minutes), so no anchor is expected yet; the tests about expected anchors pass
+#: their own clock.
+MORNING_AGO = timedelta(minutes=9)
 
 #: What a care agent and a manager did on a morning: two disputes resolved among them.
 COMMANDS = [
@@ -58,8 +64,10 @@ def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     keys.use_source(previous)
 
 
-def write_morning(db: Database, commands: list[tuple[str, str]] = COMMANDS) -> list[int]:
-    ids = []
+def write_morning(
+    db: Database, commands: list[tuple[str, str]] = COMMANDS, ago: timedelta = MORNING_AGO
+) -> list[int]:
+    start = datetime.now(UTC).replace(microsecond=0) - ago
     for i, (who, text) in enumerate(commands):
         audit(
             db,
@@ -69,7 +77,7 @@ def write_morning(db: Database, commands: list[tuple[str, str]] = COMMANDS) -> l
             outcome=Outcome.OK,
             roles=("care_agent",),
             via="console",
-            at=T0 + timedelta(minutes=i),
+            at=start + timedelta(minutes=i),
         )
     with db.read() as s:
         ids = list(s.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)))
@@ -343,6 +351,107 @@ def test_with_no_key_at_all_the_first_event_creates_one_with_a_warning(
         assert verify_trail(db, tmp_path / "anchors.log").intact
     finally:
         keys.use_source(previous)
+
+
+def reseal_from(db: Database, first: int, key: AuditKey, actor: str) -> None:
+    """What a holder of `key` does: change the actor from event `first` on and re-chain."""
+    with db.transaction() as s:
+        rows = list(s.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
+        prev = next(r.hash for r in rows if r.id == first - 1)
+        for row in rows:
+            if row.id < first:
+                continue
+            row.actor, row.key_id, row.prev_hash = actor, key.id, prev
+            row.hash = prev = _seal(prev, row, key)
+
+
+def test_events_resealed_with_a_rotated_out_key_are_named(
+    db: Database, key_file: Path, tmp_path: Path
+) -> None:
+    """The old key leaked and was rotated out; its holder re-seals the newest events."""
+    old = keys.read_key_file(key_file)[0]
+    write_morning(db, COMMANDS[:3])
+    new = rotate_key_file(key_file)
+    ids = write_morning(db, COMMANDS[3:])
+    assert verify_trail(db, tmp_path / "anchors.log").intact
+    reseal_from(db, ids[4], old, "mallory")
+    assert findings(db, tmp_path / "anchors.log") == [
+        f"audit event {ids[4]} is broken: it is sealed with audit key {old.id}, older than "
+        f"key {new.id} that already sealed event {ids[3]} (keys only move forward: a "
+        "rotated-out key sealed it)"
+    ]
+
+
+def test_an_anchor_signed_with_a_rotated_out_key_is_named(
+    db: Database, key_file: Path, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.log"
+    old = keys.read_key_file(key_file)[0]
+    write_morning(db, COMMANDS[:3])
+    new = rotate_key_file(key_file)
+    ids = write_morning(db, COMMANDS[3:])
+    anchor_chain(db, anchors)
+    with db.read() as s:
+        head = s.get(AuditEvent, ids[-1])
+        assert head is not None
+        forged = append_anchor(anchors, ChainHead(head.id, head.hash), old, datetime.now(UTC))
+    assert findings(db, anchors) == [
+        f"anchor line 2 of {anchors}: it is signed with audit key {old.id}, older than key "
+        f"{new.id} of line 1 (keys only move forward: a rotated-out key signed it)"
+    ]
+    assert forged.signed
+
+
+@pytest.mark.parametrize("how", ["removed", "emptied"])
+def test_cutting_off_events_and_the_anchor_file_is_named(
+    db: Database, key_file: Path, tmp_path: Path, how: str
+) -> None:
+    """The newest rows deleted and the anchors with them: events older than two anchor
+    intervals and no anchor at all means anchors were removed."""
+    anchors = tmp_path / "anchors.log"
+    ids = write_morning(db, ago=timedelta(hours=2))
+    anchor_chain(db, anchors)
+    with db.transaction() as s:
+        s.execute(sa.text("DELETE FROM audit_events WHERE id > :i"), {"i": ids[4]})
+    if how == "removed":
+        anchors.unlink()
+        where = "no anchor file"
+    else:
+        anchors.write_text("")
+        where = "no anchor in"
+    assert findings(db, anchors) == [
+        f"{where} {anchors}: events up to {ids[4]} are older than two anchor intervals, so "
+        "anchors were expected (the file was removed or emptied, or nothing anchors this "
+        "trail: `serve` runs the anchor job)"
+    ]
+    # With a longer interval the same events are young enough: nothing expected yet.
+    assert verify_trail(db, anchors, anchor_every=timedelta(hours=2)).intact
+
+
+def test_an_empty_trail_on_a_database_that_handled_deliveries_is_named(
+    db: Database, key_file: Path, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.log"
+    assert verify_trail(db, anchors).intact  # a new installation: nothing yet, nothing wrong
+    write_morning(db)
+    assert claim_delivery(db, "event:Ev01") and claim_delivery(db, "trigger:T02")
+    with db.transaction() as s:
+        s.execute(sa.text("DELETE FROM audit_events"))
+    assert findings(db, anchors) == [
+        "the audit trail is empty: the database handled 2 Slack deliveries "
+        "(processed_requests) but holds no audit event (the events were deleted)"
+    ]
+
+
+def test_a_garbage_anchor_line_is_named_as_not_an_anchor(
+    db: Database, key_file: Path, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.log"
+    write_morning(db)
+    anchor_chain(db, anchors)
+    with anchors.open("a") as f:
+        f.write("all is well, nothing to see\n")
+    assert findings(db, anchors) == [f"anchor line 2 of {anchors} is not an anchor (unreadable)"]
 
 
 # -- through the command line ----------------------------------------------------------
