@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from domain.config import BillingSettings
 from domain.errors import DomainError
@@ -77,8 +78,6 @@ _FOREIGN = re.compile(
 _SIGN_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 #: The earliest date money may carry; anything before is a typing mistake.
 EARLIEST_DAY = date(2000, 1, 1)
-#: How far ahead of now a payment may be dated (a bank in another time zone).
-AHEAD = timedelta(days=1)
 
 
 def shown(text: str, width: int = 24) -> str:
@@ -186,16 +185,62 @@ def parse_moment(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def check_money_date(when: datetime, now: datetime) -> None:
-    """Money is dated from `EARLIEST_DAY` to a day after now; a one-line refusal otherwise."""
-    if when.date() < EARLIEST_DAY:
+def operator_day(now: datetime, timezone: str) -> date:
+    """The operator's calendar day at `now` (`billing.timezone`): money's "today"."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def _local(when: datetime, timezone: str) -> datetime:
+    try:
+        return when.astimezone(ZoneInfo(timezone))
+    except OverflowError:  # year 1 or 9999 written with an offset: as typed will do
+        return when
+
+
+def check_money_date(when: datetime, now: datetime, timezone: str = "UTC") -> None:
+    """Money is dated from `EARLIEST_DAY` up to now, never later; the refusal counts days
+    in the operator's zone (`timezone`). A one-line refusal otherwise."""
+    local = _local(when, timezone)
+    _check_day(local.date(), now, timezone)
+    if when > now:
+        _not_yet(f"{local:%Y-%m-%d %H:%M} ({timezone})", now, timezone)
+
+
+def _check_day(day: date, now: datetime, timezone: str) -> None:
+    if day < EARLIEST_DAY:
         raise DomainError(
-            f"{when.date().isoformat()} is before {EARLIEST_DAY.isoformat()}, "
-            "the earliest date taken",
+            f"{day.isoformat()} is before {EARLIEST_DAY.isoformat()}, the earliest date taken",
             hint="check the year",
         )
-    if when > now + AHEAD:
-        raise DomainError(
-            f"{when.date().isoformat()} has not come yet (today is {now.date().isoformat()})",
-            hint="date money on the day it was received",
-        )
+    if day > operator_day(now, timezone):
+        _not_yet(day.isoformat(), now, timezone)
+
+
+def _not_yet(said: str, now: datetime, timezone: str) -> None:
+    local = _local(now, timezone)
+    raise DomainError(
+        f"{said} has not come yet (today is {local:%Y-%m-%d}, {local:%H:%M} in {timezone})",
+        hint="date money on the day it was received",
+    )
+
+
+def parse_received(text: str, now: datetime, timezone: str) -> datetime:
+    """When money was received, typed as a day (2026-11-20) or an ISO 8601 time, in chat
+    and in payment files alike; a one-line refusal otherwise.
+
+    A day is the operator's (`timezone`): today is stored as `now`, an earlier day at
+    noon there, so no payment is ever stored in the future of when it was recorded.
+    """
+    typed = text.strip()
+    if not _DAY_ONLY.fullmatch(typed):
+        when = parse_moment(typed)
+        check_money_date(when, now, timezone)
+        return when
+    day = parse_day(typed)
+    _check_day(day, now, timezone)
+    if day == operator_day(now, timezone):
+        return now
+    return datetime.combine(day, time(12), ZoneInfo(timezone)).astimezone(UTC)
+
+
+_DAY_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from domain.billing.choices import CreditState
 from domain.billing.queries import (
     CreditView,
@@ -23,7 +21,7 @@ from domain.billing.services import (
     take_payment,
 )
 from domain.customers.choices import PaymentMethod
-from domain.money import Amount, parse_day, parse_money
+from domain.money import Amount, parse_money, parse_received
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Form, Input, Reply, Section, Table
@@ -324,9 +322,8 @@ def payment(ctx: Context, args: PaymentArgs) -> Reply:
     billing = ctx.services.billing
     amount = parse_money(args.amount, billing)
     now = ctx.now()
-    received = now
-    if args.date:
-        received = datetime.combine(parse_day(args.date), time(12), UTC)
+    # The same rule as payment files: a day is the operator's, today is stored as now.
+    received = parse_received(args.date, now, billing.timezone) if args.date.strip() else now
     r = take_payment(
         ctx.db,
         billing,

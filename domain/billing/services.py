@@ -42,8 +42,8 @@ from domain.money import (
     Amount,
     check_money_date,
     money,
-    parse_moment,
     parse_money,
+    parse_received,
     shown,
 )
 from domain.orders.choices import OrderAction
@@ -109,11 +109,13 @@ def record_payment(
     method: PaymentMethod,
     received_at: datetime,
     now: datetime | None = None,
+    timezone: str = "UTC",
 ) -> PaymentResult:
     """Record money received and settle the oldest invoices first; the rest is credit.
 
     The reference is unique: the same payment twice is refused, never counted twice.
-    The date must be sane (`check_money_date`); whether the account leaves dunning is
+    The date must be sane and not after `now` (`check_money_date`, its days counted in
+    `timezone`, the operator's); whether the account leaves dunning is
     judged today, not on the payment's date, so a back-dated payment clears nothing
     that is overdue now.
     """
@@ -121,7 +123,7 @@ def record_payment(
     reference = reference.strip()
     if amount_minor <= 0:
         raise DomainError("a payment must be more than zero", hint="amount=1499.00")
-    check_money_date(received_at, now)
+    check_money_date(received_at, now, timezone)
     if not reference or len(reference) > 40:
         raise DomainError("a payment needs a reference of 1-40 characters", hint="ref=UTR123456")
     seen = session.scalar(sa.select(Payment.id).where(Payment.reference == reference))
@@ -820,8 +822,9 @@ def import_payments(
                 raise DomainError(f"reference {reference} is on row {seen[reference]} too")
             seen[reference] = number
             amount = _cell("amount", parse_money, row["amount"] or "", billing)
-            when = _cell("received_at", parse_moment, row["received_at"] or "")
-            _cell("received_at", check_money_date, when, now)
+            when = _cell(
+                "received_at", parse_received, row["received_at"] or "", now, billing.timezone
+            )
             method = _method(row["method"] or "")
         except DomainError as exc:
             refused.append((number, str(exc)))
@@ -852,6 +855,7 @@ def import_payments(
                         method=method,
                         received_at=when,
                         now=now,
+                        timezone=billing.timezone,
                     )
                 except DomainError as exc:
                     refused.append((number, str(exc)))
@@ -930,6 +934,7 @@ def take_payment(
             method=method,
             received_at=received_at,
             now=now,
+            timezone=billing.timezone,
         )
         return PaymentRecorded(
             account=account.account_number,

@@ -6,17 +6,18 @@ that has not begun in the operator's zone, a reference reused for another paymen
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from bot.access import Access
 from domain.billing.models import Adjustment, CreditRequest, Payment
 from domain.billing.services import PAYMENT_COLUMNS, import_payments
 from domain.config import BillingSettings
 from domain.db import Database
 from tests.integration.test_care import invoice
-from tests.world import NOW, lab_router
+from tests.world import NOW, lab_router, lab_settings, make_router
 
 #: Typed amounts that are not rupees as an Indian operator writes them.
 NONSENSE = ("1499,50", "1,0,0", "1_000", "10,00", "1,2345", "USD100", "€5", "$5", "100 EUR")
@@ -112,3 +113,62 @@ def test_a_payment_file_refuses_the_same_amounts_naming_the_row(
     (line,) = r.refused
     assert line.startswith(f"row 3: amount {bad!r} is "), line
     assert stored(invoiced) == (0, 0, 0)
+
+
+#: 02:46 on 2 December in Kolkata, still 1 December in UTC.
+AFTER_MIDNIGHT = datetime(2026, 12, 1, 21, 16, tzinfo=UTC)
+#: 23:30 on 1 December in Kolkata.
+BEFORE_MIDNIGHT = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+
+
+def _paid(db: Database, reference: str) -> datetime | None:
+    with db.read() as s:
+        when = s.scalar(sa.select(Payment.received_at).where(Payment.reference == reference))
+    return when.replace(tzinfo=UTC) if when and when.tzinfo is None else when
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "taken"),
+    [
+        (AFTER_MIDNIGHT, "2026-12-02", True),
+        (AFTER_MIDNIGHT, "2026-12-03", False),
+        (BEFORE_MIDNIGHT, "2026-12-02", False),
+        (BEFORE_MIDNIGHT, "2026-12-01", True),
+    ],
+)
+def test_chat_and_files_date_a_payment_by_the_operators_day_never_after_now(
+    invoiced: Database, now: datetime, day: str, taken: bool
+) -> None:
+    settings = lab_settings()
+    assert settings.billing.timezone == "Asia/Kolkata"
+    router = make_router(invoiced, settings, clock=lambda: now)
+    access = Access(settings)
+    chat = router.handle(
+        access.user("root"), f"/payment record BA100000001 10 ref=CHAT-1 date={day}"
+    )
+    csv = import_payments(
+        invoiced,
+        _file([f"FILE-1,BA100000001,10,{day},upi"]),
+        settings.billing,
+        now=now,
+    )
+    assert chat.ok is taken, (chat.text, chat.hint)
+    assert (csv.recorded == 1) is taken, csv.refused
+    if taken:  # today is stored as the moment it was recorded: never in the future
+        assert _paid(invoiced, "CHAT-1") == now == _paid(invoiced, "FILE-1")
+    else:
+        local = "2026-12-02, 02:46" if now == AFTER_MIDNIGHT else "2026-12-01, 23:30"
+        said = f"{day} has not come yet (today is {local} in Asia/Kolkata)"
+        assert chat.text == said
+        assert csv.refused == [f"row 2: received_at {said}"]
+        assert _paid(invoiced, "CHAT-1") is None is _paid(invoiced, "FILE-1")
+
+
+def test_an_earlier_day_is_stored_at_noon_in_the_operators_zone(invoiced: Database) -> None:
+    settings = lab_settings()
+    router = make_router(invoiced, settings, clock=lambda: AFTER_MIDNIGHT)
+    reply = router.handle(
+        Access(settings).user("root"), "/payment record BA100000001 10 ref=NOON date=2026-11-30"
+    )
+    assert reply.ok, reply.text
+    assert _paid(invoiced, "NOON") == datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
