@@ -781,7 +781,9 @@ PAYMENT_COLUMNS = ("reference", "account", "amount", "received_at", "method")
 class PaymentImport:
     recorded: int = 0
     total_minor: int = 0
-    #: References already recorded (a file imported twice): not counted again.
+    #: References already recorded for the same account and amount (a file imported
+    #: twice): not counted again. The same reference with another account or amount is
+    #: a conflict: the row is refused.
     duplicates: int = 0
     #: One line per refused row, naming the row (the header is row 1) and the problem.
     #: When there is any, the whole file was refused: nothing of it is stored.
@@ -799,7 +801,8 @@ def import_payments(
 
     Every row is checked (amount, date, method, reference, account) and every refused
     row reported; a file with one refused row stores nothing, so fixing it and importing
-    it again is safe. References already recorded are counted, not recorded again.
+    it again is safe. References already recorded are counted, not recorded again, when
+    the account and amount are the same; otherwise the row is refused as a conflict.
     """
     now = now or utcnow()
     reader = csv.DictReader(io.StringIO(text))
@@ -843,8 +846,23 @@ def import_payments(
                 if account is None:
                     refused.append((number, f"no billing account {shown(account_number)!r}"))
                     continue
-                if session.scalar(sa.select(Payment.id).where(Payment.reference == reference)):
-                    out.duplicates += 1
+                before = session.execute(
+                    sa.select(BillingAccount.account_number, Payment.amount_minor)
+                    .join(BillingAccount, BillingAccount.id == Payment.billing_account_id)
+                    .where(Payment.reference == reference)
+                ).one_or_none()
+                if before is not None:
+                    if tuple(before) == (account.account_number, amount):
+                        out.duplicates += 1  # the same payment in a file imported again
+                    else:
+                        refused.append(
+                            (
+                                number,
+                                f"reference {reference} was recorded before as "
+                                f"{money(before[1], billing)} on {before[0]}, not "
+                                f"{money(amount, billing)} on {account.account_number}",
+                            )
+                        )
                     continue
                 try:
                     record_payment(

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.access import Access
+from bot.cli import main
 from domain.billing.models import Adjustment, CreditRequest, Payment
 from domain.billing.services import PAYMENT_COLUMNS, import_payments
 from domain.config import BillingSettings
@@ -172,3 +174,41 @@ def test_an_earlier_day_is_stored_at_noon_in_the_operators_zone(invoiced: Databa
     )
     assert reply.ok, reply.text
     assert _paid(invoiced, "NOON") == datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
+
+
+def test_a_file_reusing_a_reference_for_another_payment_is_refused_as_a_conflict(
+    invoiced: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from domain.customers.choices import PaymentMethod
+    from domain.customers.models import BillingAccount
+
+    with invoiced.transaction() as s:
+        s.add(
+            BillingAccount(
+                account_number="BA100000002",
+                customer_id=1,
+                credit_limit_minor=0,
+                payment_method=PaymentMethod.UPI,
+            )
+        )
+    router, access = lab_router(invoiced)
+    assert router.handle(access.user("root"), "/payment record BA100000001 10 ref=EU1").ok
+    when = "2026-11-02T10:00:00Z"
+    for row, said in (
+        (f"EU1,BA100000001,20,{when},upi", "₹20.00 on BA100000001"),
+        (f"EU1,BA100000002,10,{when},upi", "₹10.00 on BA100000002"),
+    ):
+        path = tmp_path / "conflict.csv"
+        path.write_text(_file([f"UTR-NEW,BA100000001,5,{when},upi", row]), encoding="utf-8")
+        assert main(["billing", "payments", str(path), "--database", invoiced.url]) == 1
+        _, err = capsys.readouterr()
+        assert (
+            f"  row 3: reference EU1 was recorded before as ₹10.00 on BA100000001, not {said}"
+            in err.splitlines()
+        ), err
+        assert stored(invoiced) == (1, 0, 0)  # nothing of the file, not even row 2
+    same = tmp_path / "again.csv"  # the same payment again: counted, not recorded twice
+    same.write_text(_file([f"EU1,BA100000001,10.00,{when},upi"]), encoding="utf-8")
+    assert main(["billing", "payments", str(same), "--database", invoiced.url]) == 0
+    out, _ = capsys.readouterr()
+    assert out.strip() == "0 payment(s) recorded, ₹0.00; 1 already recorded"
