@@ -533,6 +533,28 @@ def test_the_cli_seals_anchors_rotates_and_catches_a_cut(
     ]
 
 
+def test_the_cli_names_a_cut_whose_anchor_file_was_removed(
+    config: Path, db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reviewer's attack: delete the newest events and the anchor file with them."""
+    assert cli(capsys, config, "audit", "init")[0] == 0
+    ids = write_morning(db, ago=timedelta(hours=3))
+    assert cli(capsys, config, "audit", "anchor")[0] == 0
+    anchors = config.parent / "anchors" / "audit.log"
+    with db.transaction() as s:
+        s.execute(sa.text("DELETE FROM audit_events WHERE id > :i"), {"i": ids[4]})
+    anchors.unlink()
+    code, out, err = cli(capsys, config, "audit", "verify")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"no anchor file {anchors}: events up to {ids[4]} are older than two anchor "
+        "intervals, so anchors were expected (the file was removed or emptied, or nothing "
+        "anchors this trail: `serve` runs the anchor job)",
+        "hint: restore the audit table from a backup and compare; events from the first one "
+        "named on cannot be trusted",
+    ]
+
+
 def test_verify_without_any_key_says_so_in_one_line(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
