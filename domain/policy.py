@@ -108,6 +108,10 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
 ACTIONS: Mapping[str, frozenset[Role]] = {
     # Anyone who may cancel orders cancels their own; these cancel anyone's.
     "order cancel, an order someone else requested": _roles(MANAGER),
+    # A line stopped for fraud or debt is resumed by who may lift that reason; a debt
+    # hold otherwise ends when the account leaves dunning (paid).
+    "order resume, a line suspended for fraud": _roles(ANALYST, MANAGER),
+    "order resume, a line on an account in dunning": _roles(MANAGER),
     # A rollback that would undo a later change is refused unless forced.
     "config rollback --force, over a later change": frozenset(),
 }

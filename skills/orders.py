@@ -321,6 +321,7 @@ def _line_order(ctx: Context, args: LineOrder, action: str) -> Reply:
         requested_by=ctx.actor,
         now=ctx.now(),
         orders=ctx.services.orders,
+        roles=ctx.roles,
     )
     ref, state, rule, line = done.ref, done.state, done.policy_note, done.line
     by, new = done.requested_by, done.new

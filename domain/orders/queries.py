@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,9 +18,11 @@ from domain.catalog.models import ProductOffering
 from domain.changes.choices import ChangeState
 from domain.changes.models import ChangeRequest
 from domain.config import BillingSettings
-from domain.customers.choices import SubscriptionState
-from domain.customers.models import Customer, Subscription
+from domain.customers.choices import DunningState, SubscriptionState
+from domain.customers.models import BillingAccount, Customer, Subscription
 from domain.db import get_by_ref
+from domain.fraud.choices import CaseState
+from domain.fraud.models import FraudCase
 from domain.inventory.models import Device, Site
 from domain.money import SPELLED_OUT, Amount
 from domain.orders.choices import OPEN_ORDER_STATES, OrderAction, OrderState
@@ -296,4 +299,95 @@ def service_of(session: Session, subscription_id: int) -> ServiceView:
         device=device.hostname if device else None,
         port=sub.port,
         vlan=sub.vlan,
+    )
+
+
+# -- why a line is suspended -------------------------------------------------------------------
+
+#: The name billing's dunning run asks for debt suspensions and resumptions under
+#: (`domain.billing.services.DUNNING_ACTOR`; billing imports orders, so it is repeated here).
+DEBT_ACTOR = "dunning"
+
+
+class SuspendedFor(StrEnum):
+    """Why a line was suspended: the order that stopped it says who asked."""
+
+    CUSTOMER = "customer"
+    FRAUD = "fraud"
+    DEBT = "debt"
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """Why a suspended line is suspended, and what still holds it."""
+
+    line: str
+    reason: SuspendedFor
+    #: The order that suspended it.
+    order: str | None
+    #: The fraud case confirmed with that order, and who confirmed it.
+    fraud_case: str | None
+    confirmed_by: str | None
+    account: str
+    #: The account's dunning state while it holds the line (suspended for debt, or the
+    #: debt that suspended the line not yet paid); None when the account holds nothing.
+    dunning: DunningState | None
+
+    @property
+    def because(self) -> str:
+        """In words: "suspended for fraud (F-3, confirmed by erin)"."""
+        if self.reason == SuspendedFor.FRAUD:
+            return f"suspended for fraud ({self.fraud_case}, confirmed by {self.confirmed_by})"
+        if self.reason == SuspendedFor.DEBT:
+            return "suspended for debt"
+        return "suspended at the customer's request"
+
+
+def suspension_of(session: Session, subscription_id: int) -> Suspension | None:
+    """Why the line is suspended (None when it is not): the latest order that suspended it
+    (asked for by dunning: debt; made when a fraud case on the line was confirmed: fraud;
+    otherwise the customer's wish), and whether its account's dunning still holds it."""
+    sub = session.get_one(Subscription, subscription_id)
+    if sub.state != SubscriptionState.SUSPENDED:
+        return None
+    account = session.get_one(BillingAccount, sub.billing_account_id)
+    order = session.scalars(
+        sa.select(ProductOrder)
+        .where(
+            ProductOrder.subscription_id == sub.id,
+            ProductOrder.action == OrderAction.SUSPEND,
+            ProductOrder.state.in_((OrderState.COMPLETED, OrderState.IN_PROGRESS)),
+        )
+        .order_by(ProductOrder.id.desc())
+        .limit(1)
+    ).first()
+    reason, case = SuspendedFor.CUSTOMER, None
+    if order is not None and order.requested_by == DEBT_ACTOR:
+        reason = SuspendedFor.DEBT
+    elif order is not None:
+        # Confirming a case suspends its line in the same step, by the same analyst.
+        case = session.scalars(
+            sa.select(FraudCase)
+            .where(
+                FraudCase.subscription_id == sub.id,
+                FraudCase.state == CaseState.CONFIRMED,
+                FraudCase.decided_by == order.requested_by,
+                FraudCase.decided_at == order.created_at,
+            )
+            .order_by(FraudCase.id.desc())
+            .limit(1)
+        ).first()
+        if case is not None:
+            reason = SuspendedFor.FRAUD
+    held = account.dunning_state == DunningState.SUSPENDED or (
+        reason == SuspendedFor.DEBT and account.dunning_state != DunningState.CURRENT
+    )
+    return Suspension(
+        line=sub.identifier,
+        reason=reason,
+        order=order.ref if order else None,
+        fraud_case=case.ref if case else None,
+        confirmed_by=case.decided_by if case else None,
+        account=account.account_number,
+        dunning=account.dunning_state if held else None,
     )

@@ -13,16 +13,18 @@ layer (automation/provisioning.py), which pushes the change and then calls back 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain import policy
 from domain.approvals import require_second_person
 from domain.catalog.choices import ProductLine, Segment
 from domain.catalog.models import ProductOffering
-from domain.config import BillingSettings, OrderSettings, TicketSettings
+from domain.config import BillingSettings, OrderSettings, Role, TicketSettings
 from domain.customers.choices import (
     SUBSCRIPTION_LIFECYCLE,
     AccountStatus,
@@ -49,7 +51,7 @@ from domain.orders.choices import (
     OrderState,
 )
 from domain.orders.models import ProductOrder
-from domain.orders.queries import ports_in_use
+from domain.orders.queries import SuspendedFor, ports_in_use, suspension_of
 from domain.privacy import mask_name, mask_text
 
 #: Who decides the orders the approval policy approves by itself.
@@ -848,11 +850,18 @@ def order_for_line(
     requested_by: str,
     now: datetime,
     orders: OrderSettings,
+    roles: Iterable[Role],
 ) -> LineOrdered:
     """Suspend, resume or cease the line a number or circuit id names, in one
-    transaction, through the approval policy (`/order suspend|resume|cease`)."""
+    transaction, through the approval policy (`/order suspend|resume|cease`).
+
+    A line suspended for fraud, or on an account in dunning, is resumed only by `roles`
+    that may lift that hold (`resume_overrides`)."""
     with db.transaction() as s:
         sub = find_line(s, line)
+        overrides: list[str] = []
+        if action == OrderAction.RESUME:
+            overrides = resume_overrides(s, sub.id, roles, requested_by)
         if action == OrderAction.TERMINATE:
             order = request_cease(
                 s, sub.id, reason=reason, requested_by=requested_by, now=now, orders=orders
@@ -862,6 +871,8 @@ def order_for_line(
             order = ask(s, sub.id, reason=reason, requested_by=requested_by, now=now)
         else:
             raise ValueError(f"a line is not ordered to {action}")
+        if overrides and order.created_at == now:
+            order.policy_note = "approved by policy: " + "; ".join(overrides)
         return LineOrdered(
             order.ref,
             order.state,
@@ -870,6 +881,62 @@ def order_for_line(
             sub.identifier,
             new=order.created_at == now,
         )
+
+
+#: The ACTIONS rows (domain/policy.py) that lift a suspended line's holds.
+RESUME_OVER_FRAUD = "order resume, a line suspended for fraud"
+RESUME_OVER_DUNNING = "order resume, a line on an account in dunning"
+
+
+def resume_overrides(
+    session: Session, subscription_id: int, roles: Iterable[Role], actor: str
+) -> list[str]:
+    """Whether `roles` may resume the line: a line suspended for fraud needs a fraud
+    analyst or manager; a line on an account in dunning waits until it is paid, unless a
+    manager overrides. Raises PolicyViolation naming why the line is suspended and who
+    may resume it; returns what the caller overrode, in words, for the order's note."""
+    why = suspension_of(session, subscription_id)
+    if why is None:
+        return []
+    held = frozenset(roles)
+    have = ", ".join(sorted(r.value for r in held)) or "no role"
+    overrides = []
+    if why.reason == SuspendedFor.FRAUD:
+        if not policy.may(held, RESUME_OVER_FRAUD):
+            raise PolicyViolation(
+                f"{why.line} is {why.because}; only {_who(RESUME_OVER_FRAUD)} may resume it "
+                f"(you have {have})",
+                hint=f"ask {_one_of(RESUME_OVER_FRAUD)}; /fraud explain {why.fraud_case} shows "
+                "why it was confirmed",
+            )
+        overrides.append(f"{actor} may resume a line suspended for fraud ({why.fraud_case})")
+    if why.dunning is not None:
+        owed = f"account {why.account} is in dunning ({why.dunning})"
+        if not policy.may(held, RESUME_OVER_DUNNING):
+            because = (
+                f"{why.because}: {owed}"
+                if why.reason == SuspendedFor.DEBT
+                else (f"{why.because}, and {owed}")
+            )
+            raise PolicyViolation(
+                f"{why.line} is {because}; it is resumed when the account is paid, or by "
+                f"{_who(RESUME_OVER_DUNNING)} (you have {have})",
+                hint=f"/bill {why.account}",
+            )
+        overrides.append(f"{actor} may resume a line while {owed}")
+    return overrides
+
+
+def _who(action: str) -> str:
+    """Who may do an action through /order resume: its row and the command's, met."""
+    return policy.people(policy.ACTIONS[action] & policy.command_roles("order resume"))
+
+
+def _one_of(action: str) -> str:
+    """ "a manager", "a fraud analyst or a manager": whom to ask."""
+    roles = policy.ACTIONS[action] & policy.command_roles("order resume")
+    names = [r.value.replace("_", " ") for r in Role if r in roles] or ["admin"]
+    return " or ".join(f"an {n}" if n[0] in "aeiou" else f"a {n}" for n in names)
 
 
 def _state_order(
