@@ -418,19 +418,30 @@ def _anchors_expected(
     ]
 
 
+#: Ledger keys (bot/slack/edge.py delivery_key) of deliveries the router runs, each
+#: writing an audit event: slash commands, clicks, form submissions (not Slack events such
+#: as App Home opened, which write none).
+_AUDITED_DELIVERIES = ("command:", "action:", "view:")
+
+
 def _empty_with_activity(session: Session, check: ChainCheck) -> list[Finding]:
-    """An empty trail on a database that handled Slack deliveries: the events were deleted
-    (every delivery is a command, click or refusal, each of which writes one)."""
+    """An empty trail on a database that ran Slack commands, clicks or forms: each wrote
+    an audit event, so the events were deleted."""
     if check.events:
         return []
-    handled = int(session.scalar(sa.select(sa.func.count()).select_from(ProcessedRequest)) or 0)
+    key = ProcessedRequest.key
+    query = sa.select(sa.func.count()).where(
+        sa.or_(*(key.startswith(p, autoescape=True) for p in _AUDITED_DELIVERIES))
+    )
+    handled = int(session.scalar(query) or 0)
     if not handled:
         return []
     return [
         Finding(
             1,
-            f"the database handled {handled:,} Slack deliveries (processed_requests) but holds "
-            "no audit event (the events were deleted)",
+            f"the database ran {handled:,} Slack commands, clicks or forms "
+            "(processed_requests), each of which writes one, but holds no audit event "
+            "(the events were deleted)",
             subject="the audit trail is empty",
         )
     ]

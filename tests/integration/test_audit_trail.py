@@ -434,12 +434,15 @@ def test_an_empty_trail_on_a_database_that_handled_deliveries_is_named(
     anchors = tmp_path / "anchors.log"
     assert verify_trail(db, anchors).intact  # a new installation: nothing yet, nothing wrong
     write_morning(db)
-    assert claim_delivery(db, "event:Ev01") and claim_delivery(db, "trigger:T02")
     with db.transaction() as s:
         s.execute(sa.text("DELETE FROM audit_events"))
+    assert claim_delivery(db, "event:Ev01")  # App Home opened: writes no audit event
+    assert verify_trail(db, anchors).intact
+    assert claim_delivery(db, "command:T02") and claim_delivery(db, "action:1.5:U3")
     assert findings(db, anchors) == [
-        "the audit trail is empty: the database handled 2 Slack deliveries "
-        "(processed_requests) but holds no audit event (the events were deleted)"
+        "the audit trail is empty: the database ran 2 Slack commands, clicks or forms "
+        "(processed_requests), each of which writes one, but holds no audit event "
+        "(the events were deleted)"
     ]
 
 
