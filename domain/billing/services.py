@@ -467,11 +467,24 @@ class CreditRule:
     def approval_above_minor(self) -> int:
         return round(self.billing.credit_approval_above * 10**self.billing.minor_digits)
 
-    def needs_approval(self, credit_minor: int, actor: str, ticket: Ticket | None) -> str:
-        """Why a credit needs a second person, in words; "" when it does not."""
+    def needs_approval(
+        self, credit_minor: int, actor: str, ticket: Ticket | None, *, before_minor: int = 0
+    ) -> str:
+        """Why a credit needs a second person, in words; "" when it does not.
+
+        The limit weighs the running total: `before_minor` is what `actor` has credited on
+        the invoice already, given or waiting, so a credit split in parts is still seen.
+        """
         why = []
+        limit = money(self.approval_above_minor, self.billing)
         if credit_minor > self.approval_above_minor:
-            why.append(f"it is above {money(self.approval_above_minor, self.billing)}")
+            why.append(f"it is above {limit}")
+        elif before_minor + credit_minor > self.approval_above_minor:
+            total = money(before_minor + credit_minor, self.billing)
+            why.append(
+                f"with the {money(before_minor, self.billing)} {actor} credited on this "
+                f"invoice before, it comes to {total}, above {limit}"
+            )
         if ticket is not None and same_person(ticket.reporter, actor):
             why.append(f"{actor} opened {ticket.ref} too")
         return " and ".join(why)
@@ -504,6 +517,57 @@ def credit_room(session: Session, invoice: Invoice) -> CreditRoom:
         )
     )
     return CreditRoom(invoice.subtotal_minor, int(credited or 0), int(pending or 0))
+
+
+def credited_by(session: Session, invoice_id: int, actor: str) -> int:
+    """What `actor` has credited on an invoice so far, given and waiting for a manager:
+    the running total the approval limit weighs."""
+    me = actor.strip().lower()
+    given = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(-Adjustment.amount_minor), 0)).where(
+            Adjustment.invoice_id == invoice_id,
+            Adjustment.amount_minor < 0,
+            sa.func.lower(sa.func.trim(Adjustment.created_by)) == me,
+        )
+    )
+    waiting = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(CreditRequest.amount_minor), 0)).where(
+            CreditRequest.invoice_id == invoice_id,
+            CreditRequest.state == CreditState.PENDING,
+            sa.func.lower(sa.func.trim(CreditRequest.requested_by)) == me,
+        )
+    )
+    return int(given or 0) + int(waiting or 0)
+
+
+def _one_credit_per_dispute(
+    session: Session, ticket: Ticket, invoice: Invoice, billing: BillingSettings
+) -> None:
+    """A dispute carries at most one credit, given or waiting: a second needs a new
+    dispute, so that moving a resolved dispute back and resolving it again cannot split
+    a credit past the approval limit."""
+    given = session.execute(
+        sa.select(Adjustment.id, -Adjustment.amount_minor)
+        .where(Adjustment.ticket_id == ticket.id, Adjustment.amount_minor < 0)
+        .limit(1)
+    ).first()
+    waiting = session.execute(
+        sa.select(CreditRequest.id, CreditRequest.amount_minor)
+        .where(CreditRequest.ticket_id == ticket.id, CreditRequest.state == CreditState.PENDING)
+        .limit(1)
+    ).first()
+    if given is not None:
+        ref, amount = f"ADJ-{given[0]}", int(given[1])
+    elif waiting is not None:
+        ref, amount = f"CRD-{waiting[0]}", int(waiting[1])
+    else:
+        return
+    raise Conflict(
+        f"{ticket.ref} already carries a credit ({ref}, {money(amount, billing)}); "
+        "a dispute carries one credit",
+        hint=f"resolve it without credit=, or open a new dispute: "
+        f'/dispute open {invoice.number} "why"',
+    )
 
 
 def lock_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -563,10 +627,17 @@ def resolve_dispute(
     if credit_minor < 0:
         raise DomainError("a credit is a positive amount", hint="credit=250.00")
     if credit_minor:
+        _one_credit_per_dispute(session, ticket, invoice, billing)
         _refuse_over_room(credit_minor, credit_room(session, invoice), invoice, billing)
     move_ticket(session, ticket.ref, TicketStatus.RESOLVED, actor, note=resolution, now=now)
     invoice.disputed = False
-    why = rule.needs_approval(credit_minor, actor, ticket) if rule and credit_minor else ""
+    why = (
+        rule.needs_approval(
+            credit_minor, actor, ticket, before_minor=credited_by(session, invoice.id, actor)
+        )
+        if rule and credit_minor
+        else ""
+    )
     reason = f"Credit for dispute {ticket.ref} on {invoice.number}"[:200]
     if why:
         request = CreditRequest(
