@@ -286,6 +286,12 @@ class BillingSettings(Section):
     #: The largest amount one payment or credit may be (in major units); larger ones
     #: are refused as typing mistakes.
     max_amount: float = Field(default=10_000_000.0, gt=0, le=1e12)
+    #: The operator's time zone: its days and months are /revenue's today, month and
+    #: YYYY-MM and the digests' money figures. Left out, the scheduler's (the zone due
+    #: dates and dunning already count days in).
+    timezone: str = "Asia/Kolkata"
+
+    _tz = field_validator("timezone")(lambda v: _check_timezone(v))
 
     @field_validator("dunning")
     @classmethod
@@ -469,6 +475,14 @@ class Settings(Section):
     digests: tuple[DigestSettings, ...] = ()
     #: Where the settings were read from; relative paths are resolved against its folder.
     source: Path = Field(default=PROJECT_ROOT / "config.yaml", exclude=True)
+
+    @model_validator(mode="after")
+    def _one_operator_zone(self) -> Settings:
+        """billing.timezone left out is the scheduler's: one calendar for the operator."""
+        if "timezone" not in self.billing.model_fields_set:
+            billing = self.billing.model_copy(update={"timezone": self.scheduler.timezone})
+            object.__setattr__(self, "billing", billing)  # frozen: set once, while validating
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
