@@ -362,6 +362,7 @@ def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
         actor=ctx.actor,
         sla_hours=ctx.services.tickets.sla_hours,
         now=ctx.now(),
+        billing=ctx.services.billing,
     )
     return Reply(
         text=f"{r.ticket} opened: dispute on {r.invoice}",
@@ -370,6 +371,7 @@ def dispute_open(ctx: Context, args: DisputeOpen) -> Reply:
                 fields=(
                     Field("invoice", f"{r.invoice}, now marked disputed"),
                     Field("SLA due", f"{r.sla_due_at:%Y-%m-%d %H:%M} UTC"),
+                    Field("still creditable", f"{r.creditable} of {r.charged} charged"),
                 )
             ),
         ),

@@ -1044,6 +1044,10 @@ class DisputeOpened:
     ticket: str
     invoice: str
     sla_due_at: datetime
+    #: What the invoice may still be credited (its charges less credits given and
+    #: waiting), and what it charged.
+    creditable: Amount
+    charged: Amount
 
 
 def dispute_invoice(
@@ -1054,12 +1058,21 @@ def dispute_invoice(
     actor: str,
     sla_hours: Mapping[int, float],
     now: datetime,
+    billing: BillingSettings | None = None,
 ) -> DisputeOpened:
-    """Open a billing dispute on an invoice, in one transaction."""
+    """Open a billing dispute on an invoice, in one transaction; says what is still
+    creditable on it."""
     with db.transaction() as s:
         invoice = invoice_by_number(s, invoice_number)
         ticket = open_dispute(s, invoice, reason, actor=actor, sla_hours=sla_hours, now=now)
-        return DisputeOpened(ticket.ref, invoice.number, ticket.sla_due_at)
+        room = credit_room(s, invoice)
+        return DisputeOpened(
+            ticket.ref,
+            invoice.number,
+            ticket.sla_due_at,
+            Amount.of(room.left_minor, billing),
+            Amount.of(room.charged_minor, billing),
+        )
 
 
 @dataclass(frozen=True)

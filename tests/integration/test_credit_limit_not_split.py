@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from domain.billing.models import Adjustment, CreditRequest
 from domain.db import Database
+from skills.reply import Reply
 from tests.integration.test_care import invoice
 from tests.integration.test_credits import one_line, ticket_of
 from tests.world import lab_router
@@ -67,3 +68,20 @@ def test_a_credit_split_past_the_limit_still_waits_for_a_manager(world: Database
             474600,
             100,
         ]
+
+
+def test_opening_a_dispute_says_what_is_still_creditable(world: Database) -> None:
+    with world.transaction() as s:
+        invoice(s, 1, date(2026, 11, 1), recurring=2_000_000)
+    router, access = lab_router(world)
+    carol, dave = access.user("carol"), access.user("dave")
+
+    def creditable(reply: Reply) -> str:
+        fields = {f.label: f.value for sec in reply.sections for f in sec.fields}
+        return fields["still creditable"]
+
+    t1 = router.handle(dave, f'/dispute open {BIG} "line down"')
+    assert creditable(t1) == "₹20,000.00 of ₹20,000.00 charged"
+    assert router.handle(carol, f'/dispute resolve {ticket_of(t1)} "outage" credit=4999').ok
+    t2 = router.handle(dave, f'/dispute open {BIG} "and again"')
+    assert creditable(t2) == "₹15,001.00 of ₹20,000.00 charged"
