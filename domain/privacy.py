@@ -2,17 +2,24 @@
 
 `find(text)` finds, in text typed by a person or sent by a system:
 
-- Aadhaar numbers: 12 digits, the first 2-9, a valid Verhoeff check digit; written
-  whole or in 4-4-4 groups with spaces or dashes (`2345 6789 0124`);
+- Aadhaar numbers: 12 digits, the first 2-9, a valid Verhoeff check digit;
+- payment card numbers: 13-19 digits passing the Luhn check, starting as cards do;
+  both written whole or in groups of three digits or more (`2345 67890124`), joined by
+  any mix of spaces, dots and dashes (`4111.1111.1111.1111`, `2345 - 6789.0124`);
 - PAN: five letters (the fourth says who holds it: P, C, H, F, A, T, B, L, J, G), four
-  digits, a letter (`ABCPE1234F`), in either case;
-- payment card numbers: 13-19 digits passing the Luhn check, spaces or dashes allowed;
+  digits, a letter (`ABCPE1234F`), in either case, or in capitals with spaces inside
+  (`ABCPE 1234 F`);
 - Indian mobile numbers as domain/lookup.py reads them (`9876543210`, `+91 98765 43210`,
   `098765-43210`, `919876543210`), the national number starting 6-9;
 - e-mail addresses;
-- secrets: a value whose name says so, `password=x`, `password: x`, `secret=x`,
-  `token=x`, `community=x` (domain/secrets.py's names, misspelt ones too), one inside
-  a configuration line (`snmp-server community X RO`), and Slack tokens (`xoxb-...`).
+- secrets: a value whose name says so (domain/secrets.py's names, misspelt ones too, and
+  `pwd`, `pw`), written `password=x`, `password: x`, `"password": "x"` (JSON),
+  `password is x` (not `password is expired`), a URL's `user:x@`, one inside a
+  configuration line (`snmp-server community X RO`), and Slack tokens (`xoxb-...`).
+
+Ordinary numbers are left alone: amounts, dates, times, invoice and account numbers,
+IP and MAC addresses (`10.0.0.1`, `0011.2233.4455`: no number is read through one),
+hostnames, VLANs, interfaces (`Gi0/0/1.100`), counts.
 
 `mask_text(text)` is the text with each of them masked in one style: numbers keep at
 most their last four digits (`••••••••0124`, a mobile number `91••••••3210` as care
@@ -20,8 +27,8 @@ views show it), a PAN its last four characters, an e-mail its first letter and d
 a secret nothing (`********`). Storage (ticket titles and notes, dispute reasons,
 order and fraud notes, alarms from webhooks), display and the audit all call it; the
 audit keeps mobile numbers (`keep=AUDIT_KEEPS`): care work is audited by the number
-it concerns. Ordinary numbers are left alone: amounts, dates, invoice and account
-numbers, IP addresses, hostnames.
+it concerns. `mask_names(text, names)` is free text a channel reads with the names of
+the customers it is about masked as `mask_name` masks them.
 
 `mask_phone`, `mask_identity`, `mask_email`, `mask_name`, `mask_reference`, `mask_line`
 mask one value whose kind is known (a customer's record), in the same style; `Audience`
@@ -30,8 +37,9 @@ says who reads a reply, and so which of them apply (domain/customers/queries.py)
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,6 +91,9 @@ class Finding:
     end: int
     #: What the text shows instead.
     masked: str
+    #: Where text no configuration pattern may read starts (the `is` of `password is x`,
+    #: which domain/secrets.py would take for an IOS `password x`), if anywhere.
+    shield: int | None = None
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -185,6 +196,22 @@ def mask_name(name: str) -> str:
     return f"{words[0]} {words[1][:1]}."
 
 
+def mask_names(text: str, names: Iterable[str]) -> str:
+    """Free text as a channel may read it about these people: each one's name, wherever it
+    is typed and in any case, as `mask_name` shows it (Priya N.), and any later word of
+    it typed alone (her surname) as its initial (N.)."""
+    for name in names:
+        words = name.split()
+        if not words:
+            continue
+        whole = r"\s+".join(map(re.escape, words))
+        text = re.sub(rf"(?i)(?<!\w){whole}(?!\w)", mask_name(name), text)
+        for word in words[1:]:
+            if len(word) >= 3:
+                text = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", f"{word[0]}.", text)
+    return text
+
+
 def mask_line(identifier: str) -> str:
     """A line as a channel may read it: a mobile number as `mask_phone`, a circuit id as
     `mask_reference`."""
@@ -242,39 +269,110 @@ def mask_label(name: str, value: str) -> str:
 
 # -- finding in free text ------------------------------------------------------------------
 
-#: `name=value` or `name: value`; the value is one word, or quoted.
+#: Names a secret goes by in free text beyond domain/secrets.py's words (`pwd=letmein`).
+_SECRET_SHORTHANDS = frozenset({"pwd", "pw", "passcode"})
+#: `name=value`, `name: value`, JSON's `"name": "value"`; the value is one word, or quoted.
 _NAMED = re.compile(
-    r"(?<![\w-])(?P<name>[A-Za-z][\w-]*)(?P<sep>[ \t]*[=:][ \t]*)"
+    r"(?<![\w-])(?P<q>[\"']?)(?P<name>[A-Za-z][\w-]*)(?P=q)(?P<sep>[ \t]*[=:][ \t]*)"
     r"(?P<v>\"[^\"]*\"|'[^']*'|(?:\"[^\"]*\"|'[^']*'|[^\s\"'])+)"
 )
-#: Words that are a secret's name after `=` but, after `:`, usually start a sentence.
+#: `name is value` in a sentence (`my password is hunter2`, `the pwd was x1`).
+_SAID = re.compile(
+    r"(?i)(?<![\w-])(?P<name>[a-z][\w-]*)[ \t]+(?P<verb>is|was)[ \t]+"
+    r"(?P<v>\"[^\"]*\"|'[^']*'|[^\s\"']+)"
+)
+#: What follows `password is` in a sentence about a password rather than one.
+_NOT_A_VALUE = frozenset(
+    re.findall(
+        r"\S+",
+        """a an the not no now still too also being getting wrong incorrect correct right
+        expired invalid valid missing empty blank set unset reset changed required needed
+        locked blocked same different ok fine weak strong shared sent known unknown lost
+        forgotten unchanged updated working mandatory optional case-sensitive in on at for
+        with of to from by""",
+    )
+)
+#: A URL's `user:password@` (`https://admin:adm1n@10.0.0.1/`).
+_URL_LOGIN = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:(?P<v>[^\s/@]+)@")
+#: Words that are a secret's name after `=` but, after `:` or in a sentence, usually are not.
 _COLON_TOO_COMMON = frozenset({"key", "enable", "keys"})
 _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
-_PAN = re.compile(r"(?i)(?<![A-Za-z0-9])[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z](?![A-Za-z0-9])")
-#: Digits in groups joined by one space or dash, not part of a word, a decimal, an
-#: address or a reference (`INV-202610-0000123`, `10.0.0.1`, `r1-mum`, `T-12`).
+#: A PAN, in either case; written with spaces inside (`ABCPE 1234 F`) in capitals only.
+_PAN = re.compile(
+    r"(?<![A-Za-z0-9])(?:(?i:[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z])"
+    r"|[A-Z]{3}[ABCFGHJLPT][A-Z] ?[0-9]{4} ?[A-Z])(?![A-Za-z0-9])"
+)
+#: Digits in groups joined by spaces, dots or dashes (any mix, up to three between two
+#: groups), not part of a word, an address or a reference (`INV-202610-0000123`,
+#: `r1-mum`, `Gi0/0/1.100`, `T-12`, `12:30`).
 _DIGIT_RUN = re.compile(
-    r"(?<![\w./@])(?<!\w-)(?:\+|(?<![\d+]))[0-9]+(?:[ -][0-9]+)*(?![\w@])(?!\.\d)(?!-\w)"
+    r"(?<![\w./@:])(?<!\w-)(?:\+|(?<![\d+]))[0-9]+(?:[ .-]{1,3}[0-9]+)*(?![\w@])(?!-\w)"
 )
 _GROUP = re.compile(r"[0-9]+")
-#: Groups a number may span; a run of more groups is read window by window.
+#: Where card numbers start (Mastercard's 2221-2720; 3: Amex, Diners, JCB; 4: Visa; 5 and
+#: 6: Mastercard, Maestro, Discover, RuPay; RuPay's 81, 82): a count or a timestamp
+#: (`20261001123045`) mostly does not.
+_CARD_IIN = re.compile(r"2(?:22[1-9]|2[3-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)|[3-6]|8[12]")
+#: Digits a number may span.
 _MAX_DIGITS = 19
+
+
+def _is_secret_name(name: str) -> bool:
+    words = re.split(r"[^a-z0-9]+", name.lower())
+    return is_secret_name(name) or not _SECRET_SHORTHANDS.isdisjoint(words)
+
+
+def _addresses(text: str, groups: list[tuple[int, int]]) -> set[int]:
+    """Which groups of a run are an IPv4 address or a MAC address written in digits
+    (`10.0.0.1`, `2233.4455.6677`, `22-33-44-55-66-77`): no number runs through them."""
+    seps = [text[a:b] for (_, a), (b, _) in itertools.pairwise(groups)]
+    sizes = [b - a for a, b in groups]
+    taken: set[int] = set()
+    for k in range(len(groups)):
+        octets = range(k, k + 4)
+        if (
+            k + 3 < len(groups)
+            and all(seps[i] == "." for i in octets[:-1])
+            and all(sizes[i] <= 3 and int(text[slice(*groups[i])]) <= 255 for i in octets)
+        ):
+            taken.update(octets)
+        dotted = range(k, k + 3)  # Cisco's 0011.2233.4455, not a longer dotted number
+        if (
+            k + 2 < len(groups)
+            and all(sizes[i] == 4 for i in dotted)
+            and seps[k : k + 2] == [".", "."]
+            and (k == 0 or seps[k - 1] != ".")
+            and (k + 3 == len(groups) or seps[k + 2] != ".")
+        ):
+            taken.update(dotted)
+        pairs = range(k, k + 6)
+        if (
+            k + 5 < len(groups)
+            and all(sizes[i] == 2 for i in pairs)
+            and len(set(seps[k : k + 5])) == 1
+            and seps[k] in ("-", ".")
+        ):
+            taken.update(pairs)
+    return taken
 
 
 def _digit_window(digits: str, written: str, sizes: list[int]) -> tuple[Kind, str] | None:
     """What a stretch of digits (groups of `sizes` digits) is, and how it is shown masked.
 
-    Aadhaar is written whole or 4-4-4; a number written with + or a trunk 0, or grouped
-    otherwise (91 98765 43210), is a phone's.
+    A card or an Aadhaar number is written whole or in groups of three digits or more
+    (the last may be shorter: 4111 1111 1111 1), joined by any mix of spaces, dots and
+    dashes; a number written with + or a trunk 0, or with 91 apart (91 98765 43210), is
+    a phone's.
     """
-    if is_card(digits):
+    grouped = min(sizes[:-1], default=3) >= 3
+    if grouped and is_card(digits) and _CARD_IIN.match(digits):
         return Kind.CARD, mask_identity(digits)
-    if sizes in ([12], [4, 4, 4]) and not written.startswith("+") and is_aadhaar(digits):
+    if grouped and not written.startswith("+") and is_aadhaar(digits):
         return Kind.AADHAAR, mask_identity(digits)
-    msisdn = mobile_msisdn(written)
+    msisdn = None if "." in written else mobile_msisdn(written)
     if msisdn is not None:
         return Kind.MOBILE, mask_phone(msisdn)
     return None
@@ -284,6 +382,7 @@ def _digit_findings(text: str) -> Iterator[Finding]:
     for run in _DIGIT_RUN.finditer(text):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run[0])]
         plus = run[0].startswith("+")
+        addresses = _addresses(text, groups)
         i = 0
         while i < len(groups):
             found = None
@@ -292,7 +391,7 @@ def _digit_findings(text: str) -> Iterator[Finding]:
             ends = []
             for j in range(i, len(groups)):
                 length += groups[j][1] - groups[j][0]
-                if length > _MAX_DIGITS + 2:  # +2: a 0091 prefix
+                if j in addresses or length > _MAX_DIGITS + 2:  # +2: a 0091 prefix
                     break
                 ends.append(j)
             for j in reversed(ends):
@@ -311,38 +410,62 @@ def _digit_findings(text: str) -> Iterator[Finding]:
                 i += 1
 
 
+def _value(kind_start: int, value: str) -> tuple[int, int]:
+    """Where a secret's value is, inside its quotes if it has them (they stay)."""
+    quoted = len(value) >= 2 and value[0] in "\"'" and value[-1] == value[0]
+    return (
+        (kind_start + 1, kind_start + len(value) - 1)
+        if quoted
+        else (
+            kind_start,
+            kind_start + len(value),
+        )
+    )
+
+
 def _named_findings(text: str, at: int = 0) -> Iterator[Finding]:
     for m in _NAMED.finditer(text):
         name = m["name"]
         colon = ":" in m["sep"]
-        if is_secret_name(name) and not (colon and name.lower() in _COLON_TOO_COMMON):
-            yield Finding(Kind.SECRET, at + m.start("v"), at + m.end("v"), MASK)
+        if _is_secret_name(name) and not (colon and name.lower() in _COLON_TOO_COMMON):
+            start, end = _value(at + m.start("v"), m["v"])
+            yield Finding(Kind.SECRET, start, end, MASK)
         else:
             # A value that is no secret may hold one: note="app password=x".
             yield from _named_findings(m["v"], at + m.start("v"))
+
+
+def _said_findings(text: str) -> Iterator[Finding]:
+    for m in _SAID.finditer(text):
+        name, value = m["name"], m["v"]
+        if not _is_secret_name(name) or name.lower() in _COLON_TOO_COMMON:
+            continue
+        if value.rstrip(".,;:!?)").lower() in _NOT_A_VALUE:
+            continue
+        start, end = _value(m.start("v"), value)
+        yield Finding(Kind.SECRET, start, end, MASK, shield=m.start("verb"))
 
 
 def find(text: str) -> list[Finding]:
     """Every identifier and secret in the text, first to last, none overlapping."""
     found: list[Finding] = []
 
-    def free(a: int, b: int) -> bool:
-        return all(b <= f.start or a >= f.end for f in found)
-
-    for f in _named_findings(text):
-        found.append(f)
-    for m in _SLACK_TOKEN.finditer(text):
-        if free(m.start(), m.end()):
-            found.append(Finding(Kind.SECRET, m.start(), m.end(), MASK))
-    for m in _EMAIL.finditer(text):
-        if free(m.start(), m.end()):
-            found.append(Finding(Kind.EMAIL, m.start(), m.end(), mask_email(m[0])))
-    for m in _PAN.finditer(text):
-        if free(m.start(), m.end()):
-            found.append(Finding(Kind.PAN, m.start(), m.end(), mask_identity(m[0].upper())))
-    for f in _digit_findings(text):
-        if free(f.start, f.end):
+    def add(f: Finding) -> None:
+        if all(f.end <= g.start or f.start >= g.end for g in found):
             found.append(f)
+
+    for m in _URL_LOGIN.finditer(text):
+        add(Finding(Kind.SECRET, m.start("v"), m.end("v"), MASK))
+    for f in itertools.chain(_named_findings(text), _said_findings(text)):
+        add(f)
+    for m in _SLACK_TOKEN.finditer(text):
+        add(Finding(Kind.SECRET, m.start(), m.end(), MASK))
+    for m in _EMAIL.finditer(text):
+        add(Finding(Kind.EMAIL, m.start(), m.end(), mask_email(m[0])))
+    for m in _PAN.finditer(text):
+        add(Finding(Kind.PAN, m.start(), m.end(), mask_identity(m[0].replace(" ", "").upper())))
+    for f in _digit_findings(text):
+        add(f)
     return sorted(found, key=lambda f: f.start)
 
 
@@ -372,12 +495,18 @@ def refuse_identifiers(what: str, text: str, kinds: Collection[Kind], *, why: st
 def mask_text(text: str, *, keep: Collection[Kind] = ()) -> str:
     """The text with every identifier and secret in it masked (those of a kind in `keep`
     left as they are), and secrets inside configuration lines masked too."""
+    done: list[str] = []  # text no configuration pattern reads again
     out: list[str] = []
     at = 0
     for f in find(text):
         if f.kind in keep:
             continue
-        out += [text[at : f.start], f.masked]
+        if f.shield is None:
+            out += [text[at : f.start], f.masked]
+        else:
+            done += [mask_config("".join([*out, text[at : f.shield]])), text[f.shield : f.start]]
+            done.append(f.masked)
+            out = []
         at = f.end
     out.append(text[at:])
-    return mask_config("".join(out))
+    return "".join(done) + mask_config("".join(out))

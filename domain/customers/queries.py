@@ -4,8 +4,8 @@ Reads only, each taking a session. Personal data comes back masked for its audie
 (domain/privacy.py's `Audience`), so a reply's text and its data (`switchboard chat
 --json`) show the same: in full to one reader whose roles may see it; to one who may not,
 the identity number's and phone's last four digits, the e-mail's first letter and domain
-and the city; to a channel, the name's first word and initial, and account numbers and
-lines with their last four digits too.
+and the city; to a channel, the name's first word and initial (in the free text it shows,
+ticket titles, too), and account numbers and lines with their last four digits.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from domain.privacy import (
     mask_identity,
     mask_line,
     mask_name,
+    mask_names,
     mask_phone,
     mask_reference,
     mask_text,
@@ -138,7 +139,15 @@ def customer_profile(
             for sub in subscriptions[:PROFILE_LINES]
         ],
         lines_total=len(subscriptions),
-        open_tickets=[OpenTicket(t.ref, t.kind, t.status, mask_text(t.title)) for t in tickets],
+        open_tickets=[
+            OpenTicket(
+                t.ref,
+                t.kind,
+                t.status,
+                mask_names(mask_text(t.title), [c.name]) if channel else mask_text(t.title),
+            )
+            for t in tickets
+        ],
         orders_in_flight=[OrderInFlight(o.ref, o.action, o.state, o.requested_by) for o in orders],
         unmasked=full,
     )
