@@ -168,7 +168,20 @@ class Router:
                 Outcome.FAILED,
                 cmd,
             )
-        return reply, (Outcome.OK if reply.ok else Outcome.FAILED), cmd
+        return self._theirs(reply, caller), (Outcome.OK if reply.ok else Outcome.FAILED), cmd
+
+    def _theirs(self, reply: Reply, caller: Caller) -> Reply:
+        """A private reply offers only the buttons its reader may press (a public one
+        keeps them for the channel; every click is checked again anyway)."""
+        if not reply.ephemeral or not reply.buttons:
+            return reply
+        kept = tuple(
+            b
+            for b in reply.buttons
+            if (found := self.registry.find(shlex.split(b.command.lstrip("/")))[0]) is None
+            or found.allows(caller.roles)
+        )
+        return reply if len(kept) == len(reply.buttons) else replace(reply, buttons=kept)
 
     def _unknown(self, caller: Caller, words: list[str]) -> Reply:
         first = words[0].lower()

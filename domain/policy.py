@@ -38,10 +38,11 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "network health": _roles(ENGINEER, MANAGER),
     # Inventory and devices
     "inventory facts": _roles(ENGINEER, MANAGER),
-    "inventory interfaces": _roles(ENGINEER, MANAGER),
+    # Care agents place fixed-line orders: they find sites and free ports with these.
+    "inventory interfaces": _roles(ENGINEER, MANAGER, CARE),
     "inventory search": _roles(ENGINEER, MANAGER),
     "inventory show": _roles(ENGINEER, MANAGER),
-    "inventory site": _roles(ENGINEER, MANAGER),
+    "inventory site": _roles(ENGINEER, MANAGER, CARE),
     "device run": _roles(ENGINEER),
     # Configuration changes
     "config apply": _roles(ENGINEER),

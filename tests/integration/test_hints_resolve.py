@@ -31,10 +31,12 @@ from domain.schema import Device
 from skills.reply import Reply
 from tests.fakes.devices import FakeNetwork
 from tests.integration.test_json_results import EXAMPLES, _history
-from tests.unit.test_hints_resolve import Mention, mentions, resolves
+from tests.integration.test_orders import more_world
+from tests.unit.test_hints_resolve import Mention, mentions, registry, resolves
 from tests.world import NOW, populate_world
 
-ACCESS = Access(load_settings(PROJECT_ROOT / "config.yaml", env={}))
+SETTINGS = load_settings(PROJECT_ROOT / "config.yaml", env={})
+ACCESS = Access(SETTINGS)
 USERS = ("carol", "erin", "dave", "alice", "root")
 
 #: Words that fit no command: no slash in any, so an echo of them names no command.
@@ -119,7 +121,8 @@ def answers(
     tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
 ) -> Iterator[dict[str, list[tuple[str, str, Reply]]]]:
     """What the router answered, by command (and "unknown" for text that is none)."""
-    router = sweep_router(tmp_path_factory.mktemp("hints") / "hints.db", sqlite_template)
+    tmp = tmp_path_factory.mktemp("hints")
+    router = sweep_router(tmp / "hints.db", sqlite_template)
     found: dict[str, list[tuple[str, str, Reply]]] = {}
 
     def run(user: str, text: str) -> Reply:
@@ -138,6 +141,17 @@ def answers(
     run("bob", f"/config apply {_ref(dark)}")
     run("alice", "/device run r9-dark 'show version'")
     run("alice", "/config backup r9-dark")
+    # A care agent ordering a fixed line without a port, with a port or a site that is
+    # none, and one that is taken (a shop that sells fibre: test_orders.more_world).
+    shop_db = Database(f"sqlite:///{shutil.copy(sqlite_template, tmp / 'shop.db')}")
+    more_world(populate_world(shop_db))
+    shop = Router(load_skills(), build_services(SETTINGS, shop_db, clock=lambda: NOW))
+    for where in ("site:MUM-AND1", "site:MUM-AND1 port:Gi0/0/99", "site:NOPE port:Gi0/0/1"):
+        typed = f"/order new BA100000001 FIBRE-100 {where}"
+        found.setdefault("order new", []).append(
+            ("carol", typed, shop.route(ACCESS.user("carol"), typed).reply)
+        )
+    shop_db.dispose()
     # Every command, every way it can go wrong.
     for name in COMMANDS:
         cmd, _ = router.registry.find(name.split())
@@ -176,6 +190,26 @@ def said_back(mention: Mention, typed: str) -> bool:
     return False
 
 
+#: Words that hand a command to someone else ("ask a manager to run /order approve O-1").
+FOR_SOMEONE_ELSE = re.compile(
+    r"\b(ask|asks|someone|other than|colleague|for (a|an|the) (manager|engineer|admin|"
+    r"care agent|fraud analyst)s?|managers?|engineers?|admins?|analysts?|needs the|"
+    r"may run|you have)\b",
+    re.IGNORECASE,
+)
+
+
+def _not_theirs(user: str, mention: Mention, text: str, reply: Reply) -> bool:
+    """A command the reader may not run, offered as if they could: a hint must name what
+    its reader can do, or say who else may ("ask a manager")."""
+    if not reply.ephemeral and any(b.command == text for b in reply.buttons):
+        return False  # a public message's buttons are for whoever reads the channel
+    command, _ = registry().find(list(mention.words))
+    if command is None or command.allows(ACCESS.user(user).roles):
+        return False
+    return not FOR_SOMEONE_ELSE.search(text)
+
+
 def _problems(answers: list[tuple[str, str, Reply]]) -> list[str]:
     problems = []
     for user, typed, reply in answers:
@@ -183,6 +217,8 @@ def _problems(answers: list[tuple[str, str, Reply]]) -> list[str]:
             for mention in mentions(text):
                 if not resolves(mention) and not said_back(mention, typed):
                     problems.append(f"{user} {typed!r}: names {mention} in {text!r}")
+                elif _not_theirs(user, mention, text, reply) and not said_back(mention, typed):
+                    problems.append(f"{user} {typed!r}: offers {mention} in {text!r}")
             if "failed unexpectedly" in text or "Traceback" in text:
                 problems.append(f"{user} {typed!r}: {text!r}")
     return problems
