@@ -4,11 +4,15 @@ Digests (`domain.reports`), `/revenue` (`domain.billing.revenue`), `/alarm list`
 `/ticket list`, `/network health`, `/fraud cases`, `/order list` and the digest charts
 all call these, so a figure reads the same wherever it is shown. The rules:
 
-- A window is whole UTC days, [start, end). "This month so far" runs from the 1st to
-  the end of today, so on the 1st it is the 1st (never an empty window).
-- Billed: invoices issued in the window (for a whole month: that bill cycle's invoices).
-  Collected: payments received in the window. Outstanding: what unpaid invoices still
-  owe now; overdue: the part of it past its due date.
+- A window is whole days of the operator's calendar (`billing.timezone`), [start, end),
+  read by the one function `window` ('today', 'month', 'YYYY-MM', 'YYYY-MM-DD'), and
+  counted up to now: nothing dated later counts (`later_than_now` says how many were
+  left out). "This month so far" runs from the 1st to the end of today, so on the 1st it
+  is the 1st (never an empty window), and reads the same as the month on every figure.
+- Billed: invoices issued in the window (the bill run issues a month's invoices after
+  it ends, so a month's billed is mostly the month before's usage; `/revenue assurance`
+  reconciles a bill cycle). Collected: payments received in the window. Outstanding:
+  what unpaid invoices still owe now; overdue: the part of it past its due date.
 - An open alarm is a raised one not filed under a root cause (a symptom of a device
   that is down counts once, in its root-cause alarm).
 - A ticket is past its SLA when it is open now and its due time is before now
@@ -21,6 +25,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +33,7 @@ from sqlalchemy.orm import Session
 from domain.billing.choices import UNPAID_INVOICE_STATES, UsageState
 from domain.billing.models import Invoice, Payment, UsageRecord
 from domain.customers.models import BillingAccount, Customer, Subscription
+from domain.errors import DomainError
 from domain.faults.choices import OPEN_TICKET_STATUSES, AlarmState, PerceivedSeverity
 from domain.faults.models import Alarm, Ticket
 from domain.fraud.choices import CaseState
@@ -44,49 +50,97 @@ PAST_SLA = "open past SLA (due before now)"
 
 @dataclass(frozen=True)
 class Window:
-    """Whole UTC days [start, end)."""
+    """Whole days [start, end) of the operator's calendar (days in `zone`), counted up to
+    `until` (now, for a window that has not ended: nothing dated later is counted)."""
 
     start: date
     end: date  # exclusive
     label: str
-    #: A whole bill cycle: "billed" means the invoices for it, not those issued in it.
-    cycle: bool = False
+    #: The IANA time zone whose midnights bound the days.
+    zone: str = "UTC"
+    #: Nothing at or after this instant counts (now); None: the whole window.
+    until: datetime | None = None
 
     @property
     def start_at(self) -> datetime:
-        return datetime.combine(self.start, time(), UTC)
+        """The first instant of the window (its first local midnight), in UTC."""
+        return _midnight(self.start, self.zone)
 
     @property
     def end_at(self) -> datetime:
-        return datetime.combine(self.end, time(), UTC)
+        """The instant counting stops, in UTC: the window's last local midnight, or
+        `until` when that comes first."""
+        end = _midnight(self.end, self.zone)
+        return min(end, self.until.astimezone(UTC)) if self.until is not None else end
 
 
-def day(on: date) -> Window:
-    """One UTC day."""
-    return Window(on, on + timedelta(days=1), f"{on:%d %b %Y}")
+def _midnight(on: date, zone: str) -> datetime:
+    return datetime.combine(on, time(), ZoneInfo(zone)).astimezone(UTC)
 
 
-def month_to_date(today: date) -> Window:
-    """The 1st of today's month to the end of today: on the 1st, the 1st."""
-    start = today.replace(day=1)
-    return Window(start, today + timedelta(days=1), f"{start:%B %Y} to date")
+def local_today(now: datetime, zone: str) -> date:
+    """The operator's calendar day at `now`."""
+    return now.astimezone(ZoneInfo(zone)).date()
 
 
-def same_days_month_before(today: date) -> Window:
-    """The month before, from its 1st over as many days as `month_to_date(today)` has
-    (never past its own end)."""
-    start = today.replace(day=1)
-    prev_start = (start - timedelta(days=1)).replace(day=1)
-    days = (today - start).days + 1
-    return Window(
-        prev_start, min(prev_start + timedelta(days=days), start), f"{prev_start:%B}, same days"
+def _month_start(on: date, months: int = 0) -> date:
+    index = on.year * 12 + on.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def window(period: str, now: datetime, zone: str) -> Window:
+    """The one reading of a period, in the operator's calendar at `now`: 'today', 'month'
+    (this month so far: the 1st to the end of today, so on the 1st the 1st), 'YYYY-MM'
+    (that month) or 'YYYY-MM-DD' (that day). Every window counts up to `now` only, so this
+    month so far and the month read the same on every figure. DomainError otherwise."""
+    today = local_today(now, zone)
+    word = (period or "month").strip().lower()
+    if word == "today":
+        return Window(today, today + timedelta(days=1), f"{today:%d %b %Y}", zone, now)
+    if word == "month":
+        start = today.replace(day=1)
+        return Window(start, today + timedelta(days=1), f"{start:%B %Y} to date", zone, now)
+    for fmt, kind in (("%Y-%m", "month"), ("%Y-%m-%d", "day")):
+        try:
+            first = datetime.strptime(word, fmt).date()
+        except ValueError:
+            continue
+        if first.year < 1970:
+            break
+        if kind == "day":
+            return Window(first, first + timedelta(days=1), f"{first:%d %b %Y}", zone, now)
+        return Window(first, _month_start(first, 1), f"{first:%B %Y}", zone, now)
+    raise DomainError(
+        f"{period!r} is not a period", hint="use today, month or a month like 2026-10"
     )
 
 
+def same_days_month_before(now: datetime, zone: str) -> Window:
+    """The month before this one, from its 1st over as many days as this month so far
+    has (never past its own end), counted up to the same local time of day as `now`."""
+    today = local_today(now, zone)
+    start = today.replace(day=1)
+    prev_start = _month_start(start, -1)
+    days = (today - start).days + 1
+    end = prev_start + timedelta(days=days)
+    label = f"{prev_start:%B}, same days"
+    if end > start:  # this month is longer so far than the whole month before
+        return Window(prev_start, start, label, zone)
+    same_time = datetime.combine(end - timedelta(days=1), now.astimezone(ZoneInfo(zone)).timetz())
+    return Window(prev_start, end, label, zone, same_time)
+
+
+def last_days(now: datetime, zone: str, n: int = 7) -> list[Window]:
+    """The operator's last `n` days up to today, oldest first, each as `window` reads it."""
+    today = local_today(now, zone)
+    return [
+        window(f"{today - timedelta(days=i):%Y-%m-%d}", now, zone) for i in range(n - 1, -1, -1)
+    ]
+
+
 def cycle(month_start: date) -> Window:
-    """A whole month as a bill cycle."""
-    end = (month_start + timedelta(days=32)).replace(day=1)
-    return Window(month_start, end, f"{month_start:%B %Y}", cycle=True)
+    """A bill cycle: one calendar month in UTC (`domain.billing.rating.Period`), whole."""
+    return Window(month_start, _month_start(month_start, 1), f"{month_start:%B %Y}")
 
 
 # -- money -------------------------------------------------------------------------------
@@ -100,12 +154,12 @@ def _money_query(metric: str, w: Window, today: date) -> tuple[sa.Select[Any], A
     column it is summed over (for grouping by segment and region)."""
     due = Invoice.total_minor - Invoice.paid_minor
     if metric == "billed":
-        when = (
-            Invoice.period_start == w.start
-            if w.cycle
-            else sa.and_(Invoice.issued_at >= w.start_at, Invoice.issued_at < w.end_at)
+        return (
+            sa.select(sa.func.sum(Invoice.total_minor)).where(
+                Invoice.issued_at >= w.start_at, Invoice.issued_at < w.end_at
+            ),
+            Invoice.billing_account_id,
         )
-        return sa.select(sa.func.sum(Invoice.total_minor)).where(when), Invoice.billing_account_id
     if metric == "collected":
         return (
             sa.select(sa.func.sum(Payment.amount_minor)).where(
@@ -172,10 +226,41 @@ def money_by_group(
     return out
 
 
-def collected_per_day(session: Session, days: Iterable[date], today: date) -> dict[date, int]:
-    """Collected on each day, in minor units: `money_total` of that day, as `/revenue
-    today` would say it."""
-    return {d: money_total(session, "collected", day(d), today) for d in days}
+def collected_per_day(session: Session, days: Iterable[Window], today: date) -> dict[date, int]:
+    """Collected on each day, in minor units: `money_total` of that day's window, as
+    `/revenue today` (or `/revenue YYYY-MM-DD`) says it."""
+    return {d.start: money_total(session, "collected", d, today) for d in days}
+
+
+@dataclass(frozen=True)
+class LaterThanNow:
+    """Records dated after the window's `until` (now) that it would otherwise reach:
+    not counted, and said so (a payment typed with tomorrow's date)."""
+
+    invoices: int = 0
+    payments: int = 0
+
+    def __str__(self) -> str:
+        parts = [
+            f"{n:,} {what}{'' if n == 1 else 's'}"
+            for n, what in ((self.payments, "payment"), (self.invoices, "invoice"))
+            if n
+        ]
+        verb = "is" if self.payments + self.invoices == 1 else "are"
+        return f"{' and '.join(parts)} dated later than now {verb} not counted" if parts else ""
+
+
+def later_than_now(session: Session, w: Window) -> LaterThanNow:
+    """Invoices and payments dated at or after `w.until` from the window's start on (the
+    same count for this month so far and the month; none for a window already over)."""
+    if w.until is None or _midnight(w.end, w.zone) <= w.until:
+        return LaterThanNow()
+    since = max(w.start_at, w.until.astimezone(UTC))
+
+    def count(column: Any) -> int:
+        return int(session.scalar(sa.select(sa.func.count()).where(column >= since)) or 0)
+
+    return LaterThanNow(invoices=count(Invoice.issued_at), payments=count(Payment.received_at))
 
 
 # -- alarms ------------------------------------------------------------------------------

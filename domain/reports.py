@@ -1,8 +1,10 @@
 """What digests report: the numbers of each section over a window, from grouped queries.
 
-Every function reads only; the window is [start, end) in UTC. A figure another view
-shows too (billed, collected, outstanding, open alarms, tickets past SLA, orders
-awaiting approval, open fraud cases, the collected-per-day chart) comes from
+Every function reads only; the span is [start, end), instants in UTC; days (the
+per-day charts, this month so far) are the operator's (`billing.timezone`), each the
+window `domain.figures.window` reads. A figure another view shows too (billed,
+collected, outstanding, open alarms, tickets past SLA, orders awaiting approval, open
+fraud cases, the collected-per-day chart) comes from
 `domain.figures`, with its window rules, so the digest and the command agree.
 """
 
@@ -27,14 +29,17 @@ from domain.figures import (
     Window,
     collected_per_day,
     fraud_cases,
+    last_days,
+    later_than_now,
+    local_today,
     money_total,
-    month_to_date,
     open_alarm_count,
     open_alarms_by_site,
     open_tickets_by_site,
     orders_awaiting_approval,
     same_days_month_before,
     tickets_past_sla,
+    window,
 )
 from domain.fraud.choices import CaseState
 from domain.fraud.models import FraudCase
@@ -49,32 +54,28 @@ class Span:
     start: datetime
     end: datetime
 
-    @property
-    def days(self) -> list[date]:
-        first = self.start.date()
-        return [first + timedelta(days=i) for i in range((self.end.date() - first).days + 1)][-7:]
-
 
 def _per_day(
     session: Session,
     column: Any,
     *where: Any,
     span: Span,
+    zone: str = "UTC",
     value: Any = None,
 ) -> dict[date, int]:
-    """Counts (or sums of `value`) per UTC day over the last seven days of the span."""
-    since = datetime.combine(span.days[0], datetime.min.time(), span.end.tzinfo)
-    day = sa.func.date(column)
+    """Counts (or sums of `value`) per day of the operator's calendar (`zone`), over the
+    last seven days up to the span's end: each day the window `domain.figures.window`
+    gives it, so a chart's day is the day `/revenue YYYY-MM-DD` means."""
     measure = sa.func.count() if value is None else sa.func.coalesce(sa.func.sum(value), 0)
-    rows = session.execute(
-        sa.select(day, measure).where(column >= since, column < span.end, *where).group_by(day)
-    ).all()
-    out: dict[date, int] = dict.fromkeys(span.days, 0)
-    for d, n in rows:
-        key = d if isinstance(d, date) else date.fromisoformat(str(d))
-        if key in out:
-            out[key] = int(n)
-    return out
+    return {
+        w.start: int(
+            session.scalar(
+                sa.select(measure).where(column >= w.start_at, column < w.end_at, *where)
+            )
+            or 0
+        )
+        for w in last_days(span.end, zone)
+    }
 
 
 @dataclass
@@ -88,7 +89,7 @@ class NetworkSection:
     cleared_per_day: dict[date, int] = field(default_factory=dict)
 
 
-def network_section(session: Session, span: Span) -> NetworkSection:
+def network_section(session: Session, span: Span, zone: str = "UTC") -> NetworkSection:
     week = Span(span.end - timedelta(days=7), span.end)
     return NetworkSection(
         raised=_count(session, Alarm.raised_at, span),
@@ -96,8 +97,8 @@ def network_section(session: Session, span: Span) -> NetworkSection:
         open_now=open_alarm_count(session),
         availability=[(h.label, h.availability(1)) for h in health_by_region(session, span.end)],
         mttr_minutes=network_health(session, span.end).mttr_minutes,
-        raised_per_day=_per_day(session, Alarm.raised_at, span=week),
-        cleared_per_day=_per_day(session, Alarm.cleared_at, span=week),
+        raised_per_day=_per_day(session, Alarm.raised_at, span=week, zone=zone),
+        cleared_per_day=_per_day(session, Alarm.cleared_at, span=week, zone=zone),
     )
 
 
@@ -121,7 +122,7 @@ class TicketSection:
     resolved_per_day: dict[date, int] = field(default_factory=dict)
 
 
-def ticket_section(session: Session, span: Span) -> TicketSection:
+def ticket_section(session: Session, span: Span, zone: str = "UTC") -> TicketSection:
     open_ = Ticket.status.in_(OPEN_TICKET_STATUSES)
     week = Span(span.end - timedelta(days=7), span.end)
     return TicketSection(
@@ -137,8 +138,8 @@ def ticket_section(session: Session, span: Span) -> TicketSection:
                 sa.select(Ticket).where(open_).order_by(Ticket.created_at).limit(3)
             )
         ],
-        opened_per_day=_per_day(session, Ticket.created_at, span=week),
-        resolved_per_day=_per_day(session, Ticket.resolved_at, span=week),
+        opened_per_day=_per_day(session, Ticket.created_at, span=week, zone=zone),
+        resolved_per_day=_per_day(session, Ticket.resolved_at, span=week, zone=zone),
     )
 
 
@@ -174,32 +175,37 @@ class RevenueSection:
     previous_billed: Amount
     previous_collected: Amount
     collected_per_day: dict[date, Amount] = field(default_factory=dict)
+    #: Invoices and payments dated later than now, not counted ("" when none).
+    later: str = ""
 
 
 def revenue_section(
     session: Session, span: Span, billing: BillingSettings | None = None
 ) -> RevenueSection:
-    """This month so far (the 1st included on the 1st) against the same days of the
-    month before, and collected per day over the last seven days."""
-    today = span.end.date()
-    now, before = month_to_date(today), same_days_month_before(today)
+    """This month so far in the operator's calendar (the 1st included on the 1st), as
+    `/revenue month` reads it, against the same days of the month before, and collected
+    per day over the last seven days; nothing dated after the span's end counts."""
+    zone = (billing or BillingSettings()).timezone
+    now = span.end
+    today = local_today(now, zone)
+    this, before = window("month", now, zone), same_days_month_before(now, zone)
 
     def amount(metric: str, w: Window) -> Amount:
         return Amount.of(money_total(session, metric, w, today), billing)
 
-    week = Span(span.end - timedelta(days=7), span.end)
     return RevenueSection(
         collected_per_day={
             d: Amount.of(v, billing)
-            for d, v in collected_per_day(session, week.days, today).items()
+            for d, v in collected_per_day(session, last_days(now, zone), today).items()
         },
-        label=now.label,
-        billed=amount("billed", now),
-        collected=amount("collected", now),
-        outstanding=amount("outstanding", now),
+        label=this.label,
+        billed=amount("billed", this),
+        collected=amount("collected", this),
+        outstanding=amount("outstanding", this),
         previous_label=before.label,
         previous_billed=amount("billed", before),
         previous_collected=amount("collected", before),
+        later=str(later_than_now(session, this)),
     )
 
 
@@ -286,11 +292,12 @@ def digest_figures(
 ) -> DigestFigures:
     """Each section named in `parts` (network, tickets, orders, revenue, fraud, changes)."""
     wanted = set(parts)
+    zone = (billing or BillingSettings()).timezone
     return DigestFigures(
         start=span.start,
         end=span.end,
-        network=network_section(session, span) if "network" in wanted else None,
-        tickets=ticket_section(session, span) if "tickets" in wanted else None,
+        network=network_section(session, span, zone) if "network" in wanted else None,
+        tickets=ticket_section(session, span, zone) if "tickets" in wanted else None,
         orders=order_section(session, span) if "orders" in wanted else None,
         revenue=revenue_section(session, span, billing) if "revenue" in wanted else None,
         fraud=fraud_section(session, span, billing) if "fraud" in wanted else None,

@@ -10,6 +10,7 @@ from domain.billing.revenue import (
     window,
 )
 from domain.config import BillingSettings
+from domain.figures import cycle, local_today
 from domain.money import money
 from skills.context import Context
 from skills.registry import Args, command, positional
@@ -17,7 +18,7 @@ from skills.reply import Field, Reply, Section, Table
 
 
 class PeriodArgs(Args):
-    period: str = positional("month", metavar="today|month|YYYY-MM")
+    period: str = positional("month", metavar="today|month|YYYY-MM|YYYY-MM-DD")
 
 
 def _row(f: RevenueFigures, billing: BillingSettings) -> tuple[str, ...]:
@@ -28,8 +29,10 @@ def _row(f: RevenueFigures, billing: BillingSettings) -> tuple[str, ...]:
 @command("revenue", args=PeriodArgs)
 def revenue_(ctx: Context, args: PeriodArgs) -> Reply:
     """Billed, collected, outstanding, overdue and unbilled usage, by segment and region."""
-    today = ctx.now().date()
-    w = window(args.period, today)
+    billing = ctx.services.billing
+    now = ctx.now()
+    w = window(args.period, now, billing.timezone)
+    today = local_today(now, billing.timezone)
     with ctx.db.read() as s:
         r = revenue_report(s, w, today, ctx.services.billing)
     t = r.totals
@@ -49,17 +52,22 @@ def revenue_(ctx: Context, args: PeriodArgs) -> Reply:
         )
         for title, groups in (("By segment", r.by_segment), ("By region", r.by_region))
     )
+    # Records dated in the future of now (a payment typed with tomorrow's date) are left
+    # out of every window; say so rather than let two views differ silently.
+    note = (Section(text=f"{r.later[0].upper()}{r.later[1:]}."),) if r.later else ()
     return Reply(
-        text=f"Revenue, {w.label}", sections=(Section(fields=fields),), tables=tables, data=r
+        text=f"Revenue, {w.label}",
+        sections=(Section(fields=fields), *note),
+        tables=tables,
+        data=r,
     )
 
 
 @command("revenue assurance", args=PeriodArgs)
 def assurance_(ctx: Context, args: PeriodArgs) -> Reply:
     """Reconcile a month's rated usage with what its invoices billed; list the gaps."""
-    w = window(args.period, ctx.now().date())
-    if args.period in ("today", "month"):
-        w = window(f"{w.start:%Y-%m}", ctx.now().date())
+    # A bill cycle is a month: today or a day means the cycle it falls in.
+    w = cycle(window(args.period, ctx.now(), ctx.services.billing.timezone).start.replace(day=1))
     with ctx.db.read() as s:
         a = assurance_report(s, w, ctx.services.billing)
     fields = (

@@ -8,7 +8,8 @@ nothing loops over records in Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,36 +18,28 @@ from domain.billing.choices import LineKind, UsageState
 from domain.billing.models import Invoice, InvoiceLine, UsageRecord
 from domain.config import BillingSettings
 from domain.customers.models import BillingAccount, Subscription
-from domain.errors import DomainError
 from domain.figures import (
     MONEY,
+    LaterThanNow,
     Window,
     cycle,
-    day,
+    later_than_now,
     money_by_group,
     money_totals,
-    month_to_date,
 )
+from domain.figures import window as operator_window
 from domain.money import Amount
 
 #: Each money figure, in the order tables show them (`domain.figures.MONEY`).
 METRICS = MONEY
 
 
-def window(text: str, today: date) -> Window:
-    """'today', 'month' (this month so far, the 1st included on the 1st) or 'YYYY-MM'."""
-    word = (text or "month").strip().lower()
-    if word == "today":
-        return day(today)
-    if word == "month":
-        return month_to_date(today)
-    try:
-        start = datetime.strptime(word, "%Y-%m").date()
-    except ValueError:
-        raise DomainError(
-            f"{text!r} is not a period", hint="use today, month or a month like 2026-10"
-        ) from None
-    return cycle(start)
+def window(text: str, now: datetime | date, zone: str = "UTC") -> Window:
+    """`domain.figures.window`: 'today', 'month' (this month so far), 'YYYY-MM' or
+    'YYYY-MM-DD' in the operator's calendar, counted up to `now` (a date: its end)."""
+    if not isinstance(now, datetime):
+        now = datetime.combine(now + timedelta(days=1), time(), ZoneInfo(zone))
+    return operator_window(text, now, zone)
 
 
 @dataclass
@@ -56,6 +49,8 @@ class Revenue:
     #: (segment, region) -> metric -> amount in minor units
     by_group: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     unrated_records: int = 0
+    #: Invoices and payments dated later than now, left out.
+    later: LaterThanNow = field(default_factory=LaterThanNow)
 
 
 def revenue(
@@ -63,11 +58,12 @@ def revenue(
 ) -> Revenue:
     """The money of a period: what was billed for it and collected in it, what is owed now.
 
-    For a month (YYYY-MM) "billed" is that bill cycle's invoices; for today or this
-    month so far, the invoices issued in the window. Each figure is `domain.figures`'s
-    query, the one the digests call too; by group, the same queries grouped.
+    "Billed" is the invoices issued in the window, collected the payments received in
+    it, both up to now (what is dated later is counted in `later`). Each figure is
+    `domain.figures`'s query, the one the digests call too; by group, the same queries
+    grouped.
     """
-    out = Revenue(w)
+    out = Revenue(w, later=later_than_now(session, w))
     out.totals.update(money_totals(session, w, today, metrics))
     out.by_group = money_by_group(session, w, today, metrics)
     if "unbilled" in metrics:
@@ -102,7 +98,9 @@ class Assurance:
 
 
 def assurance(session: Session, w: Window, limit: int = 10) -> Assurance:
-    """Reconcile the period's rated usage with the usage lines its invoices billed."""
+    """Reconcile the rated usage of the bill cycle `w` starts with the usage lines its
+    invoices billed (a cycle is a UTC month, whatever the window's zone)."""
+    w = cycle(w.start.replace(day=1))
     out = Assurance(w)
     in_period = (UsageRecord.started_at >= w.start_at, UsageRecord.started_at < w.end_at)
     invoiced = (
@@ -210,6 +208,8 @@ class RevenueReport:
     unrated_records: int
     by_segment: list[RevenueGroup]
     by_region: list[RevenueGroup]
+    #: Invoices and payments dated later than now, not counted ("" when none).
+    later: str = ""
 
 
 def _figures(values: dict[str, int], billing: BillingSettings) -> RevenueFigures:
@@ -230,8 +230,16 @@ def revenue_report(
                 into[m] += values[m]
         ranked = sorted(sums.items(), key=lambda kv: (-kv[1]["billed"], kv[0]))
         groups.append([RevenueGroup(name, _figures(v, billing)) for name, v in ranked])
+    by_segment, by_region = groups
     return RevenueReport(
-        w.label, w.start, w.end, _figures(r.totals, billing), r.unrated_records, *groups
+        w.label,
+        w.start,
+        w.end,
+        _figures(r.totals, billing),
+        r.unrated_records,
+        by_segment,
+        by_region,
+        later=str(r.later),
     )
 
 
