@@ -329,7 +329,9 @@ def command(path: str, *, args: type[Args] = NoArgs) -> Callable[[F], F]:
 
     def register(fn: F) -> F:
         doc = inspect.getdoc(fn) or ""
-        help_line, _, rest = doc.partition("\n")
+        # The help is the docstring's first paragraph, however many lines it wraps over.
+        first, _, rest = doc.partition("\n\n")
+        help_line = " ".join(first.split())
         if not help_line:
             raise ValueError(f"{fn.__qualname__}: the docstring's first line is the help; add one")
         words = tuple(path.lower().split())

@@ -19,6 +19,13 @@ SCOPES = [
 EVENTS = ["app_home_opened", "app_mention"]
 
 
+def _fits(text: str, limit: int = 100) -> str:
+    """Slack's limit for a description, cut at a word with an ellipsis, never mid-word."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
+
+
 def _first_word(cmd: Any) -> str:
     """What follows the slash command: the subcommand, or the bare command's arguments."""
     if len(cmd.path) > 1:
@@ -38,7 +45,7 @@ def manifest(
         subs = ", ".join(c.path[1] for c in group if len(c.path) > 1)
         command: dict[str, Any] = {
             "command": slash,
-            "description": (group[0].help if len(group) == 1 else f"{slash[1:]}: {subs}")[:100],
+            "description": _fits(group[0].help if len(group) == 1 else f"{slash[1:]}: {subs}"),
             "usage_hint": (
                 group[0].usage.split(" ", 1)[1]
                 if len(group) == 1 and " " in group[0].usage

@@ -168,3 +168,17 @@ def test_an_index_that_grants_more_than_the_code_does_changes_nothing() -> None:
     finally:
         db.dispose()
     assert not reply.ok and "needs the admin role" in reply.text
+
+
+def test_every_help_is_a_whole_first_paragraph() -> None:
+    """`/customer`'s help read "...orders (private by default;": the first line of a
+    paragraph that goes on. The help is the whole first paragraph of the docstring."""
+    from bot.bootstrap import load_skills
+    from bot.slack.manifest import manifest
+
+    for cmd in load_skills():
+        assert cmd.help.count("(") == cmd.help.count(")"), (cmd.name, cmd.help)
+        assert "\n" not in cmd.help and not cmd.help.endswith((";", ",", " the")), cmd.help
+    for entry in manifest(load_skills(), url=None, socket_mode=False)["features"]["slash_commands"]:
+        text = entry["description"]
+        assert len(text) <= 100 and (text.endswith("…") or text.count("(") == text.count(")"))
