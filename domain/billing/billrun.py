@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,6 @@ from domain.billing.rating import (
 from domain.bulk import (
     bulk_insert,
     column_by_id,
-    driver_cursor,
     fetch_columns,
     placeholder,
     write_by_id,
@@ -176,6 +175,61 @@ def _usage_text(service: int, zone: int, roaming: bool, beyond: bool, q: float) 
     return f"{word} to {where}, {qty}"
 
 
+def _refuse_closed_or_empty(conn: Connection, period: Period, *, rerun: bool) -> None:
+    """A period is billed in order: a first run for it is refused once a later period is
+    invoiced (it is closed), and so is any run before a line was active (there is nothing
+    to bill, and a bogus run would spend the credits meant for the next real invoice)."""
+    (latest,) = conn.exec_driver_sql("SELECT MAX(period_start) FROM invoices").one()
+    if latest is not None and not rerun:
+        closed_by = Period.of(date.fromisoformat(str(latest)[:10]))
+        if closed_by.first_day > period.first_day:
+            raise PolicyViolation(
+                f"{period} is closed: invoices for {closed_by} were issued already",
+                hint=f"bill runs go in order; the next is --period {closed_by.next} once it "
+                "is over (a charge or credit for an earlier month goes on it as an adjustment)",
+            )
+    (first,) = conn.exec_driver_sql(
+        "SELECT MIN(activated_at) FROM subscriptions WHERE activated_at IS NOT NULL"
+    ).one()
+    if first is None:
+        raise PolicyViolation(
+            f"nothing to bill in {period}: no line has been activated yet",
+            hint="bill runs invoice the lines of billing accounts; activate one first",
+        )
+    first_day = date.fromisoformat(str(first)[:10])
+    if first_day > period.last_day:
+        raise PolicyViolation(
+            f"nothing to bill in {period}: the first line was activated on {first_day:%Y-%m-%d}",
+            hint=f"the first bill cycle is --period {Period.of(first_day)}",
+        )
+
+
+def _adjustments_to_take(
+    adj_account: np.ndarray,
+    adj_amount: np.ndarray,
+    line_account: list[int],
+    line_amount: list[int],
+) -> np.ndarray:
+    """Which unbilled adjustments (oldest first) go on this run's invoices.
+
+    Only an account invoiced for its charges takes adjustments (credits alone make no
+    invoice), and never so many credits that its invoice goes below zero: a credit beyond
+    the charges stays unbilled, whole, for the account's next invoice.
+    """
+    charged: dict[int, int] = {}
+    for account, amount in zip(line_account, line_amount, strict=True):
+        charged[account] = charged.get(account, 0) + amount
+    take = []
+    # One pass over the unbilled adjustments, a handful per account: not the usage.
+    for i, (account, amount) in enumerate(
+        zip(adj_account.tolist(), adj_amount.tolist(), strict=True)
+    ):
+        if account in charged and charged[account] + amount >= 0:
+            charged[account] += amount
+            take.append(i)
+    return np.array(take, dtype=np.int64)
+
+
 def run_bill(
     session: Session, period: Period, settings: BillingSettings, *, now: datetime | None = None
 ) -> BillRunReport:
@@ -209,6 +263,13 @@ def run_bill(
         .all(),
         dtype=np.int64,
     )
+    skipped = int(done.size)
+    _refuse_closed_or_empty(conn, period, rerun=bool(skipped))
+    # A re-run invoices only accounts missed before, never one a later invoice has closed.
+    later = conn.exec_driver_sql(
+        f"SELECT DISTINCT billing_account_id FROM invoices WHERE period_start > {mark}", (ps,)
+    )
+    done = np.union1d(done, np.array(later.scalars().all(), dtype=np.int64))
     plans = load_plans(conn)
     start_s, end_s = int(period.start.timestamp()), int(period.end.timestamp())
     lines = _Lines.empty()
@@ -333,7 +394,9 @@ def run_bill(
     )
     adj_id = np.array(adj[0], dtype=np.int64)
     adj_acc = np.array(adj[1], dtype=np.int64)
-    take = np.flatnonzero(~np.isin(adj_acc, done))
+    take = _adjustments_to_take(
+        adj_acc, np.array(adj[2], dtype=np.int64), lines.account, lines.amount
+    )
     lines.add(
         adj_acc[take],
         LineKind.ADJUSTMENT,
@@ -444,22 +507,10 @@ def run_bill(
         "state = 'billed', invoice_id = {v}",
     )
     marking_s = time.perf_counter() - mark_at
-    carried = 0
-    if accounts.size and take.size:
-        cur = driver_cursor(conn)
-        try:
-            cur.execute(
-                "UPDATE adjustments SET billed_invoice_id = (SELECT i.id FROM invoices i "
-                "WHERE i.billing_account_id = adjustments.billing_account_id "
-                f"AND i.period_start = {mark} AND i.id >= {mark}) "
-                f"WHERE billed_invoice_id IS NULL AND id <= {mark} AND billing_account_id IN "
-                f"(SELECT billing_account_id FROM invoices WHERE period_start = {mark} "
-                f"AND id >= {mark})",
-                (ps, first_id, int(adj_id[take].max()), ps, first_id),
-            )
-            carried = int(cur.rowcount)
-        finally:
-            cur.close()
+    # The adjustments taken are billed on their account's invoice; the others carry on.
+    carried = write_by_id(
+        conn, "adjustments", adj_id[take], invoice_of[adj_acc[take]], "billed_invoice_id = {v}"
+    )
     if accounts.size:
         conn.exec_driver_sql(
             "UPDATE billing_accounts SET balance_minor = balance_minor + i.total_minor "
@@ -470,7 +521,7 @@ def run_bill(
     return BillRunReport(
         period=period,
         invoices=int(accounts.size),
-        skipped=int(done.size),
+        skipped=skipped,
         lines=n_lines,
         usage_records=marked,
         adjustments=carried,
