@@ -111,7 +111,8 @@ def window(period: str, now: datetime, zone: str) -> Window:
             return Window(first, first + timedelta(days=1), f"{first:%d %b %Y}", zone, now)
         return Window(first, _month_start(first, 1), f"{first:%B %Y}", zone, now)
     raise DomainError(
-        f"{period!r} is not a period", hint="use today, month or a month like 2026-10"
+        f"{period!r} is not a period",
+        hint="use today, month, a month like 2026-10 or a day like 2026-10-05",
     )
 
 
