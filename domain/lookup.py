@@ -189,6 +189,12 @@ def classify(text: str) -> Typed:
         raise NotFound(f"{shown(words)!r} has characters no name or number has")
     if m := _INVOICE.fullmatch(words):
         return Typed(SubjectKind.INVOICE, f"INV-{m.group(1)}-{int(m.group(2)):07d}")
+    if re.fullmatch(r"(?i)INV-?\d+(-\d*)?", words):
+        # An invoice number of the wrong shape is no customer's name.
+        raise NotFound(
+            f"{shown(words)!r} is not an invoice number",
+            hint="invoice numbers look like INV-202610-0000123",
+        )
     if m := _ACCOUNT.fullmatch(words):
         return Typed(SubjectKind.ACCOUNT, "BA" + m.group(1))
     if m := _CUSTOMER_ID.fullmatch(words):

@@ -323,3 +323,13 @@ def test_another_value_of_a_used_key_widens_and_a_new_key_narrows(
 def test_an_empty_selector_is_every_device_only_for_search() -> None:
     assert DeviceSelector().empty
     assert all(DeviceSelector().matches(b, b.site) for b in FLEET)
+
+
+@pytest.mark.parametrize("typed", ["INV-202611-99999999999999999999", "INV-2026", "inv-202611-"])
+def test_an_invoice_number_of_the_wrong_shape_is_said_so(typed: str) -> None:
+    """`/bill INV-202611-99999999999999999999` answered "no customer matches"."""
+    from domain.errors import NotFound
+
+    with pytest.raises(NotFound, match="is not an invoice number") as caught:
+        classify(typed)
+    assert caught.value.hint == "invoice numbers look like INV-202610-0000123"
