@@ -88,7 +88,7 @@ def run_dunning(sb: Switchboard, outbound: Outbound, now: datetime | None = None
     run = billing_runs.run_dunning(
         sb.db,
         sb.settings.billing.dunning,
-        billing_runs.business_day(now, sb.settings.scheduler.timezone),
+        billing_runs.business_day(now, sb.settings.billing.timezone),
         now=now,
     )
     reply = dunning_report(run)

@@ -109,8 +109,8 @@ def cmd_billing_dunning(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
     from domain.billing.runs import business_day, run_dunning
 
-    tz = ZoneInfo(settings.scheduler.timezone)
-    today = business_day(datetime.now(UTC), settings.scheduler.timezone)
+    tz = ZoneInfo(settings.billing.timezone)
+    today = business_day(datetime.now(UTC), settings.billing.timezone)
     if args.as_of and args.as_of > today:
         raise DomainError(
             f"{args.as_of:%Y-%m-%d} has not come yet in {tz.key} (today is {today:%Y-%m-%d})",
@@ -121,7 +121,7 @@ def cmd_billing_dunning(args: argparse.Namespace, settings: Settings) -> int:
         now = datetime.combine(args.as_of, time(hour, minute), tz).astimezone(UTC)
     else:
         now = datetime.now(UTC)
-    day = business_day(now, settings.scheduler.timezone)
+    day = business_day(now, settings.billing.timezone)
     db = open_database(settings, database_url(args, settings))
     try:
         run = run_dunning(db, settings.billing.dunning, day, now=now)
@@ -167,6 +167,6 @@ def register(sub: Subcommands) -> None:
     bd = bls.add_parser("dunning", help="move overdue accounts through the dunning steps")
     bd.set_defaults(handler=cmd_billing_dunning)
     bd.add_argument(
-        "--as-of", type=as_of, help="the day to evaluate (default: today in scheduler.timezone)"
+        "--as-of", type=as_of, help="the day to evaluate (default: today in billing.timezone)"
     )
     bd.add_argument("--database", help="database URL (default: the configured one)")
