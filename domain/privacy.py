@@ -91,9 +91,6 @@ class Finding:
     end: int
     #: What the text shows instead.
     masked: str
-    #: Where text no configuration pattern may read starts (the `is` of `password is x`,
-    #: which domain/secrets.py would take for an IOS `password x`), if anywhere.
-    shield: int | None = None
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -326,8 +323,9 @@ def _is_secret_name(name: str) -> bool:
 
 
 def _addresses(text: str, groups: list[tuple[int, int]]) -> set[int]:
-    """Which groups of a run are an IPv4 address or a MAC address written in digits
-    (`10.0.0.1`, `2233.4455.6677`, `22-33-44-55-66-77`): no number runs through them."""
+    """Which groups of a run are an IPv4 address, a MAC address written in digits or a
+    date or an amount (`10.0.0.1`, `2233.4455.6677`, `22-33-44-55-66-77`, `2026-10-01`,
+    `1234.50`): no number runs through them."""
     seps = [text[a:b] for (_, a), (b, _) in itertools.pairwise(groups)]
     sizes = [b - a for a, b in groups]
     taken: set[int] = set()
@@ -356,18 +354,35 @@ def _addresses(text: str, groups: list[tuple[int, int]]) -> set[int]:
             and seps[k] in ("-", ".")
         ):
             taken.update(pairs)
+        day = range(k, k + 3)  # 2026-10-01, 01.10.2026
+        if k + 2 < len(groups) and seps[k] == seps[k + 1] and seps[k] in ("-", "."):
+            y, m, d = (int(text[slice(*groups[i])]) for i in day)
+            if [sizes[i] for i in day] == [2, 2, 4]:
+                y, d = d, y
+            if [sizes[i] for i in day] in ([4, 2, 2], [2, 2, 4]) and 1 <= m <= 12 and d <= 31:
+                taken.update(day)
+        # An amount's decimals (1234.50): the fraction ends the number, not a group of it
+        # (but 4111 1111 1111.1 is a number written in fours).
+        if (
+            k
+            and seps[k - 1] == "."
+            and sizes[k] <= 2
+            and (k + 1 == len(groups) or seps[k] != ".")
+            and not (k >= 3 and set(sizes[:k]) == {4})
+        ):
+            taken.update((k - 1, k))
     return taken
 
 
 def _digit_window(digits: str, written: str, sizes: list[int]) -> tuple[Kind, str] | None:
     """What a stretch of digits (groups of `sizes` digits) is, and how it is shown masked.
 
-    A card or an Aadhaar number is written whole or in groups of three digits or more
-    (the last may be shorter: 4111 1111 1111 1), joined by any mix of spaces, dots and
-    dashes; a number written with + or a trunk 0, or with 91 apart (91 98765 43210), is
+    A card or an Aadhaar number is written whole, in groups of three digits or more, or
+    in fours (the last may be shorter: 4111 1111 1111 1), joined by any mix of spaces,
+    dots and dashes; a number written with + or a trunk 0, or with 91 apart (91 98765 43210), is
     a phone's.
     """
-    grouped = min(sizes[:-1], default=3) >= 3
+    grouped = min(sizes) >= 3 or set(sizes[:-1]) == {4}
     if grouped and is_card(digits) and _CARD_IIN.match(digits):
         return Kind.CARD, mask_identity(digits)
     if grouped and not written.startswith("+") and is_aadhaar(digits):
@@ -435,15 +450,18 @@ def _named_findings(text: str, at: int = 0) -> Iterator[Finding]:
             yield from _named_findings(m["v"], at + m.start("v"))
 
 
-def _said_findings(text: str) -> Iterator[Finding]:
+def _said(text: str) -> Iterator[re.Match[str]]:
+    """`password is x` in the text, its name a secret's (the value may be none: `is expired`)."""
     for m in _SAID.finditer(text):
-        name, value = m["name"], m["v"]
-        if not _is_secret_name(name) or name.lower() in _COLON_TOO_COMMON:
-            continue
-        if value.rstrip(".,;:!?)").lower() in _NOT_A_VALUE:
-            continue
-        start, end = _value(m.start("v"), value)
-        yield Finding(Kind.SECRET, start, end, MASK, shield=m.start("verb"))
+        if _is_secret_name(m["name"]) and m["name"].lower() not in _COLON_TOO_COMMON:
+            yield m
+
+
+def _said_findings(text: str) -> Iterator[Finding]:
+    for m in _said(text):
+        if m["v"].rstrip(".,;:!?)").lower() not in _NOT_A_VALUE:
+            start, end = _value(m.start("v"), m["v"])
+            yield Finding(Kind.SECRET, start, end, MASK)
 
 
 def find(text: str) -> list[Finding]:
@@ -495,18 +513,23 @@ def refuse_identifiers(what: str, text: str, kinds: Collection[Kind], *, why: st
 def mask_text(text: str, *, keep: Collection[Kind] = ()) -> str:
     """The text with every identifier and secret in it masked (those of a kind in `keep`
     left as they are), and secrets inside configuration lines masked too."""
+    cuts: list[tuple[int, int, str | None]] = [
+        (f.start, f.end, f.masked) for f in find(text) if f.kind not in keep
+    ]
+    # The `is ` of `password is x` stays as typed: domain/secrets.py would read `password
+    # is` as IOS's `password x` and mask the `is`.
+    for m in _said(text):
+        if all(m.end("verb") <= a or m.start("verb") >= b for a, b, _ in cuts):
+            cuts.append((m.start("verb"), m.start("v"), None))
     done: list[str] = []  # text no configuration pattern reads again
     out: list[str] = []
     at = 0
-    for f in find(text):
-        if f.kind in keep:
-            continue
-        if f.shield is None:
-            out += [text[at : f.start], f.masked]
+    for start, end, masked in sorted(cuts):
+        if masked is not None:
+            out += [text[at:start], masked]
         else:
-            done += [mask_config("".join([*out, text[at : f.shield]])), text[f.shield : f.start]]
-            done.append(f.masked)
+            done += [mask_config("".join([*out, text[at:start]])), text[start:end]]
             out = []
-        at = f.end
+        at = end
     out.append(text[at:])
     return "".join(done) + mask_config("".join(out))
