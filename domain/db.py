@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as Session  # for skills and bot, which impor
 from sqlalchemy.orm.exc import StaleDataError
 
 from domain.errors import Conflict, DatabaseUnavailable, NotFound
+from domain.words import a
 
 T = TypeVar("T")
 
@@ -126,7 +127,7 @@ def parse_ref(prefix: str, text: str, noun: str) -> int:
     m = re.fullmatch(rf"(?:{re.escape(prefix)}-?)?([0-9]+)", text.strip(), re.IGNORECASE)
     if not m:
         raise NotFound(
-            f"{_cut(text.strip())!r} is not a {noun} reference", hint=f"use the form {prefix}-12"
+            f"{_cut(text.strip())!r} is not {a(noun)} reference", hint=f"use the form {prefix}-12"
         )
     digits = m.group(1).lstrip("0") or "0"
     if len(digits) > len(str(INT_MAX)) or int(digits) > INT_MAX:

@@ -30,6 +30,7 @@ from pydantic.fields import FieldInfo
 from domain import policy
 from domain.config import Role
 from domain.db import INT_MAX, INT_MIN
+from domain.words import a
 from skills.context import Context
 from skills.reply import Reply
 
@@ -52,7 +53,7 @@ class Args(BaseModel):
                 continue
             if not INT_MIN <= number <= INT_MAX:
                 digits = len(str(abs(number)))
-                written = str(number) if digits <= 24 else f"a {digits}-digit number"
+                written = str(number) if digits <= 24 else f"{a(str(digits))}-digit number"
                 if number > INT_MAX:
                     raise ValueError(f"{written} is too large; at most {INT_MAX}")
                 raise ValueError(f"{written} is too small; at least {INT_MIN}")

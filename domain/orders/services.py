@@ -53,6 +53,7 @@ from domain.orders.choices import (
 from domain.orders.models import ProductOrder
 from domain.orders.queries import SuspendedFor, ports_in_use, suspension_of
 from domain.privacy import mask_name, mask_text
+from domain.words import a
 
 #: Who decides the orders the approval policy approves by itself.
 SYSTEM = "policy"
@@ -473,7 +474,7 @@ def approval_policy(
         # A cease ends a billed line for good: the same segments that need a manager to
         # start one need a manager to end one.
         if customer.segment.value in orders.manager_segments:
-            return PolicyDecision(False, (f"cease of a {customer.segment} customer's line",))
+            return PolicyDecision(False, (f"cease of {a(customer.segment)} customer's line",))
         return PolicyDecision(True, ("cease orders of consumer lines are carried out as asked",))
     amount = order.one_off_minor + order.monthly_minor
     reasons = []
@@ -520,9 +521,9 @@ def request_order(
         raise PolicyViolation(f"{who.name} is {who.status}; new lines need an active customer")
     if product.segment != who.segment:
         raise PolicyViolation(
-            f"{product.code} is a {product.segment} offering; {who.name} is a {who.segment} "
+            f"{product.code} is {a(product.segment)} offering; {who.name} is {a(who.segment)} "
             "customer",
-            hint=f"pick a {who.segment} offering",
+            hint=f"pick {a(who.segment)} offering",
         )
     account = account_of(session, who)
     fixed = ProductLine(product.product_line).fixed
@@ -855,13 +856,13 @@ def order_for_line(
     """Suspend, resume or cease the line a number or circuit id names, in one
     transaction, through the approval policy (`/order suspend|resume|cease`).
 
-    A line suspended for fraud, or on an account in dunning, is resumed only by `roles`
-    that may lift that hold (`resume_overrides`)."""
+    A line suspended for fraud, or on an account in dunning, is resumed or ceased only by
+    `roles` that may lift that hold (`hold_overrides`)."""
     with db.transaction() as s:
         sub = find_line(s, line)
         overrides: list[str] = []
-        if action == OrderAction.RESUME:
-            overrides = resume_overrides(s, sub.id, roles, requested_by)
+        if action in (OrderAction.RESUME, OrderAction.TERMINATE):
+            overrides = hold_overrides(s, sub.id, roles, requested_by, action)
         if action == OrderAction.TERMINATE:
             order = request_cease(
                 s, sub.id, reason=reason, requested_by=requested_by, now=now, orders=orders
@@ -883,33 +884,42 @@ def order_for_line(
         )
 
 
-#: The ACTIONS rows (domain/policy.py) that lift a suspended line's holds.
+#: The ACTIONS rows (domain/policy.py) that lift a suspended line's holds: resuming the line,
+#: or ceasing it (which ends the hold for good), needs the same roles.
 RESUME_OVER_FRAUD = "order resume, a line suspended for fraud"
 RESUME_OVER_DUNNING = "order resume, a line on an account in dunning"
 
+#: The command that lifts a hold by each action, and its verb.
+_LIFTS = {OrderAction.RESUME: "resume", OrderAction.TERMINATE: "cease"}
 
-def resume_overrides(
-    session: Session, subscription_id: int, roles: Iterable[Role], actor: str
+
+def hold_overrides(
+    session: Session,
+    subscription_id: int,
+    roles: Iterable[Role],
+    actor: str,
+    action: OrderAction = OrderAction.RESUME,
 ) -> list[str]:
-    """Whether `roles` may resume the line: a line suspended for fraud needs a fraud
-    analyst or manager; a line on an account in dunning waits until it is paid, unless a
-    manager overrides. Raises PolicyViolation naming why the line is suspended and who
-    may resume it; returns what the caller overrode, in words, for the order's note."""
+    """Whether `roles` may resume (or cease) the line: a line suspended for fraud needs a
+    fraud analyst or manager; a line on an account in dunning waits until it is paid,
+    unless a manager overrides. Raises PolicyViolation naming why the line is suspended
+    and who may; returns what the caller overrode, in words, for the order's note."""
     why = suspension_of(session, subscription_id)
     if why is None:
         return []
+    verb = _LIFTS[action]
     held = frozenset(roles)
     have = ", ".join(sorted(r.value for r in held)) or "no role"
     overrides = []
     if why.reason == SuspendedFor.FRAUD:
         if not policy.may(held, RESUME_OVER_FRAUD):
             raise PolicyViolation(
-                f"{why.line} is {why.because}; only {_who(RESUME_OVER_FRAUD)} may resume it "
-                f"(you have {have})",
-                hint=f"ask {_one_of(RESUME_OVER_FRAUD)}; /fraud explain {why.fraud_case} shows "
-                "why it was confirmed",
+                f"{why.line} is {why.because}; only {who_may(RESUME_OVER_FRAUD, verb)} may "
+                f"{verb} it (you have {have})",
+                hint=f"ask {_one_of(RESUME_OVER_FRAUD, verb)}; /fraud explain {why.fraud_case} "
+                "shows why it was confirmed",
             )
-        overrides.append(f"{actor} may resume a line suspended for fraud ({why.fraud_case})")
+        overrides.append(f"{actor} may {verb} a line suspended for fraud ({why.fraud_case})")
     if why.dunning is not None:
         owed = f"account {why.account} is in dunning ({why.dunning})"
         if not policy.may(held, RESUME_OVER_DUNNING):
@@ -918,25 +928,38 @@ def resume_overrides(
                 if why.reason == SuspendedFor.DEBT
                 else (f"{why.because}, and {owed}")
             )
+            who = who_may(RESUME_OVER_DUNNING, verb)
+            until = (
+                f"it is resumed when the account is paid, or by {who}"
+                if action == OrderAction.RESUME
+                else f"only {who} may cease it before the account is paid"
+            )
             raise PolicyViolation(
-                f"{why.line} is {because}; it is resumed when the account is paid, or by "
-                f"{_who(RESUME_OVER_DUNNING)} (you have {have})",
+                f"{why.line} is {because}; {until} (you have {have})",
                 hint=f"/bill {why.account}",
             )
-        overrides.append(f"{actor} may resume a line while {owed}")
+        overrides.append(f"{actor} may {verb} a line while {owed}")
     return overrides
 
 
-def _who(action: str) -> str:
-    """Who may do an action through /order resume: its row and the command's, met."""
-    return policy.people(policy.ACTIONS[action] & policy.command_roles("order resume"))
+def resume_overrides(
+    session: Session, subscription_id: int, roles: Iterable[Role], actor: str
+) -> list[str]:
+    """`hold_overrides` for resuming the line."""
+    return hold_overrides(session, subscription_id, roles, actor, OrderAction.RESUME)
 
 
-def _one_of(action: str) -> str:
+def who_may(action: str, verb: str = "resume") -> str:
+    """Who may do an action through /order resume (or cease): its row and the command's,
+    met."""
+    return policy.people(policy.ACTIONS[action] & policy.command_roles(f"order {verb}"))
+
+
+def _one_of(action: str, verb: str = "resume") -> str:
     """ "a manager", "a fraud analyst or a manager": whom to ask."""
-    roles = policy.ACTIONS[action] & policy.command_roles("order resume")
+    roles = policy.ACTIONS[action] & policy.command_roles(f"order {verb}")
     names = [r.value.replace("_", " ") for r in Role if r in roles] or ["admin"]
-    return " or ".join(f"an {n}" if n[0] in "aeiou" else f"a {n}" for n in names)
+    return " or ".join(a(n) for n in names)
 
 
 def _state_order(

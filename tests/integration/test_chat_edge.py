@@ -89,7 +89,11 @@ def test_a_refusal_names_the_role_and_is_audited(router: Router, world: Database
             "unknown command /order aprove",
             "did you mean /order approve? /ops help lists what you can run",
         ),
-        ("/order approve DROP-TABLE", "'DROP-TABLE' is not a order reference", "use the form O-12"),
+        (
+            "/order approve DROP-TABLE",
+            "'DROP-TABLE' is not an order reference",
+            "use the form O-12",
+        ),
         (
             "x" * 5000,
             "that command is 5,000 characters; the limit is 4,000",

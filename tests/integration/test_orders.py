@@ -299,7 +299,7 @@ def test_cancel_before_provisioning_by_the_requester_or_a_manager(shop: Database
         ("/order new BA100000001 POST-399 today", "unexpected 'today'", "say where a fixed"),
         (
             "/order new BA100000001 BIZ-MOB-799",
-            "BIZ-MOB-799 is a enterprise offering; Priya Nair is a consumer customer",
+            "BIZ-MOB-799 is an enterprise offering; Priya Nair is a consumer customer",
             "pick a consumer offering",
         ),
         (

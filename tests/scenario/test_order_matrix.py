@@ -8,6 +8,7 @@ change workflow on the lab (IOS and EOS)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from domain.db import Database
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
 from domain.orders.services import create_order, get_order
+from domain.privacy import mask_line
 from tests.scenario.conftest import Served, seeded_lab, serve_with_lab, words
 
 NEW, SUSPEND, RESUME, CEASE = (
@@ -150,9 +152,11 @@ def test_new_suspend_resume_cease_and_the_bill_stops_at_the_cease(
             assert (
                 sub.circuit_id is None and sub.msisdn and sub.imsi and sub.imsi.startswith("40445")
             )
+    # /order show posts the card where it was asked: a mobile line's number and SIM
+    # show their last four digits there.
     shown = say(served, "carol", f"/order show {ref}", NEW)
-    holds = f"{host} {port} VLAN {vlan}" if fixed else f"number {line}, SIM "
-    assert holds in shown
+    holds = f"{host} {port} VLAN {vlan}" if fixed else f"number {mask_line(line)}, SIM "
+    assert json.dumps(holds)[1:-1] in shown and (fixed or line not in shown)
 
     # Suspend and resume: a fixed line's port is shut and opened; a mobile line is barred
     # in the records (billing goes on, as for every suspended line).
@@ -174,7 +178,7 @@ def test_new_suspend_resume_cease_and_the_bill_stops_at_the_cease(
     said = say(served, "carol", f'/order cease {line} note="moving out"', CEASE)
     cease = re.search(r"O-\d+", said).group(0)  # type: ignore[union-attr]
     if segment == Segment.ENTERPRISE:
-        assert f"{cease}: cease {line} waits for a manager (cease of a enterprise" in said
+        assert f"{cease}: cease {line} waits for a manager (cease of an enterprise" in said
         said = say(served, "dave", f"/order approve {cease}", CEASE)
     assert f"{line} is ceased, billed to 20 Nov 2026; " in said, said
     if fixed:
