@@ -14,6 +14,7 @@ import dataclasses
 from domain.fraud.choices import CaseState
 from domain.fraud.queries import CaseView, case_by_ref, case_list
 from domain.fraud.services import CaseDecided, confirm_fraud, dismiss_fraud
+from domain.orders.services import RESUME_OVER_FRAUD, who_may
 from domain.privacy import Audience, mask_line
 from skills.context import Context
 from skills.registry import Args, command, positional
@@ -180,11 +181,16 @@ def explain(ctx: Context, args: CaseRef) -> Reply:
 def confirm(ctx: Context, args: Decision) -> Reply:
     """Confirm fraud: the line is suspended through an order and the decision kept."""
     done = _decided(confirm_fraud(ctx.db, args.case, ctx.actor, note=args.note, now=ctx.now()))
-    return Reply(
-        text=f"{done.case} confirmed by {ctx.actor}; {done.order} suspends "
-        f"{done.line} ({done.order_state})",
-        data=done,
-    )
+    if done.already is None:
+        said = f"{done.order} suspends {done.line} ({done.order_state})"
+    elif done.already.startswith("suspended"):
+        said = (
+            f"{done.line} was already {done.already}; it stays suspended, now held for fraud "
+            f"(only {who_may(RESUME_OVER_FRAUD)} may resume it)"
+        )
+    else:
+        said = f"{done.line} is {done.already}; there is nothing to suspend"
+    return Reply(text=f"{done.case} confirmed by {ctx.actor}; {said}", data=done)
 
 
 @command("fraud dismiss", args=Decision)

@@ -17,6 +17,7 @@ from domain.fraud.choices import CASE_LIFECYCLE, CaseState, FraudKind, LabelSour
 from domain.fraud.models import FraudCase, FraudLabel
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
+from domain.orders.queries import suspension_of
 from domain.orders.services import request_suspension
 from domain.privacy import mask_text
 
@@ -130,10 +131,21 @@ def _kind(value: str | None) -> FraudKind | None:
 
 def confirm_case(
     session: Session, ref: str, analyst: str, note: str = "", now: datetime | None = None
-) -> tuple[FraudCase, ProductOrder]:
-    """Confirm fraud: the line is suspended through the order path, the label kept."""
+) -> tuple[FraudCase, ProductOrder | None, str | None]:
+    """Confirm fraud: an active line is suspended through the order path, the label kept.
+
+    A line already stopped (suspended for debt or at the customer's request, or ceased)
+    is left as it is: no order, and the third item says how it was ("suspended for
+    debt"). From then on a suspended line is held for fraud (`fraud_hold`), whatever
+    stopped it first."""
     now = now or utcnow()
+    sub = session.get_one(Subscription, get_case(session, ref).subscription_id)
+    before = suspension_of(session, sub.id)
     case = decide_case(session, ref, analyst, confirmed=True, note=note, now=now)
+    if before is not None:
+        return case, None, before.because
+    if sub.state != SubscriptionState.ACTIVE:
+        return case, None, str(sub.state)
     order = request_suspension(
         session,
         case.subscription_id,
@@ -141,7 +153,7 @@ def confirm_case(
         requested_by=analyst,
         now=now,
     )
-    return case, order
+    return case, order, None
 
 
 # -- the analyst's decisions: each owns its transaction and returns what happened ---------
@@ -155,12 +167,17 @@ class CaseDecided:
     line: str
     decided_by: str
     decided_at: datetime
-    #: The order that suspends the line, when fraud was confirmed.
+    #: The order that suspends the line, when fraud was confirmed on an active line.
     order: str | None = None
     order_state: OrderState | None = None
+    #: How the line already was when fraud was confirmed, so no order was needed:
+    #: "suspended for debt", "suspended at the customer's request", "terminated".
+    already: str | None = None
 
 
-def _decided(session: Session, case: FraudCase, order: ProductOrder | None) -> CaseDecided:
+def _decided(
+    session: Session, case: FraudCase, order: ProductOrder | None, already: str | None = None
+) -> CaseDecided:
     assert case.decided_by is not None and case.decided_at is not None
     return CaseDecided(
         case=case.ref,
@@ -170,16 +187,18 @@ def _decided(session: Session, case: FraudCase, order: ProductOrder | None) -> C
         decided_at=case.decided_at,
         order=order.ref if order else None,
         order_state=order.state if order else None,
+        already=already,
     )
 
 
 def confirm_fraud(
     db: Database, ref: str, analyst: str, *, note: str = "", now: datetime
 ) -> CaseDecided:
-    """Confirm an open case and suspend its line through an order, in one transaction."""
+    """Confirm an open case and suspend its line through an order (unless it is already
+    stopped), in one transaction."""
     with db.transaction() as s:
-        case, order = confirm_case(s, ref, analyst, note=note, now=now)
-        return _decided(s, case, order)
+        case, order, already = confirm_case(s, ref, analyst, note=note, now=now)
+        return _decided(s, case, order, already)
 
 
 def dismiss_fraud(

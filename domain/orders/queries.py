@@ -325,7 +325,8 @@ class Suspension:
     reason: SuspendedFor
     #: The order that suspended it.
     order: str | None
-    #: The fraud case confirmed with that order, and who confirmed it.
+    #: The fraud case that holds it (confirmed since the line was last resumed), and who
+    #: confirmed it.
     fraud_case: str | None
     confirmed_by: str | None
     account: str
@@ -342,11 +343,52 @@ class Suspension:
             return "suspended for debt"
         return "suspended at the customer's request"
 
+    def why(self, account: str | None = None) -> str:
+        """Why, as a line's state reads on: "for fraud (case F-3)", "for debt on account
+        BA100000001", "at the customer's request, and account BA100000001 is in dunning
+        (suspended)". `account` is the account as the reader may see it (masked in a
+        channel); the case's analyst is left out."""
+        shown = account or self.account
+        if self.reason == SuspendedFor.FRAUD:
+            said = f"for fraud (case {self.fraud_case})"
+        elif self.reason == SuspendedFor.DEBT:
+            said = f"for debt on account {shown}"
+        else:
+            said = "at the customer's request"
+        if self.dunning is not None and self.reason != SuspendedFor.DEBT:
+            said += f", and account {shown} is in dunning ({self.dunning})"
+        return said
+
+
+def fraud_hold(session: Session, subscription_id: int) -> FraudCase | None:
+    """The fraud case that holds the line: the latest case on it confirmed since the line
+    was last resumed (or ever, if it never was). Confirming suspends an active line, and a
+    line already suspended (for debt, at the customer's request) stays suspended, now for
+    fraud too; only a resumption lifts it."""
+    resumed = session.scalar(
+        sa.select(sa.func.max(ProductOrder.created_at)).where(
+            ProductOrder.subscription_id == subscription_id,
+            ProductOrder.action == OrderAction.RESUME,
+            ProductOrder.state.in_((OrderState.COMPLETED, OrderState.IN_PROGRESS)),
+        )
+    )
+    query = sa.select(FraudCase).where(
+        FraudCase.subscription_id == subscription_id,
+        FraudCase.state == CaseState.CONFIRMED,
+    )
+    if resumed is not None:
+        # At the same instant (a pinned clock) the case holds: a fraud hold is never
+        # missed for want of a microsecond.
+        query = query.where(FraudCase.decided_at >= resumed)
+    return session.scalars(query.order_by(FraudCase.id.desc()).limit(1)).first()
+
 
 def suspension_of(session: Session, subscription_id: int) -> Suspension | None:
-    """Why the line is suspended (None when it is not): the latest order that suspended it
-    (asked for by dunning: debt; made when a fraud case on the line was confirmed: fraud;
-    otherwise the customer's wish), and whether its account's dunning still holds it."""
+    """Why the line is suspended (None when it is not): a fraud case confirmed since it was
+    last resumed (`fraud_hold`) makes it fraud, whatever stopped it; otherwise the latest
+    order that suspended it (asked for by dunning: debt; otherwise the customer's wish).
+    The account's dunning holds it too while the account is suspended, or while the debt
+    that suspended the line is unpaid."""
     sub = session.get_one(Subscription, subscription_id)
     if sub.state != SubscriptionState.SUSPENDED:
         return None
@@ -361,26 +403,13 @@ def suspension_of(session: Session, subscription_id: int) -> Suspension | None:
         .order_by(ProductOrder.id.desc())
         .limit(1)
     ).first()
-    reason, case = SuspendedFor.CUSTOMER, None
-    if order is not None and order.requested_by == DEBT_ACTOR:
-        reason = SuspendedFor.DEBT
-    elif order is not None:
-        # Confirming a case suspends its line in the same step, by the same analyst.
-        case = session.scalars(
-            sa.select(FraudCase)
-            .where(
-                FraudCase.subscription_id == sub.id,
-                FraudCase.state == CaseState.CONFIRMED,
-                FraudCase.decided_by == order.requested_by,
-                FraudCase.decided_at == order.created_at,
-            )
-            .order_by(FraudCase.id.desc())
-            .limit(1)
-        ).first()
-        if case is not None:
-            reason = SuspendedFor.FRAUD
+    for_debt = order is not None and order.requested_by == DEBT_ACTOR
+    case = fraud_hold(session, sub.id)
+    reason = (
+        SuspendedFor.FRAUD if case else SuspendedFor.DEBT if for_debt else SuspendedFor.CUSTOMER
+    )
     held = account.dunning_state == DunningState.SUSPENDED or (
-        reason == SuspendedFor.DEBT and account.dunning_state != DunningState.CURRENT
+        for_debt and account.dunning_state != DunningState.CURRENT
     )
     return Suspension(
         line=sub.identifier,
