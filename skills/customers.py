@@ -40,7 +40,7 @@ def customer(ctx: Context, args: Lookup) -> Reply:
             (
                 line.line,
                 line.plan,
-                str(line.state),
+                line.state_said,
                 f"{line.since:%d %b %Y}" if line.since else "-",
                 line.holds,
             )

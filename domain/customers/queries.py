@@ -22,7 +22,7 @@ from domain.customers.services import customer_work, resolve_customer
 from domain.faults.choices import TicketKind, TicketStatus
 from domain.money import Amount
 from domain.orders.choices import OrderAction, OrderState
-from domain.orders.queries import service_of
+from domain.orders.queries import service_of, suspension_of
 from domain.privacy import (
     Audience,
     mask_email,
@@ -54,6 +54,15 @@ class LineRow:
     since: datetime | None
     #: What the line holds: its SIM, or its access device, port and VLAN.
     holds: str = ""
+    #: Why a suspended line is suspended (`Suspension.why`): "for fraud (case F-3)", "for
+    #: debt on account BA100000001" (the account masked as the accounts are), "at the
+    #: customer's request"; None for a line that is not suspended.
+    suspended: str | None = None
+
+    @property
+    def state_said(self) -> str:
+        """The state with its reason: "suspended for fraud (case F-3)"."""
+        return f"{self.state} {self.suspended}" if self.suspended else str(self.state)
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,7 @@ def customer_profile(
                 sub.state,
                 sub.activated_at,
                 service_of(session, sub.id).shown_to(audience),
+                _suspended(session, sub.id, channel=channel),
             )
             for sub in subscriptions[:PROFILE_LINES]
         ],
@@ -151,3 +161,11 @@ def customer_profile(
         orders_in_flight=[OrderInFlight(o.ref, o.action, o.state, o.requested_by) for o in orders],
         unmasked=full,
     )
+
+
+def _suspended(session: Session, subscription_id: int, *, channel: bool) -> str | None:
+    """Why the line is suspended, its account shown as the profile shows accounts."""
+    why = suspension_of(session, subscription_id)
+    if why is None:
+        return None
+    return why.why(mask_reference(why.account) if channel else why.account)
