@@ -14,7 +14,7 @@ from domain.faults.queries import TicketEventRow, ticket_list, ticket_view
 from domain.faults.services import file_ticket, give_ticket, note_ticket, set_ticket_status
 from domain.figures import PAST_SLA
 from domain.lookup import looks_like_number, parse_selector
-from domain.privacy import Audience, mask_subject, mask_text
+from domain.privacy import Audience, mask_name, mask_names, mask_subject, mask_text
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Field, Reply, Section, Table, showing
@@ -129,12 +129,19 @@ def show(ctx: Context, args: ShowArgs) -> Reply:
     with ctx.db.read() as s:
         t = ticket_view(s, args.ticket, ctx.now())
     # Free text is masked when stored; older rows are masked here as well.
+    # In a channel the customer's name is masked wherever it was typed, too.
+    names = [t.customer_name] if t.customer_name and audience == Audience.CHANNEL else []
+
+    def shown(text: str) -> str:
+        return mask_names(mask_text(text), names)
+
     t = dataclasses.replace(
         t,
-        title=mask_text(t.title),
+        title=shown(t.title),
         about=t.about if audience != Audience.CHANNEL else tuple(map(mask_subject, t.about)),
-        resolution=mask_text(t.resolution) if t.resolution else t.resolution,
-        history=tuple(dataclasses.replace(e, text=mask_text(e.text)) for e in t.history),
+        resolution=shown(t.resolution) if t.resolution else t.resolution,
+        history=tuple(dataclasses.replace(e, text=shown(e.text)) for e in t.history),
+        customer_name=mask_names(t.customer_name, names) if t.customer_name else None,
     )
     fields = (
         Field("status", t.status.value),
@@ -188,6 +195,18 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
             severity=args.sev,
             limit=max(1, min(args.limit, 100)),
         )
+    # The list is read in the channel: each title with its customer's name masked.
+    found = dataclasses.replace(
+        found,
+        rows=[
+            dataclasses.replace(
+                t,
+                title=mask_names(mask_text(t.title), [t.customer_name] if t.customer_name else []),
+                customer_name=mask_name(t.customer_name) if t.customer_name else None,
+            )
+            for t in found.rows
+        ],
+    )
     table = Table(
         ("ticket", "sev", "status", "title", "assignee", "SLA"),
         tuple(
@@ -195,7 +214,7 @@ def list_(ctx: Context, args: ListArgs) -> Reply:
                 t.ref,
                 str(t.severity),
                 t.status.value,
-                mask_text(t.title)[:50],
+                t.title[:50],
                 t.assignee or "-",
                 "BREACHED" if t.breached else f"{t.sla_due_at:%m-%d %H:%M}",
             )

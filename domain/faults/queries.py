@@ -297,6 +297,8 @@ class TicketRow:
     assignee: str | None
     sla_due_at: datetime
     breached: bool
+    #: The customer it is about, for masking their name in its title.
+    customer_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -327,9 +329,26 @@ def ticket_list(
     filters: dict[str, Any] = dict(
         assignee=assignee, breached=breached, sites=sites, severity=severity
     )
+    tickets = open_tickets(session, now=now, limit=limit, **filters)
+    about = {t.customer_id for t in tickets if t.customer_id}
+    names = {
+        i: name
+        for i, name in session.execute(
+            sa.select(Customer.id, Customer.name).where(Customer.id.in_(about))
+        )
+    }
     rows = [
-        TicketRow(t.ref, t.severity, t.status, t.title, t.assignee, t.sla_due_at, t.breached(now))
-        for t in open_tickets(session, now=now, limit=limit, **filters)
+        TicketRow(
+            t.ref,
+            t.severity,
+            t.status,
+            t.title,
+            t.assignee,
+            t.sla_due_at,
+            t.breached(now),
+            names.get(t.customer_id) if t.customer_id else None,
+        )
+        for t in tickets
     ]
     return TicketList(count_open_tickets(session, now=now, **filters), rows)
 
@@ -364,6 +383,8 @@ class TicketView:
     breached: bool
     resolution: str | None
     history: tuple[TicketEventRow, ...]
+    #: The customer it is about, for masking their name in its free text.
+    customer_name: str | None = None
 
 
 def ticket_view(session: Session, ref: str, now: datetime) -> TicketView:
@@ -374,9 +395,11 @@ def ticket_view(session: Session, ref: str, now: datetime) -> TicketView:
         about.append(session.get_one(Device, t.device_id).hostname)
     if t.subscription_id:
         about.append(session.get_one(Subscription, t.subscription_id).identifier)
-    if t.customer_id:
-        about.append(session.get_one(Customer, t.customer_id).name)
+    customer_name = session.get_one(Customer, t.customer_id).name if t.customer_id else None
+    if customer_name:
+        about.append(customer_name)
     return TicketView(
+        customer_name=customer_name,
         ref=t.ref,
         title=t.title,
         kind=t.kind,

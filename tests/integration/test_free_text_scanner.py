@@ -108,3 +108,25 @@ def test_a_customer_shared_to_the_channel_is_not_named_in_full_in_free_text(
     assert [row[3] for row in private.tables[1].rows] == [
         "Priya Nair disputes the roaming charge; NAIR says paid"
     ]
+
+
+def test_a_ticket_in_the_channel_does_not_name_its_customer_in_full_in_free_text(
+    world: Database,
+) -> None:
+    """/ticket show and /ticket list are read in the channel: the customer's name typed
+    into the title or a note is masked there as the ticket's own header masks it."""
+    router, access = lab_router(world)
+    carol, root = access.user("carol"), access.user("root")
+    opened = router.handle(carol, '/ticket open BA100000001 "Priya Nair says the bill is wrong"')
+    assert opened.ok, opened.text
+    ref = opened.data.ref
+    assert router.handle(carol, f'/ticket note {ref} "called Ms Nair back"').ok
+    for reply in (
+        router.handle(carol, f"/ticket show {ref}"),
+        router.handle(carol, "/ticket list"),
+    ):
+        assert reply.ok and not reply.ephemeral
+        assert "Nair" not in str(reply), str(reply)
+        assert "Priya N." in str(reply)
+    private = router.handle(root, f"/ticket show {ref} --private")
+    assert "Priya Nair says the bill is wrong" in str(private)
