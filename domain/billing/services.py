@@ -48,6 +48,7 @@ from domain.money import (
 )
 from domain.orders.choices import OrderAction
 from domain.orders.models import ProductOrder
+from domain.orders.queries import fraud_hold
 from domain.orders.services import request_resume, request_suspension
 
 T = TypeVar("T")
@@ -309,6 +310,8 @@ def _leave_dunning(session: Session, account: BillingAccount, now: datetime, why
         ).one_or_none()
         if last is None or last.requested_by != DUNNING_ACTOR:
             continue  # suspended for another reason (fraud, the customer's wish)
+        if fraud_hold(session, sub.id) is not None:
+            continue  # confirmed as fraud since: paying the debt does not lift that
         order = request_resume(
             session,
             sub.id,

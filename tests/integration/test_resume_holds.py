@@ -380,3 +380,17 @@ def test_customer_shows_an_active_line_as_active(world: Database) -> None:
     shown = router.handle(access.user("carol"), f"/customer {LINE}")
     assert shown.tables[0].rows[0][2] == "active"
     assert shown.data.lines[0].suspended is None
+
+
+def test_paying_the_debt_does_not_resume_a_line_confirmed_as_fraud_since(
+    world: Database,
+) -> None:
+    """Suspended for debt, then confirmed as fraud: the account paid, dunning resumed it."""
+    router, access = lab_router(world)
+    _open_case(world)
+    _suspend(world, router, access, "debt")
+    assert router.handle(access.user("erin"), "/fraud confirm F-1").ok
+    before = _resumes(world)
+    _move(world, DunningState.SUSPENDED, DunningState.CURRENT)  # paid
+    assert _state(world) == SubscriptionState.SUSPENDED
+    assert _resumes(world) == before
