@@ -109,10 +109,11 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
 ACTIONS: Mapping[str, frozenset[Role]] = {
     # Anyone who may cancel orders cancels their own; these cancel anyone's.
     "order cancel, an order someone else requested": _roles(MANAGER),
-    # A line stopped for fraud or debt is resumed by who may lift that reason; a debt
-    # hold otherwise ends when the account leaves dunning (paid).
-    "order resume, a line suspended for fraud": _roles(ANALYST, MANAGER),
-    "order resume, a line on an account in dunning": _roles(MANAGER),
+    # A line stopped for fraud or debt is resumed (or ceased) by who may lift that
+    # reason; a debt hold otherwise ends when the account leaves dunning (paid). Fraud
+    # analysts confirm and dismiss cases; lifting a confirmed case is a manager's call.
+    "order resume / order cease, a line suspended for fraud": _roles(MANAGER),
+    "order resume / order cease, a line on an account in dunning": _roles(MANAGER),
     # A rollback that would undo a later change is refused unless forced.
     "config rollback --force, over a later change": frozenset(),
 }

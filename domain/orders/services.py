@@ -886,8 +886,8 @@ def order_for_line(
 
 #: The ACTIONS rows (domain/policy.py) that lift a suspended line's holds: resuming the line,
 #: or ceasing it (which ends the hold for good), needs the same roles.
-RESUME_OVER_FRAUD = "order resume, a line suspended for fraud"
-RESUME_OVER_DUNNING = "order resume, a line on an account in dunning"
+RESUME_OVER_FRAUD = "order resume / order cease, a line suspended for fraud"
+RESUME_OVER_DUNNING = "order resume / order cease, a line on an account in dunning"
 
 #: The command that lifts a hold by each action, and its verb.
 _LIFTS = {OrderAction.RESUME: "resume", OrderAction.TERMINATE: "cease"}

@@ -76,4 +76,5 @@ def test_no_role_is_named_outside_the_policy_table() -> None:
 
 def test_every_action_beyond_a_command_names_a_command() -> None:
     for action in policy.ACTIONS:
-        assert action.split(",")[0].split(" --")[0] in policy.COMMANDS, action
+        for named in action.split(",")[0].split(" / "):
+            assert named.split(" --")[0] in policy.COMMANDS, action
