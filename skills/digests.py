@@ -148,7 +148,9 @@ def build_digest(
         elif part == "revenue" and (r := figures.revenue) is not None:
             sections.append(
                 Section(
-                    text=f"*Revenue, {r.label}* (against {r.previous_label})",
+                    text=f"*Revenue, {r.label}* (against {r.previous_label})"
+                    # Said as /revenue says it: what is dated later than now is not counted.
+                    + (f"\n{r.later[0].upper()}{r.later[1:]}." if r.later else ""),
                     fields=(
                         Field(
                             "billed",

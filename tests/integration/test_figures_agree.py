@@ -222,7 +222,9 @@ def test_every_window_is_the_operators_day_and_none_counts_the_future(
     assert october.data.totals.collected.minor == _collected_between(demo, oct_start, oct_end)
     assert october.data.totals.collected.minor + 1234_00 == _collected_between(demo, oct_start, now)
     # The manager digest: its day, its month so far and its chart are the same windows.
-    figures = _ask(router, "dave", "/digest preview manager-daily").data.figures.revenue
+    preview = _ask(router, "dave", "/digest preview manager-daily")
+    figures = preview.data.figures.revenue
+    assert any(later[0].upper() + later[1:] + "." in sec.text for sec in preview.sections)
     assert figures.label == "November 2026 to date"
     assert figures.collected == to_date.data.totals.collected
     assert figures.billed == to_date.data.totals.billed
