@@ -1,6 +1,6 @@
-"""A credit that waits for a manager, over signed Slack requests: the care agent's answer
-and the manager's /credit list carry Approve / Reject; only a manager other than the asker
-settles it, once."""
+"""A credit that waits for a manager, over signed Slack requests: the manager's /credit
+list carries Approve / Reject (the care agent's private answer does not); only a manager
+other than the asker settles it, once."""
 
 from __future__ import annotations
 
@@ -30,25 +30,26 @@ def test_a_manager_approves_a_pending_credit_by_its_button_once(served: Served) 
         f"{ticket} resolved; credit CRD-1 of ₹60.00 waits for a manager (carol opened "
         f"{ticket} too); ₹459.00 of ₹519.00 still creditable on INV-202610-0000002"
     )
-    own = _buttons(waits)
-    assert own[0]["value"] == "/credit approve CRD-1"
-    assert json.loads(own[1]["value"])["command"] == "/credit reject CRD-1"  # asks why first
+    # Her private answer offers no Approve / Reject: she may not press them.
+    assert _buttons(waits) == []
 
-    # carol clicks Approve on her own credit: she is no manager.
-    message = {"ts": "1700000002.000100", "blocks": waits.params["blocks"]}
-    served.click("carol", own[0], message)
-    refused = served.slack.wait_for(
-        "response_url", where=lambda c: "needs the manager role" in c.params.get("text", "")
-    )[-1]
-    assert refused.params["text"] == "/credit approve needs the manager role; you have care_agent"
-
-    # dave finds it in /credit list and approves it by the button; a second click does nothing.
+    # dave finds it in /credit list, with Approve / Reject.
     listed = served.ask("dave", "/credit list")
     assert listed.params["response_type"] == "ephemeral"
     assert listed.params["text"] == "1 credit(s) wait for a manager"
     approve = _buttons(listed)[0]
     assert (approve["text"]["text"], approve["value"]) == ("Approve CRD-1", "/credit approve CRD-1")
+    assert json.loads(_buttons(listed)[1]["value"])["command"] == "/credit reject CRD-1"
     message = {"ts": "1700000003.000100", "blocks": listed.params["blocks"]}
+
+    # carol sends that click herself (a forged action): she is no manager.
+    served.click("carol", approve, message)
+    refused = served.slack.wait_for(
+        "response_url", where=lambda c: "needs the manager role" in c.params.get("text", "")
+    )[-1]
+    assert refused.params["text"] == "/credit approve needs the manager role; you have care_agent"
+
+    # dave approves it by the button; a second click does nothing.
     served.click("dave", approve, message)
     (settled, *_) = served.slack.wait_for(
         "chat.update", where=lambda c: c.params["text"].startswith("CRD-1 approved")

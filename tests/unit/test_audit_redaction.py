@@ -13,7 +13,7 @@ from domain.audit.services import redact
         ("/customer aadhaar 2345 6789 0124", "/customer aadhaar ••••••••0124"),
         ("/payment record card=4111111111111111", "/payment record card=••••••••••••1111"),
         ("/config plan snmp r1 community=s3cr3t", "/config plan snmp r1 community=********"),
-        ('/x password="two words"', "/x password=********"),
+        ('/x password="two words"', '/x password="********"'),
         ("token xoxb-1234-abcd here", "token ******** here"),
         ("/bill 919876543210", "/bill 919876543210"),
         ("/ticket show T-12", "/ticket show T-12"),
@@ -26,7 +26,7 @@ from domain.audit.services import redact
             "/x secret=******** key=******** auth_key=********",
         ),
         ("/x enable-password=e3 md5-key=m3", "/x enable-password=******** md5-key=********"),
-        ("/x password='two words' next", "/x password=******** next"),
+        ("/x password='two words' next", "/x password='********' next"),
         ('/x community=ab"c d"e next', "/x community=******** next"),
         ("/x PASSWORD=Up3", "/x PASSWORD=********"),
         (
