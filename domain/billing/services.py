@@ -37,6 +37,7 @@ from domain.errors import Conflict, DomainError, InvalidTransition
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
 from domain.faults.services import add_note, get_ticket, move_ticket, open_ticket
+from domain.messages import due_in_channel
 from domain.money import (
     SPELLED_OUT,
     Amount,
@@ -775,14 +776,7 @@ def pending_credits(
 
 def credits_to_announce(session: Session, limit: int = 50) -> list[CreditRequest]:
     """Credits whose card in the approvals channel is missing or behind, oldest first."""
-    return list(
-        session.scalars(
-            sa.select(CreditRequest)
-            .where(CreditRequest.channel_due.is_(True))
-            .order_by(CreditRequest.id)
-            .limit(limit)
-        )
-    )
+    return due_in_channel(session, CreditRequest, limit)
 
 
 def mark_credit_announced(

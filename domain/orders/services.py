@@ -42,6 +42,7 @@ from domain.faults.services import TITLE_MAX, open_ticket
 from domain.inventory.choices import DeviceRole, DeviceStatus, InterfaceKind
 from domain.inventory.models import Device, Interface, Region, Site
 from domain.lookup import ORDER_CUSTOMER, SubjectKind, resolve_subject
+from domain.messages import due_in_channel
 from domain.money import money
 from domain.orders.choices import (
     CANCELLABLE_ORDER_STATES,
@@ -1035,14 +1036,7 @@ def _state_order(
 
 def orders_to_announce(session: Session, limit: int = 50) -> list[ProductOrder]:
     """Orders whose message in the orders channel is missing or behind, oldest first."""
-    return list(
-        session.scalars(
-            sa.select(ProductOrder)
-            .where(ProductOrder.channel_due.is_(True))
-            .order_by(ProductOrder.id)
-            .limit(limit)
-        )
-    )
+    return due_in_channel(session, ProductOrder, limit)
 
 
 def mark_announced(
