@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from domain.show_commands import check_entry
 
@@ -66,6 +67,18 @@ class DatabaseSettings(Section):
     pool_size: int = Field(default=10, ge=1, le=200)
     #: Log every SQL statement (debugging only).
     echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: str) -> str:
+        from domain.db import check_database_url  # sqlalchemy loads only when a file is read
+
+        try:
+            check_database_url(url)
+        except ValueError as exc:
+            # Its own kind, so the message never repeats the URL (it may hold a password).
+            raise PydanticCustomError("database_url", str(exc)) from None
+        return url
 
 
 class SlackSettings(Section):
@@ -549,20 +562,31 @@ def resolve_database_url(url: str, base: Path) -> str:
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
-def _interpolate(value: Any, path: str, env: Mapping[str, str], problems: list[str]) -> Any:
+def _interpolate(
+    value: Any,
+    path: str,
+    env: Mapping[str, str],
+    problems: list[str],
+    origins: dict[str, str] | None = None,
+) -> Any:
+    """`value` with its variables filled; `origins` learns which key took which variable."""
+    origins = {} if origins is None else origins
     if isinstance(value, dict):
         return {
-            k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems)
+            k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems, origins)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(value)]
+        return [
+            _interpolate(v, f"{path}[{i}]", env, problems, origins) for i, v in enumerate(value)
+        ]
     if not isinstance(value, str) or "${" not in value:
         return value
 
     def fill(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in env and (env[name] != "" or default is None):
+            origins[path] = name
             return env[name]
         if default is not None:
             return default
@@ -588,6 +612,8 @@ def _describe(error: Any) -> str:
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
+    if kind == "database_url":
+        return str(msg)
     msg = msg.removeprefix("Value error, ")
     given = error.get("input")
     if kind not in ("model_type", "dict_type") and isinstance(given, str | int | float | bool):
@@ -604,7 +630,8 @@ def parse_settings(data: Any, source: Path, env: Mapping[str, str] | None = None
     if not isinstance(data, dict):
         raise ConfigError([f"{name}: the top level must be a mapping of sections"])
     problems: list[str] = []
-    filled = _interpolate(data, "", env, problems)
+    origins: dict[str, str] = {}
+    filled = _interpolate(data, "", env, problems, origins)
     if problems:
         raise ConfigError([f"{name}: {p}" for p in problems])
     try:
@@ -614,6 +641,8 @@ def parse_settings(data: Any, source: Path, env: Mapping[str, str] | None = None
         for err in exc.errors():
             # Section-level validators report a key path in their own message.
             loc = _location(tuple(p for p in err["loc"] if p != "source"))
+            if loc in origins:  # the value came from the environment: name the variable too
+                loc += f" (from {origins[loc]})"
             lines.append(f"{name}: {loc}: {_describe(err)}")
         raise ConfigError(lines) from None
 
@@ -627,17 +656,111 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     return here if here.exists() else PROJECT_ROOT / "config.yaml"
 
 
-def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read, interpolate and validate the config file."""
-    source = Path(path) if path is not None else default_config_path(env)
+#: A config file is a few KB; anything this large is not one.
+MAX_CONFIG_BYTES = 1_048_576
+
+
+class YamlTooComplex(yaml.MarkedYAMLError):
+    """The document passes a ConfigLoader budget (an alias bomb, or nesting too deep)."""
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """yaml.SafeLoader with budgets, so a hostile file is refused in milliseconds.
+
+    Aliases are counted as the document is composed, and so are the nodes they stand
+    for: nine aliases of nine aliases of ... ("billion laughs") are few aliases but a
+    billion nodes to validate. Nesting is bounded too (the composer recurses).
+    """
+
+    #: A hand-written config uses a few anchors, if any.
+    max_aliases = 100
+    #: Nodes the document would have with every alias written out.
+    max_nodes = 100_000
+    #: Sections are 3-4 levels deep (automation.change_windows[0].days[0]).
+    max_depth = 20
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._nodes = 0
+        self._depth = 0
+        self._sizes: dict[str, int] = {}  # anchor -> nodes it expands to
+
+    def _refuse(self, problem: str, event: yaml.Event) -> None:
+        mark: Any = event.start_mark  # the C and Python marks carry the same fields
+        raise YamlTooComplex(problem=problem, problem_mark=mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > self.max_aliases:
+                self._refuse(f"more than {self.max_aliases} aliases (*name)", event)
+            self._nodes += self._sizes.get(str(event.anchor), 1)
+            if self._nodes > self.max_nodes:
+                self._refuse(
+                    f"aliases expand it past {self.max_nodes:,} values (an alias bomb?)", event
+                )
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > self.max_depth:
+            self._refuse(f"nested more than {self.max_depth} levels deep", event)
+        before = self._nodes
+        self._nodes += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._sizes[str(anchor)] = self._nodes - before
+        return node
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML document read with ConfigLoader: plain data, within its budgets."""
+    loader = ConfigLoader(text)
     try:
-        text = source.read_text(encoding="utf-8")
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _read_text(source: Path) -> str:
+    """The file as text; one line naming the file when it cannot be (size, encoding)."""
+    try:
+        with source.open("rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError([f"{source}: no such config file"]) from None
     except OSError as exc:
         raise ConfigError([f"{source}: cannot read it ({exc.strerror})"]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [f"{source}: larger than {MAX_CONFIG_BYTES:,} bytes; that is not a config file"]
+        )
     try:
-        data = yaml.safe_load(text)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            [
+                f"{source}:{line}: not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+                "; save the file as UTF-8"
+            ]
+        ) from None
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, interpolate and validate the config file."""
+    source = Path(path) if path is not None else default_config_path(env)
+    text = _read_text(source)
+    try:
+        data = load_yaml(text)
+    except YamlTooComplex as exc:
+        mark = exc.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError([f"{source}{where}: refused: {exc.problem}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""

@@ -149,9 +149,54 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: The databases Switchboard runs on, as a user would write each.
+_BACKENDS = {
+    "sqlite": "sqlite:///path/to/file.db",
+    "postgresql": "postgresql+psycopg://user@host/db",
+}
+_USE = "use " + " or ".join(_BACKENDS.values())
+
+
+def check_database_url(url: str) -> URL:
+    """The parsed URL, or ValueError with one line saying what is wrong (never the password).
+
+    Checked where the settings are read and again where an engine is made, so a URL that
+    cannot work is refused in one line instead of a driver's traceback.
+    """
+    if not url.strip():
+        raise ValueError(f"is empty; {_USE}")
+    try:
+        parsed = make_url(normalise_url(url))
+    except sa.exc.ArgumentError:
+        raise ValueError(f"is not a database URL; {_USE}") from None
+    except (ValueError, TypeError):  # make_url's int() of the port
+        raise ValueError(f"its port is not a number; {_USE}") from None
+    backend = parsed.get_backend_name()
+    if backend not in _BACKENDS:
+        raise ValueError(f"unsupported database {_cut(backend)!r}; {_USE}")
+    try:
+        dialect = parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise ValueError(f"unknown driver {_cut(parsed.drivername)!r}; {_USE}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        raise ValueError(
+            f"the driver of {_cut(parsed.drivername)!r} is not installed; {_USE}"
+        ) from None
+    if dialect.is_async:
+        raise ValueError(f"{_cut(parsed.drivername)!r} is an asyncio driver; {_USE}")
+    return parsed
+
+
 def safe_url(url: str | URL) -> str:
     """The URL with any password hidden, for messages and logs."""
-    return make_url(str(url) if isinstance(url, URL) else url).render_as_string(hide_password=True)
+    try:
+        parsed = make_url(str(url) if isinstance(url, URL) else url)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        # Unparsable: hide whatever sits between the user name and the host.
+        return re.sub(r"(://[^/@]*?:)[^/]*@", r"\1***@", str(url))
+    return parsed.render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -215,7 +260,13 @@ def _postgres_utc(dbapi_conn: Any, _record: Any) -> None:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """An engine for SQLite or PostgreSQL with the settings each one needs."""
     url = normalise_url(url)
-    parsed = make_url(url)
+    try:
+        parsed = check_database_url(url)
+    except ValueError as exc:
+        raise DatabaseUnavailable(
+            f"database URL {_cut(safe_url(url), 80)}: {exc}",
+            hint="check database.url in config.yaml (or SWITCHBOARD_DATABASE_URL)",
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
