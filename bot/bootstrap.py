@@ -67,9 +67,7 @@ _INDEX = Path(skills.__file__).resolve().parent / "__pycache__" / "command-index
 def _fingerprint() -> list[list[object]]:
     """Each skill file's name, size and modification time: the index is only as new."""
     folder = _INDEX.parent.parent
-    return [
-        [f.name, (st := f.stat()).st_size, st.st_mtime_ns] for f in sorted(folder.glob("*.py"))
-    ]
+    return [[f.name, (st := f.stat()).st_size, st.st_mtime_ns] for f in sorted(folder.glob("*.py"))]
 
 
 def _read_index() -> list[dict[str, Any]] | None:
@@ -192,7 +190,20 @@ class Switchboard:
         """The paced queue every proactive message goes through."""
         from bot.outbound import Outbound
 
-        return Outbound(self.slack_client)
+        token = None if self.settings.slack.bot_token else "SLACK_BOT_TOKEN unset"
+        return Outbound(self.slack_client, missing=token)
+
+    @property
+    def slack_missing(self) -> str | None:
+        """Why `serve` cannot take Slack's requests ("SLACK_BOT_TOKEN unset"); None if it can."""
+        slack = self.settings.slack
+        unset = []
+        if slack.bot_token is None:
+            unset.append("SLACK_BOT_TOKEN")
+        # Socket Mode needs no signing secret: Slack's socket is authenticated by the app token.
+        if slack.signing_secret is None and not slack.socket_mode:
+            unset.append("SLACK_SIGNING_SECRET")
+        return f"{' and '.join(unset)} unset" if unset else None
 
     def close(self) -> None:
         if "outbound" in self.__dict__:

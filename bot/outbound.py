@@ -6,6 +6,9 @@ it. Every proactive post, update and upload goes through `Outbound`: one worker
 thread sends in order, waiting so that no channel gets more than one message per
 `per_channel_s`, and the Web API client retries 429s after their Retry-After.
 Callers get a Future with Slack's answer (the ts of a posted message).
+
+Without a bot token (`serve` runs the webhooks without Slack) nothing is sent: every
+Future fails with `SlackNotConfigured`, and each loop that tried is warned about once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.render.blockkit import Message
+from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +37,19 @@ class _Item:
     future: Future[Any] = field(default_factory=Future)
 
 
+class SlackNotConfigured(DomainError):
+    """A message was to leave for Slack, but this process has no bot token."""
+
+
 class Outbound:
-    def __init__(self, client: WebClient, *, per_channel_s: float = 1.0) -> None:
+    def __init__(
+        self, client: WebClient, *, per_channel_s: float = 1.0, missing: str | None = None
+    ) -> None:
         self.client = client
         self.per_channel_s = per_channel_s
+        #: Why nothing can be sent ("SLACK_BOT_TOKEN unset"); None when Slack is configured.
+        self.missing = missing
+        self._warned: set[str] = set()
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._last: dict[str, float] = {}
         self._thread = threading.Thread(target=self._run, name="outbound", daemon=True)
@@ -110,10 +123,32 @@ class Outbound:
     # -- the worker ----------------------------------------------------------------------
 
     def _put(self, channel: str, send: Callable[[], Any]) -> Future[Any]:
+        if self.missing is not None:
+            return self._skip()
         self._ensure_started()
         item = _Item(channel, send)
         self._queue.put(item)
         return item.future
+
+    def _skip(self) -> Future[Any]:
+        """A Future that says Slack is not configured; one warning per loop that asks."""
+        error = SlackNotConfigured(
+            f"Slack is not configured ({self.missing}): the message was not sent",
+            hint="export SLACK_BOT_TOKEN=xoxb-... and restart serve",
+        )
+        who = threading.current_thread().name
+        with self._lock:
+            first = who not in self._warned
+            self._warned.add(who)
+        if first:
+            log.warning(
+                "%s: Slack is not configured (%s); its Slack messages are skipped",
+                who,
+                self.missing,
+            )
+        future: Future[Any] = Future()
+        future.set_exception(error)
+        return future
 
     def _run(self) -> None:
         pending: list[_Item] = []

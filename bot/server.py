@@ -18,7 +18,7 @@ from slack_bolt import App, BoltRequest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from automation.scheduler import ClusterScheduler
@@ -43,7 +43,8 @@ class Service:
 
     sb: Switchboard
     edge: SlackEdge
-    bolt: App
+    #: The Bolt app; None when Slack is not configured (webhooks, /healthz, /metrics only).
+    bolt: App | None
     asgi: Starlette
     notifier: AlarmNotifier
     order_worker: OrderWorker
@@ -66,7 +67,8 @@ class Service:
 
 def build_service(sb: Switchboard) -> Service:
     edge = SlackEdge(sb, sb.slack_client)
-    bolt = build_app(edge)
+    # Without Slack's credentials the webhooks, /healthz and /metrics still serve.
+    bolt = build_app(edge) if sb.slack_missing is None else None
     # Every proactive message (alarms, digests, jobs) leaves through one paced queue.
     outbound = sb.outbound
     notifier = AlarmNotifier(sb, outbound, interval_s=sb.settings.alerts.message_interval_s)
@@ -146,15 +148,29 @@ def build_service(sb: Switchboard) -> Service:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", prometheus, methods=["GET"]),
     ]
-    if not sb.settings.slack.socket_mode:
+
+    async def slack_unconfigured(request: Request) -> Response:
+        return PlainTextResponse(
+            f"Slack is not configured on this server ({sb.slack_missing})\n", status_code=503
+        )
+
+    if bolt is None:
+        routes.append(Route("/slack/events", slack_unconfigured, methods=["POST"]))
+    elif not sb.settings.slack.socket_mode:
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
 
     service: Service
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        socket = _start_socket_mode(service) if sb.settings.slack.socket_mode else None
-        notifier.start()
+        socket = _start_socket_mode(service) if bolt and sb.settings.slack.socket_mode else None
+        if outbound.missing is None:
+            notifier.start()
+        else:  # alarms are still filed; their messages wait in the database for Slack
+            log.warning(
+                "alarm-notifier: Slack is not configured (%s); alarm messages are not posted",
+                outbound.missing,
+            )
         if scheduler is not None:
             scheduler.start()
         _report_interrupted(sb, outbound)
@@ -202,7 +218,7 @@ def _start_socket_mode(service: Service):  # type: ignore[no-untyped-def]
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     token = service.sb.settings.slack.app_token
-    assert token is not None
+    assert token is not None and service.bolt is not None
     handler = SocketModeHandler(
         service.bolt, app_token=token.get_secret_value(), web_client=service.edge.client
     )

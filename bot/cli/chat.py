@@ -114,6 +114,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host, port = settings.server.host, args.port or settings.server.port
     processes = settings.server.processes
     sb = bootstrap(settings)  # migrations run once, here, before any process serves
+    missing = sb.slack_missing
     if processes > 1:
         import os
 
@@ -121,6 +122,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         sb.close()
         os.environ["SWITCHBOARD_CONFIG"] = str(settings.source)
+        if missing is not None:
+            out.print(_without_slack(missing, host, port))
         out.print(f"Switchboard serving on http://{host}:{port} with {processes} processes")
         uvicorn.run(
             "bot.server:asgi_from_environment",
@@ -145,12 +148,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             else f"HTTP at http://{host}:{port}/slack/events"
         )
         out.print(
-            f"Switchboard serving Slack ({mode}); /healthz and /metrics on http://{host}:{port}"
+            _without_slack(missing, host, port)
+            if missing is not None
+            else f"Switchboard serving Slack ({mode}); /healthz and /metrics on http://{host}:{port}"
         )
         server(service, host=host, port=port).run()
     finally:
         sb.close()
     return 0
+
+
+def _without_slack(missing: str, host: str, port: int) -> str:
+    return (
+        f"Slack is not configured ({missing}): serving webhooks, /healthz and /metrics only, "
+        f"on http://{host}:{port}"
+    )
 
 
 def register(sub: Subcommands) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -195,17 +196,52 @@ def test_console_script_runs_with_a_broken_config_from_the_environment(tmp_path:
     assert "Traceback" not in result.stderr
 
 
-def test_serve_without_slack_secrets_says_what_to_set(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_serve_without_slack_secrets_serves_the_rest_and_says_so(tmp_path: Path) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f"database:\n  url: sqlite:///{tmp_path / 's.db'}\n")
-    code, _, err = run(capsys, "--config", str(cfg), "serve")
-    assert code == 1
-    assert err.splitlines() == [
-        "error: slack.bot_token is not set",
-        "hint: export SLACK_BOT_TOKEN=xoxb-...",
-    ]
+    exe = Path(sys.executable).with_name("switchboard")
+    proc = subprocess.Popen(
+        [str(exe), "--config", str(cfg), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SWITCHBOARD_AUDIT_KEY": "5a" * 32},
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == (
+            "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET unset): "
+            f"serving webhooks, /healthz and /metrics only, on http://127.0.0.1:{port}\n"
+        )
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=5) as resp:
+                    assert resp.status == 200
+                    break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("serve did not answer /healthz")
+        request = urllib.request.Request(url + "/slack/events", data=b"{}", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 503
+        assert refused.value.read() == (
+            b"Slack is not configured on this server "
+            b"(SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET unset)\n"
+        )
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err
 
 
 def test_audit_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
