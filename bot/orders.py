@@ -39,7 +39,7 @@ from slack_sdk.errors import SlackApiError
 from automation.provisioning import Provisioner
 from bot import webhooks
 from bot.bootstrap import Switchboard
-from bot.outbound import Outbound
+from bot.outbound import Outbound, SlackNotConfigured
 from bot.render.blockkit import to_message
 from bot.webhooks import Rejected
 from bot.worker import Loop
@@ -351,6 +351,8 @@ class OrderWorker(Loop):
                     posted = {"channel": resp.get("channel"), "ts": resp.get("ts")}
                     done.posted += 1
                 # else: decided before it was ever posted; nothing to show or update.
+            except SlackNotConfigured:
+                return  # said once by the outbound; everything stays due until Slack is set
             except SEND_ERRORS as exc:
                 log.warning("%s message not sent: %s", item.what, _send_error(exc))
                 if not isinstance(exc, SlackApiError):
@@ -368,6 +370,8 @@ class OrderWorker(Loop):
                         timeout=SEND_TIMEOUT_S
                     )
                     done.told += 1
+                except SlackNotConfigured:
+                    return  # said once by the outbound; the requesters are told later
                 except SEND_ERRORS as exc:
                     log.warning(
                         "could not tell %s about %s: %s",
