@@ -28,6 +28,7 @@ from bot.notify import AlarmNotifier
 from bot.orders import OrderWorker
 from bot.outbound import Outbound
 from bot.render.blockkit import to_message
+from bot.slack import gate
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge
 from bot.webhooks import Rejected
@@ -79,19 +80,40 @@ def build_service(sb: Switchboard) -> Service:
     )
     order_worker = OrderWorker(sb, outbound)
 
+    slack_secret = sb.settings.slack.signing_secret
+    slack_limit = sb.settings.server.slack_max_body_bytes
+
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
         headers = request.headers
+        # Size, timestamp and signature are settled on the raw bytes before anything is
+        # parsed; a refused body is described in logs by its size and hash, never shown.
+        body = b""
+        try:
+            gate.declared_length(headers, slack_limit)
+            body = await gate.read_capped(request.stream(), slack_limit)
+            gate.verify(slack_secret.get_secret_value() if slack_secret else "", headers, body)
+            text, _ = gate.payload(body, headers.get("content-type"))
+        except Rejected as exc:
+            log.info("/slack/events refused (%d %s): %s", exc.status, exc, gate.describe(body))
+            return JSONResponse(exc.body(), status_code=exc.status)
         try:
             bolt_request = BoltRequest(
-                body=body.decode("utf-8"), query=dict(request.query_params), headers=dict(headers)
+                body=text, query=dict(request.query_params), headers=dict(headers)
             )
             # Listeners only verify, ack and hand off to the worker pool, so dispatching on
             # the event loop is quick; a hop to another thread would make every ack wait
             # for the interpreter behind busy skill threads.
             bolt_response = bolt.dispatch(bolt_request)
-        except ValueError:  # not UTF-8, or a payload that is not JSON
-            return JSONResponse({"error": "the request body cannot be read"}, status_code=400)
+        except Exception as exc:  # a signed payload of a shape Bolt cannot take
+            log.warning(
+                "/slack/events: a signed payload Bolt cannot read (%s): %s",
+                type(exc).__name__,
+                gate.describe(body),
+            )
+            return JSONResponse(
+                {"error": "the request body is not a Slack payload Switchboard can read"},
+                status_code=400,
+            )
         return Response(
             status_code=bolt_response.status,
             content=bolt_response.body,

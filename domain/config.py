@@ -115,6 +115,9 @@ class ServerSettings(Section):
     queue_limit: int = Field(default=1000, ge=1)
     #: On stop, how long running commands get to finish.
     shutdown_grace_s: float = Field(default=20.0, ge=0)
+    #: Largest body /slack/events reads (bytes); larger is a 413 before it is read.
+    #: Slack's biggest payloads (a modal's 100 blocks, a message's 50) are a few hundred KB.
+    slack_max_body_bytes: int = Field(default=1_048_576, ge=65_536, le=10_485_760)
 
 
 class UserSettings(Section):

@@ -34,11 +34,31 @@ def build_app(edge: SlackEdge) -> App:
         # may run them in the request's own thread.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
+        logger=_bolt_logger(),
     )
     app.use(_exactly_once(edge))
     for kind in (commands, actions, views, events):
         kind.register(app, edge)
     return app
+
+
+class _NoBodies(logging.Filter):
+    """Bolt writes request bodies into some messages; keep the message, drop the body."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cut = message.find(" (")
+        if cut > 0 and ("body" in message or "Unhandled request" in message):
+            record.msg, record.args = message[:cut] + " (body not logged)", ()
+        return True
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, filtered so that no request body reaches the logs."""
+    bolt_log = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _NoBodies) for f in bolt_log.filters):
+        bolt_log.addFilter(_NoBodies())
+    return bolt_log
 
 
 def _exactly_once(edge: SlackEdge) -> Callable[..., BoltResponse | None]:
