@@ -43,6 +43,9 @@ from bot.outbound import Outbound, SlackNotConfigured
 from bot.render.blockkit import to_message
 from bot.webhooks import Rejected
 from bot.worker import Loop
+from domain import policy
+from domain.audit.choices import Outcome
+from domain.audit.services import audit
 from domain.billing.choices import CreditState
 from domain.billing.queries import CreditView, credit_view
 from domain.billing.services import (
@@ -94,6 +97,36 @@ def check_request(settings: OrderSettings, headers: dict[str, str], body: bytes)
     )
 
 
+#: Who an order is requested by when the ordering system names no one: the webhook itself.
+SERVICE = "api"
+#: How the audit names where such an order came from.
+VIA = "POST /orders"
+
+
+def _requester(settings: Settings, named: str) -> str:
+    """The requester an ordering system names: a configured user who may order lines, or
+    the webhook's own identity. Anyone else (a name nobody configured) is refused, so no
+    order reads as if someone asked who did not."""
+    if named == SERVICE:
+        return named
+    user = settings.users.get(named)
+    if user is None:
+        raise Rejected(
+            422,
+            f"requested_by: {named!r} is not a configured user",
+            f"name a user from config.yaml (users), or leave it out: the order is then "
+            f"requested by {SERVICE!r}, the webhook itself",
+        )
+    if not policy.may_run(user.roles, "order new"):
+        have = ", ".join(sorted(r.value for r in user.roles)) or "no role"
+        raise Rejected(
+            422,
+            f"requested_by: {named} may not order lines (has {have})",
+            f"name someone who may (/order new: {', '.join(sorted(policy.COMMANDS['order new']))})",
+        )
+    return named
+
+
 def _answer(placed: PlacedOrder) -> dict[str, Any]:
     answer = {
         "order": placed.ref,
@@ -126,12 +159,13 @@ def receive(
     key = idempotency_key or request.external_id
     if idempotency_key and request.external_id and idempotency_key != request.external_id:
         raise Rejected(422, "Idempotency-Key and external_id differ", "send one of them")
+    requester = _requester(settings, request.requested_by)
     try:
         placed = place_order(
             db,
             customer=request.customer,
             offering=request.offering,
-            requested_by=request.requested_by,
+            requested_by=requester,
             orders=settings.orders,
             billing=settings.billing,
             site=request.site,
@@ -144,6 +178,20 @@ def receive(
         raise
     except DomainError as exc:
         raise Rejected(422, str(exc), exc.hint) from None
+    if not placed.repeated:
+        # The audit says who the ordering system named, and that it was the system.
+        audit(
+            db,
+            actor=requester,
+            command="order new",
+            outcome=Outcome.OK,
+            via=VIA,
+            arguments=f"{request.customer} {request.offering}",
+            detail=f"{placed.ref}; requested_by {requester!r} as the ordering system said "
+            "(authenticated by orders.api_token)"
+            if requester != SERVICE
+            else f"{placed.ref}; requested by the ordering system itself",
+        )
     if placed.repeated:
         return 200, _answer(placed)
     return (201 if placed.state == OrderState.COMPLETED else 202), _answer(placed)

@@ -127,6 +127,19 @@ def test_post_orders_places_orders_once_and_the_pending_one_reaches_the_managers
             422,
             "requested_by: String should match pattern",
         ),
+        (
+            # The issue's O-84: any name was taken as the requester.
+            {"customer": "BA100000001", "offering": "POST-399", "requested_by": "mallory"},
+            None,
+            422,
+            "requested_by: 'mallory' is not a configured user",
+        ),
+        (
+            {"customer": "BA100000001", "offering": "POST-399", "requested_by": "alice"},
+            None,
+            422,
+            "requested_by: alice may not order lines (has engineer)",
+        ),
         ({"customer": "BA999", "offering": "POST-399"}, None, 422, "no billing account BA999"),
         (
             {"customer": "BA100000001", "offering": "FIBRE-100"},
@@ -187,3 +200,27 @@ def test_every_order_command_over_signed_slack_requests(shop: Served) -> None:
     with shop.sb.db.read() as s:
         states = [o.state for o in s.scalars(sa.select(ProductOrder).order_by(ProductOrder.id))]
     assert states == [OrderState.COMPLETED, OrderState.REJECTED, OrderState.CANCELLED]
+
+
+def test_an_order_s_audit_names_its_requester_and_the_webhook(shop: Served) -> None:
+    """requested_by is a configured user (or the webhook itself), and the audit says the
+    ordering system named them."""
+    from domain.audit.models import AuditEvent
+
+    named = order(shop, {"customer": "BA100000001", "offering": "POST-399", "requested_by": "dave"})
+    itself = order(shop, {"customer": "BA100000001", "offering": "POST-399"})
+    assert (named.status, itself.status) == (201, 201)
+    with shop.sb.db.read() as s:
+        events = s.scalars(
+            sa.select(AuditEvent).where(AuditEvent.via == "POST /orders").order_by(AuditEvent.id)
+        ).all()
+        said = [(e.actor, e.command, e.detail) for e in events]
+    assert said == [
+        (
+            "dave",
+            "order new",
+            "O-1; requested_by 'dave' as the ordering system said "
+            "(authenticated by orders.api_token)",
+        ),
+        ("api", "order new", "O-2; requested by the ordering system itself"),
+    ]
