@@ -3,7 +3,7 @@
 `POST /orders` needs `Authorization: Bearer <orders.api_token>`. The body:
 
     {"customer": "BA100000001", "offering": "FIBRE-100", "site": "TN-WHI1",
-     "port": "Gi0/0/5", "requested_by": "crm", "note": "optional",
+     "port": "Gi0/0/5", "requested_by": "carol", "note": "optional",
      "external_id": "optional idempotency key (or the Idempotency-Key header)"}
 
 Answers: 201 when the order was fulfilled within the request (a mobile line approved
