@@ -37,7 +37,7 @@ from domain.errors import Conflict, DomainError, InvalidTransition
 from domain.faults.choices import OPEN_TICKET_STATUSES, TicketKind, TicketStatus
 from domain.faults.models import Ticket
 from domain.faults.services import add_note, get_ticket, move_ticket, open_ticket
-from domain.messages import due_in_channel
+from domain.messages import due_in_channel, due_to_requester
 from domain.money import (
     SPELLED_OUT,
     Amount,
@@ -803,14 +803,7 @@ def mark_credit_announced(
 
 def credits_to_tell(session: Session, limit: int = 50) -> list[CreditRequest]:
     """Decided credits whose requester has not yet heard the decision."""
-    return list(
-        session.scalars(
-            sa.select(CreditRequest)
-            .where(CreditRequest.requester_due.is_(True))
-            .order_by(CreditRequest.id)
-            .limit(limit)
-        )
-    )
+    return due_to_requester(session, CreditRequest, limit)
 
 
 def mark_credit_told(db: Database, credit_id: int) -> None:

@@ -42,7 +42,7 @@ from domain.faults.services import TITLE_MAX, open_ticket
 from domain.inventory.choices import DeviceRole, DeviceStatus, InterfaceKind
 from domain.inventory.models import Device, Interface, Region, Site
 from domain.lookup import ORDER_CUSTOMER, SubjectKind, resolve_subject
-from domain.messages import due_in_channel
+from domain.messages import due_in_channel, due_to_requester
 from domain.money import money
 from domain.orders.choices import (
     CANCELLABLE_ORDER_STATES,
@@ -1053,14 +1053,7 @@ def mark_announced(
 
 def orders_to_tell(session: Session, limit: int = 50) -> list[ProductOrder]:
     """Orders whose requester has not yet heard how they ended."""
-    return list(
-        session.scalars(
-            sa.select(ProductOrder)
-            .where(ProductOrder.requester_due.is_(True))
-            .order_by(ProductOrder.id)
-            .limit(limit)
-        )
-    )
+    return due_to_requester(session, ProductOrder, limit)
 
 
 def mark_told(db: Database, order_id: int) -> None:
