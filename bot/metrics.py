@@ -37,6 +37,12 @@ ALARM_MESSAGES = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+WEBHOOK_REFUSED = Counter(
+    "switchboard_webhook_refused_total",
+    "Alert and order webhook requests refused, by endpoint and status (429: rate limited)",
+    ["endpoint", "status"],
+    registry=REGISTRY,
+)
 
 
 def exposition() -> bytes:
