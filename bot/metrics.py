@@ -43,6 +43,24 @@ WEBHOOK_REFUSED = Counter(
     ["endpoint", "status"],
     registry=REGISTRY,
 )
+BACKGROUND_FAILURES = Counter(
+    "switchboard_background_failures_total",
+    "Failed passes of serve's background loops, by loop and error class",
+    ["loop", "error"],
+    registry=REGISTRY,
+)
+BACKGROUND_UP = Gauge(
+    "switchboard_background_up",
+    "1 when a background loop's last pass worked, 0 while what it needs is away",
+    ["loop"],
+    registry=REGISTRY,
+)
+SLACK_REFUSED = Counter(
+    "switchboard_slack_refused_total",
+    "Requests to /slack/events refused before Bolt saw them, by status",
+    ["status"],
+    registry=REGISTRY,
+)
 
 
 def exposition() -> bytes:

@@ -442,6 +442,8 @@ class SchedulerSettings(Section):
     dunning_cron: str = "0 6 * * *"
     #: How often tickets newly past their SLA are announced.
     sla_warning_minutes: int = Field(default=15, ge=1, le=1440)
+    #: Processes that run the scheduled jobs, apart from the one that acks Slack.
+    processes: int = Field(default=1, ge=1, le=16)
 
     _tz = field_validator("timezone")(lambda v: _check_timezone(v))
 
