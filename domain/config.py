@@ -397,6 +397,12 @@ class AlertSettings(Section):
     open_ticket_severities: tuple[str, ...] = ("critical",)
     #: How often alarm messages in Slack are brought up to date (new alerts wake it at once).
     message_interval_s: float = Field(default=2.0, gt=0, le=300)
+    #: Alert requests each sender (client address) may make a minute, on average; more
+    #: get 429 with Retry-After. Alertmanager does not retry a 4xx at once: the group is
+    #: sent again at its next group_interval.
+    rate_limit_per_minute: int = Field(default=120, ge=1, le=1_000_000)
+    #: Alert requests a sender may make at once before the per-minute rate applies.
+    rate_limit_burst: int = Field(default=60, ge=1, le=1_000_000)
 
     _blank = field_validator("token", mode="before")(_blank_to_none)
 
