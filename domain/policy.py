@@ -104,6 +104,87 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
     "ops whoami": EVERYONE,
 }
 
+#: How each command is held to its audit event when the trail cannot be written (README:
+#: Audit trail). Every command of COMMANDS is in exactly one of these three (a test
+#: checks); one in none is treated as a change, the safe side.
+#: Commands that change something: a "requested" event is stored before they run, or
+#: they do not run; their outcome event, if it then cannot be stored, waits in the
+#: audit journal (they cannot be undone, and running them again would do them twice).
+CHANGES: frozenset[str] = frozenset(
+    {
+        # Faults and tickets
+        "alarm ack",
+        "ticket assign",
+        "ticket close",
+        "ticket note",
+        "ticket open",
+        "ticket resolve",
+        "ticket status",
+        # Devices: a plan and a backup are stored; apply, rollback and cancel move a change
+        "config apply",
+        "config backup",
+        "config cancel",
+        "config plan",
+        "config rollback",
+        # Money and customers' lines
+        "dispute open",
+        "dispute resolve",
+        "payment record",
+        "credit approve",
+        "credit reject",
+        "order new",
+        "order suspend",
+        "order resume",
+        "order cease",
+        "order approve",
+        "order reject",
+        "order cancel",
+        "fraud confirm",
+        "fraud dismiss",
+        # The caller's own subscriptions
+        "digest subscribe",
+        "digest unsubscribe",
+    }
+)
+#: Commands that only read customers', the network's or the business's data: they run,
+#: and their answer is shown only once their event is stored.
+READS: frozenset[str] = frozenset(
+    {
+        "alarm list",
+        "alarm show",
+        "network health",
+        "inventory facts",
+        "inventory interfaces",
+        "inventory search",
+        "inventory show",
+        "inventory site",
+        "device run",
+        "config diff",
+        "config history",
+        "config show",
+        "ticket list",
+        "ticket show",
+        "customer",
+        "bill",
+        "bill explain",
+        "bill items",
+        "credit list",
+        "order list",
+        "order show",
+        "revenue",
+        "revenue assurance",
+        "fraud cases",
+        "fraud check",
+        "fraud explain",
+        "digest list",
+        "digest preview",
+        "audit recent",
+    }
+)
+#: Commands that show only the bot itself and the caller's own roles: their event waits
+#: in the audit journal when it cannot be stored, and the answer is shown.
+ABOUT_THE_BOT: frozenset[str] = frozenset({"ops help", "ops whoami"})
+
 #: What some commands do beyond their own row, and who may do it: the command's roles
 #: run it, these roles may also do this part of it.
 ACTIONS: Mapping[str, frozenset[Role]] = {
