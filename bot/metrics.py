@@ -61,6 +61,14 @@ SLACK_REFUSED = Counter(
     ["status"],
     registry=REGISTRY,
 )
+AUDIT_UNWRITTEN = Counter(
+    "switchboard_audit_unwritten_total",
+    "Audit events that could not be stored in time, by command and what was done: "
+    "refused (a change not run), withheld (a read's answer not shown), journaled "
+    "(kept in the audit journal), lost (not even the journal took it)",
+    ["command", "action"],
+    registry=REGISTRY,
+)
 
 
 def exposition() -> bytes:
