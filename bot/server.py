@@ -22,11 +22,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from automation.scheduler import ClusterScheduler
-from bot import alerts, jobs, metrics, orders
+from bot import alerts, jobs, metrics, orders, webhooks
 from bot.bootstrap import Switchboard
 from bot.notify import AlarmNotifier
 from bot.orders import OrderWorker
 from bot.outbound import Outbound
+from bot.ratelimit import TokenBuckets
 from bot.render.blockkit import to_message
 from bot.slack import gate
 from bot.slack.app import build_app
@@ -53,8 +54,8 @@ class Service:
     scheduler: ClusterScheduler | None
 
     def shutdown(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.stop()
+        if self.scheduler is not None:  # the running job gets the grace, then its process ends
+            self.scheduler.stop(self.sb.settings.server.shutdown_grace_s)
         self.notifier.stop()
         self.order_worker.stop()
         grace = self.sb.settings.server.shutdown_grace_s
@@ -74,7 +75,8 @@ def build_service(sb: Switchboard) -> Service:
     outbound = sb.outbound
     notifier = AlarmNotifier(sb, outbound, interval_s=sb.settings.alerts.message_interval_s)
     scheduler = (
-        ClusterScheduler(sb.db, sb.settings, jobs.runners(sb, outbound))
+        # Jobs run in a worker process: their CPU never holds this process's interpreter.
+        ClusterScheduler(sb.db, sb.settings, jobs.job_worker(sb))
         if sb.settings.scheduler.enabled
         else None
     )
@@ -127,16 +129,66 @@ def build_service(sb: Switchboard) -> Service:
             return JSONResponse({"status": "unavailable", "database": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    def refused(
+        endpoint: str, exc: Rejected, body: bytes, *, logged: bool = True, **headers: str
+    ) -> Response:
+        """A webhook's refusal: counted, logged by the body's size and hash, answered."""
+        metrics.WEBHOOK_REFUSED.labels(endpoint, str(exc.status)).inc()
+        if logged:
+            # The reason is cut short: a field name in it comes from the sender's body.
+            reason = str(exc)[:200]
+            log.info("%s refused (%d %s): %s", endpoint, exc.status, reason, gate.describe(body))
+        return JSONResponse(exc.body(), status_code=exc.status, headers=headers or None)
+
+    alert_settings = sb.settings.alerts
+    # One bucket per sender for both alert webhooks: they file through the same intake.
+    alert_senders = TokenBuckets(
+        alert_settings.rate_limit_per_minute, alert_settings.rate_limit_burst
+    )
+
     def alert_route(kind: str):  # type: ignore[no-untyped-def]
+        endpoint = "/alerts/alertmanager" if kind == "alertmanager" else "/alerts"
+
         async def receive_alerts(request: Request) -> Response:
-            body = await request.body()
+            headers = request.headers
+            body = b""
             try:
-                data = alerts.check_request(sb.settings.alerts, dict(request.headers), body)
+                webhooks.check_token(alert_settings.token, headers, token_key="alerts.token")
+                sender = request.client.host if request.client else "unknown"
+                throttled = alert_senders.take(sender)
+                if throttled is not None:
+                    wait = throttled.retry_after_s
+                    if throttled.first:  # once per episode, not once per request of a flood
+                        log.warning(
+                            "%s: %s sends more than alerts.rate_limit_per_minute (%d, burst %d);"
+                            " answering 429 until it slows down",
+                            endpoint,
+                            sender,
+                            alert_settings.rate_limit_per_minute,
+                            alert_settings.rate_limit_burst,
+                        )
+                    too_many = Rejected(
+                        429,
+                        f"too many alert requests from {sender}; try again in {wait} s",
+                        f"each sender may make {alert_settings.rate_limit_per_minute} a minute"
+                        f" (burst {alert_settings.rate_limit_burst}): send fewer, larger"
+                        " batches, or raise alerts.rate_limit_per_minute",
+                    )
+                    return refused(
+                        endpoint, too_many, body, logged=False, **{"Retry-After": str(wait)}
+                    )
+                body = await webhooks.read_body(
+                    headers,
+                    request.stream(),
+                    alert_settings.max_body_bytes,
+                    limit_key="alerts.max_body_bytes",
+                )
+                data = alerts.check_request(alert_settings, dict(headers), body)
                 result = await run_in_threadpool(
-                    alerts.receive, sb.db, sb.settings.alerts, sb.settings.tickets, kind, data
+                    alerts.receive, sb.db, alert_settings, sb.settings.tickets, kind, data
                 )
             except Rejected as exc:
-                return JSONResponse(exc.body(), status_code=exc.status)
+                return refused(endpoint, exc, body)
             except DomainError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503)
             notifier.wake()
@@ -145,14 +197,24 @@ def build_service(sb: Switchboard) -> Service:
         return receive_alerts
 
     async def receive_order(request: Request) -> Response:
-        body = await request.body()
+        headers = request.headers
+        body = b""
         try:
-            data = orders.check_request(sb.settings.orders, dict(request.headers), body)
+            webhooks.check_token(
+                sb.settings.orders.api_token, headers, token_key="orders.api_token"
+            )
+            body = await webhooks.read_body(
+                headers,
+                request.stream(),
+                sb.settings.orders.max_body_bytes,
+                limit_key="orders.max_body_bytes",
+            )
+            data = orders.check_request(sb.settings.orders, dict(headers), body)
             status, answer = await run_in_threadpool(
-                orders.receive, sb.db, sb.settings, data, request.headers.get("idempotency-key")
+                orders.receive, sb.db, sb.settings, data, headers.get("idempotency-key")
             )
         except Rejected as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
+            return refused("/orders", exc, body)
         except Conflict as exc:
             return JSONResponse({"error": str(exc), "hint": exc.hint}, status_code=409)
         except DomainError as exc:
