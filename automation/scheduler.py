@@ -9,13 +9,22 @@ forgets nor replays them: a run missed by less than `misfire_grace_s` happens on
 
 A stored job names a kind and an argument ("digest", "manager-daily"); what each
 kind does is registered by the composition root, so the store holds no code.
+
+`serve` runs the jobs themselves in a `JobWorker`, a separate process: this process
+only decides when (the lock, misfires, coalescing) and hands over (kind, argument),
+then logs the outcome, once per run.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +41,7 @@ log = logging.getLogger(__name__)
 
 LOCK = "scheduler"
 #: kind -> what to do with the job's argument; filled by the composition root.
-_RUNNERS: dict[str, Callable[[str], None]] = {}
+_RUNNERS: dict[str, Callable[[str], object]] = {}
 
 
 @dataclass(frozen=True)
@@ -48,12 +57,150 @@ class JobSpec:
 
 
 def run_job(kind: str, arg: str) -> None:
-    """What every stored job calls: the runner registered for its kind."""
+    """What every stored job calls: the runner registered for its kind.
+
+    The outcome is logged here, once: a failure is one record (with the worker's
+    traceback when there is one), and APScheduler sees a job that returned, so it
+    neither logs it again nor stops scheduling it.
+    """
     runner = _RUNNERS.get(kind)
+    name = f"{kind} {arg}".strip()
     if runner is None:
         log.warning("no runner for scheduled job kind %r (arg %r); skipped", kind, arg)
         return
-    runner(arg)
+    started = time.monotonic()
+    try:
+        result = runner(arg)
+    except WorkerStopped as exc:
+        log.warning("scheduled job %s %s", name, exc)
+    except WorkerDied as exc:
+        log.error("scheduled job %s failed: %s", name, exc)
+    except Exception as exc:
+        log.error("scheduled job %s failed: %s: %s", name, type(exc).__name__, exc, exc_info=exc)
+    else:
+        log.info("scheduled job %s done in %.1f s: %s", name, time.monotonic() - started, result)
+
+
+class WorkerStopped(RuntimeError):
+    """A job was due while the job worker was shutting down; it did not run."""
+
+
+class WorkerDied(RuntimeError):
+    """The job worker process died (killed, out of memory, a crash in C) running a job."""
+
+
+def register_runners(runners: Mapping[str, Callable[[str], object]]) -> None:
+    """What this process runs for each job kind (the composition root, or a job worker's
+    initializer, calls this)."""
+    _RUNNERS.update(runners)
+
+
+def run_here(kind: str, arg: str) -> tuple[int, object]:
+    """Run a job in this process (a job worker): its runner's result and this process's id."""
+    runner = _RUNNERS.get(kind)
+    if runner is None:
+        raise LookupError(f"no runner for scheduled job kind {kind!r} in the job worker")
+    return os.getpid(), runner(arg)
+
+
+class JobWorker:
+    """Scheduled jobs in their own process, so seconds of CPU (fraud scoring, bill runs,
+    digests with charts) never hold the interpreter of the process that acks Slack.
+
+    A `ProcessPoolExecutor` of `processes` processes started with "spawn" (forking a
+    process that runs threads can copy a lock some thread held). Each process runs
+    `initializer(*initargs)` once: it builds its own database engine, services and
+    Slack outbound queue and calls `register_runners`; so Slack's pacing (a message a
+    second per channel) holds per process, not across them. The scheduler's thread
+    blocks in `run` until the job is done, which keeps APScheduler's rules as they were:
+    a job still running (or waiting for a process) when it is due again is not started
+    twice, and missed runs coalesce.
+
+    A job that kills its process fails with `WorkerDied` and the pool is rebuilt for
+    the next one. Processes start on the first job, so a replica that never leads the
+    cluster never starts one.
+    """
+
+    def __init__(
+        self,
+        initializer: Callable[..., None],
+        initargs: tuple[object, ...] = (),
+        *,
+        processes: int = 1,
+    ) -> None:
+        self.initializer = initializer
+        self.initargs = initargs
+        self.processes = processes
+        self._lock = threading.Lock()
+        self._running: set[Future[tuple[int, object]]] = set()
+        self._stopped = False
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self.initializer,
+            initargs=self.initargs,
+        )
+
+    def run(self, kind: str, arg: str) -> tuple[int, object]:
+        """Run one job in a worker process and wait for it: (its process id, its result).
+
+        The job's own exception is raised here, carrying the worker's traceback.
+        """
+        with self._lock:
+            if self._stopped:
+                raise WorkerStopped("not started: the scheduler is stopping")
+            executor = self._executor
+            future = executor.submit(run_here, kind, arg)
+            self._running.add(future)
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            if self._stopped:
+                raise WorkerStopped("cut off: the scheduler stopped before it finished") from exc
+            with self._lock:
+                if self._executor is executor and not self._stopped:
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = self._new_executor()
+            raise WorkerDied(
+                "the job worker process died while running it (killed, out of memory or "
+                "a crash); a new one runs the next job"
+            ) from exc
+        finally:
+            with self._lock:
+                self._running.discard(future)
+
+    def runner(self, kind: str) -> Callable[[str], object]:
+        """A runner for the scheduler that hands `kind` to the worker."""
+
+        def hand_over(arg: str) -> str:
+            pid, result = self.run(kind, arg)
+            return f"{result} (job worker process {pid})"
+
+        return hand_over
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (none before the first job)."""
+        with self._lock:
+            processes = getattr(self._executor, "_processes", None) or {}
+            return [p.pid for p in processes.values() if p.pid is not None]
+
+    def shutdown(self, grace_s: float) -> int:
+        """Take no more jobs, give the running ones `grace_s` to finish, then end the
+        processes; returns how many jobs were cut off."""
+        with self._lock:
+            self._stopped = True
+            running = set(self._running)
+            executor = self._executor
+        _, left = wait(running, timeout=grace_s)
+        if left:
+            # concurrent.futures (before 3.14) has no way to end a busy worker but this.
+            for process in (getattr(executor, "_processes", None) or {}).values():
+                process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        return len(left)
 
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -160,16 +307,22 @@ class ClusterScheduler:
         self,
         db: Database,
         settings: Settings,
-        runners: Mapping[str, Callable[[str], None]],
+        runners: Mapping[str, Callable[[str], object]] | JobWorker,
         *,
         poll_s: float = 5.0,
         jobs: list[JobSpec] | None = None,
     ) -> None:
+        """`runners`: what each kind does, run in this process; or a `JobWorker` that
+        runs every job's kind in its own process."""
         self.db = db
         self.settings = settings
         self.poll_s = poll_s
         self.jobs = jobs if jobs is not None else jobs_from_config(settings)
-        _RUNNERS.update(runners)
+        self.worker = runners if isinstance(runners, JobWorker) else None
+        if isinstance(runners, JobWorker):
+            register_runners({spec.kind: runners.runner(spec.kind) for spec in self.jobs})
+        else:
+            register_runners(runners)
         self._stop = threading.Event()
         self._leading = threading.Event()
         self._thread: threading.Thread | None = None
@@ -184,7 +337,17 @@ class ClusterScheduler:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop leading. A job still running gets `timeout` seconds to finish; then its
+        worker process is ended (a job run in this process cannot be cut off)."""
         self._stop.set()
+        if self.worker is not None:
+            cut = self.worker.shutdown(timeout)
+            if cut:
+                log.warning(
+                    "%d scheduled job(s) were still running after %.0f s and were cut off",
+                    cut,
+                    timeout,
+                )
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -1,8 +1,11 @@
 """What scheduled jobs do: digests, dunning, SLA warnings, fraud scoring and audit anchors,
 sent through the outbound queue.
 
-`runners(...)` gives the scheduler one callable per job kind; each takes the job's
-argument (a digest's name, or nothing).
+`runners(...)` gives one callable per job kind; each takes the job's argument (a
+digest's name, or nothing) and says what it did. `serve` runs them in a job worker
+process (`job_worker`), never in the process that acks Slack: that process builds its
+own Switchboard from the same settings, with its own database engine and its own
+outbound queue, so Slack's pacing (a message a second per channel) is per process.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from multiprocessing.util import Finalize
 
+from automation.scheduler import JobWorker, register_runners
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import Message, to_message
@@ -18,7 +23,7 @@ from domain import policy
 from domain.audit.services import anchor_chain
 from domain.billing import runs as billing_runs
 from domain.billing.runs import DunningRun
-from domain.config import Role
+from domain.config import Role, Settings
 from domain.db import utcnow
 from domain.faults.queries import open_tickets
 from domain.fraud.queries import case_view
@@ -153,15 +158,50 @@ def anchor_audit(sb: Switchboard, outbound: Outbound, now: datetime | None = Non
     return run.result
 
 
-def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], None]]:
+def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], str]]:
+    """One runner per job kind; each returns what it did, in a line for the log."""
     return {
-        "audit_anchor": lambda _: _log(anchor_audit(sb, outbound), "audit anchor:"),
-        "fraud_scoring": lambda _: _log(score_fraud(sb, outbound), "fraud cases opened:"),
-        "digest": lambda name: _log(send_digest(sb, outbound, name), f"digest {name} sent to"),
-        "dunning": lambda _: _log(run_dunning(sb, outbound), "dunning moved accounts:"),
-        "sla_warnings": lambda _: _log(warn_sla(sb, outbound), "SLA warnings sent:"),
+        "audit_anchor": lambda _: f"audit anchor: {anchor_audit(sb, outbound)}",
+        "fraud_scoring": lambda _: f"fraud cases opened: {score_fraud(sb, outbound)}",
+        "digest": lambda name: f"sent to {', '.join(send_digest(sb, outbound, name)) or 'nobody'}",
+        "dunning": lambda _: f"dunning moved accounts: {run_dunning(sb, outbound)}",
+        "sla_warnings": lambda _: f"SLA warnings sent: {warn_sla(sb, outbound)}",
     }
 
 
-def _log(result: object, what: str) -> None:
-    log.info("%s %s", what, result)
+def job_worker(sb: Switchboard) -> JobWorker:
+    """The process(es) `serve`'s scheduler hands its jobs to (scheduler.processes)."""
+    root = logging.getLogger()
+    return JobWorker(
+        start_job_worker,
+        (sb.settings, sb.db.url, root.level if root.handlers else None),
+        processes=sb.settings.scheduler.processes,
+    )
+
+
+def start_job_worker(settings: Settings, database_url: str, log_level: int | None) -> None:
+    """A job worker process's start: its own Switchboard, outbound queue and runners.
+
+    It neither migrates (serve did) nor marks changes interrupted (serve's start does).
+    """
+    from bot.access import Access
+    from bot.bootstrap import build_services, load_skills, open_database
+    from bot.router import Router
+
+    if log_level is not None:  # serve logs; so does its worker, on the same stderr
+        logging.basicConfig(
+            level=log_level,
+            format="%(asctime)s %(levelname)s %(name)s [job worker %(process)d]: %(message)s",
+        )
+    db = open_database(settings, database_url, migrate=False)
+    services = build_services(settings, db)
+    sb = Switchboard(
+        settings=settings,
+        db=db,
+        access=Access(settings),
+        router=Router(load_skills(lazy=True), services),
+        services=services,
+    )
+    register_runners(runners(sb, sb.outbound))
+    # A pool's process ends through multiprocessing, which runs these and not atexit.
+    Finalize(None, sb.close, exitpriority=10)
