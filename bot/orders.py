@@ -19,7 +19,8 @@ the orders channel and pending credits in the approvals channel (`channels.appro
 else the orders channel), each posted once with Approve / Reject and its message updated
 in place once decided. It tells each requester how their order or credit ended, by direct
 message. A send Slack refuses is logged in one line and not retried; one that does not
-reach Slack is logged in one line and tried again at the next pass.
+reach Slack ends the pass, and the loop (bot/worker.py) says so once per outage, backs
+off and tries again: everything not sent stays due.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from http.client import HTTPException
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -198,17 +198,6 @@ def receive(
 
 
 # -- the worker ------------------------------------------------------------------------------
-
-#: What a failed send to Slack raises: Slack's refusal (after the client's own retries), or
-#: no answer at all (refused connection, reset, timeout).
-SEND_ERRORS: tuple[type[Exception], ...] = (SlackApiError, OSError, HTTPException)
-
-
-def _send_error(exc: Exception) -> str:
-    """A failed send in one line: Slack's error code, or the exception's class and words."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error"))
-    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass
@@ -401,11 +390,10 @@ class OrderWorker(Loop):
                 # else: decided before it was ever posted; nothing to show or update.
             except SlackNotConfigured:
                 return  # said once by the outbound; everything stays due until Slack is set
-            except SEND_ERRORS as exc:
-                log.warning("%s message not sent: %s", item.what, _send_error(exc))
-                if not isinstance(exc, SlackApiError):
-                    continue  # Slack not reached: it stays due for the next pass
+            except SlackApiError as exc:
                 # Slack said no (after the client's retries): retrying would not change it.
+                # Slack not reached at all ends the pass: the loop backs off, it stays due.
+                log.warning("%s message not sent: %s", item.what, exc.response.get("error"))
             item.mark(posted.get("channel"), posted.get("ts"))
 
     def _tell(self, done: WorkerPass, due: list[OutcomeDue]) -> None:
@@ -420,15 +408,13 @@ class OrderWorker(Loop):
                     done.told += 1
                 except SlackNotConfigured:
                     return  # said once by the outbound; the requesters are told later
-                except SEND_ERRORS as exc:
+                except SlackApiError as exc:  # refused for good; not reached ends the pass
                     log.warning(
                         "could not tell %s about %s: %s",
                         item.requester,
                         item.what,
-                        _send_error(exc),
+                        exc.response.get("error"),
                     )
-                    if not isinstance(exc, SlackApiError):
-                        continue  # not reached: try again next pass
             item.mark()
 
     def _slack_id(self, name: str) -> str | None:

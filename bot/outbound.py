@@ -41,18 +41,38 @@ class SlackNotConfigured(DomainError):
     """A message was to leave for Slack, but this process has no bot token."""
 
 
+class _AttemptsUnsaid(logging.Filter):
+    """Drops the Web API client's line about each failed attempt made from the queue.
+
+    The error reaches whoever sent the message (its Future), and the loop that sent it
+    says so once per outage (bot/worker.py); a line per attempt would repeat it every pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.threadName == THREAD
+            and record.getMessage().startswith("Failed to send a request to Slack API server")
+        )
+
+
+#: The queue's sending thread.
+THREAD = "outbound"
+_ATTEMPTS_UNSAID = _AttemptsUnsaid()
+
+
 class Outbound:
     def __init__(
         self, client: WebClient, *, per_channel_s: float = 1.0, missing: str | None = None
     ) -> None:
         self.client = client
+        client.logger.addFilter(_ATTEMPTS_UNSAID)  # added once, however many queues
         self.per_channel_s = per_channel_s
         #: Why nothing can be sent ("SLACK_BOT_TOKEN unset"); None when Slack is configured.
         self.missing = missing
         self._warned: set[str] = set()
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._last: dict[str, float] = {}
-        self._thread = threading.Thread(target=self._run, name="outbound", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=THREAD, daemon=True)
         self._started = False
         self._lock = threading.Lock()
 
