@@ -96,7 +96,7 @@ def build_service(sb: Switchboard) -> Service:
             gate.verify(slack_secret.get_secret_value() if slack_secret else "", headers, body)
             text, _ = gate.payload(body, headers.get("content-type"))
         except Rejected as exc:
-            log.info("/slack/events refused (%d %s): %s", exc.status, exc, gate.describe(body))
+            gate.refused(exc, body)
             return JSONResponse(exc.body(), status_code=exc.status)
         try:
             bolt_request = BoltRequest(

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from slack_bolt.request.internals import parse_body
 
+from bot import metrics
 from bot.webhooks import Rejected
+
+log = logging.getLogger(__name__)
 
 #: Slack refuses to replay requests older than this; so do we (its documented window).
 MAX_AGE_S = 300
@@ -27,6 +31,12 @@ MAX_AGE_S = 300
 def describe(body: bytes) -> str:
     """How a body appears in logs: its size and a sha256 prefix, never its content."""
     return f"{len(body):,} bytes, sha256 {hashlib.sha256(body).hexdigest()[:12]}"
+
+
+def refused(exc: Rejected, body: bytes) -> None:
+    """Count a refusal in /metrics by status and log it by the body's size and hash."""
+    metrics.SLACK_REFUSED.labels(str(exc.status)).inc()
+    log.info("/slack/events refused (%d %s): %s", exc.status, exc, describe(body))
 
 
 def declared_length(headers: Mapping[str, str], limit: int) -> None:
