@@ -120,6 +120,7 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
 
     import polars as pl
 
+    from domain.csvfiles import write_csv
     from models.fraud import BadLines, load_model, read_usage_csv, score_frame
 
     trained = load_model(settings.fraud.model_dir)
@@ -138,7 +139,7 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
         pl.col("flagged").cast(pl.Int8),
         reasons=pl.col("reasons").list.join("; ").fill_null(""),
     )
-    table.write_csv(args.output)
+    write_csv(args.output, table)  # a subscriber or reason like "=HYPERLINK(" stays text
     flagged = int(scores["flagged"].sum())
     out.print(
         f"scored {scores.height:,} subscribers in {time.perf_counter() - started:.1f} s with "

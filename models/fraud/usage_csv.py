@@ -5,15 +5,18 @@ duration_s,volume_bytes,cell_id,imei,roaming,charge`; started_at is ISO 8601 UTC
 0|1. `record_id` and `charge` may be left out (scoring does not need them).
 
 A file is read block by block (a few tens of MB at a time, cut at line ends), so a
-big file never sits in memory whole. Lines that cannot be records (wrong number of
-fields, a bad date, a negative duration, an unknown service...) are skipped, counted
-and described by line number in `BadLines`; a file without the columns it needs is an
-error naming line 1. One record per line: quoted fields may hold commas, not newlines.
+big file never sits in memory whole; each block is checked before polars sees it
+(domain.csvfiles: UTF-8, a line at most 64 KiB, quotes closed on their line), and a
+file that fails is one line naming the row and column. Lines that cannot be records
+(wrong number of fields, a bad date, a negative duration, an unknown service...) are
+skipped, counted and described by line number in `BadLines`; a file without the
+columns it needs is an error naming line 1. One record per line: quoted fields may
+hold commas, not newlines. Files written here go through domain.csvfiles.write_csv, so
+a cell a spreadsheet would run as a formula is written as text.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from domain.csvfiles import CsvBlocks, open_csv, write_csv
 from domain.errors import DomainError
 
 COLUMNS = (
@@ -112,9 +116,7 @@ def frame_from_columns(columns: Mapping[str, Any]) -> pl.DataFrame:
 # -- reading ------------------------------------------------------------------------------
 
 
-def _header(path: Path, first: bytes) -> list[str]:
-    text = first.decode("utf-8-sig", errors="replace").strip("\r\n")
-    names = [n.strip().lower() for n in next(csv.reader([text]), [])]
+def _header(path: Path, names: list[str]) -> list[str]:
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise UsageFileError(
@@ -131,6 +133,9 @@ def _field_counts(data: bytes) -> np.ndarray:
     if arr.size and arr[-1] != 10:
         ends = np.append(ends, arr.size)
     commas = np.flatnonzero(arr == 44)
+    quotes = np.flatnonzero(arr == 34)
+    if quotes.size:  # a comma inside quotes separates nothing (every line's quotes close)
+        commas = commas[(np.searchsorted(quotes, commas) & 1) == 0]
     upto = np.searchsorted(commas, ends)
     counts = np.diff(upto, prepend=0) + 1
     starts = np.concatenate([[0], ends[:-1] + 1])
@@ -148,20 +153,25 @@ def _epoch_seconds(col: pl.Expr) -> pl.Expr:
 def _parse_block(
     data: bytes, names: list[str], first_line: int, bad: BadLines
 ) -> pl.DataFrame | None:
-    raw = pl.read_csv(
-        io.BytesIO(data),
-        has_header=False,
-        new_columns=names,
-        schema={n: pl.String for n in names},
-        truncate_ragged_lines=True,
-        quote_char='"',
-    )
+    try:
+        raw = pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            new_columns=names,
+            schema={n: pl.String for n in names},
+            truncate_ragged_lines=True,
+            quote_char='"',
+        )
+    except pl.exceptions.PolarsError as exc:
+        last = first_line + data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise UsageFileError(
+            f"{bad.path} lines {first_line:,}-{last:,}: cannot be read as CSV ({said})",
+            hint="one record per line, fields separated by commas, quotes closed",
+        ) from None
     raw = raw.with_columns(_line=pl.int_range(first_line, first_line + raw.height, dtype=pl.Int64))
-    if b'"' not in data:
-        counts = _field_counts(data)[: raw.height]
-        raw = raw.with_columns(_fields=pl.Series(counts))
-    else:
-        raw = raw.with_columns(_fields=pl.lit(len(names), dtype=pl.Int64))
+    counts = _field_counts(data)[: raw.height]
+    raw = raw.with_columns(_fields=pl.Series(counts))
     # Blank lines hold no record: nothing to report.
     raw = raw.filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
     s = pl.col
@@ -240,38 +250,15 @@ def read_usage_csv(
     """Typed usage frames from a CSV file, one per block; skipped lines go to `bad`."""
     p = Path(path)
     bad = bad if bad is not None else BadLines(str(p))
-    try:
-        f = p.open("rb")
-    except OSError as exc:
-        raise UsageFileError(
-            f"cannot read {p}: {exc.strerror or exc}", hint="check the path"
-        ) from None
-    with f:
-        first = f.readline()
-        if not first.strip():
-            raise UsageFileError(f"{p} line 1: the file is empty", hint="expected a header line")
-        names = _header(p, first)
-        line = 2
-        carry = b""
-        while True:
-            block = f.read(block_bytes)
-            data = carry + block
-            if not data:
-                break
-            if block:
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    carry = data
-                    continue
-                data, carry = data[: cut + 1], data[cut + 1 :]
-            else:
-                carry = b""
-            frame = _parse_block(data, names, line, bad)
-            line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    with open_csv(p) as f:
+        blocks = CsvBlocks(
+            f, str(p), block_bytes=block_bytes, hint="the columns: " + ",".join(COLUMNS)
+        )
+        names = _header(p, blocks.header)
+        for block in blocks:
+            frame = _parse_block(block.data, names, block.row, bad)
             if frame is not None:
                 yield frame
-            if not block:
-                break
 
 
 def write_usage_csv(frames: Iterable[pl.DataFrame], path: str | Path) -> int:
@@ -298,7 +285,7 @@ def write_usage_csv(frames: Iterable[pl.DataFrame], path: str | Path) -> int:
                 roaming=pl.col("roaming").cast(pl.Int8),
                 charge=pl.col("charge") if "charge" in frame.columns else pl.lit(""),
             )
-            out.write_csv(f, include_header=k == 0)
+            write_csv(f, out, include_header=k == 0)
             written += frame.height
         if written == 0:
             f.write((",".join(COLUMNS) + "\n").encode())
@@ -318,17 +305,32 @@ def read_labels_csv(path: str | Path) -> pl.DataFrame:
     from domain.fraud.choices import FraudKind
 
     p = Path(path)
+    with open_csv(p) as f:
+        blocks = CsvBlocks(f, str(p), hint="labels need the columns: " + ",".join(LABEL_COLUMNS))
+        names = blocks.header
+        missing = [c for c in ("subscriber", "kind") if c not in names]
+        if missing:
+            raise UsageFileError(
+                f"{p} line 1: missing column(s) {', '.join(missing)}",
+                hint="labels need the columns: " + ",".join(LABEL_COLUMNS),
+            )
+        body = b"".join(block.data for block in blocks)
     try:
-        raw = pl.read_csv(p, infer_schema=False, truncate_ragged_lines=True)
-    except (OSError, pl.exceptions.NoDataError) as exc:
-        raise UsageFileError(f"cannot read labels {p}: {exc}", hint="check the path") from None
-    raw = raw.rename({c: c.strip().lower() for c in raw.columns})
-    missing = [c for c in ("subscriber", "kind") if c not in raw.columns]
-    if missing:
-        raise UsageFileError(
-            f"{p} line 1: missing column(s) {', '.join(missing)}",
-            hint="labels need the columns: " + ",".join(LABEL_COLUMNS),
+        raw = pl.read_csv(
+            io.BytesIO(body),
+            has_header=False,
+            new_columns=names,
+            schema={n: pl.String for n in names},
+            truncate_ragged_lines=True,
         )
+    except pl.exceptions.NoDataError:
+        raw = pl.DataFrame(schema={n: pl.String for n in names})
+    except pl.exceptions.PolarsError as exc:
+        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise UsageFileError(
+            f"{p}: cannot be read as CSV ({said})",
+            hint="labels need the columns: " + ",".join(LABEL_COLUMNS) + ", one line each",
+        ) from None
     kinds = [k.value for k in FraudKind]
     is_fraud = (
         pl.col("is_fraud").str.strip_chars().is_in(["1", "true", "True"])
@@ -362,5 +364,5 @@ def write_labels_csv(labels: pl.DataFrame, path: str | Path) -> int:
         "kind",
         since=pl.from_epoch(pl.col("since"), "s").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    out.write_csv(Path(path))
+    write_csv(Path(path), out)
     return out.height
