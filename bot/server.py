@@ -130,14 +130,15 @@ def build_service(sb: Switchboard) -> Service:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     def refused(
-        endpoint: str, exc: Rejected, body: bytes, *, logged: bool = True, **headers: str
+        endpoint: str, exc: Rejected, body: bytes | None, *, logged: bool = True, **headers: str
     ) -> Response:
         """A webhook's refusal: counted, logged by the body's size and hash, answered."""
         metrics.WEBHOOK_REFUSED.labels(endpoint, str(exc.status)).inc()
         if logged:
             # The reason is cut short: a field name in it comes from the sender's body.
             reason = str(exc)[:200]
-            log.info("%s refused (%d %s): %s", endpoint, exc.status, reason, gate.describe(body))
+            seen = gate.describe(body) if body is not None else "body not read whole"
+            log.info("%s refused (%d %s): %s", endpoint, exc.status, reason, seen)
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers or None)
 
     alert_settings = sb.settings.alerts
@@ -151,7 +152,7 @@ def build_service(sb: Switchboard) -> Service:
 
         async def receive_alerts(request: Request) -> Response:
             headers = request.headers
-            body = b""
+            body: bytes | None = None
             try:
                 webhooks.check_token(alert_settings.token, headers, token_key="alerts.token")
                 sender = request.client.host if request.client else "unknown"
@@ -198,7 +199,7 @@ def build_service(sb: Switchboard) -> Service:
 
     async def receive_order(request: Request) -> Response:
         headers = request.headers
-        body = b""
+        body: bytes | None = None
         try:
             webhooks.check_token(
                 sb.settings.orders.api_token, headers, token_key="orders.api_token"
