@@ -134,6 +134,7 @@ class JobWorker:
         self._lock = threading.Lock()
         self._running: set[Future[tuple[int, object]]] = set()
         self._stopped = False
+        self._ended = False  # shutdown ended busy processes itself
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -158,15 +159,16 @@ class JobWorker:
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            if self._stopped:
+            if self._ended:
                 raise WorkerStopped("cut off: the scheduler stopped before it finished") from exc
             with self._lock:
-                if self._executor is executor and not self._stopped:
+                stopping = self._stopped
+                if self._executor is executor and not stopping:
                     executor.shutdown(wait=False, cancel_futures=True)
                     self._executor = self._new_executor()
             raise WorkerDied(
                 "the job worker process died while running it (killed, out of memory or "
-                "a crash); a new one runs the next job"
+                "a crash)" + ("" if stopping else "; a new one runs the next job")
             ) from exc
         finally:
             with self._lock:
@@ -196,6 +198,7 @@ class JobWorker:
             executor = self._executor
         _, left = wait(running, timeout=grace_s)
         if left:
+            self._ended = True
             # concurrent.futures (before 3.14) has no way to end a busy worker but this.
             for process in (getattr(executor, "_processes", None) or {}).values():
                 process.terminate()
