@@ -42,17 +42,21 @@ class SlackNotConfigured(DomainError):
 
 
 class _AttemptsUnsaid(logging.Filter):
-    """Drops the Web API client's line about each failed attempt made from the queue.
+    """Drops the Web API client's lines about each attempt the queue's sends fail to make.
 
     The error reaches whoever sent the message (its Future), and the loop that sent it
-    says so once per outage (bot/worker.py); a line per attempt would repeat it every pass.
+    says so once per outage (bot/worker.py); lines per attempt would repeat it every pass.
+    A retry after a 429 is still logged by the client.
     """
 
+    SAID = (
+        "Failed to send a request to Slack API server",
+        "A retry handler found: ConnectionErrorRetryHandler",
+        "Going to retry the same request",
+    )
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.threadName == THREAD
-            and record.getMessage().startswith("Failed to send a request to Slack API server")
-        )
+        return record.threadName != THREAD or not record.getMessage().startswith(self.SAID)
 
 
 #: The queue's sending thread.
