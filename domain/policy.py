@@ -106,7 +106,7 @@ COMMANDS: Mapping[str, frozenset[Role]] = {
 
 #: How each command is held to its audit event when the trail cannot be written (README:
 #: Audit trail). Every command of COMMANDS is in exactly one of these three (a test
-#: checks); one in none is treated as a change, the safe side.
+#: checks, so a new row must be placed); the router treats one in none as a read.
 #: Commands that change something: a "requested" event is stored before they run, or
 #: they do not run; their outcome event, if it then cannot be stored, waits in the
 #: audit journal (they cannot be undone, and running them again would do them twice).

@@ -11,3 +11,5 @@ class Outcome(StrEnum):
     INVALID = "invalid"  # the input was wrong
     FAILED = "failed"  # the action was tried and did not work
     INTERRUPTED = "interrupted"
+    #: A command that changes something, recorded before it runs (its outcome follows).
+    REQUESTED = "requested"

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,15 +26,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from domain.audit import journal
 from domain.audit.anchors import Anchor, append_anchor, read_anchors
 from domain.audit.choices import Outcome
+from domain.audit.journal import JournalBusy, PendingEvent
 from domain.audit.keys import AuditKey, AuditKeyError, Keyring, keyring, sealing_keyring
 from domain.audit.models import AuditEvent, ProcessedRequest
 from domain.audit.queries import chain_head
 from domain.config import AuditSettings
 from domain.db import Database, utcnow
-from domain.errors import DomainError
+from domain.errors import DatabaseUnavailable, DomainError
 from domain.privacy import AUDIT_KEEPS, mask_text
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x5357_4155  # "SWAU": one writer extends the chain at a time
@@ -144,6 +151,124 @@ def audit(
             duration_ms=duration_ms,
             at=at,
         )
+
+
+# -- storing within a budget, or keeping in the journal ----------------------------------
+
+#: How long a command waits for its audit event to be stored (retrying while the
+#: database is locked or away) before it is refused or its answer withheld.
+STORE_BUDGET_S = 2.0
+
+
+class AuditUnwritten(DomainError):
+    """The audit event could not be stored within its budget."""
+
+
+#: Errors that mean "not now" (locked, lock timeout, connection lost), worth a retry.
+_TRANSIENT = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    DatabaseUnavailable,
+    JournalBusy,
+)
+
+
+@contextmanager
+def _bounded_transaction(db: Database, seconds: float) -> Iterator[Session]:
+    """A write transaction that waits at most `seconds` for the database's locks.
+
+    SQLite waits for its write lock as long as the connection's busy timeout (30 s for
+    every other writer), so this connection's is cut to the budget while it writes;
+    PostgreSQL's lock_timeout bounds the chain lock and any table lock the same way.
+    """
+    ms = max(1, int(seconds * 1000))
+    if db.dialect == "sqlite":
+        with db.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute(f"PRAGMA busy_timeout={ms}")
+            try:
+                conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+                with Session(bind=conn) as s, s.begin():
+                    yield s
+            finally:
+                raw.execute("PRAGMA busy_timeout=30000")
+        return
+    with db.transaction() as s:
+        s.execute(sa.text(f"SET LOCAL lock_timeout = '{ms}ms'"))
+        s.execute(sa.text(f"SET LOCAL statement_timeout = '{ms}ms'"))
+        yield s
+
+
+def _record(s: Session, event: PendingEvent, note: str = "") -> AuditEvent:
+    return record_event(
+        s,
+        actor=event.actor,
+        command=event.command,
+        outcome=event.outcome,
+        roles=event.roles,
+        channel=event.channel,
+        via=event.via,
+        arguments=event.arguments,
+        detail=f"{event.detail} {note}".strip() if note else event.detail,
+        duration_ms=event.duration_ms,
+        at=event.at,
+    )
+
+
+def _late_note(event: PendingEvent) -> str:
+    kept = event.journaled_at.isoformat(timespec="seconds") if event.journaled_at else "?"
+    return f"[stored late: kept in the audit journal at {kept}]"
+
+
+def store_events(
+    db: Database,
+    events: Sequence[PendingEvent],
+    *,
+    journal_file: Path | None = None,
+    budget: float = STORE_BUDGET_S,
+) -> int:
+    """Store `events` in the chain, after any the journal holds, within `budget`
+    seconds (retrying while the database is locked or away); AuditUnwritten if not.
+
+    Returns how many journaled events were stored with them.
+    """
+    deadline = time.monotonic() + budget
+    last: BaseException | None = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            with journal.draining(journal_file, deadline) as kept:
+                with _bounded_transaction(db, left) as s:
+                    for pending in kept.events:
+                        _record(s, pending, _late_note(pending))
+                    for event in events:
+                        _record(s, event)
+                kept.done()
+                return len(kept.events)
+        except _TRANSIENT as exc:
+            last = exc
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+    reason = str(getattr(last, "orig", None) or last or "no time left").splitlines()[0]
+    raise AuditUnwritten(
+        f"the audit event could not be stored within {budget:g} s ({reason})",
+        "the database is locked or away; try again in a moment",
+    )
+
+
+def keep_in_journal(journal_file: Path, event: PendingEvent, at: datetime | None = None) -> None:
+    """Append `event` to the journal, fsync'd, for the next audit write to store."""
+    journal.append(journal_file, replace(event, journaled_at=at or utcnow()))
+
+
+def drain_journal(db: Database, journal_file: Path, budget: float = STORE_BUDGET_S) -> int:
+    """Store the journal's events in the chain (the anchor job calls this); how many."""
+    if not journal.waiting(journal_file):
+        return 0
+    return store_events(db, (), journal_file=journal_file, budget=budget)
 
 
 # -- verifying and anchoring ------------------------------------------------------------
@@ -493,6 +618,12 @@ def anchor_chain(db: Database, anchor_file: Path, now: datetime | None = None) -
     vouched for.
     """
     keys = sealing_keyring()
+    # Events kept in the journal while the database could not take them go into the
+    # chain first, so the anchor vouches for them too.
+    try:
+        drain_journal(db, journal.journal_beside(anchor_file, db.url))
+    except AuditUnwritten as exc:  # anchor what is stored; the journal waits its turn
+        log.warning("audit journal not stored yet: %s", exc)
     with db.read() as s:
         head = chain_head(s)
         if head is None:
