@@ -1,9 +1,19 @@
 """Alert webhooks: `POST /alerts/alertmanager` (Alertmanager v4) and `POST /alerts`.
 
 Both need `Authorization: Bearer <alerts.token>`. Answers: 202 with counts when the
-batch is filed (all of it, in one transaction); 400 for a body that is not JSON;
-422 naming the first missing or wrong field; 401 without the token; 413 over
-`alerts.max_body_bytes`.
+batch is filed; 400 for a body that is not JSON; 422 naming the first missing or wrong
+field (a time without a zone among them), and then nothing is filed; 401 without the
+token; 413 over `alerts.max_body_bytes`.
+
+A valid batch is filed in order, in chunks of a few hundred alerts, each chunk in its
+own short transaction (domain/faults/intake.py), so a flood never holds the database
+from other writers for long. Each chunk is all or none; if one fails the earlier ones
+stay filed, and Alertmanager's retry of the same batch files no alarm twice (alarms
+are one per fingerprint), counting the filed ones as repeats.
+
+Times are the receiver's: `startsAt`/`endsAt` more than a day ahead, or before the
+device existed, are clamped and the alarm's `switchboard_time` label says what the
+sender said; a ticket opened from an alert has its SLA clock start at receipt.
 
 The generic format:
 
@@ -19,7 +29,7 @@ import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from bot import webhooks
 from bot.webhooks import Rejected
@@ -39,8 +49,9 @@ class AmAlert(_Model):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = {}
-    startsAt: datetime | None = None
-    endsAt: datetime | None = None
+    # A time without a zone means nothing certain: refused (422), never guessed.
+    startsAt: AwareDatetime | None = None
+    endsAt: AwareDatetime | None = None
     fingerprint: str = Field(min_length=1, max_length=128)
 
 

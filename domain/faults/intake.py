@@ -3,14 +3,24 @@
 A repeat updates its alarm; a resolution clears it; an alarm on a device that is
 down is filed under the device-down alarm (correlated) instead of standing alone;
 a critical, service-affecting alarm opens one ticket.
+
+A batch is filed set-wise: a fixed number of queries per chunk of alerts (the alarms of
+the chunk's fingerprints, the devices it names, the root alarms of those devices), the
+alerts then applied in order in memory and written together. The work grows with the
+batch, never with its square.
+
+Times are the receiver's: a sender's time more than a day ahead of receipt, or before
+the device existed, is clamped and the alarm's label `switchboard_time` says what the
+sender said; the SLA clock of a ticket opened from an alert starts at receipt.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,11 +29,20 @@ from sqlalchemy.orm import Session
 from domain.db import Database
 from domain.faults.choices import AlarmSource, AlarmState, PerceivedSeverity, TicketKind
 from domain.faults.models import Alarm
-from domain.faults.services import clear_alarm, open_ticket, raise_alarm
+from domain.faults.services import (
+    alarms_by_fingerprint,
+    clear_among,
+    insert_alarms,
+    open_ticket,
+    raise_among,
+)
 from domain.inventory.models import Device
 
 #: Alert names that mean the whole device is down; other alarms on it are symptoms.
-DEVICE_DOWN = re.compile(r"(?i)^(device|node|host)(down|unreachable)$|^deviceunreachable$")
+DEVICE_DOWN_NAMES = frozenset(
+    f"{w}{s}" for w in ("device", "node", "host") for s in ("down", "unreachable")
+)
+DEVICE_DOWN = re.compile(r"(?i)^(" + "|".join(sorted(DEVICE_DOWN_NAMES)) + r")$")
 SERVICE_AFFECTING = re.compile(r"(?i)down|unreachable|outage|loss")
 
 
@@ -42,8 +61,27 @@ class AlertEvent:
     at: datetime | None = None
 
 
+#: Alerts filed per transaction. A chunk takes well under a second on SQLite, so no other
+#: writer (a `/ticket open`) waits longer than that behind a flood.
+CHUNK = 500
+
+#: A sender's time this far past receipt is a wrong clock, not a forecast.
+FUTURE_SLACK = timedelta(days=1)
+
+#: Without a device to date it by, a time before this is a zero value (Alertmanager's
+#: 0001-01-01), not when anything happened.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: The alarm label that says a sender's time was not believed, and what it said.
+TIME_LABEL = "switchboard_time"
+
+
 @dataclass
 class IntakeResult:
+    """What a batch did: one entry per alert that raised, updated or cleared an alarm
+    (a fingerprint repeated in a batch counts each time), the alarms filed under a
+    device-down alarm, and the tickets opened."""
+
     new: list[Alarm] = field(default_factory=list)
     updated: list[Alarm] = field(default_factory=list)
     cleared: list[Alarm] = field(default_factory=list)
@@ -58,6 +96,14 @@ class IntakeResult:
             "correlated": len(self.correlated),
             "tickets": len(self.tickets),
         }
+
+    def add(self, other: IntakeResult) -> None:
+        """Take in what a later chunk of the same batch did."""
+        self.new += other.new
+        self.updated += other.updated
+        self.cleared += other.cleared
+        self.correlated += other.correlated
+        self.tickets += other.tickets
 
 
 LABELS = ("device", "host", "hostname", "instance")
@@ -99,6 +145,127 @@ def device_for(known: Mapping[str, Device], labels: Mapping[str, str]) -> Device
     return next((known[n] for n in _names(labels) if n in known), None)
 
 
+def receiver_time(
+    said: datetime | None, *, now: datetime, device: Device | None
+) -> tuple[datetime, str]:
+    """The time to file an alert at, and a note when the sender's time was not believed.
+
+    A time more than FUTURE_SLACK past receipt, or without a zone, becomes the receipt
+    time; one before the device existed becomes the device's creation (before EARLIEST,
+    with no device, the receipt time). Nothing here does arithmetic on the sender's time,
+    so year 9999 or year 1 in any zone cannot overflow.
+    """
+    if said is None:
+        return now, ""
+    if said.tzinfo is None or said.utcoffset() is None:
+        return now, f"clamped to receipt: sender said {said.isoformat()} (no time zone)"
+    if said > now + FUTURE_SLACK:
+        return now, f"clamped to receipt: sender said {said.isoformat()}"
+    created = device.created_at if device is not None else None
+    if created is not None and said < created:
+        return created, f"clamped to the device's creation: sender said {said.isoformat()}"
+    if said < EARLIEST:
+        return now, f"clamped to receipt: sender said {said.isoformat()}"
+    return said.astimezone(UTC), ""
+
+
+class _Roots:
+    """Which alarms on each device are raised root alarms (parent_id unset), kept up to
+    date in memory while a chunk's alerts are applied in order.
+
+    Device-down alarms are known for every device the chunk raises alarms on; all the
+    roots only for devices the chunk raises a device-down alarm on (it adopts them).
+    A parent that is new in the chunk has no id yet: it is recorded and set at flush.
+    """
+
+    def __init__(self, session: Session, firing: set[int], going_down: set[int]) -> None:
+        self.downs: dict[int, dict[Alarm, None]] = {d: {} for d in firing}
+        self.roots: dict[int, dict[Alarm, None]] = {d: {} for d in going_down}
+        self.pending: dict[Alarm, Alarm] = {}
+        raised = (Alarm.state != AlarmState.CLEARED, Alarm.parent_id.is_(None))
+        if firing - going_down:
+            for a in session.scalars(
+                sa.select(Alarm)
+                .where(
+                    Alarm.device_id.in_(firing - going_down),
+                    *raised,
+                    sa.func.lower(Alarm.alarm_type).in_(DEVICE_DOWN_NAMES),
+                )
+                .order_by(Alarm.id)
+            ):
+                if a.device_id is not None and DEVICE_DOWN.match(a.alarm_type):
+                    self.downs[a.device_id][a] = None
+        if going_down:
+            for a in session.scalars(
+                sa.select(Alarm).where(Alarm.device_id.in_(going_down), *raised).order_by(Alarm.id)
+            ):
+                assert a.device_id is not None
+                self.roots[a.device_id][a] = None
+                if DEVICE_DOWN.match(a.alarm_type):
+                    self.downs[a.device_id][a] = None
+
+    def is_root(self, alarm: Alarm) -> bool:
+        return alarm not in self.pending and alarm.parent_id is None
+
+    def _under(self, child: Alarm, parent: Alarm) -> bool:
+        if child in self.pending:
+            return self.pending[child] is parent
+        return parent.id is not None and child.parent_id == parent.id
+
+    def _file(self, child: Alarm, parent: Alarm) -> None:
+        if parent.id is None:
+            self.pending[child] = parent
+        else:
+            child.parent_id = parent.id
+
+    def correlate(self, alarm: Alarm, device: Device, result: IntakeResult) -> None:
+        """While a device is down, its other alarms are symptoms filed under that alarm."""
+        live = (AlarmState.RAISED, AlarmState.UPDATED)
+        downs, roots = self.downs[device.id], self.roots.get(device.id)
+        if DEVICE_DOWN.match(alarm.alarm_type):
+            assert roots is not None
+            children = [a for a in roots if a is not alarm and a.state in live and self.is_root(a)]
+            for child in children:
+                self._file(child, alarm)
+                child.touch()
+                result.correlated.append(child)
+                del roots[child]
+                downs.pop(child, None)
+            if children:
+                alarm.touch()
+            if self.is_root(alarm):
+                roots[alarm] = downs[alarm] = None
+            return
+        parent = next(
+            (a for a in downs if a is not alarm and a.state in live and self.is_root(a)), None
+        )
+        if parent is not None and not self._under(alarm, parent):
+            self._file(alarm, parent)
+            alarm.touch()
+            parent.touch()
+            result.correlated.append(alarm)
+        if roots is not None and self.is_root(alarm):
+            roots[alarm] = None
+
+    def store(self, session: Session, new: list[Alarm]) -> None:
+        """Insert the chunk's new alarms, parents before the alarms filed under them (a few
+        statements, whatever their number), and set the parents that had no id yet."""
+        waiting = list(new)
+        while waiting:
+            ready = [a for a in waiting if a not in self.pending or self.pending[a].id is not None]
+            if not ready:  # a cycle cannot happen: an alarm is filed under a root only
+                raise AssertionError("alarms filed under one another")
+            for child in ready:
+                if child in self.pending:
+                    child.parent_id = self.pending.pop(child).id
+            insert_alarms(session, ready)
+            chosen = set(ready)
+            waiting = [a for a in waiting if a not in chosen]
+        for child, parent in self.pending.items():  # stored alarms filed under new ones
+            child.parent_id = parent.id
+        self.pending.clear()
+
+
 def ingest(
     session: Session,
     events: Iterable[AlertEvent],
@@ -108,21 +275,42 @@ def ingest(
     ticket_severities: Iterable[str] = ("critical",),
     reporter: str = "alertmanager",
 ) -> IntakeResult:
-    """File a batch of alerts as alarms in the caller's transaction."""
+    """File a batch of alerts as alarms in the caller's transaction, in order, set-wise:
+    at most four queries to read, then one flush (and one insert per ticket opened).
+
+    `now` is the receipt time: alarms are updated at it and tickets' SLA clocks start
+    at it; the sender's times (clamped, see receiver_time) say when a fault began or ended.
+    """
     result = IntakeResult()
     ticketing = {s.lower() for s in ticket_severities}
     events = list(events)
     known = devices_for(session, events)
-    for event in events:
-        at = event.at or now
+    devices = [device_for(known, e.labels) for e in events]
+    alarms = alarms_by_fingerprint(session, (e.fingerprint for e in events))
+    firing = {d.id for e, d in zip(events, devices, strict=True) if d and e.firing}
+    going_down = {
+        d.id
+        for e, d in zip(events, devices, strict=True)
+        if d and e.firing and DEVICE_DOWN.match(e.name)
+    }
+    roots = _Roots(session, firing, going_down)
+    to_ticket: list[tuple[AlertEvent, Alarm, Device | None]] = []
+    ticketed: set[Alarm] = set()
+    for event, device in zip(events, devices, strict=True):
+        at, note = receiver_time(event.at, now=now, device=device)
         if not event.firing:
-            cleared = clear_alarm(session, event.fingerprint, now=at)
-            if cleared is not None and cleared.state == AlarmState.CLEARED:
-                result.cleared.append(cleared)
+            alarm = alarms.get(event.fingerprint)
+            if alarm is None or alarm.state == AlarmState.CLEARED:
+                continue  # a late resolve, or a repeat of one
+            clear_among(alarms, event.fingerprint, now=now, cleared_at=at)
+            if note:
+                alarm.labels = {**alarm.labels, TIME_LABEL: note}
+            result.cleared.append(alarm)
             continue
-        device = device_for(known, event.labels)
-        alarm, is_new = raise_alarm(
+        labels = {**event.labels, TIME_LABEL: note} if note else dict(event.labels)
+        alarm, is_new = raise_among(
             session,
+            alarms,
             fingerprint=event.fingerprint,
             source=event.source,
             alarm_type=event.name,
@@ -130,33 +318,40 @@ def ingest(
             summary=event.summary[:400],
             device_id=device.id if device else None,
             description=event.description,
-            labels=dict(event.labels),
+            labels=labels,
             service_affecting=bool(SERVICE_AFFECTING.search(event.name)),
-            now=at,
+            now=now,
+            raised_at=at,
         )
         (result.new if is_new else result.updated).append(alarm)
         if device is not None:
-            _correlate(session, alarm, device, result)
+            roots.correlate(alarm, device, result)
         if (
             is_new
-            and alarm.parent_id is None
+            and roots.is_root(alarm)
             and alarm.ticket_id is None
             and alarm.service_affecting
             and event.severity.value in ticketing
+            and alarm not in ticketed
         ):
-            ticket = open_ticket(
-                session,
-                title=event.summary[:200] or event.name,
-                severity=1,
-                reporter=reporter,
-                sla_hours=sla_hours,
-                kind=TicketKind.INCIDENT,
-                description=event.description,
-                device_id=device.id if device else None,
-                now=at,
-            )
-            alarm.ticket_id = ticket.id
-            result.tickets.append(ticket.ref)
+            ticketed.add(alarm)
+            to_ticket.append((event, alarm, device))
+    roots.store(session, [a for a in alarms.values() if a.id is None])
+    session.flush()
+    for event, alarm, device in to_ticket:
+        ticket = open_ticket(
+            session,
+            title=event.summary[:200] or event.name,
+            severity=1,
+            reporter=reporter,
+            sla_hours=sla_hours,
+            kind=TicketKind.INCIDENT,
+            description=event.description,
+            device_id=device.id if device else None,
+            now=now,
+        )
+        alarm.ticket_id = ticket.id
+        result.tickets.append(ticket.ref)
     return result
 
 
@@ -168,38 +363,33 @@ def file_alerts(
     sla_hours: Mapping[int, float],
     ticket_severities: Iterable[str] = ("critical",),
     reporter: str = "alertmanager",
+    chunk: int = CHUNK,
 ) -> IntakeResult:
-    """File a batch of alerts as alarms, all of it or none, in one transaction."""
-    with db.transaction() as session:
-        return ingest(
-            session,
-            events,
-            now=now,
-            sla_hours=sla_hours,
-            ticket_severities=ticket_severities,
-            reporter=reporter,
-        )
+    """File a batch of alerts as alarms, `chunk` alerts per transaction, in order.
 
-
-def _correlate(session: Session, alarm: Alarm, device: Device, result: IntakeResult) -> None:
-    """While a device is down, its other alarms are symptoms filed under that alarm."""
-    raised = (Alarm.device_id == device.id, Alarm.state != AlarmState.CLEARED, Alarm.id != alarm.id)
-    if DEVICE_DOWN.match(alarm.alarm_type):
-        children = session.scalars(sa.select(Alarm).where(*raised, Alarm.parent_id.is_(None))).all()
-        for child in children:
-            child.parent_id = alarm.id
-            child.touch()
-            result.correlated.append(child)
-        if children:
-            alarm.touch()
-        return
-    root = session.scalars(sa.select(Alarm).where(*raised, Alarm.parent_id.is_(None))).all()
-    parent = next((a for a in root if DEVICE_DOWN.match(a.alarm_type)), None)
-    if parent is not None and alarm.parent_id != parent.id:
-        alarm.parent_id = parent.id
-        alarm.touch()
-        parent.touch()
-        result.correlated.append(alarm)
+    Each chunk is all or none; a chunk that fails leaves the earlier ones filed. Sending
+    the same batch again (Alertmanager retries a failed one) files no alarm twice:
+    fingerprints dedupe, so it finishes the rest and counts the others as repeats.
+    Correlation holds across chunks: each one reads the alarms the earlier ones stored.
+    """
+    events = list(events)
+    result = IntakeResult()
+    for start in range(0, len(events), chunk):
+        if start:
+            # Let a writer queued behind this batch (a /ticket open) take its turn.
+            time.sleep(0.001)
+        with db.transaction() as session:
+            result.add(
+                ingest(
+                    session,
+                    events[start : start + chunk],
+                    now=now,
+                    sla_hours=sla_hours,
+                    ticket_severities=ticket_severities,
+                    reporter=reporter,
+                )
+            )
+    return result
 
 
 def severity_of(value: Any) -> PerceivedSeverity:

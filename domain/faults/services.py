@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from domain import policy
 from domain.config import Role
@@ -314,6 +314,15 @@ def set_ticket_status(
 # -- alarms -------------------------------------------------------------------------------
 
 
+def alarms_by_fingerprint(session: Session, fingerprints: Iterable[str]) -> dict[str, Alarm]:
+    """The alarms of these fingerprints, locked for the caller's transaction: one query."""
+    wanted = list(dict.fromkeys(fingerprints))
+    if not wanted:
+        return {}
+    found = session.scalars(sa.select(Alarm).where(Alarm.fingerprint.in_(wanted)).with_for_update())
+    return {a.fingerprint: a for a in found}
+
+
 def raise_alarm(
     session: Session,
     *,
@@ -327,19 +336,62 @@ def raise_alarm(
     labels: Mapping[str, Any] | None = None,
     service_affecting: bool = False,
     now: datetime | None = None,
+    raised_at: datetime | None = None,
 ) -> tuple[Alarm, bool]:
     """Raise or update the alarm for a fingerprint; returns (alarm, is_new).
 
     What monitoring sent is scanned as a person's text is: identifiers and secrets in the
     summary, description and label values are masked before they are stored.
     """
+    alarm, is_new = raise_among(
+        session,
+        alarms_by_fingerprint(session, [fingerprint]),
+        fingerprint=fingerprint,
+        source=source,
+        alarm_type=alarm_type,
+        severity=severity,
+        summary=summary,
+        device_id=device_id,
+        description=description,
+        labels=labels,
+        service_affecting=service_affecting,
+        now=now,
+        raised_at=raised_at,
+    )
+    if alarm.id is None:
+        session.add(alarm)
+        session.flush()
+    return alarm, is_new
+
+
+def raise_among(
+    session: Session,
+    known: dict[str, Alarm],
+    *,
+    fingerprint: str,
+    source: AlarmSource,
+    alarm_type: str,
+    severity: PerceivedSeverity,
+    summary: str,
+    device_id: int | None = None,
+    description: str = "",
+    labels: Mapping[str, Any] | None = None,
+    service_affecting: bool = False,
+    now: datetime | None = None,
+    raised_at: datetime | None = None,
+) -> tuple[Alarm, bool]:
+    """`raise_alarm` among alarms already loaded (`known`, by fingerprint, from
+    `alarms_by_fingerprint`): no query. A new alarm is added to `known` only (it has no
+    id yet): the caller stores it, with `insert_alarms` for a batch's new alarms together.
+
+    `raised_at` (default `now`) is when the fault began, `now` when it was heard of.
+    """
     now = now or utcnow()
+    raised_at = raised_at or now
     summary, description = mask_text(summary), mask_text(description)
     if labels:
         labels = {k: mask_text(v) if isinstance(v, str) else v for k, v in labels.items()}
-    alarm = session.scalars(
-        sa.select(Alarm).where(Alarm.fingerprint == fingerprint).with_for_update()
-    ).one_or_none()
+    alarm = known.get(fingerprint)
     if alarm is None:
         alarm = Alarm(
             fingerprint=fingerprint,
@@ -352,18 +404,19 @@ def raise_alarm(
             description=description,
             labels=dict(labels or {}),
             service_affecting=service_affecting,
-            raised_at=now,
+            raised_at=raised_at,
             updated_at=now,
             ack_state=AckState.UNACKNOWLEDGED,
             repeat_count=1,
+            revision=1,
+            posted_revision=0,
         )
-        session.add(alarm)
-        session.flush()
+        known[fingerprint] = alarm
         return alarm, True
     if alarm.state == AlarmState.CLEARED:
         ALARM_LIFECYCLE.check(alarm.ref, alarm.state, AlarmState.RAISED)
         alarm.state = AlarmState.RAISED
-        alarm.raised_at = now
+        alarm.raised_at = raised_at
         alarm.cleared_at = None
         alarm.ack_state = AckState.UNACKNOWLEDGED
         alarm.acked_by = alarm.acked_at = None
@@ -383,17 +436,53 @@ def raise_alarm(
     return alarm, is_new
 
 
+def insert_alarms(session: Session, alarms: Sequence[Alarm]) -> None:
+    """Store new alarms in one INSERT and make them the session's, with their ids.
+
+    The ORM would insert them one at a time on SQLite, to learn each id in order;
+    fingerprints are unique, so the ids come back by fingerprint instead.
+    """
+    if not alarms:
+        return
+    table = Alarm.__table__
+    columns = [c.key for c in sa.inspect(Alarm).column_attrs if c.key != "id"]
+    rows = [{k: getattr(a, k) for k in columns} for a in alarms]
+    stored = session.execute(
+        sa.insert(table).returning(table.c.fingerprint, table.c.id),  # type: ignore[arg-type]
+        rows,
+    )
+    ids: dict[str, int] = {fingerprint: id_ for fingerprint, id_ in stored}
+    for alarm, row in zip(alarms, rows, strict=True):
+        for key, value in row.items():
+            setattr(alarm, key, value)  # every column set: nothing to load again later
+        alarm.id = ids[alarm.fingerprint]
+        make_transient_to_detached(alarm)
+        session.add(alarm)
+
+
 def clear_alarm(session: Session, fingerprint: str, now: datetime | None = None) -> Alarm | None:
     """Clear the alarm for a fingerprint; None when there is none (a late resolve)."""
+    return clear_among(alarms_by_fingerprint(session, [fingerprint]), fingerprint, now=now)
+
+
+def clear_among(
+    known: Mapping[str, Alarm],
+    fingerprint: str,
+    *,
+    now: datetime | None = None,
+    cleared_at: datetime | None = None,
+) -> Alarm | None:
+    """`clear_alarm` among alarms already loaded (`known`, by fingerprint): no query.
+
+    `cleared_at` (default `now`) is when the fault ended, `now` when it was heard of.
+    """
     now = now or utcnow()
-    alarm = session.scalars(
-        sa.select(Alarm).where(Alarm.fingerprint == fingerprint).with_for_update()
-    ).one_or_none()
+    alarm = known.get(fingerprint)
     if alarm is None or alarm.state == AlarmState.CLEARED:
         return alarm
     ALARM_LIFECYCLE.check(alarm.ref, alarm.state, AlarmState.CLEARED)
     alarm.state = AlarmState.CLEARED
-    alarm.cleared_at = now
+    alarm.cleared_at = cleared_at or now
     alarm.updated_at = now
     alarm.touch()
     return alarm
