@@ -17,7 +17,12 @@ from bot import metrics
 from bot.access import Caller, refusal
 from domain.audit.choices import Outcome
 from domain.audit.journal import PendingEvent, journal_beside
-from domain.audit.services import AuditUnwritten, keep_in_journal, store_events
+from domain.audit.services import (
+    STORE_BUDGET_S,
+    AuditUnwritten,
+    keep_in_journal,
+    store_events,
+)
 from domain.config import AuditSettings, ConfigError, default_config_path, load_settings
 from domain.errors import (
     DatabaseUnavailable,
@@ -85,6 +90,8 @@ class Router:
         #: Where audit events wait when the database cannot take them in time
         #: (domain/audit/journal.py); beside audit.anchor_file.
         self.journal = journal or default_journal(self.db.url)
+        #: Seconds a command waits for its audit event to be stored.
+        self.audit_budget = STORE_BUDGET_S
 
     @property
     def clock(self) -> Callable[[], datetime]:
@@ -256,7 +263,7 @@ class Router:
             arguments=text,
         )
         try:
-            store_events(self.db, (event,), journal_file=self.journal)
+            store_events(self.db, (event,), journal_file=self.journal, budget=self.audit_budget)
         except AuditUnwritten as exc:
             log.warning("/%s by %s not run: %s", name, caller.name, exc)
             return False
@@ -293,7 +300,7 @@ class Router:
         try:
             if done.not_run:  # the database just failed this command's first event
                 raise AuditUnwritten("its requested event could not be stored either")
-            store_events(self.db, (event,), journal_file=self.journal)
+            store_events(self.db, (event,), journal_file=self.journal, budget=self.audit_budget)
         except AuditUnwritten as exc:
             withheld = done.ran and not _changes(name) and name not in ABOUT_THE_BOT
             if done.not_run:
