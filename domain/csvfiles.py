@@ -103,7 +103,9 @@ class CsvBlocks:
         self._source = source
         self._blocks = self._scan()
         first = next(self._blocks, None)
-        names = _fields(first.data.decode("utf-8")) if first is not None else []
+        #: The header row as it is in the file (without a byte-order mark).
+        self.header_line = first.data if first is not None else b""
+        names = _fields(self.header_line.decode("utf-8"))
         if not any(n.strip() for n in names):
             raise CsvFileError(f"{name}: the file is empty", hint=f"expected a header line: {hint}")
         self.header = [n.strip().lower() for n in names]
@@ -120,8 +122,8 @@ class CsvBlocks:
         return self._blocks
 
     def text(self) -> str:
-        """The records after the header as text, checked (for files read whole anyway)."""
-        return "".join(block.data.decode("utf-8") for block in self)
+        """The whole file as text, header first, every block checked (for small files)."""
+        return self.header_line.decode() + "".join(block.data.decode() for block in self)
 
     # -- the scan ------------------------------------------------------------------------
 
@@ -196,13 +198,14 @@ class CsvBlocks:
             if not header_sent and (ends.size or final):
                 header_sent = True
                 cut = (int(ends_abs[0]) + 1 if ends.size else offset) - base
-                yield CsvBlock(1, bytes(buf[:cut]))
+                yield CsvBlock(1, _take(buf, cut))
                 del buf[:cut]
                 base += cut
             if header_sent and (len(buf) >= self.block_bytes or final):
                 cut = (offset if final else rec_start) - base
-                if cut > 0 and bytes(buf[:cut]).strip():
-                    yield CsvBlock(block_row, bytes(buf[:cut]))
+                data = _take(buf, cut)
+                if data and not data.isspace():
+                    yield CsvBlock(block_row, data)
                 del buf[:cut]
                 base += cut
                 block_row = row
@@ -249,11 +252,11 @@ class CsvBlocks:
         where = self._where(row, record[:opened])
         if what == "quote":
             return CsvFileError(
-                f"{self.name}: {where}: a quote opens a field that is not closed on that line",
+                f"{self.name}: {where}: the quote here is not closed on that line",
                 hint='close the quote; a quote inside a quoted field is written twice ("")',
             )
         return CsvFileError(
-            f"{self.name}: {where}: a quote opens a field that is never closed",
+            f"{self.name}: {where}: the quote here is never closed",
             hint='close the quote; a quote inside a quoted field is written twice ("")',
         )
 
@@ -266,6 +269,12 @@ class CsvBlocks:
         else:
             named = self.header[field] or f"field {field + 1}"
         return f"row {row:,}, column {column:,} ({named})"
+
+
+def _take(buf: bytearray, n: int) -> bytes:
+    """The first `n` bytes of `buf`, copied once."""
+    with memoryview(buf) as view:
+        return bytes(view[:n])
 
 
 def _fields(line: str) -> list[str]:
@@ -296,6 +305,12 @@ def _open_quote(record: bytes) -> int:
             if i != closed + 1:  # "" inside a quoted field does not open a new one
                 opened = i
     return opened
+
+
+def read_csv_text(path: str | Path, *, multiline: bool = False, hint: str = "") -> str:
+    """A whole CSV file as text after the checks, or one line saying where it breaks."""
+    with open_csv(path) as f:
+        return CsvBlocks(f, str(path), multiline=multiline, hint=hint or "a header line").text()
 
 
 # -- writing ------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.cli.base import Parser, Subcommands, add_command, as_of, database_url, err, out
@@ -71,21 +70,15 @@ def cmd_billing_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_billing_payments(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
-    from domain.billing.services import import_payments
+    from domain.billing.services import PAYMENT_COLUMNS, import_payments
+    from domain.csvfiles import read_csv_text
 
-    try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DomainError(
-            f"cannot read {args.file}: {exc.strerror}", hint="give the path of a CSV file"
-        ) from None
-    except UnicodeDecodeError:
-        raise DomainError(
-            f"{args.file} is not UTF-8 text", hint="save the file as CSV, UTF-8"
-        ) from None
+    # Checked before it is read whole: UTF-8 (the row and column of a bad byte), rows
+    # of at most 64 KiB, quotes closed.
+    text = read_csv_text(args.file, multiline=True, hint=",".join(PAYMENT_COLUMNS))
     db = open_database(settings, database_url(args, settings))
     try:
-        r = import_payments(db, text, settings.billing)
+        r = import_payments(db, text, settings.billing, name=args.file)
     finally:
         db.dispose()
     if r.refused:

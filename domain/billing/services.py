@@ -30,6 +30,7 @@ from domain.billing.models import (
     UsageRecord,
 )
 from domain.config import BillingSettings, DunningStep
+from domain.csvfiles import CsvBlocks, CsvFileError
 from domain.customers.choices import AccountStatus, DunningState, PaymentMethod, SubscriptionState
 from domain.customers.models import BillingAccount, Subscription
 from domain.db import Database, get_by_ref, utcnow
@@ -856,28 +857,40 @@ class _FileRefused(Exception):
 
 
 def import_payments(
-    db: Database, text: str, billing: BillingSettings, now: datetime | None = None
+    db: Database,
+    text: str,
+    billing: BillingSettings,
+    now: datetime | None = None,
+    *,
+    name: str = "the payment file",
 ) -> PaymentImport:
     """Record a bank or gateway file of payments, all of it or nothing.
 
-    Every row is checked (amount, date, method, reference, account) and every refused
-    row reported; a file with one refused row stores nothing, so fixing it and importing
-    it again is safe. References already recorded are counted, not recorded again, when
-    the account and amount are the same; otherwise the row is refused as a conflict.
+    The file is checked as every CSV file is first (domain.csvfiles: a row at most
+    64 KiB, quotes closed; one line naming the row if not). Every row is checked
+    (amount, date, method, reference, account) and every refused row reported; a file
+    with one refused row stores nothing, so fixing it and importing it again is safe.
+    References already recorded are counted, not recorded again, when the account and
+    amount are the same; otherwise the row is refused as a conflict.
     """
     now = now or utcnow()
+    hint = "the header is: " + ",".join(PAYMENT_COLUMNS)
+    # A quoted field may hold a newline, as the csv module reads it.
+    list(CsvBlocks(io.BytesIO(text.encode("utf-8", "surrogatepass")), name, multiline=True))
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in PAYMENT_COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames
+        rows = list(reader)
+    except csv.Error as exc:  # what the check above lets through and the csv module does not
+        raise CsvFileError(f"{name}: row {reader.line_num:,}: {exc}", hint=hint) from None
+    missing = [c for c in PAYMENT_COLUMNS if c not in (fieldnames or [])]
     if missing:
-        raise DomainError(
-            f"the file has no {', '.join(missing)} column(s)",
-            hint="the header is: " + ",".join(PAYMENT_COLUMNS),
-        )
+        raise DomainError(f"the file has no {', '.join(missing)} column(s)", hint=hint)
     out = PaymentImport()
     refused: list[tuple[int, str]] = []
     good: list[tuple[int, str, str, int, datetime, PaymentMethod]] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(rows, start=2):
         try:
             reference = (row["reference"] or "").strip()
             if not reference or len(reference) > 40:

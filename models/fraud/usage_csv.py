@@ -132,10 +132,12 @@ def _field_counts(data: bytes) -> np.ndarray:
     ends = np.flatnonzero(arr == 10)
     if arr.size and arr[-1] != 10:
         ends = np.append(ends, arr.size)
-    commas = np.flatnonzero(arr == 44)
-    quotes = np.flatnonzero(arr == 34)
-    if quotes.size:  # a comma inside quotes separates nothing (every line's quotes close)
-        commas = commas[(np.searchsorted(quotes, commas) & 1) == 0]
+    is_comma = arr == 44
+    quotes = arr == 34
+    if quotes.any():  # a comma inside quotes separates nothing (every line's quotes close)
+        # Parity of the quotes so far; uint8 wraps at 256, which keeps the parity.
+        is_comma &= (np.cumsum(quotes, dtype=np.uint8) & 1) == 0
+    commas = np.flatnonzero(is_comma)
     upto = np.searchsorted(commas, ends)
     counts = np.diff(upto, prepend=0) + 1
     starts = np.concatenate([[0], ends[:-1] + 1])

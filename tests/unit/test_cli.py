@@ -109,7 +109,7 @@ def test_a_payment_file_is_recorded_and_bad_lines_named(
     binary = tmp_path / "payments.xlsx"
     binary.write_bytes(b"PK\x03\x04\xff\xfe")
     code, _, err = run(capsys, "billing", "payments", str(binary))
-    assert code == 1 and err.startswith(f"error: {binary} is not UTF-8 text")
+    assert code == 1 and err.startswith(f"error: {binary}: row 1, column 5 (field 1): not UTF-8")
     code, out, _ = run(capsys, "billing", "dunning", "--as-of", "2026-11-20")
     assert code == 0 and "0 account(s) moved on 2026-11-20" in out
 
