@@ -13,13 +13,13 @@ never just cut: it is attached in full and a line in the message says what and w
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from domain.csvfiles import write_csv
 from skills.reply import Button, File, Reply, Section, Table
 
 MAX_BLOCKS = 50
@@ -109,11 +109,10 @@ def _split_table(table: Table, limit: int) -> list[str]:
 
 
 def table_csv(table: Table) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)
-    return buf.getvalue().encode()
+    """The table as a CSV file, cells a spreadsheet would run as formulas kept as text."""
+    buf = io.BytesIO()
+    write_csv(buf, table.rows, header=table.columns)
+    return buf.getvalue()
 
 
 def _form_spec(button: Button) -> dict[str, Any]:
