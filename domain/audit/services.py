@@ -164,8 +164,13 @@ class AuditUnwritten(DomainError):
     """The audit event could not be stored within its budget."""
 
 
+class _QueueBusy(Exception):
+    """This process's own writers kept the database for the whole budget."""
+
+
 #: Errors that mean "not now" (locked, lock timeout, connection lost), worth a retry.
 _TRANSIENT = (
+    _QueueBusy,
     sa.exc.OperationalError,
     sa.exc.InterfaceError,
     sa.exc.TimeoutError,
@@ -184,16 +189,28 @@ def _bounded_transaction(db: Database, seconds: float) -> Iterator[Session]:
     """
     ms = max(1, int(seconds * 1000))
     if db.dialect == "sqlite":
-        with db.engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            raw.execute(f"PRAGMA busy_timeout={ms}")
-            try:
-                conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-                with Session(bind=conn) as s, s.begin():
-                    yield s
-            finally:
-                raw.execute("PRAGMA busy_timeout=30000")
+        # This process's writers take SQLite's lock in turn through the database's own
+        # queue (domain/db.py); wait there within the budget too, then for other processes.
+        deadline = time.monotonic() + seconds
+        queue = db._write_lock
+        acquire = getattr(queue, "acquire", None)
+        if acquire is not None and not acquire(timeout=seconds):
+            raise _QueueBusy("this process's other writers held the database throughout")
+        try:
+            left = max(1, int((deadline - time.monotonic()) * 1000))
+            with db.engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                raw.execute(f"PRAGMA busy_timeout={left}")
+                try:
+                    conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+                    with Session(bind=conn) as s, s.begin():
+                        yield s
+                finally:
+                    raw.execute("PRAGMA busy_timeout=30000")
+        finally:
+            if acquire is not None:
+                queue.release()  # type: ignore[attr-defined]  # an RLock on SQLite
         return
     with db.transaction() as s:
         s.execute(sa.text(f"SET LOCAL lock_timeout = '{ms}ms'"))
