@@ -18,6 +18,7 @@ a cell a spreadsheet would run as a formula is written as text.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,11 +166,9 @@ def _parse_block(
             quote_char='"',
         )
     except pl.exceptions.PolarsError as exc:
-        last = first_line + data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
-        said = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise UsageFileError(
-            f"{bad.path} lines {first_line:,}-{last:,}: cannot be read as CSV ({said})",
-            hint="one record per line, fields separated by commas, quotes closed",
+            _polars_said(exc, bad.path, data, first_line),
+            hint='a quoted field ends at its closing quote: "like this",next field',
         ) from None
     raw = raw.with_columns(_line=pl.int_range(first_line, first_line + raw.height, dtype=pl.Int64))
     counts = _field_counts(data)[: raw.height]
@@ -240,6 +239,21 @@ def _parse_block(
         bad.add(((int(n), str(w)) for n, w in head), rejected.height)
     good = typed.filter(s("_why").is_null()).select(list(FRAME_SCHEMA))
     return good if good.height else None
+
+
+def _polars_said(exc: Exception, path: str, data: bytes, first_line: int) -> str:
+    """One line from a polars error: the line it names (by its byte offset) and its reason."""
+    text = str(exc)
+    offset = re.search(r"offset in the file is (\d+) bytes", text)
+    if offset:
+        line = first_line + data.count(b"\n", 0, int(offset.group(1)))
+        where = f"line {line:,}"
+    else:
+        last = first_line + data.count(b"\n") - (1 if data.endswith(b"\n") else 0)
+        where = f"lines {first_line:,}-{last:,}"
+    original = re.search(r"Original error: ```(.*?)```", text, re.S)
+    reason = (original.group(1) if original else text).strip().splitlines() or [type(exc).__name__]
+    return f"{path} {where}: cannot be read as CSV: {reason[-1].strip()[:200]}"
 
 
 def _quoted(name: str) -> pl.Expr:
