@@ -21,6 +21,7 @@ from domain.audit.services import (
     STORE_BUDGET_S,
     AuditUnwritten,
     keep_in_journal,
+    redacted,
     store_events,
 )
 from domain.config import AuditSettings, ConfigError, default_config_path, load_settings
@@ -319,12 +320,13 @@ class Router:
             except OSError as lost:
                 action = "lost" if action == "journaled" else action
                 log.error(
-                    "audit event of /%s by %s lost: %s; the journal %s: %s",
+                    "audit event of /%s by %s not stored (%s) nor journaled (%s: %s): %s",
                     name,
                     caller.name,
                     exc,
                     self.journal,
                     lost,
+                    redacted(event).to_line().strip(),
                 )
             metrics.AUDIT_UNWRITTEN.labels(metric, action).inc()
         return reply, outcome

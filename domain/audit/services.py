@@ -276,9 +276,20 @@ def store_events(
     )
 
 
+def redacted(event: PendingEvent) -> PendingEvent:
+    """The event with its arguments and detail redacted as a stored row's are, so no
+    secret typed into a command rests in the journal or the log either."""
+    return replace(
+        event,
+        arguments=visible(redact(event.arguments)),
+        detail=visible(redact(event.detail)),
+    )
+
+
 def keep_in_journal(journal_file: Path, event: PendingEvent, at: datetime | None = None) -> None:
-    """Append `event` to the journal, fsync'd, for the next audit write to store."""
-    journal.append(journal_file, replace(event, journaled_at=at or utcnow()))
+    """Append `event` (redacted) to the journal, fsync'd, for the next audit write to
+    store; OSError when the file cannot take it."""
+    journal.append(journal_file, replace(redacted(event), journaled_at=at or utcnow()))
 
 
 def drain_journal(db: Database, journal_file: Path, budget: float = STORE_BUDGET_S) -> int:

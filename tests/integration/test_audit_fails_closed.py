@@ -225,6 +225,16 @@ def test_the_anchor_job_stores_the_journal_before_it_anchors(
     assert verify_trail(world, anchors).intact
 
 
+def test_a_secret_typed_while_the_trail_is_locked_does_not_rest_in_the_journal(
+    router: Router, world: Database
+) -> None:
+    router.audit_budget = 0.3
+    with WriteLock(world).held():
+        router.handle(CAROL, "/ops help password=hunter2")
+    (line,) = journaled(router)
+    assert "hunter2" not in line and "password=********" in line
+
+
 #: A read from each skill, with who may run it: each shows data when the trail can be
 #: written, and is withheld when it cannot.
 READS = [
