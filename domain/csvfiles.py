@@ -250,7 +250,7 @@ class CsvBlocks:
             )
         opened = _open_quote(record)
         where = self._where(row, record[:opened])
-        if what == "quote":
+        if what == "quote" or not self.multiline:
             return CsvFileError(
                 f"{self.name}: {where}: the quote here is not closed on that line",
                 hint='close the quote; a quote inside a quoted field is written twice ("")',
@@ -354,7 +354,7 @@ def _write_rows(
 ) -> None:
     text = io.TextIOWrapper(f, encoding="utf-8", newline="")
     try:
-        writer = csv.writer(text, lineterminator="\n")
+        writer = csv.writer(text)  # CRLF, as RFC 4180; a field with a CR alone is quoted
         if header is not None:
             writer.writerow([spreadsheet_safe(c) for c in header])
         for row in rows:
@@ -377,6 +377,17 @@ def _write_frame(target: str | Path | IO[bytes], frame: pl.DataFrame, include_he
         for c, t in safe.schema.items()
         if t == pl.String
     )
+    # polars quotes a field holding a newline, a comma or a quote, not one holding a
+    # carriage return alone; such a frame is written with all its text quoted.
+    carriage = any(
+        safe.select(pl.col(c).str.contains("\r", literal=True).any()).item()
+        for c, t in safe.schema.items()
+        if t == pl.String
+    )
     if isinstance(target, str | Path):
         target = Path(target)
-    safe.write_csv(target, include_header=include_header)
+    safe.write_csv(
+        target,
+        include_header=include_header,
+        quote_style="non_numeric" if carriage else "necessary",
+    )
