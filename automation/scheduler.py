@@ -103,6 +103,14 @@ def run_here(kind: str, arg: str) -> tuple[int, object]:
     return os.getpid(), runner(arg)
 
 
+def _start_worker_process(
+    nice: int, initializer: Callable[..., None], initargs: tuple[object, ...]
+) -> None:
+    if nice:
+        os.nice(nice)
+    initializer(*initargs)
+
+
 class JobWorker:
     """Scheduled jobs in their own process, so seconds of CPU (fraud scoring, bill runs,
     digests with charts) never hold the interpreter of the process that acks Slack.
@@ -116,6 +124,10 @@ class JobWorker:
     a job still running (or waiting for a process) when it is due again is not started
     twice, and missed runs coalesce.
 
+    The processes run at a lower CPU priority (`nice`): on a machine short of cores
+    the kernel gives the process that acks Slack the CPU first, and jobs, which have
+    minutes to spare, take what is left.
+
     A job that kills its process fails with `WorkerDied` and the pool is rebuilt for
     the next one. Processes start on the first job, so a replica that never leads the
     cluster never starts one.
@@ -127,10 +139,12 @@ class JobWorker:
         initargs: tuple[object, ...] = (),
         *,
         processes: int = 1,
+        nice: int = 10,
     ) -> None:
         self.initializer = initializer
         self.initargs = initargs
         self.processes = processes
+        self.nice = nice
         self._lock = threading.Lock()
         self._running: set[Future[tuple[int, object]]] = set()
         self._stopped = False
@@ -141,8 +155,8 @@ class JobWorker:
         return ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=self.initializer,
-            initargs=self.initargs,
+            initializer=_start_worker_process,
+            initargs=(self.nice, self.initializer, self.initargs),
         )
 
     def run(self, kind: str, arg: str) -> tuple[int, object]:
