@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import skills
 from bot.access import Access
 from bot.router import Router
+from domain.audit.journal import journal_beside
 from domain.config import Settings
 from domain.db import Database, utcnow
 from domain.migrate import upgrade
@@ -227,7 +228,11 @@ def bootstrap(
         settings=settings,
         db=db,
         access=Access(settings),
-        router=Router(load_skills(lazy=True), services),
+        router=Router(
+            load_skills(lazy=True),
+            services,
+            journal=journal_beside(settings.resolve_path(settings.audit.anchor_file), db.url),
+        ),
         services=services,
         interrupted=mark_interrupted(db),
     )
