@@ -28,9 +28,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -45,7 +46,8 @@ from bot.webhooks import Rejected
 from bot.worker import Loop
 from domain import policy
 from domain.audit.choices import Outcome
-from domain.audit.services import audit
+from domain.audit.journal import PendingEvent, journal_beside
+from domain.audit.services import AuditUnwritten, keep_in_journal, store_events
 from domain.billing.choices import CreditState
 from domain.billing.queries import CreditView, credit_view
 from domain.billing.services import (
@@ -137,6 +139,19 @@ def _answer(placed: PlacedOrder) -> dict[str, Any]:
     return {**answer, "repeated": True} if placed.repeated else answer
 
 
+def _record_outcome(
+    db: Database, journal: Path, asked: PendingEvent, outcome: Outcome, detail: str
+) -> None:
+    """Store the outcome event; the order is placed (or refused) already, so when the
+    database cannot take it the event waits in the journal rather than failing the call."""
+    event = replace(asked, outcome=outcome, detail=detail)
+    try:
+        store_events(db, (event,), journal_file=journal)
+    except AuditUnwritten as exc:
+        log.warning("POST /orders: audit outcome kept in the journal: %s", exc)
+        keep_in_journal(journal, event)
+
+
 def receive(
     db: Database,
     settings: Settings,
@@ -160,6 +175,18 @@ def receive(
     if idempotency_key and request.external_id and idempotency_key != request.external_id:
         raise Rejected(422, "Idempotency-Key and external_id differ", "send one of them")
     requester = _requester(settings, request.requested_by)
+    # The audit fails closed as chat's changes do: the request is stored before the
+    # order is placed (AuditUnwritten, a 503, when it cannot be), the outcome after.
+    journal = journal_beside(settings.resolve_path(settings.audit.anchor_file), db.url)
+    asked = PendingEvent(
+        actor=requester,
+        command="order new",
+        outcome=Outcome.REQUESTED,
+        at=now or utcnow(),
+        via=VIA,
+        arguments=f"{request.customer} {request.offering}",
+    )
+    store_events(db, (asked,), journal_file=journal)
     try:
         placed = place_order(
             db,
@@ -177,21 +204,19 @@ def receive(
     except (Conflict, DatabaseUnavailable):
         raise
     except DomainError as exc:
+        _record_outcome(db, journal, asked, Outcome.INVALID, str(exc))
         raise Rejected(422, str(exc), exc.hint) from None
-    if not placed.repeated:
-        # The audit says who the ordering system named, and that it was the system.
-        audit(
-            db,
-            actor=requester,
-            command="order new",
-            outcome=Outcome.OK,
-            via=VIA,
-            arguments=f"{request.customer} {request.offering}",
-            detail=f"{placed.ref}; requested_by {requester!r} as the ordering system said "
+    # The audit says who the ordering system named, and that it was the system.
+    if placed.repeated:
+        detail = f"{placed.ref}; a repeat of the same request (idempotency key), nothing new"
+    elif requester != SERVICE:
+        detail = (
+            f"{placed.ref}; requested_by {requester!r} as the ordering system said "
             "(authenticated by orders.api_token)"
-            if requester != SERVICE
-            else f"{placed.ref}; requested by the ordering system itself",
         )
+    else:
+        detail = f"{placed.ref}; requested by the ordering system itself"
+    _record_outcome(db, journal, asked, Outcome.OK, detail)
     if placed.repeated:
         return 200, _answer(placed)
     return (201 if placed.state == OrderState.COMPLETED else 202), _answer(placed)

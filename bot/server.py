@@ -218,8 +218,12 @@ def build_service(sb: Switchboard) -> Service:
             return refused("/orders", exc, body)
         except Conflict as exc:
             return JSONResponse({"error": str(exc), "hint": exc.hint}, status_code=409)
-        except DomainError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=503)
+        except DomainError as exc:  # the database, or the audit trail, cannot take it now
+            return JSONResponse(
+                {"error": str(exc), **({"hint": exc.hint} if exc.hint else {})},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
         order_worker.wake()
         return JSONResponse(answer, status_code=status)
 

@@ -214,13 +214,44 @@ def test_an_order_s_audit_names_its_requester_and_the_webhook(shop: Served) -> N
         events = s.scalars(
             sa.select(AuditEvent).where(AuditEvent.via == "POST /orders").order_by(AuditEvent.id)
         ).all()
-        said = [(e.actor, e.command, e.detail) for e in events]
+        said = [(e.actor, e.command, e.outcome, e.detail) for e in events]
+    # The request is stored before the order is placed (the audit fails closed), then
+    # its outcome.
     assert said == [
+        ("dave", "order new", "requested", ""),
         (
             "dave",
             "order new",
+            "ok",
             "O-1; requested_by 'dave' as the ordering system said "
             "(authenticated by orders.api_token)",
         ),
-        ("api", "order new", "O-2; requested by the ordering system itself"),
+        ("api", "order new", "requested", ""),
+        ("api", "order new", "ok", "O-2; requested by the ordering system itself"),
     ]
+
+
+def test_an_order_is_not_placed_while_its_audit_event_cannot_be_stored(shop: Served) -> None:
+    """POST /orders fails closed like chat's changes: with the database's write lock held
+    by another writer, the answer is 503 "try again in a moment" and nothing is placed;
+    once the lock goes, the same request places the order."""
+    import sqlite3
+
+    from domain.orders.models import ProductOrder
+
+    path = sa.make_url(shop.sb.db.url).database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        busy = order(shop, {"customer": "BA100000001", "offering": "POST-399"})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert busy.status == 503
+    said = json.loads(busy.body)
+    assert "could not be stored" in said["error"] and "try again in a moment" in said["hint"]
+    with shop.sb.db.read() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ProductOrder)) == 0
+    placed = order(shop, {"customer": "BA100000001", "offering": "POST-399"})
+    assert placed.status == 201
