@@ -76,6 +76,7 @@ def cmd_audit_anchor(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import open_database
+    from domain.audit import journal
     from domain.audit.keys import configure
     from domain.audit.services import verify_trail
 
@@ -85,8 +86,16 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     try:
         every = timedelta(minutes=settings.audit.anchor_every_minutes)
         check = verify_trail(db, path, every)
+        kept = journal.journal_beside(path, db.url)
     finally:
         db.dispose()
+    waiting = journal.count(kept)
+    if waiting:  # events the database could not take in time, not yet in the chain
+        out.print(
+            f"{waiting:,} audit event(s) wait in the journal {kept}, not yet in the chain; "
+            "the next audit write or `switchboard audit anchor` stores them",
+            markup=False,
+        )
     if check.intact:
         out.print(f"OK: {summary(check)}", markup=False)
         return 0

@@ -125,6 +125,15 @@ def waiting(path: Path | None) -> bool:
         return False
 
 
+def count(path: Path | None) -> int:
+    """How many events the journal holds (lines; `switchboard audit verify` says so)."""
+    if not waiting(path):
+        return 0
+    assert path is not None
+    with path.open("rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
 @dataclass
 class Drain:
     """The journal's events, held under its lock until `done()` empties the file."""

@@ -646,3 +646,32 @@ def test_the_scheduled_anchor_writes_the_head_and_posts_it_when_it_moved(
     assert [p.params["channel"] for p in posts] == ["#audit"]
     assert posts[0].params["text"].startswith(f":lock: Audit anchor: event {ids[-1]} at ")
     assert verify_trail(db, tmp_path / "anchors.log").intact
+
+
+def test_verify_says_how_many_events_wait_in_the_journal_and_anchor_stores_them(
+    config: Path, db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Events the database could not take in time wait in the journal: verify says so
+    (they are not in the chain yet), and `audit anchor` stores them before it anchors."""
+    from domain.audit.journal import PendingEvent, journal_beside
+    from domain.audit.services import keep_in_journal
+
+    assert cli(capsys, config, "audit", "init")[0] == 0
+    assert cli(capsys, config, "chat", "--as", "zed", "/ops whoami")[0] == 0
+    kept = journal_beside(config.parent / "anchors" / "audit.log", db.url)
+    for _ in range(2):
+        keep_in_journal(
+            kept,
+            PendingEvent(
+                actor="zed", command="ops whoami", outcome=Outcome.OK, at=datetime.now(UTC)
+            ),
+        )
+    code, out, _ = cli(capsys, config, "audit", "verify")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        f"2 audit event(s) wait in the journal {kept}, not yet in the chain; the next audit "
+        "write or `switchboard audit anchor` stores them"
+    )
+    assert cli(capsys, config, "audit", "anchor")[0] == 0
+    code, out, _ = cli(capsys, config, "audit", "verify")
+    assert code == 0 and out.startswith("OK: 3 audit events, the chain is intact")
