@@ -133,14 +133,25 @@ def _field_counts(data: bytes) -> np.ndarray:
     ends = np.flatnonzero(arr == 10)
     if arr.size and arr[-1] != 10:
         ends = np.append(ends, arr.size)
-    is_comma = arr == 44
-    quotes = arr == 34
-    if quotes.any():  # a comma inside quotes separates nothing (every line's quotes close)
-        # Parity of the quotes so far; uint8 wraps at 256, which keeps the parity.
-        is_comma &= (np.cumsum(quotes, dtype=np.uint8) & 1) == 0
-    commas = np.flatnonzero(is_comma)
+    commas = np.flatnonzero(arr == 44)
     upto = np.searchsorted(commas, ends)
     counts = np.diff(upto, prepend=0) + 1
+    # A comma inside quotes separates nothing. Every line's quotes close (checked before),
+    # so quotes pair up in order, each pair around quoted text; only pairs with something
+    # between them ("" is the common case) can hold a comma.
+    quotes = np.flatnonzero(arr == 34)
+    opens, closes = quotes[0::2], quotes[1::2]
+    opens = opens[: closes.size]
+    wide = closes - opens > 1
+    if wide.any():
+        opens, closes = opens[wide], closes[wide]
+        inside = np.searchsorted(commas, closes) - np.searchsorted(commas, opens)
+        held = inside > 0
+        if held.any():
+            line = np.searchsorted(ends, opens[held])
+            counts -= np.bincount(line, weights=inside[held], minlength=counts.size).astype(
+                counts.dtype
+            )
     starts = np.concatenate([[0], ends[:-1] + 1])
     blank = (ends - starts) <= 1  # "" or "\r"
     return np.where(blank, 0, counts)
