@@ -60,11 +60,36 @@ async def read_body(
 
 
 def parse_json(body: bytes) -> Any:
-    """The body as JSON; raises Rejected(400) naming where it stops being JSON."""
+    """The body as JSON; raises Rejected(400) naming where it stops being JSON, or
+    Rejected(422) for a NUL character in a string, which no field takes (PostgreSQL's
+    text cannot hold one)."""
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise Rejected(400, f"the body is not JSON ({str(exc).splitlines()[0][:120]})") from None
+    # JSON can only carry a NUL escaped, so a body without the escape is spared the walk.
+    if b"\\u0000" in body and _holds_nul(data):
+        raise Rejected(
+            422,
+            "a string in the body holds a NUL character (\\u0000)",
+            "remove control characters from the fields",
+        )
+    return data
+
+
+def _holds_nul(data: Any) -> bool:
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def check_request(

@@ -261,3 +261,25 @@ def test_a_refused_order_is_counted_and_logged_without_its_body(
         + hashlib.sha256(body).hexdigest()[:12]
     ]
     _logs_hold_no_body(caplog)
+
+
+@pytest.mark.parametrize(
+    ("path", "token", "body"),
+    [
+        ("/alerts", ALERTS_TOKEN, {"alerts": [{"name": "LinkDown", "summary": "Gi0/0/1\u0000"}]}),
+        ("/orders", ORDERS_TOKEN, {"customer": "BA100000001", "offering": "POST-399\u0000"}),
+    ],
+)
+def test_a_nul_character_is_refused_in_one_line(
+    edge: Served, path: str, token: str, body: dict[str, object]
+) -> None:
+    # PostgreSQL's text cannot hold a NUL: the fuzz found it a 500 there.
+    alarms, orders = _count(edge, Alarm), _count(edge, ProductOrder)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    status, _, answer, _ = _send(edge, path, headers, json.dumps(body).encode())
+    assert status == 422, answer
+    assert json.loads(answer) == {
+        "error": "a string in the body holds a NUL character (\\u0000)",
+        "hint": "remove control characters from the fields",
+    }
+    assert (_count(edge, Alarm), _count(edge, ProductOrder)) == (alarms, orders)
