@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from domain import policy
 from domain.config import Role
@@ -379,18 +379,21 @@ def raise_among(
     service_affecting: bool = False,
     now: datetime | None = None,
     raised_at: datetime | None = None,
+    mask: Callable[[str], str] = mask_text,
 ) -> tuple[Alarm, bool]:
     """`raise_alarm` among alarms already loaded (`known`, by fingerprint, from
     `alarms_by_fingerprint`): no query. A new alarm is added to `known` only (it has no
     id yet): the caller stores it, with `insert_alarms` for a batch's new alarms together.
 
     `raised_at` (default `now`) is when the fault began, `now` when it was heard of.
+    `mask` is mask_text, or a batch's memo of it (a flood repeats the same names,
+    severities and summaries thousands of times).
     """
     now = now or utcnow()
     raised_at = raised_at or now
-    summary, description = mask_text(summary), mask_text(description)
+    summary, description = mask(summary), mask(description)
     if labels:
-        labels = {k: mask_text(v) if isinstance(v, str) else v for k, v in labels.items()}
+        labels = {k: mask(v) if isinstance(v, str) else v for k, v in labels.items()}
     alarm = known.get(fingerprint)
     if alarm is None:
         alarm = Alarm(
@@ -437,27 +440,29 @@ def raise_among(
 
 
 def insert_alarms(session: Session, alarms: Sequence[Alarm]) -> None:
-    """Store new alarms in one INSERT and make them the session's, with their ids.
+    """Store new alarms (from `raise_among`) in one INSERT and give them their ids.
 
-    The ORM would insert them one at a time on SQLite, to learn each id in order;
-    fingerprints are unique, so the ids come back by fingerprint instead.
+    The ORM would insert them one at a time on SQLite, to learn each id in order, and a
+    multi-row INSERT ... RETURNING is slow to parse on PostgreSQL; so a plain executemany,
+    then the ids read back by fingerprint (unique). The objects are not made the
+    session's (that costs more than the insert): set everything on them first; later
+    changes go through a query.
     """
     if not alarms:
         return
     table = Alarm.__table__
     columns = [c.key for c in sa.inspect(Alarm).column_attrs if c.key != "id"]
     rows = [{k: getattr(a, k) for k in columns} for a in alarms]
-    stored = session.execute(
-        sa.insert(table).returning(table.c.fingerprint, table.c.id),  # type: ignore[arg-type]
-        rows,
-    )
-    ids: dict[str, int] = {fingerprint: id_ for fingerprint, id_ in stored}
-    for alarm, row in zip(alarms, rows, strict=True):
-        for key, value in row.items():
-            setattr(alarm, key, value)  # every column set: nothing to load again later
+    session.execute(sa.insert(table), rows)  # type: ignore[arg-type]
+    fingerprints = [a.fingerprint for a in alarms]
+    ids: dict[str, int] = {
+        fingerprint: id_
+        for fingerprint, id_ in session.execute(
+            sa.select(Alarm.fingerprint, Alarm.id).where(Alarm.fingerprint.in_(fingerprints))
+        )
+    }
+    for alarm in alarms:
         alarm.id = ids[alarm.fingerprint]
-        make_transient_to_detached(alarm)
-        session.add(alarm)
 
 
 def clear_alarm(session: Session, fingerprint: str, now: datetime | None = None) -> Alarm | None:
