@@ -236,6 +236,13 @@ class CsvBlocks:
         if what == "long":
             kib = self.max_record_bytes / 1024
             limit = f"{self.max_record_bytes:,} bytes" + (f" ({kib:.0f} KiB)" if kib >= 1 else "")
+            record = bytes(buf[start - base : at - base])
+            if self.multiline and record.count(b'"') % 2:  # a quote left open ran on
+                where = self._where(row, record[: _open_quote(record)])
+                return CsvFileError(
+                    f"{self.name}: {where}: the quote here is not closed within {limit}",
+                    hint='close the quote; a quote inside a quoted field is written twice ("")',
+                )
             return CsvFileError(
                 f"{self.name}: row {row:,} is longer than {limit}, the most a record may be",
                 hint="one record per line; is this the CSV file you meant?",

@@ -215,6 +215,17 @@ def test_multiline_mode_names_the_row_where_an_unclosed_quote_opens(tmp_path: Pa
     with pytest.raises(CsvFileError) as exc:
         read_csv_text(path, multiline=True)
     assert str(exc.value) == f"{path}: row 3, column 22 (method): the quote here is never closed"
+    # In a big file the open quote runs into the record bound first; it is still named.
+    path.write_text(
+        "reference,account,amount,received_at,method\n"
+        'P2,BA1,10,2026-11-02,"upi\n' + "P3,BA1,10,2026-11-02,upi\n" * 5_000
+    )
+    with pytest.raises(CsvFileError) as exc:
+        read_csv_text(path, multiline=True)
+    assert str(exc.value) == (
+        f"{path}: row 2, column 22 (method): the quote here is not closed within "
+        "65,536 bytes (64 KiB)"
+    )
 
 
 # -- writing ------------------------------------------------------------------------------
