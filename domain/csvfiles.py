@@ -110,14 +110,6 @@ class CsvBlocks:
             raise CsvFileError(f"{name}: the file is empty", hint=f"expected a header line: {hint}")
         self.header = [n.strip().lower() for n in names]
 
-    def require(self, columns: Sequence[str], hint: str) -> None:
-        """Refuse a header without every one of `columns`, naming the missing ones."""
-        missing = [c for c in columns if c not in self.header]
-        if missing:
-            raise CsvFileError(
-                f"{self.name}: row 1: missing column(s) {', '.join(missing)}", hint=hint
-            )
-
     def __iter__(self) -> Iterator[CsvBlock]:
         return self._blocks
 
