@@ -116,6 +116,14 @@ def build_service(sb: Switchboard) -> Service:
                 {"error": "the request body is not a Slack payload Switchboard can read"},
                 status_code=400,
             )
+        if bolt_response.status >= 500:
+            # Listeners ack first, so Bolt fails before the ack only on a payload its
+            # middleware cannot read: the sender's fault, said as such.
+            gate.refused(Rejected(400, "a signed payload Bolt cannot read"), body)
+            return JSONResponse(
+                {"error": "the request body is not a Slack payload Switchboard can read"},
+                status_code=400,
+            )
         return Response(
             status_code=bolt_response.status,
             content=bolt_response.body,

@@ -105,4 +105,71 @@ def payload(body: bytes, content_type: str | None) -> tuple[str, dict[str, Any]]
         raise Rejected(400, "the request body is not a Slack payload (bad JSON)") from None
     if not isinstance(parsed, dict):
         raise Rejected(400, "the request body is not a Slack payload (not a JSON object)")
+    problem = shape(parsed)
+    if problem:
+        raise Rejected(400, f"the request body is not a Slack payload ({problem})")
     return text, parsed
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _user_id(payload: Mapping[str, Any]) -> bool:
+    user = payload.get("user")
+    return isinstance(user, dict) and _text(user.get("id"))
+
+
+#: Inner event type -> the fields its listener reads (bot/slack/listeners/events.py).
+_EVENT_FIELDS = {"app_mention": ("user", "channel", "ts"), "app_home_opened": ("user",)}
+
+
+def shape(p: Mapping[str, Any]) -> str:
+    """What a signed payload lacks that Bolt's middleware or our listeners read, in a few
+    words; "" when it has the shape of a Slack payload. Slack always sends these fields;
+    a payload without them is not from Slack, and Bolt would fail on it (a 500)."""
+    if "command" in p:  # a slash command (a form)
+        if not (_text(p["command"]) and p["command"].startswith("/")):
+            return "a slash command without its /command"
+        missing = [f for f in ("user_id", "channel_id") if not _text(p.get(f))]
+        return f"a slash command without {' and '.join(missing)}" if missing else ""
+    if "ssl_check" in p:
+        return ""
+    kind = p.get("type")
+    if not _text(kind):
+        return "no type"
+    if kind == "url_verification":
+        has = isinstance(p.get("challenge"), str)
+        return "" if has else "a url_verification without a challenge"
+    if kind == "event_callback":
+        event = p.get("event")
+        if not (isinstance(event, dict) and _text(event.get("type"))):
+            return "an event_callback without an event"
+        lacking = [f for f in _EVENT_FIELDS.get(event["type"], ()) if not _text(event.get(f))]
+        return f"an {event['type']} event without {', '.join(lacking)}" if lacking else ""
+    if kind in ("block_actions", "view_submission", "view_closed", "shortcut", "message_action"):
+        if not _user_id(p):
+            return f"a {kind} without its user"
+        if kind == "block_actions":
+            actions = p.get("actions")
+            if not (
+                isinstance(actions, list)
+                and actions
+                and all(isinstance(a, dict) and _text(a.get("action_id")) for a in actions)
+            ):
+                return "a block_actions without its actions"
+            if not _text(p.get("trigger_id")):
+                return "a block_actions without its trigger_id"
+            where = [p.get(f) for f in ("channel", "container") if p.get(f) is not None]
+            if not all(isinstance(w, dict) for w in where):
+                return "a block_actions whose channel is not an object"
+            message = p.get("message")
+            if message is not None and not (
+                isinstance(message, dict) and isinstance(message.get("blocks", []), list)
+            ):
+                return "a block_actions whose message is not a message"
+        if kind.startswith("view_") and not (
+            isinstance(p.get("view"), dict) and _text(p["view"].get("callback_id"))
+        ):
+            return f"a {kind} without its view"
+    return ""
