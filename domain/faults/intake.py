@@ -5,9 +5,11 @@ down is filed under the device-down alarm (correlated) instead of standing alone
 a critical, service-affecting alarm opens one ticket.
 
 A batch is filed set-wise: a fixed number of queries per chunk of alerts (the alarms of
-the chunk's fingerprints, the devices it names, the root alarms of those devices), the
-alerts then applied in order in memory and written together. The work grows with the
-batch, never with its square.
+the chunk's fingerprints, the devices it names, the device-down alarms of those devices,
+and all their root alarms where the chunk brings a device-down), the alerts then applied
+in order in memory and written together. The Python work grows with the batch, never
+with its square; the database's part is those lookups by index per chunk (for one device
+with 10,000 raised alarms, a scan of them per chunk for its device-down alarm).
 
 Times are the receiver's: a sender's time more than a day ahead of receipt, or before
 the device existed, is clamped and the alarm's label `switchboard_time` says what the
@@ -304,7 +306,10 @@ def ingest(
     going_down = {
         d.id
         for e, d in zip(events, devices, strict=True)
-        if d and e.firing and DEVICE_DOWN.match(e.name)
+        # An alarm keeps the type it was raised with, whatever a repeat is named.
+        if d
+        and e.firing
+        and DEVICE_DOWN.match(getattr(alarms.get(e.fingerprint), "alarm_type", e.name))
     }
     roots = _Roots(session, firing, going_down)
     to_ticket: list[tuple[AlertEvent, Alarm, Device | None]] = []
