@@ -63,6 +63,53 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
     return frame, labels, f"synthetic demo usage, {args.lines:,} lines, seed {args.seed}"
 
 
+def _when(epoch: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _feedback_from_db(settings: Settings) -> tuple[Any, str]:
+    """The analysts' decisions in the database as training rows, and where they came from."""
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from bot.bootstrap import open_database
+    from models.fraud import labels_from_db, usage_from_db
+    from models.fraud.training import decided_labels, feedback_rows
+
+    days = settings.fraud.window_days
+    no_decisions = DomainError(
+        "the database holds no confirmed or dismissed fraud case to learn from",
+        hint="decide cases first (/fraud confirm F-1, /fraud dismiss F-2), "
+        "or train without --from-db",
+    )
+    db = open_database(settings)
+    try:
+        decided = decided_labels(labels_from_db(db, window_days=days))
+        if decided.is_empty():
+            raise no_decisions
+        lo = int(decided["since"].min())  # type: ignore[arg-type]
+        hi = int(decided["decided"].max()) + 1  # type: ignore[arg-type]
+        frames = list(
+            usage_from_db(
+                db,
+                since=datetime.fromtimestamp(lo, UTC),
+                until=datetime.fromtimestamp(hi, UTC),
+            )
+        )
+    finally:
+        db.dispose()
+    feedback = feedback_rows(pl.concat(frames), decided) if frames else None
+    if feedback is None or not len(feedback.kinds):
+        raise DomainError(
+            "the decided lines have no usage before their decisions",
+            hint="check the usage records of the lines in the decided cases",
+        )
+    return feedback, f"database {db!r}"
+
+
 def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud import has_model, save_model, train
 
@@ -70,11 +117,29 @@ def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
     if args.if_missing and has_model(model_dir):
         out.print(f"a fraud model is already in {model_dir}; keeping it")
         return 0
+    feedback = None
+    if args.from_db:
+        # The analysts' decisions teach on top of the generated (or --input) set.
+        with out.status("reading the analysts' decisions"):
+            feedback, where = _feedback_from_db(settings)
+        args = argparse.Namespace(**{**vars(args), "from_db": False})
     with out.status("reading the training data"):
         frame, labels, source = _fraud_data(args, settings)
+    if feedback is not None:
+        source = f"{source}; analysts' decisions in {where}"
+        out.print(
+            f"learning from {feedback.confirmed:,} confirmed and {feedback.dismissed:,} "
+            f"dismissed cases decided {_when(feedback.first)} to {_when(feedback.last)} UTC, "
+            f"each line's usage up to its decision only"
+        )
     with out.status(f"training on {frame.height:,} records"):
         trained = train(
-            frame, labels, threshold=settings.fraud.threshold, source=source, seed=args.seed
+            frame,
+            labels,
+            threshold=settings.fraud.threshold,
+            source=source,
+            seed=args.seed,
+            feedback=feedback,
         )
         path = save_model(trained, model_dir)
     out.print(f"fraud model {trained.version} written to {path} (model card beside it)")
@@ -185,10 +250,10 @@ def register(sub: Subcommands) -> None:
     frs = fr.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
     frs.required = True
 
-    def data_source(sp: Parser) -> None:
+    def data_source(sp: Parser, from_db: str = "usage and labels from the database") -> None:
         sp.add_argument("--input", help="usage CSV (the interchange in DESIGN.md)")
         sp.add_argument("--labels", help="labels CSV: subscriber,kind,since")
-        sp.add_argument("--from-db", action="store_true", help="usage and labels from the database")
+        sp.add_argument("--from-db", action="store_true", help=from_db)
         sp.add_argument(
             "--synthetic",
             action="store_true",
@@ -199,7 +264,11 @@ def register(sub: Subcommands) -> None:
 
     t = frs.add_parser("train", help="train the model; write the artifact and model card")
     t.set_defaults(handler=cmd_fraud_train)
-    data_source(t)
+    data_source(
+        t,
+        from_db="also learn from analysts' confirmed and dismissed cases in the database, "
+        "each line's usage up to its decision",
+    )
     t.add_argument("--if-missing", action="store_true", help="do nothing if a model exists")
     e = frs.add_parser("evaluate", help="PR-AUC, ROC-AUC, precision, recall on held-out lines")
     e.set_defaults(handler=cmd_fraud_evaluate)

@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from models.fraud.features import FEATURES, FeatureBuilder
 from models.fraud.model import NORMAL, FraudModel
 from models.fraud.training import (
+    Feedback,
     Metrics,
     evaluate,
     feature_rows,
@@ -33,6 +34,8 @@ ARTIFACT_FORMAT = 1
 TRAIN_WINDOWS = (0, 14, 7)
 THIN_KEEP = 0.4
 THIN_WINDOWS = (0, 7)
+#: Times each analyst-decided line is repeated in training.
+FEEDBACK_WEIGHT = 20
 
 
 class ModelMissing(DomainError):
@@ -53,6 +56,8 @@ class TrainedModel:
     metrics: dict[str, Metrics] = field(default_factory=dict)
     trained_at: str = ""
     home_country: str = "IN"
+    #: What analysts' decisions added to the training set ("" for none).
+    feedback: str = ""
 
     def features(self) -> FeatureBuilder:
         return FeatureBuilder(self.home_country)
@@ -66,8 +71,16 @@ def train(
     source: str,
     seed: int = 0,
     test_share: float = 0.3,
+    feedback: Feedback | None = None,
 ) -> TrainedModel:
-    """Fit on a split of the lines (by subscriber) and measure on the rest."""
+    """Fit on a split of the lines (by subscriber) and measure on the rest.
+
+    `feedback` (analysts' decisions, `training.feedback_rows`) joins the training side
+    only, each row repeated `FEEDBACK_WEIGHT` times: the generated set still teaches
+    the patterns, and a few hundred decided lines weigh enough against thousands of
+    generated ones to move the model where the analysts said it was wrong. The metrics
+    stay those of the generated held-out lines.
+    """
     if "is_fraud" in labels.columns:
         labels = labels.filter(pl.col("is_fraud"))
     X, kinds, subs = feature_rows(frame, labels, (0,))
@@ -84,8 +97,12 @@ def train(
     ka = np.concatenate([p[1] for p in parts])
     sa = np.concatenate([p[2] for p in parts])
     mine = np.isin(sa, list(train_subs))
+    Xt, kt = Xa[mine], ka[mine]
+    if feedback is not None and len(feedback.kinds):
+        Xt = np.vstack([Xt, np.repeat(feedback.X, FEEDBACK_WEIGHT, axis=0)])
+        kt = np.concatenate([kt, np.repeat(feedback.kinds, FEEDBACK_WEIGHT)])
     try:
-        model = FraudModel(threshold=threshold, random_state=seed).fit(Xa[mine], ka[mine])
+        model = FraudModel(threshold=threshold, random_state=seed).fit(Xt, kt)
     except ValueError as exc:
         raise DomainError(
             str(exc), hint="train on more lines, with fraud of several kinds"
@@ -95,7 +112,7 @@ def train(
     out7 = ~np.isin(s7, list(train_subs))
     if (k7[out7] != NORMAL).any():
         metrics["held-out lines, last 7 days"] = evaluate(model, X7[out7], k7[out7])
-    digest = hashlib.sha256(Xa[mine].tobytes() + "|".join(ka[mine]).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(Xt.tobytes() + "|".join(kt).encode()).hexdigest()[:8]
     end = int(frame["started_at"].max())  # type: ignore[arg-type]
     day = datetime.fromtimestamp(end, UTC).strftime("%Y%m%d")
     kinds_all, counts = np.unique(kinds, return_counts=True)
@@ -109,6 +126,19 @@ def train(
         train_subscribers=train_subs,
         metrics=metrics,
         trained_at=datetime.fromtimestamp(end, UTC).isoformat(),
+        feedback=_feedback_note(feedback),
+    )
+
+
+def _feedback_note(feedback: Feedback | None) -> str:
+    if feedback is None:
+        return ""
+    first = datetime.fromtimestamp(feedback.first, UTC).strftime("%Y-%m-%d %H:%M")
+    last = datetime.fromtimestamp(feedback.last, UTC).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{feedback.confirmed:,} confirmed and {feedback.dismissed:,} dismissed cases "
+        f"decided {first} to {last} UTC, each line seen over the window before its "
+        f"decision, weighted x{FEEDBACK_WEIGHT}"
     )
 
 
@@ -207,6 +237,7 @@ def model_card(t: TrainedModel) -> str:
         f"- training also sees every line over the trailing {TRAIN_WINDOWS[1]} and "
         f"{TRAIN_WINDOWS[2]} days, and a copy with {THIN_KEEP:.0%} of the fraud records "
         "(quieter fraud)",
+        *([f"- analysts' decisions: {t.feedback}"] if getattr(t, "feedback", "") else []),
         "",
         "## Model",
         "",

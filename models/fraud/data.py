@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from domain.billing.models import UsageRecord
 from domain.customers.models import Subscription
 from domain.db import Database
-from domain.fraud.models import FraudLabel
+from domain.fraud.choices import LabelSource
+from domain.fraud.models import FraudCase, FraudLabel
 from models.fraud.usage_csv import FRAME_SCHEMA
 
 PAGE = 250_000
+DAY = 86_400
 
 
 def _epoch(value: datetime | str) -> int:
@@ -40,8 +42,10 @@ def usage_from_db(
     since: datetime | None = None,
     page: int = PAGE,
     subscription_ids: Collection[int] | None = None,
+    until: datetime | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """Usage records (from `since` on, of some lines) as typed frames, a page at a time."""
+    """Usage records (from `since` on, before `until`, of some lines) as typed frames,
+    a page at a time."""
     u = UsageRecord.__table__.c
     s = Subscription.__table__.c
     name = _subscriber(s)
@@ -70,6 +74,8 @@ def usage_from_db(
             )
             if since is not None:
                 q = q.where(u.started_at >= since)
+            if until is not None:
+                q = q.where(u.started_at < until)
             if subscription_ids is not None:
                 q = q.where(u.subscription_id.in_(list(subscription_ids)))
             rows = conn.execute(q).all()
@@ -97,28 +103,70 @@ def usage_from_db(
                 return
 
 
-def labels_from_db(db: Database) -> pl.DataFrame:
-    """Fraud labels `subscriber,is_fraud,kind,since`; an analyst's latest word wins."""
+def labels_from_db(db: Database, window_days: int = 7) -> pl.DataFrame:
+    """Fraud labels `subscriber,is_fraud,kind,since,decided,source`; the latest word wins.
+
+    `decided` (epoch seconds) is when an analyst decided the case, null for the demo
+    generator's seeded ground truth. For a decided case `since` is the start of the
+    scoring window that raised it, `window_days` (the desk's `fraud.window_days`) before
+    the case was opened: a confirmed case says the fraud was under way from there (the
+    case holds no earlier evidence), a dismissed one that the usage from there to the
+    decision is ordinary. A line with several labels keeps the last decided (seeded
+    truth counts as earliest).
+    """
     lab, sub = FraudLabel.__table__.c, Subscription.__table__.c
+    case = FraudCase.__table__.c
     q = (
-        sa.select(_subscriber(sub), lab.is_fraud, lab.kind, lab.since)
+        sa.select(
+            _subscriber(sub),
+            lab.is_fraud,
+            lab.kind,
+            lab.since,
+            case.opened_at,
+            case.decided_at,
+            lab.source,
+        )
         .join(Subscription.__table__, sub.id == lab.subscription_id)
-        .order_by(lab.since, lab.id)
+        .outerjoin(FraudCase.__table__, case.id == lab.case_id)
+        .order_by(lab.id)
     )
     with db.engine.connect() as conn:
         rows = conn.execute(q).all()
+    analyst = LabelSource.ANALYST.value
+    decided: list[int | None] = []
+    since: list[int] = []
+    for _, _, _, lab_since, opened, decided_at, source in rows:
+        if source != analyst:
+            decided.append(None)
+            since.append(_epoch(lab_since))
+            continue
+        # decide_case writes the decision time into `since`; the case has it too.
+        at = _epoch(decided_at if decided_at is not None else lab_since)
+        decided.append(at)
+        began = (at if opened is None else _epoch(opened)) - window_days * DAY
+        since.append(min(began, at))
     frame = pl.DataFrame(
         {
             "subscriber": [r[0] for r in rows],
             "is_fraud": [bool(r[1]) for r in rows],
             "kind": [r[2] or "" for r in rows],
-            "since": [_epoch(r[3]) for r in rows],
+            "since": since,
+            "decided": decided,
+            "source": [str(r[6]) for r in rows],
         },
         schema={
             "subscriber": pl.String,
             "is_fraud": pl.Boolean,
             "kind": pl.String,
             "since": pl.Int64,
+            "decided": pl.Int64,
+            "source": pl.String,
         },
     )
-    return frame.unique("subscriber", keep="last", maintain_order=True)
+    order = pl.col("decided").fill_null(pl.col("since").min() - 1)
+    return (
+        frame.with_row_index("_row")
+        .sort(order, "_row")
+        .drop("_row")
+        .unique("subscriber", keep="last", maintain_order=True)
+    )

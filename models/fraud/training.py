@@ -10,7 +10,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from domain.fraud.choices import FraudKind
-from models.fraud.features import DAY, Features, compute_features
+from models.fraud.features import DAY, FEATURES, Features, compute_features
 from models.fraud.model import NORMAL, FraudModel
 
 
@@ -180,3 +180,68 @@ def fit_model(
     features: Features, kinds: np.ndarray, threshold: float, random_state: int = 0
 ) -> FraudModel:
     return FraudModel(threshold=threshold, random_state=random_state).fit(features.matrix, kinds)
+
+
+# -- analysts' decisions as training rows ---------------------------------------------------
+
+
+@dataclass
+class Feedback:
+    """Feature rows of the lines analysts decided on, each seen as it was when decided."""
+
+    X: np.ndarray
+    kinds: np.ndarray
+    subscribers: np.ndarray
+    confirmed: int
+    dismissed: int
+    #: Earliest and latest decision (epoch seconds).
+    first: int
+    last: int
+
+
+#: The kind of a confirmed line whose case named none.
+UNSPECIFIED = "unspecified"
+
+
+def decided_labels(labels: pl.DataFrame) -> pl.DataFrame:
+    """The labels an analyst decided (those with a decision time), seeded truth left out."""
+    if "decided" not in labels.columns:
+        return labels.clear()
+    return labels.filter(pl.col("decided").is_not_null())
+
+
+def feedback_rows(frame: pl.DataFrame, labels: pl.DataFrame) -> Feedback:
+    """Each decided line's features over the usage the analyst judged, nothing after.
+
+    A decided line's row is computed over its label's window: from `since` (the start of
+    the scoring window that raised the case, see `data.labels_from_db`) up to, not
+    including, its decision; a confirmed line is a row of its kind, a dismissed one an
+    ordinary row. Every other line of the frame inside that window is computed with it
+    (handsets shared across lines count, as in scoring), but only the decided lines'
+    rows are kept: records at or after a decision never reach its row. Lines nobody
+    decided on add nothing here.
+    """
+    decided = decided_labels(labels)
+    if decided.is_empty():
+        raise ValueError("no decided labels")
+    xs, ks, ss = [], [], []
+    for (lo, hi), group in decided.group_by(["since", "decided"], maintain_order=True):
+        cut = frame.filter((pl.col("started_at") >= lo) & (pl.col("started_at") < hi))
+        f = compute_features(cut)
+        row = {str(s): i for i, s in enumerate(f.subscribers)}
+        for sub, fraud, kind in group.select("subscriber", "is_fraud", "kind").iter_rows():
+            if sub not in row:
+                continue  # no usage in the window the analyst looked at
+            xs.append(f.matrix[row[sub]])
+            ks.append((kind or UNSPECIFIED) if fraud else NORMAL)
+            ss.append(sub)
+    kinds = np.array(ks, dtype=object)
+    return Feedback(
+        X=np.vstack(xs) if xs else np.zeros((0, len(FEATURES))),
+        kinds=kinds,
+        subscribers=np.array(ss, dtype=object),
+        confirmed=int((kinds != NORMAL).sum()),
+        dismissed=int((kinds == NORMAL).sum()),
+        first=int(decided["decided"].min()),  # type: ignore[arg-type]
+        last=int(decided["decided"].max()),  # type: ignore[arg-type]
+    )
