@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from slack_bolt import App, BoltRequest
@@ -33,6 +34,7 @@ from bot.slack import gate
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge
 from bot.webhooks import Rejected
+from domain.config import ServerSettings
 from domain.errors import Conflict, DomainError
 from skills.reply import Button, Reply, Section
 
@@ -94,10 +96,19 @@ def build_service(sb: Switchboard) -> Service:
             gate.declared_length(headers, slack_limit)
             body = await gate.read_capped(request.stream(), slack_limit)
             gate.verify(slack_secret.get_secret_value() if slack_secret else "", headers, body)
-            text, _ = gate.payload(body, headers.get("content-type"))
+            text, parsed = gate.payload(body, headers.get("content-type"))
         except Rejected as exc:
             gate.refused(exc, body)
             return JSONResponse(exc.body(), status_code=exc.status)
+        if parsed.get("type") == "app_rate_limited":
+            # Slack says it dropped this app's events for a minute. Bolt has no listener
+            # for it and would answer 404, which Slack counts as a failed delivery.
+            log.warning(
+                "Slack rate-limited this app's events: events of the minute starting at %s"
+                " were dropped by Slack and will not arrive",
+                str(parsed.get("minute_rate_limited", "?"))[:20],
+            )
+            return Response(status_code=200)
         try:
             bolt_request = BoltRequest(
                 body=text, query=dict(request.query_params), headers=dict(headers)
@@ -323,6 +334,16 @@ def _start_socket_mode(service: Service):  # type: ignore[no-untyped-def]
     return handler
 
 
+def proxy_options(settings: ServerSettings) -> dict[str, Any]:
+    """uvicorn's X-Forwarded-For handling: believed only from server.trusted_proxies.
+
+    uvicorn's own default believes it from 127.0.0.1, so any local client could pick its
+    own address (and alert rate-limit bucket) per request; none is trusted unless listed.
+    """
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
+
+
 def server(service: Service, *, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(
         service.asgi,
@@ -331,6 +352,7 @@ def server(service: Service, *, host: str, port: int) -> uvicorn.Server:
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=int(service.sb.settings.server.shutdown_grace_s) + 5,
+        **proxy_options(service.sb.settings.server),
     )
     return uvicorn.Server(config)
 

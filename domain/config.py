@@ -118,6 +118,24 @@ class ServerSettings(Section):
     #: Largest body /slack/events reads (bytes); larger is a 413 before it is read.
     #: Slack's biggest payloads (a modal's 100 blocks, a message's 50) are a few hundred KB.
     slack_max_body_bytes: int = Field(default=1_048_576, ge=65_536, le=10_485_760)
+    #: Addresses or networks (a load balancer, a reverse proxy) whose X-Forwarded-For is
+    #: believed; from anyone else the header is ignored, so a sender cannot pick its own
+    #: alert rate-limit bucket. None by default: the peer's address is the sender.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an IP address or network, e.g. 10.0.0.5 or 10.0.0.0/24"
+                ) from None
+        return proxies
 
 
 class UserSettings(Section):
