@@ -10,6 +10,7 @@ noticed through the anchor file (domain/audit/anchors.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -239,6 +240,14 @@ def _late_note(event: PendingEvent) -> str:
     return f"[stored late: kept in the audit journal at {kept}]"
 
 
+#: A command stores what the journal holds with its own event only while the journal is
+#: this small (a few hundred events); a longer one is the anchor job's, in batches, so the
+#: first command after an outage does not hold the chain for seconds.
+INLINE_JOURNAL_BYTES = 64 * 1024
+#: Journaled events stored per transaction when the anchor job drains the journal.
+DRAIN_BATCH = 500
+
+
 def store_events(
     db: Database,
     events: Sequence[PendingEvent],
@@ -246,19 +255,28 @@ def store_events(
     journal_file: Path | None = None,
     budget: float = STORE_BUDGET_S,
 ) -> int:
-    """Store `events` in the chain, after any the journal holds, within `budget`
-    seconds (retrying while the database is locked or away); AuditUnwritten if not.
+    """Store `events` in the chain within `budget` seconds (retrying while the database
+    is locked or away); AuditUnwritten if not.
 
-    Returns how many journaled events were stored with them.
+    A short journal is stored first, in the same transaction; a long one, or one another
+    writer holds (the anchor job draining it), is left to `drain_journal`, and `events`
+    are stored alone. Returns how many journaled events were stored with them.
     """
     deadline = time.monotonic() + budget
     last: BaseException | None = None
+    inline = journal_file if _short(journal_file) else None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             break
         try:
-            with journal.draining(journal_file, deadline) as kept:
+            with contextlib.ExitStack() as stack:
+                try:
+                    # Wait for the journal only briefly: a drain holding it runs on its own.
+                    soon = min(deadline, time.monotonic() + 0.05)
+                    kept = stack.enter_context(journal.draining(inline, soon))
+                except JournalBusy:
+                    kept = journal.Drain([])
                 with _bounded_transaction(db, left) as s:
                     for pending in kept.events:
                         _record(s, pending, _late_note(pending))
@@ -274,6 +292,13 @@ def store_events(
         f"the audit event could not be stored within {budget:g} s ({reason})",
         "the database is locked or away; try again in a moment",
     )
+
+
+def _short(journal_file: Path | None) -> bool:
+    try:
+        return journal_file is not None and journal_file.stat().st_size <= INLINE_JOURNAL_BYTES
+    except OSError:
+        return False
 
 
 def redacted(event: PendingEvent) -> PendingEvent:
@@ -293,10 +318,35 @@ def keep_in_journal(journal_file: Path, event: PendingEvent, at: datetime | None
 
 
 def drain_journal(db: Database, journal_file: Path, budget: float = STORE_BUDGET_S) -> int:
-    """Store the journal's events in the chain (the anchor job calls this); how many."""
+    """Store all the journal's events in the chain (the anchor job calls this), in
+    transactions of DRAIN_BATCH events, each within `budget`; how many.
+
+    The journal stays locked until every batch is stored, then is emptied; commands in
+    the meantime store their own events without waiting for it. A crash part way stores
+    the earlier batches again on the next drain (events are never lost, possibly twice).
+    """
     if not journal.waiting(journal_file):
         return 0
-    return store_events(db, (), journal_file=journal_file, budget=budget)
+    with journal.draining(journal_file, time.monotonic() + budget) as kept:
+        for start in range(0, len(kept.events), DRAIN_BATCH):
+            batch = kept.events[start : start + DRAIN_BATCH]
+            deadline = time.monotonic() + budget
+            while True:
+                try:
+                    with _bounded_transaction(db, max(deadline - time.monotonic(), 0.05)) as s:
+                        for pending in batch:
+                            _record(s, pending, _late_note(pending))
+                    break
+                except _TRANSIENT as exc:
+                    if time.monotonic() >= deadline:
+                        raise AuditUnwritten(
+                            f"{start:,} of {len(kept.events):,} journaled audit events stored; "
+                            f"the rest could not be within {budget:g} s ({exc})",
+                            "the anchor job tries again at its next run",
+                        ) from None
+                    time.sleep(0.05)
+        kept.done()
+        return len(kept.events)
 
 
 # -- verifying and anchoring ------------------------------------------------------------

@@ -280,3 +280,50 @@ def test_every_command_is_classified_for_the_audit_once() -> None:
         for b in classes[i + 1 :]:
             assert not a & b, a & b
     assert {c.name for c in load_skills().commands.values()} <= set(policy.COMMANDS)
+
+
+def test_a_long_journal_is_the_anchor_job_s_and_a_command_does_not_wait_for_it(
+    router: Router, world: Database, anchors: Path
+) -> None:
+    """After a long outage the journal holds thousands of events: the first command stores
+    its own event at once (it does not hold the chain while thousands are stored), and the
+    anchor job stores them all in batches; the trail verifies."""
+    from domain.audit import services
+    from domain.audit.journal import PendingEvent
+    from domain.audit.services import keep_in_journal
+
+    at = router.clock()
+    for _ in range(1_200):
+        keep_in_journal(
+            router.journal,
+            PendingEvent(actor="carol", command="ops whoami", outcome=Outcome.OK, at=at),
+        )
+    assert router.journal.stat().st_size > services.INLINE_JOURNAL_BYTES
+    started = time.monotonic()
+    assert router.handle(CAROL, "/ops whoami").ok
+    assert time.monotonic() - started < 1.0
+    assert len(rows(world)) == 1 and len(journaled(router)) == 1_200
+    run = anchor_chain(world, anchors)
+    assert run.result == "written"
+    assert len(rows(world)) == 1_201 and journaled(router) == []
+    check = verify_trail(world, anchors)
+    assert check.intact and check.events == 1_201
+
+
+def test_a_command_does_not_wait_while_the_anchor_job_drains_the_journal(
+    router: Router, world: Database
+) -> None:
+    """The journal held by a drain in progress: a command stores its own event alone."""
+    from domain.audit import journal
+    from domain.audit.journal import PendingEvent
+    from domain.audit.services import keep_in_journal
+
+    keep_in_journal(
+        router.journal,
+        PendingEvent(actor="carol", command="ops whoami", outcome=Outcome.OK, at=router.clock()),
+    )
+    with journal.draining(router.journal, time.monotonic() + 1):  # another drain holds it
+        started = time.monotonic()
+        assert router.handle(CAROL, "/ops whoami").ok
+        assert time.monotonic() - started < 1.0
+    assert len(rows(world)) == 1 and len(journaled(router)) == 1
