@@ -235,6 +235,12 @@ class CsvBlocks:
                     f"{self.name}: {where}: the quote here is not closed within {limit}",
                     hint='close the quote; a quote inside a quoted field is written twice ("")',
                 )
+            if b"\r" in record:  # classic Mac line ends: no \n anywhere
+                return CsvFileError(
+                    f"{self.name}: row {row:,} runs on for {limit} with line ends that are "
+                    "a carriage return alone (CR), which CSV readers do not take",
+                    hint="save the file with LF or CRLF line ends (Windows or Unix CSV)",
+                )
             return CsvFileError(
                 f"{self.name}: row {row:,} is longer than {limit}, the most a record may be",
                 hint="one record per line; is this the CSV file you meant?",

@@ -163,6 +163,20 @@ def test_a_1_mb_line_is_refused_after_its_first_chunk(tmp_path: Path) -> None:
     assert counted.handed <= 3 * 64 * 1024  # not the whole line
 
 
+def test_a_file_with_cr_only_line_ends_says_so(tmp_path: Path) -> None:
+    """Classic Mac line ends (CR alone) make one long row: the refusal says why."""
+    text = (HEADER + GOOD * 1_000).replace("\n", "\r")
+    path = tmp_path / "usage.csv"
+    path.write_bytes(text.encode())
+    with path.open("rb") as f, pytest.raises(CsvFileError) as exc:
+        list(CsvBlocks(f, str(path), chunk_bytes=64 * 1024))
+    assert str(exc.value) == (
+        f"{path}: row 1 runs on for 65,536 bytes (64 KiB) with line ends that are a "
+        "carriage return alone (CR), which CSV readers do not take"
+    )
+    assert exc.value.hint == "save the file with LF or CRLF line ends (Windows or Unix CSV)"
+
+
 def test_a_50_mb_line_is_refused_quickly_in_a_few_mb(tmp_path: Path) -> None:
     path = tmp_path / "usage.csv"
     with path.open("wb") as f:
