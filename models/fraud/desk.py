@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +20,11 @@ from domain.db import Database, utcnow
 from domain.fraud.services import Flag, open_cases
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from models.fraud.artifact import TrainedModel
     from models.fraud.model import SubscriberScore
+    from models.fraud.running import RunningWindow
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class ScoringRun:
     scored: int
     flagged: int
     opened: tuple[int, ...]
+    #: Usage records folded in since the previous run (the whole window when rebuilt).
+    new_records: int = 0
+    #: Every line of the window was scored (a new model or window, or a new day).
+    all_lines: bool = True
 
 
 class FraudDesk:
@@ -65,16 +72,27 @@ class FraudDesk:
 
         return load_model(self.model_dir)
 
+    def running_window(self, trained: TrainedModel) -> RunningWindow:
+        """The window's running aggregates, kept beside the models."""
+        from models.fraud.running import RunningWindow
+
+        return RunningWindow(
+            self.model_dir / "running", self.window_days, home_country=trained.home_country
+        )
+
     def score_and_open(self, now: datetime | None = None) -> ScoringRun:
-        """Score every line's usage over the window and open a case per new flag."""
-        from models.fraud.artifact import score_frames
-        from models.fraud.data import usage_from_db
+        """Score the lines with new usage over the window and open a case per new flag.
+
+        Usage is folded into running aggregates from a high-water mark, so a run reads
+        only records it has not seen; at a new day (or model, or window) every line of
+        the window is scored again from the aggregates.
+        """
         from models.fraud.model import as_scores
 
         now = now or self.clock()
         trained = self.model()
-        since = now - timedelta(days=self.window_days)
-        scores = as_scores(score_frames(trained, usage_from_db(self.db, since=since)))
+        refresh = self.running_window(trained).refresh(self.db, trained.version, now)
+        scores = as_scores(trained.model.score(refresh.features))
         flags = [Flag(s.subscriber, s.score, s.kind, tuple(s.reasons)) for s in scores if s.flagged]
         with self.db.transaction() as session:
             made = open_cases(
@@ -85,22 +103,46 @@ class FraudDesk:
                 now=now,
             )
             opened = tuple(c.id for c in made)
-        return ScoringRun(trained.version, len(scores), len(flags), opened)
+        return ScoringRun(
+            trained.version,
+            len(scores),
+            len(flags),
+            opened,
+            new_records=refresh.new_records,
+            all_lines=refresh.all_lines,
+        )
+
+    def rescan(self, now: datetime | None = None) -> pl.DataFrame:
+        """Score every line over the window from all its records (what a run must equal)."""
+        from models.fraud.data import usage_from_db
+        from models.fraud.features import FeatureBuilder
+        from models.fraud.running import day_window
+
+        now = now or self.clock()
+        trained = self.model()
+        window = day_window(now, self.window_days)
+        builder = FeatureBuilder(trained.home_country, window=window)
+        since = datetime.fromtimestamp(window[0], UTC)
+        return trained.model.score(builder.add_all(usage_from_db(self.db, since=since)).finish())
 
     def check_line(self, msisdn: str, now: datetime | None = None) -> LineCheck:
         """Score one line now over the window."""
-        from models.fraud.artifact import score_frames
         from models.fraud.data import usage_from_db
+        from models.fraud.features import FeatureBuilder
         from models.fraud.model import as_scores
+        from models.fraud.running import day_window
 
         now = now or self.clock()
         with self.db.read() as s:
             sub = subscription_by_msisdn(s, msisdn)
             sub_id, shown = sub.id, sub.msisdn or msisdn
         trained = self.model()
-        since = now - timedelta(days=self.window_days)
+        # The scheduled run's window, so a check shows the score the run gives.
+        window = day_window(now, self.window_days)
+        since = datetime.fromtimestamp(window[0], UTC)
         frames = usage_from_db(self.db, since=since, subscription_ids=[sub_id])
-        scores = as_scores(score_frames(trained, frames))
+        builder = FeatureBuilder(trained.home_country, window=window)
+        scores = as_scores(trained.model.score(builder.add_all(frames).finish()))
         return LineCheck(
             msisdn=shown,
             window_days=self.window_days,
