@@ -150,7 +150,85 @@ def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train_without(args: argparse.Namespace, settings: Settings, kind: str) -> Any:
+    """A model trained on the demo generator with every line of `kind` left out."""
+    import polars as pl
+
+    from models.fraud import train
+    from models.fraud.synthetic import synthetic_usage
+
+    frame, labels = synthetic_usage(args.lines, args.seed)
+    gone = labels.filter(pl.col("kind") == kind)["subscriber"]
+    with out.status(f"training on the demo generator without {kind}"):
+        return train(
+            frame.filter(~pl.col("subscriber").is_in(gone.implode())),
+            labels.filter(pl.col("kind") != kind),
+            threshold=settings.fraud.threshold,
+            source=f"synthetic demo usage without {kind}, {args.lines:,} lines, seed {args.seed}",
+            seed=args.seed,
+        )
+
+
+def _evaluate_suite(args: argparse.Namespace, settings: Settings) -> int:
+    """The model on independent generated worlds (models.fraud.world), one with a held-out kind."""
+    from domain.fraud.choices import FraudKind
+    from models.fraud import load_model
+    from models.fraud.training import evaluation_suite, suite_targets
+    from models.fraud.world import UNKNOWN_KINDS
+
+    known = [k.value for k in FraudKind]
+    if args.holdout_kind and args.holdout_kind not in known:
+        raise DomainError(
+            f"--holdout-kind {args.holdout_kind}: not a fraud kind the model trains on",
+            hint=f"one of {', '.join(known)}",
+        )
+    if args.held_out not in UNKNOWN_KINDS:
+        raise DomainError(
+            f"--held-out {args.held_out}: no such kind in the worlds",
+            hint=f"one of {', '.join(UNKNOWN_KINDS)} (or --holdout-kind for a trained kind)",
+        )
+    if args.worlds < 1 or args.world_lines < 500 or not 1 <= args.world_days <= 31:
+        raise DomainError(
+            "the suite needs --worlds >= 1, --world-lines >= 500 and --world-days 1..31",
+            hint="for example: --worlds 4 --world-lines 20000 --world-days 7",
+        )
+    if args.holdout_kind:
+        trained = _train_without(args, settings, args.holdout_kind)
+        held, origin = args.holdout_kind, f"trained now without {args.holdout_kind}"
+    else:
+        trained = load_model(settings.fraud.model_dir)
+        held, origin = args.held_out, f"from {settings.fraud.model_dir}"
+    budget = settings.fraud.alert_budget
+    out.print(
+        f"fraud model {trained.version} ({origin}) on {args.worlds} independent generated "
+        f"worlds of {args.world_lines:,} lines x {args.world_days} days (seeds {args.seed}.."
+        f"{args.seed + args.worlds - 1}) and one holding {held}, a kind it never trained on "
+        f"(seed {args.seed + args.worlds}); alert budget: the top {budget:.2%} of lines",
+        markup=False,
+    )
+    results = []
+    for result in evaluation_suite(
+        trained.model,
+        worlds=args.worlds,
+        lines=args.world_lines,
+        days=args.world_days,
+        seed=args.seed,
+        budget=budget,
+        held_out=held,
+        home_country=trained.home_country,
+    ):
+        for line in result.lines_of_text():
+            out.print(line, markup=False)
+        results.append(result)
+    out.print("targets (worst world)", markup=False)
+    for target, worst, met in suite_targets(results):
+        out.print(f"  {target:<48} {worst:>7}  {'met' if met else 'NOT met'}", markup=False)
+    return 0
+
+
 def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.suite:
+        return _evaluate_suite(args, settings)
     import numpy as np
 
     from models.fraud import load_model
@@ -275,6 +353,26 @@ def register(sub: Subcommands) -> None:
     data_source(e)
     e.add_argument(
         "--window-days", type=int, default=0, help="score the last N days only (default: all)"
+    )
+    e.add_argument(
+        "--suite",
+        action="store_true",
+        help="judge the saved model on independent generated worlds, at the alert budget",
+    )
+    e.add_argument("--worlds", type=int, default=4, help="suite: worlds (default 4)")
+    e.add_argument(
+        "--world-lines", type=int, default=20_000, help="suite: lines a world (default 20000)"
+    )
+    e.add_argument("--world-days", type=int, default=7, help="suite: days a world (default 7)")
+    e.add_argument(
+        "--held-out",
+        default="wangiri",
+        help="suite: the unknown kind of the last world: wangiri, pbx_hacking or sms_farm",
+    )
+    e.add_argument(
+        "--holdout-kind",
+        help="suite: train a model now on the demo generator without this fraud kind "
+        "(--lines, --seed) and judge it on worlds holding it",
     )
     sc = frs.add_parser("score", help="score a usage CSV; write subscriber,score,flagged,reasons")
     sc.set_defaults(handler=cmd_fraud_score)

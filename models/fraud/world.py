@@ -664,8 +664,9 @@ def _fraud(g: _Gen, held_out: str | None) -> None:
     lines = r.choice(ordinary_pool, n_fraud, replace=False)
     # Every kind present (a held-out one on a fifth of the lines), the rest at random shares.
     fixed = np.arange(len(kinds))
-    if len(kinds) > len(KNOWN_KINDS):
-        fixed = np.concatenate([fixed, np.full(max(n_fraud // 5 - 1, 0), len(kinds) - 1)])
+    if held_out:
+        more = max(n_fraud // 5 - 1, 0)
+        fixed = np.concatenate([fixed, np.full(more, kinds.index(held_out))])
     share = r.dirichlet(np.full(len(kinds), 2.0))
     rest = r.choice(len(kinds), max(n_fraud - len(fixed), 0), p=share)
     which = np.concatenate([fixed, rest])[:n_fraud]
@@ -705,7 +706,8 @@ def world(
 ) -> World:
     """A week (or `days`) of usage of `lines` lines drawn from freshly drawn `WorldParams`.
 
-    `held_out` adds one more kind (one of UNKNOWN_KINDS) to the six FraudKinds.
+    `held_out` adds one more kind (one of UNKNOWN_KINDS) to the six FraudKinds, on about a
+    fifth of the fraudulent lines; naming a FraudKind gives that kind the same share.
     """
     if held_out is not None and held_out not in UNKNOWN_KINDS + KNOWN_KINDS:
         raise ValueError(f"unknown kind {held_out!r}: one of {', '.join(UNKNOWN_KINDS)}")
