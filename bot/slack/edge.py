@@ -160,9 +160,16 @@ class SlackEdge:
     def deliver(
         self, reply: Reply, *, channel: str, user: str, respond: Callable[..., Any] | None = None
     ) -> str | None:
-        """Send a Reply where it belongs; returns the message ts of a public post."""
+        """Send a Reply where it belongs; returns the message ts of a public post.
+
+        Without a channel (a click on the App Home tab has neither a channel nor a
+        response_url) the reply is a direct message to `user`, private as an ephemeral is.
+        """
         message = to_message(reply)
         ts: str | None = None
+        if not channel:
+            channel = self.client.conversations_open(users=user)["channel"]["id"]
+            message.ephemeral, message.thread, respond = False, None, None
         if message.ephemeral:
             if respond is not None:
                 respond(

@@ -37,16 +37,9 @@ ORDER_LIMIT = 65_536  # orders.max_body_bytes's default
 def edge(
     request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, pg_template: str
 ) -> Iterator[Served]:
-    """`serve` whose alert senders may make 60 requests a minute, 2 at once."""
-    shipped = (PROJECT_ROOT / "config.yaml").read_text()
-    assert "  message_interval_s: 2\n" in shipped
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        shipped.replace(
-            "  message_interval_s: 2\n",
-            "  message_interval_s: 2\n  rate_limit_per_minute: 60\n  rate_limit_burst: 2\n",
-        )
-    )
+    """`serve` whose alert senders may make 60 requests a minute, 2 at once, behind a
+    proxy on this host (127.0.0.1 is a trusted proxy: its X-Forwarded-For names the sender)."""
+    config = _limited_config(tmp_path, trusted_proxies="[127.0.0.1]")
     env = {"SWITCHBOARD_ORDERS_TOKEN": ORDERS_TOKEN}
     if request.param == "sqlite":
         yield from _serve(tmp_path, sqlite_template, config, **env)
@@ -54,6 +47,30 @@ def edge(
     _need_postgres()
     with _pg_database(template=pg_template) as name:
         yield from _serve(tmp_path, None, config, database_url=_pg_url(name), **env)
+
+
+def _limited_config(tmp_path: Path, *, trusted_proxies: str | None) -> Path:
+    """The shipped config with a low alert rate limit, and server.trusted_proxies if given."""
+    shipped = (PROJECT_ROOT / "config.yaml").read_text()
+    assert "  message_interval_s: 2\n" in shipped and "  workers: 4\n" in shipped
+    text = shipped.replace(
+        "  message_interval_s: 2\n",
+        "  message_interval_s: 2\n  rate_limit_per_minute: 60\n  rate_limit_burst: 2\n",
+    )
+    if trusted_proxies is not None:
+        text = text.replace(
+            "  workers: 4\n", f"  workers: 4\n  trusted_proxies: {trusted_proxies}\n"
+        )
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    return config
+
+
+@pytest.fixture
+def edge_direct(tmp_path: Path, sqlite_template: Path) -> Iterator[Served]:
+    """`serve` with the same alert rate limit and no trusted proxy (the default)."""
+    config = _limited_config(tmp_path, trusted_proxies=None)
+    yield from _serve(tmp_path, sqlite_template, config)
 
 
 def _count(served: Served, model: type) -> int:
@@ -283,3 +300,39 @@ def test_a_nul_character_is_refused_in_one_line(
         "hint": "remove control characters from the fields",
     }
     assert (_count(edge, Alarm), _count(edge, ProductOrder)) == (alarms, orders)
+
+
+def test_x_forwarded_for_from_a_client_not_a_trusted_proxy_does_not_pick_its_bucket(
+    edge_direct: Served,
+) -> None:
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local
+    # sender naming a new address per request would get a fresh bucket each time.
+    token = {"Content-Type": "application/json", "Authorization": f"Bearer {ALERTS_TOKEN}"}
+    alarms = _count(edge_direct, Alarm)
+    for n in range(2):
+        spoofed = {**token, "X-Forwarded-For": f"10.66.0.{n + 1}"}
+        status, _, answer, _ = _send(edge_direct, "/alerts", spoofed, _alert(f"Spoof{n}"))
+        assert status == 202, answer
+    status, headers, answer, _ = _send(
+        edge_direct, "/alerts", {**token, "X-Forwarded-For": "10.66.0.3"}, _alert("Spoof2")
+    )
+    assert status == 429, answer
+    assert headers["Retry-After"] == "1"
+    # The sender is the peer, as it connected: the header changed nothing.
+    assert json.loads(answer)["error"] == "too many alert requests from 127.0.0.1; try again in 1 s"
+    assert _count(edge_direct, Alarm) == alarms + 2
+
+
+def test_behind_a_trusted_proxy_each_forwarded_sender_has_its_own_bucket(edge: Served) -> None:
+    token = {"Content-Type": "application/json", "Authorization": f"Bearer {ALERTS_TOKEN}"}
+    for sender in ("10.1.0.1", "10.1.0.2"):
+        forwarded = {**token, "X-Forwarded-For": sender}
+        for n in range(2):
+            status, _, answer, _ = _send(edge, "/alerts", forwarded, _alert(f"Fw{sender}{n}"))
+            assert status == 202, answer
+        status, _, answer, _ = _send(edge, "/alerts", forwarded, _alert("FwOver"))
+        assert status == 429, answer
+        assert json.loads(answer)["error"].startswith(f"too many alert requests from {sender};")
+    # The proxy's own requests (no header) are a third sender, its bucket untouched.
+    status, _, answer, _ = _send(edge, "/alerts", token, _alert("FwProxy"))
+    assert status == 202, answer

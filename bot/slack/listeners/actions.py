@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -52,8 +53,11 @@ def register(app: App, edge: SlackEdge) -> None:
                 view=form_view(spec, channel=channel, message=message),
             )
             return
+        # A click on the App Home tab comes without a response_url (Bolt's respond would
+        # raise): its answer goes to the caller as a direct message (see SlackEdge.deliver).
+        answer = respond if body.get("response_url") else None
         run_and_settle(
-            edge, value, body, user=user, channel=channel, message=message, respond=respond
+            edge, value, body, user=user, channel=channel, message=message, respond=answer
         )
 
 
@@ -70,13 +74,22 @@ def run_and_settle(
 ) -> None:
     """Run a clicked (or submitted) command; on success settle the original message."""
 
+    reporters: list[Callable[[str], None]] = []
+
+    def progress(text: str) -> None:
+        # Without a channel (the App Home tab) progress goes where the answer will: a DM.
+        if not reporters:
+            where = channel or edge.client.conversations_open(users=user)["channel"]["id"]
+            reporters.append(edge.progress(where))
+        reporters[0](text)
+
     def run() -> None:
         routed = edge.sb.router.route(
             edge.caller(user),
             command,
             channel=channel,
             source=source,
-            progress=edge.progress(channel),
+            progress=progress,
         )
         reply = routed.reply
         if reply.ok and message.get("ts") and message.get("blocks"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -10,6 +11,8 @@ from slack_bolt import App
 from bot.render.blockkit import button_element
 from bot.slack.edge import SlackEdge
 from skills.reply import Button
+
+log = logging.getLogger(__name__)
 
 SHORTCUTS = (
     ("My commands", "/ops help"),
@@ -59,19 +62,34 @@ def home_view(edge: SlackEdge, user: str) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
+def _text(event: dict[str, Any], field: str) -> str:
+    value = event.get(field)
+    return value if isinstance(value, str) else ""
+
+
 def register(app: App, edge: SlackEdge) -> None:
+    # Slack sends events a listener cannot answer (a bot's mention has no user); they are
+    # acked (200: anything else is a failed delivery to Slack) and ignored.
     @app.event("app_home_opened")
     def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+        user = _text(event, "user")
+        if not user:
+            log.debug("an app_home_opened without a user was ignored")
+            return
+
         def run() -> None:
-            edge.client.views_publish(user_id=event["user"], view=home_view(edge, event["user"]))
+            edge.client.views_publish(user_id=user, view=home_view(edge, user))
 
         edge.submit(run, body)
 
     @app.event("app_mention")
     def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
-        text = re.sub(r"<@[A-Z0-9]+>", "", event.get("text", "")).strip()
-        user, channel = event["user"], event["channel"]
-        thread = event.get("thread_ts") or event["ts"]
+        user, channel, ts = _text(event, "user"), _text(event, "channel"), _text(event, "ts")
+        if not (user and channel and ts):
+            log.debug("an app_mention without a user, channel or ts was ignored (a bot's?)")
+            return
+        text = re.sub(r"<@[A-Z0-9]+>", "", _text(event, "text")).strip()
+        thread = _text(event, "thread_ts") or ts
 
         def run() -> None:
             reply = edge.sb.router.handle(
