@@ -240,3 +240,19 @@ def test_a_label_decided_at_t_never_sees_usage_after_t(db: Database, tmp_path: P
     # ...and leave the row training takes from the decision exactly as it was.
     x_after, _ = rows()
     np.testing.assert_array_equal(x_after, x_before)
+
+
+def test_train_from_db_refuses_without_decisions(
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config, _ = _settings(tmp_path, db)
+    monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", db.url)
+    assert main(["--config", str(config), "fraud", "train", "--from-db"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the database holds no confirmed or dismissed fraud case to learn from" in err
+    assert "hint: decide cases first (/fraud confirm F-1, /fraud dismiss F-2)" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "models" / "LATEST").exists()
