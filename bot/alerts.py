@@ -7,9 +7,17 @@ token; 413 over `alerts.max_body_bytes`.
 
 A valid batch is filed in order, in chunks of a few hundred alerts, each chunk in its
 own short transaction (domain/faults/intake.py), so a flood never holds the database
-from other writers for long. Each chunk is all or none; if one fails the earlier ones
-stay filed, and Alertmanager's retry of the same batch files no alarm twice (alarms
-are one per fingerprint), counting the filed ones as repeats.
+from other writers for long. Each chunk is all or none; if the database goes away the
+earlier ones stay filed and the answer is 503 with Retry-After and a body saying how
+many were ("filed 250 of 10,000 alerts; the rest were not: ..."); Alertmanager's retry
+of the same batch files no alarm twice (alarms are one per fingerprint), counting the
+filed ones as repeats.
+
+Sender values that land in bounded columns: from Alertmanager (which drops a batch
+answered 4xx) the alertname and summary are cut to fit with an ellipsis, as is a
+ticket's title; a fingerprint over 128 characters, and in the generic format a name,
+device, summary or description over its column, is 422 naming the field. Every other
+string is at most 10,000 characters (422 naming the field), labels being stored as JSON.
 
 Times are the receiver's: `startsAt`/`endsAt` more than a day ahead, or before the
 device existed, are clamped and the alarm's `switchboard_time` label says what the
@@ -35,10 +43,20 @@ from bot import webhooks
 from bot.webhooks import Rejected
 from domain.config import AlertSettings, TicketSettings
 from domain.db import Database, utcnow
+from domain.errors import DomainError
 from domain.faults.choices import AlarmSource
-from domain.faults.intake import AlertEvent, IntakeResult, file_alerts, severity_of
+from domain.faults.intake import (
+    AlertEvent,
+    IntakeResult,
+    PartlyFiled,
+    file_alerts,
+    severity_of,
+)
 
 MAX_ALERTS = 10_000
+
+#: Seconds a sender is asked to wait before it sends a batch again when the database is away.
+RETRY_AFTER_S = 5
 
 
 class _Model(BaseModel):
@@ -121,8 +139,21 @@ def events_from_generic(payload: GenericPayload) -> list[AlertEvent]:
 
 def _problem(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "body"
+    # A label key is part of the path and the sender's to choose: shown cut short.
+    where = ".".join(_short(str(p)) for p in err["loc"]) or "body"
     return f"{where}: {err['msg']}"
+
+
+def _short(part: str, most: int = 40) -> str:
+    return part if len(part) <= most else part[: most - 1] + "\u2026"
+
+
+def unfiled(exc: DomainError) -> dict[str, Any]:
+    """The body of a 503: what went wrong, how many alerts were filed before it, what to do."""
+    body: dict[str, Any] = {"error": str(exc), "hint": exc.hint or "send the batch again"}
+    if isinstance(exc, PartlyFiled):
+        body |= {"filed": exc.done, "of": exc.total, **exc.filed.counts()}
+    return body
 
 
 def check_request(settings: AlertSettings, headers: dict[str, str], body: bytes) -> Any:

@@ -209,8 +209,13 @@ def build_service(sb: Switchboard) -> Service:
                 )
             except Rejected as exc:
                 return refused(endpoint, exc, body)
-            except DomainError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=503)
+            except DomainError as exc:  # the database is away; what was filed stays filed
+                notifier.wake()
+                return JSONResponse(
+                    alerts.unfiled(exc),
+                    status_code=503,
+                    headers={"Retry-After": str(alerts.RETRY_AFTER_S)},
+                )
             notifier.wake()
             return JSONResponse({"accepted": True, **result.counts()}, status_code=202)
 

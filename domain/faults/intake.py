@@ -13,7 +13,12 @@ with 10,000 raised alarms, a scan of them per chunk for its device-down alarm).
 
 Times are the receiver's: a sender's time more than a day ahead of receipt, or before
 the device existed, is clamped and the alarm's label `switchboard_time` says what the
-sender said; the SLA clock of a ticket opened from an alert starts at receipt.
+sender said; so is a clear time before the alarm was raised (clamped to its raise); the
+SLA clock of a ticket opened from an alert starts at receipt.
+
+What a sender says is cut to fit its column (with an ellipsis) before anything is
+stored, and a ticket is opened only for an alarm still raised once its chunk is applied
+(one that fires and resolves in the same batch opens none).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from domain.db import Database
+from domain.errors import DatabaseUnavailable
 from domain.faults.choices import AlarmSource, AlarmState, PerceivedSeverity, TicketKind
 from domain.faults.models import Alarm
 from domain.faults.services import (
@@ -110,6 +116,19 @@ class IntakeResult:
         self.cleared += other.cleared
         self.correlated += other.correlated
         self.tickets += other.tickets
+
+
+class PartlyFiled(DatabaseUnavailable):
+    """The database went away part way through a batch: the chunks before stay filed."""
+
+    def __init__(self, cause: DatabaseUnavailable, filed: IntakeResult, done: int, total: int):
+        super().__init__(
+            f"filed {done:,} of {total:,} alerts; the rest were not: the database is away"
+            f" ({cause})",
+            hint="send the same batch again (Alertmanager retries a 503 by itself): alarms"
+            " are one per fingerprint, so the ones filed count as repeats, none twice",
+        )
+        self.filed, self.done, self.total = filed, done, total
 
 
 LABELS = ("device", "host", "hostname", "instance")
@@ -320,6 +339,10 @@ def ingest(
             alarm = alarms.get(event.fingerprint)
             if alarm is None or alarm.state == AlarmState.CLEARED:
                 continue  # a late resolve, or a repeat of one
+            if at < alarm.raised_at:  # endsAt before startsAt: no negative durations
+                at = alarm.raised_at
+                said = event.at.isoformat() if event.at else "nothing"
+                note = f"clamped to the alarm's raise: sender said it ended {said}"
             clear_among(alarms, event.fingerprint, now=now, cleared_at=at)
             if note:
                 alarm.labels = {**alarm.labels, TIME_LABEL: note}
@@ -333,7 +356,7 @@ def ingest(
             source=event.source,
             alarm_type=event.name,
             severity=event.severity,
-            summary=event.summary[:400],
+            summary=event.summary,
             device_id=device.id if device else None,
             description=event.description,
             labels=labels,
@@ -356,9 +379,12 @@ def ingest(
             ticketed.add(alarm)
             to_ticket.append((event, alarm, device))
     for event, alarm, device in to_ticket:
+        if alarm.state == AlarmState.CLEARED:
+            continue  # fired and resolved in this chunk: nothing is left to work on
         ticket = open_ticket(
             session,
-            title=event.summary[:200] or event.name,
+            title=event.summary.strip() or event.name.strip() or "alert",
+            cut=True,
             severity=1,
             reporter=reporter,
             sla_hours=sla_hours,
@@ -386,9 +412,10 @@ def file_alerts(
 ) -> IntakeResult:
     """File a batch of alerts as alarms, `chunk` alerts per transaction, in order.
 
-    Each chunk is all or none; a chunk that fails leaves the earlier ones filed. Sending
-    the same batch again (Alertmanager retries a failed one) files no alarm twice:
-    fingerprints dedupe, so it finishes the rest and counts the others as repeats.
+    Each chunk is all or none; a chunk that fails leaves the earlier ones filed (when the
+    database goes away, PartlyFiled says how many). Sending the same batch again
+    (Alertmanager retries a failed one) files no alarm twice: fingerprints dedupe, so it
+    finishes the rest and counts the others as repeats.
     Correlation holds across chunks: each one reads the alarms the earlier ones stored.
     """
     events = list(events)
@@ -398,9 +425,9 @@ def file_alerts(
         if start:
             # Let a writer queued behind this batch (a /ticket open) take its turn.
             time.sleep(PAUSE_S)
-        with db.transaction() as session:
-            result.add(
-                ingest(
+        try:
+            with db.transaction() as session:
+                done = ingest(
                     session,
                     events[start : start + chunk],
                     now=now,
@@ -409,7 +436,9 @@ def file_alerts(
                     reporter=reporter,
                     masked=masked,
                 )
-            )
+        except DatabaseUnavailable as exc:
+            raise PartlyFiled(exc, result, start, len(events)) from None
+        result.add(done)
     return result
 
 

@@ -29,7 +29,27 @@ from domain.faults.choices import (
 from domain.faults.models import Alarm, AlarmStorm, Ticket, TicketEvent
 from domain.privacy import mask_text
 
-TITLE_MAX = 200
+
+def column_length(column: Any) -> int:
+    """The most characters a bounded string column holds (Alarm.summary: 400)."""
+    length = column.property.columns[0].type.length
+    assert isinstance(length, int), f"{column} is not a bounded string column"
+    return length
+
+
+TITLE_MAX = column_length(Ticket.title)
+
+#: What a sender's alert may put in a bounded alarm column, cut to fit before it is stored:
+#: a 200-character alertname is a 500 on PostgreSQL (varchar(120)) and silently kept whole
+#: on SQLite otherwise. The fingerprint is an identity, never cut: the webhooks refuse a
+#: longer one (422).
+ALARM_TYPE_MAX = column_length(Alarm.alarm_type)
+ALARM_SUMMARY_MAX = column_length(Alarm.summary)
+
+
+def fit(text: str, limit: int) -> str:
+    """The text whole if it fits in `limit` characters, else cut to fit, ending in an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def open_ticket(
@@ -46,12 +66,16 @@ def open_ticket(
     subscription_id: int | None = None,
     invoice_id: int | None = None,
     now: datetime | None = None,
+    cut: bool = False,
 ) -> Ticket:
-    """Open a ticket with its SLA due time from its severity."""
+    """Open a ticket with its SLA due time from its severity; `cut` fits a long title
+    (from monitoring, which cannot be asked again) instead of refusing it."""
     now = now or utcnow()
     # Identifiers and secrets typed into a title or description are masked before they
     # are stored; the original is not kept (domain/privacy.py).
     title = mask_text(" ".join(title.split()))
+    if cut:
+        title = fit(title, TITLE_MAX)
     if not title:
         raise DomainError("a ticket needs a title", hint='quote it: "Link down at Andheri"')
     if len(title) > TITLE_MAX:
@@ -391,7 +415,9 @@ def raise_among(
     """
     now = now or utcnow()
     raised_at = raised_at or now
-    summary, description = mask(summary), mask(description)
+    # Cut after masking: a mask may be longer than what it hides.
+    summary, description = fit(mask(summary), ALARM_SUMMARY_MAX), mask(description)
+    alarm_type = fit(alarm_type, ALARM_TYPE_MAX)
     if labels:
         labels = {k: mask(v) if isinstance(v, str) else v for k, v in labels.items()}
     alarm = known.get(fingerprint)
