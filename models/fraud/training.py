@@ -194,6 +194,9 @@ class WorldResult:
     #: A kind the model never trained on, and its recall within the top HELD_OUT_TOP.
     held_out: str | None = None
     held_out_recall: float = float("nan")
+    #: Ordinary lines by profile: profile -> (false alarms at the budget, at the threshold,
+    #: lines of that profile), when the lines' profiles are known (a generated world).
+    false_alarms_by_profile: dict[str, tuple[float, int, int]] = field(default_factory=dict)
 
     def lines_of_text(self) -> list[str]:
         out = [
@@ -212,6 +215,12 @@ class WorldResult:
                 f"  held-out kind {self.held_out}: recall {self.held_out_recall:.3f} "
                 f"within the top {HELD_OUT_TOP:.0%} of lines"
             )
+        if self.false_alarms_by_profile:
+            out.append("  false alarms by profile at budget  at threshold  lines")
+            out += [
+                f"    {p:<22} {b:8.1f}  {t:12,}  {n:5,}"
+                for p, (b, t, n) in sorted(self.false_alarms_by_profile.items())
+            ]
         out.append("  recall by kind          at budget  at threshold  lines")
         out += [
             f"    {kind:<22} {b:8.3f}  {t:12.3f}  {n:5,}"
@@ -229,8 +238,12 @@ def evaluate_world(
     budget: float,
     held_out: str | None = None,
     home_country: str = "IN",
+    profiles: pl.DataFrame | None = None,
 ) -> WorldResult:
-    """Score every line of one labelled usage set and measure it as a fraud desk would."""
+    """Score every line of one labelled usage set and measure it as a fraud desk would.
+
+    `profiles` (subscriber, profile) splits the false alarms by what the lines are.
+    """
     features = compute_features(frame, home_country)
     kinds = kinds_for(features, labels).astype(str)
     y = kinds != NORMAL
@@ -276,7 +289,29 @@ def evaluate_world(
         top_score=float(score.max()),
         held_out=held_out,
         held_out_recall=float(held),
+        false_alarms_by_profile=_false_alarms(features, profiles, ~y, in_budget, flagged),
     )
+
+
+def _false_alarms(
+    features: Features,
+    profiles: pl.DataFrame | None,
+    ordinary: np.ndarray,
+    in_budget: np.ndarray,
+    flagged: np.ndarray,
+) -> dict[str, tuple[float, int, int]]:
+    if profiles is None:
+        return {}
+    lookup = dict(zip(profiles["subscriber"], profiles["profile"], strict=True))
+    of = np.array([lookup.get(str(s), "?") for s in features.subscribers])
+    return {
+        p: (
+            float(in_budget[ordinary & (of == p)].sum()),
+            int((flagged & ordinary & (of == p)).sum()),
+            int((ordinary & (of == p)).sum()),
+        )
+        for p in sorted(set(of[ordinary]))
+    }
 
 
 def evaluation_suite(
@@ -306,6 +341,7 @@ def evaluation_suite(
             budget=budget,
             held_out=kind,
             home_country=home_country,
+            profiles=w.lines,
         )
 
 
