@@ -115,6 +115,12 @@ def _recompute(workdir: Path, seed: int, held_out: str | None) -> dict[str, obje
             kd: (share[kinds == kd].mean(), flagged[kinds == kd].mean()) for kd in set(kinds[y])
         },
     }
+    profile_of = dict(zip(w.lines["subscriber"], w.lines["profile"], strict=True))
+    of = np.array([profile_of[str(s)] for s in f.subscribers])
+    got["profiles"] = {
+        p: ((share * (~y & (of == p))).sum(), int((flagged & ~y & (of == p)).sum()))
+        for p in set(of[~y])
+    }
     if held_out:
         got["held_out"] = (share * (kinds == held_out)).sum() / (kinds == held_out).sum()
     return got
@@ -145,6 +151,11 @@ def _check(section: str, want: dict[str, object]) -> None:
         assert m, kind
         assert float(m.group(1)) == pytest.approx(at_budget, abs=5e-4)
         assert float(m.group(2)) == pytest.approx(at_threshold, abs=5e-4)
+    for profile, (at_budget, at_threshold) in want["profiles"].items():  # type: ignore[attr-defined]
+        m = re.search(rf"\n    {profile}\s+([\d.]+)\s+([\d,]+)\s", section)
+        assert m, profile
+        assert float(m.group(1)) == pytest.approx(at_budget, abs=0.05)
+        assert int(m.group(2).replace(",", "")) == at_threshold
     if "held_out" in want:
         assert _num(r"recall ([\d.]+) within the top 1%", section) == pytest.approx(
             want["held_out"], abs=5e-4
