@@ -106,7 +106,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from bot.bootstrap import bootstrap
-    from bot.server import build_service, server
+    from bot.server import build_service, proxy_options, server
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -133,6 +133,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             port=port,
             log_level="warning",
             timeout_graceful_shutdown=int(settings.server.shutdown_grace_s) + 5,
+            **proxy_options(settings.server),
         )
         return 0
     for ref, devices in sb.interrupted:

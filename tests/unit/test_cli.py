@@ -296,3 +296,68 @@ def test_a_chat_command_starts_without_the_heavy_libraries(tmp_path: Path) -> No
     loaded = set(result.stdout.splitlines()[-1].removeprefix("modules:").split())
     assert "skills" in loaded and "bot" in loaded
     assert sorted(loaded & set(HEAVY)) == [], "move these imports into the functions that use them"
+
+
+def test_serve_with_several_processes_believes_no_forwarded_address_by_default(
+    tmp_path: Path,
+) -> None:
+    """`server.processes: 2` starts uvicorn's workers itself: X-Forwarded-For from a local
+    client must not pick a fresh alert rate-limit bucket per request there either."""
+    import json as json_
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        f"database:\n  url: sqlite:///{tmp_path / 's.db'}\n"
+        "server:\n  processes: 2\n"
+        "alerts:\n  token: t0ken-for-tests\n  rate_limit_per_minute: 1\n  rate_limit_burst: 1\n"
+        "scheduler:\n  enabled: false\n"
+    )
+    exe = Path(sys.executable).with_name("switchboard")
+    proc = subprocess.Popen(
+        [str(exe), "--config", str(cfg), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SWITCHBOARD_AUDIT_KEY": "5a" * 32},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=5) as resp:
+                    assert resp.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        else:
+            raise AssertionError("serve did not answer /healthz")
+        body = json_.dumps({"alerts": [{"name": "LinkDown"}]}).encode()
+        answers = []
+        for n in range(6):
+            request = urllib.request.Request(
+                url + "/alerts",
+                data=body,
+                method="POST",
+                headers={
+                    "Authorization": "Bearer t0ken-for-tests",
+                    "Content-Type": "application/json",
+                    "X-Forwarded-For": f"198.51.100.{n + 1}",
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as resp:
+                    answers.append(resp.status)
+            except urllib.error.HTTPError as refused:
+                answers.append(refused.code)
+        # One bucket for 127.0.0.1 in each of the two processes: at most two get through.
+        assert answers.count(202) <= 2 and answers.count(429) >= 4, answers
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err
