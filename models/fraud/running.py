@@ -28,7 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,19 +208,39 @@ class RunningWindow:
 
     def refresh(self, db: Database, model_version: str, now: datetime) -> Refresh:
         """Fold usage above the mark into its days; the features of the lines to rescore."""
+        upto = max_usage_id(db)
+        return self.update(
+            lambda mark, since: usage_after(db, mark, upto, since), upto, model_version, now
+        )
+
+    def update(
+        self,
+        records_after: Callable[[int, datetime], Iterable[pl.DataFrame]],
+        upto: int,
+        model_version: str,
+        now: datetime,
+    ) -> Refresh:
+        """`refresh` from any source: `records_after(mark, since)` yields the records
+        above the mark (up to `upto`, the new mark) started from `since` on."""
         self.folder.mkdir(parents=True, exist_ok=True)
         # The scheduler runs one scoring job in the cluster; this lock also keeps a
         # `chat` run on the same host from interleaving its files with the job's.
         with (self.folder / "lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return self._refresh(db, model_version, now)
+                return self._update(records_after, upto, model_version, now)
             except (OSError, pl.exceptions.PolarsError):
                 # A state whose files are gone or unreadable: start again from the records.
                 (self.folder / STATE_FILE).unlink(missing_ok=True)
-                return self._refresh(db, model_version, now)
+                return self._update(records_after, upto, model_version, now)
 
-    def _refresh(self, db: Database, model_version: str, now: datetime) -> Refresh:
+    def _update(
+        self,
+        records_after: Callable[[int, datetime], Iterable[pl.DataFrame]],
+        upto: int,
+        model_version: str,
+        now: datetime,
+    ) -> Refresh:
         w0, w1 = day_window(now, self.window_days, self.local_offset_s)
         first_day, last_day = (
             (w0 + self.local_offset_s) // DAY,
@@ -238,12 +258,11 @@ class RunningWindow:
             moved = state.get("window") != [w0, w1]
         # Days that left the window go; days after today (clock skew) stay for later.
         files = {d: g for d, g in files.items() if d >= first_day}
-        upto = max_usage_id(db)
         since = datetime.fromtimestamp(w0, UTC)
         new_parts: dict[int, dict[str, list[pl.DataFrame]]] = {}
         touched: list[pl.DataFrame] = []
         read = 0
-        for frame in usage_after(db, mark, upto, since):
+        for frame in records_after(mark, since):
             read += frame.height
             if frame.height == 0:
                 continue
