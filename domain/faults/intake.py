@@ -425,19 +425,26 @@ def file_alerts(
         if start:
             # Let a writer queued behind this batch (a /ticket open) take its turn.
             time.sleep(PAUSE_S)
-        try:
-            with db.transaction() as session:
-                done = ingest(
-                    session,
-                    events[start : start + chunk],
-                    now=now,
-                    sla_hours=sla_hours,
-                    ticket_severities=ticket_severities,
-                    reporter=reporter,
-                    masked=masked,
-                )
-        except DatabaseUnavailable as exc:
-            raise PartlyFiled(exc, result, start, len(events)) from None
+        for attempt in (1, 2):
+            try:
+                with db.transaction() as session:
+                    done = ingest(
+                        session,
+                        events[start : start + chunk],
+                        now=now,
+                        sla_hours=sla_hours,
+                        ticket_severities=ticket_severities,
+                        reporter=reporter,
+                        masked=masked,
+                    )
+                break
+            except DatabaseUnavailable as exc:
+                raise PartlyFiled(exc, result, start, len(events)) from None
+            except sa.exc.IntegrityError:
+                # Another replica filed one of these fingerprints meanwhile: the chunk
+                # was rolled back whole; read again, and its alarm is a repeat.
+                if attempt == 2:
+                    raise
         result.add(done)
     return result
 

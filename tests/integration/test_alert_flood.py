@@ -241,3 +241,33 @@ def test_a_writer_beside_a_ten_thousand_alert_batch_is_not_locked_out(world: Dat
     # Tickets were opened while the batch was being filed, not only after it.
     assert len(waits) >= 3, f"only {len(waits)} tickets opened during the batch"
     assert max(waits) < 5, f"a ticket waited {max(waits):.1f} s behind the batch"
+
+
+def test_a_fingerprint_another_replica_filed_meanwhile_is_a_repeat_not_a_500(
+    world: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two replicas file the same new fingerprint at once: the one that loses the insert
+    (a unique violation, its chunk rolled back whole) reads again and counts a repeat."""
+    from domain.faults import intake
+
+    assert file(world, alert("LinkDown", "f000000000000001")) == {
+        "new": 1,
+        "updated": 0,
+        "cleared": 0,
+        "correlated": 0,
+        "tickets": 0,
+    }
+    real = intake.alarms_by_fingerprint
+    calls = []
+
+    def read_before_the_other_replica_committed(session: Any, fingerprints: Any) -> Any:
+        calls.append(1)
+        found = real(session, fingerprints)
+        return {} if len(calls) == 1 else found  # the first read missed it
+
+    monkeypatch.setattr(intake, "alarms_by_fingerprint", read_before_the_other_replica_committed)
+    again = file(world, alert("LinkDown", "f000000000000001"), alert("LinkUp", "f000000000000002"))
+    assert len(calls) == 2  # the chunk was read and filed again
+    assert (again["new"], again["updated"]) == (1, 1)
+    assert sorted(alarms(world)) == ["f000000000000001", "f000000000000002"]
+    assert alarms(world)["f000000000000001"].repeat_count == 2
