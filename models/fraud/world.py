@@ -133,7 +133,9 @@ class WorldParams:
         h = np.arange(24, dtype=float)
 
         def curve(centres: list[tuple[float, float, float]], floor: float) -> np.ndarray:
-            c = floor + sum(w * _bump(h, m + rng.normal(0, 0.7), s) for m, s, w in centres)
+            c = np.full(24, floor)
+            for m, s, w in centres:
+                c += w * _bump(h, m + rng.normal(0, 0.7), s)
             return c / c.sum()
 
         curves = np.array(
@@ -283,13 +285,13 @@ class _Gen:
     # -- drawing helpers -------------------------------------------------------------------
 
     def times(
-        self, lines: np.ndarray, rate: np.ndarray, curve: int, weekday: int | None = 0
+        self, lines: np.ndarray, rate: np.ndarray | float, curve: int, weekday: int | None = 0
     ) -> tuple[np.ndarray, np.ndarray]:
         """(line, t) of events at `rate` a day per line, by hour curve and weekday factors."""
-        rate = np.broadcast_to(np.asarray(rate, dtype=float), lines.shape)
+        rates = np.broadcast_to(np.asarray(rate, dtype=float), lines.shape)
         d = np.tile(np.arange(self.days), len(lines))
         li = np.repeat(lines, self.days)
-        lam = np.repeat(rate, self.days)
+        lam = np.repeat(rates, self.days)
         if weekday is not None:
             lam = lam * self.p.weekdays[weekday][d % 7]
         k = self.rng.poisson(lam)
@@ -337,7 +339,7 @@ class _Gen:
             m = len(li)
             known = r.random(m) < p.book_share[prof]
             number = np.where(known, self.book(li, size[li]), self.random_in(m))
-            dur = 0
+            dur: np.ndarray | int = 0
             if service == _V:
                 dur = self.durations(p.call_median_s[prof], m)
                 if direction == _OUT:
@@ -379,7 +381,7 @@ class _Gen:
         self,
         li: np.ndarray,
         t: np.ndarray,
-        dest: np.ndarray,
+        dest: np.ndarray | int,
         number: np.ndarray,
         duration: np.ndarray,
         direction: int = _OUT,
@@ -572,9 +574,9 @@ def _inject(g: _Gen, kind: str, lines: np.ndarray, scale: np.ndarray) -> None:
         )
         if kind == "sms_pumping":
             bursts, bt = _fraud_times(g, lines, np.full(m, r.uniform(1, 3)), since, until, 3)
-            size = np.zeros(g.n)
-            size[lines] = vol
-            k = r.poisson(size[bursts])
+            burst_size = np.zeros(g.n)
+            burst_size[lines] = vol
+            k = r.poisson(burst_size[bursts])
             li = np.repeat(bursts, k)
             t = np.repeat(bt, k) + r.integers(0, r.integers(120, 900), len(li))
             rng_dest = np.zeros(g.n, dtype=np.int64)
