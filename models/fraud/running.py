@@ -249,6 +249,9 @@ class RunningWindow:
         state = self.load_state()
         identity = self._identity(model_version)
         rebuilt = state is None or any(state.get(k) != v for k, v in identity.items())
+        if state is not None and isinstance(state.get("window"), list):
+            # A clock set back would need days already dropped: start again.
+            rebuilt = rebuilt or int(state["window"][0]) > w0  # type: ignore[index]
         if rebuilt or state is None:
             mark, files = 0, {}
             moved = True

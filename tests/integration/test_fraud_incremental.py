@@ -81,10 +81,12 @@ def _insert(db: Database, rows: pl.DataFrame) -> None:
         conn.execute(sa.insert(UsageRecord), values)
 
 
-def _full_rescan(db: Database, trained: TrainedModel, now: datetime) -> dict[str, np.ndarray]:
+def _full_rescan(
+    db: Database, trained: TrainedModel, now: datetime, days: int = WINDOW_DAYS
+) -> dict[str, np.ndarray]:
     from models.fraud.data import usage_from_db
 
-    window = day_window(now, WINDOW_DAYS)
+    window = day_window(now, days)
     builder = FeatureBuilder(trained.home_country, window=window)
     f = builder.add_all(usage_from_db(db, since=datetime.fromtimestamp(window[0], UTC))).finish()
     return dict(zip(f.subscribers.tolist(), f.matrix, strict=True))
@@ -272,6 +274,12 @@ def test_a_restart_resumes_from_the_mark_and_a_new_model_rebuilds(
     w0 = day_window(now, WINDOW_DAYS + 1)[0]
     longer = frame.filter((pl.col("started_at") >= w0) & (pl.col("started_at") < t + 3 * 3600))
     assert (run.rebuilt, run.new_records) == (True, longer.height)
+    # A clock set back two days needs days already dropped: rebuilt, equal to a rescan.
+    back = now - timedelta(days=2)
+    run = RunningWindow(folder, WINDOW_DAYS + 1).refresh(db, "another-model", back)
+    assert run.rebuilt and sorted(run.features.subscribers.tolist()) == sorted(
+        _full_rescan(db, trained, back, WINDOW_DAYS + 1)
+    )
 
 
 def test_the_scheduled_run_opens_the_cases_a_full_rescan_flags(
