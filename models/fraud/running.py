@@ -53,7 +53,7 @@ from models.fraud.features import (
 )
 from models.fraud.usage_csv import FRAME_SCHEMA
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 STATE_FILE = "state.json"
 
 
@@ -184,13 +184,20 @@ class RunningWindow:
         return self.folder / f"{day}-{gen}.{name}.parquet"
 
     def _read(self, files: dict[int, str], name: str, subs: pl.Series | None) -> pl.DataFrame:
-        paths = [str(self._file(d, g, name)) for d, g in sorted(files.items())]
-        if not paths:
-            return pl.DataFrame()
-        lazy = pl.scan_parquet(paths)
-        if subs is not None:
-            lazy = lazy.filter(pl.col("subscriber").is_in(subs.implode()))
-        return lazy.collect()
+        # A day at a time, so no more than one day's whole table is in memory at once.
+        parts = []
+        for d, g in sorted(files.items()):
+            lazy = pl.scan_parquet(self._file(d, g, name))
+            if subs is not None:
+                lazy = lazy.filter(pl.col("subscriber").is_in(subs.implode()))
+            parts.append(lazy.collect())
+        return pl.concat(parts) if parts else pl.DataFrame()
+
+    def _names(self, state: dict[str, object] | None) -> pl.DataFrame:
+        """The lines' names by their number in the partial tables (`line`, dense from 0)."""
+        if state is not None and state.get("names"):
+            return pl.read_parquet(self.folder / f"names-{state['names']}.parquet")
+        return pl.DataFrame(schema={"subscriber": pl.String, "line": pl.Int64})
 
     def _save(
         self, state: dict[str, object], written: dict[int, str], keep: dict[int, str]
@@ -200,6 +207,7 @@ class RunningWindow:
         tmp.replace(self.folder / STATE_FILE)
         # Files no state names any more: older generations and days out of the window.
         wanted = {self._file(d, g, n).name for d, g in keep.items() for n in PARTIAL_KEYS}
+        wanted.add(f"names-{state['names']}.parquet")
         for path in self.folder.glob("*.parquet"):
             if path.name not in wanted:
                 path.unlink(missing_ok=True)
@@ -261,6 +269,8 @@ class RunningWindow:
             moved = state.get("window") != [w0, w1]
         # Days that left the window go; days after today (clock skew) stay for later.
         files = {d: g for d, g in files.items() if d >= first_day}
+        names = self._names(None if rebuilt else state)
+        known = names.height
         since = datetime.fromtimestamp(w0, UTC)
         new_parts: dict[int, dict[str, list[pl.DataFrame]]] = {}
         touched: list[pl.DataFrame] = []
@@ -269,6 +279,7 @@ class RunningWindow:
             read += frame.height
             if frame.height == 0:
                 continue
+            frame, names = _numbered(frame, names)
             inside = frame.filter(pl.col("started_at") < w1)
             touched.append(inside.select("subscriber", "imei"))
             by_day = partials_of(frame, self.home_country, self.local_offset_s, by_day=True)
@@ -279,7 +290,7 @@ class RunningWindow:
             pl.concat(touched)
             if touched
             else pl.DataFrame(
-                {"subscriber": [], "imei": []}, schema={"subscriber": pl.String, "imei": pl.String}
+                {"subscriber": [], "imei": []}, schema={"subscriber": pl.Int64, "imei": pl.String}
             )
         )
         window_files = {d: g for d, g in files.items() if d <= last_day}
@@ -322,10 +333,15 @@ class RunningWindow:
             changed = changed.filter(pl.col("sims") != pl.col("sims_right").fill_null(0))["imei"]
             sharers = seg_all.filter(pl.col("imei").is_in(changed.implode()))["subscriber"]
             subs = pl.concat([new["subscriber"], sharers]).unique()
-        features = self._features(window_files, subs, seg_all, (w0, w1))
+        features = _named(self._features(window_files, subs, seg_all, (w0, w1)), names)
+        names_gen = state.get("names") if state is not None and not rebuilt else None
+        if names.height != known or names_gen is None:
+            names_gen = gen
+            names.write_parquet(self.folder / f"names-{gen}.parquet")
         self._save(
             {
                 **identity,
+                "names": names_gen,
                 "mark": upto,
                 "files": {str(d): g for d, g in files.items()},
                 "window": [w0, w1],
@@ -379,9 +395,35 @@ class RunningWindow:
         )
 
 
+def _numbered(frame: pl.DataFrame, names: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The frame with each line's number for its name (grouping and sorting numbers is
+    much quicker than names), and the names with any new line numbered."""
+    seen = frame.select("subscriber").unique().join(names, on="subscriber", how="left")
+    fresh = seen.filter(pl.col("line").is_null()).select("subscriber").sort("subscriber")
+    if fresh.height:
+        numbers = pl.int_range(names.height, names.height + fresh.height, dtype=pl.Int64)
+        names = pl.concat([names, fresh.with_columns(line=numbers)])
+    frame = frame.join(names, on="subscriber", how="left")
+    return frame.drop("subscriber").rename({"line": "subscriber"}), names
+
+
+def _named(features: Features, names: pl.DataFrame) -> Features:
+    """Features by line number as features by name, sorted by name."""
+    lookup = names.sort("line")["subscriber"].to_numpy()
+    subscribers = lookup[features.subscribers.astype(np.int64)]
+    order = np.argsort(subscribers, kind="stable")
+    return Features(
+        subscribers[order].astype(object),
+        features.matrix[order],
+        features.records,
+        features.window_start,
+        features.window_end,
+    )
+
+
 def _empty_partials(home_country: str, local_offset_s: int) -> dict[str, pl.DataFrame]:
     """Each by-day partial table with no rows, for a day some kind of record never reached."""
-    none = pl.DataFrame(schema=FRAME_SCHEMA)
+    none = pl.DataFrame(schema={**FRAME_SCHEMA, "subscriber": pl.Int64})
     return partials_of(none, home_country, local_offset_s, by_day=True)
 
 
