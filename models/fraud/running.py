@@ -55,6 +55,8 @@ from models.fraud.usage_csv import FRAME_SCHEMA
 
 STATE_FORMAT = 2
 STATE_FILE = "state.json"
+#: Lines whose features are computed together (bounds the memory of a large run).
+FEATURE_GROUP = 16_000
 
 
 def day_window(
@@ -374,10 +376,7 @@ class RunningWindow:
     ) -> Features:
         if not files or (subs is not None and subs.len() == 0):
             return Features(np.array([], dtype=object), np.zeros((0, len(FEATURES))), 0, *window)
-        t = {}
-        for name in PARTIAL_KEYS:
-            table = self._read(files, name, subs)
-            t[name] = merge_partials(name, [table], drop=() if name == "day" else ("day",))
+        tables = {name: self._read(files, name, subs) for name in PARTIAL_KEYS}
         sharing = (
             seg_all.filter(pl.col("imei") != "")
             .select("subscriber", "imei")
@@ -385,13 +384,31 @@ class RunningWindow:
             .group_by("imei")
             .agg(sims=pl.len())
         )
-        records = int(t["sub"]["n"].sum())
-        return features_from_partials(
-            t,
-            local_offset_s=self.local_offset_s,
-            window=window,
-            sharing=sharing,
-            records=records,
+        # Lines in groups (by number): merging and the features' joins hold one group's
+        # intermediate tables at a time, not every line's.
+        lines = tables["sub"]["subscriber"].n_unique()
+        groups = max(1, -(-lines // FEATURE_GROUP))
+        out = []
+        for g in range(groups):
+            t = {}
+            for name, table in tables.items():
+                part = table.filter(pl.col("subscriber") % groups == g) if groups > 1 else table
+                t[name] = merge_partials(name, [part], drop=() if name == "day" else ("day",))
+            if t["sub"].height:
+                out.append(
+                    features_from_partials(
+                        t,
+                        local_offset_s=self.local_offset_s,
+                        window=window,
+                        sharing=sharing,
+                        records=int(t["sub"]["n"].sum()),
+                    )
+                )
+        return Features(
+            np.concatenate([f.subscribers for f in out]),
+            np.vstack([f.matrix for f in out]),
+            sum(f.records for f in out),
+            *window,
         )
 
 
