@@ -74,6 +74,17 @@ def usage_after(
     """Usage records with mark < id <= upto, started from `since` on, a page at a time."""
     u = UsageRecord.__table__.c
     s = Subscription.__table__.c
+    text = sa.String()
+
+    def plain(column: sa.ColumnElement[object]) -> sa.ColumnElement[str]:
+        # The stored text as it is: no enum or NULL handling in Python, row by row.
+        return sa.func.coalesce(sa.type_coerce(column, text), "")
+
+    # Epoch seconds computed by the database, not a datetime built per row.
+    if db.engine.dialect.name == "sqlite":
+        epoch = sa.cast(sa.func.strftime("%s", u.started_at), sa.BigInteger)
+    else:
+        epoch = sa.cast(sa.func.floor(sa.extract("epoch", u.started_at)), sa.BigInteger)
     last = mark
     with db.engine.connect() as conn:
         while last < upto:
@@ -81,16 +92,16 @@ def usage_after(
                 sa.select(
                     u.id,
                     _subscriber(s).label("subscriber"),
-                    u.started_at,
-                    u.service,
-                    u.direction,
-                    u.counterpart,
-                    u.counterpart_country,
+                    epoch,
+                    plain(u.service),
+                    plain(u.direction),
+                    plain(u.counterpart),
+                    plain(u.counterpart_country),
                     u.duration_s,
                     u.volume_bytes,
-                    u.cell_id,
-                    u.imei,
-                    u.roaming,
+                    plain(u.cell_id),
+                    plain(u.imei),
+                    sa.type_coerce(u.roaming, sa.Integer()),
                 )
                 .join(Subscription.__table__, s.id == u.subscription_id)
                 .where(u.id > last, u.id <= upto, u.started_at >= since)
@@ -101,31 +112,14 @@ def usage_after(
             if not rows:
                 return
             last = rows[-1][0]
-            cols = list(zip(*rows, strict=True))
-            yield pl.DataFrame(
-                {
-                    "subscriber": cols[1],
-                    "started_at": [_epoch(v) for v in cols[2]],
-                    "service": cols[3],
-                    "direction": cols[4],
-                    "counterpart": [v or "" for v in cols[5]],
-                    "counterpart_country": [v or "" for v in cols[6]],
-                    "duration_s": cols[7],
-                    "volume_bytes": cols[8],
-                    "cell_id": [v or "" for v in cols[9]],
-                    "imei": [v or "" for v in cols[10]],
-                    "roaming": [bool(v) for v in cols[11]],
-                },
-                schema=FRAME_SCHEMA,
+            names = ("id", *FRAME_SCHEMA)
+            frame = pl.DataFrame(
+                dict(zip(names, zip(*rows, strict=True), strict=True)),
+                schema={"id": pl.Int64, **FRAME_SCHEMA, "roaming": pl.Int64},
             )
+            yield frame.drop("id").with_columns(pl.col("roaming") != 0)
             if len(rows) < page:
                 return
-
-
-def _epoch(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
 
 
 def max_usage_id(db: Database) -> int:
