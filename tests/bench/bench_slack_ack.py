@@ -12,6 +12,7 @@ serve's scheduler hands them over (`JobWorker.run`), against the same database.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -41,6 +42,8 @@ def _config(ctx: BenchContext, processes: int, fraud: dict[str, object] | None =
     """The shipped config with server.processes set (and fraud settings, if given)."""
     data = yaml.safe_load((PROJECT_ROOT / "config.yaml").read_text())
     data["server"]["processes"] = processes
+    if os.environ.get("BENCH_SERVER_WORKERS"):  # how many skill threads contend with acks
+        data["server"]["workers"] = int(os.environ["BENCH_SERVER_WORKERS"])
     if fraud:
         data.setdefault("fraud", {}).update(fraud)
     path = ctx.workdir / f"serve-{processes}{'-jobs' if fraud else ''}.yaml"
@@ -103,10 +106,14 @@ def _orders(ctx: BenchContext) -> list[int]:
 class _Slash:
     """Slack's side: signed `/order show` commands to serve, each in its own channel."""
 
-    def __init__(self, slack: FakeSlack, port: int, orders: list[int]) -> None:
+    def __init__(
+        self, slack: FakeSlack | None, port: int, orders: list[int], responses: str = ""
+    ) -> None:
         self.slack = slack
         self.port = port
         self.orders = orders
+        #: Where the commands' response_urls point (the fake Slack's base).
+        self.responses = responses or (slack.response_url("") if slack else "")
         #: channel -> when its command was sent (monotonic)
         self.sent: dict[str, float] = {}
         self.run = uuid.uuid4().hex[:8]  # the ledger remembers trigger ids across runs
@@ -120,7 +127,7 @@ class _Slash:
                 "channel_id": f"C{n:07d}",
                 "team_id": "T0SWITCH",
                 "trigger_id": f"bench.{self.run}.{n}",
-                "response_url": self.slack.response_url(f"b{n}"),
+                "response_url": f"{self.responses}b{n}",
             }
         ).encode()
         head = "".join(
@@ -159,6 +166,29 @@ class _Slash:
 
         return asyncio.run(all_of())
 
+    def burst_elsewhere(self, numbers: range, concurrency: int) -> list[tuple[float, float]]:
+        """`burst` from a process of its own, so the load generator shares no interpreter
+        with the fake Slack receiving serve's replies (and the digest's chart): the acks
+        measured are serve's, not this process's queue. Monotonic times are the machine's,
+        so they compare with this process's."""
+        job = {
+            "port": self.port,
+            "orders": self.orders,
+            "responses": self.responses,
+            "run": self.run,
+            "numbers": [numbers.start, numbers.stop],
+            "concurrency": concurrency,
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", "from tests.bench.bench_slack_ack import _child; _child()"],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=PROJECT_ROOT,
+        )
+        return [(at, took) for at, took in json.loads(done.stdout)]
+
     def ours(self, call: Call) -> bool:
         """A reply to one of our commands (serve also posts on its own: pending orders)."""
         return call.params.get("channel") in self.sent
@@ -166,6 +196,14 @@ class _Slash:
     def warm_up(self, first: int, concurrency: int) -> None:
         self.burst(range(first, first + 20), concurrency)  # warm up pools and caches
         self.slack.wait_for("chat.postMessage", 20, timeout=60, where=self.ours)
+
+
+def _child() -> None:
+    """The load generator's own process (`_Slash.burst_elsewhere`): a burst, its acks."""
+    job = json.loads(sys.stdin.read())
+    slash = _Slash(None, job["port"], job["orders"], job["responses"])
+    slash.run = job["run"]
+    sys.stdout.write(json.dumps(slash.burst(range(*job["numbers"]), job["concurrency"])))
 
 
 def _burst(ctx: BenchContext, processes: int) -> list[Measurement]:
@@ -245,7 +283,9 @@ def slack_ack_while_jobs_run(ctx: BenchContext) -> list[Measurement]:
             slash.warm_up(10 * JOB_COMMANDS, JOB_CONCURRENCY)
             worker.run("sla_warnings", "")  # the worker process started and imported
             load_quiet = os.getloadavg()[0]
-            quiet = [took for _, took in slash.burst(range(JOB_COMMANDS), JOB_CONCURRENCY)]
+            quiet = [
+                took for _, took in slash.burst_elsewhere(range(JOB_COMMANDS), JOB_CONCURRENCY)
+            ]
             ran: list[tuple[str, float, str]] = []
             span: list[float] = []
 
@@ -264,7 +304,7 @@ def slack_ack_while_jobs_run(ctx: BenchContext) -> list[Measurement]:
             sent: list[tuple[float, float]] = []
             n = JOB_COMMANDS
             while busy.is_alive():  # bursts until the jobs are done
-                sent += slash.burst(range(n, n + JOB_COMMANDS), JOB_CONCURRENCY)
+                sent += slash.burst_elsewhere(range(n, n + JOB_COMMANDS), JOB_CONCURRENCY)
                 n += JOB_COMMANDS
             busy.join()
             load_busy = os.getloadavg()[0]
