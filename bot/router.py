@@ -303,7 +303,12 @@ class Router:
                 raise AuditUnwritten("its requested event could not be stored either")
             store_events(self.db, (event,), journal_file=self.journal, budget=self.audit_budget)
         except AuditUnwritten as exc:
-            withheld = done.ran and not _changes(name) and name not in ABOUT_THE_BOT
+            # An answer that shows nothing (a refusal, the database's own trouble) is
+            # shown as it is, its event journaled; only data waits for its record.
+            shows_data = outcome == Outcome.OK or bool(
+                reply.sections or reply.tables or reply.files
+            )
+            withheld = done.ran and shows_data and not _changes(name) and name not in ABOUT_THE_BOT
             if done.not_run:
                 action = "refused"
             elif withheld:

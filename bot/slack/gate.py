@@ -126,7 +126,7 @@ def shape(p: Mapping[str, Any]) -> str:
     a payload without them is not from Slack, and Bolt would fail on it (a 500)."""
     if "command" in p:  # a slash command (a form)
         if not (_text(p["command"]) and p["command"].startswith("/")):
-            return "a slash command without its /command"
+            return "a slash command without its command name"
         missing = [f for f in ("user_id", "channel_id") if not _text(p.get(f))]
         return f"a slash command without {' and '.join(missing)}" if missing else ""
     if "ssl_check" in p:

@@ -146,6 +146,19 @@ def test_a_lookup_under_a_held_write_lock_shows_nothing_and_says_try_again(
     assert verify_trail(world, anchors).intact
 
 
+def test_a_read_whose_answer_shows_nothing_is_shown_as_it_is_under_the_lock(
+    router: Router, world: Database
+) -> None:
+    """A lookup that found nothing has nothing to withhold: its own words are truer than
+    "try again", and its event is journaled (as the database's own trouble is)."""
+    router.audit_budget = 0.3
+    with WriteLock(world).held():
+        reply = router.handle(CAROL, "/customer 919999999999")
+    assert not reply.ok and reply.text != WITHHELD
+    assert not reply.sections and not reply.tables
+    assert len(journaled(router)) == 1
+
+
 def test_a_change_under_a_held_write_lock_does_nothing_and_says_so(
     router: Router, world: Database, anchors: Path
 ) -> None:
