@@ -43,35 +43,54 @@ def usage_from_db(
     page: int = PAGE,
     subscription_ids: Collection[int] | None = None,
     until: datetime | None = None,
+    *,
+    after_id: int = 0,
+    upto_id: int | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """Usage records (from `since` on, before `until`, of some lines) as typed frames,
-    a page at a time."""
+    """Usage records (from `since` on, before `until`, of some lines, with
+    after_id < id <= upto_id) as typed frames, a page at a time, in id order.
+
+    Text and epoch seconds come converted by the database, not row by row in Python;
+    the running fraud window (models/fraud/running.py) reads its new records here too.
+    """
     u = UsageRecord.__table__.c
     s = Subscription.__table__.c
-    name = _subscriber(s)
-    last = 0
+    text = sa.String()
+
+    def plain(column: sa.ColumnElement[object]) -> sa.ColumnElement[str]:
+        return sa.func.coalesce(sa.type_coerce(column, text), "")
+
+    if db.engine.dialect.name == "sqlite":
+        epoch = sa.cast(sa.func.strftime("%s", u.started_at), sa.BigInteger)
+    else:
+        epoch = sa.cast(sa.func.floor(sa.extract("epoch", u.started_at)), sa.BigInteger)
+    last = after_id
+    names = ("id", *FRAME_SCHEMA)
+    schema = {"id": pl.Int64, **FRAME_SCHEMA, "roaming": pl.Int64}
     with db.engine.connect() as conn:
-        while True:
+        while upto_id is None or last < upto_id:
             q = (
                 sa.select(
                     u.id,
-                    name.label("subscriber"),
-                    u.started_at,
-                    u.service,
-                    u.direction,
-                    u.counterpart,
-                    u.counterpart_country,
+                    _subscriber(s).label("subscriber"),
+                    epoch,
+                    plain(u.service),
+                    plain(u.direction),
+                    plain(u.counterpart),
+                    plain(u.counterpart_country),
                     u.duration_s,
                     u.volume_bytes,
-                    u.cell_id,
-                    u.imei,
-                    u.roaming,
+                    plain(u.cell_id),
+                    plain(u.imei),
+                    sa.type_coerce(u.roaming, sa.Integer()),
                 )
                 .join(Subscription.__table__, s.id == u.subscription_id)
                 .where(u.id > last)
                 .order_by(u.id)
                 .limit(page)
             )
+            if upto_id is not None:
+                q = q.where(u.id <= upto_id)
             if since is not None:
                 q = q.where(u.started_at >= since)
             if until is not None:
@@ -82,23 +101,10 @@ def usage_from_db(
             if not rows:
                 return
             last = rows[-1][0]
-            cols = list(zip(*rows, strict=True))
-            yield pl.DataFrame(
-                {
-                    "subscriber": cols[1],
-                    "started_at": [_epoch(v) for v in cols[2]],
-                    "service": cols[3],
-                    "direction": cols[4],
-                    "counterpart": [v or "" for v in cols[5]],
-                    "counterpart_country": [v or "" for v in cols[6]],
-                    "duration_s": cols[7],
-                    "volume_bytes": cols[8],
-                    "cell_id": [v or "" for v in cols[9]],
-                    "imei": [v or "" for v in cols[10]],
-                    "roaming": [bool(v) for v in cols[11]],
-                },
-                schema=FRAME_SCHEMA,
+            frame = pl.DataFrame(
+                dict(zip(names, zip(*rows, strict=True), strict=True)), schema=schema
             )
+            yield frame.drop("id").with_columns(pl.col("roaming") != 0)
             if len(rows) < page:
                 return
 

@@ -38,9 +38,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from domain.billing.models import UsageRecord
-from domain.customers.models import Subscription
 from domain.db import Database
-from models.fraud.data import PAGE, _subscriber
+from models.fraud.data import usage_from_db
 from models.fraud.features import (
     DAY,
     FEATURES,
@@ -68,58 +67,9 @@ def day_window(
     return first * DAY - local_offset_s, (today + 1) * DAY - local_offset_s
 
 
-def usage_after(
-    db: Database, mark: int, upto: int, since: datetime, page: int = PAGE
-) -> Iterator[pl.DataFrame]:
+def usage_after(db: Database, mark: int, upto: int, since: datetime) -> Iterator[pl.DataFrame]:
     """Usage records with mark < id <= upto, started from `since` on, a page at a time."""
-    u = UsageRecord.__table__.c
-    s = Subscription.__table__.c
-    text = sa.String()
-
-    def plain(column: sa.ColumnElement[object]) -> sa.ColumnElement[str]:
-        # The stored text as it is: no enum or NULL handling in Python, row by row.
-        return sa.func.coalesce(sa.type_coerce(column, text), "")
-
-    # Epoch seconds computed by the database, not a datetime built per row.
-    if db.engine.dialect.name == "sqlite":
-        epoch = sa.cast(sa.func.strftime("%s", u.started_at), sa.BigInteger)
-    else:
-        epoch = sa.cast(sa.func.floor(sa.extract("epoch", u.started_at)), sa.BigInteger)
-    last = mark
-    with db.engine.connect() as conn:
-        while last < upto:
-            q = (
-                sa.select(
-                    u.id,
-                    _subscriber(s).label("subscriber"),
-                    epoch,
-                    plain(u.service),
-                    plain(u.direction),
-                    plain(u.counterpart),
-                    plain(u.counterpart_country),
-                    u.duration_s,
-                    u.volume_bytes,
-                    plain(u.cell_id),
-                    plain(u.imei),
-                    sa.type_coerce(u.roaming, sa.Integer()),
-                )
-                .join(Subscription.__table__, s.id == u.subscription_id)
-                .where(u.id > last, u.id <= upto, u.started_at >= since)
-                .order_by(u.id)
-                .limit(page)
-            )
-            rows = conn.execute(q).all()
-            if not rows:
-                return
-            last = rows[-1][0]
-            names = ("id", *FRAME_SCHEMA)
-            frame = pl.DataFrame(
-                dict(zip(names, zip(*rows, strict=True), strict=True)),
-                schema={"id": pl.Int64, **FRAME_SCHEMA, "roaming": pl.Int64},
-            )
-            yield frame.drop("id").with_columns(pl.col("roaming") != 0)
-            if len(rows) < page:
-                return
+    return usage_from_db(db, since=since, after_id=mark, upto_id=upto)
 
 
 def max_usage_id(db: Database) -> int:
