@@ -72,7 +72,7 @@ def test_billion_laughs_through_main(tmp_path: Path, capsys: pytest.CaptureFixtu
     path = write(tmp_path, BILLION_LAUGHS)
     started = time.monotonic()
     code, out, err = check(path, capsys)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # the old loader hung past 60 s
     assert (code, out) == (1, "")
     assert err.splitlines()[0].startswith(f"{path}:6:8: refused: aliases expand it past")
 
@@ -109,7 +109,9 @@ def test_deep_nesting_is_refused_in_one_line(
     path = write(tmp_path, f"server: {nest}\n")
     started = time.monotonic()
     code, out, err = check(path, capsys)
-    assert time.monotonic() - started < 1
+    # Refused at depth 20, not parsed to the end (the old loader ran past 60 s); how fast
+    # is the benchmark's business, this only rules out a hang on a busy machine.
+    assert time.monotonic() - started < 10
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         f"{path}:1:{col}: refused: nested more than 20 levels deep",
