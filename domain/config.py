@@ -389,9 +389,11 @@ class FraudSettings(Section):
     window_days: int = Field(default=7, ge=1, le=90)
     #: Where trained models and their model cards are kept.
     model_dir: str = "var/models/fraud"
-    #: Alert budget: the share of scored lines the fraud desk can work (0.005 = the top
-    #: 0.5%); `fraud evaluate --suite` measures precision and recall at it.
-    alert_budget: float = Field(default=0.005, gt=0, le=0.1)
+    #: Alert budget: the share of the window's lines the fraud desk can work a day (0.01 =
+    #: 1%). Lines at or above `threshold` are flagged, worst first, up to that many; the
+    #: scheduled run opens at most that many new cases per UTC day and holds the rest back
+    #: for a later run. `fraud evaluate` judges precision and recall at this point.
+    alert_budget: float = Field(default=0.01, gt=0, le=0.1)
 
 
 class TicketSettings(Section):
