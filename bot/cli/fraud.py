@@ -203,7 +203,9 @@ def _evaluate_suite(args: argparse.Namespace, settings: Settings) -> int:
         f"fraud model {trained.version} ({origin}) on {args.worlds} independent generated "
         f"worlds of {args.world_lines:,} lines x {args.world_days} days (seeds {args.seed}.."
         f"{args.seed + args.worlds - 1}) and one holding {held}, a kind it never trained on "
-        f"(seed {args.seed + args.worlds}); alert budget: the top {budget:.2%} of lines",
+        f"(seed {args.seed + args.worlds}); operating point: threshold "
+        f"{trained.model.threshold:.2f}, at most {budget:.2%} of each world's lines "
+        f"(fraud.alert_budget), worst first",
         markup=False,
     )
     results = []
@@ -247,7 +249,8 @@ def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
             "no held-out fraudulent line in this data",
             hint="evaluate on data the model was not trained on, with fraud labels",
         )
-    m = evaluate(trained.model, X[held_out], kinds[held_out])
+    budget = settings.fraud.alert_budget
+    m = evaluate(trained.model, X[held_out], kinds[held_out], budget=budget)
     window = f"last {args.window_days} days" if args.window_days else "whole window"
     out.print(
         f"fraud model {trained.version} on {source}: {int(held_out.sum()):,} held-out lines "

@@ -54,11 +54,14 @@ class Metrics:
     recall_by_kind: dict[str, tuple[float, int]] = field(default_factory=dict)
     #: How often the likely kind named for a caught line was right.
     kind_accuracy: float = 0.0
+    #: The desk's operating point (the threshold capped by an alert budget), when asked.
+    point: OperatingPoint | None = None
 
     def lines_of_text(self) -> list[str]:
         out = [
             f"lines {self.lines:,}, fraudulent {self.fraudulent:,}",
             f"PR-AUC {self.pr_auc:.3f}   ROC-AUC {self.roc_auc:.3f}",
+            *(self.point.lines_of_text() if self.point else []),
             f"at threshold {self.threshold:.2f}: precision {self.precision:.3f}, "
             f"recall {self.recall:.3f} ({self.flagged:,} flagged, "
             f"{self.false_alarms:,} false alarms)",
@@ -83,13 +86,30 @@ class Metrics:
             "false_alarms": self.false_alarms,
             "recall_by_kind": {k: r for k, (r, _) in self.recall_by_kind.items()},
             "kind_accuracy": self.kind_accuracy,
+            **(
+                {
+                    "alert_budget": self.point.budget,
+                    "budget_lines": self.point.cap,
+                    "operating_flagged": self.point.flagged,
+                    "operating_precision": self.point.precision,
+                    "operating_recall": self.point.recall,
+                    "expected_precision": self.point.expected_precision,
+                }
+                if self.point
+                else {}
+            ),
         }
 
 
 def evaluate(
-    model: FraudModel, X: np.ndarray, kinds: np.ndarray, threshold: float | None = None
+    model: FraudModel,
+    X: np.ndarray,
+    kinds: np.ndarray,
+    threshold: float | None = None,
+    budget: float | None = None,
 ) -> Metrics:
-    """Ranking and threshold metrics of `model` on rows `X` with true `kinds`."""
+    """Ranking and threshold metrics of `model` on rows `X` with true `kinds`; with an
+    alert `budget`, the operating point too (the threshold, at most that share of rows)."""
     threshold = model.threshold if threshold is None else threshold
     kinds = np.asarray(kinds).astype(str)
     y = kinds != NORMAL
@@ -113,6 +133,9 @@ def evaluate(
             for k in sorted(set(kinds[y]))
         },
         kind_accuracy=float((guessed == kinds[caught]).mean()) if caught.any() else 0.0,
+        point=(
+            measure_operating_point(score, y, threshold, budget)[0] if budget is not None else None
+        ),
     )
 
 
@@ -130,7 +153,7 @@ def baseline_totals(features: Features) -> np.ndarray:
     return np.column_stack([features.column(c) for c in cols]) * days
 
 
-# -- the evaluation suite: independent worlds, an alert budget --------------------------------
+# -- the evaluation suite: independent worlds, the desk's operating point -------------------
 
 #: The issue's targets on the suite's worlds.
 TARGET_PR_AUC = 0.90
@@ -146,20 +169,100 @@ def budget_lines(lines: int, budget: float) -> int:
     return max(1, math.ceil(budget * lines - 1e-9))
 
 
-def caught_in_top(score: np.ndarray, wanted: np.ndarray, k: int) -> float:
-    """Expected number of `wanted` lines among the `k` highest scores.
+def chance_in_top(score: np.ndarray, k: int) -> np.ndarray:
+    """Each line's chance of being among the `k` highest scores.
 
     Lines tied at the cut are taken at random, so each tied line counts by the share of
     the tie that fits: a tie is never broken in the model's favour.
     """
     k = min(k, len(score))
     if k == 0:
-        return 0.0
+        return np.zeros(len(score))
     cut = np.sort(score)[::-1][k - 1]
     above = score > cut
     tied = score == cut
-    room = k - int(above.sum())
-    return float(wanted[above].sum() + room * wanted[tied].sum() / tied.sum())
+    share = above.astype(np.float64)
+    share[tied] = (k - int(above.sum())) / tied.sum()
+    return share
+
+
+def caught_in_top(score: np.ndarray, wanted: np.ndarray, k: int) -> float:
+    """Expected number of `wanted` lines among the `k` highest scores (ties at random)."""
+    return float(chance_in_top(score, k)[wanted].sum())
+
+
+def operating_point(score: np.ndarray, threshold: float, cap: int) -> np.ndarray:
+    """Each line's chance of being flagged at the desk's operating point.
+
+    A line is flagged when its score is at or above `threshold`, and at most `cap` lines
+    are (the desk's capacity), worst first; lines tied at the cut are taken at random.
+    """
+    over = score >= threshold
+    if over.sum() <= cap:
+        return over.astype(np.float64)
+    # More lines over the threshold than the desk can work: the cap's cut is over it too.
+    return chance_in_top(score, cap)
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """Precision and recall where the desk works: threshold, capped by the alert budget."""
+
+    threshold: float
+    budget: float
+    cap: int
+    #: Lines flagged (expected, when a tie at the cut is taken at random).
+    flagged: float
+    precision: float
+    recall: float
+    #: What the model itself predicts the precision is there: the flagged lines' mean
+    #: score, known before anyone has labels.
+    expected_precision: float
+    fraudulent: int
+
+    def describe(self) -> str:
+        """The operating point itself, as `fraud evaluate` prints it."""
+        return (
+            f"threshold {self.threshold:.2f}, at most {self.cap:,} lines = "
+            f"{self.budget:.2%} of lines"
+        )
+
+    def lines_of_text(self) -> list[str]:
+        expected = f"{self.expected_precision:.3f}" if self.flagged else "- (nothing flagged)"
+        out = [
+            f"operating point: {self.describe()}: {self.flagged:,.0f} flagged, "
+            f"precision {self.precision:.3f}, recall {self.recall:.3f}",
+            f"  expected precision at the operating point (mean score of the flagged "
+            f"lines): {expected}",
+        ]
+        if self.cap < self.fraudulent:
+            out.append(
+                f"  the cap binds: {self.fraudulent:,} fraudulent lines, at most "
+                f"{self.cap:,} flagged, so recall can reach {self.cap / self.fraudulent:.3f}"
+            )
+        return out
+
+
+def measure_operating_point(
+    score: np.ndarray, y: np.ndarray, threshold: float, budget: float
+) -> tuple[OperatingPoint, np.ndarray]:
+    """The operating point on scored lines with truth `y`, and each line's chance of a flag."""
+    cap = budget_lines(len(score), budget)
+    picked = operating_point(score, threshold, cap)
+    flagged = float(picked.sum())
+    return (
+        OperatingPoint(
+            threshold=threshold,
+            budget=budget,
+            cap=cap,
+            flagged=flagged,
+            precision=float(picked[y].sum() / flagged) if flagged else 0.0,
+            recall=float(picked[y].sum() / max(int(y.sum()), 1)),
+            expected_precision=float((picked * score).sum() / flagged) if flagged else 0.0,
+            fraudulent=int(y.sum()),
+        ),
+        picked,
+    )
 
 
 def baseline_pr_auc(features: Features, y: np.ndarray) -> float:
@@ -171,60 +274,76 @@ def baseline_pr_auc(features: Features, y: np.ndarray) -> float:
 
 @dataclass
 class WorldResult:
-    """The model on one generated world: ranking, the two operating points, per kind."""
+    """The model on one generated world: ranking, the operating point, per kind and profile."""
 
     name: str
     lines: int
     fraudulent: int
     pr_auc: float
     baseline_pr_auc: float
+    #: The desk's operating point: the headline precision and recall.
+    point: OperatingPoint
+    #: The pure top-k of the budget, whatever the threshold (secondary).
     budget: float
     budget_lines: int
     budget_precision: float
     budget_recall: float
+    #: The bare threshold, without the budget's cap (secondary).
     threshold: float
     flagged: int
     threshold_precision: float
     threshold_recall: float
-    #: kind -> (recall at the budget, recall at the threshold, lines of that kind)
-    recall_by_kind: dict[str, tuple[float, float, int]]
+    #: kind -> (recall at the operating point, in the top-k of the budget, at the bare
+    #: threshold, lines of that kind)
+    recall_by_kind: dict[str, tuple[float, float, float, int]]
     #: How many lines share the highest score, and that score.
     tied_top: int
     top_score: float
-    #: A kind the model never trained on, and its recall within the top HELD_OUT_TOP.
+    #: Each part of the model ranking alone: the supervised booster, the novelty part.
+    supervised_pr_auc: float = float("nan")
+    novelty_pr_auc: float = float("nan")
+    #: A kind the model never trained on, and its recall within the top HELD_OUT_TOP, by
+    #: the whole score and by the novelty part alone.
     held_out: str | None = None
     held_out_recall: float = float("nan")
-    #: Ordinary lines by profile: profile -> (false alarms at the budget, at the threshold,
-    #: lines of that profile), when the lines' profiles are known (a generated world).
-    false_alarms_by_profile: dict[str, tuple[float, int, int]] = field(default_factory=dict)
+    novelty_held_out_recall: float = float("nan")
+    #: Ordinary lines by profile: profile -> (false alarms at the operating point, in the
+    #: top-k of the budget, at the bare threshold, lines of that profile), when the lines'
+    #: profiles are known (a generated world).
+    false_alarms_by_profile: dict[str, tuple[float, float, int, int]] = field(default_factory=dict)
 
     def lines_of_text(self) -> list[str]:
+        top = f"top {self.budget:.2%}"
         out = [
             f"{self.name}: {self.lines:,} lines, {self.fraudulent:,} fraudulent "
             f"({self.fraudulent / max(self.lines, 1):.2%})",
             f"  PR-AUC {self.pr_auc:.3f}   (IsolationForest on raw totals: "
             f"{self.baseline_pr_auc:.3f})",
-            f"  alert budget top {self.budget:.2%} = {self.budget_lines:,} lines: "
+            f"  parts alone: supervised PR-AUC {self.supervised_pr_auc:.3f}, "
+            f"novelty PR-AUC {self.novelty_pr_auc:.3f}",
+            *(f"  {line}" for line in self.point.lines_of_text()),
+            f"  {top} = {self.budget_lines:,} lines, whatever the threshold: "
             f"precision {self.budget_precision:.3f}, recall {self.budget_recall:.3f}",
-            f"  threshold {self.threshold:.2f} ({self.flagged:,} flagged): "
+            f"  threshold {self.threshold:.2f} alone ({self.flagged:,} flagged): "
             f"precision {self.threshold_precision:.3f}, recall {self.threshold_recall:.3f}",
             f"  {self.tied_top:,} lines tied at the top score {self.top_score:.4f}",
         ]
         if self.held_out:
             out.append(
                 f"  held-out kind {self.held_out}: recall {self.held_out_recall:.3f} "
-                f"within the top {HELD_OUT_TOP:.0%} of lines"
+                f"within the top {HELD_OUT_TOP:.0%} of lines; by the novelty part alone "
+                f"{self.novelty_held_out_recall:.3f}"
             )
         if self.false_alarms_by_profile:
-            out.append("  false alarms by profile at budget  at threshold  lines")
+            out.append(f"  false alarms by profile  at the point  {top:>9}  at threshold  lines")
             out += [
-                f"    {p:<22} {b:8.1f}  {t:12,}  {n:5,}"
-                for p, (b, t, n) in sorted(self.false_alarms_by_profile.items())
+                f"    {p:<22} {o:12.1f}  {b:9.1f}  {t:12,}  {n:5,}"
+                for p, (o, b, t, n) in sorted(self.false_alarms_by_profile.items())
             ]
-        out.append("  recall by kind          at budget  at threshold  lines")
+        out.append(f"  recall by kind           at the point  {top:>9}  at threshold  lines")
         out += [
-            f"    {kind:<22} {b:8.3f}  {t:12.3f}  {n:5,}"
-            for kind, (b, t, n) in sorted(self.recall_by_kind.items())
+            f"    {kind:<22} {o:12.3f}  {b:9.3f}  {t:12.3f}  {n:5,}"
+            for kind, (o, b, t, n) in sorted(self.recall_by_kind.items())
         ]
         return out
 
@@ -250,25 +369,27 @@ def evaluate_world(
     if not 0 < y.sum() < len(y):
         raise ValueError(f"{name}: needs both fraudulent and ordinary lines")
     score = model.predict_proba(features.matrix)[:, 1]
+    novelty = model.novelty_score(features.matrix)
     n = len(y)
+    point, at_point = measure_operating_point(score, y, model.threshold, budget)
     b = budget_lines(n, budget)
-    top = np.sort(score)[::-1][min(b, n) - 1]
-    in_budget = np.where(score > top, 1.0, 0.0)
-    tie = score == top
-    in_budget[tie] = (b - (score > top).sum()) / tie.sum()  # expected share of a tie taken
+    in_budget = chance_in_top(score, b)
     flagged = score >= model.threshold
     by_kind = {
         k: (
+            float(at_point[kinds == k].mean()),
             float(in_budget[kinds == k].mean()),
             float(flagged[kinds == k].mean()),
             int((kinds == k).sum()),
         )
         for k in sorted(set(kinds[y]))
     }
-    held = float("nan")
+    held = novel_held = float("nan")
     if held_out is not None and (kinds == held_out).any():
         k1 = budget_lines(n, HELD_OUT_TOP)
-        held = caught_in_top(score, kinds == held_out, k1) / (kinds == held_out).sum()
+        wanted = kinds == held_out
+        held = caught_in_top(score, wanted, k1) / wanted.sum()
+        novel_held = caught_in_top(novelty, wanted, k1) / wanted.sum()
     caught = caught_in_top(score, y, b)
     return WorldResult(
         name=name,
@@ -276,6 +397,11 @@ def evaluate_world(
         fraudulent=int(y.sum()),
         pr_auc=float(average_precision_score(y, score)),
         baseline_pr_auc=baseline_pr_auc(features, y),
+        supervised_pr_auc=float(
+            average_precision_score(y, model.supervised_score(features.matrix))
+        ),
+        novelty_pr_auc=float(average_precision_score(y, novelty)),
+        point=point,
         budget=budget,
         budget_lines=b,
         budget_precision=caught / b,
@@ -289,7 +415,10 @@ def evaluate_world(
         top_score=float(score.max()),
         held_out=held_out,
         held_out_recall=float(held),
-        false_alarms_by_profile=_false_alarms(features, profiles, ~y, in_budget, flagged),
+        novelty_held_out_recall=float(novel_held),
+        false_alarms_by_profile=_false_alarms(
+            features, profiles, ~y, (at_point, in_budget, flagged)
+        ),
     )
 
 
@@ -297,15 +426,16 @@ def _false_alarms(
     features: Features,
     profiles: pl.DataFrame | None,
     ordinary: np.ndarray,
-    in_budget: np.ndarray,
-    flagged: np.ndarray,
-) -> dict[str, tuple[float, int, int]]:
+    picks: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> dict[str, tuple[float, float, int, int]]:
     if profiles is None:
         return {}
+    at_point, in_budget, flagged = picks
     lookup = dict(zip(profiles["subscriber"], profiles["profile"], strict=True))
     of = np.array([lookup.get(str(s), "?") for s in features.subscribers])
     return {
         p: (
+            float(at_point[ordinary & (of == p)].sum()),
             float(in_budget[ordinary & (of == p)].sum()),
             int((flagged & ordinary & (of == p)).sum()),
             int((ordinary & (of == p)).sum()),
@@ -321,7 +451,7 @@ def evaluation_suite(
     lines: int = 20_000,
     days: int = 7,
     seed: int = 42,
-    budget: float = 0.005,
+    budget: float = 0.01,
     held_out: str = "wangiri",
     home_country: str = "IN",
 ) -> Iterator[WorldResult]:
@@ -352,13 +482,13 @@ def suite_targets(results: list[WorldResult]) -> list[tuple[str, str, bool]]:
     for label, values, goal in (
         (f"PR-AUC >= {TARGET_PR_AUC}", [r.pr_auc for r in ranked], TARGET_PR_AUC),
         (
-            f"precision at the budget >= {TARGET_PRECISION}",
-            [r.budget_precision for r in ranked],
+            f"precision at the operating point >= {TARGET_PRECISION}",
+            [r.point.precision for r in ranked],
             TARGET_PRECISION,
         ),
         (
-            f"recall at the budget >= {TARGET_RECALL}",
-            [r.budget_recall for r in ranked],
+            f"recall at the operating point >= {TARGET_RECALL}",
+            [r.point.recall for r in ranked],
             TARGET_RECALL,
         ),
         (

@@ -18,7 +18,8 @@ from sklearn.metrics import average_precision_score, precision_score, recall_sco
 from bot.cli import main
 from models.fraud import compute_features, load_model
 from models.fraud.model import NORMAL
-from models.fraud.training import baseline_totals, kinds_for
+from models.fraud.synthetic import synthetic_usage
+from models.fraud.training import baseline_totals, feature_rows, kinds_for
 from models.fraud.world import world
 
 LINES = 2_400
@@ -94,15 +95,25 @@ def _recompute(workdir: Path, seed: int, held_out: str | None) -> dict[str, obje
     kinds = kinds_for(f, w.labels).astype(str)
     y = kinds != NORMAL
     score = trained.model.predict_proba(f.matrix)[:, 1]
+    novelty = trained.model.novelty_score(f.matrix)
     flagged = score >= trained.model.threshold
     k = int(np.ceil(0.01 * len(y)))
     share = _expected_in_top(score, k)
+    # The operating point: over the threshold, at most k lines, worst first.
+    point = flagged.astype(float) if flagged.sum() <= k else share
     totals = np.log1p(baseline_totals(f))
     forest = IsolationForest(n_estimators=200, random_state=0, n_jobs=1).fit(totals)
     got: dict[str, object] = {
         "lines": len(y),
         "fraudulent": int(y.sum()),
         "pr_auc": average_precision_score(y, score),
+        "supervised_pr_auc": average_precision_score(y, trained.model.supervised_score(f.matrix)),
+        "novelty_pr_auc": average_precision_score(y, novelty),
+        "threshold": trained.model.threshold,
+        "point_flagged": point.sum(),
+        "point_precision": (point * y).sum() / point.sum() if point.sum() else 0.0,
+        "point_recall": (point * y).sum() / y.sum(),
+        "expected_precision": (point * score).sum() / point.sum() if point.sum() else None,
         "baseline": average_precision_score(y, -forest.score_samples(totals)),
         "k": k,
         "budget_precision": (share * y).sum() / k,
@@ -112,17 +123,24 @@ def _recompute(workdir: Path, seed: int, held_out: str | None) -> dict[str, obje
         "threshold_recall": recall_score(y, flagged),
         "tied": int((score == score.max()).sum()),
         "by_kind": {
-            kd: (share[kinds == kd].mean(), flagged[kinds == kd].mean()) for kd in set(kinds[y])
+            kd: (point[kinds == kd].mean(), share[kinds == kd].mean(), flagged[kinds == kd].mean())
+            for kd in set(kinds[y])
         },
     }
     profile_of = dict(zip(w.lines["subscriber"], w.lines["profile"], strict=True))
     of = np.array([profile_of[str(s)] for s in f.subscribers])
     got["profiles"] = {
-        p: ((share * (~y & (of == p))).sum(), int((flagged & ~y & (of == p)).sum()))
+        p: (
+            (point * (~y & (of == p))).sum(),
+            (share * (~y & (of == p))).sum(),
+            int((flagged & ~y & (of == p)).sum()),
+        )
         for p in set(of[~y])
     }
     if held_out:
-        got["held_out"] = (share * (kinds == held_out)).sum() / (kinds == held_out).sum()
+        wanted = kinds == held_out
+        got["held_out"] = (share * wanted).sum() / wanted.sum()
+        got["novelty_held_out"] = (_expected_in_top(novelty, k) * wanted).sum() / wanted.sum()
     return got
 
 
@@ -131,12 +149,42 @@ def _check(section: str, want: dict[str, object]) -> None:
     assert _num(r"lines, ([\d,]+) fraudulent", section) == want["fraudulent"]
     assert _num(r"PR-AUC ([\d.]+)", section) == pytest.approx(want["pr_auc"], abs=5e-4)
     assert _num(r"raw totals: ([\d.]+)", section) == pytest.approx(want["baseline"], abs=5e-4)
-    assert _num(r"= ([\d,]+) lines: precision", section) == want["k"]
-    assert _num(r"lines: precision ([\d.]+)", section) == pytest.approx(
+    assert _num(r"supervised PR-AUC ([\d.]+)", section) == pytest.approx(
+        want["supervised_pr_auc"], abs=5e-4
+    )
+    assert _num(r"novelty PR-AUC ([\d.]+)", section) == pytest.approx(
+        want["novelty_pr_auc"], abs=5e-4
+    )
+    point = re.search(
+        r"operating point: threshold ([\d.]+), at most ([\d,]+) lines = 1.00% of lines: "
+        r"([\d,]+) flagged, precision ([\d.]+), recall ([\d.]+)\n",
+        section,
+    )
+    assert point, section
+    assert float(point.group(1)) == pytest.approx(want["threshold"], abs=5e-3)
+    assert int(point.group(2).replace(",", "")) == want["k"]
+    assert int(point.group(3).replace(",", "")) == round(want["point_flagged"])
+    assert float(point.group(4)) == pytest.approx(want["point_precision"], abs=5e-4)
+    assert float(point.group(5)) == pytest.approx(want["point_recall"], abs=5e-4)
+    expected = re.search(r"mean score of the flagged lines\): ([\d.]+|- \(nothing)", section)
+    assert expected, section
+    if want["expected_precision"] is None:
+        assert expected.group(1).startswith("-")
+    else:
+        assert float(expected.group(1)) == pytest.approx(want["expected_precision"], abs=5e-4)
+    binds = want["k"] < want["fraudulent"]  # type: ignore[operator]
+    assert ("the cap binds" in section) == binds
+    if binds:
+        assert _num(r"so recall can reach ([\d.]+)", section) == pytest.approx(
+            want["k"] / want["fraudulent"],  # type: ignore[operator]
+            abs=5e-4,
+        )
+    assert _num(r"= ([\d,]+) lines, whatever the threshold", section) == want["k"]
+    assert _num(r"whatever the threshold: precision ([\d.]+)", section) == pytest.approx(
         want["budget_precision"], abs=5e-4
     )
-    assert _num(r"lines: precision [\d.]+, recall ([\d.]+)", section) == pytest.approx(
-        want["budget_recall"], abs=5e-4
+    assert _num(r"whatever the threshold: precision [\d.]+, recall ([\d.]+)", section) == (
+        pytest.approx(want["budget_recall"], abs=5e-4)
     )
     assert _num(r"\(([\d,]+) flagged\)", section) == want["flagged"]
     assert _num(r"flagged\): precision ([\d.]+)", section) == pytest.approx(
@@ -146,19 +194,24 @@ def _check(section: str, want: dict[str, object]) -> None:
         want["threshold_recall"], abs=5e-4
     )
     assert _num(r"([\d,]+) lines tied at the top", section) == want["tied"]
-    for kind, (at_budget, at_threshold) in want["by_kind"].items():  # type: ignore[attr-defined]
-        m = re.search(rf"\n    {kind}\s+([\d.]+)\s+([\d.]+)", section)
+    for kind, (at_point, at_budget, at_threshold) in want["by_kind"].items():  # type: ignore[attr-defined]
+        m = re.search(rf"\n    {kind}\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", section)
         assert m, kind
-        assert float(m.group(1)) == pytest.approx(at_budget, abs=5e-4)
-        assert float(m.group(2)) == pytest.approx(at_threshold, abs=5e-4)
-    for profile, (at_budget, at_threshold) in want["profiles"].items():  # type: ignore[attr-defined]
-        m = re.search(rf"\n    {profile}\s+([\d.]+)\s+([\d,]+)\s", section)
+        assert float(m.group(1)) == pytest.approx(at_point, abs=5e-4)
+        assert float(m.group(2)) == pytest.approx(at_budget, abs=5e-4)
+        assert float(m.group(3)) == pytest.approx(at_threshold, abs=5e-4)
+    for profile, (at_point, at_budget, at_threshold) in want["profiles"].items():  # type: ignore[attr-defined]
+        m = re.search(rf"\n    {profile}\s+([\d.]+)\s+([\d.]+)\s+([\d,]+)\s", section)
         assert m, profile
-        assert float(m.group(1)) == pytest.approx(at_budget, abs=0.05)
-        assert int(m.group(2).replace(",", "")) == at_threshold
+        assert float(m.group(1)) == pytest.approx(at_point, abs=0.05)
+        assert float(m.group(2)) == pytest.approx(at_budget, abs=0.05)
+        assert int(m.group(3).replace(",", "")) == at_threshold
     if "held_out" in want:
         assert _num(r"recall ([\d.]+) within the top 1%", section) == pytest.approx(
             want["held_out"], abs=5e-4
+        )
+        assert _num(r"by the novelty part alone ([\d.]+)", section) == pytest.approx(
+            want["novelty_held_out"], abs=5e-4
         )
 
 
@@ -168,8 +221,14 @@ def test_suite_runs_quickly_and_prints_every_part(suite_output: tuple[int, str, 
     assert seconds < 60
     assert f"world seed {SEED}:" in text
     assert f"world seed {SEED + 1} with held-out wangiri:" in text
-    assert "alert budget: the top 1.00% of lines" in text
-    for target in ("PR-AUC >= 0.9", "precision at the budget >= 0.5", "recall at the budget"):
+    assert re.search(
+        r"operating point: threshold [\d.]+, at most 1.00% of each world's lines", text
+    )
+    for target in (
+        "PR-AUC >= 0.9",
+        "precision at the operating point >= 0.5",
+        "recall at the operating point >= 0.8",
+    ):
         assert re.search(rf"{re.escape(target)}.*\s(met|NOT met)\n", text), target
     assert re.search(r"held-out kind recall in the top 1% >= 0.5\s+[\d.]+\s+(met|NOT met)", text)
 
@@ -194,6 +253,55 @@ def test_targets_summary_marks_each_target_by_the_worst_world(
     assert pr == first  # one world without a held-out kind: its figure is the worst
     verdict = re.search(r"\n  PR-AUC >= 0.9\s+[\d.]+\s+(met|NOT met)", text)
     assert verdict and verdict.group(1) == ("met" if pr >= 0.9 else "NOT met")
+
+
+def test_targets_judge_precision_and_recall_at_the_operating_point(
+    suite_output: tuple[int, str, float],
+) -> None:
+    _, text, _ = suite_output
+    section = _section(text, f"world seed {SEED}:")
+    for target, pattern in (
+        ("precision at the operating point >= 0.5", r"flagged, precision ([\d.]+)"),
+        ("recall at the operating point >= 0.8", r"flagged, precision [\d.]+, recall ([\d.]+)"),
+    ):
+        row = re.search(rf"\n  {re.escape(target)}\s+([\d.]+)\s+(met|NOT met)", text)
+        assert row, target
+        assert float(row.group(1)) == _num(pattern, section)
+        goal = float(target.rsplit(" ", 1)[1])
+        assert row.group(2) == ("met" if float(row.group(1)) >= goal else "NOT met")
+
+
+def test_evaluate_prints_the_operating_point_and_its_expected_precision(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = str(workdir / "config.yaml")
+    code, text, err = run(
+        capsys, "--config", cfg, "fraud", "evaluate", "--lines", "1500", "--seed", "80"
+    )
+    assert code == 0, err
+    trained = load_model(workdir / "models")
+    frame, labels = synthetic_usage(1_500, 80)
+    X, kinds, subs = feature_rows(frame, labels, (0,))
+    held = ~np.isin(subs, list(trained.train_subscribers))
+    y = kinds[held].astype(str) != NORMAL
+    score = trained.model.predict_proba(X[held])[:, 1]
+    k = int(np.ceil(0.01 * len(y)))
+    over = score >= trained.model.threshold
+    point = over.astype(float) if over.sum() <= k else _expected_in_top(score, k)
+    m = re.search(
+        r"operating point: threshold ([\d.]+), at most ([\d,]+) lines = 1.00% of lines: "
+        r"([\d,]+) flagged, precision ([\d.]+), recall ([\d.]+)\n",
+        text,
+    )
+    assert m, text
+    assert float(m.group(1)) == pytest.approx(trained.model.threshold, abs=5e-3)
+    assert int(m.group(2).replace(",", "")) == k
+    assert int(m.group(3).replace(",", "")) == round(point.sum())
+    assert float(m.group(4)) == pytest.approx((point * y).sum() / point.sum(), abs=5e-4)
+    assert float(m.group(5)) == pytest.approx((point * y).sum() / y.sum(), abs=5e-4)
+    assert _num(r"mean score of the flagged lines\): ([\d.]+)", text) == pytest.approx(
+        (point * score).sum() / point.sum(), abs=5e-4
+    )
 
 
 @pytest.mark.parametrize(
