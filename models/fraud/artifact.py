@@ -34,7 +34,7 @@ ARTIFACT_FORMAT = 1
 TRAIN_WINDOWS = (0, 14, 7)
 THIN_KEEP = 0.4
 THIN_WINDOWS = (0, 7)
-#: Times each analyst-decided line is repeated in training.
+#: Weight of each analyst-decided line in training (a generated line weighs 1).
 FEEDBACK_WEIGHT = 20
 
 
@@ -76,7 +76,7 @@ def train(
     """Fit on a split of the lines (by subscriber) and measure on the rest.
 
     `feedback` (analysts' decisions, `training.feedback_rows`) joins the training side
-    only, each row repeated `FEEDBACK_WEIGHT` times: the generated set still teaches
+    only, each row weighing `FEEDBACK_WEIGHT` generated rows: the generated set still teaches
     the patterns, and a few hundred decided lines weigh enough against thousands of
     generated ones to move the model where the analysts said it was wrong. The metrics
     stay those of the generated held-out lines.
@@ -98,11 +98,13 @@ def train(
     sa = np.concatenate([p[2] for p in parts])
     mine = np.isin(sa, list(train_subs))
     Xt, kt = Xa[mine], ka[mine]
+    wt = np.ones(len(kt))
     if feedback is not None and len(feedback.kinds):
-        Xt = np.vstack([Xt, np.repeat(feedback.X, FEEDBACK_WEIGHT, axis=0)])
-        kt = np.concatenate([kt, np.repeat(feedback.kinds, FEEDBACK_WEIGHT)])
+        Xt = np.vstack([Xt, feedback.X])
+        kt = np.concatenate([kt, feedback.kinds])
+        wt = np.concatenate([wt, np.full(len(feedback.kinds), float(FEEDBACK_WEIGHT))])
     try:
-        model = FraudModel(threshold=threshold, random_state=seed).fit(Xt, kt)
+        model = FraudModel(threshold=threshold, random_state=seed).fit(Xt, kt, sample_weight=wt)
     except ValueError as exc:
         raise DomainError(
             str(exc), hint="train on more lines, with fraud of several kinds"
@@ -112,7 +114,7 @@ def train(
     out7 = ~np.isin(s7, list(train_subs))
     if (k7[out7] != NORMAL).any():
         metrics["held-out lines, last 7 days"] = evaluate(model, X7[out7], k7[out7])
-    digest = hashlib.sha256(Xt.tobytes() + "|".join(kt).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(Xt.tobytes() + wt.tobytes() + "|".join(kt).encode()).hexdigest()[:8]
     end = int(frame["started_at"].max())  # type: ignore[arg-type]
     day = datetime.fromtimestamp(end, UTC).strftime("%Y%m%d")
     kinds_all, counts = np.unique(kinds, return_counts=True)
@@ -220,6 +222,9 @@ _FEATURE_NOTES = {
 }
 
 
+_CALIBRATION = {"sigmoid": "Platt-calibrated (sigmoid)", "isotonic": "isotonic-calibrated"}
+
+
 def model_card(t: TrainedModel) -> str:
     start = datetime.fromtimestamp(t.window[0], UTC).date()
     end = datetime.fromtimestamp(t.window[1], UTC).date()
@@ -241,11 +246,12 @@ def model_card(t: TrainedModel) -> str:
         "",
         "## Model",
         "",
-        "- HistGradientBoosting (scikit-learn), isotonic-calibrated on 3 folds: the "
-        "probability a line is fraudulent",
+        f"- HistGradientBoosting (scikit-learn), {_CALIBRATION[t.model.calibration]} on "
+        "3 folds: the probability a line is fraudulent",
         "- a second HistGradientBoosting on fraudulent lines names the likely kind",
-        "- IsolationForest on ordinary lines: lines unlike any seen in training count "
-        "when their costly traffic is also far past ordinary",
+        "- novelty: how far a line's calls, SMS, international, premium or roaming traffic "
+        "goes past what 99.9% of ordinary training lines show (0.75 at "
+        f"{t.model.novelty_ratio:g}x), for kinds nobody described",
         f"- score = the larger of the two; flagged at {t.model.threshold:.2f} (`fraud.threshold`)",
         "",
         "## Features (per subscriber, over the scoring window)",

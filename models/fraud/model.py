@@ -3,19 +3,20 @@
 `FraudModel` follows scikit-learn's conventions: parameters in `__init__`, learning in
 `fit`, learned state ending in `_`.
 
-* A gradient-boosted classifier (HistGradientBoosting), calibrated with isotonic
-  regression on cross-validated folds, gives the probability that a line is
-  fraudulent; a second one, trained on fraudulent lines only, names the likely kind.
-* An IsolationForest fitted on ordinary lines catches lines unlike anything in
-  training. Its score counts only for lines that are also costly (outgoing,
-  international or premium traffic at least twice what 99.9% of ordinary lines show),
-  and is
-  scaled so that it reaches the threshold where fewer than `novelty_rate` of ordinary
-  training lines do.
+* A gradient-boosted classifier (HistGradientBoosting), calibrated on cross-validated
+  folds (Platt's sigmoid by default: its probabilities rank without a plateau of ties
+  at the top, as isotonic leaves), gives the probability that a line is fraudulent; a
+  second one, trained on fraudulent lines only, names the likely kind.
+* The novelty part catches kinds nobody described: how far a line's volume or cost
+  (calls, SMS, international and premium traffic, roaming) goes past what 99.9% of
+  ordinary training lines show, on its most extreme feature, as a log ratio scaled to
+  0..0.99. Its reasons say it in plain words ("1,240 SMS a day, 6.2x what 99.9% of
+  ordinary lines send").
 
-The score is the larger of the two, 0..1; a line is flagged at `threshold` or above.
-Reasons come from the features that put the line outside ordinary behaviour, in the
-words of its likely kind's signature.
+The score is the larger of the two, 0..1, kept at full precision; a line is flagged at
+`threshold` or above, and marked novel when the novelty part is the larger. Reasons
+come from the features that put the line outside ordinary behaviour, in the words of
+its likely kind's signature.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest
+from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from domain.fraud.choices import FraudKind
@@ -40,17 +41,28 @@ KIND_WORDS = {
     FraudKind.ACCOUNT_TAKEOVER.value: "account takeover (SIM swap)",
     FraudKind.ROAMING_FRAUD.value: "roaming fraud",
 }
-#: Features whose high values cost the operator money (the novelty gate).
-COSTLY = (
-    "voice_out_peak_day",
-    "intl_out_peak_day",
-    "intl_minutes_per_day",
-    "premium_out",
-    "premium_minutes",
-    "sms_out_peak_10min",
-    "intl_sms_out",
-    "roaming_intl_out",
-)
+#: Volume and cost features the novelty part watches, with the verb its reasons use.
+#: Far past ordinary on any of them costs the operator money, whatever the kind.
+NOVELTY_FEATURES = {
+    "voice_out_per_day": "make",
+    "voice_out_peak_day": "make",
+    "sms_out_per_day": "send",
+    "sms_out_peak_10min": "send",
+    "intl_out_per_day": "make",
+    "intl_out_peak_day": "make",
+    "intl_minutes_per_day": "spend",
+    "intl_sms_out": "send",
+    "premium_out": "make",
+    "premium_minutes": "spend",
+    "roaming_out_per_day": "make",
+    "roaming_intl_out": "make",
+}
+#: Ordinary lines' quantile the novelty part measures from.
+NOVELTY_QUANTILE = 0.999
+#: Share of the score that breaks ties: the booster gives lines in the same leaves the
+#: same probability however they differ, and of those the line whose volume and cost
+#: go further past ordinary ranks first. Too small to move a line across a threshold.
+TIE_BREAK = 1e-6
 #: Features where fraud sits low (few answered calls, no data).
 _LOW = {"voice_in_per_out", "data_share"}
 
@@ -139,6 +151,16 @@ class SubscriberScore:
     kind: str | None
     #: Plain-words reasons, most important first; empty when not flagged.
     reasons: tuple[str, ...]
+    #: The novelty part gave the score (unusual volume or cost, not a known pattern).
+    novel: bool = False
+
+
+def _weighted_quantiles(X: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
+    """Per column, the smallest value with at least `q` of the weight at or below it."""
+    order = np.argsort(X, axis=0, kind="stable")
+    cum = np.cumsum(w[order], axis=0)
+    at = np.minimum((cum < q * cum[-1]).sum(axis=0), len(X) - 1)
+    return np.take_along_axis(X, order, axis=0)[at, np.arange(X.shape[1])]
 
 
 class FraudModel:
@@ -147,12 +169,17 @@ class FraudModel:
     def __init__(
         self,
         threshold: float = 0.7,
-        novelty_rate: float = 0.001,
+        calibration: str = "sigmoid",
+        novelty_ratio: float = 8.0,
         max_iter: int = 200,
         random_state: int = 0,
     ) -> None:
         self.threshold = threshold
-        self.novelty_rate = novelty_rate
+        #: "sigmoid" (Platt) or "isotonic", fitted on the cross-validated folds.
+        self.calibration = calibration
+        #: How many times ordinary lines' 99.9th percentile scores 0.75 in the novelty
+        #: part (about linear in the log ratio below it, towards 0.99 far beyond).
+        self.novelty_ratio = novelty_ratio
         self.max_iter = max_iter
         self.random_state = random_state
 
@@ -166,38 +193,49 @@ class FraudModel:
             random_state=self.random_state,
         )
 
-    def fit(self, X: np.ndarray, kinds: np.ndarray) -> FraudModel:
-        """Learn from feature rows `X` and each row's kind (`NORMAL` for ordinary lines)."""
+    def fit(
+        self, X: np.ndarray, kinds: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> FraudModel:
+        """Learn from feature rows `X` and each row's kind (`NORMAL` for ordinary lines).
+
+        `sample_weight` (one non-negative number a row) weighs rows in the booster, its
+        calibration, the kind classifier and the ordinary lines' percentiles alike.
+        """
         X = np.asarray(X, dtype=np.float64)
         kinds = np.asarray(kinds).astype(str)
+        if self.calibration not in ("sigmoid", "isotonic"):
+            raise ValueError(f"calibration is sigmoid or isotonic, not {self.calibration!r}")
+        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
+        if w.shape != (len(X),) or not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError("sample_weight needs one non-negative number for each row")
         y = kinds != NORMAL
         if y.sum() < 6 or (~y).sum() < 6:
             raise ValueError("training needs at least 6 fraudulent and 6 ordinary lines")
         folds = int(min(3, y.sum(), (~y).sum()))
-        self.classifier_ = CalibratedClassifierCV(self._booster(), method="isotonic", cv=folds)
-        self.classifier_.fit(X, y)
+        self.classifier_ = CalibratedClassifierCV(
+            self._booster(), method=self.calibration, cv=folds
+        )
+        self.classifier_.fit(X, y, sample_weight=w)
         fraud = np.flatnonzero(y)
         if np.unique(kinds[fraud]).size > 1:
             self.kind_classifier_: HistGradientBoostingClassifier | None = self._booster().fit(
-                X[fraud], kinds[fraud]
+                X[fraud], kinds[fraud], sample_weight=w[fraud]
             )
             self.only_kind_ = ""
         else:
             self.kind_classifier_ = None
             self.only_kind_ = str(kinds[fraud][0])
-        normal = X[~y]
-        self.novelty_ = IsolationForest(
-            n_estimators=200, random_state=self.random_state, n_jobs=1
-        ).fit(np.log1p(np.abs(normal)) * np.sign(normal))
-        a = -self.novelty_.score_samples(np.log1p(np.abs(normal)) * np.sign(normal))
-        self.novelty_median_ = float(np.median(a))
-        self.novelty_cut_ = float(np.quantile(a, 1 - self.novelty_rate))
-        self.normal_low_ = np.quantile(normal, 0.01, axis=0)
-        self.normal_high_ = np.quantile(normal, 0.99, axis=0)
-        self.normal_extreme_ = np.quantile(normal, 0.999, axis=0)
+        normal, wn = X[~y], w[~y]
+        self.normal_low_ = _weighted_quantiles(normal, wn, 0.01)
+        self.normal_high_ = _weighted_quantiles(normal, wn, 0.99)
+        self.normal_extreme_ = _weighted_quantiles(normal, wn, NOVELTY_QUANTILE)
         self.normal_scale_ = np.maximum(
-            np.maximum(self.normal_high_ - np.median(normal, axis=0), 0.1 * self.normal_high_), 1e-3
+            np.maximum(
+                self.normal_high_ - _weighted_quantiles(normal, wn, 0.5), 0.1 * self.normal_high_
+            ),
+            1e-3,
         )
+        self.novelty_columns_ = np.array([FEATURES.index(f) for f in NOVELTY_FEATURES])
         self.n_features_in_ = X.shape[1]
         self.classes_ = np.array([NORMAL, *sorted(set(kinds[fraud]))])
         return self
@@ -210,21 +248,34 @@ class FraudModel:
         with threadpool_limits(1):
             return self.classifier_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
 
+    def exceedance(self, X: np.ndarray) -> np.ndarray:
+        """Per row and novelty feature: log1p(value) - log1p(ordinary 99.9th percentile)."""
+        X = np.asarray(X, dtype=np.float64)[:, self.novelty_columns_]
+        extreme = self.normal_extreme_[self.novelty_columns_]
+        return np.log1p(np.maximum(X, 0.0)) - np.log1p(np.maximum(extreme, 0.0))
+
     def novelty_score(self, X: np.ndarray) -> np.ndarray:
-        """0..1, reaching the threshold at the ordinary lines' 1 - novelty_rate quantile."""
-        X = np.asarray(X, dtype=np.float64)
-        a = -self.novelty_.score_samples(np.log1p(np.abs(X)) * np.sign(X))
-        span = max(self.novelty_cut_ - self.novelty_median_, 1e-9)
-        s = self.threshold * (a - self.novelty_median_) / span
-        costly = [FEATURES.index(f) for f in COSTLY]
-        # Far past anything ordinary: twice the 99.9th percentile of ordinary lines.
-        gate = (X[:, costly] > 2 * self.normal_extreme_[costly] + 1).any(axis=1)
-        return np.where(gate, np.clip(s, 0.0, 0.99), 0.0)
+        """0..0.99: how far the most extreme volume or cost feature is past ordinary.
+
+        0 inside what 99.9% of ordinary lines show; 0.75 at `novelty_ratio` times it,
+        rising towards 0.99 beyond without reaching it, so extreme lines still rank.
+        """
+        if len(X) == 0:
+            return np.zeros(0)
+        most = self.exceedance(X).max(axis=1)
+        return 0.99 * np.tanh(np.maximum(most, 0.0) / np.log(self.novelty_ratio))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Columns: ordinary, fraudulent (scikit-learn's binary shape)."""
-        p = np.maximum(self.supervised_score(X), self.novelty_score(X))
+        p = self.combined(X, self.supervised_score(X), self.novelty_score(X))
         return np.column_stack([1 - p, p])
+
+    def combined(self, X: np.ndarray, sup: np.ndarray, nov: np.ndarray) -> np.ndarray:
+        """The score: the larger part, ties broken by volume and cost past ordinary."""
+        if len(X) == 0:
+            return np.zeros(0)
+        past = np.tanh(self.exceedance(X).sum(axis=1) / 20)
+        return (1 - TIE_BREAK) * np.maximum(sup, nov) + TIE_BREAK * (1 + past) / 2
 
     def likely_kind(self, X: np.ndarray) -> np.ndarray:
         if self.kind_classifier_ is None:
@@ -233,7 +284,12 @@ class FraudModel:
             return self.kind_classifier_.predict(np.asarray(X, dtype=np.float64)).astype(object)
 
     def reasons(self, row: np.ndarray, kind: str, novel: bool) -> tuple[str, ...]:
-        """Plain words for one flagged row: its kind's signature facts first."""
+        """Plain words for one flagged row: its kind's signature facts first.
+
+        A novel line (its novelty part the larger) says first what is unusual and how
+        far past ordinary lines it is; its likely kind comes after, as the nearest known.
+        """
+        unusual = self.unusual(row) if novel else []
         dev = self._deviation(row)
         facts: list[tuple[float, str]] = []
         for name in SIGNATURES.get(kind, ()):
@@ -258,9 +314,31 @@ class FraudModel:
             reverse=True,
         )
         out += [f for _, f in others[:2]]
-        if novel:
-            out.append("unlike any line seen in training (anomaly score)")
+        if unusual:
+            out = [*unusual, *(f for f in out if not any(u.startswith(f) for u in unusual))][:4]
+            out[len(unusual)] = "nearest known: " + out[len(unusual)]
         return tuple(out)
+
+    def unusual(self, row: np.ndarray, most: int = 2) -> list[str]:
+        """Up to `most` volume or cost facts past ordinary lines, with how far past."""
+        names = list(NOVELTY_FEATURES)
+        e = self.exceedance(row[None, :])[0]
+        out = []
+        for j in np.argsort(-e, kind="stable")[:most]:
+            if e[j] <= 0:
+                break
+            name = names[j]
+            i = FEATURES.index(name)
+            fact = FACTS[name](row[i])  # type: ignore[operator]
+            verb = NOVELTY_FEATURES[name]
+            usual = float(self.normal_extreme_[i])
+            if usual < 0.5:
+                out.append(f"{fact}, where 99.9% of ordinary lines {verb} none")
+            else:
+                r = row[i] / usual
+                times = f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x"
+                out.append(f"{fact}, {times} what 99.9% of ordinary lines {verb}")
+        return out
 
     def _deviation(self, row: np.ndarray) -> np.ndarray:
         """How far past ordinary lines' 1st/99th percentile each feature is (0 = inside)."""
@@ -272,26 +350,32 @@ class FraudModel:
         return np.where(row > self.normal_high_, 1 + high, dev)
 
     def score(self, features: Features) -> pl.DataFrame:
-        """Per subscriber: score, flagged, kind and reasons, worst first."""
+        """Per subscriber: score, flagged, kind, reasons and novel, worst first.
+
+        Scores keep full precision (rounding is the display's): worst first is decided
+        on the exact value, and cases store it so that they rank distinctly.
+        """
         X = features.matrix
         sup = self.supervised_score(X) if len(X) else np.zeros(0)
         nov = self.novelty_score(X) if len(X) else np.zeros(0)
-        score = np.maximum(sup, nov)
+        score = self.combined(X, sup, nov)
         flagged = score >= self.threshold
         rows = np.flatnonzero(flagged)
         kinds = self.likely_kind(X[rows]) if rows.size else np.zeros(0, dtype=object)
         reasons: list[list[str]] = [[] for _ in range(len(X))]
         out_kind: list[str | None] = [None] * len(X)
+        novel = nov > sup
         for i, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
             out_kind[i] = str(kind)
-            reasons[i] = list(self.reasons(X[i], str(kind), bool(nov[i] > sup[i])))
+            reasons[i] = list(self.reasons(X[i], str(kind), bool(novel[i])))
         frame = pl.DataFrame(
             {
                 "subscriber": features.subscribers.astype(str),
-                "score": np.round(score, 4),
+                "score": score,
                 "flagged": flagged,
                 "kind": out_kind,
                 "reasons": reasons,
+                "novel": novel,
             },
             schema={
                 "subscriber": pl.String,
@@ -299,6 +383,7 @@ class FraudModel:
                 "flagged": pl.Boolean,
                 "kind": pl.String,
                 "reasons": pl.List(pl.String),
+                "novel": pl.Boolean,
             },
         )
         return frame.sort(["score", "subscriber"], descending=[True, False])
@@ -306,9 +391,11 @@ class FraudModel:
 
 def as_scores(frame: pl.DataFrame) -> list[SubscriberScore]:
     """The score frame as typed rows."""
+    if "novel" not in frame.columns:  # a frame written before the novel column
+        frame = frame.with_columns(novel=pl.lit(False))
     return [
-        SubscriberScore(s, float(sc), bool(f), k, tuple(r or ()))
-        for s, sc, f, k, r in frame.select(
-            "subscriber", "score", "flagged", "kind", "reasons"
+        SubscriberScore(s, float(sc), bool(f), k, tuple(r or ()), bool(n))
+        for s, sc, f, k, r, n in frame.select(
+            "subscriber", "score", "flagged", "kind", "reasons", "novel"
         ).iter_rows()
     ]
