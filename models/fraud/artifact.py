@@ -28,7 +28,8 @@ from models.fraud.training import (
     thin_fraud,
 )
 
-ARTIFACT_FORMAT = 1
+#: Bumped when a saved model cannot be read by this code (2: three more features).
+ARTIFACT_FORMAT = 2
 #: Trailing windows (days; 0 = all) every line is seen over in training, and a
 #: quieter copy of the fraud: the model learns the shape of a pattern, not one scale.
 TRAIN_WINDOWS = (0, 14, 7)
@@ -180,7 +181,15 @@ def load_model(model_dir: str | Path, version: str | None = None) -> TrainedMode
             f"cannot load fraud model {path}: {exc}", hint="train it again: switchboard fraud train"
         ) from None
     if not isinstance(blob, dict) or blob.get("format") != ARTIFACT_FORMAT:
-        raise ModelMissing(f"{path} is not a fraud model this version reads", hint="train it again")
+        what = (
+            f"is a fraud model of format {blob.get('format')}"
+            if isinstance(blob, dict) and "format" in blob
+            else "is not a fraud model"
+        )
+        raise ModelMissing(
+            f"{path} {what}; this version reads format {ARTIFACT_FORMAT}",
+            hint="train a new one: switchboard fraud train",
+        )
     trained: TrainedModel = blob["trained"]
     return trained
 
@@ -219,6 +228,9 @@ _FEATURE_NOTES = {
     "new_handset_intl_change": "international calls a day with the newest handset minus before it",
     "new_handset_in_drop": "share of calls answered before the newest handset minus after",
     "early_intl_share": "international share of the line's first three days",
+    "unanswered_out_share": "share of outgoing calls nobody answered (0 seconds)",
+    "weekend_out_share": "share of outgoing calls and SMS on Saturday or Sunday (local time)",
+    "weekend_in_share": "share of incoming calls and SMS on Saturday or Sunday (local time)",
 }
 
 

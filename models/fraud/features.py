@@ -96,6 +96,9 @@ FEATURES = (
     "new_handset_intl_change",
     "new_handset_in_drop",
     "early_intl_share",
+    "unanswered_out_share",
+    "weekend_out_share",
+    "weekend_in_share",
 )
 
 
@@ -136,6 +139,9 @@ _SUB_SUMS = (
     "roam",
     "roam_o",
     "roam_intl_o",
+    "vo_unans",
+    "we_o",
+    "we_i",
 )
 _SEG_SUMS = ("n", "vo", "vi", "intl_o")
 
@@ -204,6 +210,8 @@ def partials_of(
         prem=s("counterpart_country").is_in(HIGH_COST_COUNTRIES),
         night=(hour >= NIGHT_HOURS[0]) & (hour < NIGHT_HOURS[1]),
         roam=s("roaming"),
+        # The local day as `day` counts it; 1970-01-01 was a Thursday, so 2 is Saturday.
+        weekend=((local // DAY) % 7).is_in([2, 3]),
     ).with_columns(out=s("vo") | s("so"))
     o = s("out")
     d = ["day"] if by_day else []
@@ -227,6 +235,9 @@ def partials_of(
         roam=s("roam").sum(),
         roam_o=(o & s("roam")).sum(),
         roam_intl_o=(o & s("roam") & s("intl")).sum(),
+        vo_unans=(s("vo") & (s("duration_s") == 0)).sum(),
+        we_o=(o & s("weekend")).sum(),
+        we_i=((s("vi") | s("si")) & s("weekend")).sum(),
     )
     outs = x.filter(o)
     cp = outs.group_by("subscriber", "cp", *d).agg(
@@ -469,6 +480,11 @@ def features_from_partials(
         )
         .otherwise(0.0),
         "early_intl_share": s("early_intl") / (s("early_n") + 1),
+        # Outgoing calls nobody answered (0 s): dialling lists do, SIM boxes rarely.
+        "unanswered_out_share": s("vo_unans") / (s("vo") + 1),
+        # Weekday rhythm: offices and contact centres go quiet at the weekend.
+        "weekend_out_share": s("we_o") / (outs + 1),
+        "weekend_in_share": s("we_i") / (s("vi") + s("si") + 1),
     }
     out = f.select(pl.col("subscriber"), *(e.cast(pl.Float64).alias(k) for k, e in exprs.items()))
     matrix = out.select(FEATURES).to_numpy().astype(np.float64)

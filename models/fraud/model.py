@@ -101,6 +101,9 @@ FACTS: dict[str, object] = {
     "roaming_out_per_day": lambda v: f"{_fmt_count(v)} outgoing calls a day while roaming",
     "distinct_out_share": lambda v: f"{v:.0%} of numbers called only once",
     "records_per_day": lambda v: f"{_fmt_count(v)} records a day",
+    "unanswered_out_share": lambda v: f"{v:.0%} of outgoing calls unanswered",
+    "weekend_out_share": lambda v: f"{v:.0%} of outgoing calls and SMS at the weekend",
+    "weekend_in_share": lambda v: f"{v:.0%} of incoming calls and SMS at the weekend",
 }
 #: Each kind's signature, strongest fact first.
 SIGNATURES = {

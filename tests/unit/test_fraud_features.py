@@ -317,3 +317,44 @@ def test_compaction_keeps_features_exact(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(features_module, "COMPACT_ROWS", 500)  # merge after every chunk
     chunked = FeatureBuilder().add_all(_chunks(frame, 700, False)).finish()
     np.testing.assert_allclose(chunked.matrix, whole.matrix, rtol=1e-9, atol=1e-9)
+
+
+# -- unanswered calls and the weekday rhythm ------------------------------------------------
+
+IST = 19_800
+
+
+def _local(day: int, hour: float) -> int:
+    """Epoch seconds of `hour` local (IST) time on day `day` of the window (0 = Thu 1 Oct)."""
+    return T0 + day * DAY + int(hour * 3600) - IST
+
+
+def test_unanswered_and_weekend_shares_by_hand() -> None:
+    u = Usage()
+    # Outgoing: two of five calls unanswered (0 s). Weekends go by the local day, so the
+    # call at Saturday 00:30 IST (Friday in UTC) is a weekend one.
+    u.add("caller", _local(0, 12), duration=60)  # Thursday
+    u.add("caller", _local(0, 12.2), duration=0)  # Thursday
+    u.add("caller", _local(1, 23), duration=30)  # Friday 23:00 IST
+    u.add("caller", _local(2, 0.5), duration=0)  # Saturday 00:30 IST, Friday 19:00 UTC
+    u.add("caller", _local(3, 15), duration=45)  # Sunday
+    u.add("caller", _local(2, 12), "sms")  # Saturday
+    # Incoming: an unanswered call in is not an unanswered call out; one of four on a
+    # local weekend (both Monday ones are Sunday in UTC).
+    u.add("caller", _local(1, 12), direction="in", duration=0)  # Friday
+    u.add("caller", _local(3, 20), direction="in")  # Sunday
+    u.add("caller", _local(4, 0.5), direction="in")  # Monday 00:30 IST, Sunday 19:00 UTC
+    u.add("caller", _local(4, 1), "sms", direction="in")  # Monday 01:00 IST
+    u.add("caller", _local(5, 12), "data", volume=1_000)
+    f = features(u)["caller"]
+    assert f["unanswered_out_share"] == pytest.approx(2 / (5 + 1))
+    assert f["weekend_out_share"] == pytest.approx(3 / (6 + 1))
+    assert f["weekend_in_share"] == pytest.approx(1 / (4 + 1))
+
+
+def test_a_line_without_calls_has_no_unanswered_share(usage: Usage) -> None:
+    usage.add("modem", _local(2, 12), "data", volume=5_000)
+    f = features(usage)
+    assert f["modem"]["unanswered_out_share"] == 0.0
+    assert f["modem"]["weekend_out_share"] == 0.0
+    assert f["normal"]["unanswered_out_share"] == 0.0  # every call of it lasts 60 s
