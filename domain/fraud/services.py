@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from domain.billing.models import UsageRecord
 from domain.customers.choices import SubscriptionState
 from domain.customers.models import Subscription
 from domain.db import Database, get_by_ref, utcnow
@@ -79,6 +80,77 @@ def open_cases(
     A line an analyst decided on within `quiet_days` is not raised again for the same
     usage; a suspended or ended line has nothing left to stop.
     """
+    due = _due(session, flags, quiet_days=quiet_days, now=now)
+    return _open(session, sorted(due, key=lambda d: d[0].msisdn), model_version, now)
+
+
+@dataclass(frozen=True)
+class CasesOpened:
+    """A scoring run's flags against the desk's daily budget of new cases."""
+
+    cases: list[FraudCase]
+    #: Lines that were due a case but did not fit today's budget, worst first.
+    held_back: tuple[Flag, ...]
+    #: New cases a UTC day may bring, and how many today had before this run.
+    daily_cap: int
+    opened_before: int
+
+
+def open_cases_within_budget(
+    session: Session,
+    flags: Sequence[Flag],
+    *,
+    daily_cap: int,
+    model_version: str,
+    quiet_days: int,
+    now: datetime,
+) -> CasesOpened:
+    """`open_cases`, worst first, until `daily_cap` cases were opened this UTC day.
+
+    The lines that do not fit are held back, not dropped: the caller hands them over
+    again on a later run, when a new day's budget has room.
+    """
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    before = cases_opened_since(session, day)
+    room = max(0, daily_cap - before)
+    due = sorted(
+        _due(session, flags, quiet_days=quiet_days, now=now),
+        key=lambda d: (-d[0].score, d[0].msisdn),
+    )
+    return CasesOpened(
+        cases=_open(session, due[:room], model_version, now),
+        held_back=tuple(f for f, _ in due[room:]),
+        daily_cap=daily_cap,
+        opened_before=before,
+    )
+
+
+def cases_opened_since(session: Session, since: datetime) -> int:
+    """How many fraud cases were opened at or after `since`, whatever became of them."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count()).select_from(FraudCase).where(FraudCase.opened_at >= since)
+        )
+        or 0
+    )
+
+
+def lines_with_usage(session: Session, since: datetime, until: datetime) -> int:
+    """How many lines have usage started in [since, until): the lines a window scores."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count(sa.distinct(UsageRecord.subscription_id))).where(
+                UsageRecord.started_at >= since, UsageRecord.started_at < until
+            )
+        )
+        or 0
+    )
+
+
+def _due(
+    session: Session, flags: Sequence[Flag], *, quiet_days: int, now: datetime
+) -> list[tuple[Flag, int]]:
+    """(flag, subscription id) of the flagged active lines with no open or recent case."""
     if not flags:
         return []
     by_msisdn = {f.msisdn: f for f in flags}
@@ -102,11 +174,14 @@ def open_cases(
             )
         )
     )
+    return [(by_msisdn[m], i) for m, i in subs.items() if i not in busy]
+
+
+def _open(
+    session: Session, due: Sequence[tuple[Flag, int]], model_version: str, now: datetime
+) -> list[FraudCase]:
     made = []
-    for msisdn, sub_id in sorted(subs.items()):
-        if sub_id in busy:
-            continue
-        f = by_msisdn[msisdn]
+    for f, sub_id in due:
         case = FraudCase(
             subscription_id=sub_id,
             state=CaseState.OPEN,

@@ -8,6 +8,9 @@ scikit-learn) load on first use, not when the desk is built.
 
 from __future__ import annotations
 
+import json
+import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,14 +20,19 @@ from typing import TYPE_CHECKING
 from domain.config import FraudSettings
 from domain.customers.services import subscription_by_msisdn
 from domain.db import Database, utcnow
-from domain.fraud.services import Flag, open_cases
+from domain.fraud.services import Flag, lines_with_usage, open_cases_within_budget
 
 if TYPE_CHECKING:
     import polars as pl
 
     from models.fraud.artifact import TrainedModel
     from models.fraud.model import SubscriberScore
-    from models.fraud.running import RunningWindow
+    from models.fraud.running import Refresh, RunningWindow
+
+log = logging.getLogger(__name__)
+
+#: The flagged lines the daily budget held back, kept beside the models for later runs.
+HELD_BACK_FILE = "held-back.json"
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,25 @@ class ScoringRun:
     new_records: int = 0
     #: Every line of the window was scored (a new model or window, or a new day).
     all_lines: bool = True
+    #: Lines due a case that today's budget had no room for; a later run opens them,
+    #: worst first, when a new UTC day's budget allows.
+    held_back: int = 0
+    #: New cases a UTC day may bring: `fraud.alert_budget` of the window's lines.
+    daily_cap: int = 0
+    window_lines: int = 0
+
+    def describe(self) -> str:
+        """One line for the logs: what the run scored, opened and held back."""
+        text = (
+            f"scored {self.scored:,} lines ({self.new_records:,} new records), "
+            f"{self.flagged:,} flagged, {len(self.opened):,} cases opened"
+        )
+        if self.held_back:
+            text += (
+                f", {self.held_back:,} held back: today's budget of {self.daily_cap:,} new "
+                f"cases ({self.window_lines:,} lines in the window) is used up"
+            )
+        return text
 
 
 class FraudDesk:
@@ -81,36 +108,103 @@ class FraudDesk:
         )
 
     def score_and_open(self, now: datetime | None = None) -> ScoringRun:
-        """Score the lines with new usage over the window and open a case per new flag.
+        """Score the lines with new usage over the window and open a case per new flag,
+        worst first, at most `alert_budget` of the window's lines a UTC day.
 
         Usage is folded into running aggregates from a high-water mark, so a run reads
         only records it has not seen; at a new day (or model, or window) every line of
-        the window is scored again from the aggregates.
+        the window is scored again from the aggregates. Flagged lines the day's budget
+        has no room for are held back (kept beside the models) and offered again on
+        later runs with the new flags, until a day's budget has room for them or a new
+        score no longer flags them.
         """
         from models.fraud.model import as_scores
+        from models.fraud.training import budget_lines
 
         now = now or self.clock()
         trained = self.model()
         refresh = self.running_window(trained).refresh(self.db, trained.version, now)
         scores = as_scores(trained.model.score(refresh.features))
         flags = [Flag(s.subscriber, s.score, s.kind, tuple(s.reasons)) for s in scores if s.flagged]
+        kept_lines, kept = self._held_back(trained.version, refresh)
+        lines = self._window_lines(refresh, kept_lines)
+        cap = budget_lines(lines, self.settings.alert_budget)
+        # A held-back line scored again in this run is judged by its new score only.
+        rescored = {str(s) for s in refresh.features.subscribers}
+        waiting = [f for f in kept if f.msisdn not in rescored]
         with self.db.transaction() as session:
-            made = open_cases(
+            result = open_cases_within_budget(
                 session,
-                flags,
+                flags + waiting,
+                daily_cap=cap,
                 model_version=trained.version,
                 quiet_days=self.window_days,
                 now=now,
             )
-            opened = tuple(c.id for c in made)
-        return ScoringRun(
+            opened = tuple(c.id for c in result.cases)
+        self._keep_held_back(trained.version, refresh, lines, result.held_back)
+        run = ScoringRun(
             trained.version,
             len(scores),
             len(flags),
             opened,
             new_records=refresh.new_records,
             all_lines=refresh.all_lines,
+            held_back=len(result.held_back),
+            daily_cap=cap,
+            window_lines=lines,
         )
+        log.info("fraud scoring with model %s: %s", trained.version, run.describe())
+        return run
+
+    # -- the lines the daily budget held back -----------------------------------------------
+
+    def _held_back_path(self) -> Path:
+        return self.model_dir / HELD_BACK_FILE
+
+    def _held_back(self, model_version: str, refresh: Refresh) -> tuple[int, list[Flag]]:
+        """(lines in the window, held-back flags) kept by the previous run, when they apply.
+
+        After a run that scored every line no flag is carried over: its own are complete.
+        """
+        try:
+            state = json.loads(self._held_back_path().read_text())
+            if state["model_version"] != model_version or state["window"] != list(refresh.window):
+                return 0, []
+            flags = [Flag(m, float(sc), k, tuple(r)) for m, sc, k, r in state["flags"]]
+            lines = int(state["lines"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0, []
+        return lines, [] if refresh.all_lines else flags
+
+    def _window_lines(self, refresh: Refresh, kept: int) -> int:
+        """Lines with usage in the window: counted by a run that scored them all, else kept
+        from the last such run (or counted in the database when nothing was kept)."""
+        scored = int(refresh.features.subscribers.size)
+        if refresh.all_lines:
+            return scored
+        if kept:
+            return max(kept, scored)
+        w0, w1 = refresh.window
+        with self.db.read() as session:
+            return lines_with_usage(
+                session, datetime.fromtimestamp(w0, UTC), datetime.fromtimestamp(w1, UTC)
+            )
+
+    def _keep_held_back(
+        self, model_version: str, refresh: Refresh, lines: int, held: tuple[Flag, ...]
+    ) -> None:
+        path = self._held_back_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "model_version": model_version,
+            "window": list(refresh.window),
+            "lines": lines,
+            "flags": [[f.msisdn, f.score, f.kind, list(f.reasons)] for f in held],
+        }
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(path)
 
     def rescan(self, now: datetime | None = None) -> pl.DataFrame:
         """Score every line over the window from all its records (what a run must equal)."""
