@@ -1,6 +1,8 @@
 """Labelled usage to train and check the model on, from the demo usage generator.
 
-`synthetic_usage` calls `domain.demo.usage.generate_usage` for a made-up set of lines.
+`synthetic_usage` calls `domain.demo.usage.generate_usage` for a made-up set of lines,
+adds ordinary lines that resemble fraud (`lookalikes`: contact centres, PBX groups, IoT
+modules...) and leaves a share of every line's outgoing calls unanswered.
 `Shift` then bends the result the way another operator's data (or another generator)
 would differ, so a model can be checked on data it was not shaped by: fraud at lower
 or higher intensity (records thinned or repeated), calls longer or shorter, ordinary
@@ -17,6 +19,7 @@ import polars as pl
 
 from domain.demo.reference import CIRCLES, HANDSET_TACS
 from domain.demo.usage import Subscribers, generate_usage
+from models.fraud.lookalikes import answer_noise, lookalikes
 from models.fraud.usage_csv import frame_from_columns
 
 #: 2026-10-01 00:00 UTC.
@@ -68,9 +71,16 @@ def synthetic_usage(
     records_per_subscriber: float = 110.0,
     fraud_share: float = 0.04,
     new_share: float = 0.04,
+    lookalike_share: float = 0.10,
+    unanswered_high: float = 0.35,
     shift: Shift | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(usage frame, labels `subscriber,kind,since`) for `subscribers` made-up lines."""
+    """(usage frame, labels `subscriber,kind,since`) for `subscribers` made-up lines.
+
+    `lookalike_share` x `subscribers` ordinary look-alike lines come on top (their own
+    numbers, never labelled); every line then gets up to `unanswered_high` of its
+    outgoing calls unanswered (0 s).
+    """
     subs, cells = _subscribers(subscribers, seed, days, new_share)
     batch = generate_usage(
         np.random.default_rng(seed),
@@ -84,6 +94,12 @@ def synthetic_usage(
     cols = dict(batch.columns)
     cols["subscriber"] = subs.msisdn[cols["subscription_id"] - 1]
     frame = frame_from_columns(cols)
+    extra = round(subscribers * lookalike_share)
+    if extra > 0:
+        frame = pl.concat([frame, lookalikes(extra, seed, WINDOW_START, days)])
+        frame = frame.sort("started_at", maintain_order=True)
+    if unanswered_high > 0:
+        frame = answer_noise(frame, seed, high=unanswered_high)
     labels = pl.DataFrame(
         {
             "subscriber": [str(subs.msisdn[s - 1]) for s, _, _ in batch.labels],
