@@ -60,7 +60,13 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
             )
         return pl.concat(frames), labels, f"database {db!r}"
     frame, labels = synthetic_usage(args.lines, args.seed)
-    return frame, labels, f"synthetic demo usage, {args.lines:,} lines, seed {args.seed}"
+    return frame, labels, f"synthetic demo usage, {_synthetic_lines(args.lines)}, seed {args.seed}"
+
+
+def _synthetic_lines(lines: int) -> str:
+    from models.fraud.synthetic import lookalike_count
+
+    return f"{lines:,} lines and {lookalike_count(lines):,} ordinary look-alikes"
 
 
 def _when(epoch: int) -> str:
@@ -164,7 +170,10 @@ def _train_without(args: argparse.Namespace, settings: Settings, kind: str) -> A
             frame.filter(~pl.col("subscriber").is_in(gone.implode())),
             labels.filter(pl.col("kind") != kind),
             threshold=settings.fraud.threshold,
-            source=f"synthetic demo usage without {kind}, {args.lines:,} lines, seed {args.seed}",
+            source=(
+                f"synthetic demo usage without {kind}, {_synthetic_lines(args.lines)}, "
+                f"seed {args.seed}"
+            ),
             seed=args.seed,
         )
 

@@ -94,7 +94,7 @@ def synthetic_usage(
     cols = dict(batch.columns)
     cols["subscriber"] = subs.msisdn[cols["subscription_id"] - 1]
     frame = frame_from_columns(cols)
-    extra = round(subscribers * lookalike_share)
+    extra = lookalike_count(subscribers, lookalike_share)
     if extra > 0:
         frame = pl.concat([frame, lookalikes(extra, seed, WINDOW_START, days)])
         frame = frame.sort("started_at", maintain_order=True)
@@ -111,6 +111,11 @@ def synthetic_usage(
     if shift is not None:
         frame, labels = _bend(frame, labels, shift, np.random.default_rng([seed, 99]))
     return frame, labels
+
+
+def lookalike_count(subscribers: int, lookalike_share: float = 0.10) -> int:
+    """How many look-alike lines `synthetic_usage` adds to `subscribers` demo lines."""
+    return round(subscribers * lookalike_share)
 
 
 def _bend(
