@@ -409,7 +409,7 @@ def _m2m(r: _Records, n: int, c: dict[str, float]) -> None:
 def _household(r: _Records, n: int, c: dict[str, float]) -> None:
     done = 0
     while done < n:
-        size = int(min(r.rng.integers(2, 5), n - done))
+        size = min(int(r.rng.integers(2, 5)), n - done)
         done += size
         lines = r.new_lines(size)
         imei = r.handsets(1)[0]  # one handset, each SIM used in turn
