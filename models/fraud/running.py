@@ -3,33 +3,45 @@
 The window is whole local days: the `window_days` days ending with the day of `now`
 (rates are per day of that window). Its usage is kept as the feature builder's partial
 tables keyed by (subscriber, local day), one set of Parquet files per day, under a
-folder beside the model, with a high-water mark: the largest usage record id folded in.
+folder beside the model, and once more merged over the days before today (the past
+tables, merged again once a day), with a high-water mark: the largest usage record id
+folded in.
 
 A run (`RunningWindow.refresh`) reads the records with an id above the mark (paged, by
-id), folds each into its own day (a late record for an older day of the window too),
-drops the days that left the window, and recomputes the features of the lines whose
-features can have changed: lines with new usage in the window, and lines sharing a
-handset whose count of SIMs changed. When the window's first day moves (midnight), a
-line's `first_seen_day` moves with it, so that run recomputes every line, from the
-stored partials, without reading old records again. Features equal a full pass over
-the same window (`FeatureBuilder(window=...)`) because every partial merges by sum,
-min or max.
+id), folds each into its own day (a late record for an older day of the window into the
+past tables too), drops the days that left the window, and recomputes the features of
+the lines whose features can have changed: lines with new usage in the window, and lines
+sharing a handset whose count of SIMs changed, from the past tables and today's only.
+When the window's first day moves (midnight), the past tables are merged again from the
+days left and a line's `first_seen_day` moves with the window, so that run recomputes
+every line, from the stored partials, without reading old records again. Features equal
+a full pass over the same window (`FeatureBuilder(window=...)`) because every partial
+merges by sum, min or max.
+
+PostgreSQL hands out ids at insert but transactions commit in any order, so a record
+below the mark can become visible after a run has passed it. A run therefore remembers
+the ids in the range it read that were not visible (holes) and looks at them again on
+each later run, until they appear or expire (HOLE_EXPIRY_S: an id rolled back or deleted
+never appears). A run reads only ranges whose every id was visible when it planned the
+read, so a record is folded exactly once. SQLite commits one writer at a time; holes
+there come only from deletions, and the same code handles them.
 
 The stored state says which model scored it and over how many days; a new model, a new
-window length or another home country or time zone starts again from the records.
-Writes are atomic: a day's new files have a new generation name, and `state.json`
-(written last, by rename) names the files and the mark, so a crashed run leaves the
-previous state whole and the next run resumes from its mark. One run at a time: the
-scheduler runs the scoring job under its cluster lock.
+window length, another home country or time zone, or another state format starts again
+from the records. Writes are atomic: new files have a new generation name, and
+`state.json` (written last, by rename) names the files, the mark and the holes, so a
+crashed run leaves the previous state whole and the next run resumes from its mark. One
+run at a time: the scheduler runs the scoring job under its cluster lock.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,10 +64,23 @@ from models.fraud.features import (
 )
 from models.fraud.usage_csv import FRAME_SCHEMA
 
-STATE_FORMAT = 2
+#: 3: past tables merged over the days before today, holes below the mark; a state of
+#: another format (or partial tables of other columns) is rebuilt, never read.
+STATE_FORMAT = 3
 STATE_FILE = "state.json"
 #: Lines whose features are computed together (bounds the memory of a large run).
 FEATURE_GROUP = 16_000
+#: Ids not visible when a run passed them are looked at again for this long (seconds of
+#: the run's clock); a transaction open longer than this loses its records to the window.
+HOLE_EXPIRY_S = 6 * 3600
+#: Holes are tracked only among the newest ids of a run's range (a rebuild reads
+#: millions; an id below these was not in flight).
+HOLE_TRAIL_IDS = 1_000_000
+#: At most this many holes are remembered (the newest); more means mass deletion.
+MAX_HOLES = 10_000
+
+#: An id range to read: after < id <= upto.
+IdRange = tuple[int, int]
 
 
 def day_window(
@@ -78,11 +103,106 @@ def max_usage_id(db: Database) -> int:
 
 
 @dataclass(frozen=True)
+class Reads:
+    """What a run reads: id ranges whose every id was visible, the new mark, and the ids
+    at or below it not visible yet (holes: [first, last, first seen (epoch s)])."""
+
+    ranges: list[IdRange]
+    mark: int
+    holes: list[list[int]] = field(default_factory=list)
+
+
+def _runs(ids: list[int]) -> list[IdRange]:
+    """Sorted ids as ranges (after, upto] of consecutive ids."""
+    out: list[IdRange] = []
+    for i in ids:
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i - 1, i))
+    return out
+
+
+def plan_reads(db: Database, mark: int, holes: list[list[int]], now_s: int) -> Reads:
+    """The ranges to read above the mark and in the holes that are visible now."""
+    u = UsageRecord.__table__.c
+    ranges: list[IdRange] = []
+    kept: list[list[int]] = []
+    with db.engine.connect() as conn:
+        live = [h for h in holes if now_s - h[2] <= HOLE_EXPIRY_S]
+        for i in range(0, len(live), 200):
+            chunk = live[i : i + 200]
+            found = sorted(
+                conn.execute(
+                    sa.select(u.id).where(sa.or_(*(u.id.between(lo, hi) for lo, hi, _ in chunk)))
+                ).scalars()
+            )
+            ranges += _runs(found)
+            seen = set(found)
+            for lo, hi, when in chunk:
+                kept += [[a + 1, b, when] for a, b in _gaps(lo - 1, hi, seen)]
+        upto = int(conn.execute(sa.select(sa.func.max(u.id))).scalar() or 0)
+        if upto > mark:
+            lo = max(mark, upto - HOLE_TRAIL_IDS)
+            if lo > mark:  # below the trail, holes are not tracked: read it whole
+                ranges.append((mark, lo))
+            # The visible ids of (lo, upto] where a run of consecutive ids starts or ends,
+            # in one statement (one snapshot): the ranges to read, and the holes between.
+            prev = sa.func.lag(u.id).over(order_by=u.id)
+            nxt = sa.func.lead(u.id).over(order_by=u.id)
+            inner = (
+                sa.select(u.id.label("id"), prev.label("prev"), nxt.label("nxt"))
+                .where(u.id > lo, u.id <= upto)
+                .subquery()
+            )
+            edges = conn.execute(
+                sa.select(inner.c.id, inner.c.prev, inner.c.nxt)
+                .where(
+                    sa.or_(
+                        inner.c.prev.is_(None), inner.c.nxt.is_(None), inner.c.nxt > inner.c.id + 1
+                    )
+                )
+                .order_by(inner.c.id)
+            ).all()
+            if not edges:  # none of the range is visible yet
+                kept.append([lo + 1, upto, now_s])
+            else:
+                start = int(edges[0][0]) - 1
+                if start > lo:
+                    kept.append([lo + 1, start, now_s])
+                for a, _, b in ((int(a), p, None if b is None else int(b)) for a, p, b in edges):
+                    if b is not None and b == a + 1:  # the first id, not an end of a run
+                        continue
+                    ranges.append((start, a))
+                    if b is None:
+                        if a < upto:
+                            kept.append([a + 1, upto, now_s])
+                        break
+                    kept.append([a + 1, b - 1, now_s])
+                    start = b - 1
+    kept.sort(key=lambda h: h[0])
+    return Reads(ranges, max(mark, upto), kept[-MAX_HOLES:])
+
+
+def _gaps(after: int, upto: int, seen: set[int]) -> list[IdRange]:
+    """Ranges (after, upto] of consecutive ids not in `seen`."""
+    out: list[IdRange] = []
+    start = after
+    for i in sorted(x for x in seen if after < x <= upto):
+        if i - 1 > start:
+            out.append((start, i - 1))
+        start = i
+    if upto > start:
+        out.append((start, upto))
+    return out
+
+
+@dataclass(frozen=True)
 class Refresh:
     """What one run folded in and the features of the lines to score."""
 
     features: Features
-    #: Records read above the previous mark (inside the window or not).
+    #: Records read above the previous mark or in its holes (inside the window or not).
     new_records: int
     mark: int
     #: Started again from the records (no state, a new model, window or zone).
@@ -90,6 +210,8 @@ class Refresh:
     #: Every line of the window was recomputed (rebuilt, or the window's first day moved).
     all_lines: bool
     window: tuple[int, int]
+    #: Ids at or below the mark not visible yet (looked at again by the next runs).
+    holes: int = 0
 
 
 class RunningWindow:
@@ -110,8 +232,11 @@ class RunningWindow:
     # -- stored state ---------------------------------------------------------------------
 
     def _identity(self, model_version: str) -> dict[str, object]:
+        empty = _empty_partials(self.home_country, self.local_offset_s)
         return {
             "format": STATE_FORMAT,
+            # The partial tables' columns: a feature builder with other sums starts again.
+            "columns": {name: empty[name].columns for name in PARTIAL_KEYS},
             "model_version": model_version,
             "window_days": self.window_days,
             "home_country": self.home_country,
@@ -129,15 +254,8 @@ class RunningWindow:
     def _file(self, day: int, gen: str, name: str) -> Path:
         return self.folder / f"{day}-{gen}.{name}.parquet"
 
-    def _read(self, files: dict[int, str], name: str, subs: pl.Series | None) -> pl.DataFrame:
-        # A day at a time, so no more than one day's whole table is in memory at once.
-        parts = []
-        for d, g in sorted(files.items()):
-            lazy = pl.scan_parquet(self._file(d, g, name))
-            if subs is not None:
-                lazy = lazy.filter(pl.col("subscriber").is_in(subs.implode()))
-            parts.append(lazy.collect())
-        return pl.concat(parts) if parts else pl.DataFrame()
+    def _past(self, gen: str, name: str) -> Path:
+        return self.folder / f"past-{gen}.{name}.parquet"
 
     def _names(self, state: dict[str, object] | None) -> pl.DataFrame:
         """The lines' names by their number in the partial tables (`line`, dense from 0)."""
@@ -145,14 +263,14 @@ class RunningWindow:
             return pl.read_parquet(self.folder / f"names-{state['names']}.parquet")
         return pl.DataFrame(schema={"subscriber": pl.String, "line": pl.Int64})
 
-    def _save(
-        self, state: dict[str, object], written: dict[int, str], keep: dict[int, str]
-    ) -> None:
+    def _save(self, state: dict[str, object], keep: dict[int, str], past: str | None) -> None:
         tmp = self.folder / f"{STATE_FILE}.{uuid.uuid4().hex[:8]}"
         tmp.write_text(json.dumps(state))
         tmp.replace(self.folder / STATE_FILE)
         # Files no state names any more: older generations and days out of the window.
         wanted = {self._file(d, g, n).name for d, g in keep.items() for n in PARTIAL_KEYS}
+        if past is not None:
+            wanted |= {self._past(past, n).name for n in PARTIAL_KEYS}
         wanted.add(f"names-{state['names']}.parquet")
         for path in self.folder.glob("*.parquet"):
             if path.name not in wanted:
@@ -161,68 +279,81 @@ class RunningWindow:
     # -- a run ----------------------------------------------------------------------------
 
     def refresh(self, db: Database, model_version: str, now: datetime) -> Refresh:
-        """Fold usage above the mark into its days; the features of the lines to rescore."""
-        upto = max_usage_id(db)
+        """Fold usage above the mark (and in its holes) into its days; the features of
+        the lines to rescore."""
+
+        def read(ranges: list[IdRange], since: datetime) -> Iterator[pl.DataFrame]:
+            for after, upto in ranges:
+                yield from usage_after(db, after, upto, since)
+
         return self.update(
-            lambda mark, since: usage_after(db, mark, upto, since), upto, model_version, now
+            read,
+            lambda mark, holes, now_s: plan_reads(db, mark, holes, now_s),
+            model_version,
+            now,
         )
 
     def update(
         self,
-        records_after: Callable[[int, datetime], Iterable[pl.DataFrame]],
-        upto: int,
+        read: Callable[[list[IdRange], datetime], Iterable[pl.DataFrame]],
+        plan: Callable[[int, list[list[int]], int], Reads],
         model_version: str,
         now: datetime,
     ) -> Refresh:
-        """`refresh` from any source: `records_after(mark, since)` yields the records
-        above the mark (up to `upto`, the new mark) started from `since` on."""
+        """`refresh` from any source: `plan(mark, holes, now_s)` says which id ranges to
+        read, `read(ranges, since)` yields their records started from `since` on."""
         self.folder.mkdir(parents=True, exist_ok=True)
         # The scheduler runs one scoring job in the cluster; this lock also keeps a
         # `chat` run on the same host from interleaving its files with the job's.
         with (self.folder / "lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return self._update(records_after, upto, model_version, now)
+                return self._update(read, plan, model_version, now)
             except (OSError, pl.exceptions.PolarsError):
                 # A state whose files are gone or unreadable: start again from the records.
                 (self.folder / STATE_FILE).unlink(missing_ok=True)
-                return self._update(records_after, upto, model_version, now)
+                return self._update(read, plan, model_version, now)
 
     def _update(
         self,
-        records_after: Callable[[int, datetime], Iterable[pl.DataFrame]],
-        upto: int,
+        read: Callable[[list[IdRange], datetime], Iterable[pl.DataFrame]],
+        plan: Callable[[int, list[list[int]], int], Reads],
         model_version: str,
         now: datetime,
     ) -> Refresh:
         w0, w1 = day_window(now, self.window_days, self.local_offset_s)
-        first_day, last_day = (
+        first_day, today = (
             (w0 + self.local_offset_s) // DAY,
             (w1 + self.local_offset_s) // DAY - 1,
         )
         state = self.load_state()
-        identity = self._identity(model_version)
+        identity = json.loads(json.dumps(self._identity(model_version)))
         rebuilt = state is None or any(state.get(k) != v for k, v in identity.items())
         if state is not None and isinstance(state.get("window"), list):
             # A clock set back would need days already dropped: start again.
             rebuilt = rebuilt or int(state["window"][0]) > w0  # type: ignore[index]
+        past: str | None = None
         if rebuilt or state is None:
-            mark, files = 0, {}
+            mark, files, holes = 0, {}, []
             moved = True
         else:
             mark = int(state["mark"])  # type: ignore[call-overload]
             files = {int(d): str(g) for d, g in state["files"].items()}  # type: ignore[attr-defined]
+            holes = [list(map(int, h)) for h in state.get("holes", [])]  # type: ignore[attr-defined]
             moved = state.get("window") != [w0, w1]
+            if not moved:
+                past = str(state["past"])
         # Days that left the window go; days after today (clock skew) stay for later.
         files = {d: g for d, g in files.items() if d >= first_day}
         names = self._names(None if rebuilt else state)
         known = names.height
         since = datetime.fromtimestamp(w0, UTC)
+        reads = plan(mark, holes, int(now.timestamp()))
         new_parts: dict[int, dict[str, list[pl.DataFrame]]] = {}
         touched: list[pl.DataFrame] = []
-        read = 0
-        for frame in records_after(mark, since):
-            read += frame.height
+        count = 0
+        for frame in read(reads.ranges, since):
+            count += frame.height
             if frame.height == 0:
                 continue
             frame, names = _numbered(frame, names)
@@ -239,47 +370,54 @@ class RunningWindow:
                 {"subscriber": [], "imei": []}, schema={"subscriber": pl.Int64, "imei": pl.String}
             )
         )
-        window_files = {d: g for d, g in files.items() if d <= last_day}
         # Handsets whose count of SIMs may change: count before the fold.
         imeis = new.filter(pl.col("imei") != "")["imei"].unique()
-        before = self._sims(self._read(window_files, "seg", None), imeis) if not moved else None
+        before = (
+            _sims(
+                self._pairs(past, (today, files[today]) if today in files else None, imeis), imeis
+            )
+            if past is not None
+            else None
+        )
 
         gen = uuid.uuid4().hex[:8]
-        written: dict[int, str] = {}
+        late: dict[str, list[pl.DataFrame]] = {}
         for day, parts in new_parts.items():
             if day < first_day:
                 continue
-            for name, pieces in parts.items():
-                old = [pl.read_parquet(self._file(day, files[day], name))] if day in files else []
-                merged = (
-                    merge_partials(name, old + pieces) if (old or len(pieces) > 1) else pieces[0]
-                )
+            for name in PARTIAL_KEYS:
+                pieces = parts.get(name, [])
+                if day in files:
+                    if not pieces:  # a table no new record of this day touched
+                        os.link(self._file(day, files[day], name), self._file(day, gen, name))
+                        continue
+                    pieces = [pl.read_parquet(self._file(day, files[day], name)), *pieces]
+                elif not pieces:
+                    pieces = [_empty_partials(self.home_country, self.local_offset_s)[name]]
+                merged = merge_partials(name, pieces) if len(pieces) > 1 else pieces[0]
                 merged.write_parquet(self._file(day, gen, name))
-            if day in files:  # tables no new record of this day touched keep their content
-                for name in PARTIAL_KEYS:
-                    if name not in parts:
-                        pl.read_parquet(self._file(day, files[day], name)).write_parquet(
-                            self._file(day, gen, name)
-                        )
-            else:
-                empty = _empty_partials(self.home_country, self.local_offset_s)
-                for name in PARTIAL_KEYS:
-                    if name not in parts:
-                        empty[name].write_parquet(self._file(day, gen, name))
-            written[day] = gen
-        files.update(written)
-        window_files = {d: g for d, g in files.items() if d <= last_day}
+            if day < today:  # a late record of a day before today: the past tables too
+                for name, pieces in parts.items():
+                    late.setdefault(name, []).extend(pieces)
+        files.update({d: gen for d in new_parts if d >= first_day})
+        if past is None:
+            past = gen
+            self._merge_past([(d, g) for d, g in files.items() if d < today], past)
+        elif late:
+            self._fold_past(past, gen, late)
+            past = gen
+        now_file = (today, files[today]) if today in files else None
 
-        seg_all = self._read(window_files, "seg", None)
+        pairs = self._pairs(past, now_file, None)
         if moved:
             subs = None
         else:
-            after = self._sims(seg_all, imeis)
+            after = _sims(pairs, imeis)
             changed = after.join(before, on="imei", how="left")  # type: ignore[arg-type]
             changed = changed.filter(pl.col("sims") != pl.col("sims_right").fill_null(0))["imei"]
-            sharers = seg_all.filter(pl.col("imei").is_in(changed.implode()))["subscriber"]
+            sharers = pairs.filter(pl.col("imei").is_in(changed.implode()))["subscriber"]
             subs = pl.concat([new["subscriber"], sharers]).unique()
-        features = _named(self._features(window_files, subs, seg_all, (w0, w1)), names)
+        features = _named(self._features(past, now_file, subs, pairs, (w0, w1)), names)
         names_gen = state.get("names") if state is not None and not rebuilt else None
         if names.height != known or names_gen is None:
             names_gen = gen
@@ -288,56 +426,110 @@ class RunningWindow:
             {
                 **identity,
                 "names": names_gen,
-                "mark": upto,
+                "mark": reads.mark,
+                "holes": reads.holes,
                 "files": {str(d): g for d, g in files.items()},
+                "past": past,
                 "window": [w0, w1],
             },
-            written,
             files,
+            past,
         )
-        return Refresh(features, read, upto, rebuilt, moved, (w0, w1))
+        holes_left = sum(h[1] - h[0] + 1 for h in reads.holes)
+        return Refresh(features, count, reads.mark, rebuilt, moved, (w0, w1), holes_left)
 
-    @staticmethod
-    def _sims(seg: pl.DataFrame, imeis: pl.Series) -> pl.DataFrame:
-        if seg.height == 0:
-            return pl.DataFrame(
-                {"imei": [], "sims": []}, schema={"imei": pl.String, "sims": pl.UInt32}
-            )
-        return (
-            seg.filter(pl.col("imei").is_in(imeis.implode()))
-            .select("subscriber", "imei")
-            .unique()
-            .group_by("imei")
-            .agg(sims=pl.len())
-        )
+    def _fold_past(self, past: str, gen: str, parts: dict[str, list[pl.DataFrame]]) -> None:
+        for name in PARTIAL_KEYS:
+            pieces = [_undated(name, p) for p in parts.get(name, [])]
+            if not pieces:
+                os.link(self._past(past, name), self._past(gen, name))
+                continue
+            merged = merge_partials(name, [pl.read_parquet(self._past(past, name)), *pieces])
+            merged.write_parquet(self._past(gen, name))
+
+    def _merge_past(self, days: list[tuple[int, str]], gen: str) -> None:
+        """The past tables merged again from the days before today (once a day)."""
+        for name in PARTIAL_KEYS:
+            merged = _undated(name, _empty_partials(self.home_country, self.local_offset_s)[name])
+            # A day at a time: no more than one day's table beside the merged one.
+            for d, g in sorted(days):
+                day = _undated(name, pl.read_parquet(self._file(d, g, name)))
+                merged = merge_partials(name, [merged, day]) if merged.height else day
+            merged.write_parquet(self._past(gen, name))
+
+    def _tables(
+        self, name: str, past: str, today: tuple[int, str] | None, subs: pl.Series | None
+    ) -> pl.DataFrame:
+        """Rows of the past and today's table (of some lines), today's undated."""
+        paths = [(self._past(past, name), False)]
+        if today is not None:
+            paths.append((self._file(*today, name), True))
+        parts = []
+        for path, dated in paths:
+            lazy = pl.scan_parquet(path)
+            if dated and name != "day":
+                lazy = lazy.drop("day")
+            if subs is not None:
+                lazy = lazy.filter(pl.col("subscriber").is_in(subs.implode()))
+            parts.append(lazy.collect())
+        return pl.concat(parts)
+
+    def _pairs(
+        self, past: str | None, today: tuple[int, str] | None, imeis: pl.Series | None
+    ) -> pl.DataFrame:
+        """(subscriber, imei) of every line and handset of the window (or these handsets)."""
+        if past is None:
+            return pl.DataFrame(schema={"subscriber": pl.Int64, "imei": pl.String})
+        out = []
+        paths = [self._past(past, "seg")]
+        if today is not None:
+            paths.append(self._file(*today, "seg"))
+        for path in paths:
+            lazy = pl.scan_parquet(path).select("subscriber", "imei").filter(pl.col("imei") != "")
+            if imeis is not None:
+                lazy = lazy.filter(pl.col("imei").is_in(imeis.implode()))
+            out.append(lazy.collect())
+        return pl.concat(out).unique()
 
     def _features(
         self,
-        files: dict[int, str],
+        past: str,
+        today: tuple[int, str] | None,
         subs: pl.Series | None,
-        seg_all: pl.DataFrame,
+        pairs: pl.DataFrame,
         window: tuple[int, int],
     ) -> Features:
-        if not files or (subs is not None and subs.len() == 0):
+        if subs is not None and subs.len() == 0:
             return Features(np.array([], dtype=object), np.zeros((0, len(FEATURES))), 0, *window)
-        tables = {name: self._read(files, name, subs) for name in PARTIAL_KEYS}
-        sharing = (
-            seg_all.filter(pl.col("imei") != "")
-            .select("subscriber", "imei")
-            .unique()
-            .group_by("imei")
-            .agg(sims=pl.len())
-        )
+        tables = {name: self._tables(name, past, today, subs) for name in PARTIAL_KEYS}
+        if tables["sub"].height == 0:
+            return Features(np.array([], dtype=object), np.zeros((0, len(FEATURES))), 0, *window)
+        sharing = pairs.group_by("imei").agg(sims=pl.len())
         # Lines in groups (by number): merging and the features' joins hold one group's
         # intermediate tables at a time, not every line's.
         lines = tables["sub"]["subscriber"].n_unique()
         groups = max(1, -(-lines // FEATURE_GROUP))
+        split = {
+            name: (
+                table.with_columns(group=pl.col("subscriber") % groups).partition_by(
+                    "group", as_dict=True, include_key=False
+                )
+                if groups > 1
+                else {(0,): table}
+            )
+            for name, table in tables.items()
+        }
+        del tables
         out = []
         for g in range(groups):
             t = {}
-            for name, table in tables.items():
-                part = table.filter(pl.col("subscriber") % groups == g) if groups > 1 else table
-                t[name] = merge_partials(name, [part], drop=() if name == "day" else ("day",))
+            for name, parts in split.items():
+                part = parts.pop((g,), None)
+                if part is None:
+                    part = _undated(
+                        name, _empty_partials(self.home_country, self.local_offset_s)[name]
+                    )
+                t[name] = merge_partials(name, [part])
             if t["sub"].height:
                 out.append(
                     features_from_partials(
@@ -354,6 +546,20 @@ class RunningWindow:
             sum(f.records for f in out),
             *window,
         )
+
+
+def _sims(pairs: pl.DataFrame, imeis: pl.Series) -> pl.DataFrame:
+    """SIMs per handset among `imeis`, from (subscriber, imei) pairs."""
+    return (
+        pairs.filter(pl.col("imei").is_in(imeis.implode()))
+        .group_by("imei")
+        .agg(sims=pl.len().cast(pl.UInt32))
+    )
+
+
+def _undated(name: str, table: pl.DataFrame) -> pl.DataFrame:
+    """A by-day partial table without its day (the day table keeps it: it is its key)."""
+    return table if name == "day" else table.drop("day", strict=False)
 
 
 def _numbered(frame: pl.DataFrame, names: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -388,4 +594,12 @@ def _empty_partials(home_country: str, local_offset_s: int) -> dict[str, pl.Data
     return partials_of(none, home_country, local_offset_s, by_day=True)
 
 
-__all__ = ["Refresh", "RunningWindow", "day_window", "max_usage_id", "usage_after"]
+__all__ = [
+    "Reads",
+    "Refresh",
+    "RunningWindow",
+    "day_window",
+    "max_usage_id",
+    "plan_reads",
+    "usage_after",
+]
