@@ -185,7 +185,8 @@ def _open(
         case = FraudCase(
             subscription_id=sub_id,
             state=CaseState.OPEN,
-            score=round(float(f.score), 4),
+            # Six places: worst first must still rank lines that two decimals show alike.
+            score=round(float(f.score), 6),
             kind=_kind(f.kind),
             reasons=list(f.reasons),
             model_version=model_version[:40],
