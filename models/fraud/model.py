@@ -286,11 +286,14 @@ class FraudModel:
         with threadpool_limits(1):
             return self.kind_classifier_.predict(np.asarray(X, dtype=np.float64)).astype(object)
 
-    def reasons(self, row: np.ndarray, kind: str, novel: bool) -> tuple[str, ...]:
+    def reasons(
+        self, row: np.ndarray, kind: str, novel: bool, known: bool = True
+    ) -> tuple[str, ...]:
         """Plain words for one flagged row: its kind's signature facts first.
 
-        A novel line (its novelty part the larger) says first what is unusual and how
-        far past ordinary lines it is; its likely kind comes after, as the nearest known.
+        A novel line (its novelty part the larger) also says what is unusual and how far
+        past ordinary lines it is: after its kind's pattern when the supervised part
+        flags it too (`known`), first otherwise, its kind then the nearest known.
         """
         unusual = self.unusual(row) if novel else []
         dev = self._deviation(row)
@@ -318,8 +321,11 @@ class FraudModel:
         )
         out += [f for _, f in others[:2]]
         if unusual:
-            out = [*unusual, *(f for f in out if not any(u.startswith(f) for u in unusual))][:4]
-            out[len(unusual)] = "nearest known: " + out[len(unusual)]
+            rest = [f for f in out if not any(u.startswith(f) for u in unusual)]
+            if known:
+                out = [rest[0], *unusual, *rest[1:]][:4]
+            else:
+                out = [*unusual, "nearest known: " + rest[0], *rest[1:]][:4]
         return tuple(out)
 
     def unusual(self, row: np.ndarray, most: int = 2) -> list[str]:
@@ -370,7 +376,8 @@ class FraudModel:
         novel = nov > sup
         for i, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
             out_kind[i] = str(kind)
-            reasons[i] = list(self.reasons(X[i], str(kind), bool(novel[i])))
+            known = bool(sup[i] >= self.threshold)
+            reasons[i] = list(self.reasons(X[i], str(kind), bool(novel[i]), known))
         frame = pl.DataFrame(
             {
                 "subscriber": features.subscribers.astype(str),
