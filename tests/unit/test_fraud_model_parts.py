@@ -96,7 +96,7 @@ def test_novelty_flags_a_line_far_past_ordinary_that_the_booster_never_saw(
     assert nov[1] < 0.05  # an ordinary line is not novel
     first, second = as_scores(model.score(features))
     assert first.subscriber == "919900000001" and first.flagged and first.novel
-    assert first.score == pytest.approx(nov[0], abs=2e-6) and first.score > second.score
+    assert first.score == pytest.approx(nov[0], abs=1e-3) and first.score > second.score
     assert not second.novel and not second.flagged
     ratio = 1_240.0 / usual
     times = f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
