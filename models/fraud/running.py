@@ -70,6 +70,11 @@ STATE_FORMAT = 3
 STATE_FILE = "state.json"
 #: Lines whose features are computed together (bounds the memory of a large run).
 FEATURE_GROUP = 16_000
+#: Rows of a Parquet row group: tables are stored sorted by line, so a group of lines
+#: reads only the row groups that hold it.
+ROW_GROUP = 32_768
+#: Lines merged together when the past tables are merged again (midnight).
+PAST_GROUP = 4 * FEATURE_GROUP
 #: Ids not visible when a run passed them are looked at again for this long (seconds of
 #: the run's clock); a transaction open longer than this loses its records to the window.
 HOLE_EXPIRY_S = 6 * 3600
@@ -395,14 +400,14 @@ class RunningWindow:
                 elif not pieces:
                     pieces = [_empty_partials(self.home_country, self.local_offset_s)[name]]
                 merged = merge_partials(name, pieces) if len(pieces) > 1 else pieces[0]
-                merged.write_parquet(self._file(day, gen, name))
+                _write(merged, self._file(day, gen, name))
             if day < today:  # a late record of a day before today: the past tables too
                 for name, pieces in parts.items():
                     late.setdefault(name, []).extend(pieces)
         files.update({d: gen for d in new_parts if d >= first_day})
         if past is None:
             past = gen
-            self._merge_past([(d, g) for d, g in files.items() if d < today], past)
+            self._merge_past([(d, g) for d, g in files.items() if d < today], past, names.height)
         elif late:
             self._fold_past(past, gen, late)
             past = gen
@@ -417,7 +422,8 @@ class RunningWindow:
             changed = changed.filter(pl.col("sims") != pl.col("sims_right").fill_null(0))["imei"]
             sharers = pairs.filter(pl.col("imei").is_in(changed.implode()))["subscriber"]
             subs = pl.concat([new["subscriber"], sharers]).unique()
-        features = _named(self._features(past, now_file, subs, pairs, (w0, w1)), names)
+        lines = subs if subs is not None else pl.Series("subscriber", range(names.height))
+        features = _named(self._features(past, now_file, lines, pairs, (w0, w1)), names)
         names_gen = state.get("names") if state is not None and not rebuilt else None
         if names.height != known or names_gen is None:
             names_gen = gen
@@ -445,22 +451,35 @@ class RunningWindow:
                 os.link(self._past(past, name), self._past(gen, name))
                 continue
             merged = merge_partials(name, [pl.read_parquet(self._past(past, name)), *pieces])
-            merged.write_parquet(self._past(gen, name))
+            _write(merged, self._past(gen, name))
 
-    def _merge_past(self, days: list[tuple[int, str]], gen: str) -> None:
-        """The past tables merged again from the days before today (once a day)."""
+    def _merge_past(self, days: list[tuple[int, str]], gen: str, lines: int) -> None:
+        """The past tables merged again from the days before today (once a day), a range
+        of lines at a time: the days' rows of those lines only (their row groups)."""
+        line = pl.col("subscriber")
+        empty = _empty_partials(self.home_country, self.local_offset_s)
         for name in PARTIAL_KEYS:
-            merged = _undated(name, _empty_partials(self.home_country, self.local_offset_s)[name])
-            # A day at a time: no more than one day's table beside the merged one.
-            for d, g in sorted(days):
-                day = _undated(name, pl.read_parquet(self._file(d, g, name)))
-                merged = merge_partials(name, [merged, day]) if merged.height else day
-            merged.write_parquet(self._past(gen, name))
+            merged = []
+            for lo in range(0, max(lines, 1), PAST_GROUP):
+                parts = [
+                    _undated(
+                        name,
+                        pl.scan_parquet(self._file(d, g, name))
+                        .filter(line >= lo, line < lo + PAST_GROUP)
+                        .collect(),
+                    )
+                    for d, g in sorted(days)
+                ]
+                merged.append(
+                    merge_partials(name, parts or [_undated(name, empty[name])]).sort("subscriber")
+                )
+            # Sorted a range at a time: in order as they stand.
+            pl.concat(merged).write_parquet(self._past(gen, name), row_group_size=ROW_GROUP)
 
     def _tables(
-        self, name: str, past: str, today: tuple[int, str] | None, subs: pl.Series | None
+        self, name: str, past: str, today: tuple[int, str] | None, subs: pl.Series
     ) -> pl.DataFrame:
-        """Rows of the past and today's table (of some lines), today's undated."""
+        """Rows of the past and today's table of some lines (sorted), today's undated."""
         paths = [(self._past(past, name), False)]
         if today is not None:
             paths.append((self._file(*today, name), True))
@@ -469,8 +488,11 @@ class RunningWindow:
             lazy = pl.scan_parquet(path)
             if dated and name != "day":
                 lazy = lazy.drop("day")
-            if subs is not None:
-                lazy = lazy.filter(pl.col("subscriber").is_in(subs.implode()))
+            # The range first: row groups outside it are not read at all.
+            line = pl.col("subscriber")
+            lazy = lazy.filter(line >= subs[0], line <= subs[-1])
+            if subs.len() < subs[-1] - subs[0] + 1:
+                lazy = lazy.filter(line.is_in(subs.implode()))
             parts.append(lazy.collect())
         return pl.concat(parts)
 
@@ -495,41 +517,21 @@ class RunningWindow:
         self,
         past: str,
         today: tuple[int, str] | None,
-        subs: pl.Series | None,
+        lines: pl.Series,
         pairs: pl.DataFrame,
         window: tuple[int, int],
     ) -> Features:
-        if subs is not None and subs.len() == 0:
-            return Features(np.array([], dtype=object), np.zeros((0, len(FEATURES))), 0, *window)
-        tables = {name: self._tables(name, past, today, subs) for name in PARTIAL_KEYS}
-        if tables["sub"].height == 0:
-            return Features(np.array([], dtype=object), np.zeros((0, len(FEATURES))), 0, *window)
+        """Features of `lines` (numbers), FEATURE_GROUP lines at a time: one group's
+        tables are read (only their row groups), merged and turned into features at once."""
         sharing = pairs.group_by("imei").agg(sims=pl.len())
-        # Lines in groups (by number): merging and the features' joins hold one group's
-        # intermediate tables at a time, not every line's.
-        lines = tables["sub"]["subscriber"].n_unique()
-        groups = max(1, -(-lines // FEATURE_GROUP))
-        split = {
-            name: (
-                table.with_columns(group=pl.col("subscriber") % groups).partition_by(
-                    "group", as_dict=True, include_key=False
-                )
-                if groups > 1
-                else {(0,): table}
-            )
-            for name, table in tables.items()
-        }
-        del tables
+        lines = lines.sort()
         out = []
-        for g in range(groups):
-            t = {}
-            for name, parts in split.items():
-                part = parts.pop((g,), None)
-                if part is None:
-                    part = _undated(
-                        name, _empty_partials(self.home_country, self.local_offset_s)[name]
-                    )
-                t[name] = merge_partials(name, [part])
+        for start in range(0, lines.len(), FEATURE_GROUP):
+            group = lines.slice(start, FEATURE_GROUP)
+            t = {
+                name: merge_partials(name, [self._tables(name, past, today, group)])
+                for name in PARTIAL_KEYS
+            }
             if t["sub"].height:
                 out.append(
                     features_from_partials(
@@ -540,6 +542,8 @@ class RunningWindow:
                         records=int(t["sub"]["n"].sum()),
                     )
                 )
+        if not out:
+            return Features(np.array([], dtype=object), np.zeros((0, len(FEATURES))), 0, *window)
         return Features(
             np.concatenate([f.subscribers for f in out]),
             np.vstack([f.matrix for f in out]),
@@ -555,6 +559,11 @@ def _sims(pairs: pl.DataFrame, imeis: pl.Series) -> pl.DataFrame:
         .group_by("imei")
         .agg(sims=pl.len().cast(pl.UInt32))
     )
+
+
+def _write(table: pl.DataFrame, path: Path) -> None:
+    """A partial table sorted by line, in row groups a group of lines can pick out."""
+    table.sort("subscriber").write_parquet(path, row_group_size=ROW_GROUP)
 
 
 def _undated(name: str, table: pl.DataFrame) -> pl.DataFrame:
