@@ -1,0 +1,51 @@
+"""The demo's fraud cases rank: `make demo` trains the model (`fraud train --if-missing`),
+seeds the demo scale and scores once; every open case then has a score of its own, so
+"worst first" orders the analysts' queue instead of listing a plateau of equal scores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.cli import main
+from domain.config import PROJECT_ROOT, load_settings
+from domain.db import Database
+from domain.demo.generator import SCALES
+from domain.demo.seed import seed
+from domain.fraud.models import FraudCase
+from models.fraud.desk import FraudDesk
+from tests.world import AS_OF
+
+NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped config with its own model folder, the model trained as `make demo` does."""
+    d = tmp_path_factory.mktemp("demo-fraud")
+    config = d / "config.yaml"
+    config.write_text(
+        (PROJECT_ROOT / "config.yaml")
+        .read_text()
+        .replace("model_dir: var/models/fraud", f"model_dir: {d / 'models'}")
+    )
+    assert main(["--config", str(config), "fraud", "train", "--if-missing"]) == 0
+    return config
+
+
+def test_the_demos_open_cases_have_distinct_scores(db: Database, demo_config: Path) -> None:
+    seed(db, SCALES["demo"], seed=42, as_of=AS_OF)
+    settings = load_settings(demo_config, env={"SWITCHBOARD_DATABASE_URL": db.url})
+    run = FraudDesk(db, settings.fraud).score_and_open(NOW)
+    with db.read() as s:
+        scores = s.scalars(
+            sa.select(FraudCase.score)
+            .where(FraudCase.state == "open")
+            .order_by(FraudCase.score.desc())
+        ).all()
+    assert len(scores) == len(run.opened) >= 10
+    assert len(set(scores)) == len(scores), scores
+    assert max(scores) < 1.0
