@@ -1,11 +1,12 @@
 """Feedback that teaches: analysts' decisions become dated labels that retraining learns from.
 
-A group of contact-centre lines (hundreds of short outgoing calls a day from one cell,
-answered calls coming in, weekdays, their own handsets) looks like a SIM box to the model
-trained on generated data. An analyst dismisses their cases through the router and
-confirms the real fraud; `fraud train --from-db` retrains; the contact centres fall below
-the threshold while every confirmed fraud line stays flagged. A label decided at T never
-sees usage after T.
+A group of lines of one business with a branch office in a high-cost country (long,
+answered calls to a few numbers there in office hours, calls coming back) looks like
+international revenue share fraud to a model trained on generated data, where only
+fraud calls high-cost ranges. An analyst dismisses their cases through the router and
+confirms the real fraud; `fraud train --from-db` retrains; the branch-office lines fall
+below the threshold while every confirmed fraud line stays flagged. A label decided at T
+never sees usage after T.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _settings(tmp: Path, db: Database) -> tuple[Path, Settings]:
         (PROJECT_ROOT / "config.yaml")
         .read_text()
         .replace("model_dir: var/models/fraud", f"model_dir: {tmp / 'models'}")
+        # A desk that can work every case of this small network in a day.
+        .replace("fraud:\n", "fraud:\n  alert_budget: 0.1\n", 1)
     )
     settings = load_settings(config, env={"SWITCHBOARD_DATABASE_URL": db.url})
     return config, settings
@@ -112,6 +115,50 @@ def contact_centre_usage(
     return rows
 
 
+def branch_office_usage(
+    db: Database, lines: list[int], start: datetime, end: datetime, seed: int = 4
+) -> list[dict[str, object]]:
+    """Weekday office hours: 8-15 long answered calls a day to the branch's three numbers
+    in Cuba (a high-cost range), and calls coming back from them, on the line's own
+    handset from the office's cell."""
+    rng = np.random.default_rng(seed)
+    branch = [f"53{7_200_000 + i:07d}" for i in range(3)]
+    with db.read() as s:
+        imeis = dict(
+            s.execute(
+                sa.select(Subscription.id, Subscription.imei).where(Subscription.id.in_(lines))
+            ).all()
+        )
+    rows: list[dict[str, object]] = []
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < end:
+        if day.weekday() < 5:
+            for sid in lines:
+                office = day + timedelta(hours=9) - IST
+                for direction, count in (("out", rng.integers(8, 16)), ("in", rng.integers(3, 8))):
+                    for t in np.sort(rng.uniform(0, 9 * 3600, count)):
+                        started = office + timedelta(seconds=float(t))
+                        if not start <= started < end:
+                            continue
+                        rows.append(
+                            {
+                                "subscription_id": sid,
+                                "started_at": started,
+                                "service": "voice",
+                                "direction": direction,
+                                "counterpart": str(rng.choice(branch)),
+                                "counterpart_country": "CU",
+                                "duration_s": int(rng.lognormal(np.log(600), 0.5)),
+                                "volume_bytes": 0,
+                                "cell_id": "MUM-TWR-0950-1",
+                                "imei": imeis[sid] or f"35{sid:013d}",
+                                "roaming": False,
+                            }
+                        )
+        day += timedelta(days=1)
+    return rows
+
+
 def _scores(db: Database, model_dir: Path) -> dict[str, float]:
     """Every line's score over the window with the model LATEST names."""
     trained = load_model(model_dir)
@@ -150,7 +197,7 @@ def test_dismissing_look_alikes_lowers_their_scores_and_keeps_fraud(
             .order_by(Subscription.id)
         ).all()
     look_alikes = list(ordinary[:LOOK_ALIKES])
-    _add_usage(db, contact_centre_usage(db, look_alikes, NOW - WINDOW, NOW))
+    _add_usage(db, branch_office_usage(db, look_alikes, NOW - WINDOW, NOW))
 
     desk = FraudDesk(db, settings.fraud)
     desk.score_and_open(NOW)
@@ -161,16 +208,16 @@ def test_dismissing_look_alikes_lowers_their_scores_and_keeps_fraud(
         }
         msisdn = dict(s.execute(sa.select(Subscription.id, Subscription.msisdn)).all())
     threshold = settings.fraud.threshold
-    # The model trained on generated data takes every contact centre for fraud.
+    # The model trained on generated data takes every branch-office line for fraud.
     assert set(look_alikes) <= set(cases), "the look-alikes are not flagged before feedback"
     confirmed = [sid for sid in cases if sid in fraud_ids]
-    assert len(confirmed) >= 3
+    assert len(confirmed) >= 2
 
     # Decisions an hour after the scoring run, through the router as erin.
     router = make_router(db, settings, clock=lambda: NOW + timedelta(hours=1))
     erin = Access(settings).user("erin")
     for sid in look_alikes[:DISMISSED]:
-        reply = router.handle(erin, f'/fraud dismiss {cases[sid][0]} note="contact centre"')
+        reply = router.handle(erin, f'/fraud dismiss {cases[sid][0]} note="branch office"')
         assert reply.ok, reply.text
     for sid in confirmed:
         reply = router.handle(erin, f"/fraud confirm {cases[sid][0]}")
@@ -202,7 +249,7 @@ def test_dismissing_look_alikes_lowers_their_scores_and_keeps_fraud(
         if sid in look_alikes[:DISMISSED]:
             assert before[m] >= threshold and after[m] < threshold, report
         elif sid in look_alikes:
-            # Undecided contact centres like them fall too: the model learnt the pattern.
+            # Undecided branch-office lines like them fall too: the model learnt the pattern.
             assert before[m] >= threshold and after[m] < threshold, report
         else:
             assert after[m] >= threshold, report  # no confirmed fraud line lost
