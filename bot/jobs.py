@@ -11,11 +11,15 @@ outbound queue, so Slack's pacing (a message a second per channel) is per proces
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from multiprocessing.util import Finalize
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from automation.scheduler import JobWorker, register_runners
+from bot import metrics
 from bot.bootstrap import Switchboard
 from bot.outbound import Outbound
 from bot.render.blockkit import Message, to_message
@@ -32,6 +36,9 @@ from models.fraud.artifact import ModelMissing
 from skills.digests import build_digest
 from skills.fraud import case_card
 from skills.reply import Button, Field, Reply, Section
+
+if TYPE_CHECKING:
+    from models.fraud.desk import ScoringRun
 
 log = logging.getLogger(__name__)
 
@@ -130,19 +137,47 @@ def warn_sla(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -
     return len(late)
 
 
-def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> int:
-    """Score the window's usage; each new case goes to the fraud channel with its buttons."""
+def fraud_runs_file(sb: Switchboard) -> Path:
+    """Where the scheduled fraud run's figures are kept for /metrics: beside the models,
+    with the desk's other state between runs."""
+    return sb.services.fraud.model_dir / metrics.FRAUD_RUNS_FILE
+
+
+def score_fraud(
+    sb: Switchboard, outbound: Outbound, now: datetime | None = None
+) -> ScoringRun | None:
+    """Score the window's usage; each new case goes to the fraud channel with its buttons.
+
+    A run that fills the UTC day's budget of new cases says so in the channel after its
+    cases, with how many flagged lines it held back; later runs that only add to them
+    say so in the log and in /metrics. None when there is no model to score with.
+    """
+    started = time.monotonic()
     try:
         run = sb.services.fraud.score_and_open(now or utcnow())
     except ModelMissing as exc:
         log.warning("fraud scoring skipped: %s (%s)", exc, exc.hint)
-        return 0
+        return None
+    seconds = time.monotonic() - started
+    path = fraud_runs_file(sb)
+    metrics.record_fraud_run(path, run, seconds, finished=time.time())
+    metrics.watch_fraud_runs(path)
     for case_id in run.opened:
         with sb.db.read() as s:
             view = case_view(s, case_id)
         reply = case_card(view)
         outbound.post(sb.settings.channels.fraud, to_message(reply)).result(timeout=120)
-    return len(run.opened)
+    if run.opened and run.held_back:
+        note = Reply(text=f":hourglass_flowing_sand: Fraud scoring: {run.describe()}")
+        outbound.post(sb.settings.channels.fraud, to_message(note)).result(timeout=120)
+    return run
+
+
+def fraud_scoring_report(run: ScoringRun | None) -> str:
+    """A fraud scoring run in a line for the job's log."""
+    if run is None:
+        return "fraud scoring skipped: no fraud model (`switchboard fraud train`)"
+    return f"fraud scoring: {run.describe()}"
 
 
 def anchor_audit(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> str:
@@ -162,7 +197,7 @@ def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], st
     """One runner per job kind; each returns what it did, in a line for the log."""
     return {
         "audit_anchor": lambda _: f"audit anchor: {anchor_audit(sb, outbound)}",
-        "fraud_scoring": lambda _: f"fraud cases opened: {score_fraud(sb, outbound)}",
+        "fraud_scoring": lambda _: fraud_scoring_report(score_fraud(sb, outbound)),
         "digest": lambda name: f"sent to {', '.join(send_digest(sb, outbound, name)) or 'nobody'}",
         "dunning": lambda _: f"dunning moved accounts: {run_dunning(sb, outbound)}",
         "sla_warnings": lambda _: f"SLA warnings sent: {warn_sla(sb, outbound)}",
@@ -170,7 +205,11 @@ def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], st
 
 
 def job_worker(sb: Switchboard) -> JobWorker:
-    """The process(es) `serve`'s scheduler hands its jobs to (scheduler.processes)."""
+    """The process(es) `serve`'s scheduler hands its jobs to (scheduler.processes).
+
+    This process serves /metrics: the fraud runs' figures the workers keep are read there.
+    """
+    metrics.watch_fraud_runs(fraud_runs_file(sb))
     root = logging.getLogger()
     return JobWorker(
         start_job_worker,

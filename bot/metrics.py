@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+if TYPE_CHECKING:
+    from models.fraud.desk import ScoringRun
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -69,6 +79,108 @@ AUDIT_UNWRITTEN = Counter(
     ["command", "action"],
     registry=REGISTRY,
 )
+
+#: The scheduled fraud run's figures, kept beside the models: the run happens in a job
+#: worker process, and /metrics is served by serve's own process, which reads them here.
+FRAUD_RUNS_FILE = "fraud-runs.json"
+
+#: (figure, metric, help) of the last scheduled fraud run, as gauges.
+FRAUD_LAST_RUN = (
+    ("scored", "switchboard_fraud_run_lines_scored", "Lines the last fraud scoring run scored"),
+    ("flagged", "switchboard_fraud_run_lines_flagged", "Lines the last fraud scoring run flagged"),
+    ("opened", "switchboard_fraud_run_cases_opened", "Fraud cases the last scoring run opened"),
+    (
+        "held_back",
+        "switchboard_fraud_run_lines_held_back",
+        "Flagged lines the last fraud scoring run held back: the UTC day's budget of new "
+        "cases (fraud.alert_budget) had no room; a later day's run opens them",
+    ),
+    (
+        "daily_cap",
+        "switchboard_fraud_run_daily_cap_cases",
+        "New fraud cases a UTC day may bring: fraud.alert_budget of the window's lines",
+    ),
+    (
+        "new_records",
+        "switchboard_fraud_run_records_folded",
+        "Usage records the last fraud scoring run folded in (the whole window when rebuilt)",
+    ),
+    ("seconds", "switchboard_fraud_run_seconds", "Seconds the last fraud scoring run took"),
+    (
+        "finished",
+        "switchboard_fraud_run_finished_timestamp_seconds",
+        "When the last fraud scoring run finished (Unix time)",
+    ),
+)
+#: (figure, metric, help) summed over every scheduled fraud run, as counters.
+FRAUD_TOTALS = (
+    ("runs", "switchboard_fraud_runs_total", "Fraud scoring runs done"),
+    ("opened", "switchboard_fraud_cases_opened_total", "Fraud cases opened by scoring runs"),
+    (
+        "new_records",
+        "switchboard_fraud_records_folded_total",
+        "Usage records folded in by fraud scoring runs",
+    ),
+)
+
+
+def record_fraud_run(path: Path, run: ScoringRun, seconds: float, finished: float) -> None:
+    """Keep a fraud scoring run's figures (and the running totals) for /metrics."""
+    last = {
+        "scored": run.scored,
+        "flagged": run.flagged,
+        "opened": len(run.opened),
+        "held_back": run.held_back,
+        "daily_cap": run.daily_cap,
+        "new_records": run.new_records,
+        "seconds": seconds,
+        "finished": finished,
+    }
+    before = read_fraud_runs(path)
+    totals = {key: 0 for key, _, _ in FRAUD_TOTALS} | (before or {}).get("totals", {})
+    totals["runs"] += 1
+    totals["opened"] += last["opened"]
+    totals["new_records"] += last["new_records"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps({"last": last, "totals": totals}))
+    tmp.replace(path)
+
+
+def read_fraud_runs(path: Path) -> dict[str, dict[str, float]] | None:
+    """The kept figures, or None before the first run (or when the file is unreadable)."""
+    try:
+        state = json.loads(path.read_text())
+        return {"last": dict(state["last"]), "totals": dict(state["totals"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class FraudRuns:
+    """Serves the kept fraud run figures at each scrape; nothing before the first run."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        state = read_fraud_runs(self.path) if self.path is not None else None
+        if state is None:
+            return
+        for key, name, text in FRAUD_LAST_RUN:
+            if key in state["last"]:
+                yield GaugeMetricFamily(name, text, value=state["last"][key])
+        for key, name, text in FRAUD_TOTALS:
+            if key in state["totals"]:
+                yield CounterMetricFamily(name, text, value=state["totals"][key])
+
+
+FRAUD_RUNS = FraudRuns()
+REGISTRY.register(FRAUD_RUNS)
+
+
+def watch_fraud_runs(path: Path) -> None:
+    """Serve the fraud run figures kept at `path` (where this Switchboard's runs keep them)."""
+    FRAUD_RUNS.path = path
 
 
 def exposition() -> bytes:

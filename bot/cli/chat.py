@@ -70,7 +70,8 @@ def _bring_to_life(sb: Any, console: Console) -> None:
     except ModelMissing:
         console.print("No fraud model yet (`switchboard fraud train`); fraud scoring skipped")
     else:
-        console.print(f"Fraud scoring opened {len(run.opened)} case(s) (`/fraud cases` as erin)")
+        # The run's own account, held-back lines and all (`/fraud cases` as erin lists them).
+        console.print(f"Fraud scoring: {run.describe()} (`/fraud cases` as erin)")
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
