@@ -73,13 +73,15 @@ def synthetic_usage(
     new_share: float = 0.04,
     lookalike_share: float = 0.10,
     unanswered_high: float = 0.35,
+    sim_box_variety: float = 0.5,
     shift: Shift | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(usage frame, labels `subscriber,kind,since`) for `subscribers` made-up lines.
 
     `lookalike_share` x `subscribers` ordinary look-alike lines come on top (their own
     numbers, never labelled); every line then gets up to `unanswered_high` of its
-    outgoing calls unanswered (0 s).
+    outgoing calls unanswered (0 s). `sim_box_variety` of the SIM boxes keep their own
+    handsets (`vary_sim_boxes`).
     """
     subs, cells = _subscribers(subscribers, seed, days, new_share)
     batch = generate_usage(
@@ -108,9 +110,69 @@ def synthetic_usage(
         },
         schema={"subscriber": pl.String, "kind": pl.String, "since": pl.Int64},
     )
+    if sim_box_variety > 0:
+        frame = vary_sim_boxes(frame, labels, seed, share=sim_box_variety)
     if shift is not None:
         frame, labels = _bend(frame, labels, shift, np.random.default_rng([seed, 99]))
     return frame, labels
+
+
+def vary_sim_boxes(
+    frame: pl.DataFrame, labels: pl.DataFrame, seed: int, share: float = 0.5
+) -> pl.DataFrame:
+    """SIM boxes as they also come: `share` of them keep each SIM's own handset (a gateway
+    with a module per SIM), call back some numbers and straddle two sectors of a tower.
+
+    The demo generator's gateways always put their SIMs on one shared IMEI, one cell and
+    numbers never called twice; a model that learns only that calls any other SIM box a
+    contact centre. Every record from the line's `since` on changes; before it, nothing.
+    """
+    rng = np.random.default_rng([seed, 31])
+    boxes = labels.filter(pl.col("kind") == "sim_box")
+    if boxes.height == 0 or share <= 0:
+        return frame
+    pick = boxes.filter(pl.Series(rng.random(boxes.height) < share))
+    if pick.height == 0:
+        return frame
+    s = pl.col
+    per_line = pick.select(
+        "subscriber",
+        "since",
+        _repeat=pl.Series(rng.uniform(0.0, 0.4, pick.height)),
+        _other_sector=pl.Series(rng.uniform(0.0, 0.5, pick.height)),
+    )
+    own = (
+        frame.join(pick.select("subscriber", "since"), on="subscriber")
+        .filter(s("started_at") < s("since"))
+        .group_by("subscriber")
+        .agg(_own=s("imei").mode().first())
+    )
+    box = s("since").is_not_null() & (s("started_at") >= s("since"))
+    calls_out = (s("service") == "voice") & (s("direction") == "out")
+    out = (
+        frame.with_row_index("_i")
+        .join(per_line, on="subscriber", how="left")
+        .join(own, on="subscriber", how="left")
+        .with_columns(
+            _u=pl.Series(rng.random(frame.height)), _v=pl.Series(rng.random(frame.height))
+        )
+        .with_columns(_earlier=s("counterpart").shift(7).over("subscriber", order_by="_i"))
+    )
+    return (
+        out.with_columns(
+            imei=pl.when(box & s("_own").is_not_null()).then(s("_own")).otherwise(s("imei")),
+            counterpart=pl.when(
+                box & calls_out & (s("_u") < s("_repeat")) & s("_earlier").is_not_null()
+            )
+            .then(s("_earlier"))
+            .otherwise(s("counterpart")),
+            cell_id=pl.when(box & (s("_v") < s("_other_sector")))
+            .then(s("cell_id").str.replace(r"-(\d)$", "-9"))
+            .otherwise(s("cell_id")),
+        )
+        .sort("_i")
+        .select(frame.columns)
+    )
 
 
 def lookalike_count(subscribers: int, lookalike_share: float = 0.10) -> int:
