@@ -1,0 +1,140 @@
+"""A scheduled fraud run that fills the day's budget says what it held back wherever it
+is reported: the job's line for the log, the fraud channel after the cases it opened,
+and serve's /metrics (the run happens in a job worker process, /metrics in serve's),
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot import jobs
+from domain.config import PROJECT_ROOT
+from domain.db import Database
+from domain.fraud.models import FraudCase
+from models.fraud import save_model, train
+from models.fraud.synthetic import synthetic_usage
+from tests.integration.test_fraud_daily_budget import _insert, _usage
+from tests.scenario.conftest import Served, _serve
+
+BUDGET = 0.02
+REPORT = re.compile(
+    r"fraud scoring: scored (?P<scored>[\d,]+) lines \((?P<new_records>[\d,]+) new records\), "
+    r"(?P<flagged>[\d,]+) flagged, (?P<opened>[\d,]+) cases opened, (?P<held_back>[\d,]+) held "
+    r"back: today's budget of (?P<daily_cap>[\d,]+) new cases \((?P<lines>[\d,]+) lines in the "
+    r"window\) is used up"
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
+    d = tmp_path_factory.mktemp("fraud-model")
+    save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
+    return d
+
+
+@pytest.fixture
+def served(db: Database, trained: Path, tmp_path: Path) -> Iterator[Served]:
+    """`serve` over a week of usage ending now (40% of 60 lines fraud), its scheduler off
+    (the test hands the job to the worker process itself), a 2% daily budget."""
+    frame = _usage(db)
+    start = int(frame["started_at"].min())  # type: ignore[arg-type]
+    cut = start + 6 * 86_400 + 23 * 3600
+    shift = int(time.time()) - 60 - cut
+    _insert(db, frame.filter(pl.col("started_at") < cut).with_columns(pl.col("started_at") + shift))
+    models = tmp_path / "models"
+    models.mkdir()
+    for p in trained.iterdir():
+        (models / p.name).write_bytes(p.read_bytes())
+    config = tmp_path / "config.yaml"
+    text = (PROJECT_ROOT / "config.yaml").read_text()
+    for old, new in (
+        ("model_dir: var/models/fraud", f"model_dir: {models}\n  alert_budget: {BUDGET}"),
+        ("window_days: 7", "window_days: 3"),
+        ("scheduler:\n  enabled: true", "scheduler:\n  enabled: false"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    config.write_text(text)
+    serving = _serve(tmp_path, None, config=config, database_url=db.url)
+    yield next(serving)
+    next(serving, None)
+
+
+def _metrics(served: Served) -> dict[str, float]:
+    with urllib.request.urlopen(served.url + "/metrics", timeout=10) as resp:
+        text = resp.read().decode()
+    return {
+        s.name: s.value
+        for family in text_string_to_metric_families(text)
+        if family.name.startswith("switchboard_fraud_")
+        for s in family.samples
+    }
+
+
+def _figures(report: str) -> dict[str, int]:
+    found = REPORT.fullmatch(report)
+    assert found, report
+    return {k: int(v.replace(",", "")) for k, v in found.groupdict().items()}
+
+
+def test_a_run_that_holds_lines_back_says_so_in_its_report_the_channel_and_metrics(
+    served: Served,
+) -> None:
+    worker = jobs.job_worker(served.sb)  # as serve hands its scheduled jobs over
+    try:
+        assert _metrics(served) == {}, "no figures before the first run"
+        _, report = worker.run("fraud_scoring", "")
+        first = _figures(str(report))
+        assert first["held_back"] > 0, report
+        assert first["daily_cap"] == math.ceil(BUDGET * first["lines"])
+        assert first["opened"] == first["daily_cap"]
+        assert first["flagged"] == first["opened"] + first["held_back"]
+        with served.sb.db.read() as s:
+            assert s.scalar(sa.select(sa.func.count()).select_from(FraudCase)) == first["opened"]
+
+        posts = [p.params["text"] for p in served.slack.calls_to("chat.postMessage")]
+        assert len(posts) == first["opened"] + 1
+        assert all(":rotating_light: F-" in p for p in posts[:-1])
+        assert posts[-1] == f":hourglass_flowing_sand: {report[0].upper()}{report[1:]}"
+
+        shown = _metrics(served)
+        assert shown["switchboard_fraud_run_seconds"] > 0
+        assert (
+            abs(shown.pop("switchboard_fraud_run_finished_timestamp_seconds") - time.time()) < 600
+        )
+        assert shown == {
+            "switchboard_fraud_run_lines_scored": first["scored"],
+            "switchboard_fraud_run_lines_flagged": first["flagged"],
+            "switchboard_fraud_run_cases_opened": first["opened"],
+            "switchboard_fraud_run_lines_held_back": first["held_back"],
+            "switchboard_fraud_run_daily_cap_cases": first["daily_cap"],
+            "switchboard_fraud_run_records_folded": first["new_records"],
+            "switchboard_fraud_run_seconds": shown["switchboard_fraud_run_seconds"],
+            "switchboard_fraud_runs_total": 1,
+            "switchboard_fraud_cases_opened_total": first["opened"],
+            "switchboard_fraud_records_folded_total": first["new_records"],
+        }
+
+        # Again the same day, nothing new: no case, no second note, the lines still wait.
+        _, report = worker.run("fraud_scoring", "")
+        again = _figures(str(report))
+        assert (again["opened"], again["held_back"]) == (0, first["held_back"])
+        assert len(served.slack.calls_to("chat.postMessage")) == len(posts)
+        shown = _metrics(served)
+        assert shown["switchboard_fraud_run_lines_held_back"] == first["held_back"]
+        assert shown["switchboard_fraud_run_cases_opened"] == 0
+        assert shown["switchboard_fraud_runs_total"] == 2
+        assert shown["switchboard_fraud_cases_opened_total"] == first["opened"]
+    finally:
+        worker.shutdown(5)
