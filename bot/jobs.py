@@ -143,21 +143,15 @@ def fraud_runs_file(sb: Switchboard) -> Path:
     return sb.services.fraud.model_dir / metrics.FRAUD_RUNS_FILE
 
 
-def score_fraud(
-    sb: Switchboard, outbound: Outbound, now: datetime | None = None
-) -> ScoringRun | None:
+def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> ScoringRun:
     """Score the window's usage; each new case goes to the fraud channel with its buttons.
 
     A run that fills the UTC day's budget of new cases says so in the channel after its
     cases, with how many flagged lines it held back; later runs that only add to them
-    say so in the log and in /metrics. None when there is no model to score with.
+    say so in the log and in /metrics. ModelMissing when there is no model to score with.
     """
     started = time.monotonic()
-    try:
-        run = sb.services.fraud.score_and_open(now or utcnow())
-    except ModelMissing as exc:
-        log.warning("fraud scoring skipped: %s (%s)", exc, exc.hint)
-        return None
+    run = sb.services.fraud.score_and_open(now or utcnow())
     seconds = time.monotonic() - started
     path = fraud_runs_file(sb)
     metrics.record_fraud_run(path, run, seconds, finished=time.time())
@@ -173,10 +167,13 @@ def score_fraud(
     return run
 
 
-def fraud_scoring_report(run: ScoringRun | None) -> str:
-    """A fraud scoring run in a line for the job's log."""
-    if run is None:
-        return "fraud scoring skipped: no fraud model (`switchboard fraud train`)"
+def fraud_scoring(sb: Switchboard, outbound: Outbound) -> str:
+    """The scheduled fraud scoring job: what it did (or why it did not run) in a line."""
+    try:
+        run = score_fraud(sb, outbound)
+    except ModelMissing as exc:
+        log.warning("fraud scoring skipped: %s (%s)", exc, exc.hint)
+        return f"fraud scoring skipped: {exc} ({exc.hint})"
     return f"fraud scoring: {run.describe()}"
 
 
@@ -197,7 +194,7 @@ def runners(sb: Switchboard, outbound: Outbound) -> dict[str, Callable[[str], st
     """One runner per job kind; each returns what it did, in a line for the log."""
     return {
         "audit_anchor": lambda _: f"audit anchor: {anchor_audit(sb, outbound)}",
-        "fraud_scoring": lambda _: fraud_scoring_report(score_fraud(sb, outbound)),
+        "fraud_scoring": lambda _: fraud_scoring(sb, outbound),
         "digest": lambda name: f"sent to {', '.join(send_digest(sb, outbound, name)) or 'nobody'}",
         "dunning": lambda _: f"dunning moved accounts: {run_dunning(sb, outbound)}",
         "sla_warnings": lambda _: f"SLA warnings sent: {warn_sla(sb, outbound)}",
