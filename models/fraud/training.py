@@ -551,6 +551,90 @@ def thin_fraud(frame: pl.DataFrame, labels: pl.DataFrame, keep: float, seed: int
     return frame.filter(pl.Series(mask))
 
 
+#: Look-alike lines (`lookalikes`) are numbered 915...: ordinary, but not a customer to copy.
+LOOKALIKE_PREFIX = "915"
+
+
+def camouflage(frame: pl.DataFrame, labels: pl.DataFrame, keep: float, seed: int) -> pl.DataFrame:
+    """The frame with each fraud line turned into a customer with a little fraud on top.
+
+    Every fraud line keeps each of its fraud-pattern records (at or after `since`) with
+    probability `keep`; its own usage before `since` gives way to the calls, SMS, data,
+    cells and handset of a randomly paired ordinary line (never a look-alike) from the
+    fraud line's first record on, re-keyed to the fraud line. The copied handset gets a
+    serial of its own, so the pair do not look like two SIMs in one handset. Per line, the
+    fraud records keep their own handset and cell or take the customer's (a SIM swap
+    always keeps its own: a new handset is what it is). Ordinary lines and labels stay.
+    """
+    s = pl.col
+    rng = np.random.default_rng([seed, 53])
+    fraud_lines = labels.select("subscriber", "kind", "since").unique("subscriber", keep="first")
+    ordinary = (
+        frame.select("subscriber")
+        .unique()
+        .filter(
+            ~s("subscriber").is_in(fraud_lines["subscriber"].implode())
+            & ~s("subscriber").str.starts_with(LOOKALIKE_PREFIX)
+        )
+        .sort("subscriber")["subscriber"]
+        .to_numpy()
+    )
+    n = fraud_lines.height
+    if n == 0 or len(ordinary) == 0:
+        return frame
+    first = frame.group_by("subscriber").agg(_first=s("started_at").min())
+    lines = (
+        fraud_lines.sort("subscriber")
+        .with_columns(
+            _partner=pl.Series(rng.choice(ordinary, n, replace=n > len(ordinary)), dtype=pl.String),
+            _own=pl.Series(rng.random(n) < 0.5) | (s("kind") == FraudKind.ACCOUNT_TAKEOVER.value),
+            _serial=pl.Series(rng.integers(1, 10**7, n)),
+        )
+        .join(first, on="subscriber", how="left")
+        .with_columns(_from=pl.min_horizontal(s("_first").fill_null(s("since")), s("since")))
+    )
+    imei = s("imei")
+    rekeyed = imei.str.slice(0, 8) + (
+        (imei.str.slice(8).cast(pl.Int64, strict=False) + s("_serial")) % 10**7
+    ).cast(pl.String).str.zfill(7)
+    customer = (
+        frame.join(
+            lines.select("_partner", "subscriber", "_from", "_serial"),
+            left_on="subscriber",
+            right_on="_partner",
+            suffix="_line",
+        )
+        .filter(s("started_at") >= s("_from"))
+        .with_columns(
+            subscriber=s("subscriber_line"),
+            imei=pl.when(imei.str.len_chars() == 15).then(rekeyed).otherwise(imei).fill_null(imei),
+        )
+        .select(frame.columns)
+    )
+    home = (
+        customer.filter(~s("roaming"))
+        .group_by("subscriber")
+        .agg(_imei=s("imei").mode().first(), _cell=s("cell_id").mode().first())
+    )
+    marked = frame.with_columns(_u=pl.Series(rng.random(frame.height))).join(
+        lines.select("subscriber", "since", "_own"), on="subscriber", how="left"
+    )
+    is_fraud_line = s("since").is_not_null()
+    fraud = (
+        marked.filter(is_fraud_line & (s("started_at") >= s("since")) & (s("_u") < keep))
+        .join(home, on="subscriber", how="left")
+        .with_columns(
+            imei=pl.when(~s("_own") & s("_imei").is_not_null()).then(s("_imei")).otherwise(imei),
+            cell_id=pl.when(~s("_own") & s("_cell").is_not_null() & ~s("roaming"))
+            .then(s("_cell"))
+            .otherwise(s("cell_id")),
+        )
+        .select(frame.columns)
+    )
+    rest = marked.filter(~is_fraud_line).select(frame.columns)
+    return pl.concat([rest, customer, fraud]).sort("started_at", maintain_order=True)
+
+
 def fit_model(
     features: Features, kinds: np.ndarray, threshold: float, random_state: int = 0
 ) -> FraudModel:
