@@ -20,6 +20,15 @@ from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
 
+#: The places a case keeps its score to (domain.fraud.services rounds it so): worst first
+#: ranks lines that fewer places would show alike, so every view shows all of them.
+SCORE_PLACES = 6
+
+
+def score_text(score: float) -> str:
+    """A line's fraud score as every view shows it (a case, the list, a check)."""
+    return f"{round(score, SCORE_PLACES):.{SCORE_PLACES}f}"
+
 
 def case_card(case: CaseView, *, audience: Audience = Audience.CHANNEL) -> Reply:
     """A case as the fraud channel shows it, with the analyst's buttons while open: its
@@ -30,7 +39,7 @@ def case_card(case: CaseView, *, audience: Audience = Audience.CHANNEL) -> Reply
     kind = str(case.kind).replace("_", " ") if case.kind else "unusual use"
     fields = [
         Field("line", msisdn),
-        Field("score", f"{case.score:.2f}"),
+        Field("score", score_text(case.score)),
         Field("likely", kind),
         Field("state", str(case.state)),
         Field("model", case.model_version),
@@ -62,7 +71,8 @@ def case_card(case: CaseView, *, audience: Audience = Audience.CHANNEL) -> Reply
             Button("Open case", f"/fraud explain {case.ref}"),
         )
     return Reply(
-        text=f":rotating_light: {case.ref}: {msisdn} looks like {kind} (score {case.score:.2f})",
+        text=f":rotating_light: {case.ref}: {msisdn} looks like {kind} "
+        f"(score {score_text(case.score)})",
         sections=(
             Section(fields=tuple(fields)),
             Section(text="\n".join(f"• {r}" for r in case.reasons) or "no reasons recorded"),
@@ -117,7 +127,7 @@ def check(ctx: Context, args: CheckArgs) -> Reply:
     verdict = "flagged" if s0.flagged else "looks ordinary"
     kind = (s0.kind or "unusual use").replace("_", " ")
     return Reply(
-        text=f"{result.msisdn}: score {s0.score:.2f}, {verdict}"
+        text=f"{result.msisdn}: score {score_text(s0.score)}, {verdict}"
         + (f" (likely {kind})" if s0.flagged else ""),
         sections=(
             Section(
@@ -149,7 +159,7 @@ def cases(ctx: Context, args: CasesArgs) -> Reply:
             (
                 v.ref,
                 v.line,
-                f"{v.score:.2f}",
+                score_text(v.score),
                 str(v.kind or "-"),
                 str(v.state),
                 f"{v.opened_at:%m-%d %H:%M}",

@@ -1,7 +1,8 @@
 """A scheduled fraud run that fills the day's budget says what it held back wherever it
 is reported: the job's line for the log, the fraud channel after the cases it opened,
-and serve's /metrics (the run happens in a job worker process, /metrics in serve's),
-on SQLite and PostgreSQL."""
+and serve's /metrics (the run happens in a job worker process, /metrics in serve's);
+and every view that shows a line's score shows the figure its case keeps; on SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from bot import jobs
 from domain.config import PROJECT_ROOT
 from domain.db import Database
 from domain.fraud.models import FraudCase
+from domain.fraud.queries import case_view
 from models.fraud import save_model, train
 from models.fraud.synthetic import synthetic_usage
+from skills.fraud import score_text
 from tests.integration.test_fraud_daily_budget import _insert, _usage
 from tests.scenario.conftest import Served, _serve
 
@@ -138,3 +141,28 @@ def test_a_run_that_holds_lines_back_says_so_in_its_report_the_channel_and_metri
         assert shown["switchboard_fraud_cases_opened_total"] == first["opened"]
     finally:
         worker.shutdown(5)
+
+
+def test_every_view_shows_a_lines_score_as_its_case_keeps_it(served: Served) -> None:
+    """The card posted, /fraud explain, /fraud cases and /fraud check (which scores the
+    line now, at full precision) show one figure: the six places the case keeps."""
+    sb = served.sb
+    run = jobs.score_fraud(sb, sb.outbound)
+    assert run.opened
+    erin = sb.access.user("erin")
+    (table,) = sb.router.handle(erin, "/fraud cases").tables
+    listed = {row[0]: row[table.columns.index("score")] for row in table.rows}
+    posts = [p.params["text"] for p in served.slack.calls_to("chat.postMessage")]
+    with sb.db.read() as s:
+        cases = [case_view(s, i) for i in run.opened]
+    for case in cases:
+        figure = f"{case.score:.6f}"
+        assert score_text(case.score) == figure
+        (card,) = [p for p in posts if p.startswith(f":rotating_light: {case.ref}: ")]
+        assert card.endswith(f"(score {figure})")
+        explained = sb.router.handle(erin, f"/fraud explain {case.ref}")
+        assert explained.text.endswith(f"(score {figure})")
+        assert {f.label: f.value for f in explained.sections[0].fields}["score"] == figure
+        assert listed[case.ref] == figure
+        checked = sb.router.handle(erin, f"/fraud check {case.line}")
+        assert checked.text.startswith(f"{case.line}: score {figure}, flagged"), checked.text
