@@ -159,9 +159,14 @@ PARTIAL_KEYS = {
 
 
 def merge_partials(
-    name: str, frames: list[pl.DataFrame], drop: tuple[str, ...] = ()
+    name: str, frames: list[pl.DataFrame], drop: tuple[str, ...] = (), by_sort: bool = False
 ) -> pl.DataFrame:
-    """Merge partial tables of one kind by their keys (less `drop`): sum, min_ or max_."""
+    """Merge partial tables of one kind by their keys (less `drop`): sum, min_ or max_.
+
+    `by_sort` merges runs of equal keys after sorting on them, one stable sort a key,
+    and returns the rows sorted by key: quicker than hashing for a table of millions of
+    integer keys (cp) that is sorted afterwards anyway.
+    """
     keys = [k for k in PARTIAL_KEYS[name] if k not in drop]
     both = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     aggs = []
@@ -174,6 +179,12 @@ def merge_partials(
             aggs.append(pl.col(c).max())
         else:
             aggs.append(pl.col(c).sum())
+    if by_sort:
+        for k in reversed(keys):
+            both = both.sort(k, maintain_order=True)
+        run = pl.struct(keys).rle_id().alias("_run")
+        firsts = [pl.col(k).first() for k in keys]
+        return both.group_by(run, maintain_order=True).agg(*firsts, *aggs).drop("_run")
     return both.group_by(keys).agg(aggs)
 
 
@@ -325,6 +336,19 @@ class FeatureBuilder:
         )
 
 
+def _by_line_and_number(cp: pl.DataFrame) -> pl.DataFrame:
+    """The cp table sorted by (subscriber, cp): as it is when it already is, else by two
+    stable one-column sorts (about half the time of one two-column sort)."""
+    s = pl.col
+    line, prev = s("subscriber"), s("subscriber").shift(1)
+    ordered = cp.select(
+        ((line > prev) | ((line == prev) & (s("cp") > s("cp").shift(1)))).all()
+    ).item()
+    if cp.height < 2 or ordered:
+        return cp
+    return cp.sort("cp").sort("subscriber", maintain_order=True)
+
+
 def features_from_partials(
     t: dict[str, pl.DataFrame],
     *,
@@ -357,10 +381,9 @@ def features_from_partials(
         intl_out_peak_day=s("intl_o").max(),
     )
     burst = per_sub(t["burst"], sms_out_peak_10min=s("n").max())
-    cp_sorted = (
-        t["cp"]
-        .sort("subscriber", "cp")
-        .with_columns(gap=(s("cp") - s("cp").shift(1)).over("subscriber"))
+    # The gap to the line's previous number; null on each line's first row.
+    cp_sorted = _by_line_and_number(t["cp"]).with_columns(
+        gap=pl.when(s("subscriber") == s("subscriber").shift(1)).then(s("cp") - s("cp").shift(1))
     )
     cps = per_sub(
         cp_sorted,

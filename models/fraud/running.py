@@ -529,7 +529,9 @@ class RunningWindow:
         for start in range(0, lines.len(), FEATURE_GROUP):
             group = lines.slice(start, FEATURE_GROUP)
             t = {
-                name: merge_partials(name, [self._tables(name, past, today, group)])
+                name: merge_partials(
+                    name, [self._tables(name, past, today, group)], by_sort=name == "cp"
+                )
                 for name in PARTIAL_KEYS
             }
             if t["sub"].height:
