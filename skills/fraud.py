@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from domain.fraud.choices import CaseState
+from domain.fraud.choices import CaseState, score_text
 from domain.fraud.queries import CaseView, case_by_ref, case_list
 from domain.fraud.services import CaseDecided, confirm_fraud, dismiss_fraud
 from domain.orders.services import RESUME_OVER_FRAUD, who_may
@@ -19,15 +19,6 @@ from domain.privacy import Audience, mask_line
 from skills.context import Context
 from skills.registry import Args, command, positional
 from skills.reply import Button, Confirm, Field, Form, Input, Reply, Section, Table, showing
-
-#: The places a case keeps its score to (domain.fraud.services rounds it so): worst first
-#: ranks lines that fewer places would show alike, so every view shows all of them.
-SCORE_PLACES = 6
-
-
-def score_text(score: float) -> str:
-    """A line's fraud score as every view shows it (a case, the list, a check)."""
-    return f"{round(score, SCORE_PLACES):.{SCORE_PLACES}f}"
 
 
 def case_card(case: CaseView, *, audience: Audience = Audience.CHANNEL) -> Reply:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.base import Parser, Subcommands, add_command, err, out, seed_number
 from domain.config import Settings
 from domain.errors import DomainError
+from domain.fraud.choices import SCORE_PLACES, score_text
 
 if TYPE_CHECKING:
     from models.fraud.usage_csv import BadLines
@@ -290,7 +291,7 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
         )
     table = scores.select(
         "subscriber",
-        pl.col("score").round(4),
+        pl.col("score").round(SCORE_PLACES),
         pl.col("flagged").cast(pl.Int8),
         reasons=pl.col("reasons").list.join("; ").fill_null(""),
     )
@@ -302,7 +303,7 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
         f"wrote {args.output}"
     )
     for row in scores.filter(pl.col("flagged")).head(args.show).iter_rows(named=True):
-        out.print(f"  {row['subscriber']}  {row['score']:.2f}  {row['kind']}", markup=False)
+        out.print(f"  {row['subscriber']}  {score_text(row['score'])}  {row['kind']}", markup=False)
         out.print(f"    {row['reasons'][0]}", markup=False)
     return 0
 

@@ -35,3 +35,13 @@ CASE_LIFECYCLE = Lifecycle(
 class LabelSource(StrEnum):
     SEED = "seed"  # ground truth injected by the demo-data generator
     ANALYST = "analyst"  # an analyst's decision on a case
+
+
+#: The places a case keeps its score to: worst first ranks lines that fewer places would
+#: show alike, so every view (case card, list, explain, check, CLI) shows all of them.
+SCORE_PLACES = 6
+
+
+def score_text(score: float) -> str:
+    """A line's fraud score as every view shows it."""
+    return f"{round(score, SCORE_PLACES):.{SCORE_PLACES}f}"

@@ -14,7 +14,13 @@ from domain.billing.models import UsageRecord
 from domain.customers.choices import SubscriptionState
 from domain.customers.models import Subscription
 from domain.db import Database, get_by_ref, utcnow
-from domain.fraud.choices import CASE_LIFECYCLE, CaseState, FraudKind, LabelSource
+from domain.fraud.choices import (
+    CASE_LIFECYCLE,
+    SCORE_PLACES,
+    CaseState,
+    FraudKind,
+    LabelSource,
+)
 from domain.fraud.models import FraudCase, FraudLabel
 from domain.orders.choices import OrderState
 from domain.orders.models import ProductOrder
@@ -186,7 +192,7 @@ def _open(
             subscription_id=sub_id,
             state=CaseState.OPEN,
             # Six places: worst first must still rank lines that two decimals show alike.
-            score=round(float(f.score), 6),
+            score=round(float(f.score), SCORE_PLACES),
             kind=_kind(f.kind),
             reasons=list(f.reasons),
             model_version=model_version[:40],

@@ -21,11 +21,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import jobs
 from domain.config import PROJECT_ROOT
 from domain.db import Database
+from domain.fraud.choices import score_text
 from domain.fraud.models import FraudCase
 from domain.fraud.queries import case_view
 from models.fraud import save_model, train
 from models.fraud.synthetic import synthetic_usage
-from skills.fraud import score_text
 from tests.integration.test_fraud_daily_budget import _insert, _usage
 from tests.scenario.conftest import Served, _serve
 
@@ -152,6 +152,13 @@ def test_every_view_shows_a_lines_score_as_its_case_keeps_it(served: Served) -> 
     erin = sb.access.user("erin")
     (table,) = sb.router.handle(erin, "/fraud cases").tables
     listed = {row[0]: row[table.columns.index("score")] for row in table.rows}
+    # The cards go out through the outbound queue: wait for them, however busy the machine.
+    served.slack.wait_for(
+        "chat.postMessage",
+        count=len(run.opened),
+        timeout=60,
+        where=lambda c: str(c.params.get("text", "")).startswith(":rotating_light: "),
+    )
     posts = [p.params["text"] for p in served.slack.calls_to("chat.postMessage")]
     with sb.db.read() as s:
         cases = [case_view(s, i) for i in run.opened]
