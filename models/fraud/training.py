@@ -326,7 +326,11 @@ class WorldResult:
             f"precision {self.budget_precision:.3f}, recall {self.budget_recall:.3f}",
             f"  threshold {self.threshold:.2f} alone ({self.flagged:,} flagged): "
             f"precision {self.threshold_precision:.3f}, recall {self.threshold_recall:.3f}",
-            f"  {self.tied_top:,} lines tied at the top score {self.top_score:.4f}",
+            (
+                f"  no tie at the top score {self.top_score:.6f}"
+                if self.tied_top == 1
+                else f"  {self.tied_top:,} lines tied at the top score {self.top_score:.6f}"
+            ),
         ]
         if self.held_out:
             out.append(
