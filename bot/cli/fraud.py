@@ -206,7 +206,7 @@ def _evaluate_suite(args: argparse.Namespace, settings: Settings) -> int:
         trained = _train_without(args, settings, args.holdout_kind)
         held, origin = args.holdout_kind, f"trained now without {args.holdout_kind}"
     else:
-        trained = load_model(settings.fraud.model_dir)
+        trained = load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
         held, origin = args.held_out, f"from {settings.fraud.model_dir}"
     budget = settings.fraud.alert_budget
     out.print(
@@ -247,7 +247,7 @@ def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud.model import NORMAL
     from models.fraud.training import evaluate, feature_rows
 
-    trained = load_model(settings.fraud.model_dir)
+    trained = load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
     with out.status("reading the evaluation data"):
         frame, labels, source = _fraud_data(args, settings)
     if "is_fraud" in labels.columns:
@@ -279,7 +279,7 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
     from domain.csvfiles import write_csv
     from models.fraud import BadLines, load_model, read_usage_csv, score_frame
 
-    trained = load_model(settings.fraud.model_dir)
+    trained = load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
     bad = BadLines(args.input)
     started = time.perf_counter()
     scores = score_frame(trained, read_usage_csv(args.input, bad))

@@ -162,8 +162,14 @@ def has_model(model_dir: str | Path) -> bool:
     return (Path(model_dir) / "LATEST").is_file()
 
 
-def load_model(model_dir: str | Path, version: str | None = None) -> TrainedModel:
-    """The model LATEST names under model_dir (or the given version)."""
+def load_model(
+    model_dir: str | Path, version: str | None = None, *, threshold: float | None = None
+) -> TrainedModel:
+    """The model LATEST names under model_dir (or the given version).
+
+    `threshold` (the configured `fraud.threshold`) replaces the one the model was trained
+    with, so changing the configuration moves the operating point without retraining.
+    """
     d = Path(model_dir)
     latest = d / "LATEST"
     if version is None:
@@ -191,6 +197,8 @@ def load_model(model_dir: str | Path, version: str | None = None) -> TrainedMode
             hint="train a new one: switchboard fraud train",
         )
     trained: TrainedModel = blob["trained"]
+    if threshold is not None:
+        trained.model.threshold = threshold
     return trained
 
 

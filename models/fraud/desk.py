@@ -94,10 +94,11 @@ class FraudDesk:
         return self.settings.window_days
 
     def model(self) -> TrainedModel:
-        """The model LATEST names in the configured folder (ModelMissing if none)."""
+        """The model LATEST names in the configured folder (ModelMissing if none), flagging
+        at the configured `fraud.threshold`."""
         from models.fraud.artifact import load_model
 
-        return load_model(self.model_dir)
+        return load_model(self.model_dir, threshold=self.settings.threshold)
 
     def running_window(self, trained: TrainedModel) -> RunningWindow:
         """The window's running aggregates, kept beside the models."""
