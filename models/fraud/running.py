@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -57,12 +58,15 @@ from models.fraud.features import (
     FEATURES,
     LOCAL_OFFSET_S,
     PARTIAL_KEYS,
+    FeatureBuilder,
     Features,
     features_from_partials,
     merge_partials,
     partials_of,
 )
 from models.fraud.usage_csv import FRAME_SCHEMA
+
+log = logging.getLogger(__name__)
 
 #: 3: past tables merged over the days before today, holes below the mark; a state of
 #: another format (or partial tables of other columns) is rebuilt, never read.
@@ -115,6 +119,9 @@ class Reads:
     ranges: list[IdRange]
     mark: int
     holes: list[list[int]] = field(default_factory=list)
+    #: The database's highest id is below the mark (restored from a backup, or SQLite
+    #: handing out again the ids of deleted newest rows): the state no longer matches it.
+    behind: bool = False
 
 
 def _runs(ids: list[int]) -> list[IdRange]:
@@ -147,6 +154,8 @@ def plan_reads(db: Database, mark: int, holes: list[list[int]], now_s: int) -> R
             for lo, hi, when in chunk:
                 kept += [[a + 1, b, when] for a, b in _gaps(lo - 1, hi, seen)]
         upto = int(conn.execute(sa.select(sa.func.max(u.id))).scalar() or 0)
+        if upto < mark:
+            return Reads([], mark, [], behind=True)
         if upto > mark:
             lo = max(mark, upto - HOLE_TRAIL_IDS)
             if lo > mark:  # below the trail, holes are not tracked: read it whole
@@ -217,6 +226,9 @@ class Refresh:
     window: tuple[int, int]
     #: Ids at or below the mark not visible yet (looked at again by the next runs).
     holes: int = 0
+    #: Why the running state could not be written (this run then scored every line from
+    #: the records, in memory); None when it was kept.
+    unsaved: str | None = None
 
 
 class RunningWindow:
@@ -249,12 +261,30 @@ class RunningWindow:
         }
 
     def load_state(self) -> dict[str, object] | None:
+        """The stored state, or None when there is none or it is not one this code wrote
+        (garbage is said once in the log and the window is rebuilt from the records)."""
         path = self.folder / STATE_FILE
         try:
-            state: dict[str, object] = json.loads(path.read_text())
-        except (OSError, ValueError):
+            state = json.loads(path.read_text())
+        except FileNotFoundError:
             return None
-        return state
+        except (OSError, ValueError) as exc:
+            log.warning(
+                "fraud running window: %s unreadable (%s: %s); rebuilt from the records",
+                path,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+        problem = _state_problem(state)
+        if problem is not None:
+            log.warning(
+                "fraud running window: %s is not a valid state (%s); rebuilt from the records",
+                path,
+                problem,
+            )
+            return None
+        return state  # type: ignore[no-any-return]
 
     def _file(self, day: int, gen: str, name: str) -> Path:
         return self.folder / f"{day}-{gen}.{name}.parquet"
@@ -306,18 +336,61 @@ class RunningWindow:
         now: datetime,
     ) -> Refresh:
         """`refresh` from any source: `plan(mark, holes, now_s)` says which id ranges to
-        read, `read(ranges, since)` yields their records started from `since` on."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        read, `read(ranges, since)` yields their records started from `since` on.
+
+        When the folder cannot be written, the run scores every line from the records in
+        memory and says why in `Refresh.unsaved` (and once in the log)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = (self.folder / "lock").open("a")
+        except OSError as exc:
+            return self._unsaved(read, plan, now, exc)
         # The scheduler runs one scoring job in the cluster; this lock also keeps a
         # `chat` run on the same host from interleaving its files with the job's.
-        with (self.folder / "lock").open("a") as lock:
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 return self._update(read, plan, model_version, now)
-            except (OSError, pl.exceptions.PolarsError):
-                # A state whose files are gone or unreadable: start again from the records.
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                first = exc
+            # A state whose files are gone or unreadable: start again from the records.
+            try:
                 (self.folder / STATE_FILE).unlink(missing_ok=True)
-                return self._update(read, plan, model_version, now)
+                refresh = self._update(read, plan, model_version, now)
+            except OSError as exc:
+                return self._unsaved(read, plan, now, exc)
+            log.warning(
+                "fraud running window: its files in %s are unusable (%s: %s); rebuilt from "
+                "the records",
+                self.folder,
+                type(first).__name__,
+                first,
+            )
+            return refresh
+
+    def _unsaved(
+        self,
+        read: Callable[[list[IdRange], datetime], Iterable[pl.DataFrame]],
+        plan: Callable[[int, list[list[int]], int], Reads],
+        now: datetime,
+        exc: OSError,
+    ) -> Refresh:
+        """Every line of the window from all its records, nothing kept (the folder cannot
+        be written): the features a full pass gives, so the run still scores truthfully."""
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning(
+            "fraud running window not saved in %s (%s); every line scored from the records",
+            self.folder,
+            reason,
+        )
+        w0, w1 = day_window(now, self.window_days, self.local_offset_s)
+        reads = plan(0, [], int(now.timestamp()))
+        builder = FeatureBuilder(self.home_country, self.local_offset_s, window=(w0, w1))
+        count = 0
+        for frame in read(reads.ranges, datetime.fromtimestamp(w0, UTC)):
+            count += frame.height
+            builder.add(frame)
+        return Refresh(builder.finish(), count, reads.mark, True, True, (w0, w1), 0, unsaved=reason)
 
     def _update(
         self,
@@ -348,12 +421,21 @@ class RunningWindow:
             moved = state.get("window") != [w0, w1]
             if not moved:
                 past = str(state["past"])
+        reads = plan(mark, holes, int(now.timestamp()))
+        if reads.behind and not rebuilt:
+            log.info(
+                "fraud running window: the database's newest usage record is below the "
+                "mark %s (restored, or ids handed out again); rebuilt from the records",
+                mark,
+            )
+            rebuilt, moved, past = True, True, None
+            mark, files, holes = 0, {}, []
+            reads = plan(mark, holes, int(now.timestamp()))
         # Days that left the window go; days after today (clock skew) stay for later.
         files = {d: g for d, g in files.items() if d >= first_day}
         names = self._names(None if rebuilt else state)
         known = names.height
         since = datetime.fromtimestamp(w0, UTC)
-        reads = plan(mark, holes, int(now.timestamp()))
         new_parts: dict[int, dict[str, list[pl.DataFrame]]] = {}
         touched: list[pl.DataFrame] = []
         count = 0
@@ -552,6 +634,45 @@ class RunningWindow:
             sum(f.records for f in out),
             *window,
         )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_gen(value: object) -> bool:
+    """A generation name this code writes (uuid hex): never a path."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 32
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _state_problem(state: object) -> str | None:
+    """What makes a stored state unusable (None when it can be used, or is of another
+    format, which the identity check rebuilds anyway)."""
+    if not isinstance(state, dict):
+        return f"a JSON {type(state).__name__}, not an object"
+    if state.get("format") != STATE_FORMAT:
+        return None
+    mark, window, files = state.get("mark"), state.get("window"), state.get("files")
+    if not _is_int(mark) or mark < 0:  # type: ignore[operator]
+        return f"mark {mark!r} is not a record id"
+    if not (isinstance(window, list) and len(window) == 2 and all(map(_is_int, window))):
+        return f"window {window!r} is not two times"
+    if not isinstance(files, dict) or not all(
+        isinstance(d, str) and d.lstrip("-").isdigit() and _is_gen(g) for d, g in files.items()
+    ):
+        return "files is not days and generations"
+    if not _is_gen(state.get("past")) or not _is_gen(state.get("names")):
+        return "past or names is not a generation"
+    holes = state.get("holes", [])
+    if not isinstance(holes, list) or not all(
+        isinstance(h, list) and len(h) == 3 and all(map(_is_int, h)) for h in holes
+    ):
+        return "holes is not a list of id ranges"
+    return None
 
 
 def _sims(pairs: pl.DataFrame, imeis: pl.Series) -> pl.DataFrame:
