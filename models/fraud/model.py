@@ -73,36 +73,75 @@ def _fmt_count(v: float) -> str:
     return f"{v:,.0f}"
 
 
-#: Plain-words facts, by feature.
+def _fmt_minutes(seconds: float) -> str:
+    return f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+
+
+def _fmt_share_drop(v: float) -> str:
+    if v <= 0:
+        return "incoming calls no rarer since its newest handset"
+    return (
+        f"incoming calls' share of its calls {v * 100:.0f} percentage points lower "
+        "since its newest handset"
+    )
+
+
+#: Plain-words facts, by feature: each says what its feature counts and no more (an
+#: `intl_*` or `roaming_*` count holds SMS as well as calls, `premium_*` is by country).
 FACTS: dict[str, object] = {
     "voice_out_per_day": lambda v: f"{_fmt_count(v)} outgoing calls a day",
     "voice_out_peak_day": lambda v: f"{_fmt_count(v)} outgoing calls on its busiest day",
     "voice_in_per_out": lambda v: (
-        "none incoming" if v < 0.005 else f"only {v:.0%} as many calls in as out"
+        "no incoming calls"
+        if v < 0.005
+        else f"only {v:.0%} as many calls in as out"
+        if v < 1
+        else f"{v:.1f} incoming calls per outgoing call"
     ),
-    "top_cell_share": lambda v: "all from one cell" if v > 0.97 else f"{v:.0%} from one cell",
-    "imei_shared_with": lambda v: f"IMEI shared with {v:.0f} other SIM{'s' if v != 1 else ''}",
-    "data_share": lambda v: "no data sessions" if v == 0 else f"only {v:.0%} data",
-    "premium_out": lambda v: f"{_fmt_count(v)} calls or SMS to high-cost ranges",
-    "premium_minutes": lambda v: f"{_fmt_count(v)} minutes to high-cost ranges",
-    "sequential_pairs": lambda v: f"{_fmt_count(v)} numbers dialled in sequence",
-    "night_out_share": lambda v: f"{v:.0%} of calls at night",
-    "mean_out_call_s": lambda v: f"calls last {v / 60:.0f} minutes on average",
-    "sms_out_peak_10min": lambda v: f"{_fmt_count(v)} SMS within ten minutes",
-    "intl_sms_out": lambda v: f"{_fmt_count(v)} SMS to international numbers",
-    "sms_out_per_day": lambda v: f"{_fmt_count(v)} SMS a day",
+    "top_cell_share": lambda v: f"{v:.0%} of its home-network records on one cell",
+    "imei_shared_with": lambda v: (
+        "its handset (IMEI) used by no other SIM"
+        if v < 1
+        else f"IMEI shared with {v:.0f} other SIM{'s' if v != 1 else ''}"
+    ),
+    "data_share": lambda v: (
+        "no data sessions" if v == 0 else f"{v:.0%} of its records data sessions"
+    ),
+    "premium_out": lambda v: f"{_fmt_count(v)} outgoing calls and SMS to high-cost countries",
+    "premium_minutes": lambda v: (
+        f"{_fmt_count(v)} minutes of outgoing calls to high-cost countries"
+    ),
+    "sequential_pairs": lambda v: f"{_fmt_count(v)} numbers called or texted in sequence",
+    "night_out_share": lambda v: f"{v:.0%} of outgoing calls at night (00:00-06:00)",
+    "mean_out_call_s": lambda v: f"outgoing calls last {_fmt_minutes(v)} on average",
+    "sms_out_peak_10min": lambda v: f"{_fmt_count(v)} outgoing SMS within ten minutes",
+    "intl_sms_out": lambda v: f"{_fmt_count(v)} outgoing SMS to international numbers",
+    "sms_out_per_day": lambda v: f"{_fmt_count(v)} outgoing SMS a day",
     "first_seen_day": lambda v: f"first seen {v:.0f} days into the window",
-    "early_intl_share": lambda v: f"{v:.0%} of its first days' traffic international",
-    "intl_out_peak_day": lambda v: f"{_fmt_count(v)} international calls on its busiest day",
-    "intl_out_per_day": lambda v: f"{_fmt_count(v)} international calls a day",
-    "intl_minutes_per_day": lambda v: f"{_fmt_count(v)} international minutes a day",
-    "new_handset_new_cells": lambda v: "a new handset (IMEI) on cells the line never used",
-    "new_handset_intl_change": lambda v: f"then {_fmt_count(v)} more international calls a day",
-    "new_handset_in_drop": lambda v: "its owner's incoming calls stopped",
-    "roaming_intl_out": lambda v: f"{_fmt_count(v)} international calls while roaming",
-    "roaming_out_per_day": lambda v: f"{_fmt_count(v)} outgoing calls a day while roaming",
-    "distinct_out_share": lambda v: f"{v:.0%} of numbers called only once",
-    "records_per_day": lambda v: f"{_fmt_count(v)} records a day",
+    "early_intl_share": lambda v: (
+        f"{v:.0%} of its first three days' records international calls or SMS"
+    ),
+    "intl_out_peak_day": lambda v: (
+        f"{_fmt_count(v)} international calls and SMS on its busiest day"
+    ),
+    "intl_out_per_day": lambda v: f"{_fmt_count(v)} international calls and SMS a day",
+    "intl_minutes_per_day": lambda v: (
+        f"{_fmt_count(v)} minutes of outgoing international calls a day"
+    ),
+    "new_handset_new_cells": lambda v: (
+        f"{v:.0%} of its newest handset's records on cells its earlier handsets never used"
+    ),
+    "new_handset_intl_change": lambda v: (
+        f"{_fmt_count(abs(v))} {'more' if v >= 0 else 'fewer'} international calls and SMS "
+        "a day since its newest handset"
+    ),
+    "new_handset_in_drop": _fmt_share_drop,
+    "roaming_intl_out": lambda v: f"{_fmt_count(v)} international calls and SMS while roaming",
+    "roaming_out_per_day": lambda v: f"{_fmt_count(v)} outgoing calls and SMS a day while roaming",
+    "distinct_out_share": lambda v: (
+        f"{v:.0%} of outgoing calls and SMS to a number not reached before in the window"
+    ),
+    "records_per_day": lambda v: f"{_fmt_count(v)} usage records a day",
     "unanswered_out_share": lambda v: f"{v:.0%} of outgoing calls unanswered",
     "weekend_out_share": lambda v: f"{v:.0%} of outgoing calls and SMS at the weekend",
     "weekend_in_share": lambda v: f"{v:.0%} of incoming calls and SMS at the weekend",
@@ -304,35 +343,31 @@ class FraudModel:
     ) -> tuple[str, ...]:
         """Plain words for one flagged row: its kind's signature facts first.
 
-        A novel line (its novelty part the larger) also says what is unusual and how far
-        past ordinary lines it is: after its kind's pattern when the supervised part
-        flags it too (`known`), first otherwise, its kind then the nearest known.
+        Only facts past what ordinary lines show are stated. When the kind's signature is
+        faint (none of its facts past ordinary), the line's own unusual facts are said
+        instead, and the kind as the closest known pattern, never a fact that speaks
+        against it. A novel line (its novelty part the larger) also says what is unusual
+        and how far past ordinary lines it is: after its kind's pattern when the
+        supervised part flags it too (`known`), first otherwise, then the nearest known.
         """
         unusual = self.unusual(row) if novel else []
         dev = self._deviation(row)
-        facts: list[tuple[float, str]] = []
-        for name in SIGNATURES.get(kind, ()):
-            i = FEATURES.index(name)
-            if dev[i] > 0:
-                facts.append((dev[i], FACTS[name](row[i])))  # type: ignore[operator]
-        if not facts:  # the signature is faint: say its strongest facts anyway
-            facts = [
-                (0.0, FACTS[n](row[FEATURES.index(n)]))  # type: ignore[operator]
-                for n in SIGNATURES.get(kind, ())[:2]
-            ]
-        head = ", ".join(f for _, f in facts[:4])
         words = KIND_WORDS.get(kind, kind)
-        out = [f"{head}: {words} pattern" if head else f"{words} pattern"]
-        used = set(SIGNATURES.get(kind, ()))
-        others = sorted(
-            (
-                (dev[i], FACTS[n](row[i]))  # type: ignore[operator]
-                for i, n in enumerate(FEATURES)
-                if n in FACTS and n not in used and dev[i] > 1
-            ),
-            reverse=True,
-        )
-        out += [f for _, f in others[:2]]
+        past = [(float(dev[i]), n) for i, n in enumerate(FEATURES) if n in FACTS and dev[i] > 0]
+        signature = [(d, n) for d, n in past if n in SIGNATURES.get(kind, ())]
+        if signature:
+            head = sorted(signature, reverse=True)[:4]
+            pattern = f"{words} pattern"
+        else:  # the signature is faint: what is unusual about the line, and the nearest kind
+            head = sorted(past, reverse=True)[:3]
+            pattern = f"closest to the {words} pattern"
+        said = ", ".join(self._fact(row, n) for _, n in head)
+        out = [
+            f"{said}: {pattern}" if said else f"no single measure past ordinary lines: {pattern}"
+        ]
+        used = set(SIGNATURES.get(kind, ())) | {n for _, n in head}
+        others = sorted((d, n) for d, n in past if n not in used and d > 1)[::-1]
+        out += [self._fact(row, n) for _, n in others[:2]]
         if unusual:
             rest = [f for f in out if not any(u.startswith(f) for u in unusual)]
             if known:
@@ -340,6 +375,10 @@ class FraudModel:
             else:
                 out = [*unusual, "nearest known: " + rest[0], *rest[1:]][:4]
         return tuple(out)
+
+    @staticmethod
+    def _fact(row: np.ndarray, name: str) -> str:
+        return str(FACTS[name](row[FEATURES.index(name)]))  # type: ignore[operator]
 
     def unusual(self, row: np.ndarray, most: int = 2) -> list[str]:
         """Up to `most` volume or cost facts past ordinary lines, with how far past."""

@@ -100,7 +100,8 @@ def test_novelty_flags_a_line_far_past_ordinary_that_the_booster_never_saw(
     assert not second.novel and not second.flagged
     ratio = 1_240.0 / usual
     times = f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
-    assert first.reasons[0] == f"1,240 SMS a day, {times} what 99.9% of ordinary lines send"
+    said = f"1,240 outgoing SMS a day, {times} what 99.9% of ordinary lines send"
+    assert first.reasons[0] == said
     assert first.reasons[1].startswith("nearest known: ")
 
 
