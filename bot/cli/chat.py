@@ -15,21 +15,12 @@ from domain.config import Settings
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import bootstrap
     from bot.console import repl
-    from domain.demo.seed import is_empty, scale_named, seed
+    from domain.demo.seed import is_empty
 
     sb = bootstrap(settings)
     try:
         if is_empty(sb.db):
-            with out.status("seeding the demo data (first run only)"):
-                report = seed(
-                    sb.db,
-                    scale_named("demo"),
-                    seed=args.seed,
-                    as_of=datetime.now(UTC).date(),
-                    settings=settings,
-                )
-            out.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {sb.db!r}")
-            _bring_to_life(sb, out)
+            seed_demo(sb, args.seed, datetime.now(UTC), out)
         else:
             out.print(f"Using the data already in {sb.db!r}")
         from automation.lab import control
@@ -47,7 +38,26 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         sb.close()
 
 
-def _bring_to_life(sb: Any, console: Console) -> None:
+def seed_demo(sb: Any, seed_value: int, now: datetime, console: Console) -> None:
+    """Seed the demo data as of the latest day whose data is all in the past at `now`
+    (before 10:00 UTC that is yesterday), then bring it to life."""
+    from domain.demo.seed import scale_named, seed
+    from domain.demo.timeline import latest_as_of
+
+    with console.status("seeding the demo data (first run only)"):
+        report = seed(
+            sb.db,
+            scale_named("demo"),
+            seed=seed_value,
+            as_of=latest_as_of(now),
+            settings=sb.settings,
+            now=now,
+        )
+    console.print(f"Seeded {report.rows:,} rows in {report.seconds:.1f} s into {sb.db!r}")
+    _bring_to_life(sb, console, now=now)
+
+
+def _bring_to_life(sb: Any, console: Console, *, now: datetime | None = None) -> None:
     """After seeding: rate the usage, bill the months that are over, score fraud once.
 
     The same use-cases as `switchboard billing rate|run` and the scheduled scoring job,
@@ -56,7 +66,7 @@ def _bring_to_life(sb: Any, console: Console) -> None:
     from domain.billing.runs import bill_period, periods_with_received_usage, rate_period
     from models.fraud.artifact import ModelMissing
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     for period in periods_with_received_usage(sb.db):
         with console.status(f"rating {period}"):
             rated = rate_period(sb.db, period)

@@ -45,6 +45,7 @@ def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from domain.db import Database
     from domain.demo.seed import scale_named, seed
+    from domain.demo.timeline import latest_as_of
 
     scale = scale_named(args.scale)
     db = Database(database_url(args, settings))
@@ -54,7 +55,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
                 db,
                 scale,
                 seed=args.seed,
-                as_of=args.as_of or datetime.now(UTC).date(),
+                as_of=args.as_of or latest_as_of(datetime.now(UTC)),
                 settings=settings,
                 reset=args.reset,
                 progress=lambda t, n: status.update(f"seeding {t}: {n:,} rows"),
@@ -82,7 +83,11 @@ def register(sub: Subcommands) -> None:
     s.add_argument("--scale", default="demo", help="demo (default) or large")
     s.add_argument("--seed", type=seed_number, default=42, help="random seed (default 42)")
     s.add_argument("--database", help="database URL (default: the configured one)")
-    s.add_argument("--as-of", type=as_of, help="the data's 'today' (default: today, UTC)")
+    s.add_argument(
+        "--as-of",
+        type=as_of,
+        help="the data's 'today' (default: the latest whose 10:00 UTC has come)",
+    )
     s.add_argument("--reset", action="store_true", help="replace data already there")
 
     db = add_command(sub, "db", lambda a, s: 0, "database schema")

@@ -365,6 +365,7 @@ class BillingReplay:
             reference=f"PAY{self.report.payments:09d}",
             method=account.payment_method,
             received_at=at,
+            now=at,  # recorded as received, back then: the replay never reads the clock
         )
         if paid.cleared_dunning:
             self._provision_dunning_orders(at)

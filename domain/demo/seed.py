@@ -14,17 +14,18 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.config import Settings
-from domain.db import Database
+from domain.db import Database, utcnow
 from domain.demo import loader
 from domain.demo.billing_history import BillingReplay
 from domain.demo.columns import Columns
 from domain.demo.generator import SCALES, Generation, Scale
+from domain.demo.timeline import Timeline, latest_as_of
 from domain.errors import DomainError
 from domain.migrate import downgrade_to_base, upgrade
 from domain.schema import metadata
@@ -108,6 +109,7 @@ def seed(
     lab_base_port: int | None = None,
     reset: bool = False,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> SeedReport:
     """Fill an empty database (or, with reset, a wiped one) with generated data.
 
@@ -115,8 +117,17 @@ def seed(
     replayed under (tax, payment terms, dunning steps and when the job runs) and the
     values the data follows (currency digits, SLA hours, the number block new orders
     use, the device lab's first port, which `lab_base_port` overrides).
+    Data whose now (`Timeline.now_at`) is later than `now` is refused: it would hold
+    payments, tickets and alarms from the future.
     """
     settings = settings or Settings()
+    now = now or utcnow()
+    if Timeline(as_of).now_at > now:
+        raise DomainError(
+            f"data as of {as_of:%Y-%m-%d} reads as of {Timeline(as_of).now_at:%Y-%m-%d %H:%M} UTC,"
+            f" which has not come yet (now is {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
+            hint=f"seed as of {latest_as_of(now):%Y-%m-%d} or earlier",
+        )
     upgrade(db)
     if not is_empty(db):
         if not reset:

@@ -14,6 +14,14 @@ USAGE_DAYS = 30
 PAST_CYCLES = 2
 #: A finished month's bill run starts this long after midnight on the 1st.
 BILL_RUN_AFTER = timedelta(hours=2)
+#: The data reads as of this long after midnight UTC on its as-of date: its "now".
+NOW_AFTER = timedelta(hours=10)
+
+
+def latest_as_of(now: datetime) -> date:
+    """The latest as-of date whose data's now is not after `now`: seeded before 10:00 UTC,
+    the data reads as of yesterday, so nothing in it lies in the future."""
+    return (now.astimezone(UTC) - NOW_AFTER).date()
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class Timeline:
     @property
     def now(self) -> int:
         """The data reads as of 10:00 UTC on the as-of date (epoch seconds)."""
-        return epoch(self.as_of) + 10 * 3600
+        return epoch(self.as_of) + int(NOW_AFTER.total_seconds())
 
     @property
     def now_at(self) -> datetime:
