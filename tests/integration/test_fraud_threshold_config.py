@@ -1,0 +1,121 @@
+"""`fraud.threshold` in the configuration is the threshold in use, without retraining:
+`fraud score`, `fraud evaluate`, `/fraud check` and the desk's scheduled run flag at it."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.access import Access
+from bot.cli import main
+from domain.config import PROJECT_ROOT, Settings, load_settings
+from domain.db import Database
+from domain.demo.seed import seed
+from models.fraud import write_usage_csv
+from models.fraud.desk import FraudDesk
+from models.fraud.synthetic import synthetic_usage
+from tests.world import AS_OF, SMALL, make_router
+
+TRAINED_AT = 0.7
+NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
+
+
+def _config(d: Path, models: Path, threshold: float) -> Path:
+    path = d / f"config-{threshold:.2f}.yaml"
+    path.write_text(
+        (PROJECT_ROOT / "config.yaml")
+        .read_text()
+        .replace("model_dir: var/models/fraud", f"model_dir: {models}")
+        .replace("  threshold: 0.7\n", f"  threshold: {threshold}\n")
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(folder, model folder) with a model trained through the CLI at 0.7."""
+    d = tmp_path_factory.mktemp("threshold")
+    models = d / "models"
+    config = _config(d, models, TRAINED_AT)
+    assert main(["--config", str(config), "fraud", "train", "--lines", "2400"]) == 0
+    return d, models
+
+
+def _score(
+    config: Path, usage: Path, out_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, list[tuple[float, bool]]]:
+    """`fraud score` with `config`: what it printed, and (score, flagged) per line."""
+    argv = ["fraud", "score", "--input", str(usage), "--output", str(out_csv)]
+    code = main(["--config", str(config), *argv])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    return printed, [
+        (float(r["score"]), r["flagged"] == "1") for r in csv.DictReader(out_csv.open())
+    ]
+
+
+def test_fraud_score_and_evaluate_flag_at_the_configured_threshold(
+    trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d, models = trained
+    frame, _ = synthetic_usage(600, seed=79, fraud_share=0.05, records_per_subscriber=50)
+    usage = tmp_path / "usage.csv"
+    write_usage_csv([frame], usage)
+    printed, at_trained = _score(_config(d, models, TRAINED_AT), usage, tmp_path / "a.csv", capsys)
+    assert f"flagged at {TRAINED_AT:.2f}" in printed
+    flagged = sorted(s for s, f in at_trained if f)
+    assert len(flagged) >= 4
+    # A threshold between the flagged lines' scores: some of today's flags fall below it.
+    higher = round(flagged[len(flagged) // 2], 2)
+    assert TRAINED_AT < higher < 1 and any(s < higher for s in flagged)
+    config = _config(d, models, higher)
+    printed, at_higher = _score(config, usage, tmp_path / "b.csv", capsys)
+    assert f"flagged at {higher:.2f}" in printed
+    assert all(f == (s >= higher) for s, f in at_higher)
+    assert sum(f for _, f in at_higher) < len(flagged)
+
+    code = main(["--config", str(config), "fraud", "evaluate", "--lines", "1500", "--seed", "7"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert f"operating point: threshold {higher:.2f}, at most" in printed
+    assert f"at threshold {higher:.2f}: precision" in printed
+    assert f"{TRAINED_AT:.2f}" not in printed.split("operating point:")[1].split(",")[0]
+
+
+def _settings(config: Path, db: Database) -> Settings:
+    return load_settings(config, env={"SWITCHBOARD_DATABASE_URL": db.url})
+
+
+def test_fraud_check_and_the_desk_flag_at_the_configured_threshold(
+    trained: tuple[Path, Path], db: Database
+) -> None:
+    d, models = trained
+    seed(db, SMALL, seed=5, as_of=AS_OF)
+    # A line the trained threshold flags and 0.99 does not.
+    first = FraudDesk(db, _settings(_config(d, models, TRAINED_AT), db).fraud).rescan(NOW)
+    between = first.filter(first["flagged"] & (first["score"] < 0.99))
+    assert between.height >= 1
+    fraud = str(between["subscriber"][0])
+    at = {}
+    for threshold in (TRAINED_AT, 0.99):
+        settings = _settings(_config(d, models, threshold), db)
+        desk = FraudDesk(db, settings.fraud, clock=lambda: NOW)
+        assert desk.model().model.threshold == threshold
+        check = desk.check_line(fraud, NOW)
+        assert check.threshold == threshold and check.score is not None
+        assert check.score.flagged == (check.score.score >= threshold)
+        at[threshold] = check.score
+        scores = desk.rescan(NOW)
+        assert (scores["flagged"] == (scores["score"] >= threshold)).all()
+        router = make_router(db, settings, clock=lambda: NOW)
+        reply = router.handle(Access(settings).user("erin"), f"/fraud check {fraud}")
+        assert reply.ok
+        fields = {f.label: f.value for sec in reply.sections for f in sec.fields}
+        assert fields["threshold"] == f"{threshold:.2f}"
+        assert ("flagged" in reply.text) == check.score.flagged
+    # The same line, the same score: only the configured threshold moved.
+    assert at[TRAINED_AT].score == at[0.99].score
+    assert at[TRAINED_AT].flagged and not at[0.99].flagged
