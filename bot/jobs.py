@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -146,22 +147,35 @@ def fraud_runs_file(sb: Switchboard) -> Path:
 def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> ScoringRun:
     """Score the window's usage; each new case goes to the fraud channel with its buttons.
 
-    A run that fills the UTC day's budget of new cases says so in the channel after its
-    cases, with how many flagged lines it held back; later runs that only add to them
-    say so in the log and in /metrics. ModelMissing when there is no model to score with.
+    A run that fills the UTC day's budget of new cases, or could not keep a file beside
+    the models, says so in the channel after its cases; later runs that only add to the
+    held-back lines say so in the log and in /metrics. The run's figures that cannot be
+    kept for /metrics are one warning: its cases are posted all the same. ModelMissing
+    when there is no model to score with.
     """
     started = time.monotonic()
     run = sb.services.fraud.score_and_open(now or utcnow())
     seconds = time.monotonic() - started
     path = fraud_runs_file(sb)
-    metrics.record_fraud_run(path, run, seconds, finished=time.time())
+    try:
+        metrics.record_fraud_run(path, run, seconds, finished=time.time())
+    except OSError as exc:
+        log.warning(
+            "fraud run figures not saved in %s for /metrics (%s: %s)",
+            path,
+            type(exc).__name__,
+            exc,
+        )
+        run = replace(
+            run, problems=(*run.problems, f"figures not saved for /metrics: {type(exc).__name__}")
+        )
     metrics.watch_fraud_runs(path)
     for case_id in run.opened:
         with sb.db.read() as s:
             view = case_view(s, case_id)
         reply = case_card(view)
         outbound.post(sb.settings.channels.fraud, to_message(reply)).result(timeout=120)
-    if run.opened and run.held_back:
+    if run.opened and (run.held_back or run.problems):
         note = Reply(text=f":hourglass_flowing_sand: Fraud scoring: {run.describe()}")
         outbound.post(sb.settings.channels.fraud, to_message(note)).result(timeout=120)
     return run

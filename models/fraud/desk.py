@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from domain.config import FraudSettings
+from domain.customers.models import Subscription
 from domain.customers.services import subscription_by_msisdn
 from domain.db import Database, utcnow
 from domain.fraud.services import Flag, lines_with_usage, open_cases_within_budget
@@ -65,6 +68,9 @@ class ScoringRun:
     #: New cases a UTC day may bring: `fraud.alert_budget` of the window's lines.
     daily_cap: int = 0
     window_lines: int = 0
+    #: What the run could not keep or read beside the models, one phrase each (its
+    #: cases are opened all the same).
+    problems: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for the logs: what the run scored, opened and held back."""
@@ -77,7 +83,45 @@ class ScoringRun:
                 f", {self.held_back:,} held back: today's budget of {self.daily_cap:,} new "
                 f"cases ({self.window_lines:,} lines in the window) is used up"
             )
+        for problem in self.problems:
+            text += f"; {problem}"
         return text
+
+
+#: Bounds of a held-back entry's text: a model's kind and reasons are short plain words.
+MAX_KIND = 64
+MAX_REASONS = 16
+MAX_REASON = 1_000
+#: A line's number is at most this long (E.164: 15 digits, with room for a prefix).
+MAX_MSISDN = 32
+
+
+def _plain(text: object, limit: int) -> bool:
+    """Short printable text that a spreadsheet would not take for a formula."""
+    return (
+        isinstance(text, str)
+        and 0 < len(text) <= limit
+        and text.isprintable()
+        and text[0] not in "=+-@"
+    )
+
+
+def _held_flag(entry: object) -> Flag | None:
+    """A held-back entry `[msisdn, score, kind, reasons]` as a Flag; None if malformed."""
+    if not isinstance(entry, list) or len(entry) != 4:
+        return None
+    msisdn, score, kind, reasons = entry
+    if not _plain(msisdn, MAX_MSISDN) or not _plain(kind, MAX_KIND):
+        return None
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        return None
+    if not 0.0 <= score <= 1.0:  # NaN fails too
+        return None
+    if not isinstance(reasons, list) or len(reasons) > MAX_REASONS:
+        return None
+    if not all(_plain(r, MAX_REASON) for r in reasons):
+        return None
+    return Flag(msisdn, float(score), kind, tuple(reasons))
 
 
 class FraudDesk:
@@ -127,8 +171,13 @@ class FraudDesk:
         refresh = self.running_window(trained).refresh(self.db, trained.version, now)
         scores = as_scores(trained.model.score(refresh.features))
         flags = [Flag(s.subscriber, s.score, s.kind, tuple(s.reasons)) for s in scores if s.flagged]
-        kept_lines, kept = self._held_back(trained.version, refresh)
-        lines = self._window_lines(refresh, kept_lines)
+        problems: list[str] = []
+        if refresh.unsaved is not None:
+            problems.append(
+                f"running window not saved ({refresh.unsaved}): every line scored from the records"
+            )
+        kept = self._held_back(trained.version, refresh, problems)
+        lines = self._window_lines(refresh)
         cap = budget_lines(lines, self.settings.alert_budget)
         # A held-back line scored again in this run is judged by its new score only.
         rescored = {str(s) for s in refresh.features.subscribers}
@@ -143,7 +192,18 @@ class FraudDesk:
                 now=now,
             )
             opened = tuple(c.id for c in result.cases)
-        self._keep_held_back(trained.version, refresh, lines, result.held_back)
+        # The cases are committed: a side file that cannot be written is said, never raised,
+        # so the run is still announced.
+        try:
+            self._keep_held_back(trained.version, refresh, result.held_back)
+        except OSError as exc:
+            log.warning(
+                "fraud held-back list not saved in %s (%s: %s)",
+                self._held_back_path(),
+                type(exc).__name__,
+                exc,
+            )
+            problems.append(f"held-back list not saved: {type(exc).__name__}: {exc}")
         run = ScoringRun(
             trained.version,
             len(scores),
@@ -154,6 +214,7 @@ class FraudDesk:
             held_back=len(result.held_back),
             daily_cap=cap,
             window_lines=lines,
+            problems=tuple(problems),
         )
         log.info("fraud scoring with model %s: %s", trained.version, run.describe())
         return run
@@ -163,49 +224,90 @@ class FraudDesk:
     def _held_back_path(self) -> Path:
         return self.model_dir / HELD_BACK_FILE
 
-    def _held_back(self, model_version: str, refresh: Refresh) -> tuple[int, list[Flag]]:
-        """(lines in the window, held-back flags) kept by the previous run, when they apply.
+    def _held_back(self, model_version: str, refresh: Refresh, problems: list[str]) -> list[Flag]:
+        """The held-back flags the previous run kept, when they apply; each entry checked
+        (a line of the database, a score within 0..1, reasons of plain bounded text).
 
-        After a run that scored every line no flag is carried over: its own are complete.
+        After a run that scores every line no flag is carried over: its own are complete,
+        so an unreadable list is rebuilt there (said once in the log and in `problems`).
         """
-        try:
-            state = json.loads(self._held_back_path().read_text())
-            if state["model_version"] != model_version or state["window"] != list(refresh.window):
-                return 0, []
-            flags = [Flag(m, float(sc), k, tuple(r)) for m, sc, k, r in state["flags"]]
-            lines = int(state["lines"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return 0, []
-        return lines, [] if refresh.all_lines else flags
-
-    def _window_lines(self, refresh: Refresh, kept: int) -> int:
-        """Lines with usage in the window: counted by a run that scored them all, else kept
-        from the last such run (or counted in the database when nothing was kept)."""
-        scored = int(refresh.features.subscribers.size)
         if refresh.all_lines:
-            return scored
-        if kept:
-            return max(kept, scored)
+            return []
+        path = self._held_back_path()
+        try:
+            state = json.loads(path.read_text())
+            if not isinstance(state, dict):
+                raise ValueError(f"a JSON {type(state).__name__}, not an object")
+            if state.get("model_version") != model_version or state.get("window") != list(
+                refresh.window
+            ):
+                return []
+            entries = state["flags"]
+            if not isinstance(entries, list):
+                raise ValueError("its flags are not a list")
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError, KeyError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "fraud held-back list %s unreadable (%s); dropped: its lines are held back "
+                "again at the next full rescore",
+                path,
+                reason,
+            )
+            problems.append(
+                f"held-back list unreadable ({reason}): its lines are held back again at the "
+                "next full rescore"
+            )
+            return []
+        flags = [f for f in map(_held_flag, entries) if f is not None]
+        if flags:
+            with self.db.read() as session:
+                known = set(
+                    session.scalars(
+                        sa.select(Subscription.msisdn).where(
+                            Subscription.msisdn.in_([f.msisdn for f in flags])
+                        )
+                    )
+                )
+            flags = [f for f in flags if f.msisdn in known]
+        if len(flags) < len(entries):
+            dropped = len(entries) - len(flags)
+            log.warning(
+                "fraud held-back list %s: %d of its %d entries are not a flagged line of the "
+                "database (score 0..1, plain reasons); dropped",
+                path,
+                dropped,
+                len(entries),
+            )
+            problems.append(f"{dropped:,} invalid held-back entries dropped")
+        return flags
+
+    def _window_lines(self, refresh: Refresh) -> int:
+        """Lines with usage in the window: counted by a run that scored them all, else
+        counted in the database (never taken from a file)."""
+        if refresh.all_lines:
+            return int(refresh.features.subscribers.size)
         w0, w1 = refresh.window
         with self.db.read() as session:
             return lines_with_usage(
                 session, datetime.fromtimestamp(w0, UTC), datetime.fromtimestamp(w1, UTC)
             )
 
-    def _keep_held_back(
-        self, model_version: str, refresh: Refresh, lines: int, held: tuple[Flag, ...]
-    ) -> None:
+    def _keep_held_back(self, model_version: str, refresh: Refresh, held: tuple[Flag, ...]) -> None:
         path = self._held_back_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "model_version": model_version,
             "window": list(refresh.window),
-            "lines": lines,
             "flags": [[f.msisdn, f.score, f.kind, list(f.reasons)] for f in held],
         }
         tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(state))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def rescan(self, now: datetime | None = None) -> pl.DataFrame:
         """Score every line over the window from all its records (what a run must equal)."""

@@ -654,7 +654,9 @@ def _state_problem(state: object) -> str | None:
     format, which the identity check rebuilds anyway)."""
     if not isinstance(state, dict):
         return f"a JSON {type(state).__name__}, not an object"
-    if state.get("format") != STATE_FORMAT:
+    if not _is_int(state.get("format")):
+        return "no format"
+    if state["format"] != STATE_FORMAT:
         return None
     mark, window, files = state.get("mark"), state.get("window"), state.get("files")
     if not _is_int(mark) or mark < 0:  # type: ignore[operator]

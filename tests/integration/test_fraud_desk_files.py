@@ -1,0 +1,296 @@
+"""The fraud desk's files beside the models fail safely: a run whose side files cannot be
+written still announces the cases it committed and says what it could not keep; garbage
+running state and a corrupt or crafted held-back list are warned about and rebuilt or
+checked, never trusted; a mark above the database's newest usage record rebuilds the
+running window; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import sqlalchemy as sa
+
+from bot.bootstrap import bootstrap
+from bot.jobs import score_fraud
+from bot.outbound import Outbound
+from bot.slack.edge import web_client
+from domain.config import PROJECT_ROOT, FraudSettings, load_settings
+from domain.db import Database
+from domain.fraud.models import FraudCase
+from models.fraud import save_model, train
+from models.fraud.desk import FraudDesk
+from models.fraud.features import DAY
+from models.fraud.running import STATE_FILE, max_usage_id
+from models.fraud.synthetic import synthetic_usage
+from tests.fakes.slack_api import FakeSlack
+from tests.integration.test_fraud_daily_budget import _insert, _usage
+
+WINDOW_DAYS = 3
+BUDGET = 0.02
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
+    d = tmp_path_factory.mktemp("fraud-model")
+    save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
+    return d
+
+
+def _models(trained: Path, tmp_path: Path) -> Path:
+    models = tmp_path / "models"
+    models.mkdir()
+    for p in trained.iterdir():
+        (models / p.name).write_bytes(p.read_bytes())
+    return models
+
+
+def _start(db: Database) -> tuple[pl.DataFrame, int]:
+    """The world's usage up to 23:00 UTC of its seventh day inserted; (all usage, that time)."""
+    frame = _usage(db)
+    t = (int(frame["started_at"].min()) // DAY + 6) * DAY + 23 * 3600  # type: ignore[operator]
+    _insert(db, frame.filter(pl.col("started_at") < t))
+    return frame, t
+
+
+def _between(frame: pl.DataFrame, lo: int, hi: int) -> pl.DataFrame:
+    return frame.filter((pl.col("started_at") >= lo) & (pl.col("started_at") < hi))
+
+
+def _scores(frame: pl.DataFrame) -> dict[str, float]:
+    return dict(frame.select("subscriber", "score").iter_rows())
+
+
+def _cases(db: Database) -> int:
+    with db.read() as s:
+        return int(s.scalar(sa.select(sa.func.count(FraudCase.id))) or 0)
+
+
+def _one_line_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The warnings logged, each asserted to be one line without a traceback."""
+    found = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    for r in found:
+        assert r.exc_info is None and "\n" not in r.getMessage(), r.getMessage()
+    return [r.getMessage() for r in found]
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+def test_side_files_that_cannot_be_written_are_said_and_the_cases_still_posted(
+    db: Database,
+    trained: Path,
+    tmp_path: Path,
+    slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, t = _start(db)
+    models = _models(trained, tmp_path)
+    # Paths that really cannot be written, even as root: the running folder is a regular
+    # file, and held-back.json and fraud-runs.json are folders.
+    (models / "running").write_text("not a folder")
+    (models / "held-back.json").mkdir()
+    (models / "fraud-runs.json").mkdir()
+    config = tmp_path / "config.yaml"
+    text = (PROJECT_ROOT / "config.yaml").read_text()
+    for old, new in (
+        ("model_dir: var/models/fraud", f"model_dir: {models}\n  alert_budget: {BUDGET}"),
+        ("window_days: 7", f"window_days: {WINDOW_DAYS}"),
+        ("scheduler:\n  enabled: true", "scheduler:\n  enabled: false"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    config.write_text(text)
+    settings = load_settings(
+        config,
+        env={
+            "SLACK_BOT_TOKEN": "xoxb-t",
+            "SLACK_API_URL": slack.api_url,
+            "SWITCHBOARD_DATABASE_URL": db.url,
+        },
+    )
+    sb = bootstrap(settings)
+    try:
+        outbound = Outbound(web_client(sb.settings.slack), per_channel_s=0.01)
+        now = datetime.fromtimestamp(t, UTC)
+        caplog.set_level(logging.INFO)
+        run = score_fraud(sb, outbound, now)
+        full = sb.services.fraud.rescan(now)
+    finally:
+        sb.close()
+
+    flagged = int(full["flagged"].sum())
+    cap = math.ceil(BUDGET * full.height)
+    # The cases are committed and announced; the scores are a full pass's.
+    assert len(run.opened) == cap == _cases(db)
+    assert run.held_back == flagged - cap > 0
+    assert (run.all_lines, run.scored, run.window_lines) == (True, full.height, full.height)
+    posts = [c.params["text"] for c in slack.calls_to("chat.postMessage")]
+    assert len(posts) == cap + 1
+    note = posts[-1]
+    assert f"{cap} cases opened, {flagged - cap} held back" in note
+    assert "running window not saved (FileExistsError: " in note
+    assert "every line scored from the records" in note
+    assert "held-back list not saved: IsADirectoryError: " in note
+    assert note.endswith("figures not saved for /metrics: IsADirectoryError")
+    warnings = [w for w in _one_line_warnings(caplog) if "fraud" in w]
+    assert [w.split(" (")[0] for w in warnings] == [
+        f"fraud running window not saved in {models / 'running'}",
+        f"fraud held-back list not saved in {models / 'held-back.json'}",
+        f"fraud run figures not saved in {models / 'fraud-runs.json'} for /metrics",
+    ]
+    assert not list(models.glob("held-back.json.*")), "no temporary file is left behind"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["[]", '{"mark": "abc"}', "{not json", "mark-abc", "files-path"],
+)
+def test_garbage_running_state_is_one_warning_and_rebuilt_from_the_records(
+    db: Database, trained: Path, tmp_path: Path, garbage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame, t = _start(db)
+    desk = FraudDesk(
+        db, FraudSettings(model_dir=str(_models(trained, tmp_path)), window_days=WINDOW_DAYS)
+    )
+    now = datetime.fromtimestamp(t, UTC)
+    model = desk.model()
+    window = desk.running_window(model)
+    window.refresh(db, model.version, now)
+    _insert(db, _between(frame, t, t + 1800))
+    later = now + timedelta(minutes=30)
+    path = window.folder / STATE_FILE
+    state = json.loads(path.read_text())
+    if garbage == "mark-abc":  # a whole state but for its mark
+        garbage = json.dumps({**state, "mark": "abc"})
+    elif garbage == "files-path":  # a generation that would name a file elsewhere
+        garbage = json.dumps({**state, "files": {k: "../../x" for k in state["files"]}})
+    path.write_text(garbage)
+
+    caplog.set_level(logging.INFO)
+    refresh = window.refresh(db, model.version, later)
+    assert refresh.rebuilt and refresh.all_lines
+    assert refresh.new_records > len(_between(frame, t, t + 1800))
+    incremental = _scores(model.model.score(refresh.features))
+    full = _scores(desk.rescan(later))
+    assert incremental.keys() == full.keys()
+    assert np.allclose([incremental[k] for k in full], list(full.values()), rtol=0, atol=1e-9)
+    warnings = _one_line_warnings(caplog)
+    assert len(warnings) == 1 and warnings[0].endswith("; rebuilt from the records")
+    assert str(path) in warnings[0]
+    # The rebuilt state is whole again: the next run folds only what is new.
+    caplog.clear()
+    _insert(db, _between(frame, t + 1800, t + 3600))
+    again = window.refresh(db, model.version, later + timedelta(minutes=30))
+    assert not again.rebuilt and again.new_records == len(_between(frame, t + 1800, t + 3600))
+    assert _one_line_warnings(caplog) == []
+
+
+def test_a_corrupt_or_crafted_held_back_list_is_said_checked_and_never_sets_the_cap(
+    db: Database, trained: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame, t = _start(db)
+    models = _models(trained, tmp_path)
+    desk = FraudDesk(
+        db,
+        FraudSettings(model_dir=str(models), window_days=WINDOW_DAYS, alert_budget=BUDGET),
+    )
+    now = datetime.fromtimestamp(t, UTC)
+    first = desk.score_and_open(now)
+    assert first.held_back > 0 and len(first.opened) == first.daily_cap
+    cap, lines = first.daily_cap, first.window_lines
+    flagged = set(desk.rescan(now).filter(pl.col("flagged"))["subscriber"])
+    path = models / "held-back.json"
+    state = json.loads(path.read_text())
+    assert len(state["flags"]) == first.held_back
+
+    # A line with new usage that is not flagged: the next run scores it alone.
+    quiet = sorted(set(_between(frame, t, t + 1800)["subscriber"]) - flagged)[0]
+    _insert(db, _between(frame, t, t + 1800).filter(pl.col("subscriber") == quiet))
+    # Crafted: a score above 1 for a quiet line, a formula for a reason, an unknown line,
+    # a reason of 10,000 characters, and a window of a billion lines.
+    entry = state["flags"][0]
+    others = sorted(set(frame["subscriber"]) - flagged - {quiet})
+    crafted = [
+        [others[0], 5.0, entry[2], entry[3]],
+        [others[1], 0.99, entry[2], ['=HYPERLINK("http://x","click")']],
+        ["919999999999", 0.99, entry[2], entry[3]],
+        [others[2], 0.99, entry[2], ["x" * 10_000]],
+        [others[3], float("nan"), entry[2], entry[3]],
+        "not an entry",
+    ]
+    path.write_text(json.dumps({**state, "lines": 10**9, "flags": state["flags"] + crafted}))
+    caplog.set_level(logging.INFO)
+    run = desk.score_and_open(now + timedelta(minutes=30))
+    # The day's budget is spent (the cap is the database's count of the window's lines):
+    # nothing opens, the real held-back lines still wait, the crafted ones are dropped.
+    assert (run.all_lines, run.scored, run.opened) == (False, 1, ())
+    assert (run.daily_cap, run.window_lines) == (cap, lines)
+    assert run.held_back == first.held_back
+    assert run.problems == (f"{len(crafted)} invalid held-back entries dropped",)
+    warnings = _one_line_warnings(caplog)
+    assert len(warnings) == 1 and f"{len(crafted)} of its" in warnings[0]
+    assert len(json.loads(path.read_text())["flags"]) == first.held_back
+
+    # Corrupt: one warning, said in the run's line; the next full rescore rebuilds it.
+    caplog.clear()
+    path.write_text('{"model_version": "')
+    run = desk.score_and_open(now + timedelta(minutes=45))
+    assert (run.all_lines, run.opened, run.held_back) == (False, (), 0)
+    assert run.describe().endswith(
+        "; held-back list unreadable (JSONDecodeError: Unterminated string starting at: "
+        "line 1 column 19 (char 18)): its lines are held back again at the next full rescore"
+    )
+    assert len(_one_line_warnings(caplog)) == 1
+    # The next local day (a new UTC day too): every line is scored again, a new day's
+    # budget opens the worst of the flagged lines and holds the rest back again.
+    next_day = now + timedelta(days=1)
+    _insert(db, _between(frame, t + 1800, t + DAY))
+    run = desk.score_and_open(next_day)
+    assert run.all_lines and run.problems == ()
+    assert len(run.opened) == run.daily_cap and run.held_back > 0
+    assert len(json.loads(path.read_text())["flags"]) == run.held_back
+
+
+def test_a_mark_above_the_databases_newest_record_rebuilds_the_window(
+    db: Database, trained: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frame, t = _start(db)
+    desk = FraudDesk(
+        db, FraudSettings(model_dir=str(_models(trained, tmp_path)), window_days=WINDOW_DAYS)
+    )
+    now = datetime.fromtimestamp(t, UTC)
+    model = desk.model()
+    window = desk.running_window(model)
+    window.refresh(db, model.version, now)
+    # The database restored from an older backup: the state's mark is past its newest id,
+    # and the records that arrive next are given ids below the mark.
+    path = window.folder / STATE_FILE
+    state = json.loads(path.read_text())
+    path.write_text(json.dumps({**state, "mark": max_usage_id(db) + 5_000}))
+    new = _between(frame, t, t + 3600)
+    _insert(db, new)
+    later = now + timedelta(hours=1)
+
+    caplog.set_level(logging.INFO, logger="models.fraud.running")
+    refresh = window.refresh(db, model.version, later)
+    assert refresh.rebuilt and refresh.mark == max_usage_id(db)
+    assert refresh.new_records > len(new)
+    incremental = _scores(model.model.score(refresh.features))
+    full = _scores(desk.rescan(later))
+    assert incremental.keys() == full.keys()
+    assert np.allclose([incremental[k] for k in full], list(full.values()), rtol=0, atol=1e-9)
+    said = [r for r in caplog.records if "below the mark" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelno == logging.INFO
+    assert _one_line_warnings(caplog) == []
