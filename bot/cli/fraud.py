@@ -147,6 +147,7 @@ def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
             source=source,
             seed=args.seed,
             feedback=feedback,
+            alert_budget=settings.fraud.alert_budget,
         )
         path = save_model(trained, model_dir)
     out.print(f"fraud model {trained.version} written to {path} (model card beside it)")
@@ -176,6 +177,7 @@ def _train_without(args: argparse.Namespace, settings: Settings, kind: str) -> A
                 f"seed {args.seed}"
             ),
             seed=args.seed,
+            alert_budget=settings.fraud.alert_budget,
         )
 
 

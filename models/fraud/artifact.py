@@ -73,6 +73,7 @@ def train(
     seed: int = 0,
     test_share: float = 0.3,
     feedback: Feedback | None = None,
+    alert_budget: float | None = None,
 ) -> TrainedModel:
     """Fit on a split of the lines (by subscriber) and measure on the rest.
 
@@ -80,7 +81,8 @@ def train(
     only, each row weighing `FEEDBACK_WEIGHT` generated rows: the generated set still teaches
     the patterns, and a few hundred decided lines weigh enough against thousands of
     generated ones to move the model where the analysts said it was wrong. The metrics
-    stay those of the generated held-out lines.
+    stay those of the generated held-out lines. With `alert_budget` they include the
+    operating point: the threshold, at most that share of the held-out lines.
     """
     if "is_fraud" in labels.columns:
         labels = labels.filter(pl.col("is_fraud"))
@@ -110,11 +112,17 @@ def train(
         raise DomainError(
             str(exc), hint="train on more lines, with fraud of several kinds"
         ) from None
-    metrics = {"held-out lines, whole window": evaluate(model, X[test_rows], kinds[test_rows])}
+    metrics = {
+        "held-out lines, whole window": evaluate(
+            model, X[test_rows], kinds[test_rows], budget=alert_budget
+        )
+    }
     X7, k7, s7 = feature_rows(frame, labels, (7,))
     out7 = ~np.isin(s7, list(train_subs))
     if (k7[out7] != NORMAL).any():
-        metrics["held-out lines, last 7 days"] = evaluate(model, X7[out7], k7[out7])
+        metrics["held-out lines, last 7 days"] = evaluate(
+            model, X7[out7], k7[out7], budget=alert_budget
+        )
     digest = hashlib.sha256(Xt.tobytes() + wt.tobytes() + "|".join(kt).encode()).hexdigest()[:8]
     end = int(frame["started_at"].max())  # type: ignore[arg-type]
     day = datetime.fromtimestamp(end, UTC).strftime("%Y%m%d")
@@ -242,6 +250,17 @@ _FEATURE_NOTES = {
 }
 
 
+def _operating_point(t: TrainedModel) -> str:
+    """The operating point the metrics below were measured at, and where it comes from."""
+    budget = next((m.point.budget for m in t.metrics.values() if m.point is not None), None)
+    cap = f", at most {budget:.2%} of the lines (`fraud.alert_budget`)" if budget else ""
+    return (
+        f"operating point when trained: flagged at {t.model.threshold:.2f} (`fraud.threshold`)"
+        f"{cap}, worst first; scoring uses the values configured at the time, so changing "
+        "them needs no retraining"
+    )
+
+
 _CALIBRATION = {"sigmoid": "Platt-calibrated (sigmoid)", "isotonic": "isotonic-calibrated"}
 
 
@@ -272,7 +291,7 @@ def model_card(t: TrainedModel) -> str:
         "- novelty: how far a line's calls, SMS, international, premium or roaming traffic "
         "goes past what 99.9% of ordinary training lines show (0.75 at "
         f"{t.model.novelty_ratio:g}x), for kinds nobody described",
-        f"- score = the larger of the two; flagged at {t.model.threshold:.2f} (`fraud.threshold`)",
+        f"- score = the larger of the two; {_operating_point(t)}",
         "",
         "## Features (per subscriber, over the scoring window)",
         "",

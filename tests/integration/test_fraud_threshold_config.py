@@ -119,3 +119,19 @@ def test_fraud_check_and_the_desk_flag_at_the_configured_threshold(
     # The same line, the same score: only the configured threshold moved.
     assert at[TRAINED_AT].score == at[0.99].score
     assert at[TRAINED_AT].flagged and not at[0.99].flagged
+
+
+def test_the_model_card_shows_the_operating_point_it_was_measured_at(
+    trained: tuple[Path, Path],
+) -> None:
+    d, models = trained
+    budget = load_settings(_config(d, models, TRAINED_AT), env={}).fraud.alert_budget
+    version = (models / "LATEST").read_text().strip()
+    card = (models / f"fraud-{version}.md").read_text()
+    assert (
+        f"operating point when trained: flagged at {TRAINED_AT:.2f} (`fraud.threshold`), "
+        f"at most {budget:.2%} of the lines (`fraud.alert_budget`)"
+    ) in card
+    # The metrics `fraud train` prints and the card keeps, at that point.
+    assert f"operating point: threshold {TRAINED_AT:.2f}, at most " in card
+    assert f"= {budget:.2%} of lines: " in card
