@@ -284,7 +284,7 @@ class RunningWindow:
                 problem,
             )
             return None
-        return state  # type: ignore[no-any-return]
+        return state
 
     def _file(self, day: int, gen: str, name: str) -> Path:
         return self.folder / f"{day}-{gen}.{name}.parquet"
