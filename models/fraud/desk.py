@@ -285,9 +285,12 @@ class FraudDesk:
 
     def _window_lines(self, refresh: Refresh) -> int:
         """Lines with usage in the window: counted by a run that scored them all, else
-        counted in the database (never taken from a file)."""
+        from the running tables the run just wrote, else in the database (never taken
+        from the held-back file)."""
         if refresh.all_lines:
             return int(refresh.features.subscribers.size)
+        if refresh.window_lines:
+            return refresh.window_lines
         w0, w1 = refresh.window
         with self.db.read() as session:
             return lines_with_usage(

@@ -229,6 +229,8 @@ class Refresh:
     #: Why the running state could not be written (this run then scored every line from
     #: the records, in memory); None when it was kept.
     unsaved: str | None = None
+    #: Lines with usage in the window (from the running tables; 0 when not counted).
+    window_lines: int = 0
 
 
 class RunningWindow:
@@ -524,7 +526,24 @@ class RunningWindow:
             past,
         )
         holes_left = sum(h[1] - h[0] + 1 for h in reads.holes)
-        return Refresh(features, count, reads.mark, rebuilt, moved, (w0, w1), holes_left)
+        return Refresh(
+            features,
+            count,
+            reads.mark,
+            rebuilt,
+            moved,
+            (w0, w1),
+            holes_left,
+            window_lines=self._line_count(past, now_file),
+        )
+
+    def _line_count(self, past: str, today: tuple[int, str] | None) -> int:
+        """Lines with usage in the window: the past tables' and today's, read by line only."""
+        paths = [self._past(past, "sub")]
+        if today is not None:
+            paths.append(self._file(*today, "sub"))
+        lines = pl.concat([pl.scan_parquet(p).select("subscriber") for p in paths])
+        return int(lines.unique().select(pl.len()).collect().item())
 
     def _fold_past(self, past: str, gen: str, parts: dict[str, list[pl.DataFrame]]) -> None:
         for name in PARTIAL_KEYS:

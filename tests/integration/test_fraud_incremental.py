@@ -135,6 +135,8 @@ def test_features_and_scores_equal_a_full_rescan_through_late_and_aging_records(
 
         full = _full_rescan(db, trained, now)
         assert sorted(latest) == sorted(full), f"run {i}: other lines than a full rescan"
+        # The desk's daily budget counts the window's lines from the running tables.
+        assert refresh.window_lines == len(full), f"run {i}: window lines"
         mine = np.array([latest[s] for s in sorted(full)])
         theirs = np.array([full[s] for s in sorted(full)])
         assert np.abs(mine - theirs).max(initial=0.0) <= 1e-9, (
