@@ -4,6 +4,7 @@ seeds the demo scale and scores once; every open case then has a score of its ow
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,9 +37,17 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return config
 
 
-def test_the_demos_open_cases_have_distinct_scores(db: Database, demo_config: Path) -> None:
+def test_the_demos_open_cases_have_distinct_scores(
+    db: Database, demo_config: Path, tmp_path: Path
+) -> None:
     seed(db, SCALES["demo"], seed=42, as_of=AS_OF)
-    settings = load_settings(demo_config, env={"SWITCHBOARD_DATABASE_URL": db.url})
+    # Each database gets its own model folder, as each deployment has: the running window
+    # kept beside the model belongs to the database it was folded from.
+    own = tmp_path / "config.yaml"
+    models = tmp_path / "models"
+    shutil.copytree(demo_config.parent / "models", models, ignore=shutil.ignore_patterns("running"))
+    own.write_text(demo_config.read_text().replace(str(demo_config.parent / "models"), str(models)))
+    settings = load_settings(own, env={"SWITCHBOARD_DATABASE_URL": db.url})
     run = FraudDesk(db, settings.fraud).score_and_open(NOW)
     with db.read() as s:
         scores = s.scalars(

@@ -74,7 +74,11 @@ def test_scores_on_unseen_lines_flag_fraud_with_kind_and_reasons(workdir: Path) 
         assert s.reasons and s.reasons[0].endswith("pattern")
     assert all(not s.reasons and s.kind is None for s in rows if not s.flagged)
     sim_box = [s for s in caught if truth[s.subscriber] == "sim_box"]
-    assert sim_box and "IMEI shared with" in sim_box[0].reasons[0]
+    # A SIM box's reason leads with its volume; a shared handset is named only where it is
+    # past what ordinary lines show (households in training share handsets too).
+    assert sim_box and all(
+        s.reasons[0].endswith("SIM box pattern") and "calls" in " ".join(s.reasons) for s in sim_box
+    ), [s.reasons[0] for s in sim_box]
 
 
 def test_scoring_in_chunks_equals_scoring_at_once(workdir: Path) -> None:
