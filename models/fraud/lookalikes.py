@@ -137,20 +137,6 @@ _HOMES = np.array([c for c in ("NP", "BD", "LK") if c in _PREFIX] or _ABROAD.tol
 _VISITED = [(c, mcc) for c, mcc in ROAMING_COUNTRIES if c in _PREFIX]
 _DEMO_TACS = {int(t) for t in HANDSET_TACS}
 
-_COLUMNS = (
-    "subscriber",
-    "started_at",
-    "service",
-    "direction",
-    "counterpart",
-    "counterpart_country",
-    "duration_s",
-    "volume_bytes",
-    "cell_id",
-    "imei",
-    "roaming",
-)
-
 
 def draw_constants(seed: int) -> dict[str, dict[str, float]]:
     """Every profile's constants for one seed, each uniform in its `RANGES` range."""
@@ -169,7 +155,7 @@ class _Records:
     start: int
     days: int
     lines: int = 0
-    cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in _COLUMNS})
+    cols: dict[str, list[np.ndarray]] = field(default_factory=lambda: {c: [] for c in FRAME_SCHEMA})
 
     def new_lines(self, m: int) -> np.ndarray:
         ids = np.arange(self.lines, self.lines + m)
