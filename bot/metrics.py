@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from domain.files import replace_text
 
 if TYPE_CHECKING:
     from models.fraud.desk import ScoringRun
@@ -141,10 +142,7 @@ def record_fraud_run(path: Path, run: ScoringRun, seconds: float, finished: floa
     totals["runs"] += 1
     totals["opened"] += last["opened"]
     totals["new_records"] += last["new_records"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps({"last": last, "totals": totals}))
-    tmp.replace(path)
+    replace_text(path, json.dumps({"last": last, "totals": totals}))
 
 
 def read_fraud_runs(path: Path) -> dict[str, dict[str, float]] | None:

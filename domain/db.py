@@ -199,6 +199,12 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def database_tag(url: str | URL) -> str:
+    """A short name for one database (its URL's hash, password hidden), for files kept
+    beside the data that belong to it alone: the audit journal, the fraud window."""
+    return hashlib.sha256(safe_url(url).encode()).hexdigest()[:12]
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")

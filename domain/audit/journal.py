@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from domain.audit.choices import Outcome
-from domain.db import safe_url
+from domain.db import database_tag
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +36,7 @@ def journal_beside(anchor_file: Path, database_url: str) -> Path:
     """Where the journal of the trail anchored in `anchor_file` lives: in its folder,
     named for the database (its URL's hash, password hidden), so its events are only
     ever stored into the trail they were kept for."""
-    which = hashlib.sha256(safe_url(database_url).encode()).hexdigest()[:12]
-    return anchor_file.with_name(f"audit-journal.{which}.jsonl")
+    return anchor_file.with_name(f"audit-journal.{database_tag(database_url)}.jsonl")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from domain.errors import DomainError
+from domain.files import replace_text
 from models.fraud.features import FEATURES, FeatureBuilder
 from models.fraud.model import NORMAL, FraudModel
 from models.fraud.training import (
@@ -160,9 +161,7 @@ def save_model(trained: TrainedModel, model_dir: str | Path) -> Path:
     path = d / f"fraud-{trained.version}.joblib"
     joblib.dump({"format": ARTIFACT_FORMAT, "trained": trained}, path, compress=3)
     (d / f"fraud-{trained.version}.md").write_text(model_card(trained))
-    tmp = d / "LATEST.tmp"
-    tmp.write_text(trained.version + "\n")
-    tmp.replace(d / "LATEST")
+    replace_text(d / "LATEST", trained.version + "\n")
     return path
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from domain.config import FraudSettings
 from domain.customers.models import Subscription
 from domain.customers.services import subscription_by_msisdn
 from domain.db import Database, utcnow
+from domain.files import replace_text
 from domain.fraud.services import Flag, lines_with_usage, open_cases_within_budget
 
 if TYPE_CHECKING:
@@ -299,18 +299,12 @@ class FraudDesk:
 
     def _keep_held_back(self, model_version: str, refresh: Refresh, held: tuple[Flag, ...]) -> None:
         path = self._held_back_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "model_version": model_version,
             "window": list(refresh.window),
             "flags": [[f.msisdn, f.score, f.kind, list(f.reasons)] for f in held],
         }
-        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
-        try:
-            tmp.write_text(json.dumps(state))
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        replace_text(path, json.dumps(state))
 
     def rescan(self, now: datetime | None = None) -> pl.DataFrame:
         """Score every line over the window from all its records (what a run must equal)."""

@@ -51,7 +51,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from domain.billing.models import UsageRecord
-from domain.db import Database
+from domain.db import Database, database_tag
+from domain.files import replace_text
 from models.fraud.data import usage_from_db
 from models.fraud.features import (
     DAY,
@@ -250,13 +251,15 @@ class RunningWindow:
 
     # -- stored state ---------------------------------------------------------------------
 
-    def _identity(self, model_version: str) -> dict[str, object]:
+    def _identity(self, model_version: str, source: str) -> dict[str, object]:
         empty = _empty_partials(self.home_country, self.local_offset_s)
         return {
             "format": STATE_FORMAT,
             # The partial tables' columns: a feature builder with other sums starts again.
             "columns": {name: empty[name].columns for name in PARTIAL_KEYS},
             "model_version": model_version,
+            # The records' source (a database): its aggregates and mark are its own.
+            "source": source,
             "window_days": self.window_days,
             "home_country": self.home_country,
             "local_offset_s": self.local_offset_s,
@@ -301,9 +304,7 @@ class RunningWindow:
         return pl.DataFrame(schema={"subscriber": pl.String, "line": pl.Int64})
 
     def _save(self, state: dict[str, object], keep: dict[int, str], past: str | None) -> None:
-        tmp = self.folder / f"{STATE_FILE}.{uuid.uuid4().hex[:8]}"
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.folder / STATE_FILE)
+        replace_text(self.folder / STATE_FILE, json.dumps(state))
         # Files no state names any more: older generations and days out of the window.
         wanted = {self._file(d, g, n).name for d, g in keep.items() for n in PARTIAL_KEYS}
         if past is not None:
@@ -328,6 +329,7 @@ class RunningWindow:
             lambda mark, holes, now_s: plan_reads(db, mark, holes, now_s),
             model_version,
             now,
+            source=database_tag(db.url),
         )
 
     def update(
@@ -336,9 +338,11 @@ class RunningWindow:
         plan: Callable[[int, list[list[int]], int], Reads],
         model_version: str,
         now: datetime,
+        source: str = "",
     ) -> Refresh:
         """`refresh` from any source: `plan(mark, holes, now_s)` says which id ranges to
-        read, `read(ranges, since)` yields their records started from `since` on.
+        read, `read(ranges, since)` yields their records started from `since` on;
+        `source` names it (state kept for another source is rebuilt, never continued).
 
         When the folder cannot be written, the run scores every line from the records in
         memory and says why in `Refresh.unsaved` (and once in the log)."""
@@ -352,13 +356,13 @@ class RunningWindow:
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return self._update(read, plan, model_version, now)
+                return self._update(read, plan, model_version, now, source)
             except (OSError, pl.exceptions.PolarsError) as exc:
                 first = exc
             # A state whose files are gone or unreadable: start again from the records.
             try:
                 (self.folder / STATE_FILE).unlink(missing_ok=True)
-                refresh = self._update(read, plan, model_version, now)
+                refresh = self._update(read, plan, model_version, now, source)
             except OSError as exc:
                 return self._unsaved(read, plan, now, exc)
             log.warning(
@@ -400,6 +404,7 @@ class RunningWindow:
         plan: Callable[[int, list[list[int]], int], Reads],
         model_version: str,
         now: datetime,
+        source: str,
     ) -> Refresh:
         w0, w1 = day_window(now, self.window_days, self.local_offset_s)
         first_day, today = (
@@ -407,7 +412,7 @@ class RunningWindow:
             (w1 + self.local_offset_s) // DAY - 1,
         )
         state = self.load_state()
-        identity = json.loads(json.dumps(self._identity(model_version)))
+        identity = json.loads(json.dumps(self._identity(model_version, source)))
         rebuilt = state is None or any(state.get(k) != v for k, v in identity.items())
         if state is not None and isinstance(state.get("window"), list):
             # A clock set back would need days already dropped: start again.

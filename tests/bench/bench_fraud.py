@@ -270,17 +270,24 @@ print(json.dumps({
 
 def _running_base(d: Path, now: int, model_dir: Path) -> None:
     """The earlier run: every window record folded in, mark 0 (the database's records are
-    new). Built again when the model or the state's format changed."""
+    new). Built again when the model, the state's format or its database changed."""
     from datetime import UTC, datetime
 
     import polars as pl
 
+    from domain.db import database_tag
     from models.fraud.running import STATE_FORMAT, Reads, RunningWindow
 
+    # The run that continues this state reads the bench's database: the state is its own.
+    source = database_tag(f"sqlite:///{d / 'usage.db'}")
     trained = load_model(model_dir)
     base = RunningWindow(d / "running-base", WINDOW_DAYS, trained.home_country)
     state = base.load_state() or {}
-    if (state.get("format"), state.get("model_version")) == (STATE_FORMAT, trained.version):
+    if (state.get("format"), state.get("model_version"), state.get("source")) == (
+        STATE_FORMAT,
+        trained.version,
+        source,
+    ):
         return
     shutil.rmtree(d / "running-base", ignore_errors=True)
     paths = sorted(d.glob("window-*.parquet"))
@@ -289,6 +296,7 @@ def _running_base(d: Path, now: int, model_dir: Path) -> None:
         lambda mark, holes, now_s: Reads([(0, 0)], 0),
         trained.version,
         datetime.fromtimestamp(now - 3600, UTC),
+        source=source,
     )
 
 
