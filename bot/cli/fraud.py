@@ -117,6 +117,14 @@ def _feedback_from_db(settings: Settings) -> tuple[Any, str]:
     return feedback, f"database {db!r}"
 
 
+def _configured_model(settings: Settings) -> Any:
+    """The model LATEST names, flagging at the configured `fraud.threshold` (the desk's
+    `FraudDesk.model` loads it the same way)."""
+    from models.fraud import load_model
+
+    return load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
+
+
 def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud import has_model, save_model, train
 
@@ -184,7 +192,6 @@ def _train_without(args: argparse.Namespace, settings: Settings, kind: str) -> A
 def _evaluate_suite(args: argparse.Namespace, settings: Settings) -> int:
     """The model on independent generated worlds (models.fraud.world), one with a held-out kind."""
     from domain.fraud.choices import FraudKind
-    from models.fraud import load_model
     from models.fraud.training import evaluation_suite, suite_targets
     from models.fraud.world import UNKNOWN_KINDS
 
@@ -208,7 +215,7 @@ def _evaluate_suite(args: argparse.Namespace, settings: Settings) -> int:
         trained = _train_without(args, settings, args.holdout_kind)
         held, origin = args.holdout_kind, f"trained now without {args.holdout_kind}"
     else:
-        trained = load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
+        trained = _configured_model(settings)
         held, origin = args.held_out, f"from {settings.fraud.model_dir}"
     budget = settings.fraud.alert_budget
     out.print(
@@ -245,11 +252,10 @@ def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         return _evaluate_suite(args, settings)
     import numpy as np
 
-    from models.fraud import load_model
     from models.fraud.model import NORMAL
     from models.fraud.training import evaluate, feature_rows
 
-    trained = load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
+    trained = _configured_model(settings)
     with out.status("reading the evaluation data"):
         frame, labels, source = _fraud_data(args, settings)
     if "is_fraud" in labels.columns:
@@ -279,9 +285,9 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
     import polars as pl
 
     from domain.csvfiles import write_csv
-    from models.fraud import BadLines, load_model, read_usage_csv, score_frame
+    from models.fraud import BadLines, read_usage_csv, score_frame
 
-    trained = load_model(settings.fraud.model_dir, threshold=settings.fraud.threshold)
+    trained = _configured_model(settings)
     bad = BadLines(args.input)
     started = time.perf_counter()
     scores = score_frame(trained, read_usage_csv(args.input, bad))

@@ -201,7 +201,7 @@ class SubscriberScore:
 
 def _by_column(X: np.ndarray) -> np.ndarray:
     """Rows in column-major order: the trees' prediction walks a row range feature by
-    feature, about twice as fast over 60,000 rows as on row-major rows (same values)."""
+    feature (same values; its time shows in the `fraud incremental` benchmark)."""
     return np.asfortranarray(X, dtype=np.float64)
 
 
@@ -299,7 +299,7 @@ class FraudModel:
     def supervised_score(self, X: np.ndarray) -> np.ndarray:
         # One thread for a few thousand rows: quick anyway, and OpenMP's spinning threads
         # crawl on a machine shared with other work. Tens of thousands (a scheduled run
-        # at a large operator) take every core: 63k rows 1.0 -> 0.5 s on two.
+        # at a large operator: the `fraud incremental` benchmark) take every core.
         with threadpool_limits(1 if len(X) < PARALLEL_ROWS else None):
             return self.classifier_.predict_proba(_by_column(X))[:, 1]
 
@@ -459,8 +459,6 @@ class FraudModel:
 
 def as_scores(frame: pl.DataFrame) -> list[SubscriberScore]:
     """The score frame as typed rows."""
-    if "novel" not in frame.columns:  # a frame written before the novel column
-        frame = frame.with_columns(novel=pl.lit(False))
     return [
         SubscriberScore(s, float(sc), bool(f), k, tuple(r or ()), bool(n))
         for s, sc, f, k, r, n in frame.select(

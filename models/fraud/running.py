@@ -102,11 +102,6 @@ def day_window(
     return first * DAY - local_offset_s, (today + 1) * DAY - local_offset_s
 
 
-def usage_after(db: Database, mark: int, upto: int, since: datetime) -> Iterator[pl.DataFrame]:
-    """Usage records with mark < id <= upto, started from `since` on, a page at a time."""
-    return usage_from_db(db, since=since, after_id=mark, upto_id=upto)
-
-
 def max_usage_id(db: Database) -> int:
     with db.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.max(UsageRecord.__table__.c.id))).scalar() or 0)
@@ -322,7 +317,7 @@ class RunningWindow:
 
         def read(ranges: list[IdRange], since: datetime) -> Iterator[pl.DataFrame]:
             for after, upto in ranges:
-                yield from usage_after(db, after, upto, since)
+                yield from usage_from_db(db, since=since, after_id=after, upto_id=upto)
 
         return self.update(
             read,
@@ -759,5 +754,4 @@ __all__ = [
     "day_window",
     "max_usage_id",
     "plan_reads",
-    "usage_after",
 ]
