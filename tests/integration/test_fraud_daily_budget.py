@@ -10,73 +10,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-import pytest
 import sqlalchemy as sa
 
-from domain.billing.models import UsageRecord
 from domain.config import FraudSettings
-from domain.customers.choices import SubscriptionState
 from domain.customers.models import Subscription
 from domain.db import Database
 from domain.fraud.models import FraudCase
-from models.fraud import save_model, train
 from models.fraud.desk import FraudDesk
 from models.fraud.features import DAY
-from models.fraud.synthetic import synthetic_usage
-from tests.world import populate_world
+from tests import fraud_lines
+from tests.fraud_lines import copy_models, insert_usage, usage_on_lines
 
 WINDOW_DAYS = 3
 BUDGET = 0.02
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
-    d = tmp_path_factory.mktemp("fraud-model")
-    save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
-    return d
+#: The small model, trained once a session.
+model_dir = fraud_lines.model_dir
 
 
 def _usage(db: Database) -> pl.DataFrame:
     """Synthetic usage of 60 lines over 12 days, two in five of them fraud, each line active."""
-    frame, _ = synthetic_usage(60, 11, days=12, fraud_share=0.4, records_per_subscriber=150)
-    subs = frame["subscriber"].unique().sort().to_list()
-    populate_world(db)
-    with db.transaction() as s:
-        for i, msisdn in enumerate(subs, start=2):
-            s.add(
-                Subscription(
-                    id=i,
-                    customer_id=1,
-                    billing_account_id=1,
-                    offering_id=1,
-                    msisdn=msisdn,
-                    state=SubscriptionState.ACTIVE,
-                )
-            )
-    ids = pl.DataFrame({"subscriber": subs, "subscription_id": range(2, len(subs) + 2)})
-    return frame.join(ids, on="subscriber").sort("started_at")
-
-
-def _insert(db: Database, rows: pl.DataFrame) -> None:
-    columns = (
-        "subscription_id",
-        "service",
-        "direction",
-        "counterpart",
-        "counterpart_country",
-        "duration_s",
-        "volume_bytes",
-        "cell_id",
-        "imei",
-        "roaming",
-    )
-    values = [
-        {**{c: r[c] for c in columns}, "started_at": datetime.fromtimestamp(r["started_at"], UTC)}
-        for r in rows.iter_rows(named=True)
-    ]
-    with db.engine.begin() as conn:
-        conn.execute(sa.insert(UsageRecord), values)
+    return usage_on_lines(db, fraud_share=0.4)
 
 
 def _opened(db: Database) -> list[str]:
@@ -100,11 +55,8 @@ def test_a_day_opens_its_budget_worst_first_and_holds_the_rest_for_the_next_day(
     frame = _usage(db)
     # 23:00 UTC: the next UTC day starts before the window's local day moves (+05:30).
     t = (int(frame["started_at"].min()) // DAY + 6) * DAY + 23 * 3600  # type: ignore[operator]
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    models = tmp_path / "models"
-    models.mkdir()
-    for p in model_dir.iterdir():
-        (models / p.name).write_bytes(p.read_bytes())
+    insert_usage(db, frame.filter(pl.col("started_at") < t))
+    models = copy_models(model_dir, tmp_path)
     settings = FraudSettings(model_dir=str(models), window_days=WINDOW_DAYS, alert_budget=BUDGET)
     desk = FraudDesk(db, settings)
     now = datetime.fromtimestamp(t, UTC)
@@ -129,14 +81,14 @@ def test_a_day_opens_its_budget_worst_first_and_holds_the_rest_for_the_next_day(
 
     both = set(records(0, 1800)["subscriber"]) & set(records(1800, 5400)["subscriber"])
     line = min(both - set(flagged))
-    _insert(db, records(0, 1800).filter(pl.col("subscriber") == line))
+    insert_usage(db, records(0, 1800).filter(pl.col("subscriber") == line))
     run = desk.score_and_open(now + timedelta(minutes=30))
     assert (run.all_lines, run.scored, run.opened) == (False, 1, ())
     assert run.held_back == len(flagged) - cap
 
     # 00:30 UTC, a new UTC day in the same local window: only lines with new usage are
     # scored, and the held-back lines are opened from where they stood, worst first.
-    _insert(db, records(1800, 5400).filter(pl.col("subscriber") == line))
+    insert_usage(db, records(1800, 5400).filter(pl.col("subscriber") == line))
     later = now + timedelta(minutes=90)
     run = desk.score_and_open(later)
     assert (run.all_lines, run.scored) == (False, 1)

@@ -22,43 +22,44 @@ from bot.bootstrap import bootstrap
 from bot.jobs import score_fraud
 from bot.outbound import Outbound
 from bot.slack.edge import web_client
-from domain.config import PROJECT_ROOT, FraudSettings, load_settings
+from domain.config import FraudSettings, load_settings
 from domain.db import Database
 from domain.fraud.models import FraudCase
-from models.fraud import save_model, train
+from models.fraud import TrainedModel
 from models.fraud.desk import FraudDesk
 from models.fraud.features import DAY
-from models.fraud.running import STATE_FILE, max_usage_id
-from models.fraud.synthetic import synthetic_usage
+from models.fraud.running import STATE_FILE, RunningWindow, max_usage_id
+from tests import fraud_lines
 from tests.fakes.slack_api import FakeSlack
-from tests.integration.test_fraud_daily_budget import _insert, _usage
+from tests.fraud_lines import copy_models, fraud_config, insert_usage, usage_on_lines
 
 WINDOW_DAYS = 3
 BUDGET = 0.02
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
-    d = tmp_path_factory.mktemp("fraud-model")
-    save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
-    return d
-
-
-def _models(trained: Path, tmp_path: Path) -> Path:
-    models = tmp_path / "models"
-    models.mkdir()
-    for p in trained.iterdir():
-        (models / p.name).write_bytes(p.read_bytes())
-    return models
+#: The small model, trained once a session.
+model_dir = fraud_lines.model_dir
 
 
 def _start(db: Database) -> tuple[pl.DataFrame, int]:
     """The world's usage up to 23:00 UTC of its seventh day inserted; (all usage, that time)."""
-    frame = _usage(db)
+    frame = usage_on_lines(db, fraud_share=0.4)
     t = (int(frame["started_at"].min()) // DAY + 6) * DAY + 23 * 3600  # type: ignore[operator]
-    _insert(db, frame.filter(pl.col("started_at") < t))
+    insert_usage(db, frame.filter(pl.col("started_at") < t))
     return frame, t
+
+
+def _folded(
+    db: Database, model_dir: Path, tmp_path: Path, now: datetime
+) -> tuple[FraudDesk, TrainedModel, RunningWindow]:
+    """A desk on a copy of the model, with its running window folded up to `now`."""
+    desk = FraudDesk(
+        db, FraudSettings(model_dir=str(copy_models(model_dir, tmp_path)), window_days=WINDOW_DAYS)
+    )
+    model = desk.model()
+    window = desk.running_window(model)
+    window.refresh(db, model.version, now)
+    return desk, model, window
 
 
 def _between(frame: pl.DataFrame, lo: int, hi: int) -> pl.DataFrame:
@@ -90,28 +91,21 @@ def slack() -> Iterator[FakeSlack]:
 
 def test_side_files_that_cannot_be_written_are_said_and_the_cases_still_posted(
     db: Database,
-    trained: Path,
+    model_dir: Path,
     tmp_path: Path,
     slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, t = _start(db)
-    models = _models(trained, tmp_path)
+    models = copy_models(model_dir, tmp_path)
     # Paths that really cannot be written, even as root: the running folder is a regular
     # file, and held-back.json and fraud-runs.json are folders.
     (models / "running").write_text("not a folder")
     (models / "held-back.json").mkdir()
     (models / "fraud-runs.json").mkdir()
-    config = tmp_path / "config.yaml"
-    text = (PROJECT_ROOT / "config.yaml").read_text()
-    for old, new in (
-        ("model_dir: var/models/fraud", f"model_dir: {models}\n  alert_budget: {BUDGET}"),
-        ("window_days: 7", f"window_days: {WINDOW_DAYS}"),
-        ("scheduler:\n  enabled: true", "scheduler:\n  enabled: false"),
-    ):
-        assert old in text
-        text = text.replace(old, new)
-    config.write_text(text)
+    config = fraud_config(
+        tmp_path, models, alert_budget=BUDGET, window_days=WINDOW_DAYS, scheduler=False
+    )
     settings = load_settings(
         config,
         env={
@@ -158,17 +152,12 @@ def test_side_files_that_cannot_be_written_are_said_and_the_cases_still_posted(
     ["[]", '{"mark": "abc"}', "{not json", "mark-abc", "files-path"],
 )
 def test_garbage_running_state_is_one_warning_and_rebuilt_from_the_records(
-    db: Database, trained: Path, tmp_path: Path, garbage: str, caplog: pytest.LogCaptureFixture
+    db: Database, model_dir: Path, tmp_path: Path, garbage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     frame, t = _start(db)
-    desk = FraudDesk(
-        db, FraudSettings(model_dir=str(_models(trained, tmp_path)), window_days=WINDOW_DAYS)
-    )
     now = datetime.fromtimestamp(t, UTC)
-    model = desk.model()
-    window = desk.running_window(model)
-    window.refresh(db, model.version, now)
-    _insert(db, _between(frame, t, t + 1800))
+    desk, model, window = _folded(db, model_dir, tmp_path, now)
+    insert_usage(db, _between(frame, t, t + 1800))
     later = now + timedelta(minutes=30)
     path = window.folder / STATE_FILE
     state = json.loads(path.read_text())
@@ -191,17 +180,17 @@ def test_garbage_running_state_is_one_warning_and_rebuilt_from_the_records(
     assert str(path) in warnings[0]
     # The rebuilt state is whole again: the next run folds only what is new.
     caplog.clear()
-    _insert(db, _between(frame, t + 1800, t + 3600))
+    insert_usage(db, _between(frame, t + 1800, t + 3600))
     again = window.refresh(db, model.version, later + timedelta(minutes=30))
     assert not again.rebuilt and again.new_records == len(_between(frame, t + 1800, t + 3600))
     assert _one_line_warnings(caplog) == []
 
 
 def test_a_corrupt_or_crafted_held_back_list_is_said_checked_and_never_sets_the_cap(
-    db: Database, trained: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db: Database, model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     frame, t = _start(db)
-    models = _models(trained, tmp_path)
+    models = copy_models(model_dir, tmp_path)
     desk = FraudDesk(
         db,
         FraudSettings(model_dir=str(models), window_days=WINDOW_DAYS, alert_budget=BUDGET),
@@ -217,7 +206,7 @@ def test_a_corrupt_or_crafted_held_back_list_is_said_checked_and_never_sets_the_
 
     # A line with new usage that is not flagged: the next run scores it alone.
     quiet = sorted(set(_between(frame, t, t + 1800)["subscriber"]) - flagged)[0]
-    _insert(db, _between(frame, t, t + 1800).filter(pl.col("subscriber") == quiet))
+    insert_usage(db, _between(frame, t, t + 1800).filter(pl.col("subscriber") == quiet))
     # Crafted: a score above 1 for a quiet line, a formula for a reason, an unknown line,
     # a reason of 10,000 characters, and a window of a billion lines.
     entry = state["flags"][0]
@@ -256,7 +245,7 @@ def test_a_corrupt_or_crafted_held_back_list_is_said_checked_and_never_sets_the_
     # The next local day (a new UTC day too): every line is scored again, a new day's
     # budget opens the worst of the flagged lines and holds the rest back again.
     next_day = now + timedelta(days=1)
-    _insert(db, _between(frame, t + 1800, t + DAY))
+    insert_usage(db, _between(frame, t + 1800, t + DAY))
     run = desk.score_and_open(next_day)
     assert run.all_lines and run.problems == ()
     assert len(run.opened) == run.daily_cap and run.held_back > 0
@@ -264,23 +253,18 @@ def test_a_corrupt_or_crafted_held_back_list_is_said_checked_and_never_sets_the_
 
 
 def test_a_mark_above_the_databases_newest_record_rebuilds_the_window(
-    db: Database, trained: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    db: Database, model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     frame, t = _start(db)
-    desk = FraudDesk(
-        db, FraudSettings(model_dir=str(_models(trained, tmp_path)), window_days=WINDOW_DAYS)
-    )
     now = datetime.fromtimestamp(t, UTC)
-    model = desk.model()
-    window = desk.running_window(model)
-    window.refresh(db, model.version, now)
+    desk, model, window = _folded(db, model_dir, tmp_path, now)
     # The database restored from an older backup: the state's mark is past its newest id,
     # and the records that arrive next are given ids below the mark.
     path = window.folder / STATE_FILE
     state = json.loads(path.read_text())
     path.write_text(json.dumps({**state, "mark": max_usage_id(db) + 5_000}))
     new = _between(frame, t, t + 3600)
-    _insert(db, new)
+    insert_usage(db, new)
     later = now + timedelta(hours=1)
 
     caplog.set_level(logging.INFO, logger="models.fraud.running")

@@ -11,6 +11,7 @@ never sees usage after T.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from bot.access import Access
 from bot.cli import main
 from domain.billing.models import UsageRecord
-from domain.config import PROJECT_ROOT, Settings, load_settings
+from domain.config import Settings, load_settings
 from domain.customers.models import Subscription
 from domain.db import Database
 from domain.demo.seed import seed
@@ -33,6 +34,7 @@ from models.fraud.desk import FraudDesk
 from models.fraud.features import compute_features
 from models.fraud.model import NORMAL
 from models.fraud.training import feedback_rows
+from tests.fraud_lines import fraud_config, voice_call
 from tests.world import AS_OF, SMALL, make_router
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)  # the seeded data's today
@@ -44,14 +46,8 @@ DISMISSED = 8
 
 
 def _settings(tmp: Path, db: Database) -> tuple[Path, Settings]:
-    config = tmp / "config.yaml"
-    config.write_text(
-        (PROJECT_ROOT / "config.yaml")
-        .read_text()
-        .replace("model_dir: var/models/fraud", f"model_dir: {tmp / 'models'}")
-        # A desk that can work every case of this small network in a day.
-        .replace("fraud:\n", "fraud:\n  alert_budget: 0.1\n", 1)
-    )
+    # A desk that can work every case of this small network in a day.
+    config = fraud_config(tmp, tmp / "models", alert_budget=0.1)
     settings = load_settings(config, env={"SWITCHBOARD_DATABASE_URL": db.url})
     return config, settings
 
@@ -64,55 +60,59 @@ def _add_usage(db: Database, rows: list[dict[str, object]]) -> None:
         s.execute(sa.insert(UsageRecord), rows)
 
 
+def _office_calls(
+    lines: list[int],
+    start: datetime,
+    end: datetime,
+    rng: np.random.Generator,
+    out: tuple[int, int],
+    back: tuple[int, int],
+) -> Iterator[tuple[int, int, str, datetime]]:
+    """(index, line, direction, start) of each call of weekday office hours (09:00-18:00
+    IST) between start and end: `out` and `back` bound a line's calls out and in a day."""
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < end:
+        if day.weekday() < 5:
+            for n, sid in enumerate(lines):
+                office = day + timedelta(hours=9) - IST
+                for direction, count in (("out", rng.integers(*out)), ("in", rng.integers(*back))):
+                    for t in np.sort(rng.uniform(0, 9 * 3600, count)):
+                        started = office + timedelta(seconds=float(t))
+                        if start <= started < end:
+                            yield n, sid, direction, started
+        day += timedelta(days=1)
+
+
+def _handsets(db: Database, lines: list[int]) -> dict[int, str]:
+    """Each line's own handset: its IMEI, or one made from its id when it has none."""
+    with db.read() as s:
+        rows = s.execute(
+            sa.select(Subscription.id, Subscription.imei).where(Subscription.id.in_(lines))
+        ).all()
+    return {sid: imei or f"35{sid:013d}" for sid, imei in rows}
+
+
 def contact_centre_usage(
     db: Database, lines: list[int], start: datetime, end: datetime, seed: int = 3
 ) -> list[dict[str, object]]:
     """Weekday office hours: ~180 short outgoing calls a day to customers' numbers from
     one cell, with answered calls coming back in, on the line's own handset."""
     rng = np.random.default_rng(seed)
-    with db.read() as s:
-        subs = {
-            sid: (imei, msisdn)
-            for sid, imei, msisdn in s.execute(
-                sa.select(Subscription.id, Subscription.imei, Subscription.msisdn).where(
-                    Subscription.id.in_(lines)
-                )
-            )
-        }
-    rows: list[dict[str, object]] = []
-    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    while day < end:
-        if day.weekday() < 5:
-            for n, sid in enumerate(lines):
-                imei = subs[sid][0] or f"35{sid:013d}"
-                cell = f"MUM-TWR-{900 + n:04d}-1"
-                office = day + timedelta(hours=9) - IST
-                for direction, count in (
-                    ("out", rng.integers(150, 220)),
-                    ("in", rng.integers(50, 90)),
-                ):
-                    at = np.sort(rng.uniform(0, 9 * 3600, count))
-                    for t in at:
-                        started = office + timedelta(seconds=float(t))
-                        if not start <= started < end:
-                            continue
-                        rows.append(
-                            {
-                                "subscription_id": sid,
-                                "started_at": started,
-                                "service": "voice",
-                                "direction": direction,
-                                "counterpart": f"91{rng.integers(7 * 10**9, 10**10)}",
-                                "counterpart_country": "IN",
-                                "duration_s": int(rng.lognormal(np.log(70), 0.6)),
-                                "volume_bytes": 0,
-                                "cell_id": cell,
-                                "imei": imei,
-                                "roaming": False,
-                            }
-                        )
-        day += timedelta(days=1)
-    return rows
+    handsets = _handsets(db, lines)
+    return [
+        voice_call(
+            sid,
+            started,
+            handsets[sid],
+            direction=direction,
+            counterpart=f"91{rng.integers(7 * 10**9, 10**10)}",
+            duration_s=int(rng.lognormal(np.log(70), 0.6)),
+            cell_id=f"MUM-TWR-{900 + n:04d}-1",
+        )
+        for n, sid, direction, started in _office_calls(
+            lines, start, end, rng, (150, 220), (50, 90)
+        )
+    ]
 
 
 def branch_office_usage(
@@ -123,40 +123,20 @@ def branch_office_usage(
     handset from the office's cell."""
     rng = np.random.default_rng(seed)
     branch = [f"53{7_200_000 + i:07d}" for i in range(3)]
-    with db.read() as s:
-        imeis = dict(
-            s.execute(
-                sa.select(Subscription.id, Subscription.imei).where(Subscription.id.in_(lines))
-            ).all()
+    handsets = _handsets(db, lines)
+    return [
+        voice_call(
+            sid,
+            started,
+            handsets[sid],
+            direction=direction,
+            counterpart=str(rng.choice(branch)),
+            country="CU",
+            duration_s=int(rng.lognormal(np.log(600), 0.5)),
+            cell_id="MUM-TWR-0950-1",
         )
-    rows: list[dict[str, object]] = []
-    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    while day < end:
-        if day.weekday() < 5:
-            for sid in lines:
-                office = day + timedelta(hours=9) - IST
-                for direction, count in (("out", rng.integers(8, 16)), ("in", rng.integers(3, 8))):
-                    for t in np.sort(rng.uniform(0, 9 * 3600, count)):
-                        started = office + timedelta(seconds=float(t))
-                        if not start <= started < end:
-                            continue
-                        rows.append(
-                            {
-                                "subscription_id": sid,
-                                "started_at": started,
-                                "service": "voice",
-                                "direction": direction,
-                                "counterpart": str(rng.choice(branch)),
-                                "counterpart_country": "CU",
-                                "duration_s": int(rng.lognormal(np.log(600), 0.5)),
-                                "volume_bytes": 0,
-                                "cell_id": "MUM-TWR-0950-1",
-                                "imei": imeis[sid] or f"35{sid:013d}",
-                                "roaming": False,
-                            }
-                        )
-        day += timedelta(days=1)
-    return rows
+        for _, sid, direction, started in _office_calls(lines, start, end, rng, (8, 16), (3, 8))
+    ]
 
 
 def _scores(db: Database, model_dir: Path) -> dict[str, float]:

@@ -15,70 +15,40 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from domain.billing.models import UsageRecord
 from domain.config import FraudSettings
-from domain.customers.choices import SubscriptionState
 from domain.customers.models import Subscription
 from domain.db import Database
 from domain.fraud.models import FraudCase
-from models.fraud import TrainedModel, save_model, train
+from models.fraud import TrainedModel
 from models.fraud.desk import FraudDesk
-from models.fraud.features import DAY, FEATURES, FeatureBuilder
+from models.fraud.features import DAY, FEATURES, LOCAL_OFFSET_S, FeatureBuilder
 from models.fraud.running import RunningWindow, day_window
-from models.fraud.synthetic import synthetic_usage
-from tests.world import populate_world
+from tests import fraud_lines
+from tests.fraud_lines import copy_models, insert_usage, usage_on_lines, voice_call
 
 WINDOW_DAYS = 3
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
-    d = tmp_path_factory.mktemp("fraud-model")
-    save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
-    return d
+#: The small model, trained once a session.
+model_dir = fraud_lines.model_dir
 
 
 def _usage(db: Database) -> pl.DataFrame:
     """Synthetic usage for 60 lines over 12 days, each line a subscription in `db`."""
-    frame, _ = synthetic_usage(60, 11, days=12, fraud_share=0.15, records_per_subscriber=150)
-    subs = frame["subscriber"].unique().sort().to_list()
-    populate_world(db)
-    with db.transaction() as s:
-        for i, msisdn in enumerate(subs, start=2):
-            s.add(
-                Subscription(
-                    id=i,
-                    customer_id=1,
-                    billing_account_id=1,
-                    offering_id=1,
-                    msisdn=msisdn,
-                    state=SubscriptionState.ACTIVE,
-                )
-            )
-    ids = pl.DataFrame({"subscriber": subs, "subscription_id": range(2, len(subs) + 2)})
-    return frame.join(ids, on="subscriber").sort("started_at")
+    return usage_on_lines(db, fraud_share=0.15)
 
 
-def _insert(db: Database, rows: pl.DataFrame) -> None:
-    values = [
-        {
-            "subscription_id": r["subscription_id"],
-            "started_at": datetime.fromtimestamp(r["started_at"], UTC),
-            "service": r["service"],
-            "direction": r["direction"],
-            "counterpart": r["counterpart"],
-            "counterpart_country": r["counterpart_country"],
-            "duration_s": r["duration_s"],
-            "volume_bytes": r["volume_bytes"],
-            "cell_id": r["cell_id"],
-            "imei": r["imei"],
-            "roaming": r["roaming"],
-        }
-        for r in rows.iter_rows(named=True)
-    ]
-    with db.engine.begin() as conn:
-        conn.execute(sa.insert(UsageRecord), values)
+def _four_days_in(
+    db: Database, model_dir: Path, local_hour: int | None = None
+) -> tuple[pl.DataFrame, int, TrainedModel]:
+    """The lines' usage of their first four days stored (to `local_hour` o'clock local
+    time of the last day, when given): (all their usage, that time, the small model)."""
+    frame = _usage(db)
+    t = int(frame["started_at"].min()) + 4 * DAY  # type: ignore[arg-type]
+    if local_hour is not None:
+        t -= (t + LOCAL_OFFSET_S) % DAY - local_hour * 3600
+    insert_usage(db, frame.filter(pl.col("started_at") < t))
+    return frame, t, FraudDesk(db, FraudSettings(model_dir=str(model_dir))).model()
 
 
 def _full_rescan(
@@ -120,7 +90,7 @@ def test_features_and_scores_equal_a_full_rescan_through_late_and_aging_records(
             take = due.sample(fraction=0.5, seed=i) if due.height else due
             held = held.join(take, on=held.columns, how="anti")
             batch = pl.concat([batch, take])
-        _insert(db, batch)
+        insert_usage(db, batch)
         inserted += batch.height
         now = datetime.fromtimestamp(t, UTC)
         refresh = running.refresh(db, trained.version, now)
@@ -170,29 +140,10 @@ def _as_features(rows: dict[str, np.ndarray], window: tuple[int, int]):  # type:
     )
 
 
-def _record(sub_id: int, t: int, imei: str, counterpart: str = "919800001111") -> dict[str, object]:
-    return {
-        "subscription_id": sub_id,
-        "started_at": t,
-        "service": "voice",
-        "direction": "out",
-        "counterpart": counterpart,
-        "counterpart_country": "IN",
-        "duration_s": 60,
-        "volume_bytes": 0,
-        "cell_id": "MUM-TWR-0001-1",
-        "imei": imei,
-        "roaming": False,
-    }
-
-
 def test_a_run_scores_only_lines_with_new_usage_and_handset_sharers(
     db: Database, model_dir: Path, tmp_path: Path
 ) -> None:
-    frame = _usage(db)
-    t = int(frame["started_at"].min()) + 4 * DAY  # type: ignore[arg-type]
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    trained = FraudDesk(db, FraudSettings(model_dir=str(model_dir))).model()
+    frame, t, trained = _four_days_in(db, model_dir)
     running = RunningWindow(tmp_path / "running", WINDOW_DAYS, trained.home_country)
     first = running.refresh(db, trained.version, datetime.fromtimestamp(t, UTC))
     assert first.rebuilt and first.all_lines and first.features.subscribers.size > 40
@@ -205,13 +156,13 @@ def test_a_run_scores_only_lines_with_new_usage_and_handset_sharers(
         .sort("subscription_id")
     )
     a, b, c, d = last.head(4).iter_rows(named=True)
-    _insert(
+    insert_usage(
         db,
         pl.DataFrame(
             [
-                _record(a["subscription_id"], t + 600, a["imei"]),
-                _record(b["subscription_id"], t + 900, b["imei"]),
-                _record(b["subscription_id"], t + 1200, b["imei"]),
+                voice_call(a["subscription_id"], t + 600, a["imei"]),
+                voice_call(b["subscription_id"], t + 900, b["imei"]),
+                voice_call(b["subscription_id"], t + 1200, b["imei"]),
             ]
         ),
     )
@@ -221,7 +172,7 @@ def test_a_run_scores_only_lines_with_new_usage_and_handset_sharers(
     assert sorted(run.features.subscribers.tolist()) == sorted([a["subscriber"], b["subscriber"]])
 
     # A line puts its SIM in another line's handset: both lines' features change.
-    _insert(db, pl.DataFrame([_record(c["subscription_id"], t + 1500, d["imei"])]))
+    insert_usage(db, pl.DataFrame([voice_call(c["subscription_id"], t + 1500, d["imei"])]))
     run = running.refresh(db, trained.version, now)
     sharers = (
         frame.filter(
@@ -248,14 +199,11 @@ def test_a_run_scores_only_lines_with_new_usage_and_handset_sharers(
 def test_a_restart_resumes_from_the_mark_and_a_new_model_rebuilds(
     db: Database, model_dir: Path, tmp_path: Path
 ) -> None:
-    frame = _usage(db)
-    t = int(frame["started_at"].min()) + 4 * DAY  # type: ignore[arg-type]
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    trained = FraudDesk(db, FraudSettings(model_dir=str(model_dir))).model()
+    frame, t, trained = _four_days_in(db, model_dir)
     folder = tmp_path / "running"
     RunningWindow(folder, WINDOW_DAYS).refresh(db, trained.version, datetime.fromtimestamp(t, UTC))
     batch = frame.filter((pl.col("started_at") >= t) & (pl.col("started_at") < t + 3 * 3600))
-    _insert(db, batch)
+    insert_usage(db, batch)
     now = datetime.fromtimestamp(t + 3 * 3600, UTC)
     # A new process: the state on disk says where the previous run stopped.
     run = RunningWindow(folder, WINDOW_DAYS).refresh(db, trained.version, now)
@@ -291,11 +239,8 @@ def test_the_scheduled_run_opens_the_cases_a_full_rescan_flags(
 ) -> None:
     frame = _usage(db)
     t = int(frame["started_at"].min()) + 6 * DAY  # type: ignore[arg-type]
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    models = tmp_path / "models"
-    models.mkdir()
-    for p in model_dir.iterdir():
-        (models / p.name).write_bytes(p.read_bytes())
+    insert_usage(db, frame.filter(pl.col("started_at") < t))
+    models = copy_models(model_dir, tmp_path)
     desk = FraudDesk(db, FraudSettings(model_dir=str(models), window_days=WINDOW_DAYS))
     now = datetime.fromtimestamp(t, UTC)
     run = desk.score_and_open(now)
@@ -315,7 +260,7 @@ def test_the_scheduled_run_opens_the_cases_a_full_rescan_flags(
     # An hour later with new usage of one line: one line scored, from the mark.
     one = frame.filter((pl.col("started_at") >= t) & (pl.col("started_at") < t + 3600))
     one = one.filter(pl.col("subscriber") == one["subscriber"][0])
-    _insert(db, one)
+    insert_usage(db, one)
     run = desk.score_and_open(now + timedelta(hours=1))
     assert (run.scored, run.new_records, run.all_lines) == (1, one.height, False)
     check = desk.check_line(one["subscriber"][0], now + timedelta(hours=1))

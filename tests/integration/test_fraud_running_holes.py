@@ -17,27 +17,20 @@ import polars as pl
 import sqlalchemy as sa
 
 from domain.billing.models import UsageRecord
-from domain.config import FraudSettings
 from domain.db import Database
 from models.fraud import TrainedModel
-from models.fraud.desk import FraudDesk
-from models.fraud.features import DAY, LOCAL_OFFSET_S
+from models.fraud.features import DAY
 from models.fraud.running import HOLE_EXPIRY_S, STATE_FILE, RunningWindow
-from tests.integration import test_fraud_incremental as incremental
-from tests.integration.test_fraud_incremental import (
-    WINDOW_DAYS,
-    _full_rescan,
-    _insert,
-    _record,
-    _usage,
-)
+from tests import fraud_lines
+from tests.fraud_lines import insert_usage, voice_call
+from tests.integration.test_fraud_incremental import WINDOW_DAYS, _four_days_in, _full_rescan
 
-#: The incremental tests' model (a module-scoped fixture: trained once here too).
-model_dir = incremental.model_dir
+#: The small model, trained once a session.
+model_dir = fraud_lines.model_dir
 
 
 def _row(sub_id: int, t: int, imei: str) -> dict[str, object]:
-    return {**_record(sub_id, t, imei), "started_at": datetime.fromtimestamp(t, UTC)}
+    return voice_call(sub_id, datetime.fromtimestamp(t, UTC), imei)
 
 
 def _assert_equal_to_rescan(
@@ -55,11 +48,8 @@ def test_a_record_committed_after_the_mark_passed_its_id_is_folded_in_once(
     model_dir: Path,
     tmp_path: Path,
 ) -> None:
-    frame = _usage(db)
-    t = int(frame["started_at"].min()) + 4 * DAY  # type: ignore[arg-type]
-    t -= (t + LOCAL_OFFSET_S) % DAY - 6 * 3600  # 06:00 local: the runs below stay in one day
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    trained = FraudDesk(db, FraudSettings(model_dir=str(model_dir))).model()
+    # 06:00 local: the runs below stay in one day.
+    frame, t, trained = _four_days_in(db, model_dir, local_hour=6)
     running = RunningWindow(tmp_path / "running", WINDOW_DAYS, trained.home_country)
     first = running.refresh(db, trained.version, datetime.fromtimestamp(t, UTC))
     latest = dict(zip(first.features.subscribers.tolist(), first.features.matrix, strict=True))
@@ -123,7 +113,7 @@ def test_a_record_committed_after_the_mark_passed_its_id_is_folded_in_once(
     latest = dict(zip(moved.features.subscribers.tolist(), moved.features.matrix, strict=True))
     _assert_equal_to_rescan(latest, db, trained, datetime.fromtimestamp(midnight, UTC))
     # A record for yesterday, arriving after midnight: into the past tables, still equal.
-    _insert(db, pl.DataFrame([_record(a["subscription_id"], midnight - 3600, a["imei"])]))
+    insert_usage(db, pl.DataFrame([voice_call(a["subscription_id"], midnight - 3600, a["imei"])]))
     yesterday = run(midnight + 600)
     assert (yesterday.new_records, yesterday.all_lines) == (1, False)
     _assert_equal_to_rescan(latest, db, trained, datetime.fromtimestamp(midnight + 600, UTC))
@@ -134,10 +124,7 @@ def test_a_hole_that_never_fills_expires(
     model_dir: Path,
     tmp_path: Path,
 ) -> None:
-    frame = _usage(db)
-    t = int(frame["started_at"].min()) + 4 * DAY  # type: ignore[arg-type]
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    trained = FraudDesk(db, FraudSettings(model_dir=str(model_dir))).model()
+    frame, t, trained = _four_days_in(db, model_dir)
     running = RunningWindow(tmp_path / "running", WINDOW_DAYS, trained.home_country)
     running.refresh(db, trained.version, datetime.fromtimestamp(t, UTC))
     sub_id, imei = int(frame["subscription_id"][0]), str(frame["imei"][0])
@@ -170,10 +157,7 @@ def test_a_state_of_another_format_is_rebuilt_not_read(
     model_dir: Path,
     tmp_path: Path,
 ) -> None:
-    frame = _usage(db)
-    t = int(frame["started_at"].min()) + 4 * DAY  # type: ignore[arg-type]
-    _insert(db, frame.filter(pl.col("started_at") < t))
-    trained = FraudDesk(db, FraudSettings(model_dir=str(model_dir))).model()
+    _, t, trained = _four_days_in(db, model_dir)
     folder = tmp_path / "running"
     now = datetime.fromtimestamp(t, UTC)
     RunningWindow(folder, WINDOW_DAYS).refresh(db, trained.version, now)

@@ -19,14 +19,12 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import jobs
-from domain.config import PROJECT_ROOT
 from domain.db import Database
 from domain.fraud.choices import score_text
 from domain.fraud.models import FraudCase
 from domain.fraud.queries import case_view
-from models.fraud import save_model, train
-from models.fraud.synthetic import synthetic_usage
-from tests.integration.test_fraud_daily_budget import _insert, _usage
+from tests import fraud_lines
+from tests.fraud_lines import copy_models, fraud_config, insert_usage, usage_on_lines
 from tests.scenario.conftest import Served, _serve
 
 BUDGET = 0.02
@@ -38,37 +36,23 @@ REPORT = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
-    d = tmp_path_factory.mktemp("fraud-model")
-    save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
-    return d
+#: The small model, trained once a session.
+model_dir = fraud_lines.model_dir
 
 
 @pytest.fixture
-def served(db: Database, trained: Path, tmp_path: Path) -> Iterator[Served]:
+def served(db: Database, model_dir: Path, tmp_path: Path) -> Iterator[Served]:
     """`serve` over a week of usage ending now (40% of 60 lines fraud), its scheduler off
     (the test hands the job to the worker process itself), a 2% daily budget."""
-    frame = _usage(db)
+    frame = usage_on_lines(db, fraud_share=0.4)
     start = int(frame["started_at"].min())  # type: ignore[arg-type]
     cut = start + 6 * 86_400 + 23 * 3600
     shift = int(time.time()) - 60 - cut
-    _insert(db, frame.filter(pl.col("started_at") < cut).with_columns(pl.col("started_at") + shift))
-    models = tmp_path / "models"
-    models.mkdir()
-    for p in trained.iterdir():
-        (models / p.name).write_bytes(p.read_bytes())
-    config = tmp_path / "config.yaml"
-    text = (PROJECT_ROOT / "config.yaml").read_text()
-    for old, new in (
-        ("model_dir: var/models/fraud", f"model_dir: {models}\n  alert_budget: {BUDGET}"),
-        ("window_days: 7", "window_days: 3"),
-        ("scheduler:\n  enabled: true", "scheduler:\n  enabled: false"),
-    ):
-        assert old in text
-        text = text.replace(old, new)
-    config.write_text(text)
+    insert_usage(
+        db, frame.filter(pl.col("started_at") < cut).with_columns(pl.col("started_at") + shift)
+    )
+    models = copy_models(model_dir, tmp_path)
+    config = fraud_config(tmp_path, models, alert_budget=BUDGET, window_days=3, scheduler=False)
     serving = _serve(tmp_path, None, config=config, database_url=db.url)
     yield next(serving)
     next(serving, None)

@@ -48,6 +48,15 @@ def _ordinary_row(model: FraudModel, X: np.ndarray, kinds: np.ndarray) -> np.nda
     return normal[int(np.argmin(model.predict_proba(normal)[:, 1]))].copy()
 
 
+def _ordinary_line(
+    model: FraudModel, training: tuple[np.ndarray, np.ndarray], feature: str
+) -> tuple[np.ndarray, int, float]:
+    """The ordinary training line the model scores lowest, the feature's column, and the
+    most 99.9% of ordinary lines show in it."""
+    i = FEATURES.index(feature)
+    return _ordinary_row(model, *training), i, float(model.normal_extreme_[i])
+
+
 def test_flagged_lines_that_differ_have_distinct_scores(
     model: FraudModel, unseen: Features
 ) -> None:
@@ -77,15 +86,12 @@ def test_isotonic_is_still_there_when_asked_for(training: tuple[np.ndarray, np.n
 def test_novelty_flags_a_line_far_past_ordinary_that_the_booster_never_saw(
     model: FraudModel, training: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    X, kinds = training
-    line = _ordinary_row(model, X, kinds)
-    i = FEATURES.index("sms_out_per_day")
-    usual = float(model.normal_extreme_[i])
+    line, i, usual = _ordinary_line(model, training, "sms_out_per_day")
     assert usual >= 0.5
     line[i] = 1_240.0
     features = Features(
         np.array(["919900000001", "919900000002"]),
-        np.vstack([line, _ordinary_row(model, X, kinds)]),
+        np.vstack([line, _ordinary_row(model, *training)]),
         records=0,
         window_start=0,
         window_end=0,
@@ -108,10 +114,7 @@ def test_novelty_flags_a_line_far_past_ordinary_that_the_booster_never_saw(
 def test_novelty_grows_with_the_excess_and_never_reaches_its_cap(
     model: FraudModel, training: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    X, kinds = training
-    base = _ordinary_row(model, X, kinds)
-    i = FEATURES.index("voice_out_per_day")
-    usual = float(model.normal_extreme_[i])
+    base, i, usual = _ordinary_line(model, training, "voice_out_per_day")
     assert usual >= 1.0
     rows = np.repeat(base[None, :], 4, axis=0)
     # 2x, 8x, 100x and 10,000x (as 1 + value) what 99.9% of ordinary lines make.
