@@ -22,21 +22,12 @@ from domain.db import Database
 from models.fraud import save_model, train
 from models.fraud.artifact import has_model
 from models.fraud.synthetic import synthetic_usage
+from models.fraud.usage_csv import REQUIRED
 from tests.world import populate_world
 
-#: The columns of a usage record a generated row carries as they are.
-USAGE_COLUMNS = (
-    "subscription_id",
-    "service",
-    "direction",
-    "counterpart",
-    "counterpart_country",
-    "duration_s",
-    "volume_bytes",
-    "cell_id",
-    "imei",
-    "roaming",
-)
+#: What a generated row stores as it is: the CSV interchange's columns, with the line's
+#: subscription in place of its number (started_at is converted).
+USAGE_COLUMNS = ("subscription_id", *(c for c in REQUIRED if c not in ("subscriber", "started_at")))
 
 
 @pytest.fixture(scope="session")
