@@ -268,3 +268,33 @@ def test_the_scheduled_run_opens_the_cases_a_full_rescan_flags(
         pl.col("subscriber") == one["subscriber"][0]
     )
     assert check.score is not None and check.score.score == again["score"][0]
+
+
+def test_one_folder_pointed_at_another_database_starts_again(
+    db: Database, model_dir: Path, tmp_path: Path
+) -> None:
+    """The running window belongs to the database it folded: the same model folder read
+    against another database (same ids, other usage) rebuilds from that database's
+    records instead of taking its mark and finding nothing new."""
+    from domain.migrate import upgrade
+
+    _, t, trained = _four_days_in(db, model_dir)
+    now = datetime.fromtimestamp(t, UTC)
+    running = RunningWindow(tmp_path / "running", WINDOW_DAYS, trained.home_country)
+    assert running.refresh(db, trained.version, now).all_lines
+
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        upgrade(other)
+        theirs = usage_on_lines(other, fraud_share=0.15, seed=12)
+        # Ids the first database used too, other lines' usage, a day more of it.
+        insert_usage(other, theirs.filter(pl.col("started_at") < t + DAY))
+        later = now + timedelta(days=1)
+        run = running.refresh(other, trained.version, later)
+        assert run.rebuilt and run.all_lines
+        full = _full_rescan(other, trained, later)
+        got = dict(zip(run.features.subscribers.tolist(), run.features.matrix, strict=True))
+        assert sorted(got) == sorted(full)
+        assert max(np.abs(got[s] - full[s]).max() for s in full) <= 1e-9
+    finally:
+        other.dispose()
