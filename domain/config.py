@@ -390,9 +390,10 @@ class FraudSettings(Section):
     #: Where trained models and their model cards are kept.
     model_dir: str = "var/models/fraud"
     #: Alert budget: the share of the window's lines the fraud desk can work a day (0.01 =
-    #: 1%). Lines at or above `threshold` are flagged, worst first, up to that many; the
-    #: scheduled run opens at most that many new cases per UTC day and holds the rest back
-    #: for a later run. `fraud evaluate` judges precision and recall at this point.
+    #: 1%). The scheduled run opens at most that many new cases, worst first, per local day
+    #: of the window; a line held back gets a case on a later day only if it is still
+    #: flagged and fits that day's budget. `fraud evaluate` applies the cap once, over
+    #: the lines it evaluates (lines at or above `threshold`, worst first, up to that many).
     alert_budget: float = Field(default=0.01, gt=0, le=0.1)
 
 
