@@ -147,11 +147,11 @@ def fraud_runs_file(sb: Switchboard) -> Path:
 def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None) -> ScoringRun:
     """Score the window's usage; each new case goes to the fraud channel with its buttons.
 
-    A run that fills the UTC day's budget of new cases, or could not keep a file beside
-    the models, says so in the channel after its cases; later runs that only add to the
-    held-back lines say so in the log and in /metrics. The run's figures that cannot be
-    kept for /metrics are one warning: its cases are posted all the same. ModelMissing
-    when there is no model to score with.
+    A run that opens cases and fills the day's budget of new cases, or could not keep a
+    file beside the models, says so in the channel after its cases (the files' errors,
+    with their paths, go to the log only); later runs of the day that hold lines back say
+    so in the log. The run's figures that cannot be kept for /metrics are one warning:
+    its cases are posted all the same. ModelMissing when there is no model to score with.
     """
     started = time.monotonic()
     run = sb.services.fraud.score_and_open(now or utcnow())
@@ -166,9 +166,7 @@ def score_fraud(sb: Switchboard, outbound: Outbound, now: datetime | None = None
             type(exc).__name__,
             exc,
         )
-        run = replace(
-            run, problems=(*run.problems, f"figures not saved for /metrics: {type(exc).__name__}")
-        )
+        run = replace(run, problems=(*run.problems, "figures not saved for /metrics"))
     metrics.watch_fraud_runs(path)
     for case_id in run.opened:
         with sb.db.read() as s:

@@ -85,22 +85,12 @@ AUDIT_UNWRITTEN = Counter(
 #: worker process, and /metrics is served by serve's own process, which reads them here.
 FRAUD_RUNS_FILE = "fraud-runs.json"
 
-#: (figure, metric, help) of the last scheduled fraud run, as gauges.
+#: (figure, metric, help) of the last scheduled fraud run, as gauges. Operational
+#: figures only: /metrics is served without authentication, and the desk's business
+#: figures (lines flagged, cases opened, held back, the daily cap) are for managers and
+#: fraud analysts (domain/policy.py), who read them in the run's line and the channel.
 FRAUD_LAST_RUN = (
     ("scored", "switchboard_fraud_run_lines_scored", "Lines the last fraud scoring run scored"),
-    ("flagged", "switchboard_fraud_run_lines_flagged", "Lines the last fraud scoring run flagged"),
-    ("opened", "switchboard_fraud_run_cases_opened", "Fraud cases the last scoring run opened"),
-    (
-        "held_back",
-        "switchboard_fraud_run_lines_held_back",
-        "Flagged lines the last fraud scoring run held back: the UTC day's budget of new "
-        "cases (fraud.alert_budget) had no room; a later day's run opens them",
-    ),
-    (
-        "daily_cap",
-        "switchboard_fraud_run_daily_cap_cases",
-        "New fraud cases a UTC day may bring: fraud.alert_budget of the window's lines",
-    ),
     (
         "new_records",
         "switchboard_fraud_run_records_folded",
@@ -116,7 +106,6 @@ FRAUD_LAST_RUN = (
 #: (figure, metric, help) summed over every scheduled fraud run, as counters.
 FRAUD_TOTALS = (
     ("runs", "switchboard_fraud_runs_total", "Fraud scoring runs done"),
-    ("opened", "switchboard_fraud_cases_opened_total", "Fraud cases opened by scoring runs"),
     (
         "new_records",
         "switchboard_fraud_records_folded_total",
@@ -126,13 +115,9 @@ FRAUD_TOTALS = (
 
 
 def record_fraud_run(path: Path, run: ScoringRun, seconds: float, finished: float) -> None:
-    """Keep a fraud scoring run's figures (and the running totals) for /metrics."""
+    """Keep a fraud scoring run's operational figures (and the running totals) for /metrics."""
     last = {
         "scored": run.scored,
-        "flagged": run.flagged,
-        "opened": len(run.opened),
-        "held_back": run.held_back,
-        "daily_cap": run.daily_cap,
         "new_records": run.new_records,
         "seconds": seconds,
         "finished": finished,
@@ -140,8 +125,9 @@ def record_fraud_run(path: Path, run: ScoringRun, seconds: float, finished: floa
     before = read_fraud_runs(path)
     totals = {key: 0 for key, _, _ in FRAUD_TOTALS} | (before or {}).get("totals", {})
     totals["runs"] += 1
-    totals["opened"] += last["opened"]
     totals["new_records"] += last["new_records"]
+    # Only the figures served: a file an older version wrote loses its business figures.
+    totals = {key: totals[key] for key, _, _ in FRAUD_TOTALS}
     replace_text(path, json.dumps({"last": last, "totals": totals}))
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from domain.billing.models import UsageRecord
 from domain.customers.choices import SubscriptionState
 from domain.customers.models import Subscription
 from domain.db import Database, get_by_ref, utcnow
@@ -73,61 +72,48 @@ class Flag:
     reasons: tuple[str, ...]
 
 
-def open_cases(
-    session: Session,
-    flags: Sequence[Flag],
-    *,
-    model_version: str,
-    quiet_days: int,
-    now: datetime,
-) -> list[FraudCase]:
-    """A case for each flagged line that has none open and was not decided lately.
-
-    A line an analyst decided on within `quiet_days` is not raised again for the same
-    usage; a suspended or ended line has nothing left to stop.
-    """
-    due = _due(session, flags, quiet_days=quiet_days, now=now)
-    return _open(session, sorted(due, key=lambda d: d[0].msisdn), model_version, now)
-
-
 @dataclass(frozen=True)
 class CasesOpened:
     """A scoring run's flags against the desk's daily budget of new cases."""
 
     cases: list[FraudCase]
-    #: Lines that were due a case but did not fit today's budget, worst first.
+    #: Lines due a case that did not fit the day's budget, worst first.
     held_back: tuple[Flag, ...]
-    #: New cases a UTC day may bring, and how many today had before this run.
-    daily_cap: int
-    opened_before: int
+    #: Flagged lines due no case: one is open or was decided within `quiet_days`, or the
+    #: line is no longer active (or not a line of the database).
+    not_due: int
 
 
 def open_cases_within_budget(
     session: Session,
     flags: Sequence[Flag],
     *,
-    daily_cap: int,
     model_version: str,
     quiet_days: int,
     now: datetime,
+    daily_cap: int | None = None,
+    day_start: datetime | None = None,
 ) -> CasesOpened:
-    """`open_cases`, worst first, until `daily_cap` cases were opened this UTC day.
+    """A case for each flagged line that has none open and was not decided lately, worst
+    first, until `daily_cap` cases were opened since `day_start` (no cap: every one).
 
-    The lines that do not fit are held back, not dropped: the caller hands them over
-    again on a later run, when a new day's budget has room.
+    A line an analyst decided on within `quiet_days` is not raised again for the same
+    usage; a suspended or ended line has nothing left to stop. The lines that do not fit
+    are returned, not kept: the caller's next day starts by scoring every line again.
     """
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    before = cases_opened_since(session, day)
-    room = max(0, daily_cap - before)
     due = sorted(
         _due(session, flags, quiet_days=quiet_days, now=now),
         key=lambda d: (-d[0].score, d[0].msisdn),
     )
+    room = len(due)
+    if daily_cap is not None:
+        if day_start is None:
+            raise ValueError("a daily cap needs the day's start")
+        room = max(0, daily_cap - cases_opened_since(session, day_start))
     return CasesOpened(
         cases=_open(session, due[:room], model_version, now),
         held_back=tuple(f for f, _ in due[room:]),
-        daily_cap=daily_cap,
-        opened_before=before,
+        not_due=len(flags) - len(due),
     )
 
 
@@ -136,18 +122,6 @@ def cases_opened_since(session: Session, since: datetime) -> int:
     return int(
         session.scalar(
             sa.select(sa.func.count()).select_from(FraudCase).where(FraudCase.opened_at >= since)
-        )
-        or 0
-    )
-
-
-def lines_with_usage(session: Session, since: datetime, until: datetime) -> int:
-    """How many lines have usage started in [since, until): the lines a window scores."""
-    return int(
-        session.scalar(
-            sa.select(sa.func.count(sa.distinct(UsageRecord.subscription_id))).where(
-                UsageRecord.started_at >= since, UsageRecord.started_at < until
-            )
         )
         or 0
     )

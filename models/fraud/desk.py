@@ -8,7 +8,6 @@ scikit-learn) load on first use, not when the desk is built.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,26 +15,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from domain.config import FraudSettings
-from domain.customers.models import Subscription
 from domain.customers.services import subscription_by_msisdn
 from domain.db import Database, utcnow
-from domain.files import replace_text
-from domain.fraud.services import Flag, lines_with_usage, open_cases_within_budget
+from domain.fraud.services import Flag, open_cases_within_budget
 
 if TYPE_CHECKING:
     import polars as pl
 
     from models.fraud.artifact import TrainedModel
     from models.fraud.model import SubscriberScore
-    from models.fraud.running import Refresh, RunningWindow
+    from models.fraud.running import RunningWindow
 
 log = logging.getLogger(__name__)
-
-#: The flagged lines the daily budget held back, kept beside the models for later runs.
-HELD_BACK_FILE = "held-back.json"
 
 
 @dataclass(frozen=True)
@@ -62,66 +54,41 @@ class ScoringRun:
     new_records: int = 0
     #: Every line of the window was scored (a new model or window, or a new day).
     all_lines: bool = True
-    #: Lines due a case that today's budget had no room for; a later run opens them,
-    #: worst first, when a new UTC day's budget allows.
+    #: Flagged lines due a case that the day's budget had no room for. None is kept: the
+    #: day's first run scores every line again, and a held line gets a case then only if
+    #: it is still flagged and fits that day's budget, worst first.
     held_back: int = 0
-    #: New cases a UTC day may bring: `fraud.alert_budget` of the window's lines.
+    #: Flagged lines due no case: one is open or was decided lately (or the line is no
+    #: longer active).
+    not_due: int = 0
+    #: New cases a day of the window may bring: `fraud.alert_budget` of its lines.
     daily_cap: int = 0
     window_lines: int = 0
-    #: What the run could not keep or read beside the models, one phrase each (its
-    #: cases are opened all the same).
+    #: What the run could not keep beside the models, one phrase each for the log (its
+    #: cases are opened all the same); the run's line only says there were some.
     problems: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        """One line for the logs: what the run scored, opened and held back."""
+        """One line for the log and the fraud channel: what the run scored, and where
+        each flagged line went (opened, held back, or due no case)."""
         text = (
             f"scored {self.scored:,} lines ({self.new_records:,} new records), "
-            f"{self.flagged:,} flagged, {len(self.opened):,} cases opened"
+            f"{self.flagged:,} flagged: {len(self.opened):,} cases opened"
         )
         if self.held_back:
             text += (
-                f", {self.held_back:,} held back: today's budget of {self.daily_cap:,} new "
-                f"cases ({self.window_lines:,} lines in the window) is used up"
+                f", {self.held_back:,} held back for tomorrow's budget (today's "
+                f"{self.daily_cap:,} new cases, for {self.window_lines:,} lines in the "
+                "window, are used up)"
             )
-        for problem in self.problems:
-            text += f"; {problem}"
+        if self.not_due:
+            text += (
+                f", {self.not_due:,} already have a case, were decided lately or are no "
+                "longer active"
+            )
+        if self.problems:
+            text += "; some of the desk's files could not be saved; see the log"
         return text
-
-
-#: Bounds of a held-back entry's text: a model's kind and reasons are short plain words.
-MAX_KIND = 64
-MAX_REASONS = 16
-MAX_REASON = 1_000
-#: A line's number is at most this long (E.164: 15 digits, with room for a prefix).
-MAX_MSISDN = 32
-
-
-def _plain(text: object, limit: int) -> bool:
-    """Short printable text that a spreadsheet would not take for a formula."""
-    return (
-        isinstance(text, str)
-        and 0 < len(text) <= limit
-        and text.isprintable()
-        and text[0] not in "=+-@"
-    )
-
-
-def _held_flag(entry: object) -> Flag | None:
-    """A held-back entry `[msisdn, score, kind, reasons]` as a Flag; None if malformed."""
-    if not isinstance(entry, list) or len(entry) != 4:
-        return None
-    msisdn, score, kind, reasons = entry
-    if not _plain(msisdn, MAX_MSISDN) or not _plain(kind, MAX_KIND):
-        return None
-    if isinstance(score, bool) or not isinstance(score, int | float):
-        return None
-    if not 0.0 <= score <= 1.0:  # NaN fails too
-        return None
-    if not isinstance(reasons, list) or len(reasons) > MAX_REASONS:
-        return None
-    if not all(_plain(r, MAX_REASON) for r in reasons):
-        return None
-    return Flag(msisdn, float(score), kind, tuple(reasons))
 
 
 class FraudDesk:
@@ -154,15 +121,14 @@ class FraudDesk:
 
     def score_and_open(self, now: datetime | None = None) -> ScoringRun:
         """Score the lines with new usage over the window and open a case per new flag,
-        worst first, at most `alert_budget` of the window's lines a UTC day.
+        worst first, at most `alert_budget` of the window's lines a day of the window.
 
         Usage is folded into running aggregates from a high-water mark, so a run reads
-        only records it has not seen; at a new day (or model, or window) every line of
-        the window is scored again from the aggregates. Flagged lines the day's budget
-        has no room for are held back (kept beside the models) and offered again on
-        later runs with the new flags, until a day's budget has room for them or a new
-        score no longer flags them.
+        only records it has not seen. The budget's day is the window's local day: its
+        first run scores every line again from the aggregates, so the lines a previous
+        day held back are judged by their new scores, with that day's budget.
         """
+        from models.fraud.features import DAY
         from models.fraud.model import as_scores
         from models.fraud.training import budget_lines
 
@@ -176,34 +142,18 @@ class FraudDesk:
             problems.append(
                 f"running window not saved ({refresh.unsaved}): every line scored from the records"
             )
-        kept = self._held_back(trained.version, refresh, problems)
-        lines = self._window_lines(refresh)
-        cap = budget_lines(lines, self.settings.alert_budget)
-        # A held-back line scored again in this run is judged by its new score only.
-        rescored = {str(s) for s in refresh.features.subscribers}
-        waiting = [f for f in kept if f.msisdn not in rescored]
+        cap = budget_lines(refresh.window_lines, self.settings.alert_budget)
         with self.db.transaction() as session:
             result = open_cases_within_budget(
                 session,
-                flags + waiting,
-                daily_cap=cap,
+                flags,
                 model_version=trained.version,
                 quiet_days=self.window_days,
                 now=now,
+                daily_cap=cap,
+                day_start=datetime.fromtimestamp(refresh.window[1] - DAY, UTC),
             )
             opened = tuple(c.id for c in result.cases)
-        # The cases are committed: a side file that cannot be written is said, never raised,
-        # so the run is still announced.
-        try:
-            self._keep_held_back(trained.version, refresh, result.held_back)
-        except OSError as exc:
-            log.warning(
-                "fraud held-back list not saved in %s (%s: %s)",
-                self._held_back_path(),
-                type(exc).__name__,
-                exc,
-            )
-            problems.append(f"held-back list not saved: {type(exc).__name__}: {exc}")
         run = ScoringRun(
             trained.version,
             len(scores),
@@ -212,99 +162,18 @@ class FraudDesk:
             new_records=refresh.new_records,
             all_lines=refresh.all_lines,
             held_back=len(result.held_back),
+            not_due=result.not_due,
             daily_cap=cap,
-            window_lines=lines,
+            window_lines=refresh.window_lines,
             problems=tuple(problems),
         )
-        log.info("fraud scoring with model %s: %s", trained.version, run.describe())
+        log.info(
+            "fraud scoring with model %s: %s%s",
+            trained.version,
+            run.describe(),
+            "".join(f" [{p}]" for p in problems),
+        )
         return run
-
-    # -- the lines the daily budget held back -----------------------------------------------
-
-    def _held_back_path(self) -> Path:
-        return self.model_dir / HELD_BACK_FILE
-
-    def _held_back(self, model_version: str, refresh: Refresh, problems: list[str]) -> list[Flag]:
-        """The held-back flags the previous run kept, when they apply; each entry checked
-        (a line of the database, a score within 0..1, reasons of plain bounded text).
-
-        After a run that scores every line no flag is carried over: its own are complete,
-        so an unreadable list is rebuilt there (said once in the log and in `problems`).
-        """
-        if refresh.all_lines:
-            return []
-        path = self._held_back_path()
-        try:
-            state = json.loads(path.read_text())
-            if not isinstance(state, dict):
-                raise ValueError(f"a JSON {type(state).__name__}, not an object")
-            if state.get("model_version") != model_version or state.get("window") != list(
-                refresh.window
-            ):
-                return []
-            entries = state["flags"]
-            if not isinstance(entries, list):
-                raise ValueError("its flags are not a list")
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError, KeyError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            log.warning(
-                "fraud held-back list %s unreadable (%s); dropped: its lines are held back "
-                "again at the next full rescore",
-                path,
-                reason,
-            )
-            problems.append(
-                f"held-back list unreadable ({reason}): its lines are held back again at the "
-                "next full rescore"
-            )
-            return []
-        flags = [f for f in map(_held_flag, entries) if f is not None]
-        if flags:
-            with self.db.read() as session:
-                known = set(
-                    session.scalars(
-                        sa.select(Subscription.msisdn).where(
-                            Subscription.msisdn.in_([f.msisdn for f in flags])
-                        )
-                    )
-                )
-            flags = [f for f in flags if f.msisdn in known]
-        if len(flags) < len(entries):
-            dropped = len(entries) - len(flags)
-            log.warning(
-                "fraud held-back list %s: %d of its %d entries are not a flagged line of the "
-                "database (score 0..1, plain reasons); dropped",
-                path,
-                dropped,
-                len(entries),
-            )
-            problems.append(f"{dropped:,} invalid held-back entries dropped")
-        return flags
-
-    def _window_lines(self, refresh: Refresh) -> int:
-        """Lines with usage in the window: counted by a run that scored them all, else
-        from the running tables the run just wrote, else in the database (never taken
-        from the held-back file)."""
-        if refresh.all_lines:
-            return int(refresh.features.subscribers.size)
-        if refresh.window_lines:
-            return refresh.window_lines
-        w0, w1 = refresh.window
-        with self.db.read() as session:
-            return lines_with_usage(
-                session, datetime.fromtimestamp(w0, UTC), datetime.fromtimestamp(w1, UTC)
-            )
-
-    def _keep_held_back(self, model_version: str, refresh: Refresh, held: tuple[Flag, ...]) -> None:
-        path = self._held_back_path()
-        state = {
-            "model_version": model_version,
-            "window": list(refresh.window),
-            "flags": [[f.msisdn, f.score, f.kind, list(f.reasons)] for f in held],
-        }
-        replace_text(path, json.dumps(state))
 
     def rescan(self, now: datetime | None = None) -> pl.DataFrame:
         """Score every line over the window from all its records (what a run must equal)."""

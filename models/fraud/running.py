@@ -391,7 +391,18 @@ class RunningWindow:
         for frame in read(reads.ranges, datetime.fromtimestamp(w0, UTC)):
             count += frame.height
             builder.add(frame)
-        return Refresh(builder.finish(), count, reads.mark, True, True, (w0, w1), 0, unsaved=reason)
+        features = builder.finish()
+        return Refresh(
+            features,
+            count,
+            reads.mark,
+            True,
+            True,
+            (w0, w1),
+            0,
+            unsaved=reason,
+            window_lines=int(features.subscribers.size),
+        )
 
     def _update(
         self,

@@ -31,7 +31,7 @@ from domain.customers.models import Subscription
 from domain.db import Database
 from domain.faults.choices import PerceivedSeverity
 from domain.faults.intake import AlertEvent, file_alerts
-from domain.fraud.services import Flag, open_cases
+from domain.fraud.services import Flag, open_cases_within_budget
 from domain.orders.choices import OrderState
 from domain.orders.services import create_order, move_order
 from models.fraud.artifact import save_model, train
@@ -175,7 +175,7 @@ def _history(db: Database) -> None:
                 s, customer_id=1, offering_id=1, requested_by="carol", monthly_minor=39900
             )
             move_order(s, order.ref, OrderState.PENDING, now=NOW)
-        open_cases(
+        open_cases_within_budget(
             s,
             [
                 Flag("919876543210", 0.93, "sim_box", ("IMEI shared with 14 lines",)),

@@ -18,7 +18,7 @@ from domain.config import PROJECT_ROOT, load_settings
 from domain.customers.models import Subscription
 from domain.db import Database
 from domain.demo.seed import seed
-from domain.fraud.services import Flag, open_cases
+from domain.fraud.services import Flag, open_cases_within_budget
 from skills.reply import Reply
 from tests.world import AS_OF, SMALL, make_router
 
@@ -44,7 +44,8 @@ def demo(db: Database) -> Database:
     with db.transaction() as s:
         lines = s.scalars(sa.select(Subscription.msisdn).where(Subscription.msisdn.is_not(None)))
         flags = [Flag(str(m), 0.9, None, ("calls to premium numbers",)) for m in list(lines)[:3]]
-        assert len(open_cases(s, flags, model_version="test", quiet_days=7, now=NOW)) == 3
+        opened = open_cases_within_budget(s, flags, model_version="test", quiet_days=7, now=NOW)
+        assert len(opened.cases) == 3
     return db
 
 
