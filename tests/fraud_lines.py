@@ -45,6 +45,24 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def cli_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model `switchboard fraud train --lines 2400` writes with the shipped config,
+    trained once a session (a test that writes beside it copies it: `copy_models`)."""
+    from bot.cli import main
+
+    d = tmp_path_factory.getbasetemp() / "fraud-model-cli-2400"
+    if not has_model(d):
+        config = tmp_path_factory.getbasetemp() / "fraud-model-cli-2400.yaml"
+        config.write_text(
+            (PROJECT_ROOT / "config.yaml")
+            .read_text()
+            .replace("model_dir: var/models/fraud", f"model_dir: {d}")
+        )
+        assert main(["--config", str(config), "fraud", "train", "--lines", "2400"]) == 0
+    return d
+
+
 def copy_models(model_dir: Path, tmp_path: Path) -> Path:
     """A copy of the model's folder under tmp_path, for a desk that writes beside it."""
     models = tmp_path / "models"

@@ -21,6 +21,10 @@ from models.fraud.model import NORMAL
 from models.fraud.synthetic import synthetic_usage
 from models.fraud.training import baseline_totals, feature_rows, kinds_for
 from models.fraud.world import world
+from tests import fraud_lines
+from tests.fraud_lines import copy_models
+
+cli_model_dir = fraud_lines.cli_model_dir
 
 LINES = 2_400
 WORLD_LINES = 3_000
@@ -34,14 +38,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workdir(tmp_path_factory: pytest.TempPathFactory, cli_model_dir: Path) -> Path:
     """A config with a fresh model_dir and a budget of the top 1%, a model trained by the CLI."""
+    assert LINES == 2_400  # what the session's CLI-trained model was trained on
     d = tmp_path_factory.mktemp("suite")
     (d / "config.yaml").write_text(
         f"database:\n  url: sqlite:///{d / 'f.db'}\n"
         f"fraud:\n  model_dir: {d / 'models'}\n  alert_budget: 0.01\n"
     )
-    assert main(["--config", str(d / "config.yaml"), "fraud", "train", "--lines", str(LINES)]) == 0
+    copy_models(cli_model_dir, d)
     return d
 
 

@@ -34,8 +34,11 @@ from models.fraud.desk import FraudDesk
 from models.fraud.features import compute_features
 from models.fraud.model import NORMAL
 from models.fraud.training import feedback_rows
-from tests.fraud_lines import fraud_config, voice_call
+from tests import fraud_lines
+from tests.fraud_lines import copy_models, fraud_config, voice_call
 from tests.world import AS_OF, SMALL, make_router
+
+cli_model_dir = fraud_lines.cli_model_dir
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)  # the seeded data's today
 WINDOW = timedelta(days=7)
@@ -162,11 +165,12 @@ def test_dismissing_look_alikes_lowers_their_scores_and_keeps_fraud(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    cli_model_dir: Path,
 ) -> None:
     seed(db, SMALL, seed=5, as_of=AS_OF)
     config, settings = _settings(tmp_path, db)
     monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", db.url)
-    assert main(["--config", str(config), "fraud", "train", "--lines", "2400"]) == 0
+    copy_models(cli_model_dir, tmp_path)  # what `fraud train --lines 2400` writes
 
     with db.read() as s:
         fraud_ids = set(s.scalars(sa.select(FraudLabel.subscription_id).where(FraudLabel.is_fraud)))

@@ -22,14 +22,20 @@ from domain.db import Database
 from domain.demo.seed import seed
 from domain.fraud.models import FraudCase, FraudLabel
 from domain.orders.models import ProductOrder
+from tests import fraud_lines
 from tests.fakes.slack_api import FakeSlack
+from tests.fraud_lines import copy_models
 from tests.world import AS_OF, SMALL, make_router
+
+cli_model_dir = fraud_lines.cli_model_dir
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Switchboard, FakeSlack, Path]]:
+def desk(
+    tmp_path_factory: pytest.TempPathFactory, cli_model_dir: Path
+) -> Iterator[tuple[Switchboard, FakeSlack, Path]]:
     d = tmp_path_factory.mktemp("frauddesk")
     db = Database(f"sqlite:///{d / 'desk.db'}")
     seed(db, SMALL, seed=5, as_of=AS_OF)
@@ -40,7 +46,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Switchboard
         .read_text()
         .replace("model_dir: var/models/fraud", f"model_dir: {d / 'models'}")
     )
-    assert main(["--config", str(config), "fraud", "train", "--lines", "2400"]) == 0
+    copy_models(cli_model_dir, d)  # what `fraud train --lines 2400` writes
     with FakeSlack() as slack:
         settings: Settings = load_settings(
             config,

@@ -17,7 +17,11 @@ from domain.demo.seed import seed
 from models.fraud import write_usage_csv
 from models.fraud.desk import FraudDesk
 from models.fraud.synthetic import synthetic_usage
+from tests import fraud_lines
+from tests.fraud_lines import copy_models
 from tests.world import AS_OF, SMALL, make_router
+
+cli_model_dir = fraud_lines.cli_model_dir
 
 TRAINED_AT = 0.7
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
@@ -35,13 +39,11 @@ def _config(d: Path, models: Path, threshold: float) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def trained(tmp_path_factory: pytest.TempPathFactory, cli_model_dir: Path) -> tuple[Path, Path]:
     """(folder, model folder) with a model trained through the CLI at 0.7."""
+    assert f"  threshold: {TRAINED_AT}\n" in (PROJECT_ROOT / "config.yaml").read_text()
     d = tmp_path_factory.mktemp("threshold")
-    models = d / "models"
-    config = _config(d, models, TRAINED_AT)
-    assert main(["--config", str(config), "fraud", "train", "--lines", "2400"]) == 0
-    return d, models
+    return d, copy_models(cli_model_dir, d)
 
 
 def _score(
