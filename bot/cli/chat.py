@@ -80,7 +80,7 @@ def _bring_to_life(sb: Any, console: Console, *, now: datetime | None = None) ->
     except ModelMissing:
         console.print("No fraud model yet (`switchboard fraud train`); fraud scoring skipped")
     else:
-        # The run's own account, held-back lines and all (`/fraud cases` as erin lists them).
+        # The run's own account, where every flagged line went (`/fraud cases` as erin lists them).
         console.print(f"Fraud scoring: {run.describe()} (`/fraud cases` as erin)")
 
 

@@ -225,7 +225,8 @@ class Refresh:
     #: Why the running state could not be written (this run then scored every line from
     #: the records, in memory); None when it was kept.
     unsaved: str | None = None
-    #: Lines with usage in the window (from the running tables; 0 when not counted).
+    #: Lines with usage in the window (from the running tables, or the lines scored when
+    #: every line was): the desk's daily budget is a share of them.
     window_lines: int = 0
 
 
