@@ -60,6 +60,9 @@ class TrainedModel:
     home_country: str = "IN"
     #: What analysts' decisions added to the training set ("" for none).
     feedback: str = ""
+    #: The fraudulent share of the training rows, weighted as the model saw them: the
+    #: prior its scores are calibrated to (None in models saved before it was kept).
+    train_prevalence: float | None = None
 
     def features(self) -> FeatureBuilder:
         return FeatureBuilder(self.home_country)
@@ -139,6 +142,7 @@ def train(
         metrics=metrics,
         trained_at=datetime.fromtimestamp(end, UTC).isoformat(),
         feedback=_feedback_note(feedback),
+        train_prevalence=float(wt[kt != NORMAL].sum() / wt.sum()),
     )
 
 
