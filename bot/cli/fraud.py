@@ -237,6 +237,7 @@ def _evaluate_suite(args: argparse.Namespace, settings: Settings) -> int:
         budget=budget,
         held_out=held,
         home_country=trained.home_country,
+        train_prior=trained.train_prevalence,
     ):
         for line in result.lines_of_text():
             out.print(line, markup=False)
@@ -268,7 +269,13 @@ def cmd_fraud_evaluate(args: argparse.Namespace, settings: Settings) -> int:
             hint="evaluate on data the model was not trained on, with fraud labels",
         )
     budget = settings.fraud.alert_budget
-    m = evaluate(trained.model, X[held_out], kinds[held_out], budget=budget)
+    m = evaluate(
+        trained.model,
+        X[held_out],
+        kinds[held_out],
+        budget=budget,
+        train_prior=trained.train_prevalence,
+    )
     window = f"last {args.window_days} days" if args.window_days else "whole window"
     out.print(
         f"fraud model {trained.version} on {source}: {int(held_out.sum()):,} held-out lines "

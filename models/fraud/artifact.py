@@ -116,16 +116,17 @@ def train(
         raise DomainError(
             str(exc), hint="train on more lines, with fraud of several kinds"
         ) from None
+    prevalence = float(wt[kt != NORMAL].sum() / wt.sum())
     metrics = {
         "held-out lines, whole window": evaluate(
-            model, X[test_rows], kinds[test_rows], budget=alert_budget
+            model, X[test_rows], kinds[test_rows], budget=alert_budget, train_prior=prevalence
         )
     }
     X7, k7, s7 = feature_rows(frame, labels, (7,))
     out7 = ~np.isin(s7, list(train_subs))
     if (k7[out7] != NORMAL).any():
         metrics["held-out lines, last 7 days"] = evaluate(
-            model, X7[out7], k7[out7], budget=alert_budget
+            model, X7[out7], k7[out7], budget=alert_budget, train_prior=prevalence
         )
     digest = hashlib.sha256(Xt.tobytes() + wt.tobytes() + "|".join(kt).encode()).hexdigest()[:8]
     end = int(frame["started_at"].max())  # type: ignore[arg-type]
@@ -142,7 +143,7 @@ def train(
         metrics=metrics,
         trained_at=datetime.fromtimestamp(end, UTC).isoformat(),
         feedback=_feedback_note(feedback),
-        train_prevalence=float(wt[kt != NORMAL].sum() / wt.sum()),
+        train_prevalence=prevalence,
     )
 
 

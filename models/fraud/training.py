@@ -94,6 +94,8 @@ class Metrics:
                     "operating_precision": self.point.precision,
                     "operating_recall": self.point.recall,
                     "expected_precision": self.point.expected_precision,
+                    "expected_recall": self.point.expected_recall,
+                    "estimated_prevalence": self.point.estimated_prevalence,
                 }
                 if self.point
                 else {}
@@ -107,9 +109,11 @@ def evaluate(
     kinds: np.ndarray,
     threshold: float | None = None,
     budget: float | None = None,
+    train_prior: float | None = None,
 ) -> Metrics:
     """Ranking and threshold metrics of `model` on rows `X` with true `kinds`; with an
-    alert `budget`, the operating point too (the threshold, at most that share of rows)."""
+    alert `budget`, the operating point too (the threshold, at most that share of rows),
+    and with `train_prior` (the training rows' fraudulent share) its expected figures."""
     threshold = model.threshold if threshold is None else threshold
     kinds = np.asarray(kinds).astype(str)
     y = kinds != NORMAL
@@ -134,7 +138,9 @@ def evaluate(
         },
         kind_accuracy=float((guessed == kinds[caught]).mean()) if caught.any() else 0.0,
         point=(
-            measure_operating_point(score, y, threshold, budget)[0] if budget is not None else None
+            measure_operating_point(score, y, threshold, budget, train_prior)[0]
+            if budget is not None
+            else None
         ),
     )
 
@@ -151,6 +157,66 @@ def baseline_totals(features: Features) -> np.ndarray:
         "intl_minutes_per_day",
     )
     return np.column_stack([features.column(c) for c in cols]) * days
+
+
+# -- expected figures from unlabelled scores ------------------------------------------------
+
+#: EM stops when the estimated prevalence moves less than this in a round, or after EM_ROUNDS.
+EM_TOLERANCE = 1e-10
+EM_ROUNDS = 10_000
+#: Prevalences are kept this far inside 0 and 1: no ratio divides by zero, and a score of
+#: exactly 0 or 1 stays what it is.
+PRIOR_FLOOR = 1e-9
+
+
+def shift_prior(score: np.ndarray, train_prior: float, prior: float) -> np.ndarray:
+    """Scores calibrated at the fraudulent share `train_prior` re-weighted to `prior`.
+
+    Bayes' rule with the class priors swapped (Saerens, Latinne & Decaestecker 2002):
+    p' = (pi'/pi) p / ((pi'/pi) p + ((1 - pi')/(1 - pi)) (1 - p)).
+    """
+    p = np.clip(np.asarray(score, dtype=np.float64), 0.0, 1.0)
+    t = min(max(train_prior, PRIOR_FLOOR), 1 - PRIOR_FLOOR)
+    n = min(max(prior, PRIOR_FLOOR), 1 - PRIOR_FLOOR)
+    fraud = (n / t) * p
+    ordinary = ((1 - n) / (1 - t)) * (1 - p)
+    return fraud / (fraud + ordinary)
+
+
+@dataclass(frozen=True)
+class PriorShift:
+    """The fraudulent share of unlabelled scored lines, estimated from their scores alone."""
+
+    #: The share the scores are calibrated to (the training rows').
+    train_prior: float
+    #: The estimated share among the scored lines.
+    prevalence: float
+    #: Each line's score re-weighted to `prevalence`: its probability of fraud there.
+    adjusted: np.ndarray
+    rounds: int
+
+
+def estimate_prior_shift(score: np.ndarray, train_prior: float) -> PriorShift:
+    """EM of Saerens, Latinne & Decaestecker (2002): re-weight the scores to a prevalence,
+    take their mean as the next prevalence, until it settles. Labels are never used.
+
+    It holds when the scores are calibrated at `train_prior` and only the share of fraud
+    differs (what each kind looks like does not).
+    """
+    score = np.clip(np.asarray(score, dtype=np.float64), 0.0, 1.0)
+    if len(score) == 0:
+        return PriorShift(train_prior, 0.0, score, 0)
+    prior, rounds = train_prior, 0
+    adjusted = shift_prior(score, train_prior, prior)
+    while rounds < EM_ROUNDS:
+        rounds += 1
+        new = float(adjusted.mean())
+        adjusted = shift_prior(score, train_prior, new)
+        settled = abs(new - prior) < EM_TOLERANCE
+        prior = new
+        if settled:
+            break
+    return PriorShift(train_prior, prior, adjusted, rounds)
 
 
 # -- the evaluation suite: independent worlds, the desk's operating point -------------------
@@ -215,10 +281,17 @@ class OperatingPoint:
     flagged: float
     precision: float
     recall: float
-    #: What the model itself predicts the precision is there: the flagged lines' mean
-    #: score, known before anyone has labels.
-    expected_precision: float
+    #: What the scores alone predict there, before anyone has labels: the flagged lines'
+    #: mean score and their share of all scores, each score re-weighted from the training
+    #: mix's fraud share to the share estimated on these lines (`estimate_prior_shift`).
+    #: None when the model does not record the share it was trained on.
+    expected_precision: float | None
     fraudulent: int
+    lines: int = 0
+    expected_recall: float | None = None
+    #: The estimated fraudulent share of the lines, and the training rows' share.
+    estimated_prevalence: float | None = None
+    train_prior: float | None = None
 
     def describe(self) -> str:
         """The operating point itself, as `fraud evaluate` prints it."""
@@ -228,12 +301,10 @@ class OperatingPoint:
         )
 
     def lines_of_text(self) -> list[str]:
-        expected = f"{self.expected_precision:.3f}" if self.flagged else "- (nothing flagged)"
         out = [
             f"operating point: {self.describe()}: {self.flagged:,.0f} flagged, "
             f"precision {self.precision:.3f}, recall {self.recall:.3f}",
-            f"  expected precision at the operating point (mean score of the flagged "
-            f"lines): {expected}",
+            f"  {self._expected()}",
         ]
         if self.cap < self.fraudulent:
             out.append(
@@ -242,14 +313,50 @@ class OperatingPoint:
             )
         return out
 
+    def _expected(self) -> str:
+        if self.estimated_prevalence is None or self.train_prior is None:
+            return (
+                "expected precision: not estimated: this model does not record the fraud "
+                "share it was trained on (train it again to have it)"
+            )
+        truth = f" (labels: {self.fraudulent / max(self.lines, 1):.2%})" if self.lines else ""
+        if self.flagged and self.expected_precision is not None:
+            expected = (
+                f"expected precision {self.expected_precision:.3f}, "
+                f"expected recall {(self.expected_recall or 0.0):.3f}"
+            )
+        else:
+            expected = "expected precision - (nothing flagged)"
+        return (
+            f"estimated from the scores alone, no labels: fraud on "
+            f"{self.estimated_prevalence:.2%} of lines{truth}; {expected} "
+            f"(scores re-weighted from the training mix's {self.train_prior:.2%})"
+        )
+
 
 def measure_operating_point(
-    score: np.ndarray, y: np.ndarray, threshold: float, budget: float
+    score: np.ndarray,
+    y: np.ndarray,
+    threshold: float,
+    budget: float,
+    train_prior: float | None = None,
 ) -> tuple[OperatingPoint, np.ndarray]:
-    """The operating point on scored lines with truth `y`, and each line's chance of a flag."""
+    """The operating point on scored lines with truth `y`, and each line's chance of a flag.
+
+    With `train_prior` (the fraudulent share the scores are calibrated to), the expected
+    precision and recall there, from the scores alone.
+    """
     cap = budget_lines(len(score), budget)
     picked = operating_point(score, threshold, cap)
     flagged = float(picked.sum())
+    expected_precision = expected_recall = prevalence = None
+    if train_prior is not None:
+        shift = estimate_prior_shift(score, train_prior)
+        prevalence = shift.prevalence
+        total = float(shift.adjusted.sum())
+        caught = float((picked * shift.adjusted).sum())
+        expected_precision = caught / flagged if flagged else 0.0
+        expected_recall = caught / total if total > 0 else 0.0
     return (
         OperatingPoint(
             threshold=threshold,
@@ -258,8 +365,12 @@ def measure_operating_point(
             flagged=flagged,
             precision=float(picked[y].sum() / flagged) if flagged else 0.0,
             recall=float(picked[y].sum() / max(int(y.sum()), 1)),
-            expected_precision=float((picked * score).sum() / flagged) if flagged else 0.0,
+            expected_precision=expected_precision,
             fraudulent=int(y.sum()),
+            lines=len(score),
+            expected_recall=expected_recall,
+            estimated_prevalence=prevalence,
+            train_prior=train_prior,
         ),
         picked,
     )
@@ -362,10 +473,12 @@ def evaluate_world(
     held_out: str | None = None,
     home_country: str = "IN",
     profiles: pl.DataFrame | None = None,
+    train_prior: float | None = None,
 ) -> WorldResult:
     """Score every line of one labelled usage set and measure it as a fraud desk would.
 
-    `profiles` (subscriber, profile) splits the false alarms by what the lines are.
+    `profiles` (subscriber, profile) splits the false alarms by what the lines are;
+    `train_prior` (the training rows' fraudulent share) gives the expected figures.
     """
     features = compute_features(frame, home_country)
     kinds = kinds_for(features, labels).astype(str)
@@ -375,7 +488,7 @@ def evaluate_world(
     score = model.predict_proba(features.matrix)[:, 1]
     novelty = model.novelty_score(features.matrix)
     n = len(y)
-    point, at_point = measure_operating_point(score, y, model.threshold, budget)
+    point, at_point = measure_operating_point(score, y, model.threshold, budget, train_prior)
     b = budget_lines(n, budget)
     in_budget = chance_in_top(score, b)
     flagged = score >= model.threshold
@@ -458,6 +571,7 @@ def evaluation_suite(
     budget: float = 0.01,
     held_out: str = "wangiri",
     home_country: str = "IN",
+    train_prior: float | None = None,
 ) -> Iterator[WorldResult]:
     """The model on `worlds` independent worlds (seeds seed, seed+1, ...), then on one more
     holding the `held_out` kind (seed+worlds): each result as soon as it is measured."""
@@ -476,6 +590,7 @@ def evaluation_suite(
             held_out=kind,
             home_country=home_country,
             profiles=w.lines,
+            train_prior=train_prior,
         )
 
 

@@ -1,12 +1,13 @@
 """The desk's operating point: over the threshold, at most the budget's lines, worst first,
-a tie at the cut taken at random; the expected precision is the flagged lines' mean score."""
+a tie at the cut taken at random; the expected precision is the flagged lines' mean score
+re-weighted from the training mix's fraud share to the share estimated on the lines."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.fraud.training import measure_operating_point, operating_point
+from models.fraud.training import estimate_prior_shift, measure_operating_point, operating_point
 
 SCORES = np.array([0.95, 0.9, 0.8, 0.8, 0.8, 0.6, 0.4, 0.2, 0.1, 0.05])
 
@@ -26,19 +27,44 @@ def test_the_cap_cuts_worst_first_and_a_tie_at_the_cut_counts_by_its_share() -> 
 
 def test_precision_recall_and_expected_precision_at_the_point() -> None:
     y = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0, 0], dtype=bool)
-    point, picked = measure_operating_point(SCORES, y, threshold=0.3, budget=0.3)
+    point, picked = measure_operating_point(SCORES, y, threshold=0.3, budget=0.3, train_prior=0.5)
     assert (point.cap, point.flagged) == (3, pytest.approx(picked.sum()))
     assert picked.tolist()[:2] == [1, 1]
     assert point.precision == pytest.approx((1 + 1 / 3) / 3)
     assert point.recall == pytest.approx((1 + 1 / 3) / 3)
-    assert point.expected_precision == pytest.approx((0.95 + 0.9 + 0.8) / 3)
+    # The scores re-weighted by hand from the training share 0.5 to the estimated one.
+    pi = point.estimated_prevalence
+    assert pi == pytest.approx(estimate_prior_shift(SCORES, 0.5).prevalence)
+    adjusted = pi * SCORES / (pi * SCORES + (1 - pi) * (1 - SCORES))
+    assert pi == pytest.approx(adjusted.mean(), abs=1e-8)
+    assert point.expected_precision == pytest.approx((picked * adjusted).sum() / 3, abs=1e-8)
+    assert point.expected_recall == pytest.approx(
+        (picked * adjusted).sum() / adjusted.sum(), abs=1e-8
+    )
     assert point.describe() == "threshold 0.30, at most 3 lines = 30.00% of lines"
-    assert "the cap binds" not in "\n".join(point.lines_of_text())
+    text = "\n".join(point.lines_of_text())
+    assert "the cap binds" not in text
+    assert (
+        f"estimated from the scores alone, no labels: fraud on {pi:.2%} of lines "
+        f"(labels: 30.00%); expected precision {point.expected_precision:.3f}, "
+        f"expected recall {point.expected_recall:.3f} (scores re-weighted from the "
+        "training mix's 50.00%)"
+    ) in text
+
+
+def test_a_model_without_its_training_share_says_the_expectation_is_unavailable() -> None:
+    y = SCORES > 0.85
+    point, _ = measure_operating_point(SCORES, y, threshold=0.3, budget=0.3)
+    assert point.expected_precision is None and point.estimated_prevalence is None
+    assert point.lines_of_text()[1] == (
+        "  expected precision: not estimated: this model does not record the fraud share "
+        "it was trained on (train it again to have it)"
+    )
 
 
 def test_nothing_over_the_threshold_flags_nothing_and_says_so() -> None:
     y = SCORES > 0.85
-    point, _ = measure_operating_point(SCORES, y, threshold=0.99, budget=0.1)
+    point, _ = measure_operating_point(SCORES, y, threshold=0.99, budget=0.1, train_prior=0.04)
     assert (point.flagged, point.precision, point.recall) == (0, 0.0, 0.0)
     assert "nothing flagged" in point.lines_of_text()[1]
 
