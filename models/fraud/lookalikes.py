@@ -247,15 +247,17 @@ class _Records:
             np.repeat(base, per_line).reshape(-1, per_line), [f"-{j}" for j in range(per_line)]
         )
 
-    def frame(self, seed: int) -> pl.DataFrame:
+    def frame(self, seed: int, first: int = 0) -> pl.DataFrame:
         cols = {c: np.concatenate(v) for c, v in self.cols.items()}
-        cols["subscriber"] = _numbers(seed, cols["subscriber"])
+        cols["subscriber"] = _numbers(seed, first + cols["subscriber"])
         return frame_from_columns(cols)
 
 
 def _numbers(seed: int, lines: np.ndarray) -> np.ndarray:
     """Look-alike line numbers: 915 + 9 digits, a block of a million per seed."""
-    return np.char.add("915", np.char.zfill(((seed % 1000) * 10**6 + lines).astype("U9"), 9))
+    return np.char.add(
+        "915", np.char.zfill(((seed % 1000) * 10**6 + lines % 10**6).astype("U9"), 9)
+    )
 
 
 def _contact_centre(r: _Records, n: int, c: dict[str, float]) -> None:
@@ -557,19 +559,23 @@ def lookalike_lines(n: int, seed: int) -> dict[str, int]:
     return dict(zip(PROFILES, counts.tolist(), strict=True))
 
 
-def lookalike_profiles(n: int, seed: int) -> pl.DataFrame:
-    """subscriber, profile of the `n` lines `lookalikes(n, seed, ...)` makes."""
+def lookalike_profiles(n: int, seed: int, first: int = 0) -> pl.DataFrame:
+    """subscriber, profile of the `n` lines `lookalikes(n, seed, ..., first=first)` makes."""
     counts = lookalike_lines(n, seed)
     return pl.DataFrame(
         {
-            "subscriber": _numbers(seed, np.arange(n)),
+            "subscriber": _numbers(seed, first + np.arange(n)),
             "profile": np.repeat(list(counts), list(counts.values())),
         }
     )
 
 
-def lookalikes(n: int, seed: int, start: int, days: int) -> pl.DataFrame:
-    """Usage of `n` ordinary look-alike lines over `days` days from `start` (epoch s)."""
+def lookalikes(n: int, seed: int, start: int, days: int, *, first: int = 0) -> pl.DataFrame:
+    """Usage of `n` ordinary look-alike lines over `days` days from `start` (epoch s).
+
+    The lines are numbered from `first` in the seed's block, so several draws put
+    together (`synthetic_usage(draws=...)`) give each its own numbers.
+    """
     if n <= 0:
         return pl.DataFrame(schema=FRAME_SCHEMA)
     constants = draw_constants(seed)
@@ -577,7 +583,7 @@ def lookalikes(n: int, seed: int, start: int, days: int) -> pl.DataFrame:
     for profile, m in lookalike_lines(n, seed).items():
         if m:
             _MAKERS[profile](records, m, constants[profile])
-    return records.frame(seed).sort("started_at")
+    return records.frame(seed, first).sort("started_at")
 
 
 def answer_noise(frame: pl.DataFrame, seed: int, high: float = 0.35) -> pl.DataFrame:

@@ -12,7 +12,7 @@ lines busier or quieter, other cell and handset naming. A shorter window comes f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -67,6 +67,7 @@ def synthetic_usage(
     subscribers: int,
     seed: int,
     *,
+    draws: int = 1,
     days: int = 30,
     records_per_subscriber: float = 110.0,
     fraud_share: float = 0.04,
@@ -82,8 +83,88 @@ def synthetic_usage(
     numbers, never labelled); every line then gets up to `unanswered_high` of its
     outgoing calls unanswered (0 s). `sim_box_variety` of the SIM boxes keep their own
     handsets (`vary_sim_boxes`).
+
+    With `draws` > 1 the lines come in that many chunks of about equal size, each from
+    its own seed (`draw_seeds`): its own draw of every look-alike constant and profile
+    share, its own demo subscribers, fraud and noise. The same total of lines, so a model
+    sees `draws` generators' worth of constants, not one.
+    """
+    if draws < 1:
+        raise ValueError("draws must be at least 1")
+    sizes = _split(subscribers, draws)
+    extras = _split(lookalike_count(subscribers, lookalike_share), draws)
+    frames, label_parts = [], []
+    taken = np.zeros(0, dtype="U12")
+    first = 0
+    for chunk_seed, size, extra in zip(draw_seeds(seed, draws), sizes, extras, strict=True):
+        frame, labels, numbers = _one_draw(
+            size,
+            chunk_seed,
+            extra,
+            first=first,
+            taken=taken,
+            days=days,
+            records_per_subscriber=records_per_subscriber,
+            fraud_share=fraud_share,
+            new_share=new_share,
+            unanswered_high=unanswered_high,
+            sim_box_variety=sim_box_variety,
+        )
+        frames.append(frame)
+        label_parts.append(labels)
+        taken = np.concatenate([taken, numbers])
+        first += extra
+    frame, labels = frames[0], label_parts[0]
+    if draws > 1:
+        frame = pl.concat(frames).sort("started_at", maintain_order=True)
+        labels = pl.concat(label_parts)
+    if shift is not None:
+        frame, labels = _bend(frame, labels, shift, np.random.default_rng([seed, 99]))
+    return frame, labels
+
+
+def draw_seeds(seed: int, draws: int) -> list[int]:
+    """The seed of each of `draws` chunks: `seed` itself for one, else derived from it."""
+    if draws == 1:
+        return [seed]
+    return [int(x) for x in np.random.SeedSequence([seed, 1723]).generate_state(draws)]
+
+
+def _split(total: int, parts: int) -> list[int]:
+    """`total` in `parts` near-equal whole parts."""
+    return np.diff(np.linspace(0, total, parts + 1).round().astype(np.int64)).tolist()
+
+
+def _one_draw(
+    subscribers: int,
+    seed: int,
+    extra: int,
+    *,
+    first: int,
+    taken: np.ndarray,
+    days: int,
+    records_per_subscriber: float,
+    fraud_share: float,
+    new_share: float,
+    unanswered_high: float,
+    sim_box_variety: float,
+) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+    """One chunk of `synthetic_usage`: (frame, labels, the demo lines' numbers).
+
+    Its look-alike lines are numbered from `first`, and a demo number already `taken` by
+    an earlier chunk is drawn again, so chunks never share a line.
     """
     subs, cells = _subscribers(subscribers, seed, days, new_share)
+    clash = np.isin(subs.msisdn, taken)
+    if clash.any():
+        r = np.random.default_rng([seed, 8])
+        msisdn = subs.msisdn.copy()
+        while clash.any():
+            msisdn[clash] = np.char.add(
+                "91", r.integers(6 * 10**9, 10**10, clash.sum()).astype("U10")
+            )
+            clash = np.isin(msisdn, taken) | _repeated(msisdn)
+        subs = replace(subs, msisdn=msisdn)
     batch = generate_usage(
         np.random.default_rng(seed),
         subs,
@@ -96,9 +177,8 @@ def synthetic_usage(
     cols = dict(batch.columns)
     cols["subscriber"] = subs.msisdn[cols["subscription_id"] - 1]
     frame = frame_from_columns(cols)
-    extra = lookalike_count(subscribers, lookalike_share)
     if extra > 0:
-        frame = pl.concat([frame, lookalikes(extra, seed, WINDOW_START, days)])
+        frame = pl.concat([frame, lookalikes(extra, seed, WINDOW_START, days, first=first)])
         frame = frame.sort("started_at", maintain_order=True)
     if unanswered_high > 0:
         frame = answer_noise(frame, seed, high=unanswered_high)
@@ -112,9 +192,15 @@ def synthetic_usage(
     )
     if sim_box_variety > 0:
         frame = vary_sim_boxes(frame, labels, seed, share=sim_box_variety)
-    if shift is not None:
-        frame, labels = _bend(frame, labels, shift, np.random.default_rng([seed, 99]))
-    return frame, labels
+    return frame, labels, subs.msisdn
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """True where a value also occurs earlier in `values`."""
+    _, index = np.unique(values, return_index=True)
+    seen = np.ones(values.size, dtype=bool)
+    seen[index] = False
+    return seen
 
 
 def vary_sim_boxes(
