@@ -5,6 +5,10 @@ work survives restarts and is done by one replica at a time (a named database lo
 An alarm correlated under a device-down alarm gets no message of its own; more new
 alarms in a minute than `alerts.storm_per_minute` are reported in one storm summary,
 updated while the storm lasts.
+
+A message Slack refused for good (the bot is not in the channel) is one warning and is
+not asked again; one Slack failed to take (a 5xx or 429 after the client's retries) ends
+the pass, so the loop backs off and the alarm, still behind, is sent at a later pass.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.bootstrap import Switchboard
-from bot.outbound import Outbound
+from bot.outbound import Outbound, refused_for_good
 from bot.render.blockkit import to_message
 from bot.worker import Loop
 from domain.db import utcnow
@@ -85,6 +89,8 @@ class AlarmNotifier(Loop):
         self.interval_s = interval_s
         self.clock = clock
         self._posted: deque[datetime] = deque()  # new-alarm messages in the last minute
+        #: Storms whose summary is behind: kept across passes while Slack fails to take it.
+        self._storms: set[int] = set()
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -94,13 +100,12 @@ class AlarmNotifier(Loop):
             if not held:
                 return None
             done = Pass()
-            storms: set[int] = set()
             while not self.stopping:
                 work = self._read()
                 if not work:
                     break
-                storms |= self._do(work, done)
-            for storm_id in sorted(storms):
+                self._do(work, done)
+            for storm_id in sorted(self._storms):
                 self._post_storm(storm_id, done)
             return done
 
@@ -133,8 +138,8 @@ class AlarmNotifier(Loop):
         # alarm from before messages (seeded history) that has no message to update.
         return work
 
-    def _do(self, work: list[_Work], done: Pass) -> set[int]:
-        """Post and update; returns the storms whose summary needs refreshing."""
+    def _do(self, work: list[_Work], done: Pass) -> None:
+        """Post and update; the storms whose summary needs refreshing go in `_storms`."""
         now = self.clock()
         while self._posted and self._posted[0] <= now - MINUTE:
             self._posted.popleft()
@@ -142,9 +147,8 @@ class AlarmNotifier(Loop):
         limit = self.sb.settings.alerts.storm_per_minute
         with self.sb.db.read() as s:
             storm = current_storm(s, now)
-        storms: set[int] = set()
         if new and (storm is not None or len(self._posted) + len(new) > limit):
-            storms.add(join_storm(self.sb.db, [(w.alarm_id, w.revision) for w in new], now))
+            self._storms.add(join_storm(self.sb.db, [(w.alarm_id, w.revision) for w in new], now))
             done.stormed += len(new)
             work = [w for w in work if w.action != "post"]
         for w in work:
@@ -152,14 +156,13 @@ class AlarmNotifier(Loop):
                 break
             if w.action == "storm":
                 assert w.storm_id is not None
-                storms.add(w.storm_id)
+                self._storms.add(w.storm_id)
                 self._mark(w)
             elif w.action == "skip" or not w.channel:
                 done.skipped += 1
                 self._mark(w)
             else:
                 self._send(w, done, now)
-        return storms
 
     def _send(self, w: _Work, done: Pass, now: datetime) -> None:
         assert w.channel
@@ -176,6 +179,8 @@ class AlarmNotifier(Loop):
                 return
             posted = self.outbound.post(w.channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
+            if not refused_for_good(exc):
+                raise  # Slack failed to take it: the pass ends, the alarm stays behind
             # Slack said no for good (the bot is not in the channel, the message is
             # gone): say so and move on rather than ask again every pass.
             log.warning("alarm message for %s not sent: %s", w.alarm_id, exc.response.get("error"))
@@ -195,6 +200,7 @@ class AlarmNotifier(Loop):
         with self.sb.db.read() as s:
             summary = storm_summary(s, storm_id)
         if summary is None:
+            self._storms.discard(storm_id)
             return
         storm = summary.storm
         critical = summary.severity.get(PerceivedSeverity.CRITICAL.value, 0)
@@ -205,13 +211,18 @@ class AlarmNotifier(Loop):
                 self.outbound.update(storm.slack_channel, storm.slack_ts, message).result(
                     timeout=SEND_TIMEOUT_S
                 )
+                self._storms.discard(storm_id)
                 return
             channel = self._channel(
                 PerceivedSeverity.CRITICAL if critical else PerceivedSeverity.MAJOR
             )
             posted = self.outbound.post(channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
+            if not refused_for_good(exc):
+                raise  # kept in _storms: sent at a later pass
             log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
+            self._storms.discard(storm_id)
             return
+        self._storms.discard(storm_id)
         metrics.ALARM_MESSAGES.labels("storm").inc()
         mark_storm_posted(self.sb.db, storm.id, channel=posted.get("channel"), ts=posted.get("ts"))

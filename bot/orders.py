@@ -40,7 +40,7 @@ from slack_sdk.errors import SlackApiError
 from automation.provisioning import Provisioner
 from bot import webhooks
 from bot.bootstrap import Switchboard
-from bot.outbound import Outbound, SlackNotConfigured
+from bot.outbound import Outbound, SlackNotConfigured, refused_for_good
 from bot.render.blockkit import to_message
 from bot.webhooks import Rejected
 from bot.worker import Loop
@@ -416,8 +416,10 @@ class OrderWorker(Loop):
             except SlackNotConfigured:
                 return  # said once by the outbound; everything stays due until Slack is set
             except SlackApiError as exc:
-                # Slack said no (after the client's retries): retrying would not change it.
-                # Slack not reached at all ends the pass: the loop backs off, it stays due.
+                if not refused_for_good(exc):
+                    raise  # Slack failed to take it: the pass ends, the item stays due
+                # Slack said no for good (not in the channel): asking again would not
+                # change it. Slack not reached or failing ends the pass: it stays due.
                 log.warning("%s message not sent: %s", item.what, exc.response.get("error"))
             item.mark(posted.get("channel"), posted.get("ts"))
 
@@ -433,7 +435,9 @@ class OrderWorker(Loop):
                     done.told += 1
                 except SlackNotConfigured:
                     return  # said once by the outbound; the requesters are told later
-                except SlackApiError as exc:  # refused for good; not reached ends the pass
+                except SlackApiError as exc:
+                    if not refused_for_good(exc):
+                        raise  # Slack failed to take it: the requester is told later
                     log.warning(
                         "could not tell %s about %s: %s",
                         item.requester,

@@ -23,11 +23,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.render.blockkit import Message
 from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+#: Slack's answers that say it failed, not that it refused: asking again later may work.
+#: (Its server errors and rate limits come with a 5xx or 429 status as well.)
+SLACK_FAILED = frozenset(
+    {"fatal_error", "internal_error", "request_timeout", "service_unavailable", "ratelimited"}
+)
+
+
+def refused_for_good(exc: SlackApiError) -> bool:
+    """Whether Slack refused a message for good (not in the channel, no such message), as
+    opposed to failing to take it: a 5xx or 429 after the client's retries, or an error
+    that says Slack itself failed. A loop marks a refused message done and asks again
+    about a failed one, at its next pass after backing off."""
+    status = getattr(exc.response, "status_code", 200) or 200
+    error = exc.response.get("error") if exc.response is not None else None
+    return status < 500 and status != 429 and error not in SLACK_FAILED
 
 
 @dataclass

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: How long Slack user-group memberships are trusted before they are asked again.
 GROUP_TTL_S = 300.0
+#: How soon a membership that could not be read is asked again (meanwhile: no members).
+GROUP_RETRY_S = 30.0
 
 
 def web_client(slack: SlackSettings) -> WebClient:
@@ -88,12 +90,15 @@ class SlackEdge:
             with self._groups_lock:
                 cached = self._groups.get(group)
             if cached is None or cached[0] < time.monotonic():
+                ttl = GROUP_TTL_S
                 try:
                     users = self.client.usergroups_users_list(usergroup=group).get("users", [])
                 except SlackApiError as exc:
+                    # Nobody gets the group's roles while it cannot be read, and it is
+                    # asked again soon, not after the whole TTL.
                     log.warning("cannot read Slack user group %s: %s", group, exc)
-                    users = []
-                cached = (time.monotonic() + GROUP_TTL_S, frozenset(users))
+                    users, ttl = [], GROUP_RETRY_S
+                cached = (time.monotonic() + ttl, frozenset(users))
                 with self._groups_lock:
                     self._groups[group] = cached
             if user_id in cached[1]:

@@ -52,7 +52,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.usergroups: dict[str, list[str]] = {}
-        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
         self._rejections_expected = False
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
@@ -96,11 +96,18 @@ class FakeSlack:
     # -- test helpers ----------------------------------------------------------------------
 
     def fail_next(
-        self, method: str, status: int = 429, retry_after: int = 1, times: int = 1
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: int = 1,
+        times: int = 1,
+        error: str | None = None,
     ) -> None:
-        """Answer the next `times` calls of `method` with an error status."""
+        """Answer the next `times` calls of `method` with an error status and `error`
+        (by default "ratelimited" for a 429, else "fatal"). Slack refuses a call for good
+        with status 200 and an error such as "not_in_channel"."""
         with self._lock:
-            self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+            self._failures.setdefault(method, []).extend([(status, retry_after, error)] * times)
 
     def expect_rejections(self) -> None:
         """This test sends what Slack refuses on purpose: do not fail it for that."""
@@ -264,8 +271,9 @@ class FakeSlack:
                 params = _params(raw, headers.get("content-type", ""))
                 failure = fake._failure(method)
                 if failure is not None:
-                    status, retry_after = failure
-                    body = {"ok": False, "error": "ratelimited" if status == 429 else "fatal"}
+                    status, retry_after, error = failure
+                    error = error or ("ratelimited" if status == 429 else "fatal")
+                    body = {"ok": False, "error": error}
                     extra = {"Retry-After": str(retry_after)} if status == 429 else {}
                     fake._record(method, params, headers, body["error"], injected=True)
                     self._send(status, body, extra)
@@ -292,7 +300,7 @@ class FakeSlack:
 
         return Handler
 
-    def _failure(self, method: str) -> tuple[int, int] | None:
+    def _failure(self, method: str) -> tuple[int, int, str | None] | None:
         with self._lock:
             queue = self._failures.get(method)
             return queue.pop(0) if queue else None

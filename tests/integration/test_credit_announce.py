@@ -185,12 +185,13 @@ def test_a_slack_refusal_is_one_warning_and_not_retried(
 ) -> None:
     pending_credit(billed)
     with FakeSlack() as slack, worker(billed, slack.api_url) as w:
-        slack.fail_next("chat.postMessage", status=500)
+        slack.expect_rejections()
+        slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
         with caplog.at_level(logging.WARNING, logger="bot.orders"):
             done = w.run_once()
         assert done is not None and done.posted == 0
         (warning,) = [r for r in caplog.records if r.name == "bot.orders"]
-        assert warning.getMessage() == "credit CRD-1 message not sent: fatal"
+        assert warning.getMessage() == "credit CRD-1 message not sent: not_in_channel"
         assert warning.exc_info is None  # a line, not a traceback
         assert w.run_once() is not None and len(slack.calls_to("chat.postMessage")) == 1
 

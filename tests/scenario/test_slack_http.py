@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 import urllib.request
 
+import pytest
 import sqlalchemy as sa
 
 from bot import metrics
+from bot.slack import edge
 from domain.audit.models import AuditEvent
 from domain.orders.choices import OrderState
 from domain.orders.services import create_order, get_order, move_order
@@ -269,3 +271,20 @@ def test_roles_can_come_from_a_slack_user_group(served_groups: Served) -> None:
     assert "engineer" in str(answer.params["blocks"])
     (lookup,) = served_groups.slack.calls_to("usergroups.users.list")
     assert lookup.params["usergroup"] == "S0NOC"
+
+
+def test_a_user_group_slack_failed_to_read_is_asked_again_soon(
+    served_groups: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack failing to list a group gives nobody its roles, and is asked again after
+    GROUP_RETRY_S (0 here), not after the membership's whole TTL."""
+    monkeypatch.setattr(edge, "GROUP_RETRY_S", 0.0)
+    served_groups.slack.usergroups["S0NOC"] = ["U0NEWHIRE"]
+    served_groups.slack.fail_next("usergroups.users.list", status=500, times=3)  # > retries
+    served_groups.command("U0NEWHIRE", "/ops whoami")
+    (first,) = served_groups.slack.wait_for("response_url")
+    assert "engineer" not in str(first.params["blocks"])  # unread: no group roles
+    served_groups.command("U0NEWHIRE", "/ops whoami")
+    second = served_groups.slack.wait_for("response_url", 2)[1]
+    assert "engineer" in str(second.params["blocks"])
+    assert len(served_groups.slack.calls_to("usergroups.users.list")) == 4  # 3 failed + 1
