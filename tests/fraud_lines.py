@@ -7,6 +7,9 @@ by name must be an attribute of the module; an import of it alone would read as 
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,37 +33,71 @@ from tests.world import populate_world
 USAGE_COLUMNS = ("subscription_id", *(c for c in REQUIRED if c not in ("subscriber", "started_at")))
 
 
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small model trained on 500 generated lines (10% fraud), trained once a session.
+def trained_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, train_into: Callable[[Path], None]
+) -> Path:
+    """The model folder `name`, trained by `train_into(folder)` once for the whole run.
 
-    Tests read it in place; one that lets the desk write beside it copies it first
-    (`copy_models`).
+    With xdist each worker is a session of its own; the folder lives where every worker
+    of the run sees it (the run's base temp, above each worker's own), and a file lock
+    keeps the others waiting while the first one trains, so `name` must say everything
+    the training depends on.
     """
-    d = tmp_path_factory.getbasetemp() / "fraud-model"
-    # Each test module holds its own copy of this fixture; the first one trains.
-    if not has_model(d):
-        frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
-        save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    d = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not has_model(d):
+            train_into(d)
     return d
 
 
-@pytest.fixture(scope="session")
-def cli_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The model `switchboard fraud train --lines 2400` writes with the shipped config,
-    trained once a session (a test that writes beside it copies it: `copy_models`)."""
+def cli_trained(tmp_path_factory: pytest.TempPathFactory, name: str, *argv: str) -> Path:
+    """The model `switchboard fraud train ARGV` writes with the shipped config, trained
+    once a run (`trained_once`; `name` stands for the arguments)."""
     from bot.cli import main
 
-    d = tmp_path_factory.getbasetemp() / "fraud-model-cli-2400"
-    if not has_model(d):
-        config = tmp_path_factory.getbasetemp() / "fraud-model-cli-2400.yaml"
+    def train_into(d: Path) -> None:
+        config = d.parent / f"{name}.yaml"
         config.write_text(
             (PROJECT_ROOT / "config.yaml")
             .read_text()
             .replace("model_dir: var/models/fraud", f"model_dir: {d}")
         )
-        assert main(["--config", str(config), "fraud", "train", "--lines", "2400"]) == 0
-    return d
+        assert main(["--config", str(config), "fraud", "train", *argv]) == 0
+
+    return trained_once(tmp_path_factory, name, train_into)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small model trained on 500 generated lines (10% fraud), trained once a run.
+
+    Tests read it in place; one that lets the desk write beside it copies it first
+    (`copy_models`).
+    """
+
+    def train_into(d: Path) -> None:
+        frame, labels = synthetic_usage(500, 3, days=10, fraud_share=0.1)
+        save_model(train(frame, labels, threshold=0.7, source="test, seed 3"), d)
+
+    # Each test module holds its own copy of this fixture; the first one trains.
+    return trained_once(tmp_path_factory, "fraud-model", train_into)
+
+
+@pytest.fixture(scope="session")
+def cli_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model `switchboard fraud train --lines 2400` writes with the shipped config,
+    trained once a run (a test that writes beside it copies it: `copy_models`)."""
+    return cli_trained(tmp_path_factory, "fraud-model-cli-2400", "--lines", "2400")
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model `make demo` trains (`switchboard fraud train --if-missing`: 12,000 lines,
+    seed 42) with the shipped config, trained once a run; copy it before writing beside it."""
+    return cli_trained(tmp_path_factory, "fraud-model-cli-demo", "--if-missing")
 
 
 def copy_models(model_dir: Path, tmp_path: Path) -> Path:
