@@ -1,5 +1,6 @@
 """`switchboard fraud evaluate --suite`: the printed figures are the model's on the worlds,
-recomputed here independently with scikit-learn; bad options get one line and a hint."""
+recomputed here independently with scikit-learn (and the expected figures' prior shift by
+root-finding, not the EM the code runs); bad options get one line and a hint."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 from scipy.stats import rankdata
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, precision_score, recall_score
@@ -93,6 +95,24 @@ def _expected_in_top(score: np.ndarray, k: int) -> np.ndarray:
     return np.clip((k - lo) / (hi - lo), 0.0, 1.0)
 
 
+def _expected(score: np.ndarray, prior: float, point: np.ndarray) -> dict[str, object]:
+    """The fraud share where the scores, re-weighted from the training share `prior` to it,
+    average to it (found by root-finding), and the expected precision and recall there."""
+
+    def adjusted(share: float) -> np.ndarray:
+        fraud = share / prior * score
+        return fraud / (fraud + (1 - share) / (1 - prior) * (1 - score))
+
+    share = brentq(lambda q: adjusted(q).mean() - q, 1e-7, 0.5, xtol=1e-13)
+    adj = adjusted(share)
+    return {
+        "train_prior": prior,
+        "estimated_prevalence": share,
+        "expected_precision": (point * adj).sum() / point.sum() if point.sum() else None,
+        "expected_recall": (point * adj).sum() / adj.sum(),
+    }
+
+
 def _recompute(workdir: Path, seed: int, held_out: str | None) -> dict[str, object]:
     trained = load_model(workdir / "models")
     w = world(WORLD_LINES, seed, held_out=held_out)
@@ -118,7 +138,6 @@ def _recompute(workdir: Path, seed: int, held_out: str | None) -> dict[str, obje
         "point_flagged": point.sum(),
         "point_precision": (point * y).sum() / point.sum() if point.sum() else 0.0,
         "point_recall": (point * y).sum() / y.sum(),
-        "expected_precision": (point * score).sum() / point.sum() if point.sum() else None,
         "baseline": average_precision_score(y, -forest.score_samples(totals)),
         "k": k,
         "budget_precision": (share * y).sum() / k,
@@ -132,6 +151,8 @@ def _recompute(workdir: Path, seed: int, held_out: str | None) -> dict[str, obje
             for kd in set(kinds[y])
         },
     }
+    assert trained.train_prevalence is not None
+    got.update(_expected(score, trained.train_prevalence, point))
     profile_of = dict(zip(w.lines["subscriber"], w.lines["profile"], strict=True))
     of = np.array([profile_of[str(s)] for s in f.subscribers])
     got["profiles"] = {
@@ -171,12 +192,7 @@ def _check(section: str, want: dict[str, object]) -> None:
     assert int(point.group(3).replace(",", "")) == round(want["point_flagged"])
     assert float(point.group(4)) == pytest.approx(want["point_precision"], abs=5e-4)
     assert float(point.group(5)) == pytest.approx(want["point_recall"], abs=5e-4)
-    expected = re.search(r"mean score of the flagged lines\): ([\d.]+|- \(nothing)", section)
-    assert expected, section
-    if want["expected_precision"] is None:
-        assert expected.group(1).startswith("-")
-    else:
-        assert float(expected.group(1)) == pytest.approx(want["expected_precision"], abs=5e-4)
+    _check_expected(section, want)
     binds = want["k"] < want["fraudulent"]  # type: ignore[operator]
     assert ("the cap binds" in section) == binds
     if binds:
@@ -221,6 +237,30 @@ def _check(section: str, want: dict[str, object]) -> None:
         assert _num(r"by the novelty part alone ([\d.]+)", section) == pytest.approx(
             want["novelty_held_out"], abs=5e-4
         )
+
+
+def _check_expected(text: str, want: dict[str, object]) -> None:
+    """The expected figures' line: estimated share, the labels' share, expected precision
+    and recall, and the training share the scores were re-weighted from."""
+    m = re.search(
+        r"estimated from the scores alone, no labels: fraud on ([\d.]+)% of lines "
+        r"\(labels: ([\d.]+)%\); expected precision ([\d.]+|- \(nothing flagged\))"
+        r"(?:, expected recall ([\d.]+))? \(scores re-weighted from the training mix's "
+        r"([\d.]+)%\)\n",
+        text,
+    )
+    assert m, text
+    assert float(m.group(1)) / 100 == pytest.approx(want["estimated_prevalence"], abs=5e-5)
+    assert float(m.group(2)) / 100 == pytest.approx(
+        want["fraudulent"] / want["lines"],  # type: ignore[operator]
+        abs=5e-5,
+    )
+    assert float(m.group(5)) / 100 == pytest.approx(want["train_prior"], abs=5e-5)
+    if want["expected_precision"] is None:
+        assert m.group(3).startswith("-")
+    else:
+        assert float(m.group(3)) == pytest.approx(want["expected_precision"], abs=5e-4)
+        assert float(m.group(4)) == pytest.approx(want["expected_recall"], abs=5e-4)
 
 
 def test_suite_runs_quickly_and_prints_every_part(suite_output: tuple[int, str, float]) -> None:
@@ -307,8 +347,14 @@ def test_evaluate_prints_the_operating_point_and_its_expected_precision(
     assert int(m.group(3).replace(",", "")) == round(point.sum())
     assert float(m.group(4)) == pytest.approx((point * y).sum() / point.sum(), abs=5e-4)
     assert float(m.group(5)) == pytest.approx((point * y).sum() / y.sum(), abs=5e-4)
-    assert _num(r"mean score of the flagged lines\): ([\d.]+)", text) == pytest.approx(
-        (point * score).sum() / point.sum(), abs=5e-4
+    assert trained.train_prevalence is not None
+    _check_expected(
+        text,
+        {
+            "lines": len(y),
+            "fraudulent": int(y.sum()),
+            **_expected(score, trained.train_prevalence, point),
+        },
     )
 
 
