@@ -317,8 +317,10 @@ def model_card(t: TrainedModel) -> str:
         "- Night is 00:00-06:00 IST; subscription fraud is seen as a line first seen "
         "inside the window, since the CSV carries no activation date.",
         "- Lines with a few records give weak evidence; a window under 3 days is too short.",
-        "- Scores are calibrated on the training mix (about 4% fraudulent lines); at another "
-        "prevalence the probabilities shift, the ranking does not.",
+        "- Scores are calibrated on the training mix (fraud on "
+        + (f"{t.train_prevalence:.2%}" if t.train_prevalence is not None else "about 4%")
+        + " of the training rows, weighted); at another prevalence the probabilities shift, "
+        "the ranking does not: `fraud evaluate` re-weights them to the share it estimates.",
         "",
     ]
     return "\n".join(lines)
