@@ -21,6 +21,9 @@ its likely kind's signature.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,8 +216,20 @@ def _weighted_quantiles(X: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
     return np.take_along_axis(X, order, axis=0)[at, np.arange(X.shape[1])]
 
 
-#: Rows from which prediction uses every core.
+#: Rows a core takes: from twice this, prediction splits the rows over the cores.
 PARALLEL_ROWS = 20_000
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _one_thread(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray) -> np.ndarray:
+    with threadpool_limits(1, user_api="openmp"):  # this thread's OpenMP only
+        return predict(_by_column(X))
 
 
 class FraudModel:
@@ -297,11 +312,19 @@ class FraudModel:
     # -- scoring --------------------------------------------------------------------------
 
     def supervised_score(self, X: np.ndarray) -> np.ndarray:
-        # One thread for a few thousand rows: quick anyway, and OpenMP's spinning threads
-        # crawl on a machine shared with other work. Tens of thousands (a scheduled run
-        # at a large operator: the `fraud incremental` benchmark) take every core.
-        with threadpool_limits(1 if len(X) < PARALLEL_ROWS else None):
-            return self.classifier_.predict_proba(_by_column(X))[:, 1]
+        # OpenMP inside the trees opens a parallel region per tree (600 of them), whose
+        # spinning threads cost five times the CPU of one thread, more on a machine shared
+        # with other work: each core instead predicts a range of rows on one thread (the
+        # same numbers: rows are independent). Its time shows in `fraud incremental`.
+        def predict(rows: np.ndarray) -> np.ndarray:
+            return self.classifier_.predict_proba(rows)[:, 1]
+
+        parts = min(_cores(), len(X) // PARALLEL_ROWS)
+        if parts < 2:
+            return _one_thread(predict, X)
+        with ThreadPoolExecutor(parts) as pool:
+            chunks = np.array_split(X, parts)
+            return np.concatenate(list(pool.map(_one_thread, [predict] * parts, chunks)))
 
     def exceedance(self, X: np.ndarray) -> np.ndarray:
         """Per row and novelty feature: log1p(value) - log1p(ordinary 99.9th percentile)."""
