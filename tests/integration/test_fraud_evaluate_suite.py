@@ -10,6 +10,7 @@ import re
 import time
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -356,6 +357,31 @@ def test_evaluate_prints_the_operating_point_and_its_expected_precision(
             **_expected(score, trained.train_prevalence, point),
         },
     )
+
+
+def test_a_model_saved_before_its_training_share_was_kept_evaluates_and_says_so(
+    workdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = copy_models(workdir / "models", tmp_path)
+    latest = models / f"fraud-{(models / 'LATEST').read_text().strip()}.joblib"
+    blob = joblib.load(latest)
+    del blob["trained"].__dict__["train_prevalence"]  # as pickled before the field existed
+    joblib.dump(blob, latest)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        (workdir / "config.yaml").read_text().replace(str(workdir / "models"), str(models))
+    )
+    code, text, err = run(
+        capsys, "--config", str(cfg), "fraud", "evaluate", "--lines", "1500", "--seed", "80"
+    )
+    assert code == 0, err
+    assert load_model(models).train_prevalence is None
+    assert re.search(r"operating point: .* flagged, precision [\d.]+, recall [\d.]+\n", text)
+    assert (
+        "expected precision: not estimated: this model does not record the fraud share it "
+        "was trained on (train it again to have it)"
+    ) in text
+    assert "expected recall" not in text and "Traceback" not in text + err
 
 
 @pytest.mark.parametrize(
