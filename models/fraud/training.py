@@ -167,6 +167,9 @@ EM_ROUNDS = 10_000
 #: Prevalences are kept this far inside 0 and 1: no ratio divides by zero, and a score of
 #: exactly 0 or 1 stays what it is.
 PRIOR_FLOOR = 1e-9
+#: Where labels exist, an estimated fraud share this many times the labels' (or less than
+#: its inverse) is said to break the estimate's assumption: the scores are not only shifted.
+ESTIMATE_OFF = 1.25
 
 
 def shift_prior(score: np.ndarray, train_prior: float, prior: float) -> np.ndarray:
@@ -311,7 +314,22 @@ class OperatingPoint:
                 f"  the cap binds: {self.fraudulent:,} fraudulent lines, at most "
                 f"{self.cap:,} flagged, so recall can reach {self.cap / self.fraudulent:.3f}"
             )
+        off = self.estimate_off()
+        if off is not None:
+            out.append(
+                f"  the estimated share is {off:.2f}x the labels': the scores "
+                + ("take ordinary lines for fraud" if off > 1 else "miss fraud")
+                + " unlike the training mix, so the expected figures do not hold here"
+            )
         return out
+
+    def estimate_off(self) -> float | None:
+        """The estimated fraud share over the labels' share, when it is off by more than
+        ESTIMATE_OFF either way (None otherwise, or without labels or an estimate)."""
+        if self.estimated_prevalence is None or not self.lines or not self.fraudulent:
+            return None
+        ratio = self.estimated_prevalence / (self.fraudulent / self.lines)
+        return ratio if not 1 / ESTIMATE_OFF <= ratio <= ESTIMATE_OFF else None
 
     def _expected(self) -> str:
         if self.estimated_prevalence is None or self.train_prior is None:
@@ -330,7 +348,8 @@ class OperatingPoint:
         return (
             f"estimated from the scores alone, no labels: fraud on "
             f"{self.estimated_prevalence:.2%} of lines{truth}; {expected} "
-            f"(scores re-weighted from the training mix's {self.train_prior:.2%})"
+            f"(scores re-weighted from the training mix's {self.train_prior:.2%}: "
+            "holds if the share of fraud is all that differs)"
         )
 
 

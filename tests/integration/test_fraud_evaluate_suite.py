@@ -247,7 +247,7 @@ def _check_expected(text: str, want: dict[str, object]) -> None:
         r"estimated from the scores alone, no labels: fraud on ([\d.]+)% of lines "
         r"\(labels: ([\d.]+)%\); expected precision ([\d.]+|- \(nothing flagged\))"
         r"(?:, expected recall ([\d.]+))? \(scores re-weighted from the training mix's "
-        r"([\d.]+)%\)\n",
+        r"([\d.]+)%: holds if the share of fraud is all that differs\)\n",
         text,
     )
     assert m, text
@@ -262,6 +262,11 @@ def _check_expected(text: str, want: dict[str, object]) -> None:
     else:
         assert float(m.group(3)) == pytest.approx(want["expected_precision"], abs=5e-4)
         assert float(m.group(4)) == pytest.approx(want["expected_recall"], abs=5e-4)
+    ratio = want["estimated_prevalence"] / (want["fraudulent"] / want["lines"])  # type: ignore[operator]
+    off = re.search(r"the estimated share is ([\d.]+)x the labels'", text)
+    assert bool(off) == (not 0.8 <= ratio <= 1.25), text
+    if off:
+        assert float(off.group(1)) == pytest.approx(ratio, abs=5e-3)
 
 
 def test_suite_runs_quickly_and_prints_every_part(suite_output: tuple[int, str, float]) -> None:

@@ -48,8 +48,25 @@ def test_precision_recall_and_expected_precision_at_the_point() -> None:
         f"estimated from the scores alone, no labels: fraud on {pi:.2%} of lines "
         f"(labels: 30.00%); expected precision {point.expected_precision:.3f}, "
         f"expected recall {point.expected_recall:.3f} (scores re-weighted from the "
-        "training mix's 50.00%)"
+        "training mix's 50.00%: holds if the share of fraud is all that differs)"
     ) in text
+    # 3 fraudulent lines in 10 where the scores expect 6.3: said, with the ratio.
+    assert point.estimate_off() == pytest.approx(pi / 0.3)
+    assert f"the estimated share is {pi / 0.3:.2f}x the labels'" in text
+
+
+def test_an_estimate_far_from_the_labels_share_says_the_expected_figures_do_not_hold() -> None:
+    near, _ = measure_operating_point(SCORES, SCORES >= 0.4, 0.3, 0.3, train_prior=0.5)
+    assert near.estimate_off() is None  # 6.3 expected, 7 labelled: within 1.25x
+    assert "the estimated share is" not in "\n".join(near.lines_of_text())
+    y = SCORES >= 0.95  # one fraudulent line where the scores expect several
+    point, _ = measure_operating_point(SCORES, y, threshold=0.3, budget=0.3, train_prior=0.5)
+    off = point.estimated_prevalence / 0.1  # type: ignore[operator]
+    assert off > 1.25 and point.estimate_off() == pytest.approx(off)
+    assert point.lines_of_text()[-1] == (
+        f"  the estimated share is {off:.2f}x the labels': the scores take ordinary lines "
+        "for fraud unlike the training mix, so the expected figures do not hold here"
+    )
 
 
 def test_a_model_without_its_training_share_says_the_expectation_is_unavailable() -> None:
