@@ -62,6 +62,7 @@ from models.fraud.features import (
     FeatureBuilder,
     Features,
     features_from_partials,
+    merge_into_sorted,
     merge_partials,
     partials_of,
 )
@@ -69,9 +70,10 @@ from models.fraud.usage_csv import FRAME_SCHEMA
 
 log = logging.getLogger(__name__)
 
-#: 3: past tables merged over the days before today, holes below the mark; a state of
-#: another format (or partial tables of other columns) is rebuilt, never read.
-STATE_FORMAT = 3
+#: 3: past tables merged over the days before today, holes below the mark; 4: the past
+#: cp table sorted by line and number (a run merges today's into it without sorting); a
+#: state of another format (or partial tables of other columns) is rebuilt, never read.
+STATE_FORMAT = 4
 STATE_FILE = "state.json"
 #: Lines whose features are computed together (bounds the memory of a large run).
 FEATURE_GROUP = 16_000
@@ -564,7 +566,7 @@ class RunningWindow:
                 os.link(self._past(past, name), self._past(gen, name))
                 continue
             merged = merge_partials(name, [pl.read_parquet(self._past(past, name)), *pieces])
-            _write(merged, self._past(gen, name))
+            _write(merged, self._past(gen, name), _past_order(name))
 
     def _merge_past(self, days: list[tuple[int, str]], gen: str, lines: int) -> None:
         """The past tables merged again from the days before today (once a day), a range
@@ -584,15 +586,17 @@ class RunningWindow:
                     for d, g in sorted(days)
                 ]
                 merged.append(
-                    merge_partials(name, parts or [_undated(name, empty[name])]).sort("subscriber")
+                    merge_partials(name, parts or [_undated(name, empty[name])]).sort(
+                        _past_order(name)
+                    )
                 )
             # Sorted a range at a time: in order as they stand.
             pl.concat(merged).write_parquet(self._past(gen, name), row_group_size=ROW_GROUP)
 
     def _tables(
         self, name: str, past: str, today: tuple[int, str] | None, subs: pl.Series
-    ) -> pl.DataFrame:
-        """Rows of the past and today's table of some lines (sorted), today's undated."""
+    ) -> list[pl.DataFrame]:
+        """Rows of the past and of today's table of some lines (sorted), today's undated."""
         paths = [(self._past(past, name), False)]
         if today is not None:
             paths.append((self._file(*today, name), True))
@@ -607,7 +611,7 @@ class RunningWindow:
             if subs.len() < subs[-1] - subs[0] + 1:
                 lazy = lazy.filter(line.is_in(subs.implode()))
             parts.append(lazy.collect())
-        return pl.concat(parts)
+        return parts
 
     def _pairs(
         self, past: str | None, today: tuple[int, str] | None, imeis: pl.Series | None
@@ -642,11 +646,12 @@ class RunningWindow:
         for start in range(0, lines.len(), FEATURE_GROUP):
             group = lines.slice(start, FEATURE_GROUP)
             t = {
-                name: merge_partials(
-                    name, [self._tables(name, past, today, group)], by_sort=name == "cp"
-                )
+                name: merge_partials(name, [pl.concat(self._tables(name, past, today, group))])
                 for name in PARTIAL_KEYS
+                if name != "cp"
             }
+            # Millions of rows a group: merged into the sorted past, never sorted whole.
+            t["cp"] = merge_into_sorted("cp", *self._tables("cp", past, today, group))
             if t["sub"].height:
                 out.append(
                     features_from_partials(
@@ -717,9 +722,15 @@ def _sims(pairs: pl.DataFrame, imeis: pl.Series) -> pl.DataFrame:
     )
 
 
-def _write(table: pl.DataFrame, path: Path) -> None:
-    """A partial table sorted by line, in row groups a group of lines can pick out."""
-    table.sort("subscriber").write_parquet(path, row_group_size=ROW_GROUP)
+def _write(table: pl.DataFrame, path: Path, by: list[str] | None = None) -> None:
+    """A partial table sorted by line (or `by`), in row groups a group of lines can pick
+    out."""
+    table.sort(by or "subscriber").write_parquet(path, row_group_size=ROW_GROUP)
+
+
+def _past_order(name: str) -> list[str]:
+    """The order a past table is stored in: by line, the cp table by line and number."""
+    return PARTIAL_KEYS[name] if name == "cp" else ["subscriber"]
 
 
 def _undated(name: str, table: pl.DataFrame) -> pl.DataFrame:
