@@ -62,7 +62,9 @@ def desk(
 
 
 def test_scoring_opens_cases_posts_them_and_analysts_decide(
-    desk: tuple[Switchboard, FakeSlack, Path], monkeypatch: pytest.MonkeyPatch
+    desk: tuple[Switchboard, FakeSlack, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     sb, slack, config = desk
     outbound = Outbound(web_client(sb.settings.slack), per_channel_s=0.01)
@@ -111,9 +113,12 @@ def test_scoring_opens_cases_posts_them_and_analysts_decide(
         ]
     outbound.stop()
 
-    # Training from the database learns from the analysts' word too.
+    # Training from the database learns from the analysts' word too (on top of the
+    # generated set, as small as the session's model: the decisions are what is tested).
     monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", sb.db.url)
-    assert main(["--config", str(config), "fraud", "train", "--from-db"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "fraud", "train", "--from-db", "--lines", "2400"]) == 0
+    assert "learning from 1 confirmed and 1 dismissed cases" in capsys.readouterr().out
 
 
 def test_check_scores_one_line_now(desk: tuple[Switchboard, FakeSlack, Path]) -> None:
