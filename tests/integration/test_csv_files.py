@@ -22,6 +22,7 @@ from domain.csvfiles import CsvFileError
 from domain.db import Database
 from models.fraud import write_usage_csv
 from models.fraud.synthetic import synthetic_usage
+from tests.fraud_lines import cli_trained, copy_models
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = (
@@ -51,11 +52,15 @@ BAD_FILES = {
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A config whose fraud model (trained through the CLI, small) is its own."""
+    """A config whose fraud model (trained through the CLI, small) is its own: a copy of
+    what `fraud train --lines 300` writes, trained once a run (training reads the fraud
+    defaults, here as in the shipped config)."""
     d = tmp_path_factory.mktemp("csv")
     path = d / "config.yaml"
-    path.write_text(f"database:\n  url: sqlite:///{d / 'f.db'}\nfraud:\n  model_dir: {d / 'm'}\n")
-    assert main(["--config", str(path), "fraud", "train", "--lines", "300"]) == 0
+    path.write_text(
+        f"database:\n  url: sqlite:///{d / 'f.db'}\nfraud:\n  model_dir: {d / 'models'}\n"
+    )
+    copy_models(cli_trained(tmp_path_factory, "fraud-model-cli-300", "--lines", "300"), d)
     return path
 
 
