@@ -39,6 +39,7 @@ from models.fraud.synthetic import synthetic_usage
 from skills.registry import REGISTRY
 from skills.reply import jsonable
 from tests.fakes.devices import FakeNetwork
+from tests.fraud_lines import copy_models, trained_once
 from tests.integration.test_care import invoice, usage
 from tests.world import NOW, reset_sequences
 
@@ -119,11 +120,15 @@ MONEY_TEXT = re.compile(r"[₹$€£]\s?-?\d")
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small fraud model, so /fraud check scores for real."""
-    frame, labels = synthetic_usage(300, seed=11, fraud_share=0.08, records_per_subscriber=50)
-    d = tmp_path_factory.mktemp("fraud-model")
-    save_model(train(frame, labels, threshold=0.7, source="test"), d)
-    return d
+    """A small fraud model, so /fraud check scores for real (trained once a run; each
+    module's copy is its own)."""
+
+    def train_into(d: Path) -> None:
+        frame, labels = synthetic_usage(300, seed=11, fraud_share=0.08, records_per_subscriber=50)
+        save_model(train(frame, labels, threshold=0.7, source="test"), d)
+
+    trained = trained_once(tmp_path_factory, "fraud-model-300-seed-11", train_into)
+    return copy_models(trained, tmp_path_factory.mktemp("fraud-model"))
 
 
 def _settings(model_dir: Path) -> Settings:
