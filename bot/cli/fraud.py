@@ -32,7 +32,7 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
         read_usage_csv,
         usage_from_db,
     )
-    from models.fraud.synthetic import synthetic_usage
+    from models.fraud.synthetic import synthetic_usage, training_draws
 
     if args.input:
         if not args.labels:
@@ -60,14 +60,19 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
                 "the database holds no usage records", hint="seed it first: switchboard seed"
             )
         return pl.concat(frames), labels, f"database {db!r}"
-    frame, labels = synthetic_usage(args.lines, args.seed)
+    frame, labels = synthetic_usage(args.lines, args.seed, draws=training_draws(args.lines))
     return frame, labels, f"synthetic demo usage, {_synthetic_lines(args.lines)}, seed {args.seed}"
 
 
 def _synthetic_lines(lines: int) -> str:
-    from models.fraud.synthetic import lookalike_count
+    from models.fraud.synthetic import lookalike_count, training_draws
 
-    return f"{lines:,} lines and {lookalike_count(lines):,} ordinary look-alikes"
+    draws = training_draws(lines)
+    return (
+        f"{lines:,} lines and {lookalike_count(lines):,} ordinary look-alikes, "
+        + ("one draw" if draws == 1 else f"{draws} draws")
+        + " of the generators' constants"
+    )
 
 
 def _when(epoch: int) -> str:
@@ -171,9 +176,9 @@ def _train_without(args: argparse.Namespace, settings: Settings, kind: str) -> A
     import polars as pl
 
     from models.fraud import train
-    from models.fraud.synthetic import synthetic_usage
+    from models.fraud.synthetic import synthetic_usage, training_draws
 
-    frame, labels = synthetic_usage(args.lines, args.seed)
+    frame, labels = synthetic_usage(args.lines, args.seed, draws=training_draws(args.lines))
     gone = labels.filter(pl.col("kind") == kind)["subscriber"]
     with out.status(f"training on the demo generator without {kind}"):
         return train(
@@ -325,12 +330,12 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_fraud_export(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud import write_labels_csv, write_usage_csv
-    from models.fraud.synthetic import synthetic_usage
+    from models.fraud.synthetic import synthetic_usage, training_draws
 
     if args.synthetic:
-        frame, labels = synthetic_usage(args.lines, args.seed)
+        frame, labels = synthetic_usage(args.lines, args.seed, draws=training_draws(args.lines))
         records = write_usage_csv([frame], args.usage)
-        source = f"synthetic demo usage (seed {args.seed})"
+        source = f"synthetic demo usage, {_synthetic_lines(args.lines)}, seed {args.seed}"
     else:
         from bot.bootstrap import open_database
         from models.fraud import labels_from_db, usage_from_db

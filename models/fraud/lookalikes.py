@@ -9,8 +9,9 @@ has none, so "unanswered share" would otherwise mean nothing to the model).
 
 Every constant is drawn per seed from the wide range in `RANGES` (written from what such
 lines do on a mobile network, not from any evaluation set), and each group (a site, a
-fleet, a household) and line varies around it, so a model trained on several seeds
-learns the shape of a profile rather than one generator's numbers.
+fleet, a household) and line varies around it. `fraud train`'s data is made of several
+such draws (`synthetic.synthetic_usage(draws=...)`), so the model learns the shape of a
+profile rather than one draw's numbers.
 
 Look-alike lines are numbered 915XXXXXXXXX (no Indian mobile starts with 5, so never one
 of the demo's lines) and their handsets use TACs the demo's handsets never use.

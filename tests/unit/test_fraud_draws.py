@@ -12,6 +12,7 @@ from models.fraud.synthetic import (
     draw_seeds,
     lookalike_count,
     synthetic_usage,
+    training_draws,
 )
 
 LINES = 2_000
@@ -86,3 +87,9 @@ def test_each_draw_has_its_own_lookalike_constants(
     # The profiles' shares are drawn per chunk too.
     mixes = [c["profile"].value_counts(sort=True) for c in _chunk_profiles()]
     assert any(not mixes[0].equals(m) for m in mixes[1:])
+
+
+def test_fraud_train_draws_eight_times_when_each_draw_has_enough_lines() -> None:
+    # 12,000 lines (the default) in eight draws of 1,500; a small set stays one draw,
+    # so every draw keeps about ten lines of each fraud kind.
+    assert [training_draws(n) for n in (100, 2_400, 3_000, 12_000, 200_000)] == [1, 1, 2, 8, 8]
