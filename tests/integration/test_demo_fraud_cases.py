@@ -18,14 +18,19 @@ from domain.demo.generator import SCALES
 from domain.demo.seed import seed
 from domain.fraud.models import FraudCase
 from models.fraud.desk import FraudDesk
+from tests import fraud_lines
+from tests.fraud_lines import copy_models
 from tests.world import AS_OF
+
+demo_model_dir = fraud_lines.demo_model_dir
 
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped config with its own model folder, the model trained as `make demo` does."""
+def demo_config(tmp_path_factory: pytest.TempPathFactory, demo_model_dir: Path) -> Path:
+    """The shipped config with its own model folder, the model trained as `make demo` does
+    (`fraud train --if-missing`, trained once a run: `demo_model_dir`)."""
     d = tmp_path_factory.mktemp("demo-fraud")
     config = d / "config.yaml"
     config.write_text(
@@ -33,7 +38,8 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
         .read_text()
         .replace("model_dir: var/models/fraud", f"model_dir: {d / 'models'}")
     )
-    assert main(["--config", str(config), "fraud", "train", "--if-missing"]) == 0
+    copy_models(demo_model_dir, d)
+    assert main(["--config", str(config), "fraud", "train", "--if-missing"]) == 0  # keeps it
     return config
 
 
