@@ -176,7 +176,8 @@ def shift_prior(score: np.ndarray, train_prior: float, prior: float) -> np.ndarr
     """Scores calibrated at the fraudulent share `train_prior` re-weighted to `prior`.
 
     Bayes' rule with the class priors swapped (Saerens, Latinne & Decaestecker 2002):
-    p' = (pi'/pi) p / ((pi'/pi) p + ((1 - pi')/(1 - pi)) (1 - p)).
+    with a = prior / train_prior and b = (1 - prior) / (1 - train_prior),
+    p' = a p / (a p + b (1 - p)).
     """
     p = np.clip(np.asarray(score, dtype=np.float64), 0.0, 1.0)
     t = min(max(train_prior, PRIOR_FLOOR), 1 - PRIOR_FLOOR)
