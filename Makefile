@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/switchboard demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 3 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --durations=30 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/switchboard bench --scale $(SCALE)

@@ -168,3 +168,26 @@ def lab_db(tmp_path: Path) -> Iterator[tuple[Database, Lab]]:
     with Lab(lab_devices(db), username="netops", password="lab-pw") as lab:
         yield db, lab
     db.dispose()
+
+
+#: Modules with the longest tests (model training, demo-scale seeding), longest first:
+#: collected first, they start on the three workers at once instead of leaving the run's
+#: last minutes to one of them. A worker waiting for a model another trains (under the
+#: file lock in tests/fraud_lines.py) uses no CPU, so three workers still fill two cores.
+SLOW_FIRST = (
+    "test_demo_fraud_cases.py",
+    "test_fraud_model.py",
+    "test_demo_any_hour.py",
+    "test_fraud_ops.py",
+    "test_fraud_feedback.py",
+    "test_fraud_evaluate_suite.py",
+    "test_csv_files.py",
+    "test_json_results.py",
+    "test_fraud_run_reported.py",
+    "test_fraud_incremental.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable
