@@ -30,21 +30,47 @@ from domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
-#: Slack's answers that say it failed, not that it refused: asking again later may work.
-#: (Its server errors and rate limits come with a 5xx or 429 status as well.)
-SLACK_FAILED = frozenset(
-    {"fatal_error", "internal_error", "request_timeout", "service_unavailable", "ratelimited"}
+#: Slack's answers that refuse a message for good: the channel, the message or what it
+#: carries is the matter, so the same message would get the same answer. Anything else
+#: (a 5xx or 429 after the client's retries, Slack's own failure, a revoked token or a
+#: missing scope an operator can put right, a proxy's page) is a failure to take it.
+SLACK_REFUSED = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "msg_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_attachments",
+        "too_many_attachments",
+        "invalid_arguments",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "cannot_reply_to_message",
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+    }
 )
 
 
 def refused_for_good(exc: SlackApiError) -> bool:
-    """Whether Slack refused a message for good (not in the channel, no such message), as
-    opposed to failing to take it: a 5xx or 429 after the client's retries, or an error
-    that says Slack itself failed. A loop marks a refused message done and asks again
-    about a failed one, at its next pass after backing off."""
+    """Whether Slack refused a message for good (see SLACK_REFUSED), as opposed to failing
+    to take it. A loop marks a refused message done with one warning, and ends its pass on
+    a failed one, which stays due: the loop backs off and asks again. (Slack says a
+    `fatal_error` may have done part of the work, so a message can, rarely, show twice.)"""
     status = getattr(exc.response, "status_code", 200) or 200
-    error = exc.response.get("error") if exc.response is not None else None
-    return status < 500 and status != 429 and error not in SLACK_FAILED
+    error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+    return status == 200 and error in SLACK_REFUSED
 
 
 @dataclass

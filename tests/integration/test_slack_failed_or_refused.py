@@ -1,10 +1,11 @@
 """Every message a background loop sends, when Slack fails to take it and when Slack
 refuses it for good, on SQLite and PostgreSQL.
 
-Failed (a 5xx or 429 after the client's retries, or an error that says Slack itself
-failed): the pass ends with the error, nothing is marked sent, and the next pass sends it
-once. Refused for good (the bot is not in the channel): one warning, marked, never asked
-again. Before, both loops took a 5xx for a refusal and the message was never sent.
+Failed (a 5xx or 429 after the client's retries, an error that says Slack itself failed,
+a revoked token an operator can put right): the pass ends with the error, nothing is
+marked sent, and the next pass sends it once. Refused for good (the bot is not in the
+channel): one warning, marked, never asked again. Before, both loops took a 5xx for a
+refusal and the message was never sent.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ MESSAGES = [
 
 #: (status, error): Slack failed to take the message; asking again later may work.
 FAILED = [(500, "fatal"), (503, "service_unavailable"), (429, "ratelimited"),
-          (200, "internal_error")]  # fmt: skip
+          (200, "internal_error"), (200, "token_revoked")]  # fmt: skip
 #: Slack refused it for good.
 REFUSED = [(200, "not_in_channel"), (200, "channel_not_found")]
 
