@@ -36,6 +36,8 @@ from domain.faults.services import (
     join_storm,
     mark_storm_posted,
     record_posted,
+    storm_member_changed,
+    storms_to_post,
 )
 from skills.alarms import alarm_card, storm_card
 
@@ -89,8 +91,6 @@ class AlarmNotifier(Loop):
         self.interval_s = interval_s
         self.clock = clock
         self._posted: deque[datetime] = deque()  # new-alarm messages in the last minute
-        #: Storms whose summary is behind: kept across passes while Slack fails to take it.
-        self._storms: set[int] = set()
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -105,8 +105,12 @@ class AlarmNotifier(Loop):
                 if not work:
                     break
                 self._do(work, done)
-            for storm_id in sorted(self._storms):
-                self._post_storm(storm_id, done)
+            with self.sb.db.read() as s:
+                storms = storms_to_post(s)
+            for storm_id, revision in storms:
+                if self.stopping:
+                    break
+                self._post_storm(storm_id, revision, done)
             return done
 
     def _channel(self, severity: PerceivedSeverity) -> str:
@@ -139,7 +143,7 @@ class AlarmNotifier(Loop):
         return work
 
     def _do(self, work: list[_Work], done: Pass) -> None:
-        """Post and update; the storms whose summary needs refreshing go in `_storms`."""
+        """Post and update; a storm an alarm joins or changes in is marked behind."""
         now = self.clock()
         while self._posted and self._posted[0] <= now - MINUTE:
             self._posted.popleft()
@@ -148,7 +152,7 @@ class AlarmNotifier(Loop):
         with self.sb.db.read() as s:
             storm = current_storm(s, now)
         if new and (storm is not None or len(self._posted) + len(new) > limit):
-            self._storms.add(join_storm(self.sb.db, [(w.alarm_id, w.revision) for w in new], now))
+            join_storm(self.sb.db, [(w.alarm_id, w.revision) for w in new], now)
             done.stormed += len(new)
             work = [w for w in work if w.action != "post"]
         for w in work:
@@ -156,8 +160,7 @@ class AlarmNotifier(Loop):
                 break
             if w.action == "storm":
                 assert w.storm_id is not None
-                self._storms.add(w.storm_id)
-                self._mark(w)
+                storm_member_changed(self.sb.db, w.alarm_id, w.revision, w.storm_id)
             elif w.action == "skip" or not w.channel:
                 done.skipped += 1
                 self._mark(w)
@@ -196,11 +199,10 @@ class AlarmNotifier(Loop):
     def _mark(self, w: _Work, *, channel: str | None = None, ts: str | None = None) -> None:
         record_posted(self.sb.db, w.alarm_id, w.revision, channel=channel, ts=ts)
 
-    def _post_storm(self, storm_id: int, done: Pass) -> None:
+    def _post_storm(self, storm_id: int, revision: int, done: Pass) -> None:
         with self.sb.db.read() as s:
             summary = storm_summary(s, storm_id)
         if summary is None:
-            self._storms.discard(storm_id)
             return
         storm = summary.storm
         critical = summary.severity.get(PerceivedSeverity.CRITICAL.value, 0)
@@ -211,7 +213,7 @@ class AlarmNotifier(Loop):
                 self.outbound.update(storm.slack_channel, storm.slack_ts, message).result(
                     timeout=SEND_TIMEOUT_S
                 )
-                self._storms.discard(storm_id)
+                mark_storm_posted(self.sb.db, storm_id, revision)
                 return
             channel = self._channel(
                 PerceivedSeverity.CRITICAL if critical else PerceivedSeverity.MAJOR
@@ -219,10 +221,11 @@ class AlarmNotifier(Loop):
             posted = self.outbound.post(channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
             if not refused_for_good(exc):
-                raise  # kept in _storms: sent at a later pass
+                raise  # still behind in the database: sent at a later pass
             log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
-            self._storms.discard(storm_id)
+            mark_storm_posted(self.sb.db, storm_id, revision)
             return
-        self._storms.discard(storm_id)
         metrics.ALARM_MESSAGES.labels("storm").inc()
-        mark_storm_posted(self.sb.db, storm.id, channel=posted.get("channel"), ts=posted.get("ts"))
+        mark_storm_posted(
+            self.sb.db, storm_id, revision, channel=posted.get("channel"), ts=posted.get("ts")
+        )

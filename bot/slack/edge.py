@@ -92,7 +92,9 @@ class SlackEdge:
             if cached is None or cached[0] < time.monotonic():
                 ttl = GROUP_TTL_S
                 try:
-                    users = self.client.usergroups_users_list(usergroup=group).get("users", [])
+                    users: list[str] = self.client.usergroups_users_list(usergroup=group).get(
+                        "users", []
+                    )
                 except SlackApiError as exc:
                     # Nobody gets the group's roles while it cannot be read, and it is
                     # asked again soon, not after the whole TTL.

@@ -85,6 +85,10 @@ class AlarmStorm(Base):
     last_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     slack_channel: Mapped[str | None] = mapped_column(sa.String(32))
     slack_ts: Mapped[str | None] = mapped_column(sa.String(32))
+    #: Bumped whenever an alarm joins or one in it changes; the summary in chat shows
+    #: `posted_revision`, so a summary still owed survives a restart or a new replica.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    posted_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def ref(self) -> str:

@@ -622,14 +622,50 @@ def join_storm(db: Database, alarms: Sequence[tuple[int, int]], now: datetime) -
             s.add(storm)
             s.flush()
         storm.last_at = now
+        storm.revision = (storm.revision or 0) + 1
         for alarm_id, revision in alarms:
             mark_posted(s, alarm_id, revision, storm_id=storm.id)
         return storm.id
 
 
-def mark_storm_posted(db: Database, storm_id: int, *, channel: str | None, ts: str | None) -> None:
-    """Record where a storm's summary was posted, so later passes update it in place."""
+def storm_member_changed(db: Database, alarm_id: int, revision: int, storm_id: int) -> None:
+    """An alarm in a storm changed: its change is told by the storm's summary, which is
+    now behind. One transaction."""
     with db.transaction() as s:
-        storm = s.get(AlarmStorm, storm_id)
-        if storm is not None:
-            storm.slack_channel, storm.slack_ts = channel, ts
+        mark_posted(s, alarm_id, revision)
+        s.execute(
+            sa.update(AlarmStorm)
+            .where(AlarmStorm.id == storm_id)
+            .values(revision=AlarmStorm.revision + 1)
+        )
+
+
+def storms_to_post(session: Session) -> list[tuple[int, int]]:
+    """(storm id, revision) of the storms whose chat summary is behind, oldest first."""
+    rows = session.execute(
+        sa.select(AlarmStorm.id, AlarmStorm.revision)
+        .where(AlarmStorm.revision > AlarmStorm.posted_revision)
+        .order_by(AlarmStorm.id)
+    )
+    return [(storm_id, revision) for storm_id, revision in rows]
+
+
+def mark_storm_posted(
+    db: Database,
+    storm_id: int,
+    revision: int,
+    *,
+    channel: str | None = None,
+    ts: str | None = None,
+) -> None:
+    """Record that the storm's summary shows `revision` (never moving it backwards), and
+    where it was posted, so later passes update it in place."""
+    values: dict[str, Any] = {"posted_revision": revision}
+    if ts is not None:
+        values |= {"slack_channel": channel, "slack_ts": ts}
+    with db.transaction() as s:
+        s.execute(
+            sa.update(AlarmStorm)
+            .where(AlarmStorm.id == storm_id, AlarmStorm.posted_revision < revision)
+            .values(**values)
+        )
