@@ -339,7 +339,14 @@ class OperatingPoint:
                 "share it was trained on (train it again to have it)"
             )
         truth = f" (labels: {self.fraudulent / max(self.lines, 1):.2%})" if self.lines else ""
-        if self.flagged and self.expected_precision is not None:
+        if self.flagged and self.lines and self.estimated_prevalence * self.lines < 0.5:
+            # EM settled at (nearly) no fraud while lines are flagged: the re-weighted
+            # scores would call every flag false, which the flags themselves deny.
+            expected = (
+                "expected precision - (the scores put fraud at under one line here, "
+                "too few to estimate from)"
+            )
+        elif self.flagged and self.expected_precision is not None:
             expected = f"expected precision {self.expected_precision:.3f}"
         else:
             expected = "expected precision - (nothing flagged)"

@@ -85,3 +85,19 @@ def test_all_zero_scores_estimate_no_fraud() -> None:
     assert estimate_prior_shift(np.zeros(1_000), TRAIN_SHARE).prevalence == pytest.approx(
         0, abs=1e-8
     )
+
+
+def test_a_share_estimated_at_under_one_line_gives_no_expected_precision() -> None:
+    """9,999 scores at the floor and one flagged line: EM settles at (nearly) no fraud,
+    which would re-weight the flagged line to 0; it says it cannot estimate instead of
+    printing an expected precision of 0.000 beside a 0.99 flag (a review finding)."""
+    score = np.full(10_000, 5e-4)
+    score[0] = 0.99
+    y = np.zeros(10_000, dtype=bool)
+    y[0] = True
+    point, _ = measure_operating_point(score, y, 0.7, 0.01, train_prior=TRAIN_SHARE)
+    assert point.flagged == 1 and point.estimated_prevalence is not None
+    assert point.estimated_prevalence * 10_000 < 0.5
+    text = "\n".join(point.lines_of_text())
+    assert "expected precision - (the scores put fraud at under one line here" in text
+    assert "expected precision 0.000" not in text
