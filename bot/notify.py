@@ -7,8 +7,9 @@ alarms in a minute than `alerts.storm_per_minute` are reported in one storm summ
 updated while the storm lasts.
 
 A message Slack refused for good (the bot is not in the channel) is one warning and is
-not asked again; one Slack failed to take (a 5xx or 429 after the client's retries) ends
-the pass, so the loop backs off and the alarm, still behind, is sent at a later pass.
+not asked again; one Slack failed to take (a 5xx or 429 after the client's retries) stays
+behind and is sent at a later pass. It ends the pass when nothing in it got through (the
+loop backs off); else it is tried after the others, so it never holds them up (`Sends`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.bootstrap import Switchboard
-from bot.outbound import Outbound, refused_for_good
+from bot.outbound import Outbound, Sends, refused_for_good
 from bot.render.blockkit import to_message
 from bot.worker import Loop
 from domain.db import utcnow
@@ -62,6 +63,10 @@ class _Work:
     storm_id: int | None = None
 
 
+def _key(w: _Work) -> str:
+    return f"alarm {w.alarm_id}"
+
+
 @dataclass
 class Pass:
     """What one pass did."""
@@ -91,6 +96,9 @@ class AlarmNotifier(Loop):
         self.interval_s = interval_s
         self.clock = clock
         self._posted: deque[datetime] = deque()  # new-alarm messages in the last minute
+        #: Messages Slack failed to take while it took others (`Sends`).
+        self._stuck: dict[str, bool] = {}
+        self._sends = Sends(self._stuck, self.name)
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -100,17 +108,19 @@ class AlarmNotifier(Loop):
             if not held:
                 return None
             done = Pass()
+            self._sends = sends = Sends(self._stuck, self.name)
             while not self.stopping:
-                work = self._read()
+                work = [w for w in self._read() if _key(w) not in sends.failed]
                 if not work:
                     break
-                self._do(work, done)
+                self._do([work[i] for i in sends.last([_key(w) for w in work])], done)
             with self.sb.db.read() as s:
                 storms = storms_to_post(s)
-            for storm_id, revision in storms:
+            keys = [f"storm {storm_id}" for storm_id, _ in storms]
+            for i in sends.last(keys):
                 if self.stopping:
                     break
-                self._post_storm(storm_id, revision, done)
+                self._post_storm(*storms[i], done)
             return done
 
     def _channel(self, severity: PerceivedSeverity) -> str:
@@ -178,12 +188,16 @@ class AlarmNotifier(Loop):
                 self.outbound.update(w.channel, w.ts, message).result(timeout=SEND_TIMEOUT_S)
                 done.updated += 1
                 metrics.ALARM_MESSAGES.labels("updated").inc()
+                self._sends.ok(_key(w))
                 self._mark(w)
                 return
             posted = self.outbound.post(w.channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
             if not refused_for_good(exc):
-                raise  # Slack failed to take it: the pass ends, the alarm stays behind
+                # Slack failed to take it: it stays behind (Sends: the pass may end).
+                self._sends.failure(_key(w), exc)
+                return
+            self._sends.ok(_key(w))
             # Slack said no for good (the bot is not in the channel, the message is
             # gone): say so and move on rather than ask again every pass.
             log.warning("alarm message for %s not sent: %s", w.alarm_id, exc.response.get("error"))
@@ -191,6 +205,7 @@ class AlarmNotifier(Loop):
             metrics.ALARM_MESSAGES.labels("failed").inc()
             self._mark(w)
             return
+        self._sends.ok(_key(w))
         self._posted.append(now)
         done.posted += 1
         metrics.ALARM_MESSAGES.labels("posted").inc()
@@ -213,6 +228,7 @@ class AlarmNotifier(Loop):
                 self.outbound.update(storm.slack_channel, storm.slack_ts, message).result(
                     timeout=SEND_TIMEOUT_S
                 )
+                self._sends.ok(f"storm {storm_id}")
                 mark_storm_posted(self.sb.db, storm_id, revision)
                 return
             channel = self._channel(
@@ -220,11 +236,14 @@ class AlarmNotifier(Loop):
             )
             posted = self.outbound.post(channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
-            if not refused_for_good(exc):
-                raise  # still behind in the database: sent at a later pass
+            if not refused_for_good(exc):  # still behind in the database (Sends)
+                self._sends.failure(f"storm {storm_id}", exc)
+                return
+            self._sends.ok(f"storm {storm_id}")
             log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
             mark_storm_posted(self.sb.db, storm_id, revision)
             return
+        self._sends.ok(f"storm {storm_id}")
         metrics.ALARM_MESSAGES.labels("storm").inc()
         mark_storm_posted(
             self.sb.db, storm_id, revision, channel=posted.get("channel"), ts=posted.get("ts")

@@ -40,7 +40,7 @@ from slack_sdk.errors import SlackApiError
 from automation.provisioning import Provisioner
 from bot import webhooks
 from bot.bootstrap import Switchboard
-from bot.outbound import Outbound, SlackNotConfigured, refused_for_good
+from bot.outbound import Outbound, Sends, SlackNotConfigured, refused_for_good
 from bot.render.blockkit import to_message
 from bot.webhooks import Rejected
 from bot.worker import Loop
@@ -308,6 +308,8 @@ class OrderWorker(Loop):
         self.outbound = outbound
         self.clock = clock
         self.provisioner = provisioner or sb.services.provisioner
+        #: Messages Slack failed to take while it took others (`Sends`).
+        self._stuck: dict[str, bool] = {}
         self.interval_s = sb.settings.orders.worker_interval_s
 
     def run_once(self) -> WorkerPass | None:
@@ -317,8 +319,9 @@ class OrderWorker(Loop):
                 return None
             done = WorkerPass()
             done.provisioned = len(self.provisioner.run_pending())
-            self._announce(done, self._orders_due() + self._credits_due())
-            self._tell(done, self._order_outcomes() + self._credit_outcomes())
+            sends = Sends(self._stuck, self.name)
+            self._announce(done, self._orders_due() + self._credits_due(), sends)
+            self._tell(done, self._order_outcomes() + self._credit_outcomes(), sends)
             return done
 
     # -- what is due ---------------------------------------------------------------------
@@ -397,9 +400,10 @@ class OrderWorker(Loop):
 
     # -- sending ------------------------------------------------------------------------
 
-    def _announce(self, done: WorkerPass, due: list[ChannelDue]) -> None:
+    def _announce(self, done: WorkerPass, due: list[ChannelDue], sends: Sends) -> None:
         """Post what has no message yet and update the rest in place, each once."""
-        for item in due:
+        for i in sends.last([item.what for item in due]):
+            item = due[i]
             message = to_message(item.card)
             posted: dict[str, Any] = {}
             try:
@@ -408,24 +412,30 @@ class OrderWorker(Loop):
                         timeout=SEND_TIMEOUT_S
                     )
                     done.updated += 1
+                    sends.ok(item.what)
                 elif item.post_to:
                     resp = self.outbound.post(item.post_to, message).result(timeout=SEND_TIMEOUT_S)
                     posted = {"channel": resp.get("channel"), "ts": resp.get("ts")}
                     done.posted += 1
+                    sends.ok(item.what)
                 # else: decided before it was ever posted; nothing to show or update.
             except SlackNotConfigured:
                 return  # said once by the outbound; everything stays due until Slack is set
             except SlackApiError as exc:
                 if not refused_for_good(exc):
-                    raise  # Slack failed to take it: the pass ends, the item stays due
+                    sends.failure(item.what, exc)  # stays due; the pass may end (Sends)
+                    continue
                 # Slack said no for good (not in the channel): asking again would not
-                # change it. Slack not reached or failing ends the pass: it stays due.
+                # change it. Slack not reached ends the pass: it stays due.
+                sends.ok(item.what)
                 log.warning("%s message not sent: %s", item.what, exc.response.get("error"))
             item.mark(posted.get("channel"), posted.get("ts"))
 
-    def _tell(self, done: WorkerPass, due: list[OutcomeDue]) -> None:
+    def _tell(self, done: WorkerPass, due: list[OutcomeDue], sends: Sends) -> None:
         """A direct message to each requester, once."""
-        for item in due:
+        keys = [f"{item.what} to {item.requester}" for item in due]
+        for i in sends.last(keys):
+            item, key = due[i], keys[i]
             user = self._slack_id(item.requester)
             if user is not None:
                 try:
@@ -433,11 +443,14 @@ class OrderWorker(Loop):
                         timeout=SEND_TIMEOUT_S
                     )
                     done.told += 1
+                    sends.ok(key)
                 except SlackNotConfigured:
                     return  # said once by the outbound; the requesters are told later
                 except SlackApiError as exc:
                     if not refused_for_good(exc):
-                        raise  # Slack failed to take it: the requester is told later
+                        sends.failure(key, exc)  # told later; the pass may end (Sends)
+                        continue
+                    sends.ok(key)
                     log.warning(
                         "could not tell %s about %s: %s",
                         item.requester,

@@ -73,6 +73,52 @@ def refused_for_good(exc: SlackApiError) -> bool:
     return status == 200 and error in SLACK_REFUSED
 
 
+class Sends:
+    """One pass's messages, so that one message Slack keeps failing to take does not hold
+    up the rest of its loop.
+
+    A failure (see `refused_for_good`) before anything in the pass got through may mean
+    Slack is failing: it ends the pass, the loop backs off and says so once. A failure
+    after something got through is that message's own: it stays due and is skipped until
+    the next pass, warned about once. Either way the message is tried after the others
+    from then on (`last`), so a message that keeps failing never holds up the rest.
+    `stuck` (key -> warned) is the loop's, kept across passes in memory.
+    """
+
+    def __init__(self, stuck: dict[str, bool], who: str) -> None:
+        self.stuck = stuck
+        self.who = who
+        self.sent = 0
+        #: Failed in this pass: not tried again until the next.
+        self.failed: set[str] = set()
+
+    def last(self, keys: list[str]) -> list[int]:
+        """The order to send in: fresh messages first, the stuck ones after."""
+        return sorted(range(len(keys)), key=lambda i: keys[i] in self.stuck)
+
+    def ok(self, key: str) -> None:
+        """`key` got through (or was refused for good: done either way)."""
+        self.sent += 1
+        self.stuck.pop(key, None)
+
+    def failure(self, key: str, exc: SlackApiError) -> None:
+        """Slack failed to take `key`: end the pass, or skip it until the next pass."""
+        warned = self.stuck.get(key, False)
+        self.stuck[key] = warned
+        if not self.sent:
+            raise exc
+        self.failed.add(key)
+        if not warned:
+            self.stuck[key] = True
+            log.warning(
+                "%s: %s not sent, Slack failed to take it (%s) while it took others; "
+                "tried again at the next pass",
+                self.who,
+                key,
+                exc.response.get("error") if isinstance(exc.response.data, dict) else None,
+            )
+
+
 @dataclass
 class _Item:
     channel: str

@@ -52,7 +52,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.usergroups: dict[str, list[str]] = {}
-        self._failures: dict[str, list[tuple[int, int, str | None]]] = {}
+        self._failures: dict[str, list[tuple[int, int, str | None, str | None]]] = {}
         self._rejections_expected = False
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
@@ -102,12 +102,16 @@ class FakeSlack:
         retry_after: int = 1,
         times: int = 1,
         error: str | None = None,
+        text: str | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` with an error status and `error`
         (by default "ratelimited" for a 429, else "fatal"). Slack refuses a call for good
-        with status 200 and an error such as "not_in_channel"."""
+        with status 200 and an error such as "not_in_channel". With `text`, only calls whose
+        text contains it fail (one message among others)."""
         with self._lock:
-            self._failures.setdefault(method, []).extend([(status, retry_after, error)] * times)
+            self._failures.setdefault(method, []).extend(
+                [(status, retry_after, error, text)] * times
+            )
 
     def expect_rejections(self) -> None:
         """This test sends what Slack refuses on purpose: do not fail it for that."""
@@ -269,7 +273,7 @@ class FakeSlack:
                     return
                 method = path[len("/api/") :]
                 params = _params(raw, headers.get("content-type", ""))
-                failure = fake._failure(method)
+                failure = fake._failure(method, params)
                 if failure is not None:
                     status, retry_after, error = failure
                     error = error or ("ratelimited" if status == 429 else "fatal")
@@ -300,10 +304,14 @@ class FakeSlack:
 
         return Handler
 
-    def _failure(self, method: str) -> tuple[int, int, str | None] | None:
+    def _failure(self, method: str, params: dict[str, Any]) -> tuple[int, int, str | None] | None:
         with self._lock:
-            queue = self._failures.get(method)
-            return queue.pop(0) if queue else None
+            queue = self._failures.get(method) or []
+            for i, (status, retry_after, error, text) in enumerate(queue):
+                if text is None or text in str(params.get("text", "")):
+                    del queue[i]
+                    return status, retry_after, error
+            return None
 
     def _record(
         self,
