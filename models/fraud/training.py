@@ -190,13 +190,10 @@ def shift_prior(score: np.ndarray, train_prior: float, prior: float) -> np.ndarr
 class PriorShift:
     """The fraudulent share of unlabelled scored lines, estimated from their scores alone."""
 
-    #: The share the scores are calibrated to (the training rows').
-    train_prior: float
     #: The estimated share among the scored lines.
     prevalence: float
     #: Each line's score re-weighted to `prevalence`: its probability of fraud there.
     adjusted: np.ndarray
-    rounds: int
 
 
 def estimate_prior_shift(score: np.ndarray, train_prior: float) -> PriorShift:
@@ -208,18 +205,17 @@ def estimate_prior_shift(score: np.ndarray, train_prior: float) -> PriorShift:
     """
     score = np.clip(np.asarray(score, dtype=np.float64), 0.0, 1.0)
     if len(score) == 0:
-        return PriorShift(train_prior, 0.0, score, 0)
-    prior, rounds = train_prior, 0
+        return PriorShift(0.0, score)
+    prior = train_prior
     adjusted = shift_prior(score, train_prior, prior)
-    while rounds < EM_ROUNDS:
-        rounds += 1
+    for _ in range(EM_ROUNDS):
         new = float(adjusted.mean())
         adjusted = shift_prior(score, train_prior, new)
         settled = abs(new - prior) < EM_TOLERANCE
         prior = new
         if settled:
             break
-    return PriorShift(train_prior, prior, adjusted, rounds)
+    return PriorShift(prior, adjusted)
 
 
 # -- the evaluation suite: independent worlds, the desk's operating point -------------------
