@@ -27,9 +27,9 @@ from bot.bootstrap import Switchboard
 from bot.outbound import Outbound, Sends, refused_for_good
 from bot.render.blockkit import to_message
 from bot.worker import Loop
-from domain.db import utcnow
+from domain.db import make_ref, utcnow
 from domain.faults.choices import AlarmState, PerceivedSeverity
-from domain.faults.models import Alarm
+from domain.faults.models import Alarm, AlarmStorm
 from domain.faults.queries import alarm_view, storm_summary
 from domain.faults.services import (
     alarms_to_post,
@@ -64,7 +64,12 @@ class _Work:
 
 
 def _key(w: _Work) -> str:
-    return f"alarm {w.alarm_id}"
+    """How the log names an alarm's message (its ref, as people know it)."""
+    return f"alarm {make_ref(Alarm.ref_prefix, w.alarm_id)}"
+
+
+def _storm_key(storm_id: int) -> str:
+    return f"storm summary {make_ref(AlarmStorm.ref_prefix, storm_id)}"
 
 
 @dataclass
@@ -116,7 +121,7 @@ class AlarmNotifier(Loop):
                 self._do([work[i] for i in sends.last([_key(w) for w in work])], done)
             with self.sb.db.read() as s:
                 storms = storms_to_post(s)
-            keys = [f"storm {storm_id}" for storm_id, _ in storms]
+            keys = [_storm_key(storm_id) for storm_id, _ in storms]
             for i in sends.last(keys):
                 if self.stopping:
                     break
@@ -228,7 +233,7 @@ class AlarmNotifier(Loop):
                 self.outbound.update(storm.slack_channel, storm.slack_ts, message).result(
                     timeout=SEND_TIMEOUT_S
                 )
-                self._sends.ok(f"storm {storm_id}")
+                self._sends.ok(_storm_key(storm_id))
                 mark_storm_posted(self.sb.db, storm_id, revision)
                 return
             channel = self._channel(
@@ -237,13 +242,13 @@ class AlarmNotifier(Loop):
             posted = self.outbound.post(channel, message).result(timeout=SEND_TIMEOUT_S)
         except SlackApiError as exc:
             if not refused_for_good(exc):  # still behind in the database (Sends)
-                self._sends.failure(f"storm {storm_id}", exc)
+                self._sends.failure(_storm_key(storm_id), exc)
                 return
-            self._sends.ok(f"storm {storm_id}")
+            self._sends.ok(_storm_key(storm_id))
             log.warning("storm summary %s not sent: %s", storm.ref, exc.response.get("error"))
             mark_storm_posted(self.sb.db, storm_id, revision)
             return
-        self._sends.ok(f"storm {storm_id}")
+        self._sends.ok(_storm_key(storm_id))
         metrics.ALARM_MESSAGES.labels("storm").inc()
         mark_storm_posted(
             self.sb.db, storm_id, revision, channel=posted.get("channel"), ts=posted.get("ts")

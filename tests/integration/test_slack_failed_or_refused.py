@@ -184,7 +184,7 @@ def test_a_message_slack_keeps_failing_does_not_hold_up_the_rest(
         assert ["FanFailure" in c.params["text"] for c in delivered] == [True]
         (warning,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
         assert warning.getMessage() == (
-            "alarm-notifier: alarm 1 not sent, Slack failed to take it (internal_error) "
+            "alarm-notifier: alarm A-1 not sent, Slack failed to take it (internal_error) "
             "while it took others; tried again at the next pass"
         )
         assert run() is not None  # Slack takes it now
