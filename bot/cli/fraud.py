@@ -32,7 +32,7 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
         read_usage_csv,
         usage_from_db,
     )
-    from models.fraud.synthetic import synthetic_usage, training_draws
+    from models.fraud.synthetic import training_usage
 
     if args.input:
         if not args.labels:
@@ -60,7 +60,7 @@ def _fraud_data(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any,
                 "the database holds no usage records", hint="seed it first: switchboard seed"
             )
         return pl.concat(frames), labels, f"database {db!r}"
-    frame, labels = synthetic_usage(args.lines, args.seed, draws=training_draws(args.lines))
+    frame, labels = training_usage(args.lines, args.seed)
     return frame, labels, f"synthetic demo usage, {_synthetic_lines(args.lines)}, seed {args.seed}"
 
 
@@ -176,9 +176,9 @@ def _train_without(args: argparse.Namespace, settings: Settings, kind: str) -> A
     import polars as pl
 
     from models.fraud import train
-    from models.fraud.synthetic import synthetic_usage, training_draws
+    from models.fraud.synthetic import training_usage
 
-    frame, labels = synthetic_usage(args.lines, args.seed, draws=training_draws(args.lines))
+    frame, labels = training_usage(args.lines, args.seed)
     gone = labels.filter(pl.col("kind") == kind)["subscriber"]
     with out.status(f"training on the demo generator without {kind}"):
         return train(
@@ -330,10 +330,10 @@ def cmd_fraud_score(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_fraud_export(args: argparse.Namespace, settings: Settings) -> int:
     from models.fraud import write_labels_csv, write_usage_csv
-    from models.fraud.synthetic import synthetic_usage, training_draws
+    from models.fraud.synthetic import training_usage
 
     if args.synthetic:
-        frame, labels = synthetic_usage(args.lines, args.seed, draws=training_draws(args.lines))
+        frame, labels = training_usage(args.lines, args.seed)
         records = write_usage_csv([frame], args.usage)
         source = f"synthetic demo usage, {_synthetic_lines(args.lines)}, seed {args.seed}"
     else:

@@ -138,6 +138,11 @@ def training_draws(lines: int) -> int:
     return max(1, min(MAX_DRAWS, lines // LINES_PER_DRAW))
 
 
+def training_usage(lines: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`fraud train`'s generated data: `lines` lines in `training_draws(lines)` draws."""
+    return synthetic_usage(lines, seed, draws=training_draws(lines))
+
+
 def draw_seeds(seed: int, draws: int) -> list[int]:
     """The seed of each of `draws` chunks: `seed` itself for one, else derived from it."""
     if draws == 1:
