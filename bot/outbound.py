@@ -63,14 +63,18 @@ SLACK_REFUSED = frozenset(
 )
 
 
+def _error(exc: SlackApiError) -> str | None:
+    """Slack's error code in its answer (None when the answer was not Web API JSON)."""
+    return exc.response.get("error") if isinstance(exc.response.data, dict) else None
+
+
 def refused_for_good(exc: SlackApiError) -> bool:
     """Whether Slack refused a message for good (see SLACK_REFUSED), as opposed to failing
     to take it. A loop marks a refused message done with one warning, and ends its pass on
     a failed one, which stays due: the loop backs off and asks again. (Slack says a
     `fatal_error` may have done part of the work, so a message can, rarely, show twice.)"""
     status = getattr(exc.response, "status_code", 200) or 200
-    error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-    return status == 200 and error in SLACK_REFUSED
+    return status == 200 and _error(exc) in SLACK_REFUSED
 
 
 class Sends:
@@ -115,7 +119,7 @@ class Sends:
                 "tried again at the next pass",
                 self.who,
                 key,
-                exc.response.get("error") if isinstance(exc.response.data, dict) else None,
+                _error(exc),
             )
 
 
