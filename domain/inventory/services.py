@@ -92,5 +92,3 @@ def device_named(session: Session, text: str) -> Device | None:
             hint="name the device by its hostname",
         )
     return found[0] if found else None
-
-
