@@ -313,9 +313,9 @@ class FraudModel:
 
     def supervised_score(self, X: np.ndarray) -> np.ndarray:
         # OpenMP inside the trees opens a parallel region per tree (600 of them), whose
-        # spinning threads cost five times the CPU of one thread, more on a machine shared
-        # with other work: each core instead predicts a range of rows on one thread (the
-        # same numbers: rows are independent). Its time shows in `fraud incremental`.
+        # threads spin between regions: each core instead predicts a range of rows on one
+        # thread (the same numbers: rows are independent). Its time and CPU show in
+        # `fraud incremental`.
         def predict(rows: np.ndarray) -> np.ndarray:
             return self.classifier_.predict_proba(rows)[:, 1]
 
