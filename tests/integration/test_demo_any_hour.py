@@ -1,7 +1,11 @@
 """`make demo` works at any hour: seeded at 03:55 UTC the demo once dated payments at
 08:28 the same day and refused them as "not come yet". Seeding now takes the latest day
 whose data is all in the past, so at every hour, in an operator zone east or west of
-UTC, nothing seeded lies in the future and the demo starts (rated, billed)."""
+UTC, nothing seeded lies in the future and the demo starts (rated, billed).
+
+Every hour runs `make demo`'s seeding on the small test scale (the times come from the
+seed's timeline, not from how many rows there are); each database seeds the whole demo
+once."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from domain.demo.seed import seed
 from domain.demo.timeline import Timeline, latest_as_of
 from domain.errors import DomainError
 from domain.schema import metadata
+from tests.world import SMALL
 
 DAY = date(2026, 12, 2)
 #: Times meant to lie ahead of when they were written down.
@@ -64,10 +69,6 @@ HOURS = [
     ("Pacific/Honolulu", 0, 1),
     ("Pacific/Honolulu", 12, 0),
 ]
-#: The seeded data depends on the seed and the as-of day only (the replay never reads the
-#: clock), so a whole demo is seeded once before the data's 10:00 UTC (the hour that
-#: failed) and once after it, in the two zones; the as-of day is checked at every hour.
-SEEDED = [("Asia/Kolkata", 3, 55), ("Pacific/Honolulu", 12, 0)]
 
 
 @pytest.mark.parametrize("zone,hour,minute", HOURS)
@@ -78,10 +79,11 @@ def test_every_hour_takes_a_day_whose_data_has_all_come(zone: str, hour: int, mi
     assert Timeline(day).now_at <= now
 
 
-@pytest.mark.parametrize("zone,hour,minute", SEEDED)
-def test_the_demo_seeds_and_starts_at_any_hour(
+def starts_with_nothing_from_the_future(
     db: Database, tmp_path: Path, zone: str, hour: int, minute: int
 ) -> None:
+    """`make demo`'s seeding at `hour`:`minute` UTC with the operator in `zone`: it seeds,
+    rates and bills, finds no fraud model, and leaves no time after now."""
     now = at(hour, minute)
     settings = load_settings(zone_config(tmp_path, zone), env={"SWITCHBOARD_DATABASE_URL": db.url})
     assert settings.billing.timezone == zone
@@ -107,6 +109,33 @@ def test_the_demo_seeds_and_starts_at_any_hour(
     expected = DAY if hour >= 10 else date(2026, 12, 1)
     assert latest_as_of(now) == expected
     assert Timeline(expected).now_at <= now
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("zone,hour,minute", HOURS)
+def test_the_demo_seeds_and_starts_at_any_hour(
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zone: str,
+    hour: int,
+    minute: int,
+) -> None:
+    # `make demo` as it runs, on the small scale: the same timeline, far fewer rows.
+    monkeypatch.setitem(SCALES, "demo", SMALL)
+    starts_with_nothing_from_the_future(db, tmp_path, zone, hour, minute)
+
+
+#: The whole demo, once on each database: at the hour that failed in the shipped zone, and
+#: after the data's 10:00 UTC west of UTC.
+WHOLE = [("sqlite", "Asia/Kolkata", 3, 55), ("postgresql", "Pacific/Honolulu", 12, 0)]
+
+
+@pytest.mark.parametrize("db,zone,hour,minute", WHOLE, indirect=["db"])
+def test_the_whole_demo_seeds_and_starts(
+    db: Database, tmp_path: Path, zone: str, hour: int, minute: int
+) -> None:
+    starts_with_nothing_from_the_future(db, tmp_path, zone, hour, minute)
 
 
 def test_the_latest_as_of_day_at_the_edges() -> None:
