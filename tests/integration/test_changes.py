@@ -22,9 +22,13 @@ from tests.world import lab_router
 CISCO = ["r1-mum", "r2-del", "r4-tn"]
 
 
-def workflow(db: Database, **policy: object) -> ChangeWorkflow:
+def workflow(
+    db: Database, command_timeout_s: float | None = None, **policy: object
+) -> ChangeWorkflow:
+    """The change workflow over the lab; `command_timeout_s` in place of the shipped one."""
     automation = AutomationSettings(**{"batch_size": 2, "workers": 8, **policy})
-    devices = DeviceSettings(username="netops", password="lab-pw", connect_timeout_s=5)
+    timeout = {} if command_timeout_s is None else {"command_timeout_s": command_timeout_s}
+    devices = DeviceSettings(username="netops", password="lab-pw", connect_timeout_s=5, **timeout)
     return ChangeWorkflow(db, automation, DeviceConnector.from_settings(devices))
 
 
@@ -122,7 +126,9 @@ def test_a_device_dropping_the_session_mid_change_is_rolled_back_alone(
 ) -> None:
     db, lab = lab_db
     before = lab.configs["r4-tn"].text()
-    flow = workflow(db)
+    # A session that dies is noticed when a read gets no answer in command_timeout_s (the
+    # lab answers a command in well under a second): 5 s instead of the shipped 30 s.
+    flow = workflow(db, command_timeout_s=5)
     change, _ = flow.plan("syslog", CISCO, {"host": "10.0.1.11"}, "alice")
     # The session dies after one line of the change (the device reboots), then it answers.
     lab.configs["r4-tn"].faults.drop_after_lines = 1
