@@ -29,8 +29,9 @@ from models.fraud.training import (
     thin_fraud,
 )
 
-#: Bumped when a saved model cannot be read by this code (2: three more features).
-ARTIFACT_FORMAT = 2
+#: Bumped when a saved model cannot be read by this code (2: three more features; 3: the
+#: office-hours share).
+ARTIFACT_FORMAT = 3
 #: Trailing windows (days; 0 = all) every line is seen over in training, and a
 #: quieter copy of the fraud: the model learns the shape of a pattern, not one scale.
 TRAIN_WINDOWS = (0, 14, 7)
@@ -251,6 +252,7 @@ _FEATURE_NOTES = {
     "unanswered_out_share": "share of outgoing calls nobody answered (0 seconds)",
     "weekend_out_share": "share of outgoing calls and SMS on Saturday or Sunday (local time)",
     "weekend_in_share": "share of incoming calls and SMS on Saturday or Sunday (local time)",
+    "office_hours_out_share": "share of outgoing calls and SMS on weekdays 09:00-18:00 local time",
 }
 
 

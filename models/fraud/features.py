@@ -18,7 +18,8 @@ and the ordinary look-alikes that must stay quiet: business lines (many calls, b
 a contact book, and answered), migrant workers' families (one long call a day to the
 same Gulf numbers), travellers (roaming, but calling home), heavy data users, night
 workers (everything shifted, incoming too), device upgrades (a new handset on the
-same cells, same behaviour).
+same cells, same behaviour), contact centres (hundreds of calls to new numbers, but in
+office hours on weekdays, some unanswered, customers calling in, no data).
 
 `FeatureBuilder.add(frame)` folds a chunk of records into partial aggregates keyed by
 subscriber (and by subscriber and counterpart, cell, handset, day, ten minutes);
@@ -40,6 +41,8 @@ DAY = 86_400
 #: Operator's local time (IST) for "night"; the CSV is UTC.
 LOCAL_OFFSET_S = 19_800
 NIGHT_HOURS = (0, 6)
+#: Local office hours on weekdays.
+OFFICE_HOURS = (9, 18)
 #: Destinations known for international revenue share fraud (ITU country codes as ISO
 #: 3166 alpha-2): the reference data's high-cost ranges plus other commonly abused ones.
 HIGH_COST_COUNTRIES = tuple(
@@ -99,6 +102,7 @@ FEATURES = (
     "unanswered_out_share",
     "weekend_out_share",
     "weekend_in_share",
+    "office_hours_out_share",
 )
 
 
@@ -142,6 +146,7 @@ _SUB_SUMS = (
     "vo_unans",
     "we_o",
     "we_i",
+    "oh_o",
 )
 _SEG_SUMS = ("n", "vo", "vi", "intl_o")
 
@@ -302,6 +307,7 @@ def partials_of(
         vo_unans=(s("vo") & (s("duration_s") == 0)).sum(),
         we_o=(o & s("weekend")).sum(),
         we_i=((s("vi") | s("si")) & s("weekend")).sum(),
+        oh_o=(o & ~s("weekend") & (hour >= OFFICE_HOURS[0]) & (hour < OFFICE_HOURS[1])).sum(),
     )
     outs = x.filter(o)
     cp = outs.group_by("subscriber", "cp", *d).agg(
@@ -561,6 +567,9 @@ def features_from_partials(
         # Weekday rhythm: offices and contact centres go quiet at the weekend.
         "weekend_out_share": s("we_o") / (outs + 1),
         "weekend_in_share": s("we_i") / (s("vi") + s("si") + 1),
+        # Office hours: a contact centre's or a PBX's calls keep them; a SIM box's follow
+        # the callers it relays, evenings and weekends included.
+        "office_hours_out_share": s("oh_o") / (outs + 1),
     }
     out = f.select(pl.col("subscriber"), *(e.cast(pl.Float64).alias(k) for k, e in exprs.items()))
     matrix = out.select(FEATURES).to_numpy().astype(np.float64)

@@ -148,6 +148,9 @@ FACTS: dict[str, object] = {
     "unanswered_out_share": lambda v: f"{v:.0%} of outgoing calls unanswered",
     "weekend_out_share": lambda v: f"{v:.0%} of outgoing calls and SMS at the weekend",
     "weekend_in_share": lambda v: f"{v:.0%} of incoming calls and SMS at the weekend",
+    "office_hours_out_share": lambda v: (
+        f"{v:.0%} of outgoing calls and SMS on weekdays between 09:00 and 18:00"
+    ),
 }
 #: Each kind's signature, strongest fact first.
 SIGNATURES = {

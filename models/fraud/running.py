@@ -71,9 +71,10 @@ from models.fraud.usage_csv import FRAME_SCHEMA
 log = logging.getLogger(__name__)
 
 #: 3: past tables merged over the days before today, holes below the mark; 4: the past
-#: cp table sorted by line and number (a run merges today's into it without sorting); a
-#: state of another format (or partial tables of other columns) is rebuilt, never read.
-STATE_FORMAT = 4
+#: cp table sorted by line and number (a run merges today's into it without sorting); 5:
+#: the office-hours count in the sub table; a state of another format (or partial tables
+#: of other columns) is rebuilt, never read.
+STATE_FORMAT = 5
 STATE_FILE = "state.json"
 #: Lines whose features are computed together (bounds the memory of a large run).
 FEATURE_GROUP = 16_000

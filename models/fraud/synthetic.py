@@ -25,6 +25,7 @@ from domain.demo.usage import Subscribers, generate_usage
 from models.fraud.lookalikes import answer_noise, lookalikes
 from models.fraud.usage_csv import frame_from_columns
 
+DAY = 86_400
 #: 2026-10-01 00:00 UTC.
 WINDOW_START = 1_790_812_800
 #: Lines of one draw of the generators' constants in `fraud train`'s data: enough for
@@ -34,6 +35,10 @@ LINES_PER_DRAW = 1_500
 #: contact centre with few incoming calls, and a model trained on it flags every such
 #: site; eight draws of 1,500 lines held up across training seeds where one did not.
 MAX_DRAWS = 8
+#: Share of SIM boxes whose gateway traffic is moved, thinned, onto an ordinary line.
+QUIET_SIM_BOXES = 0.4
+#: Gateway calls a day such a line makes on top of its own usage (low, high).
+QUIET_BOX_CALLS = (5.0, 60.0)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ def synthetic_usage(
     lookalike_share: float = 0.10,
     unanswered_high: float = 0.35,
     sim_box_variety: float = 0.5,
+    quiet_sim_boxes: float = QUIET_SIM_BOXES,
     shift: Shift | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(usage frame, labels `subscriber,kind,since`) for `subscribers` made-up lines.
@@ -119,6 +125,7 @@ def synthetic_usage(
             new_share=new_share,
             unanswered_high=unanswered_high,
             sim_box_variety=sim_box_variety,
+            quiet_sim_boxes=quiet_sim_boxes,
         )
         frames.append(frame)
         label_parts.append(labels)
@@ -168,6 +175,7 @@ def _one_draw(
     new_share: float,
     unanswered_high: float,
     sim_box_variety: float,
+    quiet_sim_boxes: float = 0.0,
 ) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
     """One chunk of `synthetic_usage`: (frame, labels, the demo lines' numbers).
 
@@ -212,6 +220,8 @@ def _one_draw(
     )
     if sim_box_variety > 0:
         frame = vary_sim_boxes(frame, labels, seed, share=sim_box_variety)
+    if quiet_sim_boxes > 0:
+        frame, labels = quiet_boxes(frame, labels, seed, share=quiet_sim_boxes)
     return frame, labels, subs.msisdn
 
 
@@ -279,6 +289,72 @@ def vary_sim_boxes(
         .sort("_i")
         .select(frame.columns)
     )
+
+
+def quiet_boxes(
+    frame: pl.DataFrame, labels: pl.DataFrame, seed: int, share: float = QUIET_SIM_BOXES
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """SIM boxes kept quiet: `share` of them hand a thin stream of their gateway calls
+    (`QUIET_BOX_CALLS` a day) to an ordinary line, which keeps its own life around it.
+
+    The line's owner goes on calling its contact book, texting and browsing from its own
+    handset and cells, and the gateway calls go out from them too: a SIM in a box that
+    is also someone's phone, or a box rotating through many SIMs so each looks busy but
+    ordinary. The chosen ordinary line is labelled `sim_box` from its first such call;
+    the SIM box line it came from keeps only its usage before `since`, as an ordinary line.
+    """
+    rng = np.random.default_rng([seed, 41])
+    s = pl.col
+    boxes = labels.filter(s("kind") == "sim_box")
+    pick = boxes.filter(pl.Series(rng.random(boxes.height) < share))
+    demo = frame.filter(~s("subscriber").str.starts_with("915"))["subscriber"].unique().sort()
+    owners = demo.filter(~demo.is_in(labels["subscriber"].implode())).to_numpy()
+    if pick.height == 0 or owners.size < pick.height:
+        return frame, labels
+    owner = rng.choice(owners, pick.height, replace=False)
+    plan = pick.select(
+        "subscriber",
+        "since",
+        _owner=pl.Series(owner),
+        _rate=pl.Series(rng.uniform(*QUIET_BOX_CALLS, pick.height)),
+    )
+    box = frame.join(plan, on="subscriber").filter(s("started_at") >= s("since"))
+    calls = box.filter((s("service") == "voice") & (s("direction") == "out"))
+    days = calls.group_by("subscriber").agg(
+        _days=((s("started_at").max() - s("since").first()) / DAY).clip(1.0), _n=pl.len()
+    )
+    calls = (
+        calls.join(days, on="subscriber")
+        .with_columns(_keep=pl.Series(rng.random(calls.height)) < s("_rate") * s("_days") / s("_n"))
+        .filter(s("_keep"))
+    )
+    # The owner's own handset and cells, drawn from its records.
+    own = (
+        frame.filter(s("subscriber").is_in(plan["_owner"].implode()))
+        .group_by("subscriber")
+        .agg(_imei=s("imei").mode().first(), _cells=s("cell_id").unique())
+    )
+    calls = calls.join(own.rename({"subscriber": "_owner"}), on="_owner")
+    pickc = rng.random(calls.height)
+    moved = calls.with_columns(
+        subscriber=s("_owner"),
+        imei=s("_imei"),
+        cell_id=s("_cells").list.get(
+            (pl.Series(pickc) * s("_cells").list.len()).floor().cast(pl.Int64)
+        ),
+    ).select(frame.columns)
+    gone = frame.join(plan.select("subscriber", "since"), on="subscriber", how="left")
+    kept = gone.filter(s("since").is_null() | (s("started_at") < s("since"))).select(frame.columns)
+    new_labels = moved.group_by("subscriber").agg(since=s("started_at").min())
+    labels = pl.concat(
+        [
+            labels.filter(~s("subscriber").is_in(plan["subscriber"].implode())),
+            new_labels.select("subscriber", kind=pl.lit("sim_box"), since="since"),
+        ],
+        how="vertical_relaxed",
+    )
+    out = pl.concat([kept, moved]).sort("started_at", maintain_order=True)
+    return out, labels.select(labels.columns)
 
 
 def lookalike_count(subscribers: int, lookalike_share: float = 0.10) -> int:

@@ -162,6 +162,21 @@ CASES = [
     ("swapper", "imei_shared_with", "its handset (IMEI) used by no other SIM"),
     ("data", "data_share", "75% of its records data sessions"),
     ("data", "weekend_out_share", "80% of outgoing calls and SMS at the weekend"),
+    (
+        "caller",
+        "office_hours_out_share",
+        "27% of outgoing calls and SMS on weekdays between 09:00 and 18:00",
+    ),
+    (
+        "roamer",
+        "office_hours_out_share",
+        "93% of outgoing calls and SMS on weekdays between 09:00 and 18:00",
+    ),
+    (
+        "data",
+        "office_hours_out_share",
+        "0% of outgoing calls and SMS on weekdays between 09:00 and 18:00",
+    ),
 ]
 
 
@@ -191,3 +206,25 @@ def test_international_sms_are_not_called_calls(values: dict[str, dict[str, floa
         words = FACTS[name](sms[name])  # type: ignore[operator]
         if "international" in words and "calls" in words and sms[name] > 0:
             assert "calls and SMS" in words or "calls or SMS" in words, words
+
+
+def test_office_hours_are_weekdays_09_to_18_local_time() -> None:
+    """Outgoing calls and SMS at the edges of office hours (IST), on a Friday and a
+    Saturday: 09:00 and 17:59 count, 08:59 and 18:00 do not, nor does the weekend;
+    incoming calls never do."""
+    friday = T0 + DAY - 19_800  # 00:00 IST on Friday 2026-10-02
+    saturday = friday + DAY
+    at = [(friday, 8 * 3600 + 3540, False), (friday, 9 * 3600, True)]
+    at += [(friday, 17 * 3600 + 3540, True), (friday, 18 * 3600, False)]
+    at += [(saturday, 12 * 3600, False)]
+    rows = [
+        _record("office", day + s, counterpart=f"9198000{k:05d}")
+        for k, (day, s, _) in enumerate(at)
+    ]
+    rows.append(_record("office", friday + 12 * 3600, "sms"))
+    rows.append(_record("office", friday + 12 * 3600, direction="in"))
+    frame = pl.DataFrame(rows, schema=FRAME_SCHEMA).sort("started_at")
+    f = FeatureBuilder(window=WINDOW).add_all([frame]).finish()
+    inside = sum(1 for *_, counted in at if counted) + 1  # and the SMS
+    outgoing = len(at) + 1
+    assert f.column("office_hours_out_share")[0] == pytest.approx(inside / (outgoing + 1))

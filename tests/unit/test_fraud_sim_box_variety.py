@@ -15,7 +15,9 @@ def _after(frame: pl.DataFrame, labels: pl.DataFrame, kind: str) -> pl.DataFrame
 
 
 def test_a_share_of_sim_boxes_keep_their_own_handsets_and_nothing_else_changes() -> None:
-    plain, labels = synthetic_usage(3000, 4, days=14, lookalike_share=0, sim_box_variety=0)
+    plain, labels = synthetic_usage(
+        3000, 4, days=14, lookalike_share=0, sim_box_variety=0, quiet_sim_boxes=0
+    )
     varied = vary_sim_boxes(plain, labels, 4, share=0.5)
     assert varied.columns == plain.columns and varied.height == plain.height
 
