@@ -67,6 +67,12 @@ NOVELTY_QUANTILE = 0.999
 #: go further past ordinary ranks first. At most 0.001: it survives a score kept to six
 #: places, and is too little to matter against a threshold.
 TIE_BREAK = 1e-3
+#: Summed log-ratios past the ordinary percentiles at which the tie-break is half-way: a
+#: line far past on many features still ranks apart from one a little less far.
+PAST_SCALE = 5.0
+#: Share of ordinary lines a faint line's facts are told against ("9 in 10").
+MOST = 0.9
+MOST_WORDS = "9 in 10"
 #: Features where fraud sits low (few answered calls, no data).
 _LOW = {"voice_in_per_out", "data_share"}
 _IS_LOW = np.isin(np.array(FEATURES), list(_LOW))
@@ -300,6 +306,9 @@ class FraudModel:
         normal, wn = X[~y], w[~y]
         self.normal_low_ = _weighted_quantiles(normal, wn, 0.01)
         self.normal_high_ = _weighted_quantiles(normal, wn, 0.99)
+        # What most ordinary lines show, for a line with nothing past the 1st/99th.
+        self.normal_most_low_ = _weighted_quantiles(normal, wn, 1 - MOST)
+        self.normal_most_high_ = _weighted_quantiles(normal, wn, MOST)
         self.normal_extreme_ = _weighted_quantiles(normal, wn, NOVELTY_QUANTILE)
         self.normal_scale_ = np.maximum(
             np.maximum(
@@ -355,8 +364,14 @@ class FraudModel:
         """The score: the larger part, ties broken by volume and cost past ordinary."""
         if len(X) == 0:
             return np.zeros(0)
-        past = np.tanh(self.exceedance(X).sum(axis=1) / 10)
-        return (1 - TIE_BREAK) * np.maximum(sup, nov) + TIE_BREAK * (1 + past) / 2
+        # Mostly what lies past ordinary: a SIM box's lack of SMS sits far below the
+        # percentiles on several features, and a signed sum alone squashed those lines
+        # together. A tenth is the signed sum, for lines with nothing past ordinary.
+        e = self.exceedance(X)
+        past = np.maximum(e, 0.0).sum(axis=1)
+        near = (1 + np.tanh(e.sum(axis=1) / 10)) / 2
+        tie = 0.9 * past / (past + PAST_SCALE) + 0.1 * near
+        return (1 - TIE_BREAK) * np.maximum(sup, nov) + TIE_BREAK * tie
 
     def likely_kind(self, X: np.ndarray) -> np.ndarray:
         if self.kind_classifier_ is None:
@@ -388,9 +403,16 @@ class FraudModel:
             head = sorted(past, reverse=True)[:3]
             pattern = f"closest to the {words} pattern"
         said = ", ".join(self._fact(row, n) for _, n in head)
-        out = [
-            f"{said}: {pattern}" if said else f"no single measure past ordinary lines: {pattern}"
-        ]
+        if said:
+            out = [f"{said}: {pattern}"]
+        elif beyond := self._beyond_most(row, kind):
+            # Nothing past the 1st/99th percentile: the facts past what most ordinary
+            # lines show, the kind's own first (quiet fraud is a sum of such facts).
+            told = ", ".join(self._fact(row, n) for n in beyond)
+            each = "each " if len(beyond) > 1 else ""
+            out = [f"{told} ({each}beyond what {MOST_WORDS} ordinary lines show): {pattern}"]
+        else:
+            out = [f"no single measure past ordinary lines: {pattern}"]
         used = set(SIGNATURES.get(kind, ())) | {n for _, n in head}
         others = sorted((d, n) for d, n in past if n not in used and d > 1)[::-1]
         out += [self._fact(row, n) for _, n in others[:2]]
@@ -401,6 +423,20 @@ class FraudModel:
             else:
                 out = [*unusual, "nearest known: " + rest[0], *rest[1:]][:4]
         return tuple(out)
+
+    def _beyond_most(self, row: np.ndarray, kind: str, most: int = 3) -> list[str]:
+        """Up to `most` FACTS features past what `MOST` of ordinary lines show, the
+        kind's signature first, then the furthest."""
+        scale = np.maximum(self.normal_most_high_ - self.normal_most_low_, 1e-6)
+        far = np.where(
+            _IS_LOW,
+            (self.normal_most_low_ - row) / scale,
+            (row - self.normal_most_high_) / scale,
+        )
+        own = SIGNATURES.get(kind, ())
+        names = [n for i, n in enumerate(FEATURES) if n in FACTS and far[i] > 0]
+        names.sort(key=lambda n: (n not in own, -far[FEATURES.index(n)]))
+        return names[:most]
 
     @staticmethod
     def _fact(row: np.ndarray, name: str) -> str:

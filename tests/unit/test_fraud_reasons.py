@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models.fraud.features import FEATURES
-from models.fraud.model import FACTS, KIND_WORDS, NORMAL, SIGNATURES, FraudModel
+from models.fraud.model import FACTS, KIND_WORDS, MOST_WORDS, NORMAL, SIGNATURES, FraudModel
 from models.fraud.synthetic import synthetic_usage
 from models.fraud.training import feature_rows
 
@@ -29,15 +29,38 @@ def _faint(model: FraudModel, X: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     return normal[int(np.argmin(past))].copy()
 
 
+#: The clause after the facts of a line with nothing past the 1st/99th percentile.
+MOST_CLAUSE = f"beyond what {MOST_WORDS} ordinary lines show)"
+
+
 def _stated(reasons: tuple[str, ...], row: np.ndarray) -> list[str]:
-    """The FACTS features whose words for this row appear as a whole fact in the reasons."""
-    text = "\n".join(reasons)
-    out = []
+    """The FACTS features whose words for this row appear as a whole fact in the reasons
+    told as past ordinary lines (not in a reason told against most ordinary lines)."""
+    text = "\n".join(r for r in reasons if MOST_CLAUSE not in r)
+    return _facts_in(text, row)
+
+
+def _stated_against_most(reasons: tuple[str, ...], row: np.ndarray) -> list[str]:
+    """The facts of a reason told as beyond what most ordinary lines show."""
+    return _facts_in("\n".join(r for r in reasons if MOST_CLAUSE in r), row)
+
+
+def _facts_in(text: str, row: np.ndarray) -> list[str]:
+    """The FACTS features told in `text`, in the order they are told."""
+    at = {}
     for name in FACTS:
         words = FACTS[name](row[FEATURES.index(name)])  # type: ignore[operator]
-        if re.search(rf"(^|, |\n|nearest known: ){re.escape(words)}(,|:|\n|$)", text):
-            out.append(name)
-    return out
+        m = re.search(rf"(^|, |\n|nearest known: ){re.escape(words)}(,|:| \(|\n|$)", text)
+        if m:
+            at[name] = m.start()
+    return sorted(at, key=at.__getitem__)
+
+
+def _beyond_most(model: FraudModel, row: np.ndarray, name: str) -> bool:
+    i = FEATURES.index(name)
+    if name in ("voice_in_per_out", "data_share"):  # where fraud sits low
+        return bool(row[i] < model.normal_most_low_[i])
+    return bool(row[i] > model.normal_most_high_[i])
 
 
 def _rows(model: FraudModel, X: np.ndarray, kinds: np.ndarray) -> dict[str, np.ndarray]:
@@ -63,6 +86,8 @@ def test_every_stated_fact_is_past_ordinary(
         assert reasons, label
         for name in _stated(reasons, row):
             assert dev[FEATURES.index(name)] > 0, (label, kind, name, reasons)
+        for name in _stated_against_most(reasons, row):
+            assert _beyond_most(model, row, name), (label, kind, name, reasons)
 
 
 @pytest.mark.parametrize("kind", sorted(SIGNATURES))
@@ -108,3 +133,51 @@ def test_a_strong_signature_states_its_facts(
     assert first.endswith(": SIM box pattern")
     stated = _stated((first,), row)
     assert stated and set(stated) <= set(SIGNATURES["sim_box"])
+
+
+@pytest.mark.parametrize("kind", sorted(SIGNATURES))
+def test_a_quiet_line_states_what_is_beyond_most_ordinary_lines(
+    trained: tuple[FraudModel, np.ndarray, np.ndarray], kind: str
+) -> None:
+    """Nothing past the 1st/99th percentile, but the kind's own facts past what 9 in 10
+    ordinary lines show (a quiet SIM box: a few dozen calls a day to new numbers): those
+    are told, the kind's first, as beyond most ordinary lines, never as past them all."""
+    model, X, kinds = trained
+    median = np.median(X[kinds == NORMAL], axis=0)
+    row = np.where(model._deviation(_faint(model, X, kinds)) > 0, median, _faint(model, X, kinds))
+
+    def room(name: str) -> bool:  # between 9 in 10 and 99 in 100 (none for a count
+        i = FEATURES.index(name)  # nearly every ordinary line has at 0)
+        if name in ("voice_in_per_out", "data_share"):
+            return bool(model.normal_low_[i] < model.normal_most_low_[i])
+        return bool(model.normal_most_high_[i] < model.normal_high_[i])
+
+    own = [n for n in SIGNATURES[kind] if n in FACTS and room(n)]
+    for name in own[:2]:
+        i = FEATURES.index(name)
+        low, high = model.normal_most_high_[i], model.normal_high_[i]
+        if name in ("voice_in_per_out", "data_share"):
+            low, high = model.normal_low_[i], model.normal_most_low_[i]
+        row[i] = (low + high) / 2  # past most ordinary lines, inside the 1st-99th
+    assert not (model._deviation(row) > 0).any()
+    told = [n for n in own[:2] if _beyond_most(model, row, n)]
+    assert told, "the trained model leaves no room between 9 in 10 and 99 in 100"
+    reasons = model.reasons(row, kind, novel=False)
+    first = reasons[0]
+    assert MOST_CLAUSE in first and first.endswith(f"closest to the {KIND_WORDS[kind]} pattern")
+    said = _stated_against_most((first,), row)
+    assert all(_beyond_most(model, row, n) for n in said)
+    signature = [n for n in said if n in SIGNATURES[kind]]
+    assert signature and said[: len(signature)] == signature  # the kind's own first
+    assert set(told) <= set(said) or len(signature) == 3, (told, first)
+    assert not _stated(reasons, row)
+
+
+def test_a_line_with_nothing_beyond_most_ordinary_lines_says_so(
+    trained: tuple[FraudModel, np.ndarray, np.ndarray],
+) -> None:
+    model, X, kinds = trained
+    normal = X[kinds == NORMAL]
+    median = np.median(normal, axis=0)
+    first = model.reasons(median, "sim_box", novel=False)[0]
+    assert first == "no single measure past ordinary lines: closest to the SIM box pattern"
