@@ -27,6 +27,17 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Tests (and the `switchboard` processes they start) seal audit events with a fixed key,
 # so none creates a key file under var/ and warns about it; the key's own tests set theirs.
 os.environ.setdefault("SWITCHBOARD_AUDIT_KEY", "5a" * 32)
+# xdist's workers share the machine's cores. Left alone, OpenMP (scikit-learn's gradient
+# boosting) starts a thread per core in every worker, and its threads spin while they
+# wait for each other: three fraud models trained at once on two cores took about three
+# times the CPU on two OpenMP threads each that they took on one, for the same scores.
+# Each worker gets its share of the cores instead (a value already set is kept). OpenMP
+# reads it when it loads, which no import of this file makes it do; the processes tests
+# start inherit it.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+if _WORKERS:
+    _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (_CORES or 1) // _WORKERS)))
 BACKENDS = ["sqlite", "postgresql"]
 
 
