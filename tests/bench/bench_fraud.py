@@ -208,6 +208,9 @@ WINDOW_DAYS = 7
 INCREMENTAL_DAYS = 8
 #: Lines generated per chunk (each chunk its own seed), bounding the seeding's memory.
 CHUNK_LINES = 25_000
+#: The generated world of `fraud incremental`, kept under var/bench: bumped when what
+#: it holds changes, so an older one is built again (2: the scale's lines only).
+INCREMENTAL_WORLD = 2
 NEW_RECORDS = 100_000
 
 _REFRESH = (
@@ -321,7 +324,7 @@ def _incremental_world(ctx: BenchContext) -> tuple[Path, int]:
     from models.fraud.synthetic import WINDOW_START
     from tests.world import populate_world
 
-    d = ctx.workdir / f"fraud-incremental-{ctx.scale}"
+    d = ctx.workdir / f"fraud-incremental-{ctx.scale}-{INCREMENTAL_WORLD}"
     now = WINDOW_START + INCREMENTAL_DAYS * DAY
     if (d / "ready").exists():
         _running_base(d, now, _model_dir(ctx))
@@ -333,8 +336,14 @@ def _incremental_world(ctx: BenchContext) -> tuple[Path, int]:
     paths = []
     for i, first in enumerate(range(0, scale.subscriptions, CHUNK_LINES)):
         lines = min(CHUNK_LINES, scale.subscriptions - first)
+        # The scale's own lines: no look-alike lines on top (their contact centres alone
+        # would add a third more records than the scale has).
         frame, _ = synthetic_usage(
-            lines, 1000 + i, days=INCREMENTAL_DAYS, records_per_subscriber=per_line
+            lines,
+            1000 + i,
+            days=INCREMENTAL_DAYS,
+            records_per_subscriber=per_line,
+            lookalike_share=0,
         )
         paths.append(d / f"window-{i:03d}.parquet")
         frame.write_parquet(paths[-1])
