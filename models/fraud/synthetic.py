@@ -307,8 +307,23 @@ def quiet_boxes(
     s = pl.col
     boxes = labels.filter(s("kind") == "sim_box")
     pick = boxes.filter(pl.Series(rng.random(boxes.height) < share))
-    demo = frame.filter(~s("subscriber").str.starts_with("915"))["subscriber"].unique().sort()
-    owners = demo.filter(~demo.is_in(labels["subscriber"].implode())).to_numpy()
+    # Owners: ordinary demo lines seen from the window's first day, never abroad (a
+    # gateway stays home, and does not call before its SIM exists).
+    lines = (
+        frame.filter(~s("subscriber").str.starts_with("915"))
+        .group_by("subscriber")
+        .agg(_first=s("started_at").min(), _roams=s("roaming").any())
+    )
+    start = frame["started_at"].min()
+    owners = (
+        lines.filter(
+            ~s("subscriber").is_in(labels["subscriber"].implode())
+            & ~s("_roams")
+            & (s("_first") < start + DAY)  # type: ignore[operator]
+        )["subscriber"]
+        .sort()
+        .to_numpy()
+    )
     if pick.height == 0 or owners.size < pick.height:
         return frame, labels
     owner = rng.choice(owners, pick.height, replace=False)
@@ -332,9 +347,15 @@ def quiet_boxes(
     own = (
         frame.filter(s("subscriber").is_in(plan["_owner"].implode()))
         .group_by("subscriber")
-        .agg(_imei=s("imei").mode().first(), _cells=s("cell_id").unique())
+        .agg(
+            _imei=s("imei").mode().sort().first(),
+            _cells=s("cell_id").unique().sort(),
+            _first=s("started_at").min(),
+        )
     )
-    calls = calls.join(own.rename({"subscriber": "_owner"}), on="_owner")
+    calls = calls.join(own.rename({"subscriber": "_owner"}), on="_owner").filter(
+        s("started_at") >= s("_first")
+    )
     pickc = rng.random(calls.height)
     moved = calls.with_columns(
         subscriber=s("_owner"),
@@ -345,7 +366,7 @@ def quiet_boxes(
     ).select(frame.columns)
     gone = frame.join(plan.select("subscriber", "since"), on="subscriber", how="left")
     kept = gone.filter(s("since").is_null() | (s("started_at") < s("since"))).select(frame.columns)
-    new_labels = moved.group_by("subscriber").agg(since=s("started_at").min())
+    new_labels = moved.group_by("subscriber").agg(since=s("started_at").min()).sort("subscriber")
     labels = pl.concat(
         [
             labels.filter(~s("subscriber").is_in(plan["subscriber"].implode())),

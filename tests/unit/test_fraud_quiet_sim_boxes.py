@@ -49,6 +49,10 @@ def test_quiet_boxes_ride_on_ordinary_lines_that_keep_their_own_life() -> None:
         # ...from the owner's own handset and cells.
         assert set(extra["imei"]) <= set(own["imei"])
         assert set(extra["cell_id"]) <= set(own["cell_id"])
+        # A line at home, seen from the window's first day, and no call before its first.
+        assert not own["roaming"].any() and not extra["roaming"].any()
+        assert extra["started_at"].min() >= own["started_at"].min()
+        assert own["started_at"].min() < plain["started_at"].min() + DAY
         assert own.height > 0
         days = max((extra["started_at"].max() - extra["started_at"].min()) / DAY, 1.0)
         assert 0.4 * low <= extra.height / days <= 1.6 * high
