@@ -87,7 +87,7 @@ def _fmt_minutes(seconds: float) -> str:
 
 
 def _fmt_share_drop(v: float) -> str:
-    if v <= 0:
+    if round(v * 100) <= 0:  # a drop that rounds to 0 points is none to the reader
         return "incoming calls no rarer since its newest handset"
     return (
         f"incoming calls' share of its calls {v * 100:.0f} percentage points lower "
@@ -141,8 +141,10 @@ FACTS: dict[str, object] = {
         f"{v:.0%} of its newest handset's records on cells its earlier handsets never used"
     ),
     "new_handset_intl_change": lambda v: (
-        f"{_fmt_count(abs(v))} {'more' if v >= 0 else 'fewer'} international calls and SMS "
-        "a day since its newest handset"
+        "as many international calls and SMS a day since its newest handset as before"
+        if round(abs(v)) == 0
+        else f"{_fmt_count(abs(v))} {'more' if v >= 0 else 'fewer'} international calls and "
+        "SMS a day since its newest handset"
     ),
     "new_handset_in_drop": _fmt_share_drop,
     "roaming_intl_out": lambda v: f"{_fmt_count(v)} international calls and SMS while roaming",
@@ -166,6 +168,7 @@ SIGNATURES = {
         "voice_in_per_out",
         "imei_shared_with",
         "data_share",
+        "distinct_out_share",
     ),
     FraudKind.IRSF.value: (
         "premium_out",
@@ -394,7 +397,12 @@ class FraudModel:
         unusual = self.unusual(row) if novel else []
         dev = self._deviation(row)
         words = KIND_WORDS.get(kind, kind)
-        past = [(float(dev[i]), n) for i, n in enumerate(FEATURES) if n in FACTS and dev[i] > 0]
+        bound = np.where(_IS_LOW, self.normal_low_, self.normal_high_)
+        past = [
+            (float(dev[i]), n)
+            for i, n in enumerate(FEATURES)
+            if n in FACTS and dev[i] > 0 and self._reads_apart(n, row[i], bound[i])
+        ]
         signature = [(d, n) for d, n in past if n in SIGNATURES.get(kind, ())]
         if signature:
             head = sorted(signature, reverse=True)[:4]
@@ -406,8 +414,8 @@ class FraudModel:
         if said:
             out = [f"{said}: {pattern}"]
         elif beyond := self._beyond_most(row, kind):
-            # Nothing past the 1st/99th percentile: the facts past what most ordinary
-            # lines show, the kind's own first (quiet fraud is a sum of such facts).
+            # Nothing past the 1st/99th percentile: the kind's own facts past what most
+            # ordinary lines show (quiet fraud is a sum of such facts).
             told = ", ".join(self._fact(row, n) for n in beyond)
             each = "each " if len(beyond) > 1 else ""
             out = [f"{told} ({each}beyond what {MOST_WORDS} ordinary lines show): {pattern}"]
@@ -425,18 +433,27 @@ class FraudModel:
         return tuple(out)
 
     def _beyond_most(self, row: np.ndarray, kind: str, most: int = 3) -> list[str]:
-        """Up to `most` FACTS features past what `MOST` of ordinary lines show, the
-        kind's signature first, then the furthest."""
+        """Up to `most` of the kind's signature facts past what `MOST` of ordinary lines
+        show, furthest first. Only the signature's: past most lines, a fact of another
+        kind may speak against this one (a SIM box that texts, an office's hours)."""
         scale = np.maximum(self.normal_most_high_ - self.normal_most_low_, 1e-6)
-        far = np.where(
-            _IS_LOW,
-            (self.normal_most_low_ - row) / scale,
-            (row - self.normal_most_high_) / scale,
-        )
-        own = SIGNATURES.get(kind, ())
-        names = [n for i, n in enumerate(FEATURES) if n in FACTS and far[i] > 0]
-        names.sort(key=lambda n: (n not in own, -far[FEATURES.index(n)]))
+        bound = np.where(_IS_LOW, self.normal_most_low_, self.normal_most_high_)
+        far = np.where(_IS_LOW, bound - row, row - bound) / scale
+        names = [
+            n
+            for i, n in enumerate(FEATURES)
+            if n in SIGNATURES.get(kind, ()) and n in FACTS and far[i] > 0
+            if self._reads_apart(n, row[i], bound[i])
+        ]
+        names.sort(key=lambda n: -far[FEATURES.index(n)])
         return names[:most]
+
+    @staticmethod
+    def _reads_apart(name: str, value: float, bound: float) -> bool:
+        """Whether the fact's words for `value` differ from its words for the ordinary
+        bound it is past: "0 outgoing SMS a day" is not told as beyond 0.29 a day."""
+        fact = FACTS[name]
+        return bool(fact(value) != fact(bound))  # type: ignore[operator]
 
     @staticmethod
     def _fact(row: np.ndarray, name: str) -> str:
