@@ -77,8 +77,8 @@ def _bring_to_life(sb: Any, console: Console, *, now: datetime | None = None) ->
             console.print(f"Billed {period}: {bill.invoices:,} invoices")
     try:
         run = sb.services.fraud.score_and_open(now)
-    except ModelMissing:
-        console.print("No fraud model yet (`switchboard fraud train`); fraud scoring skipped")
+    except ModelMissing as exc:
+        console.print(f"Fraud scoring skipped: {exc}; {exc.hint}")
     else:
         # The run's own account, where every flagged line went (`/fraud cases` as erin lists them).
         console.print(f"Fraud scoring: {run.describe()} (`/fraud cases` as erin)")

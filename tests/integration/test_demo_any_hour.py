@@ -95,7 +95,7 @@ def starts_with_nothing_from_the_future(
         sb.close()
     said = console.export_text()
     assert "Seeded " in said and "Rated " in said and "Billed " in said, said
-    assert "No fraud model yet" in said, said
+    assert "Fraud scoring skipped: no fraud model in" in said, said
     future = {
         name: latest
         for name, latest in latest_times(db).items()
@@ -111,8 +111,12 @@ def starts_with_nothing_from_the_future(
     assert Timeline(expected).now_at <= now
 
 
-@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("zone,hour,minute", HOURS)
+#: Each hour on SQLite, and on PostgreSQL the hour that failed in the shipped zone (before
+#: the data's 10:00 UTC), where the whole demo below runs after it.
+SMALL_RUNS = [*(("sqlite", *h) for h in HOURS), ("postgresql", "Asia/Kolkata", 3, 55)]
+
+
+@pytest.mark.parametrize("db,zone,hour,minute", SMALL_RUNS, indirect=["db"])
 def test_the_demo_seeds_and_starts_at_any_hour(
     db: Database,
     tmp_path: Path,
