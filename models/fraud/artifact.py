@@ -316,6 +316,8 @@ def model_card(t: TrainedModel) -> str:
         "the threshold.",
         "- High-cost destinations are a fixed list of country codes (IRSF ranges); "
         "a new abused range is only caught by volume and the anomaly score.",
+        "- A SIM box that relays calls only on weekdays 09:00-18:00 local time reads as a "
+        "contact centre's seat (the office-hours share); quiet ones that do are missed.",
         "- Night is 00:00-06:00 IST; subscription fraud is seen as a line first seen "
         "inside the window, since the CSV carries no activation date.",
         "- Lines with a few records give weak evidence; a window under 3 days is too short.",
