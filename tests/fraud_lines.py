@@ -88,9 +88,9 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def cli_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The model `switchboard fraud train --lines 2400` writes with the shipped config,
+    """The model `switchboard fraud train --lines 3000` writes with the shipped config,
     trained once a run (a test that writes beside it copies it: `copy_models`)."""
-    return cli_trained(tmp_path_factory, "fraud-model-cli-2400", "--lines", "2400")
+    return cli_trained(tmp_path_factory, "fraud-model-cli-3000", "--lines", "3000")
 
 
 @pytest.fixture(scope="session")

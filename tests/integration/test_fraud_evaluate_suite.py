@@ -29,7 +29,7 @@ from tests.fraud_lines import copy_models
 
 cli_model_dir = fraud_lines.cli_model_dir
 
-LINES = 2_400
+LINES = 3_000
 WORLD_LINES = 3_000
 SEED = 7
 
@@ -43,7 +43,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory, cli_model_dir: Path) -> Path:
     """A config with a fresh model_dir and a budget of the top 1%, a model trained by the CLI."""
-    assert LINES == 2_400  # what the session's CLI-trained model was trained on
+    assert LINES == 3_000  # what the session's CLI-trained model was trained on
     d = tmp_path_factory.mktemp("suite")
     (d / "config.yaml").write_text(
         f"database:\n  url: sqlite:///{d / 'f.db'}\n"

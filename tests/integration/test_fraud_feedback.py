@@ -170,7 +170,7 @@ def test_dismissing_look_alikes_lowers_their_scores_and_keeps_fraud(
     seed(db, SMALL, seed=5, as_of=AS_OF)
     config, settings = _settings(tmp_path, db)
     monkeypatch.setenv("SWITCHBOARD_DATABASE_URL", db.url)
-    copy_models(cli_model_dir, tmp_path)  # what `fraud train --lines 2400` writes
+    copy_models(cli_model_dir, tmp_path)  # what `fraud train --lines 3000` writes
 
     with db.read() as s:
         fraud_ids = set(s.scalars(sa.select(FraudLabel.subscription_id).where(FraudLabel.is_fraud)))

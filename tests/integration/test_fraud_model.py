@@ -21,7 +21,7 @@ from tests.world import AS_OF, SMALL
 
 cli_model_dir = fraud_lines.cli_model_dir
 
-LINES = 2_400
+LINES = 3_000
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -32,10 +32,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory, cli_model_dir: Path) -> Path:
-    """A config whose model_dir holds what `fraud train --lines 2400` writes, trained
+    """A config whose model_dir holds what `fraud train --lines 3000` writes, trained
     through the CLI once a run (`cli_model_dir`: training reads fraud.threshold and
     fraud.alert_budget only, the defaults both here and in the shipped config)."""
-    assert LINES == 2_400  # what the run's CLI-trained model was trained on
+    assert LINES == 3_000  # what the run's CLI-trained model was trained on
     d = tmp_path_factory.mktemp("fraud")
     (d / "config.yaml").write_text(
         f"database:\n  url: sqlite:///{d / 'f.db'}\nfraud:\n  model_dir: {d / 'models'}\n"

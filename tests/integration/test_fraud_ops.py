@@ -46,7 +46,7 @@ def desk(
         .read_text()
         .replace("model_dir: var/models/fraud", f"model_dir: {d / 'models'}")
     )
-    copy_models(cli_model_dir, d)  # what `fraud train --lines 2400` writes
+    copy_models(cli_model_dir, d)  # what `fraud train --lines 3000` writes
     with FakeSlack() as slack:
         settings: Settings = load_settings(
             config,
