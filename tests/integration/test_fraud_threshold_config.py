@@ -96,13 +96,18 @@ def test_fraud_check_and_the_desk_flag_at_the_configured_threshold(
 ) -> None:
     d, models = trained
     seed(db, SMALL, seed=5, as_of=AS_OF)
-    # A line the trained threshold flags and 0.99 does not.
+    # A line the trained threshold flags and a higher one does not: 0.99, or half-way from
+    # the lowest flagged score to 1 where every flagged line scores 0.99 or more.
     first = FraudDesk(db, _settings(_config(d, models, TRAINED_AT), db).fraud).rescan(NOW)
-    between = first.filter(first["flagged"] & (first["score"] < 0.99))
+    flagged = first.filter(first["flagged"])
+    assert flagged.height >= 1
+    lowest = float(flagged["score"].min())  # type: ignore[arg-type]
+    higher = 0.99 if lowest < 0.99 else round((lowest + 1) / 2, 6)
+    between = flagged.filter(flagged["score"] < higher)
     assert between.height >= 1
     fraud = str(between["subscriber"][0])
     at = {}
-    for threshold in (TRAINED_AT, 0.99):
+    for threshold in (TRAINED_AT, higher):
         settings = _settings(_config(d, models, threshold), db)
         desk = FraudDesk(db, settings.fraud, clock=lambda: NOW)
         assert desk.model().model.threshold == threshold
@@ -119,8 +124,8 @@ def test_fraud_check_and_the_desk_flag_at_the_configured_threshold(
         assert fields["threshold"] == f"{threshold:.2f}"
         assert ("flagged" in reply.text) == check.score.flagged
     # The same line, the same score: only the configured threshold moved.
-    assert at[TRAINED_AT].score == at[0.99].score
-    assert at[TRAINED_AT].flagged and not at[0.99].flagged
+    assert at[TRAINED_AT].score == at[higher].score
+    assert at[TRAINED_AT].flagged and not at[higher].flagged
 
 
 def test_the_model_card_shows_the_operating_point_it_was_measured_at(
