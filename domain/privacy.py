@@ -309,6 +309,12 @@ _DIGIT_RUN = re.compile(
     r"(?<![\w./@:])(?<!\w-)(?:\+|(?<![\d+]))[0-9]+(?:[ .-]{1,3}[0-9]+)*(?![\w@])(?!-\w)"
 )
 _GROUP = re.compile(r"[0-9]+")
+#: A MAC address in Cisco's dotted form or in six dashed pairs, hex letters and all
+#: (`0100.0221.000a`, `00-1a-2b-3c-4d-5e`): its decimal groups are no number's.
+_HEX_MAC = re.compile(
+    r"(?<![\w.])(?:[0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}(?![\w.])"
+    r"|(?<![\w-])(?:[0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}(?![\w-])"
+)
 #: Where card numbers start (Mastercard's 2221-2720; 3: Amex, Diners, JCB; 4: Visa; 5 and
 #: 6: Mastercard, Maestro, Discover, RuPay; RuPay's 81, 82): a count or a timestamp
 #: (`20261001123045`) mostly does not.
@@ -394,10 +400,13 @@ def _digit_window(digits: str, written: str, sizes: list[int]) -> tuple[Kind, st
 
 
 def _digit_findings(text: str) -> Iterator[Finding]:
+    macs = [m.span() for m in _HEX_MAC.finditer(text)]
     for run in _DIGIT_RUN.finditer(text):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run[0])]
         plus = run[0].startswith("+")
-        addresses = _addresses(text, groups)
+        addresses = _addresses(text, groups) | {
+            k for k, (a, b) in enumerate(groups) if any(a < y and x < b for x, y in macs)
+        }
         i = 0
         while i < len(groups):
             found = None
