@@ -131,17 +131,15 @@ def _configured_model(settings: Settings) -> Any:
 
 
 def cmd_fraud_train(args: argparse.Namespace, settings: Settings) -> int:
-    from models.fraud import ModelMissing, has_model, load_model, save_model, train
+    from models.fraud import has_model, save_model, train, unusable_model
 
     model_dir = settings.fraud.model_dir
     if args.if_missing and has_model(model_dir):
-        try:
-            load_model(model_dir)
-        except ModelMissing as exc:  # an older format, or unreadable: not a model to keep
-            out.print(f"the fraud model in {model_dir} cannot be used ({exc}); training a new one")
-        else:
+        problem = unusable_model(model_dir)
+        if problem is None:
             out.print(f"a fraud model is already in {model_dir}; keeping it")
             return 0
+        out.print(f"the fraud model in {model_dir} cannot be used ({problem}); training a new one")
     feedback = None
     if args.from_db:
         # The analysts' decisions teach on top of the generated (or --input) set.

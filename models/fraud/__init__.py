@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         save_model,
         score_frames,
         train,
+        unusable_model,
     )
     from models.fraud.data import labels_from_db, usage_from_db
     from models.fraud.features import FEATURES, FeatureBuilder, Features, compute_features
@@ -53,6 +54,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "ModelMissing": ("artifact", "ModelMissing"),
     "TrainedModel": ("artifact", "TrainedModel"),
     "has_model": ("artifact", "has_model"),
+    "unusable_model": ("artifact", "unusable_model"),
     "load_model": ("artifact", "load_model"),
     "model_card": ("artifact", "model_card"),
     "save_model": ("artifact", "save_model"),
@@ -116,6 +118,7 @@ __all__ = [
     "score_frame",
     "score_frames",
     "train",
+    "unusable_model",
     "usage_from_db",
     "write_labels_csv",
     "write_usage_csv",

@@ -175,6 +175,16 @@ def has_model(model_dir: str | Path) -> bool:
     return (Path(model_dir) / "LATEST").is_file()
 
 
+def unusable_model(model_dir: str | Path) -> ModelMissing | None:
+    """Why the model in `model_dir` cannot be used (an older format, unreadable), or
+    None when it loads; a folder with no model at all is for `has_model` to say."""
+    try:
+        load_model(model_dir)
+    except ModelMissing as exc:
+        return exc
+    return None
+
+
 def load_model(
     model_dir: str | Path, version: str | None = None, *, threshold: float | None = None
 ) -> TrainedModel:

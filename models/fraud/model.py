@@ -72,10 +72,10 @@ TIE_BREAK = 1e-3
 PAST_SCALE = 5.0
 #: Share of ordinary lines a faint line's facts are told against ("9 in 10").
 MOST = 0.9
-MOST_WORDS = "9 in 10"
+MOST_WORDS = f"{round(MOST * 10)} in 10"
 #: Features where fraud sits low (few answered calls, no data).
-_LOW = {"voice_in_per_out", "data_share"}
-_IS_LOW = np.isin(np.array(FEATURES), list(_LOW))
+LOW_FEATURES = frozenset({"voice_in_per_out", "data_share"})
+_IS_LOW = np.isin(np.array(FEATURES), list(LOW_FEATURES))
 
 
 def _fmt_count(v: float) -> str:
@@ -442,8 +442,10 @@ class FraudModel:
         names = [
             n
             for i, n in enumerate(FEATURES)
-            if n in SIGNATURES.get(kind, ()) and n in FACTS and far[i] > 0
-            if self._reads_apart(n, row[i], bound[i])
+            if n in SIGNATURES.get(kind, ())
+            and n in FACTS
+            and far[i] > 0
+            and self._reads_apart(n, row[i], bound[i])
         ]
         names.sort(key=lambda n: -far[FEATURES.index(n)])
         return names[:most]

@@ -21,11 +21,11 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from bot.bench import BenchContext, Measurement, benchmark
 from models.fraud import (
-    ModelMissing,
     has_model,
     load_model,
     save_model,
     train,
+    unusable_model,
     write_usage_csv,
 )
 from models.fraud.features import FEATURES, compute_features
@@ -82,11 +82,8 @@ def _model_dir(ctx: BenchContext) -> Path:
     """A model trained on synthetic usage (seed 42), trained once per workdir (again when
     the stored one is of a format this version no longer reads)."""
     d = ctx.workdir / "fraud-model"
-    if has_model(d):
-        try:
-            load_model(d)
-        except ModelMissing:
-            shutil.rmtree(d)
+    if has_model(d) and unusable_model(d) is not None:
+        shutil.rmtree(d)
     if not has_model(d):
         frame, labels = synthetic_usage(TRAIN_LINES, 42)
         save_model(train(frame, labels, threshold=THRESHOLD, source="bench, seed 42"), d)

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from models.fraud.features import FEATURES
-from models.fraud.model import FACTS, KIND_WORDS, MOST_WORDS, NORMAL, SIGNATURES, FraudModel
+from models.fraud.model import (
+    FACTS,
+    KIND_WORDS,
+    LOW_FEATURES,
+    MOST_WORDS,
+    NORMAL,
+    SIGNATURES,
+    FraudModel,
+)
 from models.fraud.synthetic import synthetic_usage
 from models.fraud.training import feature_rows
 
@@ -59,7 +67,7 @@ def _facts_in(text: str, row: np.ndarray) -> list[str]:
 def _reads_apart(model: FraudModel, row: np.ndarray, name: str) -> bool:
     """The fact's words for the row differ from its words for 9 in 10 ordinary lines."""
     i = FEATURES.index(name)
-    low = name in ("voice_in_per_out", "data_share")
+    low = name in LOW_FEATURES
     bound = (model.normal_most_low_ if low else model.normal_most_high_)[i]
     fact = FACTS[name]
     return bool(fact(row[i]) != fact(bound))  # type: ignore[operator]
@@ -67,7 +75,7 @@ def _reads_apart(model: FraudModel, row: np.ndarray, name: str) -> bool:
 
 def _beyond_most(model: FraudModel, row: np.ndarray, name: str) -> bool:
     i = FEATURES.index(name)
-    if name in ("voice_in_per_out", "data_share"):  # where fraud sits low
+    if name in LOW_FEATURES:  # where fraud sits low
         return bool(row[i] < model.normal_most_low_[i])
     return bool(row[i] > model.normal_most_high_[i])
 
@@ -157,7 +165,7 @@ def test_a_quiet_line_states_what_is_beyond_most_ordinary_lines(
 
     def room(name: str) -> bool:  # between 9 in 10 and 99 in 100 (none for a count
         i = FEATURES.index(name)  # nearly every ordinary line has at 0)
-        if name in ("voice_in_per_out", "data_share"):
+        if name in LOW_FEATURES:
             return bool(model.normal_low_[i] < model.normal_most_low_[i])
         return bool(model.normal_most_high_[i] < model.normal_high_[i])
 
@@ -165,7 +173,7 @@ def test_a_quiet_line_states_what_is_beyond_most_ordinary_lines(
     for name in own[:2]:
         i = FEATURES.index(name)
         low, high = model.normal_most_high_[i], model.normal_high_[i]
-        if name in ("voice_in_per_out", "data_share"):
+        if name in LOW_FEATURES:
             low, high = model.normal_low_[i], model.normal_most_low_[i]
         row[i] = (low + high) / 2  # past most ordinary lines, inside the 1st-99th
     assert not (model._deviation(row) > 0).any()
@@ -203,7 +211,7 @@ def test_a_figure_that_reads_as_the_ordinary_bound_is_never_told(
     median = np.median(X[kinds == NORMAL], axis=0)
     for name in FACTS:
         i = FEATURES.index(name)
-        low = name in ("voice_in_per_out", "data_share")
+        low = name in LOW_FEATURES
         if most:
             bound = (model.normal_most_low_ if low else model.normal_most_high_)[i]
         else:
